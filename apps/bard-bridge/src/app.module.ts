@@ -1,0 +1,14 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { PlatformModule, type PlatformModuleOptions } from '@openai-proxy/feature-platform';
+import { UpstreamModule } from '@openai-proxy/data-access-upstream';
+import type { BardBridgeConfig } from './config/bard-bridge.env';
+
+@Module({})
+export class BardBridgeAppModule {
+  static register(config: BardBridgeConfig, options: PlatformModuleOptions = {}): DynamicModule {
+    return {
+      module: BardBridgeAppModule,
+      imports: [PlatformModule.forRoot(config.platform, options), UpstreamModule],
+    };
+  }
+}

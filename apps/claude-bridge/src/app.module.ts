@@ -1,0 +1,14 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { PlatformModule, type PlatformModuleOptions } from '@openai-proxy/feature-platform';
+import { UpstreamModule } from '@openai-proxy/data-access-upstream';
+import type { ClaudeBridgeConfig } from './config/claude-bridge.env';
+
+@Module({})
+export class ClaudeBridgeAppModule {
+  static register(config: ClaudeBridgeConfig, options: PlatformModuleOptions = {}): DynamicModule {
+    return {
+      module: ClaudeBridgeAppModule,
+      imports: [PlatformModule.forRoot(config.platform, options), UpstreamModule],
+    };
+  }
+}

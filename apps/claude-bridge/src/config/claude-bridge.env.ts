@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import {
+  type Environment,
+  type PlatformSettings,
+  applyAliases,
+  baseUrlSchema,
+  booleanSchema,
+  commonEnvShape,
+  parseEnvironment,
+  portSchema,
+  toPlatformSettings,
+} from '@openai-proxy/util-config';
+
+const claudeBridgeEnvShape = {
+  ...commonEnvShape,
+  PORT: portSchema.default(3002),
+  CLAUDE_WEB_BASE: baseUrlSchema.default('https://claude.ai/api'),
+  ANTHROPIC_API_BASE: baseUrlSchema.default('https://api.anthropic.com'),
+  CLAUDE_WEB_MODEL: z.string().trim().min(1).default('claude-2.1'),
+  CLAUDE_AUTO_DELETE_CONVERSATION: booleanSchema.default(true),
+  CLAUDE_DEFAULT_CONVERSATION_NAME: z.string().trim().min(1).default('OPENAI-PROXY'),
+};
+
+/** claude.ai web and Anthropic API settings (their routes arrive with the claude-bridge issue). */
+export interface ClaudeSettings {
+  webBase: string;
+  apiBase: string;
+  webModel: string;
+  autoDeleteConversation: boolean;
+  defaultConversationName: string;
+}
+
+export interface ClaudeBridgeConfig {
+  platform: PlatformSettings;
+  claude: ClaudeSettings;
+}
+
+export function loadClaudeBridgeConfig(env: Environment = process.env): ClaudeBridgeConfig {
+  const parsed = parseEnvironment(
+    claudeBridgeEnvShape,
+    applyAliases(env, { CLAUDE_WEB_BASE: ['CLAUDE_BASE'], HTTPS_PROXY: ['https_proxy'], NO_PROXY: ['no_proxy'] }),
+  );
+  return {
+    platform: toPlatformSettings('claude-bridge', parsed.PORT, parsed, 'loopback, linklocal, uniquelocal'),
+    claude: {
+      webBase: parsed.CLAUDE_WEB_BASE,
+      apiBase: parsed.ANTHROPIC_API_BASE,
+      webModel: parsed.CLAUDE_WEB_MODEL,
+      autoDeleteConversation: parsed.CLAUDE_AUTO_DELETE_CONVERSATION,
+      defaultConversationName: parsed.CLAUDE_DEFAULT_CONVERSATION_NAME,
+    },
+  };
+}

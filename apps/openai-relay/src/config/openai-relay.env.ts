@@ -1,0 +1,36 @@
+import {
+  type Environment,
+  type PlatformSettings,
+  applyAliases,
+  baseUrlSchema,
+  commonEnvShape,
+  parseEnvironment,
+  portSchema,
+  toPlatformSettings,
+} from '@openai-proxy/util-config';
+import type { OpenAiRelaySettings } from '@openai-proxy/openai-feature-relay';
+
+const openAiRelayEnvShape = {
+  ...commonEnvShape,
+  PORT: portSchema.default(3001),
+  OPENAI_API_BASE: baseUrlSchema.default('https://api.openai.com'),
+};
+
+export interface OpenAiRelayConfig {
+  platform: PlatformSettings;
+  relay: OpenAiRelaySettings;
+}
+
+/** Behind the gateway, forwarded addresses from private and loopback peers count. */
+const TRUST_INTERNAL_PEERS = 'loopback, linklocal, uniquelocal';
+
+export function loadOpenAiRelayConfig(env: Environment = process.env): OpenAiRelayConfig {
+  const parsed = parseEnvironment(
+    openAiRelayEnvShape,
+    applyAliases(env, { OPENAI_API_BASE: ['API_BASE'], HTTPS_PROXY: ['https_proxy'], NO_PROXY: ['no_proxy'] }),
+  );
+  return {
+    platform: toPlatformSettings('openai-relay', parsed.PORT, parsed, TRUST_INTERNAL_PEERS),
+    relay: { apiBase: parsed.OPENAI_API_BASE },
+  };
+}

@@ -1,0 +1,44 @@
+import { All, Controller, Get, Req, Res } from '@nestjs/common';
+import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
+import { type BillingErrorBody, effectiveRangeText } from '@openai-proxy/openai-util-billing';
+import { BillingError, BillingService } from './billing.service';
+
+function queryText(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+@ApiTags('openai')
+@Controller('openai/billing')
+export class BillingController {
+  constructor(private readonly billing: BillingService) {}
+
+  @Get('credit_grants')
+  @ApiOperation({ summary: 'How much of the key was used: key mode (sk-) sums usage, session mode (sess-) passes through.' })
+  @ApiQuery({ name: 'start_date', required: false, description: 'YYYY-MM-DD, default end_date - 90 days' })
+  @ApiQuery({ name: 'end_date', required: false, description: 'YYYY-MM-DD, default today (UTC)' })
+  async creditGrants(@Req() request: Request, @Res() response: Response): Promise<void> {
+    const now = new Date();
+    const query = { startDate: queryText(request.query['start_date']), endDate: queryText(request.query['end_date']) };
+    try {
+      const body = await this.billing.creditGrants(
+        { authorization: request.headers.authorization, contentType: request.headers['content-type'], ...query },
+        now,
+      );
+      response.status(200).json(body);
+    } catch (error) {
+      if (!(error instanceof BillingError)) {
+        throw error;
+      }
+      const range = effectiveRangeText(query, now);
+      const body: BillingErrorBody = { error: error.message, start_date: range.startDate, end_date: range.endDate };
+      response.status(error.status).json(body);
+    }
+  }
+
+  @All('credit_grants')
+  methodNotAllowed(): never {
+    throw new GatewayException(ErrorCode.MethodNotAllowed, 'Only GET is allowed on /openai/billing/credit_grants');
+  }
+}

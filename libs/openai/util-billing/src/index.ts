@@ -1,0 +1,2 @@
+export * from './lib/billing-dates';
+export * from './lib/billing.types';

@@ -1,0 +1,24 @@
+import { Transform, type TransformCallback } from 'node:stream';
+import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
+
+export function payloadTooLarge(limitBytes: number): GatewayException {
+  return new GatewayException(ErrorCode.PayloadTooLarge, `Request body is larger than ${limitBytes} bytes`);
+}
+
+/** Passes bytes through and fails with a 413 GatewayException once more than `limitBytes` went by. */
+export class BodyLimitStream extends Transform {
+  private seen = 0;
+
+  constructor(private readonly limitBytes: number) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.seen += chunk.length;
+    if (this.seen > this.limitBytes) {
+      callback(payloadTooLarge(this.limitBytes));
+      return;
+    }
+    callback(null, chunk);
+  }
+}

@@ -1,0 +1,21 @@
+import type { AxiosRequestConfig } from 'axios';
+import { HttpsProxyAgent } from 'https-proxy-agent';
+import type { UpstreamSettings } from '@openai-proxy/util-config';
+import { bypassesProxy } from './no-proxy';
+
+/**
+ * Axios settings for control-plane calls (`@nestjs/axios`): the same timeouts and egress proxy as the data
+ * plane, never axios' own proxy-from-environment, never an exception for an HTTP status (callers map it).
+ */
+export function controlPlaneRequestConfig(settings: UpstreamSettings, target: URL): AxiosRequestConfig {
+  const useProxy = settings.httpsProxy !== undefined && !bypassesProxy(target, settings.noProxy);
+  const agent = useProxy && settings.httpsProxy !== undefined ? new HttpsProxyAgent(settings.httpsProxy) : undefined;
+  return {
+    timeout: settings.headersTimeoutMs,
+    proxy: false,
+    validateStatus: () => true,
+    responseType: 'text',
+    transformResponse: (data: unknown) => data,
+    ...(agent === undefined ? {} : { httpAgent: agent, httpsAgent: agent }),
+  };
+}

@@ -1,0 +1,48 @@
+import { Injectable } from '@nestjs/common';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Prometheus metrics of one service. Labels are low-cardinality by construction: route patterns, never raw
+ * paths; error kinds, never messages; so no credential can reach a label.
+ */
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+  readonly requests = new Counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests handled, by method, route pattern and status.',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [this.registry],
+  });
+  readonly duration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'Time from request to the end of the response (whole stream for streams).',
+    labelNames: ['method', 'route'] as const,
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+    registers: [this.registry],
+  });
+  readonly requestsInFlight = new Gauge({
+    name: 'http_requests_in_flight',
+    help: 'Requests being handled now.',
+    registers: [this.registry],
+  });
+  readonly streamsInFlight = new Gauge({
+    name: 'http_streams_in_flight',
+    help: 'Event streams being relayed or translated now.',
+    registers: [this.registry],
+  });
+  readonly upstreamErrors = new Counter({
+    name: 'upstream_errors_total',
+    help: 'Upstream failures by upstream name and kind (timeout, unavailable, reset, bad response).',
+    labelNames: ['upstream', 'kind'] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  async render(): Promise<string> {
+    return this.registry.metrics();
+  }
+}

@@ -1,0 +1,52 @@
+import { Injectable } from '@nestjs/common';
+import { ShutdownService } from './shutdown.service';
+
+export interface ReadinessResult {
+  ok: boolean;
+  detail?: string;
+}
+
+/** A named dependency check; a service adds its own in onModuleInit. */
+export type ReadinessCheck = () => Promise<ReadinessResult>;
+
+export interface ReadinessReport {
+  status: 'ready' | 'not_ready' | 'shutting_down';
+  checks: Record<string, ReadinessResult>;
+}
+
+/** How the checks combine: every check must pass, or (for an edge in front of several services) any. */
+export type ReadinessPolicy = 'all' | 'any';
+
+@Injectable()
+export class ReadinessService {
+  private readonly checks = new Map<string, ReadinessCheck>();
+  private policy: ReadinessPolicy = 'all';
+
+  constructor(private readonly shutdown: ShutdownService) {}
+
+  register(name: string, check: ReadinessCheck): void {
+    this.checks.set(name, check);
+  }
+
+  setPolicy(policy: ReadinessPolicy): void {
+    this.policy = policy;
+  }
+
+  async report(): Promise<ReadinessReport> {
+    if (this.shutdown.isDraining) {
+      return { status: 'shutting_down', checks: {} };
+    }
+    const entries = await Promise.all(
+      [...this.checks].map(async ([name, check]): Promise<[string, ReadinessResult]> => {
+        try {
+          return [name, await check()];
+        } catch {
+          return [name, { ok: false, detail: 'check failed' }];
+        }
+      }),
+    );
+    const results = entries.map(([, result]) => result.ok);
+    const ok = entries.length === 0 || (this.policy === 'all' ? results.every(Boolean) : results.some(Boolean));
+    return { status: ok ? 'ready' : 'not_ready', checks: Object.fromEntries(entries) };
+  }
+}

@@ -1,0 +1,92 @@
+import type { DynamicModule } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
+import type { Server } from 'node:http';
+import type { PlatformSettings } from '@openai-proxy/util-config';
+import { redactText } from '@openai-proxy/util-auth-headers';
+import { MetricsService } from './metrics.service';
+import { createRequestContextMiddleware } from './request-context.middleware';
+import { ShutdownService } from './shutdown.service';
+
+/** Above every common load balancer idle timeout (60 s), so the balancer closes first. */
+const SERVER_KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
+export interface ServiceDescription {
+  title: string;
+  description: string;
+}
+
+/**
+ * Creates a service app the same way for `main.ts` and for tests: no global body parser (relays stream
+ * bodies; JSON routes parse their own with a limit), trust-proxy from settings, request context, /docs.
+ */
+export async function createServiceApp(
+  module: DynamicModule,
+  settings: PlatformSettings,
+  description: ServiceDescription,
+): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(module, {
+    bodyParser: false,
+    bufferLogs: true,
+    abortOnError: false,
+  });
+  app.useLogger(app.get(Logger));
+  app.set('trust proxy', settings.trustProxy);
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(createRequestContextMiddleware(app.get(MetricsService), app.get(ShutdownService)));
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder().setTitle(description.title).setDescription(description.description).build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
+  return app;
+}
+
+/** Listens with server timeouts fit for long streams: keep-alive above 60 s, no total request deadline. */
+export async function listenServiceApp(app: NestExpressApplication, port: number, host?: string): Promise<Server> {
+  const server = app.getHttpServer() as Server;
+  server.keepAliveTimeout = SERVER_KEEP_ALIVE_TIMEOUT_MS;
+  server.headersTimeout = SERVER_KEEP_ALIVE_TIMEOUT_MS + 1_000;
+  server.requestTimeout = 0;
+  if (host === undefined) {
+    await app.listen(port);
+  } else {
+    await app.listen(port, host);
+  }
+  return server;
+}
+
+/** SIGTERM/SIGINT: fail readiness, drain in-flight work up to the cap, end the rest, close, exit 0. */
+export async function shutdownServiceApp(app: NestExpressApplication, settings: PlatformSettings): Promise<void> {
+  const server = app.getHttpServer() as Server;
+  await app.get(ShutdownService).drain(server, settings.shutdownDrainMs);
+  await app.close();
+}
+
+export function installShutdownSignals(app: NestExpressApplication, settings: PlatformSettings): void {
+  let started = false;
+  const onSignal = (): void => {
+    if (started) {
+      return;
+    }
+    started = true;
+    shutdownServiceApp(app, settings).then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+}
+
+/** Runs a service's start; a bad configuration or a failed start prints why and exits 1. */
+export function runMain(start: () => Promise<void>): void {
+  start().catch((error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`${redactText(message)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,3 @@
+export * from './lib/fake-upstream';
+export * from './lib/fake-responses';
+export * from './lib/fake-openai';

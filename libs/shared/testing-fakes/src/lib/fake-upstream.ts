@@ -1,0 +1,174 @@
+import { createHash } from 'node:crypto';
+import { type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+/** What one request brought to a fake upstream, exactly as it arrived. */
+export interface RecordedRequest {
+  method: string;
+  /** Path and query string. */
+  url: string;
+  headers: IncomingHttpHeaders;
+  /** Header names in the order and case they arrived (rawHeaders). */
+  rawHeaderNames: string[];
+  body: Buffer;
+  bodySha256: string;
+  receivedAt: number;
+  /** When our response's connection closed: set for clean ends and for clients that went away. */
+  closedAt: number | undefined;
+  /** True when the connection closed before the response was finished. */
+  closedEarly: boolean;
+}
+
+export type FakeHandler = (request: RecordedRequest, response: ServerResponse) => void | Promise<void>;
+
+interface FakeRoute {
+  method: string;
+  path: string | RegExp;
+  handler: FakeHandler;
+}
+
+const DEFAULT_WAIT_MS = 5_000;
+
+function readBody(incoming: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+    incoming.once('end', () => resolve(Buffer.concat(chunks)));
+    incoming.once('error', reject);
+  });
+}
+
+function matches(route: FakeRoute, method: string, url: string): boolean {
+  const path = url.split('?')[0] ?? url;
+  const methodOk = route.method === '*' || route.method === method;
+  return methodOk && (typeof route.path === 'string' ? route.path === path : route.path.test(path));
+}
+
+/**
+ * A real HTTP server on 127.0.0.1 (port 0) that records every request and answers from scripted handlers.
+ * Routes added later win, so a test can override a preset. Unmatched requests get a 404 JSON.
+ */
+export class FakeUpstream {
+  readonly requests: RecordedRequest[] = [];
+  private readonly routes: FakeRoute[] = [];
+  private readonly sockets = new Set<Socket>();
+  private readonly server: Server;
+  private waiters: Array<() => void> = [];
+
+  private constructor() {
+    this.server = createServer((incoming, response) => {
+      void this.handle(incoming, response);
+    });
+    this.server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
+  }
+
+  static async start(): Promise<FakeUpstream> {
+    const fake = new FakeUpstream();
+    await new Promise<void>((resolve) => fake.server.listen(0, '127.0.0.1', resolve));
+    return fake;
+  }
+
+  get url(): string {
+    const address = this.server.address() as AddressInfo;
+    return `http://127.0.0.1:${address.port}`;
+  }
+
+  get openConnections(): number {
+    return this.sockets.size;
+  }
+
+  on(method: string, path: string | RegExp, handler: FakeHandler): this {
+    this.routes.push({ method, path, handler });
+    return this;
+  }
+
+  /** The last request whose path starts with the prefix. */
+  lastRequest(pathPrefix = ''): RecordedRequest | undefined {
+    return [...this.requests].reverse().find((request) => request.url.startsWith(pathPrefix));
+  }
+
+  /** Resolves when a request matching the predicate has arrived (bounded wait). */
+  waitForRequest(predicate: (request: RecordedRequest) => boolean, timeoutMs = DEFAULT_WAIT_MS): Promise<RecordedRequest> {
+    return this.waitFor(() => this.requests.find(predicate), timeoutMs, 'request');
+  }
+
+  /** Resolves with the close time of the request's connection (bounded wait). */
+  waitForClose(request: RecordedRequest, timeoutMs = DEFAULT_WAIT_MS): Promise<number> {
+    return this.waitFor(() => request.closedAt, timeoutMs, 'connection close');
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.sockets) {
+      socket.destroy();
+    }
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private waitFor<T>(probe: () => T | undefined, timeoutMs: number, what: string): Promise<T> {
+    const found = probe();
+    if (found !== undefined) {
+      return Promise.resolve(found);
+    }
+    return new Promise<T>((resolve, reject) => {
+      const check = (): void => {
+        const value = probe();
+        if (value !== undefined) {
+          clearTimeout(timer);
+          this.waiters = this.waiters.filter((waiter) => waiter !== check);
+          resolve(value);
+        }
+      };
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((waiter) => waiter !== check);
+        reject(new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`));
+      }, timeoutMs);
+      this.waiters.push(check);
+    });
+  }
+
+  private notify(): void {
+    for (const waiter of [...this.waiters]) {
+      waiter();
+    }
+  }
+
+  private async handle(incoming: IncomingMessage, response: ServerResponse): Promise<void> {
+    const body = await readBody(incoming).catch(() => Buffer.alloc(0));
+    const rawHeaderNames = incoming.rawHeaders.filter((_, index) => index % 2 === 0);
+    const recorded: RecordedRequest = {
+      method: incoming.method ?? 'GET',
+      url: incoming.url ?? '/',
+      headers: incoming.headers,
+      rawHeaderNames,
+      body,
+      bodySha256: createHash('sha256').update(body).digest('hex'),
+      receivedAt: Date.now(),
+      closedAt: undefined,
+      closedEarly: false,
+    };
+    this.requests.push(recorded);
+    response.once('close', () => {
+      recorded.closedAt = Date.now();
+      recorded.closedEarly = !response.writableFinished;
+      this.notify();
+    });
+    this.notify();
+    const route = [...this.routes].reverse().find((candidate) => matches(candidate, recorded.method, recorded.url));
+    if (route === undefined) {
+      response.writeHead(404, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ error: { message: `fake: no route for ${recorded.method} ${recorded.url}` } }));
+      return;
+    }
+    try {
+      await route.handler(recorded, response);
+    } catch (error) {
+      if (!response.headersSent) {
+        response.writeHead(500, { 'content-type': 'application/json' });
+      }
+      response.end(JSON.stringify({ error: { message: `fake handler failed: ${String(error)}` } }));
+    }
+  }
+}

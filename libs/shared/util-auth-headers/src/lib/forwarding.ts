@@ -1,0 +1,101 @@
+import { HOP_BY_HOP_HEADERS, INTERNAL_HEADER_PREFIX } from './header-names';
+
+/** Incoming headers as Node gives them. */
+export type IncomingHeaders = Record<string, string | string[] | undefined>;
+/** Headers to send: every value defined. */
+export type OutgoingHeaders = Record<string, string | string[]>;
+
+export interface ForwardedFor {
+  /** The client chain as we trust it, nearest last (what Express computes from `trust proxy`). */
+  clientAddresses: readonly string[];
+  protocol: string;
+  host: string | undefined;
+}
+
+export interface RequestForwardingPolicy {
+  /** Provider relays drop the client's cookies; the internal hop to our own services keeps them. */
+  dropCookie: boolean;
+}
+
+/** Names listed in a `Connection` header are hop-by-hop for this message too. */
+function connectionListed(headers: IncomingHeaders): ReadonlySet<string> {
+  const value = headers['connection'];
+  if (value === undefined) {
+    return new Set();
+  }
+  const joined = Array.isArray(value) ? value.join(',') : value;
+  return new Set(joined.split(',').map((name) => name.trim().toLowerCase()).filter((name) => name.length > 0));
+}
+
+function isDroppedRequestHeader(name: string, listed: ReadonlySet<string>, policy: RequestForwardingPolicy): boolean {
+  return (
+    HOP_BY_HOP_HEADERS.has(name) ||
+    listed.has(name) ||
+    name === 'host' ||
+    name.startsWith('x-forwarded-') ||
+    name === 'forwarded' ||
+    name.startsWith(INTERNAL_HEADER_PREFIX) ||
+    (policy.dropCookie && name === 'cookie')
+  );
+}
+
+/**
+ * The headers a transparent relay sends upstream: every end-to-end header the client sent, except hop-by-hop
+ * ones, `Host` (the dispatcher sets it from the configured upstream), client-sent `X-Forwarded-*` (replaced by
+ * ours), internal headers and, for provider relays, `Cookie`.
+ */
+export function buildForwardedRequestHeaders(
+  incoming: IncomingHeaders,
+  forwarded: ForwardedFor,
+  policy: RequestForwardingPolicy,
+): OutgoingHeaders {
+  const listed = connectionListed(incoming);
+  const outgoing: OutgoingHeaders = {};
+  for (const name of Object.keys(incoming)) {
+    const value = incoming[name];
+    if (value !== undefined && !isDroppedRequestHeader(name, listed, policy)) {
+      outgoing[name] = value;
+    }
+  }
+  if (forwarded.clientAddresses.length > 0) {
+    outgoing['x-forwarded-for'] = forwarded.clientAddresses.join(', ');
+  }
+  outgoing['x-forwarded-proto'] = forwarded.protocol;
+  if (forwarded.host !== undefined) {
+    outgoing['x-forwarded-host'] = forwarded.host;
+  }
+  return outgoing;
+}
+
+export interface ResponseForwardingPolicy {
+  /** Extra response header names (lower case) to drop, such as upstream CORS headers at the edge. */
+  dropPrefixes?: readonly string[];
+}
+
+/**
+ * The headers a relay sends back: the upstream's, except hop-by-hop ones and `Set-Cookie`. A relayed body is
+ * passed through unchanged, so `Content-Length` and `Content-Encoding` still describe it and are kept.
+ */
+export function buildForwardedResponseHeaders(
+  upstream: IncomingHeaders,
+  policy: ResponseForwardingPolicy = {},
+): OutgoingHeaders {
+  const listed = connectionListed(upstream);
+  const prefixes = policy.dropPrefixes ?? [];
+  const outgoing: OutgoingHeaders = {};
+  for (const name of Object.keys(upstream)) {
+    const value = upstream[name];
+    if (
+      value === undefined ||
+      HOP_BY_HOP_HEADERS.has(name) ||
+      listed.has(name) ||
+      name === 'set-cookie' ||
+      name.startsWith(INTERNAL_HEADER_PREFIX) ||
+      prefixes.some((prefix) => name.startsWith(prefix))
+    ) {
+      continue;
+    }
+    outgoing[name] = value;
+  }
+  return outgoing;
+}

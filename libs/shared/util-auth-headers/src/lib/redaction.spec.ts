@@ -1,0 +1,59 @@
+import { readBearerToken, readCookie } from './credentials';
+import { REDACTED, redactHeaders, redactText } from './redaction';
+
+describe('redactText', () => {
+  it.each([
+    ['Authorization: Bearer abc.def-123', 'abc.def-123'],
+    ['key sk-proj-AbCdEf123456 leaked', 'sk-proj-AbCdEf123456'],
+    ['session sess-AbCdEf123456', 'sess-AbCdEf123456'],
+    ['claude sk-ant-sid01-AbCd_ef-123', 'sk-ant-sid01-AbCd_ef-123'],
+    ['Cookie: __Secure-1PSID=g.a000xyz; __Secure-1PSIDTS=sidts-abc', 'g.a000xyz'],
+    ['GET /v1beta/models?key=AIzaSyA-1234567890abcdef&alt=sse', 'AIzaSyA-1234567890abcdef'],
+    ['sessionKey=sk-ant-sid01-zzz', 'sk-ant-sid01-zzz'],
+    ['gateway key gk-team-0123456789', 'gk-team-0123456789'],
+  ])('should remove the credential from %p', (text, secret) => {
+    const redacted = redactText(text);
+    expect(redacted).not.toContain(secret);
+    expect(redacted).toContain(REDACTED);
+  });
+
+  it('should keep the key= parameter name and other parameters', () => {
+    expect(redactText('/x?key=abc123&alt=sse')).toBe(`/x?key=${REDACTED}&alt=sse`);
+  });
+
+  it('should leave ordinary text alone', () => {
+    expect(redactText('POST /openai/v1/chat/completions 200')).toBe('POST /openai/v1/chat/completions 200');
+  });
+});
+
+describe('redactHeaders', () => {
+  it('should redact credential headers by name and other values by pattern', () => {
+    expect(
+      redactHeaders({
+        authorization: 'Basic dXNlcjpwYXNz',
+        'x-api-key': 'anything',
+        'x-goog-api-key': 'anything',
+        cookie: 'a=b',
+        'x-custom': 'token sk-abcdef123',
+        accept: 'application/json',
+      }),
+    ).toEqual({
+      authorization: REDACTED,
+      'x-api-key': REDACTED,
+      'x-goog-api-key': REDACTED,
+      cookie: REDACTED,
+      'x-custom': `token ${REDACTED}`,
+      accept: 'application/json',
+    });
+  });
+});
+
+describe('credentials', () => {
+  it('should read bearer tokens and cookies', () => {
+    expect(readBearerToken({ authorization: 'Bearer sk-1' })).toBe('sk-1');
+    expect(readBearerToken({ authorization: 'Basic x' })).toBeUndefined();
+    expect(readCookie({ cookie: '__Secure-1PSID=a.b=c; __Secure-1PSIDTS=d' }, '__Secure-1PSID')).toBe('a.b=c');
+    expect(readCookie({ cookie: '__Secure-1PSID=a;__Secure-1PSIDTS=d' }, '__Secure-1PSIDTS')).toBe('d');
+    expect(readCookie({}, 'x')).toBeUndefined();
+  });
+});

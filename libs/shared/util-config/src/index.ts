@@ -1,0 +1,2 @@
+export * from './lib/env-schema';
+export * from './lib/settings.types';

@@ -1,0 +1,84 @@
+import { z } from 'zod';
+
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+/** A TCP port; 0 asks the OS for a free one (tests). */
+export const portSchema = z.coerce.number().int().min(0).max(65535);
+
+/** A whole, non-negative number of milliseconds or bytes. */
+export const wholeNumberSchema = z.coerce.number().int().min(0);
+
+/** `true`/`false`/`1`/`0`/`yes`/`no`, any case. */
+export const booleanSchema = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no']))
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+/** An http(s) base URL, without a trailing slash. */
+export const baseUrlSchema = z
+  .string()
+  .trim()
+  .pipe(z.url({ protocol: /^https?$/ }))
+  .transform((value) => value.replace(/\/+$/, ''));
+
+export const logLevelSchema = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+const MIB = 1024 * 1024;
+
+/** Variables every app reads (DESIGN.md, configuration contract). */
+export const commonEnvShape = {
+  UPSTREAM_CONNECT_TIMEOUT_MS: wholeNumberSchema.default(10_000),
+  UPSTREAM_HEADERS_TIMEOUT_MS: wholeNumberSchema.default(120_000),
+  UPSTREAM_IDLE_TIMEOUT_MS: wholeNumberSchema.default(120_000),
+  STREAM_HEARTBEAT_MS: wholeNumberSchema.default(15_000),
+  SHUTDOWN_DRAIN_MS: wholeNumberSchema.default(25_000),
+  MAX_JSON_BODY_BYTES: wholeNumberSchema.default(32 * MIB),
+  MAX_RELAY_BODY_BYTES: wholeNumberSchema.default(512 * MIB),
+  HTTPS_PROXY: baseUrlSchema.optional(),
+  NO_PROXY: z.string().optional(),
+  LOG_LEVEL: logLevelSchema.default('info'),
+  TRUST_PROXY: z.string().trim().optional(),
+};
+
+/** Thrown at start when the environment is invalid; lists every bad variable at once. */
+export class ConfigValidationError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigValidationError';
+  }
+}
+
+/** Copies the first set alias into each canonical name that is unset (`API_BASE` → `OPENAI_API_BASE`). */
+export function applyAliases(env: Environment, aliases: Readonly<Record<string, readonly string[]>>): Environment {
+  const result: Record<string, string | undefined> = { ...env };
+  for (const [name, alternatives] of Object.entries(aliases)) {
+    if (result[name] === undefined || result[name] === '') {
+      const found = alternatives.find((alias) => env[alias] !== undefined && env[alias] !== '');
+      if (found !== undefined) {
+        result[name] = env[found];
+      }
+    }
+  }
+  return result;
+}
+
+/** Empty strings count as unset, so `FOO=` in an env file means "use the default". */
+function withoutEmptyValues(env: Environment): Environment {
+  return Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+}
+
+/** Validates the environment against a schema; throws ConfigValidationError naming every bad variable. */
+export function parseEnvironment<Shape extends z.ZodRawShape>(
+  shape: Shape,
+  env: Environment,
+): z.infer<z.ZodObject<Shape>> {
+  const result = z.object(shape).safeParse(withoutEmptyValues(env));
+  if (!result.success) {
+    throw new ConfigValidationError(
+      result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
+    );
+  }
+  return result.data;
+}

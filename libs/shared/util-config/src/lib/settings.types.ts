@@ -1,0 +1,66 @@
+import type { z } from 'zod';
+import type { commonEnvShape, logLevelSchema } from './env-schema';
+
+export type LogLevel = z.infer<typeof logLevelSchema>;
+
+/** How upstream connections are made; one place for the data plane (undici) and the control plane (axios). */
+export interface UpstreamSettings {
+  connectTimeoutMs: number;
+  headersTimeoutMs: number;
+  idleTimeoutMs: number;
+  httpsProxy: string | undefined;
+  noProxy: string | undefined;
+}
+
+/** What every service needs besides its own routes. */
+export interface PlatformSettings {
+  serviceName: string;
+  port: number;
+  logLevel: LogLevel;
+  heartbeatMs: number;
+  shutdownDrainMs: number;
+  maxJsonBodyBytes: number;
+  maxRelayBodyBytes: number;
+  /** Express `trust proxy` value: which peers' `X-Forwarded-For` counts. */
+  trustProxy: boolean | number | string;
+  upstream: UpstreamSettings;
+}
+
+type CommonEnv = z.infer<z.ZodObject<typeof commonEnvShape>>;
+
+/** `TRUST_PROXY`: `true`/`false`, a hop count, or a list of addresses/subnets (Express semantics). */
+export function parseTrustProxy(value: string | undefined, fallback: boolean | string): boolean | number | string {
+  if (value === undefined || value === '') {
+    return fallback;
+  }
+  const lower = value.toLowerCase();
+  if (lower === 'true' || lower === 'false') {
+    return lower === 'true';
+  }
+  return /^\d+$/.test(value) ? Number(value) : value;
+}
+
+export function toPlatformSettings(
+  serviceName: string,
+  port: number,
+  env: CommonEnv,
+  trustProxyFallback: boolean | string,
+): PlatformSettings {
+  return {
+    serviceName,
+    port,
+    logLevel: env.LOG_LEVEL,
+    heartbeatMs: env.STREAM_HEARTBEAT_MS,
+    shutdownDrainMs: env.SHUTDOWN_DRAIN_MS,
+    maxJsonBodyBytes: env.MAX_JSON_BODY_BYTES,
+    maxRelayBodyBytes: env.MAX_RELAY_BODY_BYTES,
+    trustProxy: parseTrustProxy(env.TRUST_PROXY, trustProxyFallback),
+    upstream: {
+      connectTimeoutMs: env.UPSTREAM_CONNECT_TIMEOUT_MS,
+      headersTimeoutMs: env.UPSTREAM_HEADERS_TIMEOUT_MS,
+      idleTimeoutMs: env.UPSTREAM_IDLE_TIMEOUT_MS,
+      httpsProxy: env.HTTPS_PROXY,
+      noProxy: env.NO_PROXY,
+    },
+  };
+}

@@ -1,0 +1,3 @@
+export * from './lib/error-code';
+export * from './lib/gateway.exception';
+export * from './lib/upstream-error.classify';

@@ -1,0 +1,50 @@
+/** Every failure the gateway reports has one of these codes; the wire `code` is the enum value. */
+export enum ErrorCode {
+  InvalidRequest = 'invalid_request',
+  MissingCredentials = 'missing_credentials',
+  NotFound = 'not_found',
+  MethodNotAllowed = 'method_not_allowed',
+  PayloadTooLarge = 'payload_too_large',
+  RateLimited = 'rate_limit_exceeded',
+  UpstreamTimeout = 'upstream_timeout',
+  UpstreamUnavailable = 'upstream_unavailable',
+  UpstreamConnectionReset = 'upstream_connection_reset',
+  UpstreamBadResponse = 'upstream_bad_response',
+  ShuttingDown = 'server_shutting_down',
+  Internal = 'internal_error',
+}
+
+export interface ErrorCodeDescription {
+  status: number;
+  type: string;
+}
+
+/** Status and OpenAI error type for each code. Exhaustive: a new code that is not mapped does not compile. */
+export function describeErrorCode(code: ErrorCode): ErrorCodeDescription {
+  switch (code) {
+    case ErrorCode.InvalidRequest:
+      return { status: 400, type: 'invalid_request_error' };
+    case ErrorCode.MissingCredentials:
+      return { status: 401, type: 'authentication_error' };
+    case ErrorCode.NotFound:
+      return { status: 404, type: 'invalid_request_error' };
+    case ErrorCode.MethodNotAllowed:
+      return { status: 405, type: 'invalid_request_error' };
+    case ErrorCode.PayloadTooLarge:
+      return { status: 413, type: 'invalid_request_error' };
+    case ErrorCode.RateLimited:
+      return { status: 429, type: 'rate_limit_exceeded' };
+    case ErrorCode.UpstreamTimeout:
+      return { status: 504, type: 'timeout_error' };
+    case ErrorCode.UpstreamUnavailable:
+      return { status: 503, type: 'server_error' };
+    case ErrorCode.UpstreamConnectionReset:
+      return { status: 502, type: 'server_error' };
+    case ErrorCode.UpstreamBadResponse:
+      return { status: 502, type: 'server_error' };
+    case ErrorCode.ShuttingDown:
+      return { status: 503, type: 'server_error' };
+    case ErrorCode.Internal:
+      return { status: 500, type: 'server_error' };
+  }
+}

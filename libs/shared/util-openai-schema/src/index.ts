@@ -1,0 +1,2 @@
+export * from './lib/error-envelope.types';
+export * from './lib/model-list.types';

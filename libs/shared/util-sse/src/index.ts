@@ -1,0 +1,2 @@
+export * from './lib/sse-decoder';
+export * from './lib/sse-encoder';
