@@ -58,7 +58,7 @@ export class RelayService implements OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
-    await this.dispatchers.close();
+    await this.dispatchers.destroy();
   }
 
   async relay(request: RelayRequest, response: ServerResponse, target: RelayTarget): Promise<void> {

@@ -34,7 +34,8 @@ export class UpstreamDispatchers {
     return this.proxied;
   }
 
-  async close(): Promise<void> {
-    await Promise.all([this.direct.close(), this.proxied?.close()]);
+  /** Closes every pool at once; in-flight requests (the drain is over by then) are aborted. */
+  async destroy(): Promise<void> {
+    await Promise.all([this.direct.destroy(), this.proxied?.destroy()]);
   }
 }

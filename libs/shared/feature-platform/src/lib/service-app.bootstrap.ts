@@ -31,6 +31,8 @@ export async function createServiceApp(
     bodyParser: false,
     bufferLogs: true,
     abortOnError: false,
+    // `close()` runs after the drain (shutdownServiceApp): whatever connection is left then is cut.
+    forceCloseConnections: true,
   });
   app.useLogger(app.get(Logger));
   app.set('trust proxy', settings.trustProxy);

@@ -43,7 +43,8 @@ function requireKey(handler: FakeHandler): FakeHandler {
       : openAiError(401, 'Incorrect API key provided.', 'invalid_request_error')(request, response);
 }
 
-const chatCompletions: FakeHandler = (request, response) => {
+/** The fake's chat completions route (streamed and not), exported so a test can restore it after overriding. */
+export const fakeChatCompletions: FakeHandler = (request, response) => {
   const body = parseJson<ChatRequestBody>(request);
   if (body === undefined || !Array.isArray(body.messages)) {
     return openAiError(400, "'messages' is a required property", 'invalid_request_error')(request, response);
@@ -77,11 +78,13 @@ const chatCompletions: FakeHandler = (request, response) => {
 };
 
 const embeddings: FakeHandler = (request, response) => {
-  const body = parseJson<{ input?: unknown; model?: unknown }>(request);
+  const body = parseJson<{ input?: unknown; model?: unknown; encoding_format?: unknown }>(request);
   const inputs = Array.isArray(body?.input) ? body.input.map(String) : [String(body?.input ?? '')];
   const data = inputs.map((input, index) => {
     const digest = createHash('sha256').update(input).digest();
-    return { object: 'embedding', index, embedding: [...digest.subarray(0, 8)].map((byte) => byte / 255) };
+    const vector = [...digest.subarray(0, 8)].map((byte) => byte / 256);
+    const embedding = body?.encoding_format === 'base64' ? Buffer.from(new Float32Array(vector).buffer).toString('base64') : vector;
+    return { object: 'embedding', index, embedding };
   });
   return json(200, {
     object: 'list',
@@ -132,7 +135,7 @@ function usageForQuery(url: string): number {
 export async function startFakeOpenAi(): Promise<FakeUpstream> {
   const fake = await FakeUpstream.start();
   return fake
-    .on('POST', '/v1/chat/completions', requireKey(chatCompletions))
+    .on('POST', '/v1/chat/completions', requireKey(fakeChatCompletions))
     .on('GET', '/v1/models', requireKey(models))
     .on('POST', '/v1/embeddings', requireKey(embeddings))
     .on('POST', '/v1/files', requireKey(files))

@@ -47,15 +47,18 @@ export interface SseScript {
   headers?: Record<string, string>;
 }
 
+/** Resolves once the bytes were handed to the socket, so a following reset cannot swallow them. */
+function writeAndWait(response: ServerResponse, bytes: Buffer): Promise<void> {
+  return new Promise((resolve) => {
+    response.write(bytes, () => resolve());
+  });
+}
+
 async function writeFrame(response: ServerResponse, frame: string, splitBytes: number | undefined): Promise<void> {
   const bytes = Buffer.from(frame, 'utf8');
-  if (splitBytes === undefined || splitBytes <= 0) {
-    response.write(bytes);
-    return;
-  }
-  for (let offset = 0; offset < bytes.length && !gone(response); offset += splitBytes) {
-    response.write(bytes.subarray(offset, offset + splitBytes));
-    await sleep(1);
+  const size = splitBytes === undefined || splitBytes <= 0 ? bytes.length : splitBytes;
+  for (let offset = 0; offset < bytes.length && !gone(response); offset += size) {
+    await writeAndWait(response, bytes.subarray(offset, offset + size));
   }
 }
 

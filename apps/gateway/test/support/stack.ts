@@ -1,0 +1,97 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
+import OpenAI from 'openai';
+import { listenServiceApp } from '@openai-proxy/feature-platform';
+import { type FakeUpstream, startFakeOpenAi } from '@openai-proxy/testing-fakes';
+import { loadGatewayConfig } from '../../src/config/gateway.env';
+import { createGatewayApp } from '../../src/gateway.app';
+// Stack tests compose the real apps in one process: the gateway in front, the relay and bridges behind it.
+import { loadOpenAiRelayConfig } from '../../../openai-relay/src/config/openai-relay.env';
+import { createOpenAiRelayApp } from '../../../openai-relay/src/openai-relay.app';
+import { loadClaudeBridgeConfig } from '../../../claude-bridge/src/config/claude-bridge.env';
+import { createClaudeBridgeApp } from '../../../claude-bridge/src/claude-bridge.app';
+import { loadBardBridgeConfig } from '../../../bard-bridge/src/config/bard-bridge.env';
+import { createBardBridgeApp } from '../../../bard-bridge/src/bard-bridge.app';
+
+/** Collects every JSON log line a service writes. */
+export class LogCapture extends Writable {
+  readonly lines: string[] = [];
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: () => void): void {
+    this.lines.push(...chunk.toString('utf8').split('\n').filter((line) => line.length > 0));
+    callback();
+  }
+
+  get text(): string {
+    return this.lines.join('\n');
+  }
+}
+
+export type Env = Record<string, string>;
+
+export interface StackOptions {
+  relayEnv?: Env;
+  gatewayEnv?: Env;
+}
+
+export interface Stack {
+  openai: FakeUpstream;
+  relay: NestExpressApplication;
+  gateway: NestExpressApplication;
+  bridges: NestExpressApplication[];
+  relayUrl: string;
+  gatewayUrl: string;
+  logs: LogCapture;
+  client(apiKey?: string): OpenAI;
+  close(): Promise<void>;
+}
+
+export function urlOf(app: NestExpressApplication): string {
+  const address = app.getHttpServer().address() as AddressInfo;
+  return `http://127.0.0.1:${address.port}`;
+}
+
+async function listen(app: NestExpressApplication): Promise<string> {
+  await listenServiceApp(app, 0, '127.0.0.1');
+  return urlOf(app);
+}
+
+/** The whole product on 127.0.0.1 ports chosen by the OS, with a fake OpenAI behind it. */
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const logs = new LogCapture();
+  const openai = await startFakeOpenAi();
+  const relay = await createOpenAiRelayApp(
+    loadOpenAiRelayConfig({ OPENAI_API_BASE: openai.url, LOG_LEVEL: 'debug', ...options.relayEnv }),
+    { logDestination: logs },
+  );
+  const relayUrl = await listen(relay);
+  const claude = await createClaudeBridgeApp(loadClaudeBridgeConfig({ LOG_LEVEL: 'debug' }), { logDestination: logs });
+  const bard = await createBardBridgeApp(loadBardBridgeConfig({ LOG_LEVEL: 'debug' }), { logDestination: logs });
+  const [claudeUrl, bardUrl] = [await listen(claude), await listen(bard)];
+  const gateway = await createGatewayApp(
+    loadGatewayConfig({
+      OPENAI_RELAY_URL: relayUrl,
+      CLAUDE_BRIDGE_URL: claudeUrl,
+      BARD_BRIDGE_URL: bardUrl,
+      LOG_LEVEL: 'debug',
+      ...options.gatewayEnv,
+    }),
+    { logDestination: logs },
+  );
+  const gatewayUrl = await listen(gateway);
+  return {
+    openai,
+    relay,
+    gateway,
+    bridges: [claude, bard],
+    relayUrl,
+    gatewayUrl,
+    logs,
+    client: (apiKey = 'sk-test-0123456789') => new OpenAI({ apiKey, baseURL: `${gatewayUrl}/openai/v1`, maxRetries: 0, timeout: 10_000 }),
+    close: async () => {
+      await Promise.all([gateway.close(), relay.close(), claude.close(), bard.close()]);
+      await openai.close();
+    },
+  };
+}
