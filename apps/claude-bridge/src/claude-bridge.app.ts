@@ -3,7 +3,10 @@ import { type PlatformModuleOptions, createServiceApp } from '@openai-proxy/feat
 import { ClaudeBridgeAppModule } from './app.module';
 import type { ClaudeBridgeConfig } from './config/claude-bridge.env';
 
-export function createClaudeBridgeApp(config: ClaudeBridgeConfig, options: PlatformModuleOptions = {}): Promise<NestExpressApplication> {
+export function createClaudeBridgeApp(
+  config: ClaudeBridgeConfig,
+  options: PlatformModuleOptions = {},
+): Promise<NestExpressApplication> {
   return createServiceApp(ClaudeBridgeAppModule.register(config, options), config.platform, {
     title: 'claude-bridge',
     description: 'Claude through claude.ai and the Anthropic API (routes arrive with the claude-bridge issue).',

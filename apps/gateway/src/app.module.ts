@@ -9,7 +9,11 @@ export class GatewayAppModule {
   static register(config: GatewayConfig, options: PlatformModuleOptions = {}): DynamicModule {
     return {
       module: GatewayAppModule,
-      imports: [PlatformModule.forRoot(config.platform, options), UpstreamModule, GatewayEdgeModule.register(config.gateway)],
+      imports: [
+        PlatformModule.forRoot(config.platform, options),
+        UpstreamModule,
+        GatewayEdgeModule.register(config.gateway),
+      ],
     };
   }
 }

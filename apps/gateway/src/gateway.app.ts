@@ -3,7 +3,10 @@ import { type PlatformModuleOptions, createServiceApp } from '@openai-proxy/feat
 import { GatewayAppModule } from './app.module';
 import type { GatewayConfig } from './config/gateway.env';
 
-export function createGatewayApp(config: GatewayConfig, options: PlatformModuleOptions = {}): Promise<NestExpressApplication> {
+export function createGatewayApp(
+  config: GatewayConfig,
+  options: PlatformModuleOptions = {},
+): Promise<NestExpressApplication> {
   return createServiceApp(GatewayAppModule.register(config, options), config.platform, {
     title: 'openai-proxy gateway',
     description:

@@ -22,7 +22,14 @@ describe('GatewayEdgeModule', () => {
     expect(response.status).toBe(200);
     expect(response.headers['access-control-allow-origin']).toBe('https://app.example');
     const allowed = String(response.headers['access-control-allow-headers']).toLowerCase();
-    for (const name of ['authorization', 'x-api-key', 'anthropic-version', 'x-goog-api-key', 'openai-organization', 'x-stainless-os']) {
+    for (const name of [
+      'authorization',
+      'x-api-key',
+      'anthropic-version',
+      'x-goog-api-key',
+      'openai-organization',
+      'x-stainless-os',
+    ]) {
       expect(allowed).toContain(name);
     }
     expect(response.headers['access-control-allow-methods']).toContain('DELETE');
@@ -55,7 +62,10 @@ describe('GatewayEdgeModule', () => {
   });
 
   it('should keep a well-formed client x-request-id and replace a malformed one', async () => {
-    const kept = await request(stack.gatewayUrl).get('/openai/v1/models').set('Authorization', 'Bearer sk-x').set('x-request-id', 'client-id-42');
+    const kept = await request(stack.gatewayUrl)
+      .get('/openai/v1/models')
+      .set('Authorization', 'Bearer sk-x')
+      .set('x-request-id', 'client-id-42');
     expect(kept.headers['x-request-id']).toBe('client-id-42');
     expect(stack.openai.lastRequest('/v1/models')?.headers['x-request-id']).toBe('client-id-42');
     const replaced = await request(stack.gatewayUrl).get('/healthz').set('x-request-id', 'bad id with spaces');
@@ -64,7 +74,9 @@ describe('GatewayEdgeModule', () => {
 
   it('should keep the query string, the method and any path', async () => {
     stack.openai.on('DELETE', /^\/v1\/files\/.+/, json(200, { id: 'file-1', deleted: true }));
-    const response = await request(stack.gatewayUrl).delete('/openai/v1/files/file-1?purpose=x&limit=2').set('Authorization', 'Bearer sk-x');
+    const response = await request(stack.gatewayUrl)
+      .delete('/openai/v1/files/file-1?purpose=x&limit=2')
+      .set('Authorization', 'Bearer sk-x');
     expect(response.status).toBe(200);
     expect(stack.openai.lastRequest('/v1/files/file-1')?.url).toBe('/v1/files/file-1?purpose=x&limit=2');
     expect(stack.openai.lastRequest('/v1/files/file-1')?.method).toBe('DELETE');
@@ -98,7 +110,9 @@ describe('GatewayEdgeModule', () => {
   it('should answer unknown routes with a 404 in the OpenAI envelope', async () => {
     const response = await request(stack.gatewayUrl).post('/nowhere');
     expect(response.status).toBe(404);
-    expect(response.body).toEqual({ error: { message: 'Unknown route', type: 'invalid_request_error', param: null, code: 'not_found' } });
+    expect(response.body).toEqual({
+      error: { message: 'Unknown route', type: 'invalid_request_error', param: null, code: 'not_found' },
+    });
   });
 
   it('should report health, readiness of each service and metrics', async () => {

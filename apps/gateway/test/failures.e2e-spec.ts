@@ -18,7 +18,12 @@ describe('RelayService failures through the gateway', () => {
 
   beforeAll(async () => {
     stack = await startStack({
-      relayEnv: { UPSTREAM_HEADERS_TIMEOUT_MS: '300', UPSTREAM_IDLE_TIMEOUT_MS: '400', STREAM_HEARTBEAT_MS: '100', MAX_RELAY_BODY_BYTES: '1024' },
+      relayEnv: {
+        UPSTREAM_HEADERS_TIMEOUT_MS: '300',
+        UPSTREAM_IDLE_TIMEOUT_MS: '400',
+        STREAM_HEARTBEAT_MS: '100',
+        MAX_RELAY_BODY_BYTES: '1024',
+      },
     });
   });
 
@@ -42,8 +47,15 @@ describe('RelayService failures through the gateway', () => {
   });
 
   it('should end a stream that goes idle with an error frame, never a clean success', async () => {
-    stack.openai.on('POST', '/v1/chat/completions', sse({ frames: [chunk('a'), chunk('b'), chunk('c')], stallAfter: 2 }));
-    const { status, text } = await readText(`${stack.gatewayUrl}/openai/v1/chat/completions`, { method: 'POST', body: '{}' });
+    stack.openai.on(
+      'POST',
+      '/v1/chat/completions',
+      sse({ frames: [chunk('a'), chunk('b'), chunk('c')], stallAfter: 2 }),
+    );
+    const { status, text } = await readText(`${stack.gatewayUrl}/openai/v1/chat/completions`, {
+      method: 'POST',
+      body: '{}',
+    });
     expect(status).toBe(200);
     expect(text.startsWith(chunk('a') + chunk('b'))).toBe(true);
     expect(text).toContain('"code":"upstream_timeout"');
@@ -63,7 +75,11 @@ describe('RelayService failures through the gateway', () => {
   });
 
   it('should send a ping comment between frames while a stream is idle, without splitting frames', async () => {
-    stack.openai.on('POST', '/v1/chat/completions', sse({ frames: [chunk('a'), chunk('b')], intervalMs: 350, splitBytes: 7 }));
+    stack.openai.on(
+      'POST',
+      '/v1/chat/completions',
+      sse({ frames: [chunk('a'), chunk('b')], intervalMs: 350, splitBytes: 7 }),
+    );
     const { text } = await readText(`${stack.gatewayUrl}/openai/v1/chat/completions`, { method: 'POST', body: '{}' });
     expect(text).toContain(': ping\n\n');
     expect(text.replace(/: ping\n\n/g, '')).toBe(chunk('a') + chunk('b'));
@@ -86,7 +102,11 @@ describe('RelayService failures through the gateway', () => {
         controller.close();
       },
     });
-    const response = await fetch(`${stack.relayUrl}/openai/v1/upload-chunked`, { method: 'POST', body, duplex: 'half' } as RequestInit);
+    const response = await fetch(`${stack.relayUrl}/openai/v1/upload-chunked`, {
+      method: 'POST',
+      body,
+      duplex: 'half',
+    });
     expect(response.status).toBe(413);
   });
 
@@ -98,7 +118,9 @@ describe('RelayService failures through the gateway', () => {
       .set('Content-Type', 'application/json')
       .send('{"model": "gpt-4o-mini", "messages": [');
     expect(response.status).toBe(400);
-    expect(stack.openai.lastRequest('/v1/chat/completions')?.body.toString()).toBe('{"model": "gpt-4o-mini", "messages": [');
+    expect(stack.openai.lastRequest('/v1/chat/completions')?.body.toString()).toBe(
+      '{"model": "gpt-4o-mini", "messages": [',
+    );
   });
 });
 
@@ -108,7 +130,10 @@ describe('RelayService with an unreachable upstream', () => {
     try {
       const response = await request(stack.gatewayUrl).get('/openai/v1/models').set('Authorization', 'Bearer sk-x');
       expect(response.status).toBe(503);
-      expect(response.body.error).toMatchObject({ code: 'upstream_unavailable', message: 'Upstream openai refused the connection' });
+      expect(response.body.error).toMatchObject({
+        code: 'upstream_unavailable',
+        message: 'Upstream openai refused the connection',
+      });
       const metrics = await request(stack.relayUrl).get('/metrics');
       expect(metrics.text).toContain('upstream_errors_total{upstream="openai",kind="upstream_unavailable"} 1');
     } finally {
@@ -143,7 +168,13 @@ describe('credential canary', () => {
         'x-goog-api-key': 'canary-google-CCCC3333',
         cookie: 'sessionKey=sk-ant-sid01-canary-DDDD4444; __Secure-1PSID=canary-EEEE5555',
       };
-      for (const path of ['/openai/v1/models', '/openai/v1/slow', '/openai/v1/models?key=canary-FFFF6666', '/claude/v1/models', '/openai/billing/credit_grants']) {
+      for (const path of [
+        '/openai/v1/models',
+        '/openai/v1/slow',
+        '/openai/v1/models?key=canary-FFFF6666',
+        '/claude/v1/models',
+        '/openai/billing/credit_grants',
+      ]) {
         await request(stack.gatewayUrl).get(path).set(canaries);
       }
       await request(stack.gatewayUrl).post('/openai/v1/chat/completions').set(canaries).send('{"messages":[]}');
@@ -163,7 +194,11 @@ describe('graceful shutdown', () => {
   it('should fail readiness, let an in-flight stream finish, and refuse new connections', async () => {
     const stack = await startStack({ relayEnv: { SHUTDOWN_DRAIN_MS: '5000' } });
     try {
-      stack.openai.on('POST', '/v1/chat/completions', sse({ frames: [chunk('a'), chunk('b'), chunk('c'), 'data: [DONE]\n\n'], intervalMs: 150 }));
+      stack.openai.on(
+        'POST',
+        '/v1/chat/completions',
+        sse({ frames: [chunk('a'), chunk('b'), chunk('c'), 'data: [DONE]\n\n'], intervalMs: 150 }),
+      );
       const streaming = readText(`${stack.relayUrl}/openai/v1/chat/completions`, { method: 'POST', body: '{}' });
       await stack.openai.waitForRequest((arrived) => arrived.url === '/v1/chat/completions');
       const drained = shutdownServiceApp(stack.relay, loadOpenAiRelayConfig({ SHUTDOWN_DRAIN_MS: '5000' }).platform);

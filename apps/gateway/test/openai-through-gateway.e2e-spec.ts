@@ -64,7 +64,9 @@ describe('OpenAI through the gateway (official SDK)', () => {
 
   it('should relay a multipart upload byte for byte', async () => {
     const content = randomBytes(3 * 1024 * 1024);
-    const file = await stack.client().files.create({ file: await toFile(content, 'train.jsonl'), purpose: 'fine-tune' });
+    const file = await stack
+      .client()
+      .files.create({ file: await toFile(content, 'train.jsonl'), purpose: 'fine-tune' });
     const echoed = file as unknown as { sha256: string; bytes: number; filename: string };
     expect(echoed.sha256).toBe(createHash('sha256').update(content).digest('hex'));
     expect(echoed.bytes).toBe(content.length);
@@ -97,10 +99,16 @@ describe('OpenAI through the gateway (official SDK)', () => {
   it('should not let a stream that was cut after 3 chunks look like a success', async () => {
     const chunk = (content: string): string =>
       `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content }, finish_reason: null }] })}\n\n`;
-    stack.openai.on('POST', '/v1/chat/completions', sse({ frames: [chunk('a'), chunk('b'), chunk('c'), chunk('d')], resetAfter: 3 }));
+    stack.openai.on(
+      'POST',
+      '/v1/chat/completions',
+      sse({ frames: [chunk('a'), chunk('b'), chunk('c'), chunk('d')], resetAfter: 3 }),
+    );
     const received: string[] = [];
     const outcome = await (async () => {
-      const stream = await stack.client().chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }], stream: true });
+      const stream = await stack
+        .client()
+        .chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }], stream: true });
       for await (const part of stream) {
         received.push(part.choices[0]?.delta.content ?? '');
       }
@@ -116,7 +124,10 @@ describe('OpenAI through the gateway (official SDK)', () => {
     const controller = new AbortController();
     const stream = await stack
       .client()
-      .chat.completions.create({ model: 'abort-test', messages: [{ role: 'user', content: 'x' }], stream: true }, { signal: controller.signal });
+      .chat.completions.create(
+        { model: 'abort-test', messages: [{ role: 'user', content: 'x' }], stream: true },
+        { signal: controller.signal },
+      );
     let seen = 0;
     const consumed = (async () => {
       for await (const part of stream) {

@@ -9,7 +9,11 @@ export class OpenAiRelayAppModule {
   static register(config: OpenAiRelayConfig, options: PlatformModuleOptions = {}): DynamicModule {
     return {
       module: OpenAiRelayAppModule,
-      imports: [PlatformModule.forRoot(config.platform, options), UpstreamModule, OpenAiRelayModule.register(config.relay)],
+      imports: [
+        PlatformModule.forRoot(config.platform, options),
+        UpstreamModule,
+        OpenAiRelayModule.register(config.relay),
+      ],
     };
   }
 }

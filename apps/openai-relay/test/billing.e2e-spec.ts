@@ -43,7 +43,10 @@ describe('BillingController', () => {
       start_date: '2022-05-10',
       end_date: '2023-05-10',
     });
-    const usageCalls = openai.requests.slice(before).filter((arrived) => arrived.url.startsWith('/v1/dashboard/billing/usage')).map((arrived) => arrived.url);
+    const usageCalls = openai.requests
+      .slice(before)
+      .filter((arrived) => arrived.url.startsWith('/v1/dashboard/billing/usage'))
+      .map((arrived) => arrived.url);
     expect(usageCalls.sort()).toEqual(
       [
         '/v1/dashboard/billing/usage?end_date=2022-08-09&start_date=2022-05-10',
@@ -75,7 +78,11 @@ describe('BillingController', () => {
   it('should answer 401 with the billing error shape when Authorization is missing', async () => {
     const response = await request(url).get('/openai/billing/credit_grants?start_date=2023-01-01&end_date=2023-01-31');
     expect(response.status).toBe(401);
-    expect(response.body).toEqual({ error: expect.stringContaining('Authorization'), start_date: '2023-01-01', end_date: '2023-01-31' });
+    expect(response.body).toEqual({
+      error: expect.stringContaining('Authorization'),
+      start_date: '2023-01-01',
+      end_date: '2023-01-31',
+    });
   });
 
   it.each([
@@ -83,17 +90,29 @@ describe('BillingController', () => {
     ['start_date=2023-03-05&end_date=2023-03-01', 'end_date must come after start_date'],
     ['start_date=&end_date=2023-03-01', 'start_date must be a date in the form YYYY-MM-DD'],
   ])('should answer 400 for %s', async (query, message) => {
-    const response = await request(url).get(`/openai/billing/credit_grants?${query}`).set('Authorization', 'Bearer sk-x');
+    const response = await request(url)
+      .get(`/openai/billing/credit_grants?${query}`)
+      .set('Authorization', 'Bearer sk-x');
     expect(response.status).toBe(400);
     expect(response.body.error).toBe(message);
     expect(response.body.end_date).toBe('2023-03-01');
   });
 
   it('should keep the upstream status and message when the dashboard refuses the key', async () => {
-    openai.on('GET', '/v1/dashboard/billing/subscription', openAiError(429, 'You exceeded your current quota', 'insufficient_quota'));
-    const response = await request(url).get('/openai/billing/credit_grants?start_date=2023-01-01&end_date=2023-01-02').set('Authorization', 'Bearer sk-x');
+    openai.on(
+      'GET',
+      '/v1/dashboard/billing/subscription',
+      openAiError(429, 'You exceeded your current quota', 'insufficient_quota'),
+    );
+    const response = await request(url)
+      .get('/openai/billing/credit_grants?start_date=2023-01-01&end_date=2023-01-02')
+      .set('Authorization', 'Bearer sk-x');
     expect(response.status).toBe(429);
-    expect(response.body).toEqual({ error: 'You exceeded your current quota', start_date: '2023-01-01', end_date: '2023-01-02' });
+    expect(response.body).toEqual({
+      error: 'You exceeded your current quota',
+      start_date: '2023-01-01',
+      end_date: '2023-01-02',
+    });
   });
 
   it('should answer 502 when the dashboard answers something that is not JSON', async () => {
@@ -112,10 +131,14 @@ describe('BillingController', () => {
 
 describe('BillingController with the upstream down', () => {
   it('should answer 502 with the billing error shape', async () => {
-    const relay = await createOpenAiRelayApp(loadOpenAiRelayConfig({ OPENAI_API_BASE: 'http://127.0.0.1:9', LOG_LEVEL: 'silent' }));
+    const relay = await createOpenAiRelayApp(
+      loadOpenAiRelayConfig({ OPENAI_API_BASE: 'http://127.0.0.1:9', LOG_LEVEL: 'silent' }),
+    );
     await listenServiceApp(relay, 0, '127.0.0.1');
     try {
-      const response = await request(await relay.getUrl()).get('/openai/billing/credit_grants').set('Authorization', 'Bearer sk-x');
+      const response = await request(await relay.getUrl())
+        .get('/openai/billing/credit_grants')
+        .set('Authorization', 'Bearer sk-x');
       expect(response.status).toBe(502);
       expect(response.body.error).toBe('OpenAI billing upstream is unreachable');
     } finally {
@@ -126,7 +149,9 @@ describe('BillingController with the upstream down', () => {
 
 describe('loadOpenAiRelayConfig', () => {
   it('should name every bad variable at once', () => {
-    expect(() => loadOpenAiRelayConfig({ PORT: 'x', OPENAI_API_BASE: 'not a url', UPSTREAM_IDLE_TIMEOUT_MS: 'soon' })).toThrow(ConfigValidationError);
+    expect(() =>
+      loadOpenAiRelayConfig({ PORT: 'x', OPENAI_API_BASE: 'not a url', UPSTREAM_IDLE_TIMEOUT_MS: 'soon' }),
+    ).toThrow(ConfigValidationError);
     try {
       loadOpenAiRelayConfig({ PORT: 'x', OPENAI_API_BASE: 'not a url', UPSTREAM_IDLE_TIMEOUT_MS: 'soon' });
     } catch (error) {
@@ -139,6 +164,8 @@ describe('loadOpenAiRelayConfig', () => {
 
   it('should prefer OPENAI_API_BASE over its alias API_BASE', () => {
     expect(loadOpenAiRelayConfig({ API_BASE: 'https://a.example/' }).relay.apiBase).toBe('https://a.example');
-    expect(loadOpenAiRelayConfig({ API_BASE: 'https://a.example', OPENAI_API_BASE: 'https://b.example' }).relay.apiBase).toBe('https://b.example');
+    expect(
+      loadOpenAiRelayConfig({ API_BASE: 'https://a.example', OPENAI_API_BASE: 'https://b.example' }).relay.apiBase,
+    ).toBe('https://b.example');
   });
 });

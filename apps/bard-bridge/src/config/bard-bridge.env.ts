@@ -28,7 +28,10 @@ export interface BardBridgeConfig {
 }
 
 export function loadBardBridgeConfig(env: Environment = process.env): BardBridgeConfig {
-  const parsed = parseEnvironment(bardBridgeEnvShape, applyAliases(env, { HTTPS_PROXY: ['https_proxy'], NO_PROXY: ['no_proxy'] }));
+  const parsed = parseEnvironment(
+    bardBridgeEnvShape,
+    applyAliases(env, { HTTPS_PROXY: ['https_proxy'], NO_PROXY: ['no_proxy'] }),
+  );
   return {
     platform: toPlatformSettings('bard-bridge', parsed.PORT, parsed, 'loopback, linklocal, uniquelocal'),
     google: { bardBase: parsed.BARD_BASE, geminiApiBase: parsed.GEMINI_API_BASE },

@@ -27,7 +27,10 @@ export interface GatewayConfig {
 }
 
 export function loadGatewayConfig(env: Environment = process.env): GatewayConfig {
-  const parsed = parseEnvironment(gatewayEnvShape, applyAliases(env, { HTTPS_PROXY: ['https_proxy'], NO_PROXY: ['no_proxy'] }));
+  const parsed = parseEnvironment(
+    gatewayEnvShape,
+    applyAliases(env, { HTTPS_PROXY: ['https_proxy'], NO_PROXY: ['no_proxy'] }),
+  );
   return {
     platform: toPlatformSettings('gateway', parsed.PORT, parsed, false),
     gateway: {

@@ -19,7 +19,12 @@ export class LogCapture extends Writable {
   readonly lines: string[] = [];
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: () => void): void {
-    this.lines.push(...chunk.toString('utf8').split('\n').filter((line) => line.length > 0));
+    this.lines.push(
+      ...chunk
+        .toString('utf8')
+        .split('\n')
+        .filter((line) => line.length > 0),
+    );
     callback();
   }
 
@@ -88,7 +93,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     relayUrl,
     gatewayUrl,
     logs,
-    client: (apiKey = 'sk-test-0123456789') => new OpenAI({ apiKey, baseURL: `${gatewayUrl}/openai/v1`, maxRetries: 0, timeout: 10_000 }),
+    client: (apiKey = 'sk-test-0123456789') =>
+      new OpenAI({ apiKey, baseURL: `${gatewayUrl}/openai/v1`, maxRetries: 0, timeout: 10_000 }),
     close: async () => {
       await Promise.all([gateway.close(), relay.close(), claude.close(), bard.close()]);
       await openai.close();

@@ -31,7 +31,12 @@ const EXPOSED_HEADERS = [
 
 function requestedHeaders(request: Request): string[] {
   const value = request.headers['access-control-request-headers'];
-  return typeof value === 'string' ? value.split(',').map((name) => name.trim()).filter((name) => /^[A-Za-z0-9-]+$/.test(name)) : [];
+  return typeof value === 'string'
+    ? value
+        .split(',')
+        .map((name) => name.trim())
+        .filter((name) => /^[A-Za-z0-9-]+$/.test(name))
+    : [];
 }
 
 /** CORS as the original: OPTIONS answered for every path before anything else, the origin header on all. */

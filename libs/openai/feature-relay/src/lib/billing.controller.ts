@@ -15,7 +15,9 @@ export class BillingController {
   constructor(private readonly billing: BillingService) {}
 
   @Get('credit_grants')
-  @ApiOperation({ summary: 'How much of the key was used: key mode (sk-) sums usage, session mode (sess-) passes through.' })
+  @ApiOperation({
+    summary: 'How much of the key was used: key mode (sk-) sums usage, session mode (sess-) passes through.',
+  })
   @ApiQuery({ name: 'start_date', required: false, description: 'YYYY-MM-DD, default end_date - 90 days' })
   @ApiQuery({ name: 'end_date', required: false, description: 'YYYY-MM-DD, default today (UTC)' })
   async creditGrants(@Req() request: Request, @Res() response: Response): Promise<void> {

@@ -118,7 +118,10 @@ export class BillingService {
     const body = parseJson(text);
     if (status < 200 || status >= 300) {
       const message = (body as UpstreamErrorBody | undefined)?.error?.message;
-      throw new BillingError(status, typeof message === 'string' ? message : `OpenAI billing upstream answered ${status}`);
+      throw new BillingError(
+        status,
+        typeof message === 'string' ? message : `OpenAI billing upstream answered ${status}`,
+      );
     }
     if (body === undefined) {
       throw new BillingError(502, 'OpenAI billing upstream answered with something that is not JSON');

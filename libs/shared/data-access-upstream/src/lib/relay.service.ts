@@ -133,7 +133,12 @@ export class RelayService implements OnModuleDestroy {
   }
 
   /** Copies the upstream body to the client with backpressure; ends or fails the response as the rules say. */
-  private pipeBody(source: Readable, response: ServerResponse, target: RelayTarget, eventStream: boolean): Promise<void> {
+  private pipeBody(
+    source: Readable,
+    response: ServerResponse,
+    target: RelayTarget,
+    eventStream: boolean,
+  ): Promise<void> {
     const writer = eventStream ? new EventStreamWriter(response, this.settings.heartbeatMs) : undefined;
     if (eventStream) {
       this.metrics.streamsInFlight.inc();

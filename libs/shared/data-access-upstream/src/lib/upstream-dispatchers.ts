@@ -23,7 +23,8 @@ export class UpstreamDispatchers {
       keepAliveMaxTimeout: 60_000,
     };
     this.direct = new Agent(options);
-    this.proxied = settings.httpsProxy === undefined ? undefined : new ProxyAgent({ uri: settings.httpsProxy, ...options });
+    this.proxied =
+      settings.httpsProxy === undefined ? undefined : new ProxyAgent({ uri: settings.httpsProxy, ...options });
   }
 
   /** The dispatcher for a provider: through HTTPS_PROXY unless NO_PROXY lists its host. */

@@ -26,7 +26,7 @@ function serializeRequest(verbose: boolean) {
 function serializeError(error: SerializableError) {
   return {
     type: typeof error.type === 'string' ? error.type : 'Error',
-    message: redactText(String(error.message ?? '')),
+    message: redactText(typeof error.message === 'string' ? error.message : ''),
     code: typeof error.code === 'string' ? error.code : undefined,
   };
 }

@@ -49,7 +49,7 @@ export async function createServiceApp(
 
 /** Listens with server timeouts fit for long streams: keep-alive above 60 s, no total request deadline. */
 export async function listenServiceApp(app: NestExpressApplication, port: number, host?: string): Promise<Server> {
-  const server = app.getHttpServer() as Server;
+  const server = app.getHttpServer();
   server.keepAliveTimeout = SERVER_KEEP_ALIVE_TIMEOUT_MS;
   server.headersTimeout = SERVER_KEEP_ALIVE_TIMEOUT_MS + 1_000;
   server.requestTimeout = 0;
@@ -63,7 +63,7 @@ export async function listenServiceApp(app: NestExpressApplication, port: number
 
 /** SIGTERM/SIGINT: fail readiness, drain in-flight work up to the cap, end the rest, close, exit 0. */
 export async function shutdownServiceApp(app: NestExpressApplication, settings: PlatformSettings): Promise<void> {
-  const server = app.getHttpServer() as Server;
+  const server = app.getHttpServer();
   await app.get(ShutdownService).drain(server, settings.shutdownDrainMs);
   await app.close();
 }

@@ -59,12 +59,25 @@ export const fakeChatCompletions: FakeHandler = (request, response) => {
       object: 'chat.completion',
       created: CREATED,
       model,
-      choices: [{ index: 0, message: { role: 'assistant', content: words.join(''), refusal: null }, logprobs: null, finish_reason: 'stop' }],
+      choices: [
+        {
+          index: 0,
+          message: { role: 'assistant', content: words.join(''), refusal: null },
+          logprobs: null,
+          finish_reason: 'stop',
+        },
+      ],
       usage,
     })(request, response);
   }
   const chunk = (delta: Record<string, unknown>, finishReason: string | null): string =>
-    encodeSseData({ id, object: 'chat.completion.chunk', created: CREATED, model, choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }] });
+    encodeSseData({
+      id,
+      object: 'chat.completion.chunk',
+      created: CREATED,
+      model,
+      choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
+    });
   const frames = [
     chunk({ role: 'assistant', content: '' }, null),
     ...words.map((word) => chunk({ content: word }, null)),
@@ -79,11 +92,14 @@ export const fakeChatCompletions: FakeHandler = (request, response) => {
 
 const embeddings: FakeHandler = (request, response) => {
   const body = parseJson<{ input?: unknown; model?: unknown; encoding_format?: unknown }>(request);
-  const inputs = Array.isArray(body?.input) ? body.input.map(String) : [String(body?.input ?? '')];
+  const inputs = Array.isArray(body?.input)
+    ? body.input.map((item) => JSON.stringify(item))
+    : [JSON.stringify(body?.input ?? '')];
   const data = inputs.map((input, index) => {
     const digest = createHash('sha256').update(input).digest();
     const vector = [...digest.subarray(0, 8)].map((byte) => byte / 256);
-    const embedding = body?.encoding_format === 'base64' ? Buffer.from(new Float32Array(vector).buffer).toString('base64') : vector;
+    const embedding =
+      body?.encoding_format === 'base64' ? Buffer.from(new Float32Array(vector).buffer).toString('base64') : vector;
     return { object: 'embedding', index, embedding };
   });
   return json(200, {
@@ -93,6 +109,10 @@ const embeddings: FakeHandler = (request, response) => {
     usage: { prompt_tokens: inputs.length, total_tokens: inputs.length },
   })(request, response);
 };
+
+function readFormText(value: unknown): string {
+  return typeof value === 'string' ? value : '';
+}
 
 /** Parses the multipart body as a browser would and reports the uploaded file's size and sha256. */
 const files: FakeHandler = async (request, response) => {
@@ -112,7 +132,7 @@ const files: FakeHandler = async (request, response) => {
     bytes: bytes.length,
     created_at: CREATED,
     filename: file.name,
-    purpose: String(form.get('purpose') ?? ''),
+    purpose: readFormText(form.get('purpose')),
     status: 'processed',
     sha256: createHash('sha256').update(bytes).digest('hex'),
   })(request, response);
@@ -139,10 +159,18 @@ export async function startFakeOpenAi(): Promise<FakeUpstream> {
     .on('GET', '/v1/models', requireKey(models))
     .on('POST', '/v1/embeddings', requireKey(embeddings))
     .on('POST', '/v1/files', requireKey(files))
-    .on('GET', '/v1/dashboard/billing/subscription', requireKey(json(200, { object: 'billing_subscription', system_hard_limit_usd: 120 })))
-    .on('GET', '/v1/dashboard/billing/usage', requireKey((request, response) =>
-      json(200, { object: 'list', daily_costs: [], total_usage: usageForQuery(request.url) })(request, response),
-    ))
+    .on(
+      'GET',
+      '/v1/dashboard/billing/subscription',
+      requireKey(json(200, { object: 'billing_subscription', system_hard_limit_usd: 120 })),
+    )
+    .on(
+      'GET',
+      '/v1/dashboard/billing/usage',
+      requireKey((request, response) =>
+        json(200, { object: 'list', daily_costs: [], total_usage: usageForQuery(request.url) })(request, response),
+      ),
+    )
     .on('GET', '/dashboard/billing/credit_grants', (request, response) =>
       String(request.headers.authorization ?? '').startsWith('Bearer sess-')
         ? json(200, {
@@ -150,8 +178,24 @@ export async function startFakeOpenAi(): Promise<FakeUpstream> {
             total_granted: 18,
             total_used: 0.178104,
             total_available: 17.821896,
-            grants: { object: 'list', data: [{ object: 'credit_grant', id: 'grant-fake', grant_amount: 18, used_amount: 0.178104, effective_at: 1677628800, expires_at: 1688169600 }] },
+            grants: {
+              object: 'list',
+              data: [
+                {
+                  object: 'credit_grant',
+                  id: 'grant-fake',
+                  grant_amount: 18,
+                  used_amount: 0.178104,
+                  effective_at: 1677628800,
+                  expires_at: 1688169600,
+                },
+              ],
+            },
           })(request, response)
-        : openAiError(401, 'Your request to GET /dashboard/billing/credit_grants must be made with a session key.', 'invalid_request_error')(request, response),
+        : openAiError(
+            401,
+            'Your request to GET /dashboard/billing/credit_grants must be made with a session key.',
+            'invalid_request_error',
+          )(request, response),
     );
 }

@@ -27,7 +27,12 @@ export function text(status: number, body: string, headers: Record<string, strin
 }
 
 /** An OpenAI-style error envelope with the given status. */
-export function openAiError(status: number, message: string, type: string, headers: Record<string, string> = {}): FakeHandler {
+export function openAiError(
+  status: number,
+  message: string,
+  type: string,
+  headers: Record<string, string> = {},
+): FakeHandler {
   return json(status, { error: { message, type, param: null, code: null } }, headers);
 }
 

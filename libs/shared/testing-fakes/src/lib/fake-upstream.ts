@@ -1,5 +1,11 @@
 import { createHash } from 'node:crypto';
-import { type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import {
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+  createServer,
+} from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
 /** What one request brought to a fake upstream, exactly as it arrived. */
@@ -91,7 +97,10 @@ export class FakeUpstream {
   }
 
   /** Resolves when a request matching the predicate has arrived (bounded wait). */
-  waitForRequest(predicate: (request: RecordedRequest) => boolean, timeoutMs = DEFAULT_WAIT_MS): Promise<RecordedRequest> {
+  waitForRequest(
+    predicate: (request: RecordedRequest) => boolean,
+    timeoutMs = DEFAULT_WAIT_MS,
+  ): Promise<RecordedRequest> {
     return this.waitFor(() => this.requests.find(predicate), timeoutMs, 'request');
   }
 

@@ -42,7 +42,19 @@ describe('buildForwardedRequestHeaders', () => {
 
   it('should drop hop-by-hop headers, those named in Connection, Host, proxy credentials and internal headers', () => {
     const result = buildForwardedRequestHeaders(incoming, forwarded, { dropCookie: true });
-    for (const name of ['host', 'connection', 'x-hop-custom', 'keep-alive', 'transfer-encoding', 'te', 'upgrade', 'expect', 'proxy-authorization', 'x-openai-proxy-internal', 'forwarded']) {
+    for (const name of [
+      'host',
+      'connection',
+      'x-hop-custom',
+      'keep-alive',
+      'transfer-encoding',
+      'te',
+      'upgrade',
+      'expect',
+      'proxy-authorization',
+      'x-openai-proxy-internal',
+      'forwarded',
+    ]) {
       expect(result).not.toHaveProperty(name);
     }
   });

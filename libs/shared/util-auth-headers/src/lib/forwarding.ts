@@ -24,7 +24,12 @@ function connectionListed(headers: IncomingHeaders): ReadonlySet<string> {
     return new Set();
   }
   const joined = Array.isArray(value) ? value.join(',') : value;
-  return new Set(joined.split(',').map((name) => name.trim().toLowerCase()).filter((name) => name.length > 0));
+  return new Set(
+    joined
+      .split(',')
+      .map((name) => name.trim().toLowerCase())
+      .filter((name) => name.length > 0),
+  );
 }
 
 function isDroppedRequestHeader(name: string, listed: ReadonlySet<string>, policy: RequestForwardingPolicy): boolean {

@@ -1,8 +1,20 @@
-import { ConfigValidationError, applyAliases, baseUrlSchema, booleanSchema, commonEnvShape, parseEnvironment, portSchema } from './env-schema';
+import {
+  ConfigValidationError,
+  applyAliases,
+  baseUrlSchema,
+  booleanSchema,
+  commonEnvShape,
+  parseEnvironment,
+  portSchema,
+} from './env-schema';
 import { parseTrustProxy, toPlatformSettings } from './settings.types';
 
 describe('parseEnvironment', () => {
-  const shape = { ...commonEnvShape, PORT: portSchema.default(3001), BASE: baseUrlSchema.default('https://api.openai.com') };
+  const shape = {
+    ...commonEnvShape,
+    PORT: portSchema.default(3001),
+    BASE: baseUrlSchema.default('https://api.openai.com'),
+  };
 
   it('should apply defaults', () => {
     const parsed = parseEnvironment(shape, {});
@@ -28,7 +40,10 @@ describe('parseEnvironment', () => {
   });
 
   it('should strip a trailing slash from base URLs and treat empty values as unset', () => {
-    expect(parseEnvironment(shape, { BASE: 'https://example.com/v1/', PORT: '' })).toMatchObject({ BASE: 'https://example.com/v1', PORT: 3001 });
+    expect(parseEnvironment(shape, { BASE: 'https://example.com/v1/', PORT: '' })).toMatchObject({
+      BASE: 'https://example.com/v1',
+      PORT: 3001,
+    });
   });
 
   it('should read booleans in the usual spellings', () => {
@@ -39,8 +54,14 @@ describe('parseEnvironment', () => {
   });
 
   it('should take an alias when the canonical name is unset', () => {
-    expect(applyAliases({ API_BASE: 'https://a' }, { OPENAI_API_BASE: ['API_BASE'] })['OPENAI_API_BASE']).toBe('https://a');
-    expect(applyAliases({ API_BASE: 'https://a', OPENAI_API_BASE: 'https://b' }, { OPENAI_API_BASE: ['API_BASE'] })['OPENAI_API_BASE']).toBe('https://b');
+    expect(applyAliases({ API_BASE: 'https://a' }, { OPENAI_API_BASE: ['API_BASE'] })['OPENAI_API_BASE']).toBe(
+      'https://a',
+    );
+    expect(
+      applyAliases({ API_BASE: 'https://a', OPENAI_API_BASE: 'https://b' }, { OPENAI_API_BASE: ['API_BASE'] })[
+        'OPENAI_API_BASE'
+      ],
+    ).toBe('https://b');
   });
 });
 

@@ -17,7 +17,12 @@ describe(GatewayException.name, () => {
     const exception = new GatewayException(ErrorCode.InvalidRequest, 'messages is required', { param: 'messages' });
     expect(exception.status).toBe(400);
     expect(exception.toEnvelope()).toEqual({
-      error: { message: 'messages is required', type: 'invalid_request_error', param: 'messages', code: 'invalid_request' },
+      error: {
+        message: 'messages is required',
+        type: 'invalid_request_error',
+        param: 'messages',
+        code: 'invalid_request',
+      },
     });
     expect(new GatewayException(ErrorCode.Internal, 'x').toEnvelope().error.param).toBeNull();
   });

@@ -1,0 +1,45 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { listenServiceApp } from '@openai-proxy/feature-platform';
+import { readServiceBasics } from '@openai-proxy/testing-fakes';
+import { loadClaudeBridgeConfig } from '../src/config/claude-bridge.env';
+import { createClaudeBridgeApp } from '../src/claude-bridge.app';
+
+describe('claude-bridge', () => {
+  let app: NestExpressApplication;
+
+  beforeAll(async () => {
+    app = await createClaudeBridgeApp(loadClaudeBridgeConfig({ LOG_LEVEL: 'silent' }));
+    await listenServiceApp(app, 0, '127.0.0.1');
+  });
+
+  afterAll(async () => {
+    await app.close();
+  });
+
+  it('should start and answer health, readiness, metrics, docs and unknown routes', async () => {
+    const basics = await readServiceBasics(await app.getUrl());
+    expect(basics.health).toEqual({ status: 'ok' });
+    expect(basics.readyStatus).toBe(200);
+    expect(basics.metrics).toContain('http_requests_total');
+    expect(basics.docsTitle).toBe('claude-bridge');
+    expect(basics.unknownRoute).toEqual({
+      status: 404,
+      body: { error: { message: 'Unknown route', type: 'invalid_request_error', param: null, code: 'not_found' } },
+    });
+  });
+});
+
+describe('loadClaudeBridgeConfig', () => {
+  it('should read the claude.ai base from its alias and the auto-delete flag', () => {
+    const config = loadClaudeBridgeConfig({
+      CLAUDE_BASE: 'http://127.0.0.1:1/api',
+      CLAUDE_AUTO_DELETE_CONVERSATION: 'false',
+    });
+    expect(config.claude).toMatchObject({
+      webBase: 'http://127.0.0.1:1/api',
+      autoDeleteConversation: false,
+      webModel: 'claude-2.1',
+    });
+    expect(config.platform.port).toBe(3002);
+  });
+});
