@@ -107,6 +107,14 @@ describe('GatewayEdgeModule', () => {
     expect(stack.openai.requests.some((arrived) => arrived.url.includes('messages'))).toBe(false);
   });
 
+  it('should keep idle client connections open longer than a load balancer does (65 s)', () => {
+    for (const app of [stack.gateway, stack.relay, ...stack.bridges]) {
+      const server = app.getHttpServer() as { keepAliveTimeout: number; requestTimeout: number };
+      expect(server.keepAliveTimeout).toBeGreaterThan(60_000);
+      expect(server.requestTimeout).toBe(0);
+    }
+  });
+
   it('should answer unknown routes with a 404 in the OpenAI envelope', async () => {
     const response = await request(stack.gatewayUrl).post('/nowhere');
     expect(response.status).toBe(404);

@@ -73,3 +73,20 @@ describe('npm run demo (tools/scripts/launch.mjs --demo)', () => {
     expect(stillUp).toBe(false);
   }, 40_000);
 });
+
+describe('service start with a bad configuration', () => {
+  it('should exit 1 and name every bad variable', async () => {
+    const child = spawn(process.execPath, [join(root, 'apps/openai-relay/dist/main.js')], {
+      env: { ...process.env, PORT: 'eighty', OPENAI_API_BASE: 'ftp://nowhere', LOG_LEVEL: 'chatty' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    expect(await exited(child)).toBe(1);
+    for (const name of ['PORT', 'OPENAI_API_BASE', 'LOG_LEVEL']) {
+      expect(stderr).toContain(name);
+    }
+  });
+});

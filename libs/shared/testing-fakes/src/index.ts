@@ -2,3 +2,4 @@ export * from './lib/fake-upstream';
 export * from './lib/fake-responses';
 export * from './lib/fake-openai';
 export * from './lib/service-checks';
+export * from './lib/fake-connect-proxy';
