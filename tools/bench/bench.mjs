@@ -1,0 +1,314 @@
+#!/usr/bin/env node
+// npm run bench [-- --quick] : load against the stack and two baselines in the same run, reported as ratios.
+// Targets: the upstream called directly, the floor (a minimal node:http + undici proxy), the openai-relay
+// alone, and the gateway -> openai-relay chain. Everything listens on 127.0.0.1; every run is bounded in time.
+import autocannon from 'autocannon';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Agent } from 'undici';
+import { renderChart } from './chart.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const quick = process.argv.includes('--quick');
+const DURATION_S = quick ? 2 : 8;
+const WARMUP_S = quick ? 0.5 : 2;
+const HARD_LIMIT_MS = (quick ? 3 : 15) * 60_000;
+const PAYLOAD = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
+const HEADERS = { 'content-type': 'application/json', authorization: 'Bearer sk-bench-0000' };
+
+const SCENARIOS = [
+  { name: 'json-instant-c32', path: '/v1/instant', connections: 32, kind: 'json' },
+  { name: 'json-instant-c128', path: '/v1/instant', connections: 128, kind: 'json', full: true },
+  { name: 'json-50ms-c128', path: '/v1/delayed', connections: 128, kind: 'json' },
+  { name: 'sse-20x5ms-c32', path: '/v1/sse', connections: 32, kind: 'sse' },
+  { name: 'sse-20x5ms-c128', path: '/v1/sse', connections: 128, kind: 'sse', full: true },
+].filter((scenario) => !quick || !scenario.full);
+
+// --- processes -------------------------------------------------------------------------------------------
+
+const pinning = existsSync('/usr/bin/taskset') && cpus().length >= 2;
+const children = [];
+
+function launch(name, script, env, cpu) {
+  const command = pinning ? 'taskset' : process.execPath;
+  const args = pinning ? ['-c', String(cpu), process.execPath, script] : [script];
+  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  child.benchName = name;
+  children.push(child);
+  return child;
+}
+
+function reportedPort(child) {
+  return new Promise((resolve, reject) => {
+    let buffered = '';
+    child.stdout.on('data', (chunk) => {
+      buffered += chunk.toString();
+      const line = buffered.split('\n').find((candidate) => candidate.startsWith('{"port"'));
+      if (line) resolve(JSON.parse(line).port);
+    });
+    child.once('exit', (code) => reject(new Error(`${child.benchName} exited with ${code}`)));
+  });
+}
+
+function freePort() {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForHealth(url) {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    const ok = await fetch(url, { signal: AbortSignal.timeout(1_000) }).then((response) => response.ok, () => false);
+    if (ok) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${url} did not become healthy`);
+}
+
+function peakRssMb(pid) {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const match = /VmHWM:\s+(\d+) kB/.exec(status);
+    return match ? Math.round(Number(match[1]) / 1024) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function stopAll() {
+  for (const child of children) child.kill('SIGKILL');
+}
+
+async function startTargets() {
+  const upstream = launch('upstream', join(root, 'tools/bench/upstream.mjs'), {}, 1);
+  const upstreamUrl = `http://127.0.0.1:${await reportedPort(upstream)}`;
+  const floor = launch('floor', join(root, 'tools/bench/floor-proxy.mjs'), { TARGET: upstreamUrl }, 0);
+  const floorUrl = `http://127.0.0.1:${await reportedPort(floor)}`;
+  const [relayPort, gatewayPort] = [await freePort(), await freePort()];
+  const relayUrl = `http://127.0.0.1:${relayPort}`;
+  const relay = launch('openai-relay', join(root, 'apps/openai-relay/dist/main.js'), { PORT: String(relayPort), OPENAI_API_BASE: upstreamUrl }, 0);
+  const gateway = launch(
+    'gateway',
+    join(root, 'apps/gateway/dist/main.js'),
+    { PORT: String(gatewayPort), OPENAI_RELAY_URL: relayUrl, CLAUDE_BRIDGE_URL: 'http://127.0.0.1:9', BARD_BRIDGE_URL: 'http://127.0.0.1:9' },
+    0,
+  );
+  for (const child of [relay, gateway]) child.stdout.resume();
+  await Promise.all([waitForHealth(`${relayUrl}/healthz`), waitForHealth(`http://127.0.0.1:${gatewayPort}/healthz`)]);
+  return {
+    targets: [
+      { name: 'direct', base: upstreamUrl, prefix: '' },
+      { name: 'floor', base: floorUrl, prefix: '/openai' },
+      { name: 'openai-relay', base: relayUrl, prefix: '/openai', pid: relay.pid },
+      { name: 'gateway+relay', base: `http://127.0.0.1:${gatewayPort}`, prefix: '/openai', pid: gateway.pid, alsoPid: relay.pid },
+    ],
+    pids: { 'openai-relay': relay.pid, gateway: gateway.pid, floor: floor.pid },
+  };
+}
+
+// --- measurements ----------------------------------------------------------------------------------------
+
+async function loadJson(url, connections, seconds) {
+  const result = await autocannon({ url, connections, duration: seconds, method: 'POST', headers: HEADERS, body: PAYLOAD });
+  return {
+    requestsPerSecond: result.requests.average,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    errors: result.errors + result.timeouts + result.non2xx,
+  };
+}
+
+function percentile(values, fraction) {
+  if (values.length === 0) return NaN;
+  const sorted = Float64Array.from(values).sort();
+  return sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))];
+}
+
+/** Streams in a loop from `connections` clients; records time to first chunk and the gaps between chunks. */
+async function loadSse(url, connections, seconds) {
+  const target = new URL(url);
+  const agent = new Agent({ connections, keepAliveTimeout: 10_000 });
+  const firstChunk = [];
+  const gaps = [];
+  let completed = 0;
+  let errors = 0;
+  const deadline = performance.now() + seconds * 1000;
+  async function client() {
+    while (performance.now() < deadline) {
+      const started = performance.now();
+      try {
+        const { statusCode, body } = await agent.request({ origin: target.origin, path: target.pathname, method: 'POST', headers: HEADERS, body: PAYLOAD });
+        if (statusCode !== 200) {
+          errors += 1;
+          await body.dump();
+          continue;
+        }
+        let last;
+        for await (const chunk of body) {
+          const now = performance.now();
+          if (last === undefined) firstChunk.push(now - started);
+          else gaps.push(now - last);
+          last = now;
+          void chunk;
+        }
+        completed += 1;
+      } catch {
+        errors += 1;
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: connections }, client));
+  await agent.close();
+  return {
+    streamsPerSecond: completed / seconds,
+    firstChunkP50Ms: percentile(firstChunk, 0.5),
+    gapP50Ms: percentile(gaps, 0.5),
+    gapP99Ms: percentile(gaps, 0.99),
+    errors,
+  };
+}
+
+async function measure(scenario, target) {
+  const url = `${target.base}${target.prefix}${scenario.path}`;
+  const run = scenario.kind === 'sse' ? loadSse : loadJson;
+  await run(url, scenario.connections, WARMUP_S);
+  return run(url, scenario.connections, DURATION_S);
+}
+
+// --- report ----------------------------------------------------------------------------------------------
+
+const fixed = (value, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
+
+function printTable(rows) {
+  const header = ['scenario', 'target', 'rate/s', 'x floor', 'p50 ms', 'p99 ms', '+p99 vs direct', '1st chunk p50', 'gap p99', 'errors'];
+  const lines = rows.map((row) => [
+    row.scenario,
+    row.target,
+    fixed(row.rate, 0),
+    fixed(row.ratioToFloor, 2),
+    row.kind === 'json' ? fixed(row.p50Ms, 0) : '',
+    row.kind === 'json' ? fixed(row.p99Ms, 0) : '',
+    row.kind === 'json' ? fixed(row.addedP99Ms, 0) : '',
+    row.kind === 'sse' ? `${fixed(row.firstChunkP50Ms, 2)} (${row.firstChunkDeltaMs >= 0 ? '+' : ''}${fixed(row.firstChunkDeltaMs, 2)})` : '',
+    row.kind === 'sse' ? `${fixed(row.gapP99Ms, 2)} (${row.gapDeltaMs >= 0 ? '+' : ''}${fixed(row.gapDeltaMs, 2)})` : '',
+    String(row.errors),
+  ]);
+  const widths = header.map((title, column) => Math.max(title.length, ...lines.map((line) => line[column].length)));
+  const format = (cells) => cells.map((cell, column) => cell.padEnd(widths[column])).join('  ');
+  process.stdout.write(`\n${format(header)}\n${widths.map((width) => '-'.repeat(width)).join('  ')}\n`);
+  for (const line of lines) process.stdout.write(`${format(line)}\n`);
+}
+
+function goals(rows, rss) {
+  const find = (scenario, target) => rows.find((row) => row.scenario === scenario && row.target === target);
+  const checks = [];
+  const relayJson = find('json-instant-c32', 'openai-relay');
+  if (relayJson) checks.push({ goal: 'openai-relay, instant JSON c32: >= 0.8 x floor', value: relayJson.ratioToFloor, ok: relayJson.ratioToFloor >= 0.8 });
+  const relayDelayed = find('json-50ms-c128', 'openai-relay');
+  if (relayDelayed) checks.push({ goal: 'openai-relay, 50 ms upstream c128: p99 added < 2 ms', value: relayDelayed.addedP99Ms, ok: relayDelayed.addedP99Ms < 2 });
+  const chain = find('json-instant-c32', 'gateway+relay');
+  if (chain) checks.push({ goal: 'gateway -> relay, instant JSON c32: >= 0.4 x floor', value: chain.ratioToFloor, ok: chain.ratioToFloor >= 0.4 });
+  for (const row of rows.filter((candidate) => candidate.kind === 'sse' && candidate.target !== 'direct' && candidate.target !== 'floor')) {
+    checks.push({ goal: `${row.target}, ${row.scenario}: first chunk p50 within 1 ms of direct`, value: row.firstChunkDeltaMs, ok: row.firstChunkDeltaMs <= 1 });
+    checks.push({ goal: `${row.target}, ${row.scenario}: gap p99 within 1 ms of direct`, value: row.gapDeltaMs, ok: row.gapDeltaMs <= 1 });
+  }
+  for (const [service, megabytes] of Object.entries(rss)) {
+    if (service !== 'floor') checks.push({ goal: `${service}: peak RSS < 150 MB`, value: megabytes, ok: megabytes !== undefined && megabytes < 150 });
+  }
+  const errors = rows.reduce((sum, row) => sum + row.errors, 0);
+  checks.push({ goal: 'no error in any run', value: errors, ok: errors === 0 });
+  process.stdout.write('\nGoals (issue 3):\n');
+  for (const check of checks) process.stdout.write(`  ${check.ok ? 'met ' : 'MISS'}  ${check.goal}  (measured ${fixed(check.value, 2)})\n`);
+  return checks;
+}
+
+function machine() {
+  const model = cpus()[0]?.model ?? 'unknown CPU';
+  return `${cpus().length} x ${model}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${pinning ? 'services under test on CPU 0, load and upstream on CPU 1' : 'no CPU pinning'}`;
+}
+
+// --- main ------------------------------------------------------------------------------------------------
+
+async function main() {
+  for (const app of ['openai-relay', 'gateway']) {
+    if (!existsSync(join(root, 'apps', app, 'dist', 'main.js'))) throw new Error('Build first: npm run build');
+  }
+  const { targets, pids } = await startTargets();
+  const rows = [];
+  for (const scenario of SCENARIOS) {
+    const results = {};
+    for (const target of targets) {
+      results[target.name] = await measure(scenario, target);
+      process.stdout.write(`  ${scenario.name} / ${target.name}: done\n`);
+    }
+    const floor = results.floor;
+    const direct = results.direct;
+    for (const target of targets) {
+      const result = results[target.name];
+      const rate = scenario.kind === 'sse' ? result.streamsPerSecond : result.requestsPerSecond;
+      const floorRate = scenario.kind === 'sse' ? floor.streamsPerSecond : floor.requestsPerSecond;
+      rows.push({
+        scenario: scenario.name,
+        kind: scenario.kind,
+        target: target.name,
+        rate,
+        ratioToFloor: rate / floorRate,
+        ...result,
+        addedP99Ms: scenario.kind === 'json' ? result.p99Ms - direct.p99Ms : undefined,
+        firstChunkDeltaMs: scenario.kind === 'sse' ? result.firstChunkP50Ms - direct.firstChunkP50Ms : undefined,
+        gapDeltaMs: scenario.kind === 'sse' ? result.gapP99Ms - direct.gapP99Ms : undefined,
+      });
+    }
+  }
+  const rss = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, peakRssMb(pid)]));
+  stopAll();
+  process.stdout.write(`\nMachine: ${machine()}\nMode: ${quick ? 'quick' : 'full'}, ${DURATION_S} s per run after ${WARMUP_S} s warm-up\n`);
+  printTable(rows);
+  process.stdout.write(`\nPeak RSS (MB): ${Object.entries(rss).map(([name, megabytes]) => `${name} ${megabytes}`).join(', ')}\n`);
+  const checks = goals(rows, rss);
+  const folder = join(root, 'bench', 'results');
+  mkdirSync(folder, { recursive: true });
+  const report = { date: new Date().toISOString(), machine: machine(), mode: quick ? 'quick' : 'full', durationSeconds: DURATION_S, rows, peakRssMb: rss, goals: checks };
+  const stamp = report.date.replace(/[:.]/g, '-');
+  writeFileSync(join(folder, `bench-${stamp}.json`), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(join(folder, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(join(folder, 'latest.svg'), renderChart(rows));
+  process.stdout.write(`\nWrote bench/results/latest.json and latest.svg\n`);
+}
+
+// The load generator (this process) runs on CPU 1, the services under test on CPU 0.
+if (pinning && process.env.BENCH_PINNED !== '1') {
+  const pinned = spawnSync('taskset', ['-c', '1', process.execPath, ...process.argv.slice(1)], {
+    stdio: 'inherit',
+    env: { ...process.env, BENCH_PINNED: '1' },
+  });
+  process.exit(pinned.status ?? 1);
+}
+
+const limit = setTimeout(() => {
+  process.stderr.write('bench: time limit reached, stopping\n');
+  stopAll();
+  process.exit(2);
+}, HARD_LIMIT_MS);
+limit.unref();
+process.once('SIGINT', () => {
+  stopAll();
+  process.exit(130);
+});
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    process.stderr.write(`bench failed: ${error.message}\n`);
+    stopAll();
+    process.exit(1);
+  },
+);
