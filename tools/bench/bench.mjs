@@ -66,7 +66,10 @@ function freePort() {
 async function waitForHealth(url) {
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
-    const ok = await fetch(url, { signal: AbortSignal.timeout(1_000) }).then((response) => response.ok, () => false);
+    const ok = await fetch(url, { signal: AbortSignal.timeout(1_000) }).then(
+      (response) => response.ok,
+      () => false,
+    );
     if (ok) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -94,11 +97,21 @@ async function startTargets() {
   const floorUrl = `http://127.0.0.1:${await reportedPort(floor)}`;
   const [relayPort, gatewayPort] = [await freePort(), await freePort()];
   const relayUrl = `http://127.0.0.1:${relayPort}`;
-  const relay = launch('openai-relay', join(root, 'apps/openai-relay/dist/main.js'), { PORT: String(relayPort), OPENAI_API_BASE: upstreamUrl }, 0);
+  const relay = launch(
+    'openai-relay',
+    join(root, 'apps/openai-relay/dist/main.js'),
+    { PORT: String(relayPort), OPENAI_API_BASE: upstreamUrl },
+    0,
+  );
   const gateway = launch(
     'gateway',
     join(root, 'apps/gateway/dist/main.js'),
-    { PORT: String(gatewayPort), OPENAI_RELAY_URL: relayUrl, CLAUDE_BRIDGE_URL: 'http://127.0.0.1:9', BARD_BRIDGE_URL: 'http://127.0.0.1:9' },
+    {
+      PORT: String(gatewayPort),
+      OPENAI_RELAY_URL: relayUrl,
+      CLAUDE_BRIDGE_URL: 'http://127.0.0.1:9',
+      BARD_BRIDGE_URL: 'http://127.0.0.1:9',
+    },
     0,
   );
   for (const child of [relay, gateway]) child.stdout.resume();
@@ -108,7 +121,13 @@ async function startTargets() {
       { name: 'direct', base: upstreamUrl, prefix: '' },
       { name: 'floor', base: floorUrl, prefix: '/openai' },
       { name: 'openai-relay', base: relayUrl, prefix: '/openai', pid: relay.pid },
-      { name: 'gateway+relay', base: `http://127.0.0.1:${gatewayPort}`, prefix: '/openai', pid: gateway.pid, alsoPid: relay.pid },
+      {
+        name: 'gateway+relay',
+        base: `http://127.0.0.1:${gatewayPort}`,
+        prefix: '/openai',
+        pid: gateway.pid,
+        alsoPid: relay.pid,
+      },
     ],
     pids: { 'openai-relay': relay.pid, gateway: gateway.pid, floor: floor.pid },
   };
@@ -117,7 +136,14 @@ async function startTargets() {
 // --- measurements ----------------------------------------------------------------------------------------
 
 async function loadJson(url, connections, seconds) {
-  const result = await autocannon({ url, connections, duration: seconds, method: 'POST', headers: HEADERS, body: PAYLOAD });
+  const result = await autocannon({
+    url,
+    connections,
+    duration: seconds,
+    method: 'POST',
+    headers: HEADERS,
+    body: PAYLOAD,
+  });
   return {
     requestsPerSecond: result.requests.average,
     p50Ms: result.latency.p50,
@@ -145,7 +171,13 @@ async function loadSse(url, connections, seconds) {
     while (performance.now() < deadline) {
       const started = performance.now();
       try {
-        const { statusCode, body } = await agent.request({ origin: target.origin, path: target.pathname, method: 'POST', headers: HEADERS, body: PAYLOAD });
+        const { statusCode, body } = await agent.request({
+          origin: target.origin,
+          path: target.pathname,
+          method: 'POST',
+          headers: HEADERS,
+          body: PAYLOAD,
+        });
         if (statusCode !== 200) {
           errors += 1;
           await body.dump();
@@ -188,7 +220,18 @@ async function measure(scenario, target) {
 const fixed = (value, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
 
 function printTable(rows) {
-  const header = ['scenario', 'target', 'rate/s', 'x floor', 'p50 ms', 'p99 ms', '+p99 vs direct', '1st chunk p50', 'gap p99', 'errors'];
+  const header = [
+    'scenario',
+    'target',
+    'rate/s',
+    'x floor',
+    'p50 ms',
+    'p99 ms',
+    '+p99 vs direct',
+    '1st chunk p50',
+    'gap p99',
+    'errors',
+  ];
   const lines = rows.map((row) => [
     row.scenario,
     row.target,
@@ -197,8 +240,12 @@ function printTable(rows) {
     row.kind === 'json' ? fixed(row.p50Ms, 0) : '',
     row.kind === 'json' ? fixed(row.p99Ms, 0) : '',
     row.kind === 'json' ? fixed(row.addedP99Ms, 0) : '',
-    row.kind === 'sse' ? `${fixed(row.firstChunkP50Ms, 2)} (${row.firstChunkDeltaMs >= 0 ? '+' : ''}${fixed(row.firstChunkDeltaMs, 2)})` : '',
-    row.kind === 'sse' ? `${fixed(row.gapP99Ms, 2)} (${row.gapDeltaMs >= 0 ? '+' : ''}${fixed(row.gapDeltaMs, 2)})` : '',
+    row.kind === 'sse'
+      ? `${fixed(row.firstChunkP50Ms, 2)} (${row.firstChunkDeltaMs >= 0 ? '+' : ''}${fixed(row.firstChunkDeltaMs, 2)})`
+      : '',
+    row.kind === 'sse'
+      ? `${fixed(row.gapP99Ms, 2)} (${row.gapDeltaMs >= 0 ? '+' : ''}${fixed(row.gapDeltaMs, 2)})`
+      : '',
     String(row.errors),
   ]);
   const widths = header.map((title, column) => Math.max(title.length, ...lines.map((line) => line[column].length)));
@@ -211,22 +258,53 @@ function goals(rows, rss) {
   const find = (scenario, target) => rows.find((row) => row.scenario === scenario && row.target === target);
   const checks = [];
   const relayJson = find('json-instant-c32', 'openai-relay');
-  if (relayJson) checks.push({ goal: 'openai-relay, instant JSON c32: >= 0.8 x floor', value: relayJson.ratioToFloor, ok: relayJson.ratioToFloor >= 0.8 });
+  if (relayJson)
+    checks.push({
+      goal: 'openai-relay, instant JSON c32: >= 0.8 x floor',
+      value: relayJson.ratioToFloor,
+      ok: relayJson.ratioToFloor >= 0.8,
+    });
   const relayDelayed = find('json-50ms-c128', 'openai-relay');
-  if (relayDelayed) checks.push({ goal: 'openai-relay, 50 ms upstream c128: p99 added < 2 ms', value: relayDelayed.addedP99Ms, ok: relayDelayed.addedP99Ms < 2 });
+  if (relayDelayed)
+    checks.push({
+      goal: 'openai-relay, 50 ms upstream c128: p99 added < 2 ms',
+      value: relayDelayed.addedP99Ms,
+      ok: relayDelayed.addedP99Ms < 2,
+    });
   const chain = find('json-instant-c32', 'gateway+relay');
-  if (chain) checks.push({ goal: 'gateway -> relay, instant JSON c32: >= 0.4 x floor', value: chain.ratioToFloor, ok: chain.ratioToFloor >= 0.4 });
-  for (const row of rows.filter((candidate) => candidate.kind === 'sse' && candidate.target !== 'direct' && candidate.target !== 'floor')) {
-    checks.push({ goal: `${row.target}, ${row.scenario}: first chunk p50 within 1 ms of direct`, value: row.firstChunkDeltaMs, ok: row.firstChunkDeltaMs <= 1 });
-    checks.push({ goal: `${row.target}, ${row.scenario}: gap p99 within 1 ms of direct`, value: row.gapDeltaMs, ok: row.gapDeltaMs <= 1 });
+  if (chain)
+    checks.push({
+      goal: 'gateway -> relay, instant JSON c32: >= 0.4 x floor',
+      value: chain.ratioToFloor,
+      ok: chain.ratioToFloor >= 0.4,
+    });
+  for (const row of rows.filter(
+    (candidate) => candidate.kind === 'sse' && candidate.target !== 'direct' && candidate.target !== 'floor',
+  )) {
+    checks.push({
+      goal: `${row.target}, ${row.scenario}: first chunk p50 within 1 ms of direct`,
+      value: row.firstChunkDeltaMs,
+      ok: row.firstChunkDeltaMs <= 1,
+    });
+    checks.push({
+      goal: `${row.target}, ${row.scenario}: gap p99 within 1 ms of direct`,
+      value: row.gapDeltaMs,
+      ok: row.gapDeltaMs <= 1,
+    });
   }
   for (const [service, megabytes] of Object.entries(rss)) {
-    if (service !== 'floor') checks.push({ goal: `${service}: peak RSS < 150 MB`, value: megabytes, ok: megabytes !== undefined && megabytes < 150 });
+    if (service !== 'floor')
+      checks.push({
+        goal: `${service}: peak RSS < 150 MB`,
+        value: megabytes,
+        ok: megabytes !== undefined && megabytes < 150,
+      });
   }
   const errors = rows.reduce((sum, row) => sum + row.errors, 0);
   checks.push({ goal: 'no error in any run', value: errors, ok: errors === 0 });
   process.stdout.write('\nGoals (issue 3):\n');
-  for (const check of checks) process.stdout.write(`  ${check.ok ? 'met ' : 'MISS'}  ${check.goal}  (measured ${fixed(check.value, 2)})\n`);
+  for (const check of checks)
+    process.stdout.write(`  ${check.ok ? 'met ' : 'MISS'}  ${check.goal}  (measured ${fixed(check.value, 2)})\n`);
   return checks;
 }
 
@@ -270,13 +348,27 @@ async function main() {
   }
   const rss = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, peakRssMb(pid)]));
   stopAll();
-  process.stdout.write(`\nMachine: ${machine()}\nMode: ${quick ? 'quick' : 'full'}, ${DURATION_S} s per run after ${WARMUP_S} s warm-up\n`);
+  process.stdout.write(
+    `\nMachine: ${machine()}\nMode: ${quick ? 'quick' : 'full'}, ${DURATION_S} s per run after ${WARMUP_S} s warm-up\n`,
+  );
   printTable(rows);
-  process.stdout.write(`\nPeak RSS (MB): ${Object.entries(rss).map(([name, megabytes]) => `${name} ${megabytes}`).join(', ')}\n`);
+  process.stdout.write(
+    `\nPeak RSS (MB): ${Object.entries(rss)
+      .map(([name, megabytes]) => `${name} ${megabytes}`)
+      .join(', ')}\n`,
+  );
   const checks = goals(rows, rss);
   const folder = join(root, 'bench', 'results');
   mkdirSync(folder, { recursive: true });
-  const report = { date: new Date().toISOString(), machine: machine(), mode: quick ? 'quick' : 'full', durationSeconds: DURATION_S, rows, peakRssMb: rss, goals: checks };
+  const report = {
+    date: new Date().toISOString(),
+    machine: machine(),
+    mode: quick ? 'quick' : 'full',
+    durationSeconds: DURATION_S,
+    rows,
+    peakRssMb: rss,
+    goals: checks,
+  };
   const stamp = report.date.replace(/[:.]/g, '-');
   writeFileSync(join(folder, `bench-${stamp}.json`), `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(join(folder, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);

@@ -25,7 +25,9 @@ export function renderChart(rows) {
       const row = rows.find((candidate) => candidate.scenario === scenario && candidate.target === target);
       const ratio = row && Number.isFinite(row.ratioToFloor) ? row.ratioToFloor : 0;
       const x = left + position * barWidth;
-      parts.push(`<rect x="${x}" y="${y(ratio)}" width="${barWidth - 4}" height="${top + plot - y(ratio)}" fill="${COLORS[target] ?? '#8e24aa'}"/>`);
+      parts.push(
+        `<rect x="${x}" y="${y(ratio)}" width="${barWidth - 4}" height="${top + plot - y(ratio)}" fill="${COLORS[target] ?? '#8e24aa'}"/>`,
+      );
       parts.push(`<text x="${x + 2}" y="${y(ratio) - 3}" font-size="9">${ratio.toFixed(2)}</text>`);
     });
     parts.push(`<text x="${left}" y="${top + plot + 16}">${escape(scenario)}</text>`);

@@ -5,7 +5,16 @@ import { Agent } from 'undici';
 
 const target = new URL(process.env.TARGET);
 const agent = new Agent({ keepAliveTimeout: 4_000 });
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host', 'proxy-connection']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'host',
+  'proxy-connection',
+]);
 
 function forwardable(headers) {
   const result = {};

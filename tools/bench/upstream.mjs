@@ -12,7 +12,14 @@ const completion = JSON.stringify({
   object: 'chat.completion',
   created: 1700000000,
   model: 'gpt-4o-mini',
-  choices: [{ index: 0, message: { role: 'assistant', content: 'Hello from the bench upstream.', refusal: null }, logprobs: null, finish_reason: 'stop' }],
+  choices: [
+    {
+      index: 0,
+      message: { role: 'assistant', content: 'Hello from the bench upstream.', refusal: null },
+      logprobs: null,
+      finish_reason: 'stop',
+    },
+  ],
   usage: { prompt_tokens: 9, completion_tokens: 6, total_tokens: 15 },
 });
 const jsonHeaders = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(completion) };

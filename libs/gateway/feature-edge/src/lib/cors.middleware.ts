@@ -1,5 +1,6 @@
 import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GATEWAY_SETTINGS, type GatewaySettings } from './gateway.settings';
 
 const ALLOWED_METHODS = 'GET, POST, PUT, PATCH, DELETE, OPTIONS';
@@ -29,7 +30,7 @@ const EXPOSED_HEADERS = [
   'openai-processing-ms',
 ].join(', ');
 
-function requestedHeaders(request: Request): string[] {
+function requestedHeaders(request: IncomingMessage): string[] {
   const value = request.headers['access-control-request-headers'];
   return typeof value === 'string'
     ? value
@@ -39,22 +40,38 @@ function requestedHeaders(request: Request): string[] {
     : [];
 }
 
-/** CORS as the original: OPTIONS answered for every path before anything else, the origin header on all. */
+/** CORS as the original: the origin header on every response, OPTIONS answered for every path. */
 @Injectable()
-export class CorsMiddleware implements NestMiddleware {
+export class CorsPolicy {
   constructor(@Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings) {}
 
-  use(request: Request, response: Response, next: NextFunction): void {
+  /** Sets the CORS headers; answers a preflight itself and returns true, else returns false. */
+  apply(request: IncomingMessage, response: ServerResponse): boolean {
     response.setHeader('access-control-allow-origin', this.settings.allowOrigin);
     response.setHeader('access-control-expose-headers', EXPOSED_HEADERS);
     if (request.method !== 'OPTIONS') {
-      next();
-      return;
+      return false;
     }
     const headers = new Set([...ALLOWED_HEADERS, ...requestedHeaders(request)]);
-    response.setHeader('access-control-allow-methods', ALLOWED_METHODS);
-    response.setHeader('access-control-allow-headers', [...headers].join(', '));
-    response.setHeader('access-control-max-age', '86400');
-    response.status(200).end();
+    response.writeHead(200, {
+      'access-control-allow-methods': ALLOWED_METHODS,
+      'access-control-allow-headers': [...headers].join(', '),
+      'access-control-max-age': '86400',
+      'content-length': '0',
+    });
+    response.end();
+    return true;
+  }
+}
+
+/** CorsPolicy for the Nest routes (the raw routes call it themselves). */
+@Injectable()
+export class CorsMiddleware implements NestMiddleware {
+  constructor(private readonly cors: CorsPolicy) {}
+
+  use(request: Request, response: Response, next: NextFunction): void {
+    if (!this.cors.apply(request, response)) {
+      next();
+    }
   }
 }

@@ -1,18 +1,27 @@
 import { DynamicModule, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
-import { CorsMiddleware } from './cors.middleware';
-import { GatewayRoutingController } from './gateway-routing.controller';
+import { CorsMiddleware, CorsPolicy } from './cors.middleware';
 import { GATEWAY_SETTINGS, type GatewaySettings } from './gateway.settings';
-import { RateLimitMiddleware } from './rate-limit.middleware';
+import { GatewayRoutes, RootController } from './gateway.routes';
+import { RateLimitMiddleware, RateLimitPolicy } from './rate-limit.middleware';
 import { ServiceReadiness } from './service-readiness';
 
-/** The public edge: CORS, rate limit, `/` → `/docs`, and routing by path prefix to each service. */
+/**
+ * The public edge: CORS, rate limit, `/` → `/docs`, and routing by path prefix to each service. The provider
+ * prefixes are raw routes (GatewayRoutes); the middleware gives the same CORS and limit to the Nest routes.
+ */
 @Module({})
 export class GatewayEdgeModule implements NestModule {
   static register(settings: GatewaySettings): DynamicModule {
     return {
       module: GatewayEdgeModule,
-      controllers: [GatewayRoutingController],
-      providers: [{ provide: GATEWAY_SETTINGS, useValue: settings }, ServiceReadiness],
+      controllers: [RootController],
+      providers: [
+        { provide: GATEWAY_SETTINGS, useValue: settings },
+        CorsPolicy,
+        RateLimitPolicy,
+        GatewayRoutes,
+        ServiceReadiness,
+      ],
     };
   }
 

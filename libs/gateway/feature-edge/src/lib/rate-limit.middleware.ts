@@ -1,6 +1,8 @@
 import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { ClientAddressService } from '@openai-proxy/feature-platform';
 import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
 import { GATEWAY_SETTINGS, type GatewaySettings } from './gateway.settings';
 
@@ -9,15 +11,18 @@ const OPERATIONAL_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz', '
 
 /**
  * Optional per-client-address limit (`RATE_LIMIT_PER_MINUTE`), a fixed 60 s window like the original. The
- * address is Express' `req.ip`, so `TRUST_PROXY` decides whether `X-Forwarded-For` counts. Every method gets
- * 429 with `Retry-After` when over; every counted response carries `X-RateLimit-*` (reset in epoch ms).
+ * address comes from ClientAddressService, so `TRUST_PROXY` decides whether `X-Forwarded-For` counts. Every
+ * method gets 429 with `Retry-After` when over; every counted response carries `X-RateLimit-*` (reset in epoch ms).
  */
 @Injectable()
-export class RateLimitMiddleware implements NestMiddleware {
+export class RateLimitPolicy {
   private readonly limiter: RateLimiterMemory | undefined;
   private readonly limit: number;
 
-  constructor(@Inject(GATEWAY_SETTINGS) settings: GatewaySettings) {
+  constructor(
+    @Inject(GATEWAY_SETTINGS) settings: GatewaySettings,
+    private readonly addresses: ClientAddressService,
+  ) {
     this.limit = settings.rateLimitPerMinute ?? 0;
     this.limiter =
       settings.rateLimitPerMinute === undefined
@@ -25,33 +30,38 @@ export class RateLimitMiddleware implements NestMiddleware {
         : new RateLimiterMemory({ points: settings.rateLimitPerMinute, duration: WINDOW_SECONDS });
   }
 
-  async use(request: Request, response: Response, next: NextFunction): Promise<void> {
-    if (this.limiter === undefined || OPERATIONAL_PATHS.has(request.path)) {
-      next();
+  /** Counts the request; throws a 429 GatewayException when the client is over its limit. */
+  async admit(request: IncomingMessage, response: ServerResponse, pathname: string): Promise<void> {
+    if (this.limiter === undefined || OPERATIONAL_PATHS.has(pathname)) {
       return;
     }
-    const key = request.ip ?? request.socket.remoteAddress ?? 'unknown';
     try {
-      this.setHeaders(response, await this.limiter.consume(key));
-      next();
+      this.setHeaders(response, await this.limiter.consume(this.addresses.client(request)));
     } catch (rejection) {
       if (!(rejection instanceof RateLimiterRes)) {
-        next(rejection);
-        return;
+        throw rejection;
       }
       this.setHeaders(response, rejection);
       const retryAfter = String(Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)));
-      next(
-        new GatewayException(ErrorCode.RateLimited, `Rate limit of ${this.limit} requests per minute exceeded`, {
-          headers: { 'retry-after': retryAfter },
-        }),
-      );
+      throw new GatewayException(ErrorCode.RateLimited, `Rate limit of ${this.limit} requests per minute exceeded`, {
+        headers: { 'retry-after': retryAfter },
+      });
     }
   }
 
-  private setHeaders(response: Response, state: RateLimiterRes): void {
+  private setHeaders(response: ServerResponse, state: RateLimiterRes): void {
     response.setHeader('x-ratelimit-limit', String(this.limit));
     response.setHeader('x-ratelimit-remaining', String(Math.max(0, state.remainingPoints)));
     response.setHeader('x-ratelimit-reset', String(Date.now() + state.msBeforeNext));
+  }
+}
+
+/** RateLimitPolicy for the Nest routes (the raw routes call it themselves). */
+@Injectable()
+export class RateLimitMiddleware implements NestMiddleware {
+  constructor(private readonly rateLimit: RateLimitPolicy) {}
+
+  use(request: Request, response: Response, next: NextFunction): void {
+    this.rateLimit.admit(request, response, request.path).then(() => next(), next);
   }
 }

@@ -2,41 +2,33 @@ import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import { MetricsService, PLATFORM_SETTINGS, ShutdownService } from '@openai-proxy/feature-platform';
+import {
+  ClientAddressService,
+  MetricsService,
+  PLATFORM_SETTINGS,
+  ShutdownService,
+} from '@openai-proxy/feature-platform';
 import { buildForwardedRequestHeaders, buildForwardedResponseHeaders } from '@openai-proxy/util-auth-headers';
 import type { PlatformSettings } from '@openai-proxy/util-config';
 import { ErrorCode, GatewayException, classifyUpstreamError } from '@openai-proxy/util-errors';
 import { isEventStream } from '@openai-proxy/util-sse';
 import { BodyLimitStream, payloadTooLarge } from './body-limit';
-import type { RelayTarget } from './relay.types';
+import type { RelayTarget, RelayTargetOptions } from './relay.types';
 import { EventStreamWriter } from './stream-watch';
 import { UpstreamDispatchers } from './upstream-dispatchers';
 
-/** What Express adds to a Node request that the relay reads. */
-export interface RelayRequest extends IncomingMessage {
-  ips?: string[];
-  ip?: string;
-  protocol?: string;
+/** The base path followed by the request's rest: `/v1/x?y`, `?y` or nothing. */
+export function joinPath(basePath: string, rest: string): string {
+  const needsSlash = !rest.startsWith('/') && basePath === '';
+  return `${basePath}${needsSlash ? '/' : ''}${rest}`;
 }
 
-function clientAddresses(request: RelayRequest): string[] {
-  if (request.ips !== undefined && request.ips.length > 0) {
-    return request.ips;
+function bodyState(request: IncomingMessage): 'none' | 'sized' | 'chunked' {
+  if (request.headers['transfer-encoding'] !== undefined) {
+    return 'chunked';
   }
-  const address = request.ip ?? request.socket.remoteAddress;
-  return address === undefined ? [] : [address];
-}
-
-function hasBody(request: IncomingMessage): boolean {
   const length = request.headers['content-length'];
-  return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
-}
-
-/** The base path (without its trailing slash) followed by the request's rest: `/v1/x?y`, `?y` or nothing. */
-export function joinPath(base: URL, rest: string): string {
-  const prefix = base.pathname.replace(/\/+$/, '');
-  const needsSlash = !rest.startsWith('/') && prefix === '';
-  return `${prefix}${needsSlash ? '/' : ''}${rest}`;
+  return length === undefined || length === '0' ? 'none' : 'sized';
 }
 
 /**
@@ -53,6 +45,7 @@ export class RelayService implements OnModuleDestroy {
     @Inject(PLATFORM_SETTINGS) private readonly settings: PlatformSettings,
     private readonly metrics: MetricsService,
     private readonly shutdown: ShutdownService,
+    private readonly addresses: ClientAddressService,
   ) {
     this.dispatchers = new UpstreamDispatchers(settings.upstream);
   }
@@ -61,53 +54,75 @@ export class RelayService implements OnModuleDestroy {
     await this.dispatchers.destroy();
   }
 
-  async relay(request: RelayRequest, response: ServerResponse, target: RelayTarget): Promise<void> {
+  /** Resolves a configured upstream once: origin, base path and the pool (proxied or direct). */
+  target(options: RelayTargetOptions): RelayTarget {
+    const url = new URL(options.baseUrl);
+    return {
+      name: options.name,
+      kind: options.kind,
+      origin: url.origin,
+      basePath: url.pathname.replace(/\/+$/, ''),
+      dispatcher: options.kind === 'internal' ? this.dispatchers.direct : this.dispatchers.forProvider(url),
+      dropResponseHeaderPrefixes: options.dropResponseHeaderPrefixes ?? [],
+    };
+  }
+
+  /** Relays one request to `target` + `path` (path and query, as received after the route prefix). */
+  async relay(request: IncomingMessage, response: ServerResponse, target: RelayTarget, path: string): Promise<void> {
     const limit = this.settings.maxRelayBodyBytes;
     if (Number(request.headers['content-length'] ?? 0) > limit) {
       throw payloadTooLarge(limit);
     }
     const abort = new AbortController();
-    const onClientGone = (): void => {
+    response.once('close', () => {
       if (!response.writableFinished) {
         abort.abort();
       }
-    };
-    response.once('close', onClientGone);
-    const upstream = await this.send(request, target, abort.signal);
+    });
+    const upstream = await this.send(request, target, path, abort.signal);
     if (upstream === undefined) {
       return;
     }
+    const eventStream = isEventStream(upstream.headers['content-type']);
     response.writeHead(
       upstream.statusCode,
-      buildForwardedResponseHeaders(upstream.headers, { dropPrefixes: target.dropResponseHeaderPrefixes ?? [] }),
+      buildForwardedResponseHeaders(upstream.headers, { dropPrefixes: target.dropResponseHeaderPrefixes }),
     );
-    response.flushHeaders();
-    await this.pipeBody(upstream.body, response, target, isEventStream(upstream.headers['content-type']));
+    if (eventStream) {
+      response.flushHeaders();
+    }
+    await this.pipeBody(upstream.body, response, target, eventStream);
   }
 
   /** Sends the request; undefined when the client went away first. */
   private async send(
-    request: RelayRequest,
+    request: IncomingMessage,
     target: RelayTarget,
+    path: string,
     signal: AbortSignal,
   ): Promise<Dispatcher.ResponseData | undefined> {
-    const url = new URL(target.base);
-    const dispatcher = target.kind === 'internal' ? this.dispatchers.direct : this.dispatchers.forProvider(url);
-    const body = hasBody(request) ? request.pipe(new BodyLimitStream(this.settings.maxRelayBodyBytes)) : undefined;
+    const state = bodyState(request);
+    // Node's parser enforces a declared length (checked against the limit above); only chunked bodies are counted.
+    const body =
+      state === 'none'
+        ? undefined
+        : state === 'sized'
+          ? request
+          : request.pipe(new BodyLimitStream(this.settings.maxRelayBodyBytes));
     let bodyError: unknown;
     body?.once('error', (error: unknown) => {
       bodyError = error;
     });
     try {
-      return await dispatcher.request({
-        origin: url.origin,
-        path: joinPath(url, target.path),
+      return await target.dispatcher.request({
+        origin: target.origin,
+        path: joinPath(target.basePath, path),
         method: request.method as Dispatcher.HttpMethod,
         headers: buildForwardedRequestHeaders(
           request.headers,
           {
-            clientAddresses: clientAddresses(request),
-            protocol: request.protocol ?? 'http',
+            clientAddresses: this.addresses.chain(request),
+            protocol: this.addresses.protocol(request),
             host: request.headers.host,
           },
           { dropCookie: target.kind === 'provider' },
@@ -145,12 +160,11 @@ export class RelayService implements OnModuleDestroy {
     }
     const unregister = this.shutdown.registerStream({
       terminate: () => {
-        const shuttingDown = new GatewayException(ErrorCode.ShuttingDown, 'Server is shutting down; retry the request');
         source.destroy();
         if (writer === undefined) {
           response.destroy();
         } else {
-          writer.fail(shuttingDown);
+          writer.fail(new GatewayException(ErrorCode.ShuttingDown, 'Server is shutting down; retry the request'));
         }
       },
     });

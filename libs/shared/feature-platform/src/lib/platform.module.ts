@@ -1,14 +1,16 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
-import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import type { PlatformSettings } from '@openai-proxy/util-config';
+import { ClientAddressService } from './client-address.service';
 import { HealthController } from './health.controller';
-import { createLoggerParams } from './logger.options';
 import { MetricsService } from './metrics.service';
 import { OpenAiExceptionFilter } from './openai-exception.filter';
-import { PLATFORM_SETTINGS } from './platform.tokens';
+import { PLATFORM_SETTINGS, ROOT_LOGGER } from './platform.tokens';
+import { RawRouteRegistry } from './raw-route.registry';
 import { ReadinessService } from './readiness.service';
+import { RequestTracker } from './request-tracker.service';
+import { createRootLogger } from './root-logger';
 import { ShutdownService } from './shutdown.service';
 
 export interface PlatformModuleOptions {
@@ -16,23 +18,29 @@ export interface PlatformModuleOptions {
   logDestination?: DestinationStream;
 }
 
-/** Health, readiness, metrics, logging, the error filter and shutdown accounting, for every service. */
+/** Health, readiness, metrics, logging, the error filter, raw routes and shutdown accounting, for every service. */
 @Global()
 @Module({})
 export class PlatformModule {
   static forRoot(settings: PlatformSettings, options: PlatformModuleOptions = {}): DynamicModule {
+    const shared = [
+      MetricsService,
+      ShutdownService,
+      ReadinessService,
+      RequestTracker,
+      RawRouteRegistry,
+      ClientAddressService,
+    ];
     return {
       module: PlatformModule,
-      imports: [LoggerModule.forRoot(createLoggerParams(settings, options.logDestination))],
       controllers: [HealthController],
       providers: [
         { provide: PLATFORM_SETTINGS, useValue: settings },
+        { provide: ROOT_LOGGER, useValue: createRootLogger(settings, options.logDestination) },
         { provide: APP_FILTER, useClass: OpenAiExceptionFilter },
-        MetricsService,
-        ShutdownService,
-        ReadinessService,
+        ...shared,
       ],
-      exports: [PLATFORM_SETTINGS, MetricsService, ShutdownService, ReadinessService],
+      exports: [PLATFORM_SETTINGS, ROOT_LOGGER, ...shared],
     };
   }
 }

@@ -2,12 +2,16 @@ import type { DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { Logger } from 'nestjs-pino';
+import type { NextFunction, Request, Response } from 'express';
 import type { Server } from 'node:http';
+import type { Logger } from 'pino';
 import type { PlatformSettings } from '@openai-proxy/util-config';
 import { redactText } from '@openai-proxy/util-auth-headers';
-import { MetricsService } from './metrics.service';
-import { createRequestContextMiddleware } from './request-context.middleware';
+import { installFrontDoor } from './front-door';
+import { ROOT_LOGGER } from './platform.tokens';
+import { RawRouteRegistry } from './raw-route.registry';
+import { RequestTracker } from './request-tracker.service';
+import { PinoNestLogger } from './root-logger';
 import { ShutdownService } from './shutdown.service';
 
 /** Above every common load balancer idle timeout (60 s), so the balancer closes first. */
@@ -18,9 +22,20 @@ export interface ServiceDescription {
   description: string;
 }
 
+/** The route pattern Express matched (`req.route` is unset when no route matched). */
+function expressRouteLabel(request: Request): string {
+  const route = request.route as { path?: unknown } | undefined;
+  const path = route?.path;
+  if (typeof path === 'string') {
+    return path;
+  }
+  return Array.isArray(path) ? path.join('|') : 'unmatched';
+}
+
 /**
- * Creates a service app the same way for `main.ts` and for tests: no global body parser (relays stream
- * bodies; JSON routes parse their own with a limit), trust-proxy from settings, request context, /docs.
+ * Creates a service app the same way for `main.ts` and for tests: the raw relay routes in front of Express,
+ * no global body parser (relays stream bodies; JSON routes parse their own with a limit), trust-proxy from
+ * settings, request tracking on every route, /docs.
  */
 export async function createServiceApp(
   module: DynamicModule,
@@ -34,11 +49,17 @@ export async function createServiceApp(
     // `close()` runs after the drain (shutdownServiceApp): whatever connection is left then is cut.
     forceCloseConnections: true,
   });
-  app.useLogger(app.get(Logger));
+  const logger = app.get<Logger>(ROOT_LOGGER);
+  const tracker = app.get(RequestTracker);
+  app.useLogger(new PinoNestLogger(logger));
   app.set('trust proxy', settings.trustProxy);
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use(createRequestContextMiddleware(app.get(MetricsService), app.get(ShutdownService)));
+  app.use((request: Request, response: Response, next: NextFunction) => {
+    tracker.begin(request, response, () => expressRouteLabel(request));
+    next();
+  });
+  installFrontDoor(app.getHttpServer(), app.get(RawRouteRegistry), tracker, logger);
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder().setTitle(description.title).setDescription(description.description).build(),

@@ -1,0 +1,63 @@
+import { Controller, Get, Inject, Injectable, type OnModuleInit, Redirect } from '@nestjs/common';
+import { ApiExcludeEndpoint } from '@nestjs/swagger';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { RawRouteRegistry, underPrefix } from '@openai-proxy/feature-platform';
+import { RelayService, type RelayTarget } from '@openai-proxy/data-access-upstream';
+import { CorsPolicy } from './cors.middleware';
+import { GATEWAY_SETTINGS, type GatewaySettings } from './gateway.settings';
+import { RateLimitPolicy } from './rate-limit.middleware';
+import { serviceRoutes } from './service-routes';
+
+/** Headers the edge sets itself and must not take from a service. */
+const EDGE_RESPONSE_HEADER_PREFIXES = ['access-control-'];
+
+/**
+ * Forwards each provider's paths to its service over HTTP, paths unchanged (the gateway never imports provider
+ * code). Raw routes ahead of Express, with the edge's CORS and rate limit applied first.
+ */
+@Injectable()
+export class GatewayRoutes implements OnModuleInit {
+  constructor(
+    private readonly registry: RawRouteRegistry,
+    private readonly relayService: RelayService,
+    private readonly cors: CorsPolicy,
+    private readonly rateLimit: RateLimitPolicy,
+    @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
+  ) {}
+
+  onModuleInit(): void {
+    for (const route of serviceRoutes(this.settings)) {
+      const target = this.relayService.target({
+        name: route.name,
+        baseUrl: route.url,
+        kind: 'internal',
+        dropResponseHeaderPrefixes: EDGE_RESPONSE_HEADER_PREFIXES,
+      });
+      this.registry.register({
+        label: route.prefixes.map((prefix) => `/${prefix}/*path`).join('|'),
+        matches: (pathname) => route.prefixes.some((prefix) => underPrefix(pathname, `/${prefix}`)),
+        handle: (request, response) => this.forward(request, response, target),
+      });
+    }
+  }
+
+  private async forward(request: IncomingMessage, response: ServerResponse, target: RelayTarget): Promise<void> {
+    if (this.cors.apply(request, response)) {
+      return;
+    }
+    const url = request.url ?? '/';
+    await this.rateLimit.admit(request, response, url.split('?', 1)[0] ?? url);
+    await this.relayService.relay(request, response, target, url);
+  }
+}
+
+/** `GET /` → `/docs`. */
+@Controller()
+export class RootController {
+  @Get()
+  @Redirect('/docs', 307)
+  @ApiExcludeEndpoint()
+  root(): void {
+    return undefined;
+  }
+}

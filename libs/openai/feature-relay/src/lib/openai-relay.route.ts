@@ -1,0 +1,28 @@
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { RawRouteRegistry, underPrefix } from '@openai-proxy/feature-platform';
+import { RelayService } from '@openai-proxy/data-access-upstream';
+import { OPENAI_RELAY_SETTINGS, type OpenAiRelaySettings } from './openai-relay.settings';
+
+const PREFIX = '/openai';
+/** Served by BillingController (a Nest route), not relayed. */
+const BILLING_PATH = '/openai/billing/credit_grants';
+
+/** `ANY /openai/**` → `OPENAI_API_BASE/**`, query kept, bytes untouched; a raw route ahead of Express. */
+@Injectable()
+export class OpenAiRelayRoute implements OnModuleInit {
+  constructor(
+    private readonly registry: RawRouteRegistry,
+    private readonly relayService: RelayService,
+    @Inject(OPENAI_RELAY_SETTINGS) private readonly settings: OpenAiRelaySettings,
+  ) {}
+
+  onModuleInit(): void {
+    const target = this.relayService.target({ name: 'openai', baseUrl: this.settings.apiBase, kind: 'provider' });
+    this.registry.register({
+      label: '/openai/*path',
+      matches: (pathname) => underPrefix(pathname, PREFIX) && pathname !== BILLING_PATH,
+      handle: (request, response) =>
+        this.relayService.relay(request, response, target, (request.url ?? PREFIX).slice(PREFIX.length)),
+    });
+  }
+}

@@ -1,0 +1,36 @@
+import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { sendErrorResponse } from './error-response';
+import type { RawRouteRegistry } from './raw-route.registry';
+import type { RequestTracker } from './request-tracker.service';
+
+function pathnameOf(url: string): string {
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+}
+
+/**
+ * Puts the raw routes in front of Express on the server: a request for a relay path goes straight to its
+ * route (no Express router, no Nest pipeline), everything else to the Nest application as before.
+ */
+export function installFrontDoor(
+  server: Server,
+  registry: RawRouteRegistry,
+  tracker: RequestTracker,
+  logger: Logger,
+): void {
+  const application = server.listeners('request')[0] as RequestListener | undefined;
+  if (application === undefined) {
+    throw new Error('The HTTP server has no request listener to put a front door before');
+  }
+  server.removeAllListeners('request');
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    const route = registry.find(pathnameOf(request.url ?? '/'));
+    if (route === undefined) {
+      application(request, response);
+      return;
+    }
+    tracker.begin(request, response, () => route.label);
+    route.handle(request, response).catch((error: unknown) => sendErrorResponse(response, error, logger));
+  });
+}

@@ -1,0 +1,35 @@
+import { Injectable } from '@nestjs/common';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/**
+ * A hot route served before Express: the relays. It gets the request as Node delivers it; the front door
+ * gives it the request id, metrics, access log and error envelope that every route has.
+ */
+export interface RawRoute {
+  /** Route pattern for metrics labels, such as `/openai/*path`. */
+  label: string;
+  /** Decides by the path alone (no query). */
+  matches(pathname: string): boolean;
+  handle(request: IncomingMessage, response: ServerResponse): Promise<void>;
+}
+
+/** Where modules register their raw routes (in onModuleInit); the first match wins. */
+@Injectable()
+export class RawRouteRegistry {
+  private readonly routes: RawRoute[] = [];
+
+  register(route: RawRoute): void {
+    this.routes.push(route);
+  }
+
+  find(pathname: string): RawRoute | undefined {
+    return this.routes.find((route) => route.matches(pathname));
+  }
+}
+
+/** True for the prefix itself and everything below it (`/openai`, `/openai/…`), not `/openaix`. */
+export function underPrefix(pathname: string, prefix: string): boolean {
+  return (
+    pathname.startsWith(prefix) && (pathname.length === prefix.length || pathname.charCodeAt(prefix.length) === 47)
+  );
+}

@@ -1,0 +1,59 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { REQUEST_ID_HEADER } from '@openai-proxy/util-auth-headers';
+import { MetricsService } from './metrics.service';
+import { ROOT_LOGGER } from './platform.tokens';
+import { ShutdownService } from './shutdown.service';
+
+const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+/** Probes would drown the access log. */
+const UNLOGGED_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz']);
+
+/** Keeps a well-formed client `x-request-id` or makes one; it is passed on and echoed in the response. */
+export function ensureRequestId(request: IncomingMessage): string {
+  const given = request.headers[REQUEST_ID_HEADER];
+  const id = typeof given === 'string' && REQUEST_ID_PATTERN.test(given) ? given : randomUUID();
+  request.headers[REQUEST_ID_HEADER] = id;
+  return id;
+}
+
+/**
+ * What every request gets, whichever way it is routed: a request id, in-flight accounting for the drain,
+ * `Connection: close` while draining, and when the response closes the metrics and one access-log line.
+ */
+@Injectable()
+export class RequestTracker {
+  constructor(
+    private readonly metrics: MetricsService,
+    private readonly shutdown: ShutdownService,
+    @Inject(ROOT_LOGGER) private readonly logger: Logger,
+  ) {}
+
+  begin(request: IncomingMessage, response: ServerResponse, routeLabel: () => string): void {
+    const started = performance.now();
+    response.setHeader(REQUEST_ID_HEADER, ensureRequestId(request));
+    if (this.shutdown.isDraining) {
+      response.setHeader('connection', 'close');
+    }
+    this.shutdown.requestStarted();
+    this.metrics.requestsInFlight.inc();
+    response.once('close', () => this.finish(request, response, routeLabel(), performance.now() - started));
+  }
+
+  private finish(request: IncomingMessage, response: ServerResponse, route: string, milliseconds: number): void {
+    this.shutdown.requestFinished();
+    this.metrics.requestsInFlight.dec();
+    const method = request.method ?? 'GET';
+    this.metrics.requests.inc({ method, route, status: String(response.statusCode) });
+    this.metrics.duration.observe({ method, route }, milliseconds / 1000);
+    if (!UNLOGGED_PATHS.has(route)) {
+      const complete = response.writableFinished;
+      this.logger.info(
+        { req: request, res: response, responseTime: Math.round(milliseconds), aborted: !complete || undefined },
+        complete ? 'request completed' : 'request aborted',
+      );
+    }
+  }
+}

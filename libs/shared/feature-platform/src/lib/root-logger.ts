@@ -1,0 +1,84 @@
+import type { LoggerService } from '@nestjs/common';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import pino, { type DestinationStream, type Logger } from 'pino';
+import { REQUEST_ID_HEADER, redactHeaders, redactText } from '@openai-proxy/util-auth-headers';
+import type { PlatformSettings } from '@openai-proxy/util-config';
+
+const VERBOSE_LEVELS: ReadonlySet<string> = new Set(['debug', 'trace']);
+
+interface SerializableError {
+  name?: unknown;
+  message?: unknown;
+  code?: unknown;
+}
+
+/** Only what is safe: method, redacted URL and, at debug, the redacted headers. */
+function serializeRequest(verbose: boolean) {
+  return (request: IncomingMessage) => ({
+    id: request.headers[REQUEST_ID_HEADER],
+    method: request.method,
+    url: redactText(request.url ?? ''),
+    ...(verbose ? { headers: redactHeaders(request.headers) } : {}),
+  });
+}
+
+/** Never a raw error object: HTTP client errors carry request headers. */
+function serializeError(error: SerializableError) {
+  return {
+    type: typeof error.name === 'string' ? error.name : 'Error',
+    message: redactText(typeof error.message === 'string' ? error.message : ''),
+    code: typeof error.code === 'string' ? error.code : undefined,
+  };
+}
+
+/** The service's one pino logger: JSON lines, redaction by header name (serializers) and value pattern (hook). */
+export function createRootLogger(settings: PlatformSettings, destination?: DestinationStream): Logger {
+  const verbose = VERBOSE_LEVELS.has(settings.logLevel);
+  return pino(
+    {
+      level: settings.logLevel,
+      base: { service: settings.serviceName },
+      serializers: {
+        req: serializeRequest(verbose),
+        res: (response: ServerResponse) => ({ statusCode: response.statusCode }),
+        err: serializeError,
+      },
+      hooks: {
+        logMethod(inputs, method) {
+          const cleaned = inputs.map((input: unknown) => (typeof input === 'string' ? redactText(input) : input));
+          method.apply(this, cleaned as Parameters<typeof method>);
+        },
+      },
+    },
+    destination ?? pino.destination({ dest: 1, sync: false }),
+  );
+}
+
+/** Nest's logger interface over the root logger (framework messages: routes mapped, start, errors). */
+export class PinoNestLogger implements LoggerService {
+  constructor(private readonly logger: Logger) {}
+
+  log(message: unknown, context?: string): void {
+    this.logger.info({ context }, String(message));
+  }
+
+  error(message: unknown, trace?: string, context?: string): void {
+    this.logger.error({ context, trace: trace === undefined ? undefined : redactText(trace) }, String(message));
+  }
+
+  warn(message: unknown, context?: string): void {
+    this.logger.warn({ context }, String(message));
+  }
+
+  debug(message: unknown, context?: string): void {
+    this.logger.debug({ context }, String(message));
+  }
+
+  verbose(message: unknown, context?: string): void {
+    this.logger.trace({ context }, String(message));
+  }
+
+  fatal(message: unknown, context?: string): void {
+    this.logger.fatal({ context }, String(message));
+  }
+}
