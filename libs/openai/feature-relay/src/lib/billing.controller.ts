@@ -23,9 +23,16 @@ export class BillingController {
   async creditGrants(@Req() request: Request, @Res() response: Response): Promise<void> {
     const now = new Date();
     const query = { startDate: queryText(request.query['start_date']), endDate: queryText(request.query['end_date']) };
+    const clientGone = new AbortController();
+    response.once('close', () => clientGone.abort());
     try {
       const body = await this.billing.creditGrants(
-        { authorization: request.headers.authorization, contentType: request.headers['content-type'], ...query },
+        {
+          authorization: request.headers.authorization,
+          contentType: request.headers['content-type'],
+          ...query,
+          signal: clientGone.signal,
+        },
         now,
       );
       response.status(200).json(body);
@@ -35,7 +42,7 @@ export class BillingController {
       }
       const range = effectiveRangeText(query, now);
       const body: BillingErrorBody = { error: error.message, start_date: range.startDate, end_date: range.endDate };
-      response.status(error.status).json(body);
+      response.status(error.status).set(error.headers).json(body);
     }
   }
 

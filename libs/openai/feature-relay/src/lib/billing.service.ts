@@ -4,6 +4,7 @@ import { lastValueFrom } from 'rxjs';
 import { PLATFORM_SETTINGS } from '@openai-proxy/feature-platform';
 import { controlPlaneRequestConfig } from '@openai-proxy/data-access-upstream';
 import type { PlatformSettings } from '@openai-proxy/util-config';
+import { ErrorCode, classifyUpstreamError } from '@openai-proxy/util-errors';
 import {
   BillingDateError,
   type DayRange,
@@ -15,15 +16,38 @@ import {
 } from '@openai-proxy/openai-util-billing';
 import { OPENAI_RELAY_SETTINGS, type OpenAiRelaySettings } from './openai-relay.settings';
 
+/** Usage chunks fetched at once; the rest wait their turn (a five-year query is 21 calls). */
+const CHUNK_CONCURRENCY = 6;
+
 /** A billing failure with the status to answer; the controller wraps it in `{error,start_date,end_date}`. */
 export class BillingError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
     this.name = 'BillingError';
   }
+}
+
+/** Runs `task` over the items with at most `limit` at a time; the first failure rejects (the caller aborts the rest). */
+async function mapConcurrently<Item, Result>(
+  items: readonly Item[],
+  limit: number,
+  task: (item: Item) => Promise<Result>,
+): Promise<Result[]> {
+  const results = new Array<Result>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next;
+      next += 1;
+      results[index] = await task(items[index]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
 }
 
 export interface CreditGrantsRequest {
@@ -31,6 +55,8 @@ export interface CreditGrantsRequest {
   contentType: string | undefined;
   startDate: string | undefined;
   endDate: string | undefined;
+  /** Aborted when the client goes away: every outstanding upstream call stops. */
+  signal: AbortSignal;
 }
 
 interface UpstreamErrorBody {
@@ -51,14 +77,25 @@ export class BillingService {
   ) {}
 
   async creditGrants(request: CreditGrantsRequest, now: Date): Promise<unknown> {
-    const range = this.validRange(request, now);
     if (request.authorization === undefined || request.authorization.trim() === '') {
       throw new BillingError(401, 'Missing Authorization header: send "Authorization: Bearer sk-…" or "Bearer sess-…"');
     }
+    const range = this.validRange(request, now);
     if (!request.authorization.startsWith('Bearer sk-')) {
-      return this.fetchJson('/dashboard/billing/credit_grants', request);
+      return this.fetchJson('/dashboard/billing/credit_grants', request, request.signal);
     }
-    return this.keyModeSummary(range, request);
+    // The first failure (or the client leaving) stops every call still outstanding.
+    const calls = new AbortController();
+    const stop = (): void => calls.abort();
+    request.signal.addEventListener('abort', stop, { once: true });
+    try {
+      return await this.keyModeSummary(range, request, calls.signal);
+    } catch (error) {
+      calls.abort();
+      throw error;
+    } finally {
+      request.signal.removeEventListener('abort', stop);
+    }
   }
 
   private validRange(request: CreditGrantsRequest, now: Date): DayRange {
@@ -72,14 +109,19 @@ export class BillingService {
     }
   }
 
-  private async keyModeSummary(range: DayRange, request: CreditGrantsRequest): Promise<KeyModeCreditSummary> {
+  private async keyModeSummary(
+    range: DayRange,
+    request: CreditGrantsRequest,
+    signal: AbortSignal,
+  ): Promise<KeyModeCreditSummary> {
     const chunks = splitIntoChunks(range);
-    const [subscription, ...usages] = await Promise.all([
-      this.fetchJson('/v1/dashboard/billing/subscription', request),
-      ...chunks.map((chunk) =>
+    const [subscription, usages] = await Promise.all([
+      this.fetchJson('/v1/dashboard/billing/subscription', request, signal),
+      mapConcurrently(chunks, CHUNK_CONCURRENCY, (chunk) =>
         this.fetchJson(
           `/v1/dashboard/billing/usage?end_date=${formatIsoDay(chunk.end + 1)}&start_date=${formatIsoDay(chunk.start)}`,
           request,
+          signal,
         ),
       ),
     ]);
@@ -97,8 +139,11 @@ export class BillingService {
     };
   }
 
-  /** GETs one dashboard path; the upstream's refusal keeps its status, anything unreadable is a 502. */
-  private async fetchJson(path: string, request: CreditGrantsRequest): Promise<unknown> {
+  /**
+   * GETs one dashboard path; the upstream's refusal keeps its status (and `Retry-After`), a timeout is a 504,
+   * an unreachable upstream 502/503, anything unreadable a 502.
+   */
+  private async fetchJson(path: string, request: CreditGrantsRequest, signal: AbortSignal): Promise<unknown> {
     const url = new URL(`${this.relaySettings.apiBase}${path}`);
     const headers: Record<string, string> = { authorization: request.authorization ?? '' };
     if (request.contentType !== undefined) {
@@ -106,14 +151,24 @@ export class BillingService {
     }
     let status: number;
     let text: string;
+    let retryAfter: unknown;
     try {
       const response = await lastValueFrom(
-        this.http.get<string>(url.toString(), { ...controlPlaneRequestConfig(this.platform.upstream, url), headers }),
+        this.http.get<string>(url.toString(), {
+          ...controlPlaneRequestConfig(this.platform.upstream, url),
+          headers,
+          signal,
+        }),
       );
       status = response.status;
       text = String(response.data);
-    } catch {
-      throw new BillingError(502, 'OpenAI billing upstream is unreachable');
+      retryAfter = response.headers['retry-after'];
+    } catch (error) {
+      const timedOut = classifyUpstreamError(error, 'openai').code === ErrorCode.UpstreamTimeout;
+      throw new BillingError(
+        timedOut ? 504 : 502,
+        timedOut ? 'OpenAI billing upstream did not answer in time' : 'OpenAI billing upstream is unreachable',
+      );
     }
     const body = parseJson(text);
     if (status < 200 || status >= 300) {
@@ -121,6 +176,7 @@ export class BillingService {
       throw new BillingError(
         status,
         typeof message === 'string' ? message : `OpenAI billing upstream answered ${status}`,
+        typeof retryAfter === 'string' ? { 'retry-after': retryAfter } : {},
       );
     }
     if (body === undefined) {

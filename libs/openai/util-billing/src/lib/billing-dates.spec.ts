@@ -76,6 +76,17 @@ describe('resolveRange', () => {
     expect(() => resolveRange({ startDate: text, endDate: '2023-05-01' }, now)).toThrow(BillingDateError);
   });
 
+  it('should refuse a range longer than five years (one upstream call per chunk)', () => {
+    expect(() => resolveRange({ startDate: '1000-01-01', endDate: '2999-12-31' }, now)).toThrow(
+      new BillingDateError('The range may cover at most 1827 days; split the query'),
+    );
+    expect(splitIntoChunks(resolveRange({ startDate: '2018-01-01', endDate: '2022-12-31' }, now))).toHaveLength(21);
+  });
+
+  it('should read years before 100 as themselves', () => {
+    expect(formatIsoDay(parseIsoDay('0099-12-31', 'd') + 1)).toBe('0100-01-01');
+  });
+
   it('should echo what was given in error bodies', () => {
     expect(effectiveRangeText({ startDate: 'bad', endDate: undefined }, now)).toEqual({
       startDate: 'bad',

@@ -6,6 +6,8 @@ const ISO_DAY_PATTERN = /^(\d{4})-(\d{2})-(\d{2})$/;
 export const CHUNK_SPAN_DAYS = 90;
 /** Without `start_date`, the range starts this many days before the end. */
 export const DEFAULT_RANGE_DAYS = 90;
+/** The longest range one query may ask for (five years, 21 chunks): each chunk is one upstream call. */
+export const MAX_RANGE_DAYS = 1827;
 
 export class BillingDateError extends Error {
   constructor(message: string) {
@@ -21,8 +23,9 @@ export function parseIsoDay(text: string, name: string): number {
     throw new BillingDateError(`${name} must be a date in the form YYYY-MM-DD`);
   }
   const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
-  const milliseconds = Date.UTC(year, month - 1, day);
-  const check = new Date(milliseconds);
+  const check = new Date(0);
+  check.setUTCFullYear(year, month - 1, day);
+  const milliseconds = check.getTime();
   if (check.getUTCFullYear() !== year || check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day) {
     throw new BillingDateError(`${name} is not a valid date`);
   }
@@ -66,6 +69,9 @@ export function resolveRange(query: RangeQuery, now: Date): DayRange {
   const start = query.startDate === undefined ? end - DEFAULT_RANGE_DAYS : parseIsoDay(query.startDate, 'start_date');
   if (start > end) {
     throw new BillingDateError('end_date must come after start_date');
+  }
+  if (end - start + 1 > MAX_RANGE_DAYS) {
+    throw new BillingDateError(`The range may cover at most ${MAX_RANGE_DAYS} days; split the query`);
   }
   return { start, end };
 }

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { Transform, type TransformCallback } from 'node:stream';
 import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
 
@@ -21,4 +22,16 @@ export class BodyLimitStream extends Transform {
     }
     callback(null, chunk);
   }
+}
+
+/**
+ * While a request body is still arriving, an idle gap longer than `idleMs` closes the connection (a stalled
+ * upload must not hold a socket and an upstream request forever). The budget ends with the body.
+ */
+export function watchUploadIdle(request: IncomingMessage, idleMs: number): void {
+  if (idleMs <= 0 || request.complete) {
+    return;
+  }
+  request.setTimeout(idleMs);
+  request.once('end', () => request.setTimeout(0));
 }

@@ -7,9 +7,21 @@ import { bypassesProxy } from './no-proxy';
  * Axios settings for control-plane calls (`@nestjs/axios`): the same timeouts and egress proxy as the data
  * plane, never axios' own proxy-from-environment, never an exception for an HTTP status (callers map it).
  */
+const proxyAgents = new Map<string, HttpsProxyAgent<string>>();
+
+/** One keep-alive tunnel agent per proxy URL, shared by every control-plane call. */
+function proxyAgent(proxyUrl: string): HttpsProxyAgent<string> {
+  let agent = proxyAgents.get(proxyUrl);
+  if (agent === undefined) {
+    agent = new HttpsProxyAgent(proxyUrl, { keepAlive: true });
+    proxyAgents.set(proxyUrl, agent);
+  }
+  return agent;
+}
+
 export function controlPlaneRequestConfig(settings: UpstreamSettings, target: URL): AxiosRequestConfig {
   const useProxy = settings.httpsProxy !== undefined && !bypassesProxy(target, settings.noProxy);
-  const agent = useProxy && settings.httpsProxy !== undefined ? new HttpsProxyAgent(settings.httpsProxy) : undefined;
+  const agent = useProxy && settings.httpsProxy !== undefined ? proxyAgent(settings.httpsProxy) : undefined;
   return {
     timeout: settings.headersTimeoutMs,
     proxy: false,

@@ -12,7 +12,7 @@ import { buildForwardedRequestHeaders, buildForwardedResponseHeaders } from '@op
 import type { PlatformSettings } from '@openai-proxy/util-config';
 import { ErrorCode, GatewayException, classifyUpstreamError } from '@openai-proxy/util-errors';
 import { isEventStream } from '@openai-proxy/util-sse';
-import { BodyLimitStream, payloadTooLarge } from './body-limit';
+import { BodyLimitStream, payloadTooLarge, watchUploadIdle } from './body-limit';
 import type { RelayTarget, RelayTargetOptions } from './relay.types';
 import { EventStreamWriter } from './stream-watch';
 import { UpstreamDispatchers } from './upstream-dispatchers';
@@ -23,12 +23,15 @@ export function joinPath(basePath: string, rest: string): string {
   return `${basePath}${needsSlash ? '/' : ''}${rest}`;
 }
 
-function bodyState(request: IncomingMessage): 'none' | 'sized' | 'chunked' {
-  if (request.headers['transfer-encoding'] !== undefined) {
-    return 'chunked';
-  }
+/** True when the upstream compressed the body: we relay it, but cannot add frames to it. */
+function isEncoded(headers: Dispatcher.ResponseData['headers']): boolean {
+  const encoding = headers['content-encoding'];
+  return encoding !== undefined && encoding !== 'identity';
+}
+
+function hasBody(request: IncomingMessage): boolean {
   const length = request.headers['content-length'];
-  return length === undefined || length === '0' ? 'none' : 'sized';
+  return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
 /**
@@ -79,19 +82,38 @@ export class RelayService implements OnModuleDestroy {
         abort.abort();
       }
     });
-    const upstream = await this.send(request, target, path, abort.signal);
+    // Until the body is piped, a shutdown at the drain cap aborts the upstream call and answers 503.
+    let shuttingDown = false;
+    const unregister = this.shutdown.registerStream({
+      terminate: () => {
+        shuttingDown = true;
+        abort.abort();
+      },
+    });
+    let upstream: Dispatcher.ResponseData | undefined;
+    try {
+      upstream = await this.send(request, target, path, abort.signal);
+    } finally {
+      unregister();
+    }
+    if (shuttingDown) {
+      throw new GatewayException(ErrorCode.ShuttingDown, 'Server is shutting down; retry the request');
+    }
     if (upstream === undefined) {
       return;
     }
     const eventStream = isEventStream(upstream.headers['content-type']);
-    response.writeHead(
-      upstream.statusCode,
-      buildForwardedResponseHeaders(upstream.headers, { dropPrefixes: target.dropResponseHeaderPrefixes }),
-    );
+    const headers = buildForwardedResponseHeaders(upstream.headers, {
+      dropPrefixes: target.dropResponseHeaderPrefixes,
+    });
+    if (eventStream) {
+      headers['x-accel-buffering'] = 'no';
+    }
+    response.writeHead(upstream.statusCode, headers);
     if (eventStream) {
       response.flushHeaders();
     }
-    await this.pipeBody(upstream.body, response, target, eventStream);
+    await this.pipeBody(upstream.body, response, target, eventStream ? isEncoded(upstream.headers) : undefined);
   }
 
   /** Sends the request; undefined when the client went away first. */
@@ -101,14 +123,13 @@ export class RelayService implements OnModuleDestroy {
     path: string,
     signal: AbortSignal,
   ): Promise<Dispatcher.ResponseData | undefined> {
-    const state = bodyState(request);
-    // Node's parser enforces a declared length (checked against the limit above); only chunked bodies are counted.
-    const body =
-      state === 'none'
-        ? undefined
-        : state === 'sized'
-          ? request
-          : request.pipe(new BodyLimitStream(this.settings.maxRelayBodyBytes));
+    const withBody = hasBody(request);
+    if (withBody) {
+      watchUploadIdle(request, this.settings.upstream.idleTimeoutMs);
+    }
+    // undici destroys a body it could not send; it gets a counting pipe, never the request itself, so that a
+    // refused body can still be read to its end (sendErrorResponse) and the client gets the answer.
+    const body = withBody ? request.pipe(new BodyLimitStream(this.settings.maxRelayBodyBytes)) : undefined;
     let bodyError: unknown;
     body?.once('error', (error: unknown) => {
       bodyError = error;
@@ -147,14 +168,20 @@ export class RelayService implements OnModuleDestroy {
     return exception;
   }
 
-  /** Copies the upstream body to the client with backpressure; ends or fails the response as the rules say. */
+  /**
+   * Copies the upstream body to the client with backpressure; ends or fails the response as the rules say.
+   * `encodedEventStream` is undefined for bodies that are not event streams.
+   */
   private pipeBody(
     source: Readable,
     response: ServerResponse,
     target: RelayTarget,
-    eventStream: boolean,
+    encodedEventStream: boolean | undefined,
   ): Promise<void> {
-    const writer = eventStream ? new EventStreamWriter(response, this.settings.heartbeatMs) : undefined;
+    const eventStream = encodedEventStream !== undefined;
+    const writer = eventStream
+      ? new EventStreamWriter(response, this.settings.heartbeatMs, encodedEventStream)
+      : undefined;
     if (eventStream) {
       this.metrics.streamsInFlight.inc();
     }

@@ -2,23 +2,27 @@ import type { ServerResponse } from 'node:http';
 import { SSE_DONE_FRAME, SSE_PING_FRAME, encodeSseData } from '@openai-proxy/util-sse';
 import type { GatewayException } from '@openai-proxy/util-errors';
 
-const NEWLINE = 0x0a;
+/** An event ends with a blank line: LF LF, CR LF CR LF or CR CR. */
+function endsOnFrameBoundary(tail: string): boolean {
+  return tail.endsWith('\n\n') || tail.endsWith('\r\n\r\n') || tail.endsWith('\r\r');
+}
 
 /**
- * Watches an event stream we write: whether the bytes so far end on a frame boundary, when we last wrote,
+ * Watches an event stream we relay: whether the bytes so far end on a frame boundary, when we last wrote,
  * and a heartbeat that sends `: ping` while the stream is idle (only between frames, never inside one).
+ * A compressed stream is opaque to us: no heartbeat, and a failure cuts it instead of adding a frame.
  */
 export class EventStreamWriter {
-  private atBoundary = true;
-  private endsWithNewline = true;
+  private tail = '\n\n';
   private lastWriteAt = Date.now();
   private readonly heartbeat: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly response: ServerResponse,
     heartbeatMs: number,
+    private readonly opaque: boolean,
   ) {
-    if (heartbeatMs > 0) {
+    if (heartbeatMs > 0 && !opaque) {
       this.heartbeat = setInterval(() => this.pingIfIdle(heartbeatMs), heartbeatMs);
       this.heartbeat.unref();
     }
@@ -27,22 +31,26 @@ export class EventStreamWriter {
   /** Writes relayed bytes; returns false when the socket asks us to wait (backpressure). */
   write(chunk: Buffer): boolean {
     this.lastWriteAt = Date.now();
-    const length = chunk.length;
-    if (length > 0) {
-      const last = chunk[length - 1] === NEWLINE;
-      this.atBoundary = last && (length > 1 ? chunk[length - 2] === NEWLINE : this.endsWithNewline);
-      this.endsWithNewline = last;
+    if (chunk.length > 0) {
+      this.tail = (this.tail + chunk.toString('latin1', Math.max(0, chunk.length - 4))).slice(-4);
     }
     return this.response.write(chunk);
   }
 
-  /** Ends a broken stream so no client can take it for a success: an OpenAI error frame, then [DONE]. */
+  /**
+   * Ends a broken stream so no client can take it for a success: an OpenAI error frame, then [DONE]. A frame
+   * cut in the middle is closed first (the client then fails on it, which is also not a success).
+   */
   fail(error: GatewayException): void {
     this.stop();
     if (this.response.writableEnded || this.response.destroyed) {
       return;
     }
-    const separator = this.atBoundary ? '' : '\n\n';
+    if (this.opaque) {
+      this.response.destroy();
+      return;
+    }
+    const separator = endsOnFrameBoundary(this.tail) ? '' : '\n\n';
     this.response.end(`${separator}${encodeSseData(error.toEnvelope())}${SSE_DONE_FRAME}`);
   }
 
@@ -53,7 +61,11 @@ export class EventStreamWriter {
   }
 
   private pingIfIdle(heartbeatMs: number): void {
-    if (this.atBoundary && Date.now() - this.lastWriteAt >= heartbeatMs && !this.response.writableEnded) {
+    if (
+      endsOnFrameBoundary(this.tail) &&
+      Date.now() - this.lastWriteAt >= heartbeatMs &&
+      !this.response.writableEnded
+    ) {
       this.lastWriteAt = Date.now();
       this.response.write(SSE_PING_FRAME);
     }

@@ -1,5 +1,5 @@
 import { HttpException } from '@nestjs/common';
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { redactText } from '@openai-proxy/util-auth-headers';
 import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
@@ -50,6 +50,29 @@ export function toGatewayException(error: unknown): GatewayException {
   return new GatewayException(ErrorCode.Internal, 'Internal error', { cause: error });
 }
 
+/** How much of a refused body we read and drop so the client can read our answer; past it we hang up. */
+const DISCARD_LIMIT_BYTES = 16 * 1024 * 1024;
+
+/**
+ * After an answer that came before the whole body (an upstream down, a body over the limit), the rest is
+ * read and dropped, so a client that sends everything before it reads still gets the answer and the
+ * connection is not left stalled; past the cap the connection is closed.
+ */
+function discardRestOfBody(request: IncomingMessage | undefined): void {
+  if (request === undefined || request.complete || request.destroyed) {
+    return;
+  }
+  request.unpipe();
+  let seen = 0;
+  request.on('data', (chunk: Buffer) => {
+    seen += chunk.length;
+    if (seen > DISCARD_LIMIT_BYTES) {
+      request.destroy();
+    }
+  });
+  request.resume();
+}
+
 /**
  * Writes any error as an OpenAI error envelope with its status; after the headers went out it can only cut
  * the response. Internal errors are logged (redacted, never the raw object).
@@ -64,6 +87,7 @@ export function sendErrorResponse(response: ServerResponse, error: unknown, logg
     response.destroy();
     return;
   }
+  discardRestOfBody((response as ServerResponse & { req?: IncomingMessage }).req);
   const body = JSON.stringify(exception.toEnvelope());
   response.writeHead(exception.status, {
     ...exception.headers,

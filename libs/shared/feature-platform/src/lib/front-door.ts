@@ -34,3 +34,18 @@ export function installFrontDoor(
     route.handle(request, response).catch((error: unknown) => sendErrorResponse(response, error, logger));
   });
 }
+
+/**
+ * `Expect: 100-continue`: a body declared larger than `limitBytes` is not invited (no 100 Continue, and the
+ * connection closes after the answer); every other request is invited and handled as usual.
+ */
+export function answerExpectContinue(server: Server, limitBytes: number): void {
+  server.on('checkContinue', (request: IncomingMessage, response: ServerResponse) => {
+    if (Number(request.headers['content-length'] ?? 0) > limitBytes) {
+      response.shouldKeepAlive = false;
+    } else {
+      response.writeContinue();
+    }
+    server.emit('request', request, response);
+  });
+}

@@ -7,7 +7,7 @@ import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import type { PlatformSettings } from '@openai-proxy/util-config';
 import { redactText } from '@openai-proxy/util-auth-headers';
-import { installFrontDoor } from './front-door';
+import { answerExpectContinue, installFrontDoor } from './front-door';
 import { ROOT_LOGGER } from './platform.tokens';
 import { RawRouteRegistry } from './raw-route.registry';
 import { RequestTracker } from './request-tracker.service';
@@ -59,7 +59,9 @@ export async function createServiceApp(
     tracker.begin(request, response, () => expressRouteLabel(request));
     next();
   });
-  installFrontDoor(app.getHttpServer(), app.get(RawRouteRegistry), tracker, logger);
+  const server: Server = app.getHttpServer();
+  installFrontDoor(server, app.get(RawRouteRegistry), tracker, logger);
+  answerExpectContinue(server, settings.maxRelayBodyBytes);
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder().setTitle(description.title).setDescription(description.description).build(),

@@ -11,6 +11,12 @@ describe('redactText', () => {
     ['GET /v1beta/models?key=AIzaSyA-1234567890abcdef&alt=sse', 'AIzaSyA-1234567890abcdef'],
     ['sessionKey=sk-ant-sid01-zzz', 'sk-ant-sid01-zzz'],
     ['gateway key gk-team-0123456789', 'gk-team-0123456789'],
+    ['/x?auth=Bearer%20sk-proj-Zz9912345', 'sk-proj-Zz9912345'],
+    ['/x?k=sk%2Dproj%2DYy8812345', 'Yy8812345'],
+    ['/v1beta/models?x-goog-api-key=secretvalue123', 'secretvalue123'],
+    ['https://user:hunter2@proxy.example:8080', 'hunter2'],
+    ['Authorization: Basic dXNlcjpodW50ZXIy', 'dXNlcjpodW50ZXIy'],
+    ['/x?token=abc123secret&y=1', 'abc123secret'],
   ])('should remove the credential from %p', (text, secret) => {
     const redacted = redactText(text);
     expect(redacted).not.toContain(secret);
@@ -23,6 +29,7 @@ describe('redactText', () => {
 
   it('should leave ordinary text alone', () => {
     expect(redactText('POST /openai/v1/chat/completions 200')).toBe('POST /openai/v1/chat/completions 200');
+    expect(redactText('task-force desk-lamp risk-free')).toBe('task-force desk-lamp risk-free');
   });
 });
 

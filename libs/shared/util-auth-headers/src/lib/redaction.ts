@@ -3,24 +3,40 @@ import type { IncomingHeaders } from './forwarding';
 
 export const REDACTED = '[REDACTED]';
 
+/** Not preceded by a letter or digit (a word start that also works after `%20`, `=`, `:` or `/`). */
+const START = '(?<![A-Za-z0-9])';
+
 /**
- * Credential shapes, wherever they appear in text: OpenAI and Anthropic keys and session keys, Google cookies
- * and API keys, bearer tokens, and `key=` in URLs.
+ * Credential shapes, wherever they appear in text: OpenAI and Anthropic keys and session keys, gateway keys,
+ * Google cookies and API keys, bearer and basic tokens, URL user info, and credential query parameters.
  */
 const SECRET_VALUE_PATTERNS: readonly RegExp[] = [
-  /\bBearer\s+[^\s,;"']+/gi,
-  /\bsk-[A-Za-z0-9_-]{3,}/g,
-  /\bsess-[A-Za-z0-9_-]{3,}/g,
-  /\bgk-[A-Za-z0-9_-]{3,}/g,
+  new RegExp(`${START}(?:Bearer|Basic)\\s+[^\\s,;"']+`, 'gi'),
+  new RegExp(`${START}(?:sk|sess|gk)-[A-Za-z0-9_-]{3,}`, 'g'),
   /__Secure-[0-9A-Za-z]+=[^;\s,"']+/g,
-  /\bsessionKey=[^;\s,"']+/g,
-  /\bAIza[0-9A-Za-z_-]{10,}/g,
-  /([?&](?:key|api_key|api-key|access_token)=)[^&\s#"']+/gi,
+  /\bsessionKey=[^;\s,"'&]+/g,
+  new RegExp(`${START}AIza[0-9A-Za-z_-]{10,}`, 'g'),
+  /(\/\/)[^/\s:@]+:[^/\s@]+@/g,
+  /([?&](?:key|api[_-]?key|x-goog-api-key|access_token|token|auth|authorization|session_?key)=)[^&\s#"']+/gi,
 ];
 
-/** Replaces every credential-shaped substring of a text. */
+/** Percent-decodes what decodes (a credential can hide as `sk%2D…`); leaves broken escapes as they are. */
+function decodePercents(text: string): string {
+  if (!text.includes('%')) {
+    return text;
+  }
+  return text.replace(/(?:%[0-9A-Fa-f]{2})+/g, (escaped) => {
+    try {
+      return decodeURIComponent(escaped);
+    } catch {
+      return escaped;
+    }
+  });
+}
+
+/** Replaces every credential-shaped substring of a text (percent-escapes decoded first). */
 export function redactText(text: string): string {
-  let result = text;
+  let result = decodePercents(text);
   for (const pattern of SECRET_VALUE_PATTERNS) {
     result = result.replace(pattern, (match: string, prefix?: unknown) =>
       typeof prefix === 'string' && match.startsWith(prefix) ? `${prefix}${REDACTED}` : REDACTED,
