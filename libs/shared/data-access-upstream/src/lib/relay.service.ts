@@ -1,9 +1,11 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import {
   ClientAddressService,
+  type DrainableStream,
   MetricsService,
   PLATFORM_SETTINGS,
   ShutdownService,
@@ -21,6 +23,26 @@ import { UpstreamDispatchers } from './upstream-dispatchers';
 export function joinPath(basePath: string, rest: string): string {
   const needsSlash = !rest.startsWith('/') && basePath === '';
   return `${basePath}${needsSlash ? '/' : ''}${rest}`;
+}
+
+/**
+ * Aborts the upstream call when the client leaves. undici takes an EventEmitter as its signal: lighter than
+ * an AbortController with its EventTarget, and there is one per relayed request.
+ */
+class RelayAbort extends EventEmitter {
+  aborted = false;
+
+  abort(): void {
+    if (!this.aborted) {
+      this.aborted = true;
+      this.emit('abort');
+    }
+  }
+}
+
+/** One relayed request as the drain sees it: what to do if it is still open at the drain cap. */
+interface Exchange extends DrainableStream {
+  shuttingDown: boolean;
 }
 
 /** True when the upstream compressed the body: we relay it, but cannot add frames to it. */
@@ -76,44 +98,50 @@ export class RelayService implements OnModuleDestroy {
     if (Number(request.headers['content-length'] ?? 0) > limit) {
       throw payloadTooLarge(limit);
     }
-    const abort = new AbortController();
+    const abort = new RelayAbort();
     response.once('close', () => {
       if (!response.writableFinished) {
         abort.abort();
       }
     });
-    // Until the body is piped, a shutdown at the drain cap aborts the upstream call and answers 503.
-    let shuttingDown = false;
-    const unregister = this.shutdown.registerStream({
+    // While waiting for the upstream, a shutdown at the drain cap aborts the call (503); pipeBody takes over after.
+    const exchange: Exchange = {
+      shuttingDown: false,
       terminate: () => {
-        shuttingDown = true;
+        exchange.shuttingDown = true;
         abort.abort();
       },
-    });
-    let upstream: Dispatcher.ResponseData | undefined;
+    };
+    const unregister = this.shutdown.registerStream(exchange);
     try {
-      upstream = await this.send(request, target, path, abort.signal);
+      const upstream = await this.send(request, target, path, abort);
+      if (exchange.shuttingDown) {
+        throw new GatewayException(ErrorCode.ShuttingDown, 'Server is shutting down; retry the request');
+      }
+      if (upstream === undefined) {
+        return;
+      }
+      const eventStream = isEventStream(upstream.headers['content-type']);
+      const headers = buildForwardedResponseHeaders(upstream.headers, {
+        dropPrefixes: target.dropResponseHeaderPrefixes,
+      });
+      if (eventStream) {
+        headers['x-accel-buffering'] = 'no';
+      }
+      response.writeHead(upstream.statusCode, headers);
+      if (eventStream) {
+        response.flushHeaders();
+      }
+      await this.pipeBody(
+        upstream.body,
+        response,
+        target,
+        eventStream ? isEncoded(upstream.headers) : undefined,
+        exchange,
+      );
     } finally {
       unregister();
     }
-    if (shuttingDown) {
-      throw new GatewayException(ErrorCode.ShuttingDown, 'Server is shutting down; retry the request');
-    }
-    if (upstream === undefined) {
-      return;
-    }
-    const eventStream = isEventStream(upstream.headers['content-type']);
-    const headers = buildForwardedResponseHeaders(upstream.headers, {
-      dropPrefixes: target.dropResponseHeaderPrefixes,
-    });
-    if (eventStream) {
-      headers['x-accel-buffering'] = 'no';
-    }
-    response.writeHead(upstream.statusCode, headers);
-    if (eventStream) {
-      response.flushHeaders();
-    }
-    await this.pipeBody(upstream.body, response, target, eventStream ? isEncoded(upstream.headers) : undefined);
   }
 
   /** Sends the request; undefined when the client went away first. */
@@ -121,7 +149,7 @@ export class RelayService implements OnModuleDestroy {
     request: IncomingMessage,
     target: RelayTarget,
     path: string,
-    signal: AbortSignal,
+    signal: RelayAbort,
   ): Promise<Dispatcher.ResponseData | undefined> {
     const withBody = hasBody(request);
     if (withBody) {
@@ -177,6 +205,7 @@ export class RelayService implements OnModuleDestroy {
     response: ServerResponse,
     target: RelayTarget,
     encodedEventStream: boolean | undefined,
+    exchange: Exchange,
   ): Promise<void> {
     const eventStream = encodedEventStream !== undefined;
     const writer = eventStream
@@ -185,16 +214,14 @@ export class RelayService implements OnModuleDestroy {
     if (eventStream) {
       this.metrics.streamsInFlight.inc();
     }
-    const unregister = this.shutdown.registerStream({
-      terminate: () => {
-        source.destroy();
-        if (writer === undefined) {
-          response.destroy();
-        } else {
-          writer.fail(new GatewayException(ErrorCode.ShuttingDown, 'Server is shutting down; retry the request'));
-        }
-      },
-    });
+    exchange.terminate = () => {
+      source.destroy();
+      if (writer === undefined) {
+        response.destroy();
+      } else {
+        writer.fail(new GatewayException(ErrorCode.ShuttingDown, 'Server is shutting down; retry the request'));
+      }
+    };
     return new Promise<void>((resolve) => {
       let settled = false;
       const onDrain = (): void => {
@@ -206,7 +233,6 @@ export class RelayService implements OnModuleDestroy {
         }
         settled = true;
         writer?.stop();
-        unregister();
         response.off('drain', onDrain);
         if (eventStream) {
           this.metrics.streamsInFlight.dec();

@@ -17,11 +17,13 @@ export interface RequestForwardingPolicy {
   dropCookie: boolean;
 }
 
+const NONE: ReadonlySet<string> = new Set();
+
 /** Names listed in a `Connection` header are hop-by-hop for this message too. */
 function connectionListed(headers: IncomingHeaders): ReadonlySet<string> {
   const value = headers['connection'];
-  if (value === undefined) {
-    return new Set();
+  if (value === undefined || value === 'keep-alive' || value === 'close') {
+    return NONE;
   }
   const joined = Array.isArray(value) ? value.join(',') : value;
   return new Set(
