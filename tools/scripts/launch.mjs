@@ -22,8 +22,10 @@ const serviceUrl = (name) => `http://127.0.0.1:${ports[name]}`;
 async function startDemoUpstreams() {
   const fakes = createRequire(import.meta.url)(join(root, 'libs/shared/testing-fakes/dist/index.js'));
   const openai = await fakes.startFakeOpenAi();
+  const anthropic = await fakes.startFakeAnthropic();
   process.stdout.write(`demo: fake OpenAI upstream on ${openai.url} (any key starting with sk- works)\n`);
-  return { upstreams: [openai], env: { OPENAI_API_BASE: openai.url } };
+  process.stdout.write(`demo: fake Anthropic upstream on ${anthropic.url} (any key starting with sk-ant- works)\n`);
+  return { upstreams: [openai, anthropic], env: { OPENAI_API_BASE: openai.url, ANTHROPIC_API_BASE: anthropic.url } };
 }
 
 function start(name, extraEnv) {

@@ -99,12 +99,15 @@ describe('GatewayEdgeModule', () => {
   });
 
   it('should forward the Claude and Google prefixes to their bridges', async () => {
-    for (const path of ['/claude/v1/models', '/anthropic/v1/messages', '/google/v1/models', '/gemini/v1beta/models']) {
+    for (const path of ['/claude/not-a-route', '/google/v1/models', '/gemini/v1beta/models']) {
       const response = await request(stack.gatewayUrl).get(path);
       expect(response.status).toBe(404);
       expect(response.body.error.code).toBe('not_found');
     }
-    expect(stack.openai.requests.some((arrived) => arrived.url.includes('messages'))).toBe(false);
+    expect(stack.openai.requests.some((arrived) => arrived.url.includes('not-a-route'))).toBe(false);
+    const anthropic = await request(stack.gatewayUrl).get('/anthropic/v1/models').set('x-api-key', 'sk-ant-edge');
+    expect(anthropic.status).toBe(200);
+    expect(stack.anthropic.lastRequest('/v1/models')?.headers['x-api-key']).toBe('sk-ant-edge');
   });
 
   it('should keep idle client connections open longer than a load balancer does (65 s)', () => {

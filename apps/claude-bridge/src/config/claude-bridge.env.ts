@@ -10,21 +10,22 @@ import {
   portSchema,
   toPlatformSettings,
 } from '@openai-proxy/util-config';
+import type { AnthropicApiSettings } from '@openai-proxy/claude-feature-anthropic-api';
 
 const claudeBridgeEnvShape = {
   ...commonEnvShape,
   PORT: portSchema.default(3002),
   CLAUDE_WEB_BASE: baseUrlSchema.default('https://claude.ai/api'),
   ANTHROPIC_API_BASE: baseUrlSchema.default('https://api.anthropic.com'),
+  ANTHROPIC_DEFAULT_MAX_TOKENS: z.coerce.number().int().positive().default(4096),
   CLAUDE_WEB_MODEL: z.string().trim().min(1).default('claude-2.1'),
   CLAUDE_AUTO_DELETE_CONVERSATION: booleanSchema.default(true),
   CLAUDE_DEFAULT_CONVERSATION_NAME: z.string().trim().min(1).default('OPENAI-PROXY'),
 };
 
-/** claude.ai web and Anthropic API settings (their routes arrive with the claude-bridge issue). */
+/** claude.ai web settings (its routes arrive with the rest of the claude-bridge issue). */
 export interface ClaudeSettings {
   webBase: string;
-  apiBase: string;
   webModel: string;
   autoDeleteConversation: boolean;
   defaultConversationName: string;
@@ -33,6 +34,7 @@ export interface ClaudeSettings {
 export interface ClaudeBridgeConfig {
   platform: PlatformSettings;
   claude: ClaudeSettings;
+  anthropicApi: AnthropicApiSettings;
 }
 
 export function loadClaudeBridgeConfig(env: Environment = process.env): ClaudeBridgeConfig {
@@ -44,10 +46,10 @@ export function loadClaudeBridgeConfig(env: Environment = process.env): ClaudeBr
     platform: toPlatformSettings('claude-bridge', parsed.PORT, parsed, 'loopback, linklocal, uniquelocal'),
     claude: {
       webBase: parsed.CLAUDE_WEB_BASE,
-      apiBase: parsed.ANTHROPIC_API_BASE,
       webModel: parsed.CLAUDE_WEB_MODEL,
       autoDeleteConversation: parsed.CLAUDE_AUTO_DELETE_CONVERSATION,
       defaultConversationName: parsed.CLAUDE_DEFAULT_CONVERSATION_NAME,
     },
+    anthropicApi: { apiBase: parsed.ANTHROPIC_API_BASE, defaultMaxTokens: parsed.ANTHROPIC_DEFAULT_MAX_TOKENS },
   };
 }

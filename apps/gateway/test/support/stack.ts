@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import OpenAI from 'openai';
 import { listenServiceApp } from '@openai-proxy/feature-platform';
-import { type FakeUpstream, startFakeOpenAi } from '@openai-proxy/testing-fakes';
+import { type FakeUpstream, startFakeAnthropic, startFakeOpenAi } from '@openai-proxy/testing-fakes';
 import { loadGatewayConfig } from '../../src/config/gateway.env';
 import { createGatewayApp } from '../../src/gateway.app';
 // Stack tests compose the real apps in one process: the gateway in front, the relay and bridges behind it.
@@ -38,10 +38,12 @@ export type Env = Record<string, string>;
 export interface StackOptions {
   relayEnv?: Env;
   gatewayEnv?: Env;
+  claudeEnv?: Env;
 }
 
 export interface Stack {
   openai: FakeUpstream;
+  anthropic: FakeUpstream;
   relay: NestExpressApplication;
   gateway: NestExpressApplication;
   bridges: NestExpressApplication[];
@@ -66,12 +68,16 @@ async function listen(app: NestExpressApplication): Promise<string> {
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const logs = new LogCapture();
   const openai = await startFakeOpenAi();
+  const anthropic = await startFakeAnthropic();
   const relay = await createOpenAiRelayApp(
     loadOpenAiRelayConfig({ OPENAI_API_BASE: openai.url, LOG_LEVEL: 'debug', ...options.relayEnv }),
     { logDestination: logs },
   );
   const relayUrl = await listen(relay);
-  const claude = await createClaudeBridgeApp(loadClaudeBridgeConfig({ LOG_LEVEL: 'debug' }), { logDestination: logs });
+  const claude = await createClaudeBridgeApp(
+    loadClaudeBridgeConfig({ ANTHROPIC_API_BASE: anthropic.url, LOG_LEVEL: 'debug', ...options.claudeEnv }),
+    { logDestination: logs },
+  );
   const bard = await createBardBridgeApp(loadBardBridgeConfig({ LOG_LEVEL: 'debug' }), { logDestination: logs });
   const [claudeUrl, bardUrl] = [await listen(claude), await listen(bard)];
   const gateway = await createGatewayApp(
@@ -87,6 +93,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const gatewayUrl = await listen(gateway);
   return {
     openai,
+    anthropic,
     relay,
     gateway,
     bridges: [claude, bard],
@@ -97,7 +104,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       new OpenAI({ apiKey, baseURL: `${gatewayUrl}/openai/v1`, maxRetries: 0, timeout: 10_000 }),
     close: async () => {
       await Promise.all([gateway.close(), relay.close(), claude.close(), bard.close()]);
-      await openai.close();
+      await Promise.all([openai.close(), anthropic.close()]);
     },
   };
 }

@@ -6,3 +6,4 @@ export * from './lib/stream-watch';
 export * from './lib/body-limit';
 export * from './lib/control-plane-http';
 export * from './lib/upstream.module';
+export * from './lib/provider-call.service';

@@ -10,3 +10,4 @@ export * from './lib/error-response';
 export * from './lib/openai-exception.filter';
 export * from './lib/root-logger';
 export * from './lib/service-app.bootstrap';
+export * from './lib/json-body.middleware';

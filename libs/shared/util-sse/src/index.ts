@@ -1,2 +1,3 @@
 export * from './lib/sse-decoder';
 export * from './lib/sse-encoder';
+export * from './lib/stream-item.types';

@@ -28,6 +28,19 @@ export class EventStreamWriter {
     }
   }
 
+  /** Writes frames we encoded ourselves (translated streams). */
+  writeText(text: string): boolean {
+    return this.write(Buffer.from(text, 'utf8'));
+  }
+
+  /** Ends a complete stream with `data: [DONE]`. */
+  finish(): void {
+    this.stop();
+    if (!this.response.writableEnded && !this.response.destroyed) {
+      this.response.end(SSE_DONE_FRAME);
+    }
+  }
+
   /** Writes relayed bytes; returns false when the socket asks us to wait (backpressure). */
   write(chunk: Buffer): boolean {
     this.lastWriteAt = Date.now();

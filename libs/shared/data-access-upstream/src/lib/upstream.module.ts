@@ -1,5 +1,6 @@
 import { HttpModule } from '@nestjs/axios';
 import { Global, Module } from '@nestjs/common';
+import { ProviderCallService } from './provider-call.service';
 import { RelayService } from './relay.service';
 
 /**
@@ -9,7 +10,7 @@ import { RelayService } from './relay.service';
 @Global()
 @Module({
   imports: [HttpModule],
-  providers: [RelayService],
-  exports: [RelayService, HttpModule],
+  providers: [RelayService, ProviderCallService],
+  exports: [RelayService, ProviderCallService, HttpModule],
 })
 export class UpstreamModule {}

@@ -2,6 +2,8 @@
 export enum ErrorCode {
   InvalidRequest = 'invalid_request',
   MissingCredentials = 'missing_credentials',
+  InvalidApiKey = 'invalid_api_key',
+  PermissionDenied = 'permission_denied',
   NotFound = 'not_found',
   MethodNotAllowed = 'method_not_allowed',
   PayloadTooLarge = 'payload_too_large',
@@ -10,6 +12,8 @@ export enum ErrorCode {
   UpstreamUnavailable = 'upstream_unavailable',
   UpstreamConnectionReset = 'upstream_connection_reset',
   UpstreamBadResponse = 'upstream_bad_response',
+  UpstreamServerError = 'upstream_server_error',
+  UpstreamOverloaded = 'upstream_overloaded',
   ShuttingDown = 'server_shutting_down',
   Internal = 'internal_error',
 }
@@ -26,6 +30,10 @@ export function describeErrorCode(code: ErrorCode): ErrorCodeDescription {
       return { status: 400, type: 'invalid_request_error' };
     case ErrorCode.MissingCredentials:
       return { status: 401, type: 'authentication_error' };
+    case ErrorCode.InvalidApiKey:
+      return { status: 401, type: 'authentication_error' };
+    case ErrorCode.PermissionDenied:
+      return { status: 403, type: 'permission_error' };
     case ErrorCode.NotFound:
       return { status: 404, type: 'invalid_request_error' };
     case ErrorCode.MethodNotAllowed:
@@ -42,6 +50,10 @@ export function describeErrorCode(code: ErrorCode): ErrorCodeDescription {
       return { status: 502, type: 'server_error' };
     case ErrorCode.UpstreamBadResponse:
       return { status: 502, type: 'server_error' };
+    case ErrorCode.UpstreamServerError:
+      return { status: 500, type: 'server_error' };
+    case ErrorCode.UpstreamOverloaded:
+      return { status: 503, type: 'server_error' };
     case ErrorCode.ShuttingDown:
       return { status: 503, type: 'server_error' };
     case ErrorCode.Internal:

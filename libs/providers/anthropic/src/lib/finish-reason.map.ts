@@ -1,0 +1,18 @@
+import type { FinishReason } from '@openai-proxy/util-openai-schema';
+import type { AnthropicStopReason } from './anthropic.types';
+
+const FINISH_REASONS: Readonly<Record<AnthropicStopReason, FinishReason>> = {
+  end_turn: 'stop',
+  stop_sequence: 'stop',
+  pause_turn: 'stop',
+  max_tokens: 'length',
+  tool_use: 'tool_calls',
+  refusal: 'content_filter',
+};
+
+/** Anthropic `stop_reason` → OpenAI `finish_reason` (unknown reasons read as `stop`). */
+export function toFinishReason(reason: string | null | undefined): FinishReason {
+  return reason !== null && reason !== undefined && reason in FINISH_REASONS
+    ? FINISH_REASONS[reason as AnthropicStopReason]
+    : 'stop';
+}

@@ -1,0 +1,245 @@
+import type {
+  ChatCompletionRequest,
+  ChatContentPart,
+  ChatMessage,
+  ChatToolChoice,
+} from '@openai-proxy/util-openai-schema';
+import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
+import type {
+  AnthropicMessage,
+  AnthropicMessagesRequest,
+  AnthropicRequestBlock,
+  AnthropicToolChoice,
+} from './anthropic.types';
+
+export interface AnthropicRequestOptions {
+  /** `max_tokens` when the request sets neither `max_completion_tokens` nor `max_tokens`. */
+  defaultMaxTokens: number;
+}
+
+/** The result: the Anthropic body, and notes for the client (sent as a response header). */
+export interface AnthropicRequestTranslation {
+  body: AnthropicMessagesRequest;
+  notes: string[];
+}
+
+const JSON_OBJECT_INSTRUCTION = 'Respond with a single valid JSON object and nothing else.';
+
+function invalid(message: string, param: string): GatewayException {
+  return new GatewayException(ErrorCode.InvalidRequest, message, { param });
+}
+
+/** Parameters Anthropic has no equivalent for: refused by name, never dropped silently. */
+function rejectUnsupported(request: ChatCompletionRequest): void {
+  const unsupported: Array<[string, boolean]> = [
+    ['n', typeof request.n === 'number' && request.n > 1],
+    ['logprobs', request['logprobs'] === true],
+    ['top_logprobs', request['top_logprobs'] !== undefined && request['top_logprobs'] !== null],
+    [
+      'logit_bias',
+      typeof request['logit_bias'] === 'object' &&
+        request['logit_bias'] !== null &&
+        Object.keys(request['logit_bias']).length > 0,
+    ],
+    ['presence_penalty', typeof request['presence_penalty'] === 'number' && request['presence_penalty'] !== 0],
+    ['frequency_penalty', typeof request['frequency_penalty'] === 'number' && request['frequency_penalty'] !== 0],
+    ['seed', request['seed'] !== undefined && request['seed'] !== null],
+    [
+      'response_format',
+      request.response_format !== undefined && !['text', 'json_object'].includes(request.response_format.type),
+    ],
+  ];
+  const found = unsupported.find(([, present]) => present);
+  if (found !== undefined) {
+    throw invalid(`${found[0]} is not supported by the Anthropic API bridge`, found[0]);
+  }
+}
+
+/** The text of a system/developer/tool message: a string, or its text parts joined. */
+function plainText(content: ChatMessage['content'], param: string): string {
+  if (content === undefined || content === null) {
+    return '';
+  }
+  if (typeof content === 'string') {
+    return content;
+  }
+  return content
+    .map((part, index) => {
+      if (part.type !== 'text' || typeof part['text'] !== 'string') {
+        throw invalid(`Only text parts are allowed here, found ${part.type}`, `${param}[${index}].type`);
+      }
+      return part['text'];
+    })
+    .join('\n');
+}
+
+const DATA_URL = /^data:([^;,]+);base64,(.*)$/s;
+
+function contentBlock(part: ChatContentPart, param: string): AnthropicRequestBlock {
+  if (part.type === 'text' && typeof part['text'] === 'string') {
+    return { type: 'text', text: part['text'] };
+  }
+  if (part.type === 'image_url') {
+    const image = part['image_url'] as { url?: unknown } | undefined;
+    const url = typeof image?.url === 'string' ? image.url : '';
+    const data = DATA_URL.exec(url);
+    if (data !== null) {
+      return { type: 'image', source: { type: 'base64', media_type: data[1] ?? '', data: data[2] ?? '' } };
+    }
+    if (/^https?:\/\//.test(url)) {
+      return { type: 'image', source: { type: 'url', url } };
+    }
+    throw invalid('image_url.url must be a data: URL or an http(s) URL', `${param}.image_url.url`);
+  }
+  throw invalid(`Content part type ${part.type} is not supported`, `${param}.type`);
+}
+
+function contentBlocks(content: ChatMessage['content'], param: string): AnthropicRequestBlock[] {
+  if (content === undefined || content === null) {
+    return [];
+  }
+  if (typeof content === 'string') {
+    return content === '' ? [] : [{ type: 'text', text: content }];
+  }
+  return content.map((part, index) => contentBlock(part, `${param}[${index}]`));
+}
+
+function assistantBlocks(message: ChatMessage, param: string): AnthropicRequestBlock[] {
+  const blocks = contentBlocks(message.content, `${param}.content`);
+  (message.tool_calls ?? []).forEach((call, index) => {
+    let input: unknown;
+    try {
+      input = JSON.parse(call.function.arguments || '{}');
+    } catch {
+      throw invalid('Tool call arguments must be valid JSON', `${param}.tool_calls[${index}].function.arguments`);
+    }
+    blocks.push({ type: 'tool_use', id: call.id, name: call.function.name, input });
+  });
+  return blocks;
+}
+
+/** One Anthropic turn per OpenAI message (before merging); system/developer messages go to `system`. */
+function toTurn(message: ChatMessage, index: number): AnthropicMessage | undefined {
+  const param = `messages[${index}]`;
+  switch (message.role) {
+    case 'system':
+    case 'developer':
+      return undefined;
+    case 'user':
+      return { role: 'user', content: contentBlocks(message.content, `${param}.content`) };
+    case 'assistant':
+      return { role: 'assistant', content: assistantBlocks(message, param) };
+    case 'tool':
+      if (typeof message.tool_call_id !== 'string') {
+        throw invalid('A tool message needs tool_call_id', `${param}.tool_call_id`);
+      }
+      return {
+        role: 'user',
+        content: [
+          {
+            type: 'tool_result',
+            tool_use_id: message.tool_call_id,
+            content: plainText(message.content, `${param}.content`),
+          },
+        ],
+      };
+    default:
+      throw invalid(`Unknown role ${String((message as { role: unknown }).role)}`, `${param}.role`);
+  }
+}
+
+/** Consecutive turns of the same role become one turn with all their blocks (Anthropic alternates roles). */
+function mergeTurns(turns: AnthropicMessage[]): AnthropicMessage[] {
+  const merged: AnthropicMessage[] = [];
+  for (const turn of turns) {
+    const previous = merged[merged.length - 1];
+    if (previous !== undefined && previous.role === turn.role) {
+      previous.content.push(...turn.content);
+    } else {
+      merged.push({ role: turn.role, content: [...turn.content] });
+    }
+  }
+  return merged.filter((turn) => turn.content.length > 0);
+}
+
+function toToolChoice(
+  choice: ChatToolChoice | undefined,
+  parallel: boolean | undefined,
+): AnthropicToolChoice | undefined {
+  const disable = parallel === false ? { disable_parallel_tool_use: true } : {};
+  if (choice === undefined) {
+    return parallel === false ? { type: 'auto', ...disable } : undefined;
+  }
+  if (choice === 'auto') {
+    return { type: 'auto', ...disable };
+  }
+  if (choice === 'required') {
+    return { type: 'any', ...disable };
+  }
+  if (choice === 'none') {
+    return { type: 'none' };
+  }
+  return { type: 'tool', name: choice.function.name, ...disable };
+}
+
+function systemPrompt(messages: ChatMessage[], jsonObject: boolean): string | undefined {
+  const parts = messages.flatMap((message, index) =>
+    message.role === 'system' || message.role === 'developer'
+      ? [plainText(message.content, `messages[${index}].content`)]
+      : [],
+  );
+  if (jsonObject) {
+    parts.push(JSON_OBJECT_INSTRUCTION);
+  }
+  const text = parts.filter((part) => part !== '').join('\n\n');
+  return text === '' ? undefined : text;
+}
+
+/** OpenAI chat request → Anthropic Messages request (providers.md, "OpenAI → Anthropic"). */
+export function toAnthropicRequest(
+  request: ChatCompletionRequest,
+  options: AnthropicRequestOptions,
+): AnthropicRequestTranslation {
+  rejectUnsupported(request);
+  const jsonObject = request.response_format?.type === 'json_object';
+  const messages = mergeTurns(request.messages.flatMap((message, index) => toTurn(message, index) ?? []));
+  if (messages.length === 0) {
+    throw invalid('messages must contain at least one user or assistant message', 'messages');
+  }
+  const body: AnthropicMessagesRequest = {
+    model: request.model,
+    max_tokens: request.max_completion_tokens ?? request.max_tokens ?? options.defaultMaxTokens,
+    messages,
+  };
+  const system = systemPrompt(request.messages, jsonObject);
+  if (system !== undefined) {
+    body.system = system;
+  }
+  if (typeof request.temperature === 'number') {
+    body.temperature = Math.min(1, Math.max(0, request.temperature));
+  }
+  if (typeof request.top_p === 'number') {
+    body.top_p = request.top_p;
+  }
+  if (request.stop !== undefined && request.stop !== null) {
+    body.stop_sequences = Array.isArray(request.stop) ? request.stop : [request.stop];
+  }
+  if (request.stream === true) {
+    body.stream = true;
+  }
+  if (request.tools !== undefined && request.tools.length > 0) {
+    body.tools = request.tools.map((tool) => ({
+      name: tool.function.name,
+      ...(tool.function.description === undefined ? {} : { description: tool.function.description }),
+      input_schema: tool.function.parameters ?? { type: 'object', properties: {} },
+    }));
+  }
+  const toolChoice = toToolChoice(request.tool_choice, request.parallel_tool_calls);
+  if (toolChoice !== undefined) {
+    body.tool_choice = toolChoice;
+  }
+  if (typeof request.user === 'string' && request.user !== '') {
+    body.metadata = { user_id: request.user };
+  }
+  return { body, notes: jsonObject ? ['response_format json_object is emulated with a system instruction'] : [] };
+}

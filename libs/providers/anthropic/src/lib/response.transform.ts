@@ -1,0 +1,47 @@
+import type { ChatCompletion, ChatToolCall, ChatUsage } from '@openai-proxy/util-openai-schema';
+import type { AnthropicMessagesResponse, AnthropicUsage } from './anthropic.types';
+import { toFinishReason } from './finish-reason.map';
+
+/** prompt = input + cache creation + cache read tokens; completion = output tokens. */
+export function toChatUsage(usage: AnthropicUsage): ChatUsage {
+  const prompt =
+    (usage.input_tokens ?? 0) + (usage.cache_creation_input_tokens ?? 0) + (usage.cache_read_input_tokens ?? 0);
+  const completion = usage.output_tokens ?? 0;
+  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+}
+
+/** Anthropic message → OpenAI chat.completion (providers.md, "Anthropic → OpenAI"). */
+export function toChatCompletion(message: AnthropicMessagesResponse, createdSeconds: number): ChatCompletion {
+  const text = message.content.flatMap((block) => (block.type === 'text' ? [block.text] : [])).join('');
+  const toolCalls: ChatToolCall[] = message.content.flatMap((block) =>
+    block.type === 'tool_use'
+      ? [
+          {
+            id: block.id,
+            type: 'function' as const,
+            function: { name: block.name, arguments: JSON.stringify(block.input) },
+          },
+        ]
+      : [],
+  );
+  return {
+    id: `chatcmpl-${message.id}`,
+    object: 'chat.completion',
+    created: createdSeconds,
+    model: message.model,
+    choices: [
+      {
+        index: 0,
+        message: {
+          role: 'assistant',
+          content: text === '' && toolCalls.length > 0 ? null : text,
+          refusal: null,
+          ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
+        },
+        logprobs: null,
+        finish_reason: toFinishReason(message.stop_reason),
+      },
+    ],
+    usage: toChatUsage(message.usage),
+  };
+}

@@ -1,0 +1,172 @@
+import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
+import type { ChatChunkToolCall, ChatCompletionChunk, FinishReason } from '@openai-proxy/util-openai-schema';
+import type { SseEvent, StreamItem, StreamTransformer } from '@openai-proxy/util-sse';
+import type { AnthropicUsage } from './anthropic.types';
+import { toGatewayError } from './error.transform';
+import { toFinishReason } from './finish-reason.map';
+import { toChatUsage } from './response.transform';
+
+interface StreamEventPayload {
+  type?: string;
+  index?: number;
+  message?: { id?: string; model?: string; usage?: AnthropicUsage };
+  content_block?: { type?: string; id?: string; name?: string };
+  delta?: { type?: string; text?: string; partial_json?: string; stop_reason?: string | null };
+  usage?: AnthropicUsage;
+}
+
+export interface AnthropicStreamOptions {
+  createdSeconds: number;
+  /** The requested model, until message_start names the one that answers. */
+  model: string;
+  includeUsage: boolean;
+}
+
+/**
+ * Anthropic stream events → OpenAI chat.completion.chunk objects, one transformer per stream
+ * (providers.md, "Anthropic → OpenAI", Stream). Each source event yields its chunks at once.
+ */
+export class AnthropicStreamTransformer implements StreamTransformer<SseEvent> {
+  private id = 'chatcmpl-anthropic';
+  private model: string;
+  private usage: AnthropicUsage = {};
+  private readonly toolIndexByBlock = new Map<number, number>();
+  private finished = false;
+
+  constructor(private readonly options: AnthropicStreamOptions) {
+    this.model = options.model;
+  }
+
+  transform(event: SseEvent): StreamItem[] {
+    const payload = this.parse(event);
+    if (payload === undefined) {
+      return [
+        {
+          kind: 'error',
+          error: new GatewayException(ErrorCode.UpstreamBadResponse, 'Anthropic API sent an unreadable event'),
+        },
+      ];
+    }
+    switch (payload.type ?? event.event ?? '') {
+      case 'message_start':
+        return this.onMessageStart(payload);
+      case 'content_block_start':
+        return this.onBlockStart(payload);
+      case 'content_block_delta':
+        return this.onBlockDelta(payload);
+      case 'message_delta':
+        return this.onMessageDelta(payload);
+      case 'message_stop':
+        return this.onMessageStop();
+      case 'error':
+        this.finished = true;
+        return [{ kind: 'error', error: toGatewayError(undefined, payload) }];
+      default:
+        return [];
+    }
+  }
+
+  /** The stream ended: without message_stop it was cut, which must not look like a success. */
+  flush(): StreamItem[] {
+    if (this.finished) {
+      return [];
+    }
+    this.finished = true;
+    return [
+      {
+        kind: 'error',
+        error: new GatewayException(
+          ErrorCode.UpstreamConnectionReset,
+          'Anthropic API stream ended before message_stop',
+        ),
+      },
+    ];
+  }
+
+  private parse(event: SseEvent): StreamEventPayload | undefined {
+    try {
+      const value = JSON.parse(event.data) as unknown;
+      return typeof value === 'object' && value !== null ? value : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private chunk(
+    delta: ChatCompletionChunk['choices'][number]['delta'],
+    finishReason: FinishReason | null = null,
+  ): StreamItem {
+    return {
+      kind: 'chunk',
+      chunk: {
+        id: this.id,
+        object: 'chat.completion.chunk',
+        created: this.options.createdSeconds,
+        model: this.model,
+        choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
+      },
+    };
+  }
+
+  private onMessageStart(payload: StreamEventPayload): StreamItem[] {
+    this.id = `chatcmpl-${payload.message?.id ?? 'anthropic'}`;
+    this.model = payload.message?.model ?? this.model;
+    this.usage = { ...payload.message?.usage };
+    return [this.chunk({ role: 'assistant', content: '' })];
+  }
+
+  private onBlockStart(payload: StreamEventPayload): StreamItem[] {
+    const block = payload.content_block;
+    if (block?.type !== 'tool_use' || payload.index === undefined) {
+      return [];
+    }
+    const toolIndex = this.toolIndexByBlock.size;
+    this.toolIndexByBlock.set(payload.index, toolIndex);
+    const call: ChatChunkToolCall = {
+      index: toolIndex,
+      id: block.id ?? '',
+      type: 'function',
+      function: { name: block.name ?? '', arguments: '' },
+    };
+    return [this.chunk({ tool_calls: [call] })];
+  }
+
+  private onBlockDelta(payload: StreamEventPayload): StreamItem[] {
+    const delta = payload.delta;
+    if (delta?.type === 'text_delta' && typeof delta.text === 'string') {
+      return [this.chunk({ content: delta.text })];
+    }
+    if (delta?.type === 'input_json_delta' && typeof delta.partial_json === 'string' && payload.index !== undefined) {
+      const toolIndex = this.toolIndexByBlock.get(payload.index);
+      return toolIndex === undefined
+        ? []
+        : [this.chunk({ tool_calls: [{ index: toolIndex, function: { arguments: delta.partial_json } }] })];
+    }
+    return [];
+  }
+
+  private onMessageDelta(payload: StreamEventPayload): StreamItem[] {
+    this.usage = { ...this.usage, ...payload.usage };
+    return [this.chunk({}, toFinishReason(payload.delta?.stop_reason))];
+  }
+
+  private onMessageStop(): StreamItem[] {
+    this.finished = true;
+    if (!this.options.includeUsage) {
+      return [];
+    }
+    return [
+      {
+        kind: 'chunk',
+        chunk: {
+          id: this.id,
+          object: 'chat.completion.chunk',
+          created: this.options.createdSeconds,
+          model: this.model,
+          choices: [],
+          usage: toChatUsage(this.usage),
+        },
+      },
+    ];
+  }
+}

@@ -1,0 +1,237 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { EventEmitter } from 'node:events';
+import type { ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import { MetricsService, PLATFORM_SETTINGS, ShutdownService } from '@openai-proxy/feature-platform';
+import type { PlatformSettings } from '@openai-proxy/util-config';
+import { ErrorCode, GatewayException, classifyUpstreamError } from '@openai-proxy/util-errors';
+import {
+  SSE_RESPONSE_HEADERS,
+  SseDecoder,
+  type SseEvent,
+  type StreamItem,
+  type StreamTransformer,
+  encodeSseData,
+} from '@openai-proxy/util-sse';
+import type { RelayTarget } from './relay.types';
+import { EventStreamWriter } from './stream-watch';
+
+/** One call to a provider API: the bridge chooses the headers (an allow-list) and the JSON body. */
+export interface ProviderCall {
+  target: RelayTarget;
+  method: 'GET' | 'POST';
+  path: string;
+  headers: Record<string, string>;
+  body?: unknown;
+}
+
+/** A provider's error answer (status, parsed body, Retry-After) as our exception. */
+export type ErrorTranslator = (status: number, body: unknown, retryAfter: string | undefined) => GatewayException;
+
+/** Largest provider answer we read whole (non-streamed completions, model lists). */
+const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
+
+class CallAbort extends EventEmitter {
+  aborted = false;
+
+  abort(): void {
+    if (!this.aborted) {
+      this.aborted = true;
+      this.emit('abort');
+    }
+  }
+}
+
+async function readText(body: Readable): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_ANSWER_BYTES) {
+      body.destroy();
+      throw new GatewayException(ErrorCode.UpstreamBadResponse, 'Provider answer is too large');
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function header(headers: Dispatcher.ResponseData['headers'], name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * The shared pipeline of the translating bridges: the I/O to the provider, cancellation when the client
+ * leaves, the provider's errors before the first byte as OpenAI errors with their status, SSE decoding,
+ * each translated chunk written as soon as its source event arrives, heartbeats, and mid-stream failures as
+ * an error frame then `[DONE]`. Adapters stay pure: they only map objects.
+ */
+@Injectable()
+export class ProviderCallService {
+  constructor(
+    @Inject(PLATFORM_SETTINGS) private readonly settings: PlatformSettings,
+    private readonly metrics: MetricsService,
+    private readonly shutdown: ShutdownService,
+  ) {}
+
+  /** A call whose whole answer is JSON; returns the parsed body of a 2xx answer. */
+  async json(call: ProviderCall, client: ServerResponse, translateError: ErrorTranslator): Promise<unknown> {
+    const abort = this.abortWhenClientLeaves(client);
+    const upstream = await this.send(call, abort);
+    const text = await readText(upstream.body);
+    const body = parseJson(text);
+    if (upstream.statusCode < 200 || upstream.statusCode >= 300) {
+      throw translateError(upstream.statusCode, body, header(upstream.headers, 'retry-after'));
+    }
+    if (body === undefined) {
+      throw new GatewayException(
+        ErrorCode.UpstreamBadResponse,
+        `Upstream ${call.target.name} answered with something that is not JSON`,
+      );
+    }
+    return body;
+  }
+
+  /**
+   * A streamed call: a provider error before the stream starts is thrown (its status kept); after that,
+   * every source event is decoded and translated, and its chunks written at once.
+   */
+  async stream(
+    call: ProviderCall,
+    client: ServerResponse,
+    transformer: StreamTransformer<SseEvent>,
+    translateError: ErrorTranslator,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<void> {
+    const abort = this.abortWhenClientLeaves(client);
+    const upstream = await this.send(call, abort);
+    if (upstream.statusCode < 200 || upstream.statusCode >= 300) {
+      throw translateError(
+        upstream.statusCode,
+        parseJson(await readText(upstream.body)),
+        header(upstream.headers, 'retry-after'),
+      );
+    }
+    client.writeHead(200, { ...SSE_RESPONSE_HEADERS, ...extraHeaders });
+    client.flushHeaders();
+    await this.translate(upstream.body, client, transformer, call.target.name);
+  }
+
+  private abortWhenClientLeaves(client: ServerResponse): CallAbort {
+    const abort = new CallAbort();
+    client.once('close', () => {
+      if (!client.writableFinished) {
+        abort.abort();
+      }
+    });
+    return abort;
+  }
+
+  private async send(call: ProviderCall, abort: CallAbort): Promise<Dispatcher.ResponseData> {
+    const body = call.body === undefined ? undefined : JSON.stringify(call.body);
+    try {
+      return await call.target.dispatcher.request({
+        origin: call.target.origin,
+        path: `${call.target.basePath}${call.path}`,
+        method: call.method,
+        headers: body === undefined ? call.headers : { ...call.headers, 'content-type': 'application/json' },
+        body,
+        signal: abort,
+      });
+    } catch (error) {
+      const exception = classifyUpstreamError(error, call.target.name);
+      this.metrics.upstreamErrors.inc({ upstream: call.target.name, kind: exception.code });
+      throw exception;
+    }
+  }
+
+  private translate(
+    source: Readable,
+    client: ServerResponse,
+    transformer: StreamTransformer<SseEvent>,
+    name: string,
+  ): Promise<void> {
+    const writer = new EventStreamWriter(client, this.settings.heartbeatMs, false);
+    const decoder = new SseDecoder();
+    this.metrics.streamsInFlight.inc();
+    let ended = false;
+    const write = (items: StreamItem[]): void => {
+      for (const item of items) {
+        if (ended) {
+          return;
+        }
+        if (item.kind === 'error') {
+          ended = true;
+          source.destroy();
+          writer.fail(item.error);
+          return;
+        }
+        if (!writer.writeText(encodeSseData(item.chunk))) {
+          source.pause();
+        }
+      }
+    };
+    const unregister = this.shutdown.registerStream({
+      terminate: () =>
+        write([
+          {
+            kind: 'error',
+            error: new GatewayException(ErrorCode.ShuttingDown, 'Server is shutting down; retry the request'),
+          },
+        ]),
+    });
+    return new Promise<void>((resolve) => {
+      let settled = false;
+      const onDrain = (): void => {
+        source.resume();
+      };
+      const settle = (): void => {
+        if (!settled) {
+          settled = true;
+          writer.stop();
+          unregister();
+          client.off('drain', onDrain);
+          this.metrics.streamsInFlight.dec();
+          resolve();
+        }
+      };
+      client.on('drain', onDrain);
+      source.on('data', (chunk: Buffer) => {
+        for (const event of decoder.push(chunk)) {
+          write(transformer.transform(event));
+        }
+      });
+      source.once('end', () => {
+        for (const event of decoder.end()) {
+          write(transformer.transform(event));
+        }
+        write(transformer.flush());
+        if (!ended) {
+          ended = true;
+          writer.finish();
+        }
+        settle();
+      });
+      source.once('error', (error: unknown) => {
+        if (!ended && !client.destroyed) {
+          ended = true;
+          const failure = classifyUpstreamError(error, name);
+          this.metrics.upstreamErrors.inc({ upstream: name, kind: failure.code });
+          writer.fail(failure);
+        }
+        settle();
+      });
+      source.once('close', settle);
+    });
+  }
+}

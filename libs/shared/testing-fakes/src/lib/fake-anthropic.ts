@@ -1,0 +1,180 @@
+import { encodeSseEvent } from '@openai-proxy/util-sse';
+import { type FakeHandler, FakeUpstream, type RecordedRequest } from './fake-upstream';
+import { json, sse } from './fake-responses';
+
+interface MessagesBody {
+  model?: unknown;
+  messages?: Array<{ role?: unknown; content?: unknown }>;
+  stream?: unknown;
+  tools?: Array<{ name?: unknown }>;
+}
+
+export const FAKE_ANTHROPIC_MODELS = ['claude-sonnet-4-5', 'claude-haiku-4-5'];
+
+function parse(request: RecordedRequest): MessagesBody | undefined {
+  try {
+    return JSON.parse(request.body.toString('utf8')) as MessagesBody;
+  } catch {
+    return undefined;
+  }
+}
+
+function lastUserText(body: MessagesBody): string {
+  const last = [...(body.messages ?? [])].reverse().find((message) => message.role === 'user');
+  const content = last?.content;
+  if (typeof content === 'string') {
+    return content;
+  }
+  if (Array.isArray(content)) {
+    return content
+      .map((block: unknown) =>
+        typeof block === 'object' && block !== null && (block as { type?: unknown }).type === 'text'
+          ? String((block as { text?: unknown }).text)
+          : '',
+      )
+      .join('');
+  }
+  return '';
+}
+
+function anthropicError(
+  status: number,
+  type: string,
+  message: string,
+  headers: Record<string, string> = {},
+): FakeHandler {
+  return json(status, { type: 'error', error: { type, message } }, headers);
+}
+
+/** Deterministic answer words; a request with tools whose prompt mentions weather gets a tool call instead. */
+function plan(body: MessagesBody): {
+  words: string[];
+  tool: { name: string; input: Record<string, unknown> } | undefined;
+} {
+  const prompt = lastUserText(body);
+  const toolName = typeof body.tools?.[0]?.name === 'string' ? body.tools[0].name : undefined;
+  if (toolName !== undefined && /weather/i.test(prompt)) {
+    return { words: [], tool: { name: toolName, input: { city: 'Paris', unit: 'celsius' } } };
+  }
+  return {
+    words: ['Hello', ' from', ' the', ' fake', ' Anthropic', ' upstream.', ` You said: ${prompt}`],
+    tool: undefined,
+  };
+}
+
+const USAGE = { input_tokens: 11, cache_creation_input_tokens: 2, cache_read_input_tokens: 3 };
+
+function streamFrames(model: string, words: string[], tool: ReturnType<typeof plan>['tool']): string[] {
+  const frames = [
+    encodeSseEvent('message_start', {
+      type: 'message_start',
+      message: {
+        id: 'msg_fake01',
+        type: 'message',
+        role: 'assistant',
+        model,
+        content: [],
+        stop_reason: null,
+        stop_sequence: null,
+        usage: { ...USAGE, output_tokens: 1 },
+      },
+    }),
+    encodeSseEvent('ping', { type: 'ping' }),
+  ];
+  if (tool === undefined) {
+    frames.push(
+      encodeSseEvent('content_block_start', {
+        type: 'content_block_start',
+        index: 0,
+        content_block: { type: 'text', text: '' },
+      }),
+    );
+    for (const word of words) {
+      frames.push(
+        encodeSseEvent('content_block_delta', {
+          type: 'content_block_delta',
+          index: 0,
+          delta: { type: 'text_delta', text: word },
+        }),
+      );
+    }
+  } else {
+    const input = JSON.stringify(tool.input);
+    frames.push(
+      encodeSseEvent('content_block_start', {
+        type: 'content_block_start',
+        index: 0,
+        content_block: { type: 'tool_use', id: 'toolu_fake01', name: tool.name, input: {} },
+      }),
+      encodeSseEvent('content_block_delta', {
+        type: 'content_block_delta',
+        index: 0,
+        delta: { type: 'input_json_delta', partial_json: input.slice(0, 9) },
+      }),
+      encodeSseEvent('content_block_delta', {
+        type: 'content_block_delta',
+        index: 0,
+        delta: { type: 'input_json_delta', partial_json: input.slice(9) },
+      }),
+    );
+  }
+  frames.push(
+    encodeSseEvent('content_block_stop', { type: 'content_block_stop', index: 0 }),
+    encodeSseEvent('message_delta', {
+      type: 'message_delta',
+      delta: { stop_reason: tool === undefined ? 'end_turn' : 'tool_use', stop_sequence: null },
+      usage: { output_tokens: Math.max(1, words.length) },
+    }),
+    encodeSseEvent('message_stop', { type: 'message_stop' }),
+  );
+  return frames;
+}
+
+/** The fake's `POST /v1/messages`, exported so a test can restore it after overriding. */
+export const fakeAnthropicMessages: FakeHandler = (request, response) => {
+  if (!String(request.headers['x-api-key'] ?? '').startsWith('sk-ant-')) {
+    return anthropicError(401, 'authentication_error', 'invalid x-api-key')(request, response);
+  }
+  const body = parse(request);
+  if (body === undefined || !Array.isArray(body.messages) || typeof body.model !== 'string') {
+    return anthropicError(400, 'invalid_request_error', 'messages: Field required')(request, response);
+  }
+  const { words, tool } = plan(body);
+  if (body.stream === true) {
+    return sse({ frames: streamFrames(body.model, words, tool), intervalMs: 5 })(request, response);
+  }
+  const content =
+    tool === undefined
+      ? [{ type: 'text', text: words.join('') }]
+      : [{ type: 'tool_use', id: 'toolu_fake01', name: tool.name, input: tool.input }];
+  return json(200, {
+    id: 'msg_fake01',
+    type: 'message',
+    role: 'assistant',
+    model: body.model,
+    content,
+    stop_reason: tool === undefined ? 'end_turn' : 'tool_use',
+    stop_sequence: null,
+    usage: { ...USAGE, output_tokens: Math.max(1, words.length) },
+  })(request, response);
+};
+
+/** A fake api.anthropic.com: Messages (streamed and not, with a tool call for weather prompts) and models. */
+export async function startFakeAnthropic(): Promise<FakeUpstream> {
+  const fake = await FakeUpstream.start();
+  return fake.on('POST', '/v1/messages', fakeAnthropicMessages).on('GET', '/v1/models', (request, response) =>
+    String(request.headers['x-api-key'] ?? '').startsWith('sk-ant-')
+      ? json(200, {
+          data: FAKE_ANTHROPIC_MODELS.map((id) => ({
+            type: 'model',
+            id,
+            display_name: id,
+            created_at: '2025-09-29T00:00:00Z',
+          })),
+          has_more: false,
+        })(request, response)
+      : anthropicError(401, 'authentication_error', 'invalid x-api-key')(request, response),
+  );
+}
+
+export { anthropicError };
