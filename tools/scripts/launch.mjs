@@ -23,9 +23,16 @@ async function startDemoUpstreams() {
   const fakes = createRequire(import.meta.url)(join(root, 'libs/shared/testing-fakes/dist/index.js'));
   const openai = await fakes.startFakeOpenAi();
   const anthropic = await fakes.startFakeAnthropic();
+  const claudeWeb = await fakes.startFakeClaudeWeb();
   process.stdout.write(`demo: fake OpenAI upstream on ${openai.url} (any key starting with sk- works)\n`);
   process.stdout.write(`demo: fake Anthropic upstream on ${anthropic.url} (any key starting with sk-ant- works)\n`);
-  return { upstreams: [openai, anthropic], env: { OPENAI_API_BASE: openai.url, ANTHROPIC_API_BASE: anthropic.url } };
+  process.stdout.write(
+    `demo: fake claude.ai on ${claudeWeb.fake.url} (session keys starting with sk-ant-sid01- work)\n`,
+  );
+  return {
+    upstreams: [openai, anthropic, claudeWeb.fake],
+    env: { OPENAI_API_BASE: openai.url, ANTHROPIC_API_BASE: anthropic.url, CLAUDE_WEB_BASE: claudeWeb.fake.url },
+  };
 }
 
 function start(name, extraEnv) {

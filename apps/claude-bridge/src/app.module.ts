@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { PlatformModule, type PlatformModuleOptions } from '@openai-proxy/feature-platform';
 import { UpstreamModule } from '@openai-proxy/data-access-upstream';
 import { AnthropicApiModule } from '@openai-proxy/claude-feature-anthropic-api';
+import { ClaudeWebModule } from '@openai-proxy/claude-feature-claude-web';
 import type { ClaudeBridgeConfig } from './config/claude-bridge.env';
 
 @Module({})
@@ -13,6 +14,7 @@ export class ClaudeBridgeAppModule {
         PlatformModule.forRoot(config.platform, options),
         UpstreamModule,
         AnthropicApiModule.register(config.anthropicApi),
+        ClaudeWebModule.register(config.claude),
       ],
     };
   }

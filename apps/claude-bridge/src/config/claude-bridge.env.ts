@@ -11,6 +11,7 @@ import {
   toPlatformSettings,
 } from '@openai-proxy/util-config';
 import type { AnthropicApiSettings } from '@openai-proxy/claude-feature-anthropic-api';
+import type { ClaudeWebSettings } from '@openai-proxy/claude-feature-claude-web';
 
 const claudeBridgeEnvShape = {
   ...commonEnvShape,
@@ -23,17 +24,9 @@ const claudeBridgeEnvShape = {
   CLAUDE_DEFAULT_CONVERSATION_NAME: z.string().trim().min(1).default('OPENAI-PROXY'),
 };
 
-/** claude.ai web settings (its routes arrive with the rest of the claude-bridge issue). */
-export interface ClaudeSettings {
-  webBase: string;
-  webModel: string;
-  autoDeleteConversation: boolean;
-  defaultConversationName: string;
-}
-
 export interface ClaudeBridgeConfig {
   platform: PlatformSettings;
-  claude: ClaudeSettings;
+  claude: ClaudeWebSettings;
   anthropicApi: AnthropicApiSettings;
 }
 

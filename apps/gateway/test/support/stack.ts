@@ -3,7 +3,12 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import OpenAI from 'openai';
 import { listenServiceApp } from '@openai-proxy/feature-platform';
-import { type FakeUpstream, startFakeAnthropic, startFakeOpenAi } from '@openai-proxy/testing-fakes';
+import {
+  type FakeUpstream,
+  startFakeAnthropic,
+  startFakeClaudeWeb,
+  startFakeOpenAi,
+} from '@openai-proxy/testing-fakes';
 import { loadGatewayConfig } from '../../src/config/gateway.env';
 import { createGatewayApp } from '../../src/gateway.app';
 // Stack tests compose the real apps in one process: the gateway in front, the relay and bridges behind it.
@@ -44,6 +49,7 @@ export interface StackOptions {
 export interface Stack {
   openai: FakeUpstream;
   anthropic: FakeUpstream;
+  claudeWeb: Awaited<ReturnType<typeof startFakeClaudeWeb>>;
   relay: NestExpressApplication;
   gateway: NestExpressApplication;
   bridges: NestExpressApplication[];
@@ -69,13 +75,19 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const logs = new LogCapture();
   const openai = await startFakeOpenAi();
   const anthropic = await startFakeAnthropic();
+  const claudeWeb = await startFakeClaudeWeb();
   const relay = await createOpenAiRelayApp(
     loadOpenAiRelayConfig({ OPENAI_API_BASE: openai.url, LOG_LEVEL: 'debug', ...options.relayEnv }),
     { logDestination: logs },
   );
   const relayUrl = await listen(relay);
   const claude = await createClaudeBridgeApp(
-    loadClaudeBridgeConfig({ ANTHROPIC_API_BASE: anthropic.url, LOG_LEVEL: 'debug', ...options.claudeEnv }),
+    loadClaudeBridgeConfig({
+      ANTHROPIC_API_BASE: anthropic.url,
+      CLAUDE_WEB_BASE: claudeWeb.fake.url,
+      LOG_LEVEL: 'debug',
+      ...options.claudeEnv,
+    }),
     { logDestination: logs },
   );
   const bard = await createBardBridgeApp(loadBardBridgeConfig({ LOG_LEVEL: 'debug' }), { logDestination: logs });
@@ -94,6 +106,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   return {
     openai,
     anthropic,
+    claudeWeb,
     relay,
     gateway,
     bridges: [claude, bard],
@@ -104,7 +117,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       new OpenAI({ apiKey, baseURL: `${gatewayUrl}/openai/v1`, maxRetries: 0, timeout: 10_000 }),
     close: async () => {
       await Promise.all([gateway.close(), relay.close(), claude.close(), bard.close()]);
-      await Promise.all([openai.close(), anthropic.close()]);
+      await Promise.all([openai.close(), anthropic.close(), claudeWeb.fake.close()]);
     },
   };
 }

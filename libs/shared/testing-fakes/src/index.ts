@@ -4,3 +4,4 @@ export * from './lib/fake-openai';
 export * from './lib/service-checks';
 export * from './lib/fake-connect-proxy';
 export * from './lib/fake-anthropic';
+export * from './lib/fake-claude-web';

@@ -2,3 +2,4 @@ export * from './lib/error-envelope.types';
 export * from './lib/model-list.types';
 export * from './lib/chat-completion.types';
 export * from './lib/chat-completion.schema';
+export * from './lib/chunks-to-completion';

@@ -5,6 +5,7 @@ import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { MetricsService, PLATFORM_SETTINGS, ShutdownService } from '@openai-proxy/feature-platform';
 import type { PlatformSettings } from '@openai-proxy/util-config';
+import type { ChatCompletionChunk } from '@openai-proxy/util-openai-schema';
 import { ErrorCode, GatewayException, classifyUpstreamError } from '@openai-proxy/util-errors';
 import {
   SSE_RESPONSE_HEADERS,
@@ -63,6 +64,19 @@ function parseJson(text: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+/** Waits until the client can take more bytes, or has gone (then the upstream abort ends the loop). */
+function drainedOrClosed(client: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      client.off('drain', done);
+      client.off('close', done);
+      resolve();
+    };
+    client.once('drain', done);
+    client.once('close', done);
+  });
 }
 
 function header(headers: Dispatcher.ResponseData['headers'], name: string): string | undefined {
@@ -125,6 +139,66 @@ export class ProviderCallService {
     client.writeHead(200, { ...SSE_RESPONSE_HEADERS, ...extraHeaders });
     client.flushHeaders();
     await this.translate(upstream.body, client, transformer, call.target.name);
+  }
+
+  /**
+   * A streamed call answered as a whole: every event translated, the chunks returned; an error item (or a
+   * cut stream) is thrown as it would be before the first byte.
+   */
+  async collect(
+    call: ProviderCall,
+    client: ServerResponse,
+    transformer: StreamTransformer<SseEvent>,
+    translateError: ErrorTranslator,
+  ): Promise<ChatCompletionChunk[]> {
+    const abort = this.abortWhenClientLeaves(client);
+    const upstream = await this.send(call, abort);
+    const text = await readText(upstream.body);
+    if (upstream.statusCode < 200 || upstream.statusCode >= 300) {
+      throw translateError(upstream.statusCode, parseJson(text), header(upstream.headers, 'retry-after'));
+    }
+    const decoder = new SseDecoder();
+    const items = [...decoder.push(text), ...decoder.end()].flatMap((event) => transformer.transform(event));
+    items.push(...transformer.flush());
+    return items.map((item) => {
+      if (item.kind === 'error') {
+        throw item.error;
+      }
+      return item.chunk;
+    });
+  }
+
+  /** A streamed call whose events go to the client untouched (an error before the stream keeps its status). */
+  async passThrough(call: ProviderCall, client: ServerResponse, translateError: ErrorTranslator): Promise<void> {
+    const abort = this.abortWhenClientLeaves(client);
+    const upstream = await this.send(call, abort);
+    if (upstream.statusCode < 200 || upstream.statusCode >= 300) {
+      throw translateError(
+        upstream.statusCode,
+        parseJson(await readText(upstream.body)),
+        header(upstream.headers, 'retry-after'),
+      );
+    }
+    client.writeHead(200, SSE_RESPONSE_HEADERS);
+    client.flushHeaders();
+    const writer = new EventStreamWriter(client, this.settings.heartbeatMs, false);
+    this.metrics.streamsInFlight.inc();
+    try {
+      for await (const chunk of upstream.body as AsyncIterable<Buffer>) {
+        if (!writer.write(chunk)) {
+          await drainedOrClosed(client);
+        }
+      }
+      writer.stop();
+      client.end();
+    } catch (error) {
+      if (!client.destroyed) {
+        writer.fail(classifyUpstreamError(error, call.target.name));
+      }
+    } finally {
+      writer.stop();
+      this.metrics.streamsInFlight.dec();
+    }
   }
 
   private abortWhenClientLeaves(client: ServerResponse): CallAbort {

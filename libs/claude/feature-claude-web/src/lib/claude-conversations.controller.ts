@@ -1,0 +1,158 @@
+import { Body, Controller, Delete, Get, Param, Post, Req, Res } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { randomUUID } from 'node:crypto';
+import { ProviderCallService } from '@openai-proxy/data-access-upstream';
+import { ClaudeWebStreamTransformer } from '@openai-proxy/provider-claude-web';
+import { readCookie } from '@openai-proxy/util-auth-headers';
+import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
+import { claudeWebError, missingSessionKey } from './claude-web.errors';
+import { ClaudeWebService, type WebAnswer, claudeWebHeaders } from './claude-web.service';
+
+function sessionFromCookie(request: Request): string {
+  const key = readCookie(request.headers, 'sessionKey');
+  if (key === undefined || key === '') {
+    throw missingSessionKey('cookie');
+  }
+  return key;
+}
+
+/** Passes claude.ai's answer on with its status; an answer that is not JSON is a 502 JSON error. */
+function sendAnswer(response: Response, answer: WebAnswer): void {
+  if (answer.json === undefined) {
+    if (answer.text === '' && answer.status < 300) {
+      response.status(answer.status).end();
+      return;
+    }
+    throw new GatewayException(
+      ErrorCode.UpstreamBadResponse,
+      `claude.ai answered ${answer.status} with something that is not JSON`,
+    );
+  }
+  response.status(answer.status).json(answer.json);
+}
+
+/** claude.ai's own routes (legacy spec 5.3-5.9, with section 11's fixes), session key in `Cookie: sessionKey=`. */
+@ApiTags('claude.ai')
+@Controller('claude')
+export class ClaudeConversationsController {
+  constructor(
+    private readonly claude: ClaudeWebService,
+    private readonly calls: ProviderCallService,
+  ) {}
+
+  @Get('organizations/:org/chat_conversations')
+  @ApiOperation({ summary: 'List conversations (claude.ai answer and status passed through).' })
+  async list(@Param('org') org: string, @Req() request: Request, @Res() response: Response): Promise<void> {
+    sendAnswer(response, await this.claude.call('GET', this.claude.conversationsPath(org), sessionFromCookie(request)));
+  }
+
+  @Post('organizations/:org/chat_conversations')
+  @ApiOperation({ summary: 'Create a conversation: {"name", "uuid"?}; an empty name takes the default name.' })
+  async create(
+    @Param('org') org: string,
+    @Body() body: unknown,
+    @Req() request: Request,
+    @Res() response: Response,
+  ): Promise<void> {
+    const input = (typeof body === 'object' && body !== null ? body : {}) as { name?: unknown; uuid?: unknown };
+    if (input.name === undefined) {
+      throw new GatewayException(ErrorCode.InvalidRequest, 'Missing parameter: name', { param: 'name' });
+    }
+    const name =
+      typeof input.name === 'string' && input.name !== '' ? input.name : this.claude.settings.defaultConversationName;
+    const uuid = typeof input.uuid === 'string' && input.uuid !== '' ? input.uuid : randomUUID();
+    sendAnswer(
+      response,
+      await this.claude.call('POST', this.claude.conversationsPath(org), sessionFromCookie(request), { uuid, name }),
+    );
+  }
+
+  @Delete('organizations/:org/chat_conversations')
+  @ApiOperation({ summary: 'Delete every conversation of the organization, one after another; answers "success".' })
+  async deleteAll(@Param('org') org: string, @Req() request: Request, @Res() response: Response): Promise<void> {
+    const sessionKey = sessionFromCookie(request);
+    const listed = await this.claude.call('GET', this.claude.conversationsPath(org), sessionKey);
+    if (listed.status < 200 || listed.status >= 300 || !Array.isArray(listed.json)) {
+      sendAnswer(response, listed.status >= 300 ? listed : { ...listed, status: 502, json: undefined, text: 'x' });
+      return;
+    }
+    for (const conversation of listed.json as Array<{ uuid?: unknown }>) {
+      if (typeof conversation.uuid === 'string') {
+        await this.claude.deleteConversation(org, sessionKey, conversation.uuid);
+      }
+    }
+    response.status(200).json('success');
+  }
+
+  @Get('organizations/:org/chat_conversations/:conversation')
+  @ApiOperation({ summary: 'One conversation with its messages.' })
+  async get(
+    @Param('org') org: string,
+    @Param('conversation') conversation: string,
+    @Req() request: Request,
+    @Res() response: Response,
+  ): Promise<void> {
+    sendAnswer(
+      response,
+      await this.claude.call('GET', this.claude.conversationsPath(org, conversation), sessionFromCookie(request)),
+    );
+  }
+
+  @Delete('organizations/:org/chat_conversations/:conversation')
+  @ApiOperation({ summary: 'Delete one conversation (claude.ai status passed through).' })
+  async deleteOne(
+    @Param('org') org: string,
+    @Param('conversation') conversation: string,
+    @Req() request: Request,
+    @Res() response: Response,
+  ): Promise<void> {
+    sendAnswer(
+      response,
+      await this.claude.call('DELETE', this.claude.conversationsPath(org, conversation), sessionFromCookie(request)),
+    );
+  }
+
+  @Post('append_message')
+  @ApiOperation({
+    summary: 'Send a message: text/event-stream clients get claude.ai events as they come, others the joined text.',
+  })
+  async append(@Body() body: unknown, @Req() request: Request, @Res() response: Response): Promise<void> {
+    await this.send('/append_message', body, request, response);
+  }
+
+  @Post('retry_message')
+  @ApiOperation({ summary: 'Regenerate the last answer (same forms as append_message).' })
+  async retry(@Body() body: unknown, @Req() request: Request, @Res() response: Response): Promise<void> {
+    await this.send('/retry_message', body, request, response);
+  }
+
+  private async send(path: string, body: unknown, request: Request, response: Response): Promise<void> {
+    const sessionKey = sessionFromCookie(request);
+    if (typeof body !== 'object' || body === null) {
+      throw new GatewayException(
+        ErrorCode.InvalidRequest,
+        'The body must be a JSON object (send Content-Type: application/json)',
+        { param: 'body' },
+      );
+    }
+    const call = {
+      target: this.claude.target,
+      method: 'POST' as const,
+      path,
+      headers: claudeWebHeaders(sessionKey, 'text/event-stream'),
+      body,
+    };
+    if ((request.headers.accept ?? '').includes('text/event-stream')) {
+      await this.calls.passThrough(call, response, claudeWebError);
+      return;
+    }
+    const transformer = new ClaudeWebStreamTransformer({ id: 'raw', createdSeconds: 0, model: '' });
+    const chunks = await this.calls.collect(call, response, transformer, claudeWebError);
+    response
+      .status(200)
+      .type('text/plain')
+      .set('cache-control', 'no-cache, no-transform')
+      .send(chunks.map((chunk) => chunk.choices[0]?.delta.content ?? '').join(''));
+  }
+}

@@ -1,0 +1,102 @@
+import { HttpService } from '@nestjs/axios';
+import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { lastValueFrom } from 'rxjs';
+import { PLATFORM_SETTINGS } from '@openai-proxy/feature-platform';
+import { controlPlaneRequestConfig, RelayService, type RelayTarget } from '@openai-proxy/data-access-upstream';
+import type { PlatformSettings } from '@openai-proxy/util-config';
+import { ErrorCode, GatewayException, classifyUpstreamError } from '@openai-proxy/util-errors';
+import { CLAUDE_WEB_SETTINGS, type ClaudeWebSettings } from './claude-web.settings';
+
+/** A browser's User-Agent: claude.ai serves browsers. */
+const BROWSER_USER_AGENT =
+  'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';
+
+/** An upstream answer as it came: status, raw text and (when it is JSON) the parsed body. */
+export interface WebAnswer {
+  status: number;
+  text: string;
+  json: unknown;
+}
+
+/** The only headers claude.ai gets: the session cookie and what a browser would send. */
+export function claudeWebHeaders(sessionKey: string, accept: string): Record<string, string> {
+  return {
+    cookie: `sessionKey=${sessionKey}`,
+    accept,
+    'user-agent': BROWSER_USER_AGENT,
+    'accept-encoding': 'identity',
+  };
+}
+
+/** claude.ai conversation management (control plane, `@nestjs/axios`). */
+@Injectable()
+export class ClaudeWebService {
+  readonly target: RelayTarget;
+
+  constructor(
+    private readonly http: HttpService,
+    relayService: RelayService,
+    @Inject(CLAUDE_WEB_SETTINGS) readonly settings: ClaudeWebSettings,
+    @Inject(PLATFORM_SETTINGS) private readonly platform: PlatformSettings,
+  ) {
+    this.target = relayService.target({ name: 'claude.ai', baseUrl: settings.webBase, kind: 'provider' });
+  }
+
+  conversationsPath(org: string, conversation?: string): string {
+    const base = `/organizations/${encodeURIComponent(org)}/chat_conversations`;
+    return conversation === undefined ? base : `${base}/${encodeURIComponent(conversation)}`;
+  }
+
+  async call(method: 'GET' | 'POST' | 'DELETE', path: string, sessionKey: string, body?: unknown): Promise<WebAnswer> {
+    const url = new URL(`${this.settings.webBase}${path}`);
+    try {
+      const response = await lastValueFrom(
+        this.http.request<string>({
+          ...controlPlaneRequestConfig(this.platform.upstream, url),
+          url: url.toString(),
+          method,
+          headers: {
+            ...claudeWebHeaders(sessionKey, 'application/json'),
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          },
+          data: body === undefined ? undefined : JSON.stringify(body),
+        }),
+      );
+      const text = String(response.data ?? '');
+      return { status: response.status, text, json: parseJson(text) };
+    } catch (error) {
+      throw classifyUpstreamError(error, 'claude.ai');
+    }
+  }
+
+  /** Creates a conversation; returns its uuid (claude.ai's answer, else the one we chose). */
+  async createConversation(org: string, sessionKey: string, name: string): Promise<string> {
+    const uuid = randomUUID();
+    const answer = await this.call('POST', this.conversationsPath(org), sessionKey, { uuid, name });
+    if (answer.status < 200 || answer.status >= 300) {
+      const message = (answer.json as { error?: { message?: unknown } } | undefined)?.error?.message;
+      throw new GatewayException(
+        answer.status === 401 || answer.status === 403 ? ErrorCode.PermissionDenied : ErrorCode.UpstreamBadResponse,
+        `claude.ai refused to create a conversation${typeof message === 'string' ? `: ${message}` : ''}`,
+      );
+    }
+    const created = (answer.json as { uuid?: unknown } | undefined)?.uuid;
+    return typeof created === 'string' ? created : uuid;
+  }
+
+  async deleteConversation(org: string, sessionKey: string, conversation: string): Promise<number> {
+    return (await this.call('DELETE', this.conversationsPath(org, conversation), sessionKey)).status;
+  }
+}
+
+function parseJson(text: string): unknown {
+  if (text === '') {
+    return undefined;
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}

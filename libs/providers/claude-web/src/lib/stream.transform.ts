@@ -1,0 +1,87 @@
+import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
+import type { ChatCompletionChunk, FinishReason } from '@openai-proxy/util-openai-schema';
+import type { SseEvent, StreamItem, StreamTransformer } from '@openai-proxy/util-sse';
+import type { CompletionEvent } from './claude-web.types';
+
+function finishReason(stopReason: string): FinishReason {
+  return stopReason === 'max_tokens' ? 'length' : 'stop';
+}
+
+export interface ClaudeWebStreamOptions {
+  id: string;
+  createdSeconds: number;
+  model: string;
+}
+
+/** claude.ai completion events → OpenAI chunks: each `completion` delta is one chunk as it arrives. */
+export class ClaudeWebStreamTransformer implements StreamTransformer<SseEvent> {
+  private started = false;
+  private finished = false;
+
+  constructor(private readonly options: ClaudeWebStreamOptions) {}
+
+  transform(event: SseEvent): StreamItem[] {
+    let payload: CompletionEvent;
+    try {
+      payload = JSON.parse(event.data) as CompletionEvent;
+    } catch {
+      return [
+        {
+          kind: 'error',
+          error: new GatewayException(ErrorCode.UpstreamBadResponse, 'claude.ai sent an unreadable event'),
+        },
+      ];
+    }
+    if (payload.error !== undefined) {
+      this.finished = true;
+      return [
+        {
+          kind: 'error',
+          error: new GatewayException(
+            ErrorCode.UpstreamBadResponse,
+            payload.error.message ?? 'claude.ai reported an error',
+          ),
+        },
+      ];
+    }
+    const items: StreamItem[] = [];
+    if (!this.started) {
+      this.started = true;
+      items.push(this.chunk({ role: 'assistant', content: '' }, null));
+    }
+    if (typeof payload.completion === 'string' && payload.completion !== '') {
+      items.push(this.chunk({ content: payload.completion }, null));
+    }
+    if (typeof payload.stop_reason === 'string' && !this.finished) {
+      this.finished = true;
+      items.push(this.chunk({}, finishReason(payload.stop_reason)));
+    }
+    return items;
+  }
+
+  flush(): StreamItem[] {
+    if (this.finished) {
+      return [];
+    }
+    this.finished = true;
+    return [
+      {
+        kind: 'error',
+        error: new GatewayException(ErrorCode.UpstreamConnectionReset, 'claude.ai stream ended before its stop_reason'),
+      },
+    ];
+  }
+
+  private chunk(delta: ChatCompletionChunk['choices'][number]['delta'], reason: FinishReason | null): StreamItem {
+    return {
+      kind: 'chunk',
+      chunk: {
+        id: this.options.id,
+        object: 'chat.completion.chunk',
+        created: this.options.createdSeconds,
+        model: this.options.model,
+        choices: [{ index: 0, delta, logprobs: null, finish_reason: reason }],
+      },
+    };
+  }
+}
