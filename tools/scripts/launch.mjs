@@ -24,14 +24,26 @@ async function startDemoUpstreams() {
   const openai = await fakes.startFakeOpenAi();
   const anthropic = await fakes.startFakeAnthropic();
   const claudeWeb = await fakes.startFakeClaudeWeb();
+  const gemini = await fakes.startFakeGemini();
+  const bardWeb = await fakes.startFakeBard();
   process.stdout.write(`demo: fake OpenAI upstream on ${openai.url} (any key starting with sk- works)\n`);
   process.stdout.write(`demo: fake Anthropic upstream on ${anthropic.url} (any key starting with sk-ant- works)\n`);
+  process.stdout.write(
+    `demo: fake Bard on ${bardWeb.url} (cookies __Secure-1PSID=g.a000… and __Secure-1PSIDTS=sidts-… work)\n`,
+  );
+  process.stdout.write(`demo: fake Gemini API on ${gemini.url} (keys starting with AIza work)\n`);
   process.stdout.write(
     `demo: fake claude.ai on ${claudeWeb.fake.url} (session keys starting with sk-ant-sid01- work)\n`,
   );
   return {
-    upstreams: [openai, anthropic, claudeWeb.fake],
-    env: { OPENAI_API_BASE: openai.url, ANTHROPIC_API_BASE: anthropic.url, CLAUDE_WEB_BASE: claudeWeb.fake.url },
+    upstreams: [openai, anthropic, claudeWeb.fake, gemini, bardWeb],
+    env: {
+      OPENAI_API_BASE: openai.url,
+      ANTHROPIC_API_BASE: anthropic.url,
+      CLAUDE_WEB_BASE: claudeWeb.fake.url,
+      GEMINI_API_BASE: gemini.url,
+      BARD_BASE: bardWeb.url,
+    },
   };
 }
 

@@ -32,10 +32,12 @@ describe('bard-bridge', () => {
 describe('loadBardBridgeConfig', () => {
   it('should default to the Gemini hosts and port 3003', () => {
     const config = loadBardBridgeConfig({});
-    expect(config.google).toEqual({
+    expect(config.bard).toEqual({
       bardBase: 'https://gemini.google.com',
-      geminiApiBase: 'https://generativelanguage.googleapis.com',
+      tokenTtlMs: 300_000,
+      conversationTtlMs: 1_800_000,
     });
+    expect(config.geminiApi).toEqual({ apiBase: 'https://generativelanguage.googleapis.com' });
     expect(config.platform.port).toBe(3003);
   });
 });

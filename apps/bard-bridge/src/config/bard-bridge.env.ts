@@ -7,24 +7,24 @@ import {
   parseEnvironment,
   portSchema,
   toPlatformSettings,
+  wholeNumberSchema,
 } from '@openai-proxy/util-config';
+import type { BardSettings } from '@openai-proxy/google-feature-bard';
+import type { GeminiApiSettings } from '@openai-proxy/google-feature-gemini-api';
 
 const bardBridgeEnvShape = {
   ...commonEnvShape,
   PORT: portSchema.default(3003),
   BARD_BASE: baseUrlSchema.default('https://gemini.google.com'),
   GEMINI_API_BASE: baseUrlSchema.default('https://generativelanguage.googleapis.com'),
+  BARD_TOKEN_TTL_MS: wholeNumberSchema.default(300_000),
+  BARD_CONVERSATION_TTL_MS: wholeNumberSchema.default(1_800_000),
 };
-
-/** Bard web and Gemini API settings (their routes arrive with the bard-bridge issue). */
-export interface GoogleSettings {
-  bardBase: string;
-  geminiApiBase: string;
-}
 
 export interface BardBridgeConfig {
   platform: PlatformSettings;
-  google: GoogleSettings;
+  bard: BardSettings;
+  geminiApi: GeminiApiSettings;
 }
 
 export function loadBardBridgeConfig(env: Environment = process.env): BardBridgeConfig {
@@ -34,6 +34,11 @@ export function loadBardBridgeConfig(env: Environment = process.env): BardBridge
   );
   return {
     platform: toPlatformSettings('bard-bridge', parsed.PORT, parsed, 'loopback, linklocal, uniquelocal'),
-    google: { bardBase: parsed.BARD_BASE, geminiApiBase: parsed.GEMINI_API_BASE },
+    bard: {
+      bardBase: parsed.BARD_BASE,
+      tokenTtlMs: parsed.BARD_TOKEN_TTL_MS,
+      conversationTtlMs: parsed.BARD_CONVERSATION_TTL_MS,
+    },
+    geminiApi: { apiBase: parsed.GEMINI_API_BASE },
   };
 }

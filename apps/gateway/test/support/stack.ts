@@ -6,7 +6,9 @@ import { listenServiceApp } from '@openai-proxy/feature-platform';
 import {
   type FakeUpstream,
   startFakeAnthropic,
+  startFakeBard,
   startFakeClaudeWeb,
+  startFakeGemini,
   startFakeOpenAi,
 } from '@openai-proxy/testing-fakes';
 import { loadGatewayConfig } from '../../src/config/gateway.env';
@@ -50,6 +52,8 @@ export interface Stack {
   openai: FakeUpstream;
   anthropic: FakeUpstream;
   claudeWeb: Awaited<ReturnType<typeof startFakeClaudeWeb>>;
+  gemini: FakeUpstream;
+  bardWeb: FakeUpstream;
   relay: NestExpressApplication;
   gateway: NestExpressApplication;
   bridges: NestExpressApplication[];
@@ -76,6 +80,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const openai = await startFakeOpenAi();
   const anthropic = await startFakeAnthropic();
   const claudeWeb = await startFakeClaudeWeb();
+  const gemini = await startFakeGemini();
+  const bardWeb = await startFakeBard();
   const relay = await createOpenAiRelayApp(
     loadOpenAiRelayConfig({ OPENAI_API_BASE: openai.url, LOG_LEVEL: 'debug', ...options.relayEnv }),
     { logDestination: logs },
@@ -90,7 +96,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     }),
     { logDestination: logs },
   );
-  const bard = await createBardBridgeApp(loadBardBridgeConfig({ LOG_LEVEL: 'debug' }), { logDestination: logs });
+  const bard = await createBardBridgeApp(
+    loadBardBridgeConfig({ GEMINI_API_BASE: gemini.url, BARD_BASE: bardWeb.url, LOG_LEVEL: 'debug' }),
+    {
+      logDestination: logs,
+    },
+  );
   const [claudeUrl, bardUrl] = [await listen(claude), await listen(bard)];
   const gateway = await createGatewayApp(
     loadGatewayConfig({
@@ -107,6 +118,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     openai,
     anthropic,
     claudeWeb,
+    gemini,
+    bardWeb,
     relay,
     gateway,
     bridges: [claude, bard],
@@ -117,7 +130,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       new OpenAI({ apiKey, baseURL: `${gatewayUrl}/openai/v1`, maxRetries: 0, timeout: 10_000 }),
     close: async () => {
       await Promise.all([gateway.close(), relay.close(), claude.close(), bard.close()]);
-      await Promise.all([openai.close(), anthropic.close(), claudeWeb.fake.close()]);
+      await Promise.all([openai.close(), anthropic.close(), claudeWeb.fake.close(), gemini.close(), bardWeb.close()]);
     },
   };
 }

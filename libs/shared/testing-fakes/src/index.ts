@@ -5,3 +5,6 @@ export * from './lib/service-checks';
 export * from './lib/fake-connect-proxy';
 export * from './lib/fake-anthropic';
 export * from './lib/fake-claude-web';
+export * from './lib/openapi-shapes';
+export * from './lib/fake-gemini';
+export * from './lib/fake-bard';

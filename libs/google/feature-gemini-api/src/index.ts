@@ -1,0 +1,4 @@
+export * from './lib/gemini-api.settings';
+export * from './lib/gemini-api.controller';
+export * from './lib/gemini-relay.route';
+export * from './lib/gemini-api.module';

@@ -1,0 +1,30 @@
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { RawRouteRegistry, underPrefix } from '@openai-proxy/feature-platform';
+import { RelayService } from '@openai-proxy/data-access-upstream';
+import { GEMINI_API_SETTINGS, type GeminiApiSettings } from './gemini-api.settings';
+
+const PREFIX = '/gemini';
+
+/**
+ * `ANY /gemini/**` → `GEMINI_API_BASE/**`, transparent like `/openai/**`: `?alt=sse` streams and the
+ * OpenAI-compatible `v1beta/openai/` paths included; a key in `x-goog-api-key` or `?key=` passes through
+ * (and is redacted from every log line).
+ */
+@Injectable()
+export class GeminiRelayRoute implements OnModuleInit {
+  constructor(
+    private readonly registry: RawRouteRegistry,
+    private readonly relayService: RelayService,
+    @Inject(GEMINI_API_SETTINGS) private readonly settings: GeminiApiSettings,
+  ) {}
+
+  onModuleInit(): void {
+    const target = this.relayService.target({ name: 'gemini', baseUrl: this.settings.apiBase, kind: 'provider' });
+    this.registry.register({
+      label: '/gemini/*path',
+      matches: (pathname) => underPrefix(pathname, PREFIX),
+      handle: (request, response) =>
+        this.relayService.relay(request, response, target, (request.url ?? PREFIX).slice(PREFIX.length)),
+    });
+  }
+}

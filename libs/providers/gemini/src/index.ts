@@ -1,0 +1,7 @@
+export * from './lib/gemini.types';
+export * from './lib/finish-reason.map';
+export * from './lib/request.transform';
+export * from './lib/response.transform';
+export * from './lib/stream.transform';
+export * from './lib/error.transform';
+export * from './lib/models.transform';

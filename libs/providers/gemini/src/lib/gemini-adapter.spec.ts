@@ -1,0 +1,99 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ChatCompletionRequest } from '@openai-proxy/util-openai-schema';
+import { SseDecoder, type StreamItem } from '@openai-proxy/util-sse';
+import { toGatewayError } from './error.transform';
+import { toFinishReason } from './finish-reason.map';
+import type { GeminiResponse } from './gemini.types';
+import { geminiModelName, toGeminiRequest } from './request.transform';
+import { toChatCompletion } from './response.transform';
+import { GeminiStreamTransformer } from './stream.transform';
+
+const fixture = (name: string): string => readFileSync(join(__dirname, '__fixtures__', name), 'utf8');
+const fixtureJson = <T>(name: string): T => JSON.parse(fixture(name)) as T;
+
+describe('toGeminiRequest', () => {
+  it('should match the golden fixture (merged turns, function call and response, late system, settings)', () => {
+    expect(toGeminiRequest(fixtureJson<ChatCompletionRequest>('request-multiturn.openai.json'))).toEqual(
+      fixtureJson('request-multiturn.gemini.json'),
+    );
+    expect(geminiModelName('models/gemini-2.5-pro')).toBe('gemini-2.5-pro');
+  });
+
+  it('should refuse a tool message that answers no earlier call', () => {
+    const request = { model: 'g', messages: [{ role: 'tool' as const, tool_call_id: 'missing', content: 'x' }] };
+    expect(() => toGeminiRequest(request)).toThrow(expect.objectContaining({ param: 'messages[0].tool_call_id' }));
+  });
+});
+
+describe('toChatCompletion', () => {
+  it('should match the golden fixture (thoughts left out, one choice per candidate, tool calls with ids)', () => {
+    expect(
+      toChatCompletion(
+        fixtureJson<GeminiResponse>('response-two-candidates.gemini.json'),
+        'requested',
+        1_700_000_000,
+        'fallback',
+      ),
+    ).toEqual(fixtureJson('response-two-candidates.openai.json'));
+  });
+
+  it('should answer a blocked prompt with content_filter', () => {
+    const completion = toChatCompletion({ promptFeedback: { blockReason: 'SAFETY' } }, 'g', 1, 'id');
+    expect(completion.choices[0]?.finish_reason).toBe('content_filter');
+  });
+});
+
+describe(GeminiStreamTransformer.name, () => {
+  const bytes = Buffer.from(fixture('stream-text.gemini.sse'), 'utf8');
+  const expected = fixtureJson<unknown[]>('stream-text.openai.json');
+
+  function replay(cut: number | undefined): unknown[] {
+    const decoder = new SseDecoder();
+    const transformer = new GeminiStreamTransformer({
+      id: 's1',
+      createdSeconds: 1_700_000_000,
+      model: 'requested',
+      includeUsage: true,
+    });
+    const items: StreamItem[] = [];
+    for (const piece of cut === undefined ? [bytes] : [bytes.subarray(0, cut), bytes.subarray(cut)]) {
+      for (const event of decoder.push(piece)) items.push(...transformer.transform(event));
+    }
+    for (const event of decoder.end()) items.push(...transformer.transform(event));
+    items.push(...transformer.flush());
+    return items.map((item) => (item.kind === 'chunk' ? item.chunk : item));
+  }
+
+  it('should produce the golden chunks, whole and split at every byte offset', () => {
+    expect(replay(undefined)).toEqual(expected);
+    for (let offset = 1; offset < bytes.length; offset += 1) {
+      expect(replay(offset)).toEqual(expected);
+    }
+  });
+});
+
+describe('Gemini maps', () => {
+  it.each([
+    ['STOP', false, 'stop'],
+    ['STOP', true, 'tool_calls'],
+    ['MAX_TOKENS', false, 'length'],
+    ['SAFETY', false, 'content_filter'],
+    ['RECITATION', false, 'content_filter'],
+    ['PROHIBITED_CONTENT', false, 'content_filter'],
+  ])('should map finishReason %s (function calls: %s) to %s', (reason, called, expectedReason) => {
+    expect(toFinishReason(reason, called)).toBe(expectedReason);
+  });
+
+  it.each([
+    ['INVALID_ARGUMENT', 400, 400],
+    ['UNAUTHENTICATED', 401, 401],
+    ['PERMISSION_DENIED', 403, 403],
+    ['NOT_FOUND', 404, 404],
+    ['RESOURCE_EXHAUSTED', 429, 429],
+    ['UNAVAILABLE', 503, 503],
+    ['DEADLINE_EXCEEDED', 504, 504],
+  ])('should map error %s to %i', (status, code, expectedStatus) => {
+    expect(toGatewayError(code, { error: { code, message: 'm', status } }, undefined).status).toBe(expectedStatus);
+  });
+});

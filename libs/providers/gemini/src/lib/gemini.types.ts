@@ -1,0 +1,60 @@
+/** Gemini API wire types (https://ai.google.dev/api/generate-content), the subset the bridge reads and writes. */
+
+export interface GeminiPart {
+  text?: string;
+  inlineData?: { mimeType: string; data: string };
+  functionCall?: { name: string; args?: Record<string, unknown> };
+  functionResponse?: { name: string; response: Record<string, unknown> };
+  thought?: boolean;
+}
+
+export interface GeminiContent {
+  role: 'user' | 'model';
+  parts: GeminiPart[];
+}
+
+export interface GeminiGenerationConfig {
+  temperature?: number;
+  topP?: number;
+  maxOutputTokens?: number;
+  stopSequences?: string[];
+  candidateCount?: number;
+  responseMimeType?: string;
+  presencePenalty?: number;
+  frequencyPenalty?: number;
+  seed?: number;
+}
+
+export interface GeminiRequest {
+  contents: GeminiContent[];
+  systemInstruction?: { parts: Array<{ text: string }> };
+  generationConfig?: GeminiGenerationConfig;
+  tools?: Array<{
+    functionDeclarations: Array<{ name: string; description?: string; parameters?: Record<string, unknown> }>;
+  }>;
+  toolConfig?: { functionCallingConfig: { mode: 'AUTO' | 'ANY' | 'NONE'; allowedFunctionNames?: string[] } };
+}
+
+export interface GeminiCandidate {
+  content?: { role?: string; parts?: GeminiPart[] };
+  finishReason?: string;
+  index?: number;
+}
+
+export interface GeminiUsage {
+  promptTokenCount?: number;
+  candidatesTokenCount?: number;
+  totalTokenCount?: number;
+}
+
+export interface GeminiResponse {
+  candidates?: GeminiCandidate[];
+  usageMetadata?: GeminiUsage;
+  modelVersion?: string;
+  responseId?: string;
+  promptFeedback?: { blockReason?: string };
+}
+
+export interface GeminiModelList {
+  models?: Array<{ name: string; displayName?: string; supportedGenerationMethods?: string[] }>;
+}

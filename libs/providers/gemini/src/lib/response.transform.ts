@@ -1,0 +1,72 @@
+import type { ChatCompletion, ChatToolCall, ChatUsage } from '@openai-proxy/util-openai-schema';
+import type { GeminiResponse, GeminiUsage } from './gemini.types';
+import { toFinishReason } from './finish-reason.map';
+
+export function toChatUsage(usage: GeminiUsage | undefined): ChatUsage {
+  const prompt = usage?.promptTokenCount ?? 0;
+  const completion = usage?.candidatesTokenCount ?? 0;
+  return {
+    prompt_tokens: prompt,
+    completion_tokens: completion,
+    total_tokens: usage?.totalTokenCount ?? prompt + completion,
+  };
+}
+
+/** Ids for Gemini's function calls, which have none: `call_<response>_<n>`, unique within the answer. */
+export function callId(responseId: string, index: number): string {
+  return `call_${responseId}_${index}`;
+}
+
+/** Gemini generateContent response → OpenAI chat.completion (one choice per candidate). */
+export function toChatCompletion(
+  response: GeminiResponse,
+  requestedModel: string,
+  createdSeconds: number,
+  fallbackId: string,
+): ChatCompletion {
+  const responseId = response.responseId ?? fallbackId;
+  const candidates = response.candidates ?? [];
+  const choices = candidates.map((candidate, position) => {
+    const parts = (candidate.content?.parts ?? []).filter((part) => part.thought !== true);
+    const text = parts.flatMap((part) => (typeof part.text === 'string' ? [part.text] : [])).join('');
+    const toolCalls: ChatToolCall[] = parts.flatMap((part, index) =>
+      part.functionCall === undefined
+        ? []
+        : [
+            {
+              id: callId(responseId, index),
+              type: 'function' as const,
+              function: { name: part.functionCall.name, arguments: JSON.stringify(part.functionCall.args ?? {}) },
+            },
+          ],
+    );
+    return {
+      index: candidate.index ?? position,
+      message: {
+        role: 'assistant' as const,
+        content: text === '' && toolCalls.length > 0 ? null : text,
+        refusal: null,
+        ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
+      },
+      logprobs: null,
+      finish_reason: toFinishReason(candidate.finishReason, toolCalls.length > 0),
+    };
+  });
+  if (choices.length === 0) {
+    // A blocked prompt has no candidates, only promptFeedback.blockReason.
+    choices.push({
+      index: 0,
+      message: { role: 'assistant', content: '', refusal: null },
+      logprobs: null,
+      finish_reason: 'content_filter',
+    });
+  }
+  return {
+    id: `chatcmpl-${responseId}`,
+    object: 'chat.completion',
+    created: createdSeconds,
+    model: response.modelVersion ?? requestedModel,
+    choices,
+    usage: toChatUsage(response.usageMetadata),
+  };
+}
