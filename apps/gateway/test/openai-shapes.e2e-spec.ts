@@ -1,5 +1,5 @@
-// Every OpenAI-shaped object the Claude bridge produces, read as raw HTTP through the gateway and checked against
-// OpenAI's own OpenAPI description (shared/specs/openai-openapi.yaml) rather than against our own types.
+// Every OpenAI-shaped object the Claude and Google bridges produce, read as raw HTTP through the gateway and checked
+// against OpenAI's own OpenAPI description (shared/specs/openai-openapi.yaml) rather than against our own types.
 import { type OpenAiShapeName, validateOpenAiShape } from '@openai-proxy/testing-fakes';
 import { anthropicError, encodeSseEventForTest, fakeAnthropicMessages, sse } from './support/anthropic-frames';
 import { type Stack, startStack } from './support/stack';
@@ -7,6 +7,7 @@ import { type Stack, startStack } from './support/stack';
 const API_KEY = 'sk-ant-test-key';
 const ORG = 'dca2a902-a463-41f0-88cb-b047deb40178';
 const SESSION = 'sk-ant-sid01-x';
+const GEMINI_KEY = 'AIzaTestKey0123';
 const REQUEST_TIMEOUT_MS = 10_000;
 /** No answer of the fakes comes near this many SSE frames; more means a runaway stream. */
 const MAX_FRAMES = 200;
@@ -26,6 +27,39 @@ interface RawAnswer {
   status: number;
   contentType: string;
   text: string;
+}
+
+/** One raw HTTP exchange with the gateway: status, content type and the body as text, nothing parsed. */
+async function call(
+  gatewayUrl: string,
+  method: 'GET' | 'POST',
+  path: string,
+  options: { body?: unknown; authorization?: string } = {},
+): Promise<RawAnswer> {
+  const headers: Record<string, string> = {};
+  if (options.authorization !== undefined) {
+    headers['authorization'] = options.authorization;
+  }
+  if (options.body !== undefined) {
+    headers['content-type'] = 'application/json';
+  }
+  const response = await fetch(`${gatewayUrl}${path}`, {
+    method,
+    headers,
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+  });
+  return {
+    status: response.status,
+    contentType: response.headers.get('content-type') ?? '',
+    text: await response.text(),
+  };
+}
+
+/** The JSON body of an answer, which must say it is JSON. */
+function json(answer: RawAnswer): unknown {
+  expect(answer.contentType).toContain('application/json');
+  return JSON.parse(answer.text) as unknown;
 }
 
 /** The `data:` payloads of an SSE body, in order (`[DONE]` included as it is). */
@@ -71,48 +105,18 @@ describe('OpenAI shapes from the Claude bridge, checked against the OpenAI OpenA
     stack.anthropic.on('POST', '/v1/messages', fakeAnthropicMessages);
   });
 
-  async function call(
-    method: 'GET' | 'POST',
-    path: string,
-    options: { body?: unknown; authorization?: string } = {},
-  ): Promise<RawAnswer> {
-    const headers: Record<string, string> = {};
-    if (options.authorization !== undefined) {
-      headers['authorization'] = options.authorization;
-    }
-    if (options.body !== undefined) {
-      headers['content-type'] = 'application/json';
-    }
-    const response = await fetch(`${stack.gatewayUrl}${path}`, {
-      method,
-      headers,
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
-      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-    });
-    return {
-      status: response.status,
-      contentType: response.headers.get('content-type') ?? '',
-      text: await response.text(),
-    };
-  }
-
   function completions(body: Record<string, unknown>, authorization = `Bearer ${API_KEY}`): Promise<RawAnswer> {
-    return call('POST', '/claude/v1/chat/completions', {
+    return call(stack.gatewayUrl, 'POST', '/claude/v1/chat/completions', {
       body: { model: 'claude-sonnet-4-5', ...body },
       authorization,
     });
   }
 
   function webCompletions(body: Record<string, unknown>, authorization?: string): Promise<RawAnswer> {
-    return call('POST', `/claude/${ORG}/v1/chat/completions`, {
+    return call(stack.gatewayUrl, 'POST', `/claude/${ORG}/v1/chat/completions`, {
       body: { model: 'claude-2.1', ...body },
       authorization,
     });
-  }
-
-  function json(answer: RawAnswer): unknown {
-    expect(answer.contentType).toContain('application/json');
-    return JSON.parse(answer.text) as unknown;
   }
 
   describe('the validator itself', () => {
@@ -246,7 +250,7 @@ describe('OpenAI shapes from the Claude bridge, checked against the OpenAI OpenA
     });
 
     it('should match ListModelsResponse when the models are listed', async () => {
-      const answer = await call('GET', '/claude/v1/models', { authorization: `Bearer ${API_KEY}` });
+      const answer = await call(stack.gatewayUrl, 'GET', '/claude/v1/models', { authorization: `Bearer ${API_KEY}` });
       expect(answer.status).toBe(200);
       const models = json(answer);
       expect(models).toMatchObject({ object: 'list', data: [{ id: 'claude-sonnet-4-5' }, { id: 'claude-haiku-4-5' }] });
@@ -262,7 +266,7 @@ describe('OpenAI shapes from the Claude bridge, checked against the OpenAI OpenA
     });
 
     it('should match ErrorResponse when a request without a key gets a 401', async () => {
-      const answer = await call('POST', '/claude/v1/chat/completions', {
+      const answer = await call(stack.gatewayUrl, 'POST', '/claude/v1/chat/completions', {
         body: { model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'x' }] },
       });
       expect(answer.status).toBe(401);
@@ -347,5 +351,125 @@ describe('OpenAI shapes from the Claude bridge, checked against the OpenAI OpenA
       expect(wrongLast.status).toBe(400);
       expect(validateOpenAiShape('ErrorResponse', json(wrongLast))).toEqual([]);
     });
+  });
+});
+
+describe('OpenAI shapes from the Google bridge (/google/v1), checked against the OpenAI OpenAPI description', () => {
+  let stack: Stack;
+
+  beforeAll(async () => {
+    stack = await startStack();
+  });
+
+  afterAll(async () => {
+    await stack.close();
+  });
+
+  function completions(body: Record<string, unknown>, authorization?: string): Promise<RawAnswer> {
+    return call(stack.gatewayUrl, 'POST', '/google/v1/chat/completions', {
+      body: { model: 'gemini-2.5-flash', ...body },
+      authorization,
+    });
+  }
+
+  const withKey = `Bearer ${GEMINI_KEY}`;
+
+  it('should match CreateChatCompletionResponse when a plain text completion is answered', async () => {
+    const answer = await completions({ messages: [{ role: 'user', content: 'ping' }] }, withKey);
+    expect(answer.status).toBe(200);
+    const completion = json(answer);
+    expect(completion).toMatchObject({
+      choices: [{ finish_reason: 'stop', message: { content: 'Hello from the fake Gemini. You said: ping' } }],
+    });
+    expect(validateOpenAiShape('CreateChatCompletionResponse', completion)).toEqual([]);
+  });
+
+  it('should match CreateChatCompletionResponse when Gemini answers with a function call', async () => {
+    const answer = await completions(
+      { messages: [{ role: 'user', content: 'weather in Paris?' }], tools: WEATHER_TOOLS },
+      withKey,
+    );
+    expect(answer.status).toBe(200);
+    const completion = json(answer);
+    expect(completion).toMatchObject({
+      choices: [
+        {
+          finish_reason: 'tool_calls',
+          message: {
+            content: null,
+            tool_calls: [{ type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }],
+          },
+        },
+      ],
+    });
+    expect(validateOpenAiShape('CreateChatCompletionResponse', completion)).toEqual([]);
+  });
+
+  it('should match CreateChatCompletionStreamResponse for every chunk when a text stream includes usage', async () => {
+    const answer = await completions(
+      { messages: [{ role: 'user', content: '流式 🚀' }], stream: true, stream_options: { include_usage: true } },
+      withKey,
+    );
+    expect(answer.status).toBe(200);
+    expect(answer.contentType).toContain('text/event-stream');
+    const chunks = streamedChunks(answer.text);
+    expect(chunks.length).toBeGreaterThan(2);
+    expect(chunks).toContainEqual(
+      expect.objectContaining({ choices: [expect.objectContaining({ finish_reason: 'stop' })] }),
+    );
+    expect(chunks.at(-1)).toMatchObject({ choices: [], usage: { total_tokens: 13 } });
+    expect(chunkViolations('CreateChatCompletionStreamResponse', chunks)).toEqual([]);
+  });
+
+  it('should match CreateChatCompletionStreamResponse for every chunk when a function call is streamed', async () => {
+    const answer = await completions(
+      { messages: [{ role: 'user', content: 'weather in Paris?' }], tools: WEATHER_TOOLS, stream: true },
+      withKey,
+    );
+    expect(answer.status).toBe(200);
+    expect(answer.contentType).toContain('text/event-stream');
+    const chunks = streamedChunks(answer.text);
+    expect(chunks).toContainEqual(
+      expect.objectContaining({
+        choices: [
+          expect.objectContaining({
+            delta: {
+              tool_calls: [
+                expect.objectContaining({ index: 0, type: 'function', id: expect.stringMatching(/^call_/) }),
+              ],
+            },
+          }),
+        ],
+      }),
+    );
+    expect(chunks).toContainEqual(
+      expect.objectContaining({ choices: [expect.objectContaining({ finish_reason: 'tool_calls' })] }),
+    );
+    expect(chunkViolations('CreateChatCompletionStreamResponse', chunks)).toEqual([]);
+  });
+
+  it('should match ListModelsResponse when the models are listed', async () => {
+    const answer = await call(stack.gatewayUrl, 'GET', '/google/v1/models', { authorization: withKey });
+    expect(answer.status).toBe(200);
+    const models = json(answer);
+    expect(models).toMatchObject({ object: 'list', data: [{ id: 'gemini-2.5-flash' }, { id: 'gemini-2.5-pro' }] });
+    expect(validateOpenAiShape('ListModelsResponse', models)).toEqual([]);
+  });
+
+  it('should match ErrorResponse when logprobs: true is refused with a 400', async () => {
+    const answer = await completions({ logprobs: true, messages: [{ role: 'user', content: 'x' }] }, withKey);
+    expect(answer.status).toBe(400);
+    const body = json(answer);
+    expect(body).toMatchObject({ error: { param: 'logprobs' } });
+    expect(validateOpenAiShape('ErrorResponse', body)).toEqual([]);
+  });
+
+  it('should match ErrorResponse when a request without a key gets a 401', async () => {
+    const answer = await completions({ messages: [{ role: 'user', content: 'x' }] });
+    expect(answer.status).toBe(401);
+    expect(validateOpenAiShape('ErrorResponse', json(answer))).toEqual([]);
+    const models = await call(stack.gatewayUrl, 'GET', '/google/v1/models');
+    expect(models.status).toBe(401);
+    expect(validateOpenAiShape('ErrorResponse', json(models))).toEqual([]);
   });
 });
