@@ -29,6 +29,16 @@ describe('Bard through browser cookies (POST /google/bard through the gateway)',
     expect(form.get('at')).toBe('AFake=Token');
   });
 
+  it('should read the body as JSON when curl -d sends it as a form, as the original did', async () => {
+    const response = await request(stack.gatewayUrl)
+      .post('/google/bard')
+      .set('Cookie', COOKIES)
+      .set('Content-Type', 'application/x-www-form-urlencoded')
+      .send('{"prompt":"from curl"}');
+    expect(response.status).toBe(200);
+    expect(response.body).toBe('Bard turn 1: you said from curl');
+  });
+
   it('should scrape the page once for a while, and continue a conversation given its id', async () => {
     const scrapesBefore = stack.bardWeb.requests.filter((arrived) => arrived.url === '/app').length;
     const first = await request(stack.gatewayUrl)
