@@ -1,6 +1,7 @@
 import {
   type Environment,
   type PlatformSettings,
+  PROXY_ALIASES,
   applyAliases,
   baseUrlSchema,
   commonEnvShape,
@@ -28,10 +29,7 @@ export interface BardBridgeConfig {
 }
 
 export function loadBardBridgeConfig(env: Environment = process.env): BardBridgeConfig {
-  const parsed = parseEnvironment(
-    bardBridgeEnvShape,
-    applyAliases(env, { HTTPS_PROXY: ['https_proxy'], NO_PROXY: ['no_proxy'] }),
-  );
+  const parsed = parseEnvironment(bardBridgeEnvShape, applyAliases(env, PROXY_ALIASES));
   return {
     platform: toPlatformSettings('bard-bridge', parsed.PORT, parsed, 'loopback, linklocal, uniquelocal'),
     bard: {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   type Environment,
   type PlatformSettings,
+  PROXY_ALIASES,
   applyAliases,
   baseUrlSchema,
   booleanSchema,
@@ -33,7 +34,7 @@ export interface ClaudeBridgeConfig {
 export function loadClaudeBridgeConfig(env: Environment = process.env): ClaudeBridgeConfig {
   const parsed = parseEnvironment(
     claudeBridgeEnvShape,
-    applyAliases(env, { CLAUDE_WEB_BASE: ['CLAUDE_BASE'], HTTPS_PROXY: ['https_proxy'], NO_PROXY: ['no_proxy'] }),
+    applyAliases(env, { CLAUDE_WEB_BASE: ['CLAUDE_BASE'], ...PROXY_ALIASES }),
   );
   return {
     platform: toPlatformSettings('claude-bridge', parsed.PORT, parsed, 'loopback, linklocal, uniquelocal'),

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   type Environment,
   type PlatformSettings,
+  PROXY_ALIASES,
   applyAliases,
   baseUrlSchema,
   commonEnvShape,
@@ -27,10 +28,7 @@ export interface GatewayConfig {
 }
 
 export function loadGatewayConfig(env: Environment = process.env): GatewayConfig {
-  const parsed = parseEnvironment(
-    gatewayEnvShape,
-    applyAliases(env, { HTTPS_PROXY: ['https_proxy'], NO_PROXY: ['no_proxy'] }),
-  );
+  const parsed = parseEnvironment(gatewayEnvShape, applyAliases(env, PROXY_ALIASES));
   return {
     platform: toPlatformSettings('gateway', parsed.PORT, parsed, false),
     gateway: {

@@ -1,6 +1,7 @@
 import {
   type Environment,
   type PlatformSettings,
+  PROXY_ALIASES,
   applyAliases,
   baseUrlSchema,
   commonEnvShape,
@@ -27,7 +28,7 @@ const TRUST_INTERNAL_PEERS = 'loopback, linklocal, uniquelocal';
 export function loadOpenAiRelayConfig(env: Environment = process.env): OpenAiRelayConfig {
   const parsed = parseEnvironment(
     openAiRelayEnvShape,
-    applyAliases(env, { OPENAI_API_BASE: ['API_BASE'], HTTPS_PROXY: ['https_proxy'], NO_PROXY: ['no_proxy'] }),
+    applyAliases(env, { OPENAI_API_BASE: ['API_BASE'], ...PROXY_ALIASES }),
   );
   return {
     platform: toPlatformSettings('openai-relay', parsed.PORT, parsed, TRUST_INTERNAL_PEERS),

@@ -7,3 +7,4 @@ export * from './lib/body-limit';
 export * from './lib/control-plane-http';
 export * from './lib/upstream.module';
 export * from './lib/provider-call.service';
+export * from './lib/control-plane.client';

@@ -1,22 +1,12 @@
 import { redactText } from '@openai-proxy/util-auth-headers';
-import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
-
-const CODES_BY_STATUS: ReadonlyArray<[number, ErrorCode]> = [
-  [400, ErrorCode.InvalidRequest],
-  [401, ErrorCode.InvalidApiKey],
-  [403, ErrorCode.PermissionDenied],
-  [404, ErrorCode.NotFound],
-  [413, ErrorCode.PayloadTooLarge],
-  [429, ErrorCode.RateLimited],
-];
+import { ErrorCode, GatewayException, errorCodeForUpstreamStatus } from '@openai-proxy/util-errors';
 
 /** A claude.ai refusal (`{"error":{"type","message"}}` and a status) as our exception, status kept. */
 export function claudeWebError(status: number, body: unknown, retryAfter: string | undefined): GatewayException {
   const error =
     typeof body === 'object' && body !== null ? (body as { error?: { message?: unknown } }).error : undefined;
   const message = typeof error?.message === 'string' ? error.message : `claude.ai answered ${status}`;
-  const code = CODES_BY_STATUS.find(([candidate]) => candidate === status)?.[1] ?? ErrorCode.UpstreamServerError;
-  return new GatewayException(code, redactText(message), {
+  return new GatewayException(errorCodeForUpstreamStatus(status), redactText(message), {
     headers: retryAfter === undefined ? {} : { 'retry-after': retryAfter },
   });
 }

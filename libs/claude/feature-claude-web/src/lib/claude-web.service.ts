@@ -1,11 +1,7 @@
-import { HttpService } from '@nestjs/axios';
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { lastValueFrom } from 'rxjs';
-import { PLATFORM_SETTINGS } from '@openai-proxy/feature-platform';
-import { controlPlaneRequestConfig, RelayService, type RelayTarget } from '@openai-proxy/data-access-upstream';
-import type { PlatformSettings } from '@openai-proxy/util-config';
-import { ErrorCode, GatewayException, classifyUpstreamError } from '@openai-proxy/util-errors';
+import { ControlPlaneClient, RelayService, type RelayTarget } from '@openai-proxy/data-access-upstream';
+import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
 import { CLAUDE_WEB_SETTINGS, type ClaudeWebSettings } from './claude-web.settings';
 
 /** A browser's User-Agent: claude.ai serves browsers. */
@@ -35,10 +31,9 @@ export class ClaudeWebService {
   readonly target: RelayTarget;
 
   constructor(
-    private readonly http: HttpService,
+    private readonly controlPlane: ControlPlaneClient,
     relayService: RelayService,
     @Inject(CLAUDE_WEB_SETTINGS) readonly settings: ClaudeWebSettings,
-    @Inject(PLATFORM_SETTINGS) private readonly platform: PlatformSettings,
   ) {
     this.target = relayService.target({ name: 'claude.ai', baseUrl: settings.webBase, kind: 'provider' });
   }
@@ -49,25 +44,17 @@ export class ClaudeWebService {
   }
 
   async call(method: 'GET' | 'POST' | 'DELETE', path: string, sessionKey: string, body?: unknown): Promise<WebAnswer> {
-    const url = new URL(`${this.settings.webBase}${path}`);
-    try {
-      const response = await lastValueFrom(
-        this.http.request<string>({
-          ...controlPlaneRequestConfig(this.platform.upstream, url),
-          url: url.toString(),
-          method,
-          headers: {
-            ...claudeWebHeaders(sessionKey, 'application/json'),
-            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-          },
-          data: body === undefined ? undefined : JSON.stringify(body),
-        }),
-      );
-      const text = String(response.data ?? '');
-      return { status: response.status, text, json: parseJson(text) };
-    } catch (error) {
-      throw classifyUpstreamError(error, 'claude.ai');
-    }
+    const answer = await this.controlPlane.request({
+      name: 'claude.ai',
+      method,
+      url: new URL(`${this.settings.webBase}${path}`),
+      headers: {
+        ...claudeWebHeaders(sessionKey, 'application/json'),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { data: JSON.stringify(body) }),
+    });
+    return { status: answer.status, text: answer.text, json: parseJson(answer.text) };
   }
 
   /** Creates a conversation; returns its uuid (claude.ai's answer, else the one we chose). */

@@ -1,9 +1,6 @@
-import { HttpService } from '@nestjs/axios';
 import { Inject, Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
-import { lastValueFrom } from 'rxjs';
-import { PLATFORM_SETTINGS } from '@openai-proxy/feature-platform';
-import { controlPlaneRequestConfig } from '@openai-proxy/data-access-upstream';
+import { type ControlPlaneAnswer, ControlPlaneClient } from '@openai-proxy/data-access-upstream';
 import {
   type BardContext,
   type BardTokens,
@@ -12,8 +9,7 @@ import {
   parseStreamGenerate,
   readBardTokens,
 } from '@openai-proxy/provider-bard';
-import type { PlatformSettings } from '@openai-proxy/util-config';
-import { ErrorCode, GatewayException, classifyUpstreamError } from '@openai-proxy/util-errors';
+import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
 import { BARD_SETTINGS, type BardSettings } from './bard.settings';
 import { ExpiringMap } from './expiring-map';
 
@@ -26,11 +22,6 @@ export interface BardCookies {
   psidts: string;
 }
 
-interface PageAnswer {
-  status: number;
-  text: string;
-}
-
 /** Bard through browser cookies (legacy spec 6, with section 11's fixes). */
 @Injectable()
 export class BardService {
@@ -39,9 +30,8 @@ export class BardService {
   private requestNumber = 100_000;
 
   constructor(
-    private readonly http: HttpService,
+    private readonly controlPlane: ControlPlaneClient,
     @Inject(BARD_SETTINGS) private readonly settings: BardSettings,
-    @Inject(PLATFORM_SETTINGS) private readonly platform: PlatformSettings,
   ) {
     this.tokens = new ExpiringMap(settings.tokenTtlMs, MAX_ENTRIES);
     this.conversations = new ExpiringMap(settings.conversationTtlMs, MAX_ENTRIES);
@@ -93,27 +83,18 @@ export class BardService {
     return tokens;
   }
 
-  private async send(method: 'GET' | 'POST', path: string, cookies: BardCookies, form?: string): Promise<PageAnswer> {
-    const url = new URL(`${this.settings.bardBase}${path}`);
-    try {
-      const response = await lastValueFrom(
-        this.http.request<string>({
-          ...controlPlaneRequestConfig(this.platform.upstream, url),
-          url: url.toString(),
-          method,
-          maxRedirects: 0,
-          headers: {
-            cookie: `__Secure-1PSID=${cookies.psid}; __Secure-1PSIDTS=${cookies.psidts}`,
-            'user-agent': BROWSER_USER_AGENT,
-            accept: method === 'GET' ? 'text/html' : '*/*',
-            ...(form === undefined ? {} : { 'content-type': 'application/x-www-form-urlencoded;charset=UTF-8' }),
-          },
-          data: form,
-        }),
-      );
-      return { status: response.status, text: String(response.data ?? '') };
-    } catch (error) {
-      throw classifyUpstreamError(error, 'bard');
-    }
+  private send(method: 'GET' | 'POST', path: string, cookies: BardCookies, form?: string): Promise<ControlPlaneAnswer> {
+    return this.controlPlane.request({
+      name: 'bard',
+      method,
+      url: new URL(`${this.settings.bardBase}${path}`),
+      headers: {
+        cookie: `__Secure-1PSID=${cookies.psid}; __Secure-1PSIDTS=${cookies.psidts}`,
+        'user-agent': BROWSER_USER_AGENT,
+        accept: method === 'GET' ? 'text/html' : '*/*',
+        ...(form === undefined ? {} : { 'content-type': 'application/x-www-form-urlencoded;charset=UTF-8' }),
+      },
+      ...(form === undefined ? {} : { data: form }),
+    });
   }
 }

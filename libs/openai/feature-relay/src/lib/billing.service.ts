@@ -1,10 +1,6 @@
-import { HttpService } from '@nestjs/axios';
 import { Inject, Injectable } from '@nestjs/common';
-import { lastValueFrom } from 'rxjs';
-import { PLATFORM_SETTINGS } from '@openai-proxy/feature-platform';
-import { controlPlaneRequestConfig } from '@openai-proxy/data-access-upstream';
-import type { PlatformSettings } from '@openai-proxy/util-config';
-import { ErrorCode, classifyUpstreamError } from '@openai-proxy/util-errors';
+import { type ControlPlaneAnswer, ControlPlaneClient } from '@openai-proxy/data-access-upstream';
+import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
 import {
   BillingDateError,
   type DayRange,
@@ -71,9 +67,8 @@ interface UpstreamErrorBody {
 @Injectable()
 export class BillingService {
   constructor(
-    private readonly http: HttpService,
+    private readonly controlPlane: ControlPlaneClient,
     @Inject(OPENAI_RELAY_SETTINGS) private readonly relaySettings: OpenAiRelaySettings,
-    @Inject(PLATFORM_SETTINGS) private readonly platform: PlatformSettings,
   ) {}
 
   async creditGrants(request: CreditGrantsRequest, now: Date): Promise<unknown> {
@@ -149,34 +144,24 @@ export class BillingService {
     if (request.contentType !== undefined) {
       headers['content-type'] = request.contentType;
     }
-    let status: number;
-    let text: string;
-    let retryAfter: unknown;
+    let answer: ControlPlaneAnswer;
     try {
-      const response = await lastValueFrom(
-        this.http.get<string>(url.toString(), {
-          ...controlPlaneRequestConfig(this.platform.upstream, url),
-          headers,
-          signal,
-        }),
-      );
-      status = response.status;
-      text = String(response.data);
-      retryAfter = response.headers['retry-after'];
+      answer = await this.controlPlane.request({ name: 'openai', method: 'GET', url, headers, signal });
     } catch (error) {
-      const timedOut = classifyUpstreamError(error, 'openai').code === ErrorCode.UpstreamTimeout;
+      const timedOut = error instanceof GatewayException && error.code === ErrorCode.UpstreamTimeout;
       throw new BillingError(
         timedOut ? 504 : 502,
         timedOut ? 'OpenAI billing upstream did not answer in time' : 'OpenAI billing upstream is unreachable',
       );
     }
+    const { status, text, retryAfter } = answer;
     const body = parseJson(text);
     if (status < 200 || status >= 300) {
       const message = (body as UpstreamErrorBody | undefined)?.error?.message;
       throw new BillingError(
         status,
         typeof message === 'string' ? message : `OpenAI billing upstream answered ${status}`,
-        typeof retryAfter === 'string' ? { 'retry-after': retryAfter } : {},
+        retryAfter === undefined ? {} : { 'retry-after': retryAfter },
       );
     }
     if (body === undefined) {

@@ -1,5 +1,5 @@
 import { redactText } from '@openai-proxy/util-auth-headers';
-import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
+import { ErrorCode, GatewayException, errorCodeForUpstreamStatus } from '@openai-proxy/util-errors';
 
 /** Anthropic error type → our code (and so the OpenAI status and type); 529 overloaded → 503. */
 const CODES_BY_TYPE: Readonly<Record<string, ErrorCode>> = {
@@ -12,17 +12,6 @@ const CODES_BY_TYPE: Readonly<Record<string, ErrorCode>> = {
   api_error: ErrorCode.UpstreamServerError,
   overloaded_error: ErrorCode.UpstreamOverloaded,
 };
-
-const CODES_BY_STATUS: ReadonlyArray<[number, ErrorCode]> = [
-  [400, ErrorCode.InvalidRequest],
-  [401, ErrorCode.InvalidApiKey],
-  [403, ErrorCode.PermissionDenied],
-  [404, ErrorCode.NotFound],
-  [413, ErrorCode.PayloadTooLarge],
-  [429, ErrorCode.RateLimited],
-  [529, ErrorCode.UpstreamOverloaded],
-  [503, ErrorCode.UpstreamOverloaded],
-];
 
 function readError(body: unknown): { type?: string; message?: string } {
   const error = typeof body === 'object' && body !== null ? (body as { error?: unknown }).error : undefined;
@@ -40,8 +29,7 @@ function readError(body: unknown): { type?: string; message?: string } {
 export function toGatewayError(status: number | undefined, body: unknown, retryAfter?: string): GatewayException {
   const { type, message } = readError(body);
   const byType = type === undefined ? undefined : CODES_BY_TYPE[type];
-  const byStatus = CODES_BY_STATUS.find(([candidate]) => candidate === status)?.[1];
-  const code = byType ?? byStatus ?? ErrorCode.UpstreamServerError;
+  const code = byType ?? errorCodeForUpstreamStatus(status);
   return new GatewayException(code, redactText(message ?? `Anthropic API answered ${status ?? 'with an error'}`), {
     headers: retryAfter === undefined ? {} : { 'retry-after': retryAfter },
   });

@@ -1,6 +1,14 @@
 import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
 import type { ChatChunkToolCall, ChatCompletionChunk, FinishReason } from '@openai-proxy/util-openai-schema';
-import type { SseEvent, StreamItem, StreamTransformer } from '@openai-proxy/util-sse';
+import {
+  type ChunkIdentity,
+  type SseEvent,
+  type StreamItem,
+  type StreamTransformer,
+  chunkItem,
+  cutStreamItem,
+  usageItem,
+} from '@openai-proxy/util-sse';
 import type { AnthropicUsage } from './anthropic.types';
 import { toGatewayError } from './error.transform';
 import { toFinishReason } from './finish-reason.map';
@@ -72,15 +80,7 @@ export class AnthropicStreamTransformer implements StreamTransformer<SseEvent> {
       return [];
     }
     this.finished = true;
-    return [
-      {
-        kind: 'error',
-        error: new GatewayException(
-          ErrorCode.UpstreamConnectionReset,
-          'Anthropic API stream ended before message_stop',
-        ),
-      },
-    ];
+    return [cutStreamItem('Anthropic API', 'message_stop')];
   }
 
   private parse(event: SseEvent): StreamEventPayload | undefined {
@@ -96,16 +96,11 @@ export class AnthropicStreamTransformer implements StreamTransformer<SseEvent> {
     delta: ChatCompletionChunk['choices'][number]['delta'],
     finishReason: FinishReason | null = null,
   ): StreamItem {
-    return {
-      kind: 'chunk',
-      chunk: {
-        id: this.id,
-        object: 'chat.completion.chunk',
-        created: this.options.createdSeconds,
-        model: this.model,
-        choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
-      },
-    };
+    return chunkItem(this.identity(), delta, finishReason);
+  }
+
+  private identity(): ChunkIdentity {
+    return { id: this.id, created: this.options.createdSeconds, model: this.model };
   }
 
   private onMessageStart(payload: StreamEventPayload): StreamItem[] {
@@ -152,21 +147,6 @@ export class AnthropicStreamTransformer implements StreamTransformer<SseEvent> {
 
   private onMessageStop(): StreamItem[] {
     this.finished = true;
-    if (!this.options.includeUsage) {
-      return [];
-    }
-    return [
-      {
-        kind: 'chunk',
-        chunk: {
-          id: this.id,
-          object: 'chat.completion.chunk',
-          created: this.options.createdSeconds,
-          model: this.model,
-          choices: [],
-          usage: toChatUsage(this.usage),
-        },
-      },
-    ];
+    return this.options.includeUsage ? [usageItem(this.identity(), toChatUsage(this.usage))] : [];
   }
 }

@@ -1,6 +1,12 @@
 import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
 import type { ChatCompletionChunk, FinishReason } from '@openai-proxy/util-openai-schema';
-import type { SseEvent, StreamItem, StreamTransformer } from '@openai-proxy/util-sse';
+import {
+  type SseEvent,
+  type StreamItem,
+  type StreamTransformer,
+  chunkItem,
+  cutStreamItem,
+} from '@openai-proxy/util-sse';
 import type { CompletionEvent } from './claude-web.types';
 
 function finishReason(stopReason: string): FinishReason {
@@ -64,24 +70,14 @@ export class ClaudeWebStreamTransformer implements StreamTransformer<SseEvent> {
       return [];
     }
     this.finished = true;
-    return [
-      {
-        kind: 'error',
-        error: new GatewayException(ErrorCode.UpstreamConnectionReset, 'claude.ai stream ended before its stop_reason'),
-      },
-    ];
+    return [cutStreamItem('claude.ai', 'its stop_reason')];
   }
 
   private chunk(delta: ChatCompletionChunk['choices'][number]['delta'], reason: FinishReason | null): StreamItem {
-    return {
-      kind: 'chunk',
-      chunk: {
-        id: this.options.id,
-        object: 'chat.completion.chunk',
-        created: this.options.createdSeconds,
-        model: this.options.model,
-        choices: [{ index: 0, delta, logprobs: null, finish_reason: reason }],
-      },
-    };
+    return chunkItem(
+      { id: this.options.id, created: this.options.createdSeconds, model: this.options.model },
+      delta,
+      reason,
+    );
   }
 }

@@ -1,6 +1,14 @@
 import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
 import type { ChatCompletionChunk, FinishReason } from '@openai-proxy/util-openai-schema';
-import type { SseEvent, StreamItem, StreamTransformer } from '@openai-proxy/util-sse';
+import {
+  type ChunkIdentity,
+  type SseEvent,
+  type StreamItem,
+  type StreamTransformer,
+  chunkItem,
+  cutStreamItem,
+  usageItem,
+} from '@openai-proxy/util-sse';
 import type { GeminiResponse, GeminiUsage } from './gemini.types';
 import { toFinishReason } from './finish-reason.map';
 import { callId, toChatUsage } from './response.transform';
@@ -94,7 +102,7 @@ export class GeminiStreamTransformer implements StreamTransformer<SseEvent> {
         this.chunk({}, blocked ? 'content_filter' : toFinishReason(candidate?.finishReason, this.toolCalls > 0)),
       );
       if (this.options.includeUsage) {
-        items.push({ kind: 'chunk', chunk: { ...this.base(), choices: [], usage: toChatUsage(this.usage) } });
+        items.push(usageItem(this.identity(), toChatUsage(this.usage)));
       }
     }
     return items;
@@ -105,30 +113,14 @@ export class GeminiStreamTransformer implements StreamTransformer<SseEvent> {
       return [];
     }
     this.finished = true;
-    return [
-      {
-        kind: 'error',
-        error: new GatewayException(
-          ErrorCode.UpstreamConnectionReset,
-          'Gemini API stream ended before its finishReason',
-        ),
-      },
-    ];
+    return [cutStreamItem('Gemini API', 'its finishReason')];
   }
 
-  private base(): Omit<ChatCompletionChunk, 'choices'> {
-    return {
-      id: `chatcmpl-${this.options.id}`,
-      object: 'chat.completion.chunk',
-      created: this.options.createdSeconds,
-      model: this.model,
-    };
+  private identity(): ChunkIdentity {
+    return { id: `chatcmpl-${this.options.id}`, created: this.options.createdSeconds, model: this.model };
   }
 
   private chunk(delta: ChatCompletionChunk['choices'][number]['delta'], reason: FinishReason | null): StreamItem {
-    return {
-      kind: 'chunk',
-      chunk: { ...this.base(), choices: [{ index: 0, delta, logprobs: null, finish_reason: reason }] },
-    };
+    return chunkItem(this.identity(), delta, reason);
   }
 }

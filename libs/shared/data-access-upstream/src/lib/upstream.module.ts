@@ -1,5 +1,6 @@
 import { HttpModule } from '@nestjs/axios';
 import { Global, Module } from '@nestjs/common';
+import { ControlPlaneClient } from './control-plane.client';
 import { ProviderCallService } from './provider-call.service';
 import { RelayService } from './relay.service';
 
@@ -10,7 +11,7 @@ import { RelayService } from './relay.service';
 @Global()
 @Module({
   imports: [HttpModule],
-  providers: [RelayService, ProviderCallService],
-  exports: [RelayService, ProviderCallService, HttpModule],
+  providers: [RelayService, ProviderCallService, ControlPlaneClient],
+  exports: [RelayService, ProviderCallService, ControlPlaneClient, HttpModule],
 })
 export class UpstreamModule {}

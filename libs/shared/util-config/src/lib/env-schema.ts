@@ -42,6 +42,12 @@ export const commonEnvShape = {
   TRUST_PROXY: z.string().trim().optional(),
 };
 
+/** Lower-case spellings of the egress variables, as many tools set them. */
+export const PROXY_ALIASES: Readonly<Record<string, readonly string[]>> = {
+  HTTPS_PROXY: ['https_proxy'],
+  NO_PROXY: ['no_proxy'],
+};
+
 /** Thrown at start when the environment is invalid; lists every bad variable at once. */
 export class ConfigValidationError extends Error {
   constructor(readonly problems: readonly string[]) {

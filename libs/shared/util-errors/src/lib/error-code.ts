@@ -60,3 +60,28 @@ export function describeErrorCode(code: ErrorCode): ErrorCodeDescription {
       return { status: 500, type: 'server_error' };
   }
 }
+
+/** The code for a provider's HTTP error status (529, Anthropic's "overloaded", reads as 503). */
+export function errorCodeForUpstreamStatus(status: number | undefined): ErrorCode {
+  switch (status ?? 0) {
+    case 400:
+      return ErrorCode.InvalidRequest;
+    case 401:
+      return ErrorCode.InvalidApiKey;
+    case 403:
+      return ErrorCode.PermissionDenied;
+    case 404:
+      return ErrorCode.NotFound;
+    case 413:
+      return ErrorCode.PayloadTooLarge;
+    case 429:
+      return ErrorCode.RateLimited;
+    case 503:
+    case 529:
+      return ErrorCode.UpstreamOverloaded;
+    case 504:
+      return ErrorCode.UpstreamTimeout;
+    default:
+      return ErrorCode.UpstreamServerError;
+  }
+}

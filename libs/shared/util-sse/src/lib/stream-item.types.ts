@@ -1,5 +1,5 @@
-import type { GatewayException } from '@openai-proxy/util-errors';
-import type { ChatCompletionChunk } from '@openai-proxy/util-openai-schema';
+import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
+import type { ChatCompletionChunk, ChatUsage, FinishReason } from '@openai-proxy/util-openai-schema';
 
 /**
  * What a provider stream transformer yields for each source event: a chunk to send, or an error that ends
@@ -12,4 +12,52 @@ export interface StreamTransformer<Event> {
   transform(event: Event): StreamItem[];
   /** The source ended: whatever is left, or an error when the end came too early. */
   flush(): StreamItem[];
+}
+
+/** What every chunk of one stream shares (OpenAI requires one id and one created for a whole stream). */
+export interface ChunkIdentity {
+  id: string;
+  created: number;
+  model: string;
+}
+
+/** A chunk item with one choice. */
+export function chunkItem(
+  identity: ChunkIdentity,
+  delta: ChatCompletionChunk['choices'][number]['delta'],
+  finishReason: FinishReason | null = null,
+): StreamItem {
+  return {
+    kind: 'chunk',
+    chunk: {
+      id: identity.id,
+      object: 'chat.completion.chunk',
+      created: identity.created,
+      model: identity.model,
+      choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
+    },
+  };
+}
+
+/** The last chunk of a stream with `stream_options.include_usage`: no choices, the usage. */
+export function usageItem(identity: ChunkIdentity, usage: ChatUsage): StreamItem {
+  return {
+    kind: 'chunk',
+    chunk: {
+      id: identity.id,
+      object: 'chat.completion.chunk',
+      created: identity.created,
+      model: identity.model,
+      choices: [],
+      usage,
+    },
+  };
+}
+
+/** A provider stream that ended before its own end marker: an error, never a clean success. */
+export function cutStreamItem(provider: string, endMarker: string): StreamItem {
+  return {
+    kind: 'error',
+    error: new GatewayException(ErrorCode.UpstreamConnectionReset, `${provider} stream ended before ${endMarker}`),
+  };
 }

@@ -1,0 +1,61 @@
+import { HttpService } from '@nestjs/axios';
+import { Inject, Injectable } from '@nestjs/common';
+import { lastValueFrom } from 'rxjs';
+import { PLATFORM_SETTINGS } from '@openai-proxy/feature-platform';
+import type { PlatformSettings } from '@openai-proxy/util-config';
+import { classifyUpstreamError } from '@openai-proxy/util-errors';
+import { controlPlaneRequestConfig } from './control-plane-http';
+
+export interface ControlPlaneRequest {
+  /** Upstream name for errors (never a URL). */
+  name: string;
+  method: 'GET' | 'POST' | 'DELETE';
+  url: URL;
+  headers: Record<string, string>;
+  data?: string;
+  signal?: AbortSignal;
+}
+
+/** An answer as it came: any status (callers decide), the text, and the headers callers may need. */
+export interface ControlPlaneAnswer {
+  status: number;
+  text: string;
+  retryAfter: string | undefined;
+}
+
+/**
+ * Control-plane calls (billing, claude.ai conversations, the Bard page and its answers) through
+ * `@nestjs/axios`, with the data plane's timeouts and egress proxy; a socket or timeout failure is classified
+ * like the data plane's (502/503/504 naming the upstream, never its credentials).
+ */
+@Injectable()
+export class ControlPlaneClient {
+  constructor(
+    private readonly http: HttpService,
+    @Inject(PLATFORM_SETTINGS) private readonly settings: PlatformSettings,
+  ) {}
+
+  async request(request: ControlPlaneRequest): Promise<ControlPlaneAnswer> {
+    try {
+      const response = await lastValueFrom(
+        this.http.request<string>({
+          ...controlPlaneRequestConfig(this.settings.upstream, request.url),
+          url: request.url.toString(),
+          method: request.method,
+          maxRedirects: 0,
+          headers: request.headers,
+          data: request.data,
+          signal: request.signal,
+        }),
+      );
+      const retryAfter: unknown = response.headers['retry-after'];
+      return {
+        status: response.status,
+        text: String(response.data ?? ''),
+        retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined,
+      };
+    } catch (error) {
+      throw classifyUpstreamError(error, request.name);
+    }
+  }
+}
