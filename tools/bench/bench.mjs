@@ -26,7 +26,15 @@ const SCENARIOS = [
   { name: 'json-50ms-c128', path: '/v1/delayed', connections: 128, kind: 'json' },
   { name: 'sse-20x5ms-c32', path: '/v1/sse', connections: 32, kind: 'sse' },
   { name: 'sse-20x5ms-c128', path: '/v1/sse', connections: 128, kind: 'sse', full: true },
+  // The translating bridge: Anthropic events in, OpenAI chunks out (compared with the relay's SSE at c32).
+  { name: 'anthropic-translate-c32', path: '/v1/messages', connections: 32, kind: 'sse', translate: true },
 ].filter((scenario) => !quick || !scenario.full);
+
+const TRANSLATE_PAYLOAD = JSON.stringify({
+  model: 'claude-bench',
+  stream: true,
+  messages: [{ role: 'user', content: 'hi' }],
+});
 
 // --- processes -------------------------------------------------------------------------------------------
 
@@ -95,7 +103,7 @@ async function startTargets() {
   const upstreamUrl = `http://127.0.0.1:${await reportedPort(upstream)}`;
   const floor = launch('floor', join(root, 'tools/bench/floor-proxy.mjs'), { TARGET: upstreamUrl }, 0);
   const floorUrl = `http://127.0.0.1:${await reportedPort(floor)}`;
-  const [relayPort, gatewayPort] = [await freePort(), await freePort()];
+  const [relayPort, gatewayPort, claudePort] = [await freePort(), await freePort(), await freePort()];
   const relayUrl = `http://127.0.0.1:${relayPort}`;
   const relay = launch(
     'openai-relay',
@@ -114,8 +122,18 @@ async function startTargets() {
     },
     0,
   );
-  for (const child of [relay, gateway]) child.stdout.resume();
-  await Promise.all([waitForHealth(`${relayUrl}/healthz`), waitForHealth(`http://127.0.0.1:${gatewayPort}/healthz`)]);
+  const claude = launch(
+    'claude-bridge',
+    join(root, 'apps/claude-bridge/dist/main.js'),
+    { PORT: String(claudePort), ANTHROPIC_API_BASE: upstreamUrl },
+    0,
+  );
+  for (const child of [relay, gateway, claude]) child.stdout.resume();
+  await Promise.all([
+    waitForHealth(`${relayUrl}/healthz`),
+    waitForHealth(`http://127.0.0.1:${gatewayPort}/healthz`),
+    waitForHealth(`http://127.0.0.1:${claudePort}/healthz`),
+  ]);
   return {
     targets: [
       { name: 'direct', base: upstreamUrl, prefix: '' },
@@ -129,7 +147,17 @@ async function startTargets() {
         alsoPid: relay.pid,
       },
     ],
-    pids: { 'openai-relay': relay.pid, gateway: gateway.pid, floor: floor.pid },
+    translateTargets: [
+      { name: 'direct', base: upstreamUrl, prefix: '' },
+      {
+        name: 'claude-bridge',
+        base: `http://127.0.0.1:${claudePort}`,
+        prefix: '',
+        path: '/claude/v1/chat/completions',
+        payload: 'translate',
+      },
+    ],
+    pids: { 'openai-relay': relay.pid, gateway: gateway.pid, 'claude-bridge': claude.pid, floor: floor.pid },
   };
 }
 
@@ -159,7 +187,7 @@ function percentile(values, fraction) {
 }
 
 /** Streams in a loop from `connections` clients; records time to first chunk and the gaps between chunks. */
-async function loadSse(url, connections, seconds) {
+async function loadSse(url, connections, seconds, payload = PAYLOAD) {
   const target = new URL(url);
   const agent = new Agent({ connections, keepAliveTimeout: 10_000 });
   const firstChunk = [];
@@ -176,7 +204,7 @@ async function loadSse(url, connections, seconds) {
           path: target.pathname,
           method: 'POST',
           headers: HEADERS,
-          body: PAYLOAD,
+          body: payload,
         });
         if (statusCode !== 200) {
           errors += 1;
@@ -209,10 +237,11 @@ async function loadSse(url, connections, seconds) {
 }
 
 async function measure(scenario, target) {
-  const url = `${target.base}${target.prefix}${scenario.path}`;
+  const url = `${target.base}${target.prefix}${target.path ?? scenario.path}`;
+  const payload = target.payload === 'translate' ? TRANSLATE_PAYLOAD : PAYLOAD;
   const run = scenario.kind === 'sse' ? loadSse : loadJson;
-  await run(url, scenario.connections, WARMUP_S);
-  return run(url, scenario.connections, DURATION_S);
+  await run(url, scenario.connections, WARMUP_S, payload);
+  return run(url, scenario.connections, DURATION_S, payload);
 }
 
 // --- report ----------------------------------------------------------------------------------------------
@@ -252,6 +281,7 @@ function printTable(rows) {
   const format = (cells) => cells.map((cell, column) => cell.padEnd(widths[column])).join('  ');
   process.stdout.write(`\n${format(header)}\n${widths.map((width) => '-'.repeat(width)).join('  ')}\n`);
   for (const line of lines) process.stdout.write(`${format(line)}\n`);
+  process.stdout.write('* for anthropic-translate rows: x the openai-relay SSE rate at 32 connections\n');
 }
 
 function goals(rows, rss) {
@@ -278,8 +308,15 @@ function goals(rows, rss) {
       value: chain.ratioToFloor,
       ok: chain.ratioToFloor >= 0.4,
     });
+  const bridge = find('anthropic-translate-c32', 'claude-bridge');
+  if (bridge)
+    checks.push({
+      goal: 'claude-bridge translating stream, c32: >= 0.7 x the relay SSE throughput',
+      value: bridge.ratioToFloor,
+      ok: bridge.ratioToFloor >= 0.7,
+    });
   for (const row of rows.filter(
-    (candidate) => candidate.kind === 'sse' && candidate.target !== 'direct' && candidate.target !== 'floor',
+    (candidate) => candidate.kind === 'sse' && !['direct', 'floor', 'claude-bridge'].includes(candidate.target),
   )) {
     checks.push({
       goal: `${row.target}, ${row.scenario}: first chunk p50 within 1 ms of direct`,
@@ -319,17 +356,20 @@ async function main() {
   for (const app of ['openai-relay', 'gateway']) {
     if (!existsSync(join(root, 'apps', app, 'dist', 'main.js'))) throw new Error('Build first: npm run build');
   }
-  const { targets, pids } = await startTargets();
+  const { targets, translateTargets, pids } = await startTargets();
   const rows = [];
   for (const scenario of SCENARIOS) {
     const results = {};
-    for (const target of targets) {
+    const scenarioTargets = scenario.translate ? translateTargets : targets;
+    for (const target of scenarioTargets) {
       results[target.name] = await measure(scenario, target);
       process.stdout.write(`  ${scenario.name} / ${target.name}: done\n`);
     }
-    const floor = results.floor;
+    // A translating stream is compared with the relay's SSE at the same concurrency (the issue's goal).
+    const relaySse = rows.find((row) => row.scenario === 'sse-20x5ms-c32' && row.target === 'openai-relay');
+    const floor = scenario.translate ? { streamsPerSecond: relaySse?.rate ?? NaN } : results.floor;
     const direct = results.direct;
-    for (const target of targets) {
+    for (const target of scenarioTargets) {
       const result = results[target.name];
       const rate = scenario.kind === 'sse' ? result.streamsPerSecond : result.requestsPerSecond;
       const floorRate = scenario.kind === 'sse' ? floor.streamsPerSecond : floor.requestsPerSecond;

@@ -1,6 +1,7 @@
 // The bench's fake OpenAI: as fast as node:http allows, so the numbers measure what sits in front of it.
 //   /v1/instant  JSON at once          /v1/delayed  JSON after 50 ms
 //   /v1/sse      20 chat chunks, 5 ms apart, then [DONE]
+//   /v1/messages an Anthropic stream with 20 text deltas, 5 ms apart (for the translating bridge)
 import { createServer } from 'node:http';
 
 const DELAY_MS = 50;
@@ -26,8 +27,31 @@ const jsonHeaders = { 'content-type': 'application/json', 'content-length': Buff
 const chunk = (index) =>
   `data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: 1700000000, model: 'gpt-4o-mini', choices: [{ index: 0, delta: { content: `token${index} ` }, logprobs: null, finish_reason: null }] })}\n\n`;
 const frames = Array.from({ length: SSE_CHUNKS }, (_, index) => chunk(index));
+const anthropicEvent = (type, payload) => `event: ${type}\ndata: ${JSON.stringify({ type, ...payload })}\n\n`;
+const anthropicFrames = [
+  anthropicEvent('message_start', {
+    message: {
+      id: 'msg_bench',
+      type: 'message',
+      role: 'assistant',
+      model: 'claude-bench',
+      content: [],
+      stop_reason: null,
+      usage: { input_tokens: 9, output_tokens: 1 },
+    },
+  }) + anthropicEvent('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }),
+  ...Array.from({ length: SSE_CHUNKS - 2 }, (_, index) =>
+    anthropicEvent('content_block_delta', { index: 0, delta: { type: 'text_delta', text: `token${index} ` } }),
+  ),
+  anthropicEvent('content_block_stop', { index: 0 }) +
+    anthropicEvent('message_delta', {
+      delta: { stop_reason: 'end_turn', stop_sequence: null },
+      usage: { output_tokens: 20 },
+    }),
+  anthropicEvent('message_stop', {}),
+];
 
-function streamChunks(response) {
+function streamChunks(response, chunks, last) {
   response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
   let sent = 0;
   const timer = setInterval(() => {
@@ -35,14 +59,14 @@ function streamChunks(response) {
       clearInterval(timer);
       return;
     }
-    response.write(frames[sent]);
+    response.write(chunks[sent]);
     sent += 1;
-    if (sent === SSE_CHUNKS) {
+    if (sent === chunks.length) {
       clearInterval(timer);
-      response.end('data: [DONE]\n\n');
+      response.end(last);
     }
   }, SSE_INTERVAL_MS);
-  response.write(frames[0]);
+  response.write(chunks[0]);
   sent = 1;
 }
 
@@ -51,7 +75,9 @@ const server = createServer((request, response) => {
   request.once('end', () => {
     const path = request.url ?? '';
     if (path.startsWith('/v1/sse')) {
-      streamChunks(response);
+      streamChunks(response, frames, 'data: [DONE]\n\n');
+    } else if (path.startsWith('/v1/messages')) {
+      streamChunks(response, anthropicFrames.slice(0, -1), anthropicFrames[anthropicFrames.length - 1]);
     } else if (path.startsWith('/v1/delayed')) {
       setTimeout(() => response.writeHead(200, jsonHeaders).end(completion), DELAY_MS);
     } else {
