@@ -256,6 +256,18 @@ describe('Claude through the Anthropic API, OpenAI-style (official openai SDK th
     expect((limited as InstanceType<typeof OpenAI.RateLimitError>).headers.get('retry-after')).toBe('12');
   });
 
+  // Regression (review): a reset while reading a whole answer was a 500 internal_error.
+  it('should answer 502 when the connection resets while the answer is being read', async () => {
+    stack.anthropic.on('POST', '/v1/messages', (_arrived, response) => {
+      response.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+      response.write('{"id":"msg_cut","type":"message"', () => response.socket?.destroy());
+    });
+    const error = await client.chat.completions
+      .create({ model: 'c', messages: [{ role: 'user', content: 'x' }] })
+      .catch((caught: unknown) => caught);
+    expect((error as InstanceType<typeof OpenAI.APIError>).status).toBe(502);
+  });
+
   it('should end a stream with an error when Anthropic sends a mid-stream error event or cuts it', async () => {
     const start = encodeSseEventForTest('message_start', {
       type: 'message_start',

@@ -200,4 +200,73 @@ describe('claude.ai web bridge through the gateway', () => {
     expect(missing.status).toBe(404);
     expect(missing.body.error.message).toBe('Conversation not found');
   });
+
+  it('should keep the upstream status of a refusal that is not JSON (a Cloudflare page)', async () => {
+    stack.claudeWeb.fake.on('GET', /^\/organizations\/cloudflare\/chat_conversations$/, (_arrived, response) => {
+      response.writeHead(403, { 'content-type': 'text/html' }).end('<html>Just a moment...</html>');
+    });
+    const response = await request(stack.gatewayUrl)
+      .get('/claude/organizations/cloudflare/chat_conversations')
+      .set('Cookie', `sessionKey=${SESSION}`);
+    expect(response.status).toBe(403);
+    expect(response.body.error.type).toBe('permission_error');
+  });
+
+  it('should keep the status and Retry-After when claude.ai refuses to create the conversation', async () => {
+    stack.claudeWeb.fake.on('POST', /^\/organizations\/limited\/chat_conversations$/, (_arrived, response) => {
+      response
+        .writeHead(429, { 'content-type': 'application/json', 'retry-after': '42' })
+        .end(JSON.stringify({ error: { type: 'rate_limit_error', message: 'Too many conversations' } }));
+    });
+    const response = await request(stack.gatewayUrl)
+      .post('/claude/limited/v1/chat/completions')
+      .set('Authorization', `Bearer ${SESSION}`)
+      .send({ model: 'x', messages: [{ role: 'user', content: 'x' }] });
+    expect(response.status).toBe(429);
+    expect(response.headers['retry-after']).toBe('42');
+    expect(response.body.error.message).toBe('Too many conversations');
+  });
+
+  // Regression (review): a client that left while the conversation was being created left the answer running
+  // forever and the conversation undeleted.
+  it('should not leave a call running or a conversation behind when the client leaves during creation', async () => {
+    stack.claudeWeb.fake.on('POST', /^\/organizations\/slow\/chat_conversations$/, async (arrived, response) => {
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      const body = JSON.parse(arrived.body.toString()) as { uuid: string; name: string };
+      stack.claudeWeb.conversations.set(body.uuid, {
+        uuid: body.uuid,
+        name: body.name,
+        summary: '',
+        created_at: '',
+        updated_at: '',
+        chat_messages: [],
+      });
+      response
+        .writeHead(201, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ uuid: body.uuid, name: body.name }));
+    });
+    const controller = new AbortController();
+    const pending = fetch(`${stack.gatewayUrl}/claude/slow/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${SESSION}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'x', stream: true, messages: [{ role: 'user', content: 'x' }] }),
+      signal: controller.signal,
+    }).catch(() => undefined);
+    const created = await stack.claudeWeb.fake.waitForRequest(
+      (arrived) => arrived.method === 'POST' && arrived.url === '/organizations/slow/chat_conversations',
+    );
+    controller.abort();
+    await pending;
+    const uuid = (JSON.parse(created.body.toString()) as { uuid: string }).uuid;
+    await stack.claudeWeb.fake.waitForRequest(
+      (arrived) => arrived.method === 'DELETE' && arrived.url.endsWith(`/chat_conversations/${uuid}`),
+      3_000,
+    );
+    expect(stack.claudeWeb.conversations.has(uuid)).toBe(false);
+    for (const append of stack.claudeWeb.fake.requests.filter(
+      (arrived) => arrived.url === '/append_message' && arrived.body.toString().includes(uuid),
+    )) {
+      await stack.claudeWeb.fake.waitForClose(append, 2_000);
+    }
+  });
 });

@@ -17,12 +17,18 @@ function sessionFromCookie(request: Request): string {
   return key;
 }
 
-/** Passes claude.ai's answer on with its status; an answer that is not JSON is a 502 JSON error. */
+/**
+ * Passes claude.ai's answer on with its status; a refusal that is not JSON (a Cloudflare page) keeps its
+ * status in a JSON error; a success that is not JSON is a 502.
+ */
 function sendAnswer(response: Response, answer: WebAnswer): void {
   if (answer.json === undefined) {
     if (answer.text === '' && answer.status < 300) {
       response.status(answer.status).end();
       return;
+    }
+    if (answer.status >= 400) {
+      throw claudeWebError(answer.status, undefined, answer.retryAfter);
     }
     throw new GatewayException(
       ErrorCode.UpstreamBadResponse,
@@ -74,7 +80,10 @@ export class ClaudeConversationsController {
     const sessionKey = sessionFromCookie(request);
     const listed = await this.claude.call('GET', this.claude.conversationsPath(org), sessionKey);
     if (listed.status < 200 || listed.status >= 300 || !Array.isArray(listed.json)) {
-      sendAnswer(response, listed.status >= 300 ? listed : { ...listed, status: 502, json: undefined, text: 'x' });
+      sendAnswer(
+        response,
+        listed.status >= 300 ? listed : { ...listed, status: 200, json: undefined, text: 'not a list' },
+      );
       return;
     }
     for (const conversation of listed.json as Array<{ uuid?: unknown }>) {

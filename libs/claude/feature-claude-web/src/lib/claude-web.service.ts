@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { ControlPlaneClient, RelayService, type RelayTarget } from '@openai-proxy/data-access-upstream';
-import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
+import { claudeWebError } from './claude-web.errors';
 import { CLAUDE_WEB_SETTINGS, type ClaudeWebSettings } from './claude-web.settings';
 
 /** A browser's User-Agent: claude.ai serves browsers. */
@@ -13,6 +13,7 @@ export interface WebAnswer {
   status: number;
   text: string;
   json: unknown;
+  retryAfter: string | undefined;
 }
 
 /** The only headers claude.ai gets: the session cookie and what a browser would send. */
@@ -54,7 +55,7 @@ export class ClaudeWebService {
       },
       ...(body === undefined ? {} : { data: JSON.stringify(body) }),
     });
-    return { status: answer.status, text: answer.text, json: parseJson(answer.text) };
+    return { status: answer.status, text: answer.text, json: parseJson(answer.text), retryAfter: answer.retryAfter };
   }
 
   /** Creates a conversation; returns its uuid (claude.ai's answer, else the one we chose). */
@@ -62,11 +63,7 @@ export class ClaudeWebService {
     const uuid = randomUUID();
     const answer = await this.call('POST', this.conversationsPath(org), sessionKey, { uuid, name });
     if (answer.status < 200 || answer.status >= 300) {
-      const message = (answer.json as { error?: { message?: unknown } } | undefined)?.error?.message;
-      throw new GatewayException(
-        answer.status === 401 || answer.status === 403 ? ErrorCode.PermissionDenied : ErrorCode.UpstreamBadResponse,
-        `claude.ai refused to create a conversation${typeof message === 'string' ? `: ${message}` : ''}`,
-      );
+      throw claudeWebError(answer.status, answer.json, answer.retryAfter);
     }
     const created = (answer.json as { uuid?: unknown } | undefined)?.uuid;
     return typeof created === 'string' ? created : uuid;

@@ -73,6 +73,7 @@ export class GeminiApiController {
         createdSeconds,
         model,
         includeUsage: parsed.request.stream_options?.include_usage === true,
+        candidates: parsed.request.n ?? 1,
       });
       await this.calls.stream(call, response, transformer, toGatewayError);
       return;

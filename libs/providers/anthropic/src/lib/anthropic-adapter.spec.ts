@@ -158,3 +158,37 @@ describe('toGatewayError', () => {
     expect(toGatewayError(502, undefined, undefined).status).toBe(500);
   });
 });
+
+describe('AnthropicStreamTransformer with a tool that takes no input (regression: arguments streamed as "")', () => {
+  it('should stream {} as the arguments, as the non-streamed answer does', () => {
+    const transformer = new AnthropicStreamTransformer({ createdSeconds: 1, model: 'm', includeUsage: false });
+    const event = (type: string, payload: unknown): { event: string; data: string; id: undefined } => ({
+      event: type,
+      data: JSON.stringify({ type, ...(payload as object) }),
+      id: undefined,
+    });
+    const items = [
+      ...transformer.transform(event('message_start', { message: { id: 'x', model: 'm', usage: {} } })),
+      ...transformer.transform(
+        event('content_block_start', {
+          index: 0,
+          content_block: { type: 'tool_use', id: 't', name: 'now', input: {} },
+        }),
+      ),
+      ...transformer.transform(
+        event('content_block_delta', { index: 0, delta: { type: 'input_json_delta', partial_json: '' } }),
+      ),
+      ...transformer.transform(event('content_block_stop', { index: 0 })),
+      ...transformer.transform(
+        event('message_delta', { delta: { stop_reason: 'tool_use' }, usage: { output_tokens: 3 } }),
+      ),
+      ...transformer.transform(event('message_stop', {})),
+    ];
+    const args = items
+      .map((item) =>
+        item.kind === 'chunk' ? (item.chunk.choices[0]?.delta.tool_calls?.[0]?.function.arguments ?? '') : '',
+      )
+      .join('');
+    expect(JSON.parse(args)).toEqual({});
+  });
+});

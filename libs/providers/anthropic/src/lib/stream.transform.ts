@@ -39,6 +39,8 @@ export class AnthropicStreamTransformer implements StreamTransformer<SseEvent> {
   private model: string;
   private usage: AnthropicUsage = {};
   private readonly toolIndexByBlock = new Map<number, number>();
+  /** Tool blocks that have received input JSON; one without any gets `{}` (what the non-streamed answer says). */
+  private readonly toolsWithInput = new Set<number>();
   private finished = false;
 
   constructor(private readonly options: AnthropicStreamOptions) {
@@ -62,6 +64,8 @@ export class AnthropicStreamTransformer implements StreamTransformer<SseEvent> {
         return this.onBlockStart(payload);
       case 'content_block_delta':
         return this.onBlockDelta(payload);
+      case 'content_block_stop':
+        return this.onBlockStop(payload);
       case 'message_delta':
         return this.onMessageDelta(payload);
       case 'message_stop':
@@ -133,11 +137,23 @@ export class AnthropicStreamTransformer implements StreamTransformer<SseEvent> {
     }
     if (delta?.type === 'input_json_delta' && typeof delta.partial_json === 'string' && payload.index !== undefined) {
       const toolIndex = this.toolIndexByBlock.get(payload.index);
+      if (delta.partial_json === '') {
+        return [];
+      }
+      this.toolsWithInput.add(payload.index);
       return toolIndex === undefined
         ? []
         : [this.chunk({ tool_calls: [{ index: toolIndex, function: { arguments: delta.partial_json } }] })];
     }
     return [];
+  }
+
+  private onBlockStop(payload: StreamEventPayload): StreamItem[] {
+    const toolIndex = payload.index === undefined ? undefined : this.toolIndexByBlock.get(payload.index);
+    if (toolIndex === undefined || payload.index === undefined || this.toolsWithInput.has(payload.index)) {
+      return [];
+    }
+    return [this.chunk({ tool_calls: [{ index: toolIndex, function: { arguments: '{}' } }] })];
   }
 
   private onMessageDelta(payload: StreamEventPayload): StreamItem[] {

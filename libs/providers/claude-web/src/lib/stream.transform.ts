@@ -1,3 +1,4 @@
+import { redactText } from '@openai-proxy/util-auth-headers';
 import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
 import type { ChatCompletionChunk, FinishReason } from '@openai-proxy/util-openai-schema';
 import {
@@ -45,7 +46,7 @@ export class ClaudeWebStreamTransformer implements StreamTransformer<SseEvent> {
           kind: 'error',
           error: new GatewayException(
             ErrorCode.UpstreamBadResponse,
-            payload.error.message ?? 'claude.ai reported an error',
+            redactText(payload.error.message ?? 'claude.ai reported an error'),
           ),
         },
       ];

@@ -55,6 +55,7 @@ describe(GeminiStreamTransformer.name, () => {
       createdSeconds: 1_700_000_000,
       model: 'requested',
       includeUsage: true,
+      candidates: 1,
     });
     const items: StreamItem[] = [];
     for (const piece of cut === undefined ? [bytes] : [bytes.subarray(0, cut), bytes.subarray(cut)]) {
@@ -95,5 +96,58 @@ describe('Gemini maps', () => {
     ['DEADLINE_EXCEEDED', 504, 504],
   ])('should map error %s to %i', (status, code, expectedStatus) => {
     expect(toGatewayError(code, { error: { code, message: 'm', status } }, undefined).status).toBe(expectedStatus);
+  });
+});
+
+describe('GeminiStreamTransformer with several candidates (regression: other candidates were dropped)', () => {
+  it('should give each candidate its own choice index and send usage only after every candidate finished', () => {
+    const transformer = new GeminiStreamTransformer({
+      id: 'm',
+      createdSeconds: 1,
+      model: 'g',
+      includeUsage: true,
+      candidates: 2,
+    });
+    const frame = (payload: unknown): { event: undefined; data: string; id: undefined } => ({
+      event: undefined,
+      data: JSON.stringify(payload),
+      id: undefined,
+    });
+    const items = [
+      ...transformer.transform(
+        frame({
+          candidates: [
+            { index: 0, content: { parts: [{ text: 'A0' }] } },
+            { index: 1, content: { parts: [{ text: 'B0' }] } },
+          ],
+        }),
+      ),
+      ...transformer.transform(
+        frame({ candidates: [{ index: 0, content: { parts: [{ text: 'A1' }] }, finishReason: 'STOP' }] }),
+      ),
+      ...transformer.transform(
+        frame({
+          candidates: [{ index: 1, content: { parts: [{ text: 'B1' }] }, finishReason: 'MAX_TOKENS' }],
+          usageMetadata: { promptTokenCount: 2, candidatesTokenCount: 4, thoughtsTokenCount: 3, totalTokenCount: 9 },
+        }),
+      ),
+      ...transformer.flush(),
+    ];
+    const chunks = items.map((item) => (item.kind === 'chunk' ? item.chunk : undefined));
+    const text = (index: number): string =>
+      chunks.map((chunk) => chunk?.choices.find((choice) => choice.index === index)?.delta.content ?? '').join('');
+    expect([text(0), text(1)]).toEqual(['A0A1', 'B0B1']);
+    const finishes = chunks.flatMap(
+      (chunk) =>
+        chunk?.choices
+          .filter((choice) => choice.finish_reason !== null)
+          .map((choice) => [choice.index, choice.finish_reason]) ?? [],
+    );
+    expect(finishes).toEqual([
+      [0, 'stop'],
+      [1, 'length'],
+    ]);
+    expect(chunks[chunks.length - 1]?.usage).toEqual({ prompt_tokens: 2, completion_tokens: 7, total_tokens: 9 });
+    expect(items.some((item) => item.kind === 'error')).toBe(false);
   });
 });

@@ -44,6 +44,8 @@ export interface GeminiCandidate {
 export interface GeminiUsage {
   promptTokenCount?: number;
   candidatesTokenCount?: number;
+  /** Tokens spent thinking: billed as output, so counted in completion tokens. */
+  thoughtsTokenCount?: number;
   totalTokenCount?: number;
 }
 

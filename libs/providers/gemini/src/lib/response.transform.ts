@@ -4,7 +4,7 @@ import { toFinishReason } from './finish-reason.map';
 
 export function toChatUsage(usage: GeminiUsage | undefined): ChatUsage {
   const prompt = usage?.promptTokenCount ?? 0;
-  const completion = usage?.candidatesTokenCount ?? 0;
+  const completion = (usage?.candidatesTokenCount ?? 0) + (usage?.thoughtsTokenCount ?? 0);
   return {
     prompt_tokens: prompt,
     completion_tokens: completion,

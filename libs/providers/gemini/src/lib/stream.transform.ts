@@ -1,5 +1,5 @@
-import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
 import type { ChatCompletionChunk, FinishReason } from '@openai-proxy/util-openai-schema';
+import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
 import {
   type ChunkIdentity,
   type SseEvent,
@@ -9,7 +9,8 @@ import {
   cutStreamItem,
   usageItem,
 } from '@openai-proxy/util-sse';
-import type { GeminiResponse, GeminiUsage } from './gemini.types';
+import { toGatewayError } from './error.transform';
+import type { GeminiCandidate, GeminiResponse, GeminiUsage } from './gemini.types';
 import { toFinishReason } from './finish-reason.map';
 import { callId, toChatUsage } from './response.transform';
 
@@ -18,16 +19,24 @@ export interface GeminiStreamOptions {
   createdSeconds: number;
   model: string;
   includeUsage: boolean;
+  /** `n`: how many candidates must finish before the stream is complete. */
+  candidates: number;
+}
+
+interface CandidateState {
+  toolCalls: number;
+  finished: boolean;
 }
 
 /**
- * `streamGenerateContent?alt=sse` frames → OpenAI chunks, one transformer per stream. Text parts are deltas;
- * a function call arrives whole and becomes one tool_calls delta; the frame with a finishReason ends it.
+ * `streamGenerateContent?alt=sse` frames → OpenAI chunks, one transformer per stream. Each candidate is a
+ * choice with its own index; text parts are deltas; a function call arrives whole and becomes one tool_calls
+ * delta; the stream is complete (usage chunk, then [DONE]) once every candidate has its finishReason.
  */
 export class GeminiStreamTransformer implements StreamTransformer<SseEvent> {
-  private started = false;
-  private finished = false;
-  private toolCalls = 0;
+  private readonly states = new Map<number, CandidateState>();
+  private finishedCount = 0;
+  private complete = false;
   private usage: GeminiUsage | undefined;
   private model: string;
 
@@ -48,79 +57,99 @@ export class GeminiStreamTransformer implements StreamTransformer<SseEvent> {
       ];
     }
     if (frame.error !== undefined) {
-      this.finished = true;
-      const message = (frame.error as { message?: unknown }).message;
-      return [
-        {
-          kind: 'error',
-          error: new GatewayException(
-            ErrorCode.UpstreamServerError,
-            typeof message === 'string' ? message : 'Gemini API reported an error',
-          ),
-        },
-      ];
+      this.complete = true;
+      const code = (frame.error as { code?: unknown }).code;
+      return [{ kind: 'error', error: toGatewayError(typeof code === 'number' ? code : 500, frame, undefined) }];
     }
     this.model = frame.modelVersion ?? this.model;
     this.usage = frame.usageMetadata ?? this.usage;
-    const items: StreamItem[] = [];
-    if (!this.started) {
-      this.started = true;
-      items.push(this.chunk({ role: 'assistant', content: '' }, null));
+    if (frame.promptFeedback?.blockReason !== undefined && frame.candidates === undefined) {
+      this.complete = true;
+      return [...this.start(0), this.chunk({}, 'content_filter', 0), ...this.usageChunk()];
     }
-    const candidate = frame.candidates?.[0];
-    for (const part of candidate?.content?.parts ?? []) {
-      if (part.thought === true) {
-        continue;
-      }
-      if (typeof part.text === 'string' && part.text !== '') {
-        items.push(this.chunk({ content: part.text }, null));
-      }
-      if (part.functionCall !== undefined) {
-        const index = this.toolCalls;
-        this.toolCalls += 1;
-        items.push(
-          this.chunk(
-            {
-              tool_calls: [
-                {
-                  index,
-                  id: callId(this.options.id, index),
-                  type: 'function',
-                  function: { name: part.functionCall.name, arguments: JSON.stringify(part.functionCall.args ?? {}) },
-                },
-              ],
-            },
-            null,
-          ),
-        );
-      }
-    }
-    const blocked = frame.promptFeedback?.blockReason !== undefined && frame.candidates === undefined;
-    if ((candidate?.finishReason !== undefined || blocked) && !this.finished) {
-      this.finished = true;
-      items.push(
-        this.chunk({}, blocked ? 'content_filter' : toFinishReason(candidate?.finishReason, this.toolCalls > 0)),
-      );
-      if (this.options.includeUsage) {
-        items.push(usageItem(this.identity(), toChatUsage(this.usage)));
-      }
+    const items = (frame.candidates ?? []).flatMap((candidate, position) =>
+      this.onCandidate(candidate, candidate.index ?? position),
+    );
+    if (!this.complete && this.finishedCount >= Math.max(1, this.options.candidates)) {
+      this.complete = true;
+      items.push(...this.usageChunk());
     }
     return items;
   }
 
   flush(): StreamItem[] {
-    if (this.finished) {
+    if (this.complete) {
       return [];
     }
-    this.finished = true;
+    this.complete = true;
     return [cutStreamItem('Gemini API', 'its finishReason')];
+  }
+
+  private start(index: number): StreamItem[] {
+    if (this.states.has(index)) {
+      return [];
+    }
+    this.states.set(index, { toolCalls: 0, finished: false });
+    return [this.chunk({ role: 'assistant', content: '' }, null, index)];
+  }
+
+  private onCandidate(candidate: GeminiCandidate, index: number): StreamItem[] {
+    const items = this.start(index);
+    const state = this.states.get(index) as CandidateState;
+    if (state.finished) {
+      return items;
+    }
+    for (const part of candidate.content?.parts ?? []) {
+      if (part.thought === true) {
+        continue;
+      }
+      if (typeof part.text === 'string' && part.text !== '') {
+        items.push(this.chunk({ content: part.text }, null, index));
+      }
+      if (part.functionCall !== undefined) {
+        const call = {
+          index: state.toolCalls,
+          id: callId(`${this.options.id}_${index}`, state.toolCalls),
+          type: 'function' as const,
+        };
+        state.toolCalls += 1;
+        items.push(
+          this.chunk(
+            {
+              tool_calls: [
+                {
+                  ...call,
+                  function: { name: part.functionCall.name, arguments: JSON.stringify(part.functionCall.args ?? {}) },
+                },
+              ],
+            },
+            null,
+            index,
+          ),
+        );
+      }
+    }
+    if (candidate.finishReason !== undefined) {
+      state.finished = true;
+      this.finishedCount += 1;
+      items.push(this.chunk({}, toFinishReason(candidate.finishReason, state.toolCalls > 0), index));
+    }
+    return items;
+  }
+
+  private usageChunk(): StreamItem[] {
+    return this.options.includeUsage ? [usageItem(this.identity(), toChatUsage(this.usage))] : [];
   }
 
   private identity(): ChunkIdentity {
     return { id: `chatcmpl-${this.options.id}`, created: this.options.createdSeconds, model: this.model };
   }
 
-  private chunk(delta: ChatCompletionChunk['choices'][number]['delta'], reason: FinishReason | null): StreamItem {
-    return chunkItem(this.identity(), delta, reason);
+  private chunk(
+    delta: ChatCompletionChunk['choices'][number]['delta'],
+    reason: FinishReason | null,
+    index: number,
+  ): StreamItem {
+    return chunkItem(this.identity(), delta, reason, index);
   }
 }

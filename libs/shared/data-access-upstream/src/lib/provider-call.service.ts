@@ -68,6 +68,9 @@ function parseJson(text: string): unknown {
 
 /** Waits until the client can take more bytes, or has gone (then the upstream abort ends the loop). */
 function drainedOrClosed(client: ServerResponse): Promise<void> {
+  if (clientGone(client)) {
+    return Promise.resolve();
+  }
   return new Promise((resolve) => {
     const done = (): void => {
       client.off('drain', done);
@@ -77,6 +80,11 @@ function drainedOrClosed(client: ServerResponse): Promise<void> {
     client.once('drain', done);
     client.once('close', done);
   });
+}
+
+/** True when the client's connection is already closed (it left while we were still preparing the call). */
+function clientGone(client: ServerResponse): boolean {
+  return client.destroyed || client.socket === null || client.socket.destroyed;
 }
 
 function header(headers: Dispatcher.ResponseData['headers'], name: string): string | undefined {
@@ -102,7 +110,7 @@ export class ProviderCallService {
   async json(call: ProviderCall, client: ServerResponse, translateError: ErrorTranslator): Promise<unknown> {
     const abort = this.abortWhenClientLeaves(client);
     const upstream = await this.send(call, abort);
-    const text = await readText(upstream.body);
+    const text = await this.readAnswer(upstream, call.target.name);
     const body = parseJson(text);
     if (upstream.statusCode < 200 || upstream.statusCode >= 300) {
       throw translateError(upstream.statusCode, body, header(upstream.headers, 'retry-after'));
@@ -132,7 +140,7 @@ export class ProviderCallService {
     if (upstream.statusCode < 200 || upstream.statusCode >= 300) {
       throw translateError(
         upstream.statusCode,
-        parseJson(await readText(upstream.body)),
+        parseJson(await this.readAnswer(upstream, call.target.name)),
         header(upstream.headers, 'retry-after'),
       );
     }
@@ -153,7 +161,7 @@ export class ProviderCallService {
   ): Promise<ChatCompletionChunk[]> {
     const abort = this.abortWhenClientLeaves(client);
     const upstream = await this.send(call, abort);
-    const text = await readText(upstream.body);
+    const text = await this.readAnswer(upstream, call.target.name);
     if (upstream.statusCode < 200 || upstream.statusCode >= 300) {
       throw translateError(upstream.statusCode, parseJson(text), header(upstream.headers, 'retry-after'));
     }
@@ -175,7 +183,7 @@ export class ProviderCallService {
     if (upstream.statusCode < 200 || upstream.statusCode >= 300) {
       throw translateError(
         upstream.statusCode,
-        parseJson(await readText(upstream.body)),
+        parseJson(await this.readAnswer(upstream, call.target.name)),
         header(upstream.headers, 'retry-after'),
       );
     }
@@ -183,6 +191,12 @@ export class ProviderCallService {
     client.flushHeaders();
     const writer = new EventStreamWriter(client, this.settings.heartbeatMs, false);
     this.metrics.streamsInFlight.inc();
+    const unregister = this.shutdown.registerStream({
+      terminate: () => {
+        upstream.body.destroy();
+        writer.fail(new GatewayException(ErrorCode.ShuttingDown, 'Server is shutting down; retry the request'));
+      },
+    });
     try {
       for await (const chunk of upstream.body as AsyncIterable<Buffer>) {
         if (!writer.write(chunk)) {
@@ -192,23 +206,46 @@ export class ProviderCallService {
       writer.stop();
       client.end();
     } catch (error) {
-      if (!client.destroyed) {
-        writer.fail(classifyUpstreamError(error, call.target.name));
+      if (!client.destroyed && !client.writableEnded) {
+        writer.fail(this.failure(error, call.target.name));
       }
     } finally {
       writer.stop();
+      unregister();
       this.metrics.streamsInFlight.dec();
     }
   }
 
+  /** Aborts the call when the client leaves, or at once when it already left (during earlier awaits). */
   private abortWhenClientLeaves(client: ServerResponse): CallAbort {
     const abort = new CallAbort();
+    if (clientGone(client)) {
+      abort.abort();
+      return abort;
+    }
     client.once('close', () => {
       if (!client.writableFinished) {
         abort.abort();
       }
     });
     return abort;
+  }
+
+  /** Reads a whole answer; a reset or an idle stall while reading is classified like a failed call. */
+  private async readAnswer(upstream: Dispatcher.ResponseData, name: string): Promise<string> {
+    try {
+      return await readText(upstream.body);
+    } catch (error) {
+      throw this.failure(error, name);
+    }
+  }
+
+  private failure(error: unknown, name: string): GatewayException {
+    const exception = classifyUpstreamError(error, name);
+    if (exception.code !== ErrorCode.PayloadTooLarge) {
+      this.metrics.upstreamErrors.inc({ upstream: name, kind: exception.code });
+    }
+    return exception;
   }
 
   private async send(call: ProviderCall, abort: CallAbort): Promise<Dispatcher.ResponseData> {
@@ -223,9 +260,7 @@ export class ProviderCallService {
         signal: abort,
       });
     } catch (error) {
-      const exception = classifyUpstreamError(error, call.target.name);
-      this.metrics.upstreamErrors.inc({ upstream: call.target.name, kind: exception.code });
-      throw exception;
+      throw this.failure(error, call.target.name);
     }
   }
 

@@ -26,6 +26,7 @@ export function chunkItem(
   identity: ChunkIdentity,
   delta: ChatCompletionChunk['choices'][number]['delta'],
   finishReason: FinishReason | null = null,
+  choiceIndex = 0,
 ): StreamItem {
   return {
     kind: 'chunk',
@@ -34,7 +35,7 @@ export function chunkItem(
       object: 'chat.completion.chunk',
       created: identity.created,
       model: identity.model,
-      choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
+      choices: [{ index: choiceIndex, delta, logprobs: null, finish_reason: finishReason }],
     },
   };
 }
