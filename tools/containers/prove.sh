@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# npm run test:containers: builds the image and runs the four services as containers on this machine, sends
+# OpenAI traffic through the gateway container to a fake upstream, checks the answers, and stops everything.
+# Works without a registry (TOOLCHAIN.md): dockerd started by hand, a base image made with debootstrap plus
+# this machine's Node.js, builds with the host network so `npm ci` reaches the npm registry. Loopback only.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$(pwd)
+WORK=${CONTAINERS_WORKDIR:-/tmp/openai-proxy-containers}
+SOCK="$WORK/run/docker.sock"
+export DOCKER_HOST="unix://$SOCK"
+passed=0
+failed=0
+check() { # name, command...
+  local name=$1; shift
+  if "$@"; then passed=$((passed + 1)); echo "ok   $name"; else failed=$((failed + 1)); echo "FAIL $name"; fi
+}
+cleanup() {
+  docker rm -f op-gateway op-openai-relay op-claude-bridge op-bard-bridge >/dev/null 2>&1 || true
+  [ -n "${FAKE_PID:-}" ] && kill "$FAKE_PID" 2>/dev/null || true
+  [ -f "$WORK/run/docker.pid" ] && kill "$(cat "$WORK/run/docker.pid")" 2>/dev/null || true
+}
+trap cleanup EXIT
+
+need() { command -v "$1" >/dev/null 2>&1; }
+if ! need dockerd || ! need debootstrap || ! need docker; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io debootstrap >/dev/null
+fi
+
+mkdir -p "$WORK/data" "$WORK/exec" "$WORK/run"
+if ! docker info >/dev/null 2>&1; then
+  dockerd --bridge=none --iptables=false --ip-masq=false --data-root "$WORK/data" --exec-root "$WORK/exec" \
+    -H "unix://$SOCK" --pidfile "$WORK/run/docker.pid" >"$WORK/dockerd.log" 2>&1 &
+  for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
+fi
+
+# Base image: Debian minbase + this machine's Node.js and npm + its CA bundle (the registry is reached through
+# this machine's TLS settings).
+if ! docker image inspect openai-proxy/node-base:local >/dev/null 2>&1; then
+  ROOTFS="$WORK/rootfs"
+  if [ ! -x "$ROOTFS/bin/sh" ]; then
+    MIRROR=$(grep -m1 '^URIs' /etc/apt/sources.list.d/debian.sources 2>/dev/null | awk '{print $2}')
+    debootstrap --variant=minbase bookworm "$ROOTFS" "${MIRROR:-http://deb.debian.org/debian}" >"$WORK/debootstrap.log"
+  fi
+  mkdir -p "$ROOTFS/usr/local/bin" "$ROOTFS/usr/local/lib/node_modules" "$ROOTFS/etc/ssl/certs"
+  cp "$(readlink -f "$(command -v node)")" "$ROOTFS/usr/local/bin/node"
+  NPM_DIR=$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")
+  rm -rf "$ROOTFS/usr/local/lib/node_modules/npm" && cp -r "$NPM_DIR" "$ROOTFS/usr/local/lib/node_modules/npm"
+  ln -sf ../lib/node_modules/npm/bin/npm-cli.js "$ROOTFS/usr/local/bin/npm"
+  cp /etc/ssl/certs/ca-certificates.crt "$ROOTFS/etc/ssl/certs/ca-certificates.crt"
+  tar -C "$ROOTFS" -c . | docker import -c 'ENV PATH=/usr/local/bin:/usr/bin:/bin' \
+    -c 'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt' \
+    -c 'ENV NPM_CONFIG_CAFILE=/etc/ssl/certs/ca-certificates.crt' - openai-proxy/node-base:local >/dev/null
+fi
+
+started=$(date +%s)
+DOCKER_BUILDKIT=0 docker build --network host --build-arg NODE_IMAGE=openai-proxy/node-base:local \
+  -t openai-proxy/app:local . >"$WORK/build.log"
+echo "image built in $(( $(date +%s) - started )) s, $(docker image inspect openai-proxy/app:local --format '{{.Size}}' | awk '{printf "%d MB", $1/1024/1024}')"
+
+# A fake OpenAI upstream on the host (the built testing-fakes lib), on a free port.
+[ -f libs/shared/testing-fakes/dist/index.js ] || npm run build >/dev/null
+FAKE_PORT_FILE="$WORK/fake.port"
+node -e "
+  require('$ROOT/libs/shared/testing-fakes/dist/index.js').startFakeOpenAi().then((fake) => {
+    require('fs').writeFileSync('$FAKE_PORT_FILE', new URL(fake.url).port);
+    process.on('SIGTERM', () => fake.close().then(() => process.exit(0)));
+  });" &
+FAKE_PID=$!
+for _ in $(seq 1 50); do [ -s "$FAKE_PORT_FILE" ] && break; sleep 0.1; done
+FAKE="http://127.0.0.1:$(cat "$FAKE_PORT_FILE")"
+
+BASE=${CONTAINERS_BASE_PORT:-23000}
+run() { # app port extra-env...
+  local app=$1 port=$2; shift 2
+  docker run -d --name "op-$app" --network host --read-only --tmpfs /tmp --user 1000 --cap-drop ALL \
+    --security-opt no-new-privileges -e APP="$app" -e PORT="$port" "$@" openai-proxy/app:local >/dev/null
+}
+run openai-relay $((BASE + 1)) -e OPENAI_API_BASE="$FAKE"
+run claude-bridge $((BASE + 2))
+run bard-bridge $((BASE + 3))
+run gateway "$BASE" -e OPENAI_RELAY_URL="http://127.0.0.1:$((BASE + 1))" \
+  -e CLAUDE_BRIDGE_URL="http://127.0.0.1:$((BASE + 2))" -e BARD_BRIDGE_URL="http://127.0.0.1:$((BASE + 3))"
+GATEWAY="http://127.0.0.1:$BASE"
+for _ in $(seq 1 60); do curl -sf "$GATEWAY/readyz" >/dev/null 2>&1 && break; sleep 0.5; done
+
+check "gateway container is ready and reports its services" sh -c "curl -sf $GATEWAY/readyz | grep -q '\"openai-relay\":{\"ok\":true'"
+check "chat completion through the gateway container reaches the fake upstream" sh -c \
+  "curl -sf $GATEWAY/openai/v1/chat/completions -H 'Authorization: Bearer sk-container' -H 'Content-Type: application/json' \
+   -d '{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"from a container\"}]}' | grep -q 'You said: from a container'"
+check "streamed chat through both containers ends with [DONE]" sh -c \
+  "curl -sfN $GATEWAY/openai/v1/chat/completions -H 'Authorization: Bearer sk-container' -H 'Content-Type: application/json' \
+   -d '{\"model\":\"gpt-4o-mini\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}' | tail -2 | grep -q 'data: \[DONE\]'"
+check "every service answers /healthz" sh -c "for p in $((BASE + 1)) $((BASE + 2)) $((BASE + 3)); do curl -sf http://127.0.0.1:\$p/healthz >/dev/null || exit 1; done"
+check "containers run as a non-root user" sh -c "[ \"\$(docker exec op-gateway id -u)\" = 1000 ]"
+check "SIGTERM stops the gateway container cleanly (exit 0)" sh -c "docker stop -t 30 op-gateway >/dev/null && [ \"\$(docker inspect op-gateway --format '{{.State.ExitCode}}')\" = 0 ]"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
