@@ -1,4 +1,5 @@
-# One image for the four services; APP picks which one runs (gateway, openai-relay, claude-bridge, bard-bridge).
+# One image for the four services. APP picks what runs: gateway, openai-relay, claude-bridge, bard-bridge,
+# or `all` (the four in one container behind the gateway on port 3000, like the original's one-line start).
 # NODE_IMAGE lets a machine without a registry build from a local base image (tools/containers/prove.sh).
 ARG NODE_IMAGE=node:22-bookworm-slim
 
@@ -7,16 +8,21 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 COPY apps ./apps
 COPY libs ./libs
+COPY tools/scripts ./tools/scripts
 COPY tsconfig.base.json tsconfig.build.json ./
 RUN npm ci --no-audit --no-fund --ignore-scripts && npm run build && npm prune --omit=dev --ignore-scripts \
-  && rm -rf apps/*/test libs/*/*/src apps/*/src
+  && rm -rf apps/*/test apps/*/src libs/*/*/src
 
 FROM ${NODE_IMAGE}
+# tini as PID 1: forwards SIGTERM to the service (which drains its streams) and reaps children.
+RUN apt-get update && apt-get install -y --no-install-recommends tini && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /app /app
+COPY tools/containers/entrypoint.sh tools/containers/healthcheck.js /app/tools/containers/
 USER 1000
 ARG APP=gateway
 ENV APP=${APP}
 EXPOSE 3000 3001 3002 3003
-CMD ["sh", "-c", "exec node apps/${APP}/dist/main.js"]
+HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 CMD ["node", "/app/tools/containers/healthcheck.js"]
+ENTRYPOINT ["tini", "--", "/app/tools/containers/entrypoint.sh"]

@@ -16,15 +16,15 @@ check() { # name, command...
   if "$@"; then passed=$((passed + 1)); echo "ok   $name"; else failed=$((failed + 1)); echo "FAIL $name"; fi
 }
 cleanup() {
-  docker rm -f op-gateway op-openai-relay op-claude-bridge op-bard-bridge >/dev/null 2>&1 || true
+  docker rm -f op-gateway op-openai-relay op-claude-bridge op-bard-bridge op-all >/dev/null 2>&1 || true
   [ -n "${FAKE_PID:-}" ] && kill "$FAKE_PID" 2>/dev/null || true
   [ -f "$WORK/run/docker.pid" ] && kill "$(cat "$WORK/run/docker.pid")" 2>/dev/null || true
 }
 trap cleanup EXIT
 
 need() { command -v "$1" >/dev/null 2>&1; }
-if ! need dockerd || ! need debootstrap || ! need docker; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io debootstrap >/dev/null
+if ! need dockerd || ! need debootstrap || ! need docker || ! need docker-compose; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io docker-compose debootstrap >/dev/null
 fi
 
 mkdir -p "$WORK/data" "$WORK/exec" "$WORK/run"
@@ -61,6 +61,7 @@ echo "image built in $(( $(date +%s) - started )) s, $(docker image inspect open
 # A fake OpenAI upstream on the host (the built testing-fakes lib), on a free port.
 [ -f libs/shared/testing-fakes/dist/index.js ] || npm run build >/dev/null
 FAKE_PORT_FILE="$WORK/fake.port"
+rm -f "$FAKE_PORT_FILE"
 node -e "
   require('$ROOT/libs/shared/testing-fakes/dist/index.js').startFakeOpenAi().then((fake) => {
     require('fs').writeFileSync('$FAKE_PORT_FILE', new URL(fake.url).port);
@@ -93,6 +94,32 @@ check "streamed chat through both containers ends with [DONE]" sh -c \
    -d '{\"model\":\"gpt-4o-mini\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}' | tail -2 | grep -q 'data: \[DONE\]'"
 check "every service answers /healthz" sh -c "for p in $((BASE + 1)) $((BASE + 2)) $((BASE + 3)); do curl -sf http://127.0.0.1:\$p/healthz >/dev/null || exit 1; done"
 check "containers run as a non-root user" sh -c "[ \"\$(docker exec op-gateway id -u)\" = 1000 ]"
+healthy() { # container: waits (bounded) for Docker's HEALTHCHECK to report healthy
+  for _ in $(seq 1 45); do
+    [ "$(docker inspect "$1" --format '{{.State.Health.Status}}')" = healthy ] && return 0
+    sleep 1
+  done
+  return 1
+}
+check "the image HEALTHCHECK reports the gateway healthy" healthy op-gateway
+check "tini is PID 1 and forwards signals" sh -c "docker exec op-gateway cat /proc/1/cmdline | tr '\\0' ' ' | grep -q '^tini'"
+
+# APP=all: the four services in one container, gateway in front (the original's one-line start).
+ALL=$((BASE + 10))
+docker run -d --name op-all --network host --read-only --tmpfs /tmp --user 1000 --cap-drop ALL \
+  --security-opt no-new-privileges -e APP=all -e GATEWAY_PORT="$ALL" -e OPENAI_RELAY_PORT=$((ALL + 1)) \
+  -e CLAUDE_BRIDGE_PORT=$((ALL + 2)) -e BARD_BRIDGE_PORT=$((ALL + 3)) -e OPENAI_API_BASE="$FAKE" openai-proxy/app:local >/dev/null
+for _ in $(seq 1 60); do curl -sf "http://127.0.0.1:$ALL/readyz" >/dev/null 2>&1 && break; sleep 0.5; done
+check "APP=all runs the four services in one container" sh -c \
+  "curl -sf http://127.0.0.1:$ALL/openai/v1/chat/completions -H 'Authorization: Bearer sk-container' -H 'Content-Type: application/json' \
+   -d '{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"all in one\"}]}' | grep -q 'You said: all in one'"
+check "the all-in-one container stops cleanly on SIGTERM" sh -c "docker stop -t 40 op-all >/dev/null && [ \"\$(docker inspect op-all --format '{{.State.ExitCode}}')\" = 0 ]"
+
+# docker-compose.yml: valid for Compose (1.29 reads the same file as v2), with the .env the README asks for.
+mkdir -p "$WORK/compose" && cp docker-compose.yml "$WORK/compose/" && cp .env.example "$WORK/compose/.env"
+check "docker-compose.yml is valid and wires the gateway to the services by name" sh -c \
+  "cd $WORK/compose && docker-compose config -q && docker-compose config | grep -q 'OPENAI_RELAY_URL: http://openai-relay:3001'"
+
 check "SIGTERM stops the gateway container cleanly (exit 0)" sh -c "docker stop -t 30 op-gateway >/dev/null && [ \"\$(docker inspect op-gateway --format '{{.State.ExitCode}}')\" = 0 ]"
 
 echo "$passed passed, $failed failed"
