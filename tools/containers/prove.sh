@@ -120,6 +120,17 @@ mkdir -p "$WORK/compose" && cp docker-compose.yml "$WORK/compose/" && cp .env.ex
 check "docker-compose.yml is valid and wires the gateway to the services by name" sh -c \
   "cd $WORK/compose && docker-compose config -q && docker-compose config | grep -q 'OPENAI_RELAY_URL: http://openai-relay:3001'"
 
+# docker compose up: one container per service on a bridge network, the gateway reaching them by name.
+docker tag openai-proxy/app:local openai-proxy/app:latest
+compose() { (cd "$WORK/compose" && timeout 120 docker-compose -p opcompose "$@"); }
+compose up -d --no-build >"$WORK/compose.log" 2>&1 || true
+for _ in $(seq 1 60); do curl -sf http://127.0.0.1:13000/readyz >/dev/null 2>&1 && break; sleep 1; done
+check "docker compose up: the gateway on :13000 reaches every service by name" sh -c \
+  "curl -sf http://127.0.0.1:13000/readyz | grep -q '\"bard-bridge\":{\"ok\":true' && curl -sf http://127.0.0.1:13000/readyz | grep -q '\"claude-bridge\":{\"ok\":true' && curl -sf http://127.0.0.1:13000/readyz | grep -q '\"openai-relay\":{\"ok\":true'"
+check "docker compose: a request through the gateway is answered by its bridge" sh -c \
+  "curl -s http://127.0.0.1:13000/claude/v1/models | grep -q 'Missing Anthropic API key'"
+compose down >>"$WORK/compose.log" 2>&1 || true
+
 check "SIGTERM stops the gateway container cleanly (exit 0)" sh -c "docker stop -t 30 op-gateway >/dev/null && [ \"\$(docker inspect op-gateway --format '{{.State.ExitCode}}')\" = 0 ]"
 
 echo "$passed passed, $failed failed"
