@@ -16,7 +16,7 @@ export interface ControlPlaneRequest {
   signal?: AbortSignal;
 }
 
-/** An answer as it came: any status (callers decide), the text, and the headers callers may need. */
+/** An answer as it came (callers judge the status), its text, and the headers callers may need. */
 export interface ControlPlaneAnswer {
   status: number;
   text: string;

@@ -135,15 +135,7 @@ export class ProviderCallService {
     translateError: ErrorTranslator,
     extraHeaders: Record<string, string> = {},
   ): Promise<void> {
-    const abort = this.abortWhenClientLeaves(client);
-    const upstream = await this.send(call, abort);
-    if (upstream.statusCode < 200 || upstream.statusCode >= 300) {
-      throw translateError(
-        upstream.statusCode,
-        parseJson(await this.readAnswer(upstream, call.target.name)),
-        header(upstream.headers, 'retry-after'),
-      );
-    }
+    const upstream = await this.open(call, client, translateError);
     client.writeHead(200, { ...SSE_RESPONSE_HEADERS, ...extraHeaders });
     client.flushHeaders();
     await this.translate(upstream.body, client, transformer, call.target.name);
@@ -159,12 +151,8 @@ export class ProviderCallService {
     transformer: StreamTransformer<SseEvent>,
     translateError: ErrorTranslator,
   ): Promise<ChatCompletionChunk[]> {
-    const abort = this.abortWhenClientLeaves(client);
-    const upstream = await this.send(call, abort);
+    const upstream = await this.open(call, client, translateError);
     const text = await this.readAnswer(upstream, call.target.name);
-    if (upstream.statusCode < 200 || upstream.statusCode >= 300) {
-      throw translateError(upstream.statusCode, parseJson(text), header(upstream.headers, 'retry-after'));
-    }
     const decoder = new SseDecoder();
     const items = [...decoder.push(text), ...decoder.end()].flatMap((event) => transformer.transform(event));
     items.push(...transformer.flush());
@@ -178,15 +166,7 @@ export class ProviderCallService {
 
   /** A streamed call whose events go to the client untouched (an error before the stream keeps its status). */
   async passThrough(call: ProviderCall, client: ServerResponse, translateError: ErrorTranslator): Promise<void> {
-    const abort = this.abortWhenClientLeaves(client);
-    const upstream = await this.send(call, abort);
-    if (upstream.statusCode < 200 || upstream.statusCode >= 300) {
-      throw translateError(
-        upstream.statusCode,
-        parseJson(await this.readAnswer(upstream, call.target.name)),
-        header(upstream.headers, 'retry-after'),
-      );
-    }
+    const upstream = await this.open(call, client, translateError);
     client.writeHead(200, SSE_RESPONSE_HEADERS);
     client.flushHeaders();
     const writer = new EventStreamWriter(client, this.settings.heartbeatMs, false);
@@ -214,6 +194,23 @@ export class ProviderCallService {
       unregister();
       this.metrics.streamsInFlight.dec();
     }
+  }
+
+  /** Starts a streamed call: a 2xx answer to read, or the provider's error (status kept) thrown. */
+  private async open(
+    call: ProviderCall,
+    client: ServerResponse,
+    translateError: ErrorTranslator,
+  ): Promise<Dispatcher.ResponseData> {
+    const upstream = await this.send(call, this.abortWhenClientLeaves(client));
+    if (upstream.statusCode < 200 || upstream.statusCode >= 300) {
+      throw translateError(
+        upstream.statusCode,
+        parseJson(await this.readAnswer(upstream, call.target.name)),
+        header(upstream.headers, 'retry-after'),
+      );
+    }
+    return upstream;
   }
 
   /** Aborts the call when the client leaves, or at once when it already left (during earlier awaits). */
