@@ -3,3 +3,4 @@ export * from './lib/model-list.types';
 export * from './lib/chat-completion.types';
 export * from './lib/chat-completion.schema';
 export * from './lib/chunks-to-completion';
+export * from './lib/data-url';

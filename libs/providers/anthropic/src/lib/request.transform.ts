@@ -1,10 +1,11 @@
-import type {
-  ChatCompletionRequest,
-  ChatContentPart,
-  ChatMessage,
-  ChatToolChoice,
+import {
+  type ChatCompletionRequest,
+  type ChatContentPart,
+  type ChatMessage,
+  type ChatToolChoice,
+  parseDataUrl,
 } from '@openai-proxy/util-openai-schema';
-import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
+import { invalidParam, requireTextContent } from '@openai-proxy/util-errors';
 import type {
   AnthropicMessage,
   AnthropicMessagesRequest,
@@ -25,9 +26,7 @@ export interface AnthropicRequestTranslation {
 
 const JSON_OBJECT_INSTRUCTION = 'Respond with a single valid JSON object and nothing else.';
 
-function invalid(message: string, param: string): GatewayException {
-  return new GatewayException(ErrorCode.InvalidRequest, message, { param });
-}
+const invalid = invalidParam;
 
 /** Parameters Anthropic has no equivalent for: refused by name, never dropped silently. */
 function rejectUnsupported(request: ChatCompletionRequest): void {
@@ -55,25 +54,7 @@ function rejectUnsupported(request: ChatCompletionRequest): void {
   }
 }
 
-/** The text of a system/developer/tool message: a string, or its text parts joined. */
-function plainText(content: ChatMessage['content'], param: string): string {
-  if (content === undefined || content === null) {
-    return '';
-  }
-  if (typeof content === 'string') {
-    return content;
-  }
-  return content
-    .map((part, index) => {
-      if (part.type !== 'text' || typeof part['text'] !== 'string') {
-        throw invalid(`Only text parts are allowed here, found ${part.type}`, `${param}[${index}].type`);
-      }
-      return part['text'];
-    })
-    .join('\n');
-}
-
-const DATA_URL = /^data:([^;,]+);base64,(.*)$/s;
+const plainText = requireTextContent;
 
 function contentBlock(part: ChatContentPart, param: string): AnthropicRequestBlock {
   if (part.type === 'text' && typeof part['text'] === 'string') {
@@ -82,9 +63,9 @@ function contentBlock(part: ChatContentPart, param: string): AnthropicRequestBlo
   if (part.type === 'image_url') {
     const image = part['image_url'] as { url?: unknown } | undefined;
     const url = typeof image?.url === 'string' ? image.url : '';
-    const data = DATA_URL.exec(url);
-    if (data !== null) {
-      return { type: 'image', source: { type: 'base64', media_type: data[1] ?? '', data: data[2] ?? '' } };
+    const data = parseDataUrl(url);
+    if (data !== undefined) {
+      return { type: 'image', source: { type: 'base64', media_type: data.mimeType, data: data.data } };
     }
     if (/^https?:\/\//.test(url)) {
       return { type: 'image', source: { type: 'url', url } };

@@ -1,30 +1,11 @@
 import type { ChatMessage } from '@openai-proxy/util-openai-schema';
-import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
+import { invalidParam, requireTextContent } from '@openai-proxy/util-errors';
 
-function invalid(message: string, param: string): GatewayException {
-  return new GatewayException(ErrorCode.InvalidRequest, message, { param });
-}
+const invalid = invalidParam;
 
-/** A message's text: a string, or its text parts joined with newlines; other part types are refused. */
+/** A message's text (text parts only: claude.ai takes no images). */
 function messageText(message: ChatMessage, index: number): string {
-  const content = message.content;
-  if (content === undefined || content === null) {
-    return '';
-  }
-  if (typeof content === 'string') {
-    return content;
-  }
-  return content
-    .map((part, partIndex) => {
-      if (part.type !== 'text' || typeof part['text'] !== 'string') {
-        throw invalid(
-          `claude.ai accepts text only; found a ${part.type} part`,
-          `messages[${index}].content[${partIndex}].type`,
-        );
-      }
-      return part['text'];
-    })
-    .join('\n');
+  return requireTextContent(message.content, `messages[${index}].content`);
 }
 
 /**

@@ -1,15 +1,14 @@
-import type {
-  ChatCompletionRequest,
-  ChatContentPart,
-  ChatMessage,
-  ChatToolChoice,
+import {
+  type ChatCompletionRequest,
+  type ChatContentPart,
+  type ChatMessage,
+  type ChatToolChoice,
+  parseDataUrl,
 } from '@openai-proxy/util-openai-schema';
-import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
+import { invalidParam, requireTextContent } from '@openai-proxy/util-errors';
 import type { GeminiContent, GeminiGenerationConfig, GeminiPart, GeminiRequest } from './gemini.types';
 
-function invalid(message: string, param: string): GatewayException {
-  return new GatewayException(ErrorCode.InvalidRequest, message, { param });
-}
+const invalid = invalidParam;
 
 /** Parameters Gemini has no equivalent for: refused by name, never dropped silently. */
 function rejectUnsupported(request: ChatCompletionRequest): void {
@@ -33,24 +32,7 @@ function rejectUnsupported(request: ChatCompletionRequest): void {
   }
 }
 
-function textOf(content: ChatMessage['content'], param: string): string {
-  if (content === undefined || content === null) {
-    return '';
-  }
-  if (typeof content === 'string') {
-    return content;
-  }
-  return content
-    .map((part, index) => {
-      if (part.type !== 'text' || typeof part['text'] !== 'string') {
-        throw invalid(`Only text parts are allowed here, found ${part.type}`, `${param}[${index}].type`);
-      }
-      return part['text'];
-    })
-    .join('\n');
-}
-
-const DATA_URL = /^data:([^;,]+);base64,(.*)$/s;
+const textOf = requireTextContent;
 
 function part(content: ChatContentPart, param: string): GeminiPart {
   if (content.type === 'text' && typeof content['text'] === 'string') {
@@ -58,11 +40,11 @@ function part(content: ChatContentPart, param: string): GeminiPart {
   }
   if (content.type === 'image_url') {
     const url = (content['image_url'] as { url?: unknown } | undefined)?.url;
-    const data = typeof url === 'string' ? DATA_URL.exec(url) : null;
-    if (data === null) {
+    const data = typeof url === 'string' ? parseDataUrl(url) : undefined;
+    if (data === undefined) {
       throw invalid('Gemini takes images as data: URLs (base64)', `${param}.image_url.url`);
     }
-    return { inlineData: { mimeType: data[1] ?? '', data: data[2] ?? '' } };
+    return { inlineData: { mimeType: data.mimeType, data: data.data } };
   }
   throw invalid(`Content part type ${content.type} is not supported`, `${param}.type`);
 }
