@@ -5,7 +5,7 @@ import {
   type ChatToolChoice,
   parseDataUrl,
 } from '@openai-proxy/util-openai-schema';
-import { invalidParam, requireTextContent } from '@openai-proxy/util-errors';
+import { invalidParam, rejectUnsupportedFields, requireTextContent } from '@openai-proxy/util-errors';
 import type {
   AnthropicMessage,
   AnthropicMessagesRequest,
@@ -30,28 +30,11 @@ const invalid = invalidParam;
 
 /** Parameters Anthropic has no equivalent for: refused by name, never dropped silently. */
 function rejectUnsupported(request: ChatCompletionRequest): void {
-  const unsupported: Array<[string, boolean]> = [
-    ['n', typeof request.n === 'number' && request.n > 1],
-    ['logprobs', request['logprobs'] === true],
-    ['top_logprobs', request['top_logprobs'] !== undefined && request['top_logprobs'] !== null],
-    [
-      'logit_bias',
-      typeof request['logit_bias'] === 'object' &&
-        request['logit_bias'] !== null &&
-        Object.keys(request['logit_bias']).length > 0,
-    ],
-    ['presence_penalty', typeof request['presence_penalty'] === 'number' && request['presence_penalty'] !== 0],
-    ['frequency_penalty', typeof request['frequency_penalty'] === 'number' && request['frequency_penalty'] !== 0],
-    ['seed', request['seed'] !== undefined && request['seed'] !== null],
-    [
-      'response_format',
-      request.response_format !== undefined && !['text', 'json_object'].includes(request.response_format.type),
-    ],
-  ];
-  const found = unsupported.find(([, present]) => present);
-  if (found !== undefined) {
-    throw invalid(`${found[0]} is not supported by the Anthropic API bridge`, found[0]);
-  }
+  rejectUnsupportedFields(
+    request,
+    ['n', 'logprobs', 'top_logprobs', 'logit_bias', 'presence_penalty', 'frequency_penalty', 'seed', 'response_format'],
+    'Anthropic API',
+  );
 }
 
 const plainText = requireTextContent;

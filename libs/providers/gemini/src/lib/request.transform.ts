@@ -5,31 +5,14 @@ import {
   type ChatToolChoice,
   parseDataUrl,
 } from '@openai-proxy/util-openai-schema';
-import { invalidParam, requireTextContent } from '@openai-proxy/util-errors';
+import { invalidParam, rejectUnsupportedFields, requireTextContent } from '@openai-proxy/util-errors';
 import type { GeminiContent, GeminiGenerationConfig, GeminiPart, GeminiRequest } from './gemini.types';
 
 const invalid = invalidParam;
 
 /** Parameters Gemini has no equivalent for: refused by name, never dropped silently. */
 function rejectUnsupported(request: ChatCompletionRequest): void {
-  const unsupported: Array<[string, boolean]> = [
-    ['logprobs', request['logprobs'] === true],
-    ['top_logprobs', request['top_logprobs'] !== undefined && request['top_logprobs'] !== null],
-    [
-      'logit_bias',
-      typeof request['logit_bias'] === 'object' &&
-        request['logit_bias'] !== null &&
-        Object.keys(request['logit_bias']).length > 0,
-    ],
-    [
-      'response_format',
-      request.response_format !== undefined && !['text', 'json_object'].includes(request.response_format.type),
-    ],
-  ];
-  const found = unsupported.find(([, present]) => present);
-  if (found !== undefined) {
-    throw invalid(`${found[0]} is not supported by the Gemini API bridge`, found[0]);
-  }
+  rejectUnsupportedFields(request, ['logprobs', 'top_logprobs', 'logit_bias', 'response_format'], 'Gemini API');
 }
 
 const textOf = requireTextContent;
