@@ -86,18 +86,53 @@ describe('RelayService hardening', () => {
     }
   });
 
-  it('should close a stalled upload after the idle budget and release the upstream request', async () => {
-    openai.on('POST', '/v1/stalled-upload', stall());
-    const relay = await startRelay({ OPENAI_API_BASE: openai.url, UPSTREAM_IDLE_TIMEOUT_MS: '300' });
-    try {
-      const head = 'POST /openai/v1/stalled-upload HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n';
-      const { closed, elapsedMs } = await rawExchange(relay.port, head, Buffer.alloc(10, 0x61), 5_000);
-      expect(closed).toBe(true);
-      expect(elapsedMs).toBeLessThan(3_000);
-      const arrived = openai.lastRequest('/v1/stalled-upload');
-      if (arrived !== undefined) {
-        await openai.waitForClose(arrived, 2_000);
+  // 1000 bytes are read whole before the upstream call; 200000 are streamed through the counting pipe.
+  it.each([1_000, 200_000])(
+    'should close a stalled upload of %i declared bytes after the idle budget and release the upstream request',
+    async (declared) => {
+      openai.on('POST', '/v1/stalled-upload', stall());
+      const relay = await startRelay({ OPENAI_API_BASE: openai.url, UPSTREAM_IDLE_TIMEOUT_MS: '300' });
+      try {
+        const head = `POST /openai/v1/stalled-upload HTTP/1.1\r\nHost: x\r\nContent-Length: ${declared}\r\n\r\n`;
+        const { closed, elapsedMs } = await rawExchange(relay.port, head, Buffer.alloc(10, 0x61), 5_000);
+        expect(closed).toBe(true);
+        expect(elapsedMs).toBeLessThan(3_000);
+        const arrived = openai.lastRequest('/v1/stalled-upload');
+        if (arrived !== undefined) {
+          await openai.waitForClose(arrived, 2_000);
+        }
+      } finally {
+        await relay.app.close();
       }
+    },
+  );
+
+  it('should not call the upstream for a small body the client never finished sending', async () => {
+    openai.on('POST', '/v1/unfinished', json({ ok: true }));
+    const relay = await startRelay({ OPENAI_API_BASE: openai.url });
+    try {
+      const head = 'POST /openai/v1/unfinished HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n';
+      const socket = connect(relay.port, '127.0.0.1');
+      socket.on('error', () => undefined);
+      socket.write(head);
+      socket.write(Buffer.alloc(100, 0x61));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      socket.destroy();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(openai.lastRequest('/v1/unfinished')).toBeUndefined();
+    } finally {
+      await relay.app.close();
+    }
+  });
+
+  it('should read a small body whole, so pipelined requests each get their answer when the upstream is down', async () => {
+    const relay = await startRelay({ OPENAI_API_BASE: 'http://127.0.0.1:9' });
+    try {
+      const body = '{"model":"gpt-4o-mini","messages":[]}';
+      const one = `POST /openai/v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+      const { text } = await rawExchange(relay.port, one + one, undefined, 1_500);
+      expect(text.split('HTTP/1.1 503').length - 1).toBe(2);
+      expect(text).toContain('"code":"upstream_unavailable"');
     } finally {
       await relay.app.close();
     }

@@ -11,3 +11,4 @@ export * from './lib/openai-exception.filter';
 export * from './lib/root-logger';
 export * from './lib/service-app.bootstrap';
 export * from './lib/json-body.middleware';
+export * from './lib/access-log';

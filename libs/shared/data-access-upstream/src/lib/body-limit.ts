@@ -35,3 +35,29 @@ export function watchUploadIdle(request: IncomingMessage, idleMs: number): void 
   request.setTimeout(idleMs);
   request.once('end', () => request.setTimeout(0));
 }
+
+/**
+ * Reads a request body whole; undefined when the request closes before its end (the client left, or its
+ * upload stalled past the idle budget). For small bodies with a declared length only.
+ */
+export function readWholeBody(request: IncomingMessage): Promise<Buffer | undefined> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    const onData = (chunk: Buffer): void => {
+      chunks.push(chunk);
+    };
+    const finish = (body: Buffer | undefined): void => {
+      request.off('data', onData);
+      request.off('end', onEnd);
+      request.off('close', onClose);
+      request.off('error', onClose);
+      resolve(body);
+    };
+    const onEnd = (): void => finish(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+    const onClose = (): void => finish(undefined);
+    request.on('data', onData);
+    request.once('end', onEnd);
+    request.once('close', onClose);
+    request.once('error', onClose);
+  });
+}

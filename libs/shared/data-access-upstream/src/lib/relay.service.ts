@@ -14,7 +14,7 @@ import { buildForwardedRequestHeaders, buildForwardedResponseHeaders } from '@op
 import type { PlatformSettings } from '@openai-proxy/util-config';
 import { ErrorCode, GatewayException, classifyUpstreamError } from '@openai-proxy/util-errors';
 import { isEventStream } from '@openai-proxy/util-sse';
-import { BodyLimitStream, payloadTooLarge, watchUploadIdle } from './body-limit';
+import { BodyLimitStream, payloadTooLarge, readWholeBody, watchUploadIdle } from './body-limit';
 import type { RelayTarget, RelayTargetOptions } from './relay.types';
 import { EventStreamWriter } from './stream-watch';
 import { UpstreamDispatchers } from './upstream-dispatchers';
@@ -51,9 +51,26 @@ function isEncoded(headers: Dispatcher.ResponseData['headers']): boolean {
   return encoding !== undefined && encoding !== 'identity';
 }
 
-function hasBody(request: IncomingMessage): boolean {
+/**
+ * Request bodies with a declared length up to this size are read whole before the upstream call (nginx's
+ * request buffering, for small bodies only): the upstream gets headers and body in one write, a body that
+ * an upstream refused was never half-sent, and a chat request costs no stream pipeline. Larger and chunked
+ * bodies are streamed through a counting pipe.
+ */
+export const WHOLE_BODY_MAX_BYTES = 64 * 1024;
+
+/** How a request's body goes upstream: not at all, read whole first, or streamed. */
+type BodyHandling = 'none' | 'whole' | 'stream';
+
+function bodyHandling(request: IncomingMessage): BodyHandling {
+  if (request.headers['transfer-encoding'] !== undefined) {
+    return 'stream';
+  }
   const length = request.headers['content-length'];
-  return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+  if (length === undefined || length === '0') {
+    return 'none';
+  }
+  return Number(length) <= WHOLE_BODY_MAX_BYTES ? 'whole' : 'stream';
 }
 
 /**
@@ -151,17 +168,25 @@ export class RelayService implements OnModuleDestroy {
     path: string,
     signal: RelayAbort,
   ): Promise<Dispatcher.ResponseData | undefined> {
-    const withBody = hasBody(request);
-    if (withBody) {
+    const bodyKind = bodyHandling(request);
+    if (bodyKind !== 'none') {
       watchUploadIdle(request, this.settings.upstream.idleTimeoutMs);
     }
-    // undici destroys a body it could not send; it gets a counting pipe, never the request itself, so that a
-    // refused body can still be read to its end (sendErrorResponse) and the client gets the answer.
-    const body = withBody ? request.pipe(new BodyLimitStream(this.settings.maxRelayBodyBytes)) : undefined;
+    let body: Buffer | Readable | undefined;
     let bodyError: unknown;
-    body?.once('error', (error: unknown) => {
-      bodyError = error;
-    });
+    if (bodyKind === 'whole') {
+      body = await readWholeBody(request);
+      if (body === undefined) {
+        return undefined;
+      }
+    } else if (bodyKind === 'stream') {
+      // undici destroys a body it could not send; it gets a counting pipe, never the request itself, so that a
+      // refused body can still be read to its end (sendErrorResponse) and the client gets the answer.
+      body = request.pipe(new BodyLimitStream(this.settings.maxRelayBodyBytes));
+      body.once('error', (error: unknown) => {
+        bodyError = error;
+      });
+    }
     try {
       return await target.dispatcher.request({
         origin: target.origin,

@@ -10,7 +10,8 @@ import { PLATFORM_SETTINGS, ROOT_LOGGER } from './platform.tokens';
 import { RawRouteRegistry } from './raw-route.registry';
 import { ReadinessService } from './readiness.service';
 import { RequestTracker } from './request-tracker.service';
-import { createRootLogger } from './root-logger';
+import { AccessLog } from './access-log';
+import { createRootLogger, defaultLogDestination } from './root-logger';
 import { ShutdownService } from './shutdown.service';
 
 export interface PlatformModuleOptions {
@@ -31,12 +32,15 @@ export class PlatformModule {
       RawRouteRegistry,
       ClientAddressService,
     ];
+    const destination = options.logDestination ?? defaultLogDestination();
+    const logger = createRootLogger(settings, destination);
     return {
       module: PlatformModule,
       controllers: [HealthController],
       providers: [
         { provide: PLATFORM_SETTINGS, useValue: settings },
-        { provide: ROOT_LOGGER, useValue: createRootLogger(settings, options.logDestination) },
+        { provide: ROOT_LOGGER, useValue: logger },
+        { provide: AccessLog, useValue: new AccessLog(logger, destination, settings.serviceName) },
         { provide: APP_FILTER, useClass: OpenAiExceptionFilter },
         ...shared,
       ],

@@ -1,10 +1,9 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Logger } from 'pino';
 import { REQUEST_ID_HEADER } from '@openai-proxy/util-auth-headers';
+import { AccessLog } from './access-log';
 import { MetricsService } from './metrics.service';
-import { ROOT_LOGGER } from './platform.tokens';
 import { ShutdownService } from './shutdown.service';
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -28,7 +27,7 @@ export class RequestTracker {
   constructor(
     private readonly metrics: MetricsService,
     private readonly shutdown: ShutdownService,
-    @Inject(ROOT_LOGGER) private readonly logger: Logger,
+    private readonly accessLog: AccessLog,
   ) {}
 
   begin(request: IncomingMessage, response: ServerResponse, routeLabel: () => string): void {
@@ -49,11 +48,7 @@ export class RequestTracker {
     this.metrics.requests.inc({ method, route, status: String(response.statusCode) });
     this.metrics.duration.observe({ method, route }, milliseconds / 1000);
     if (!UNLOGGED_PATHS.has(route)) {
-      const complete = response.writableFinished;
-      this.logger.info(
-        { req: request, res: response, responseTime: Math.round(milliseconds), aborted: !complete || undefined },
-        complete ? 'request completed' : 'request aborted',
-      );
+      this.accessLog.record(request, response, milliseconds);
     }
   }
 }

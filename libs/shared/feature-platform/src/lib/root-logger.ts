@@ -31,8 +31,13 @@ function serializeError(error: SerializableError) {
   };
 }
 
+/** Standard output, written in batches: one access line per request must not cost one write(2) per request. */
+export function defaultLogDestination(): DestinationStream {
+  return pino.destination({ dest: 1, sync: false, minLength: 4096 });
+}
+
 /** The service's one pino logger: JSON lines, redaction by header name (serializers) and value pattern (hook). */
-export function createRootLogger(settings: PlatformSettings, destination?: DestinationStream): Logger {
+export function createRootLogger(settings: PlatformSettings, destination: DestinationStream): Logger {
   const verbose = VERBOSE_LEVELS.has(settings.logLevel);
   return pino(
     {
@@ -50,8 +55,7 @@ export function createRootLogger(settings: PlatformSettings, destination?: Desti
         },
       },
     },
-    // Batched writes: one access line per request must not cost one write(2) per request.
-    destination ?? pino.destination({ dest: 1, sync: false, minLength: 4096 }),
+    destination,
   );
 }
 

@@ -1,0 +1,74 @@
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
+import { Writable } from 'node:stream';
+import type { PlatformSettings } from '@openai-proxy/util-config';
+import { AccessLog } from './access-log';
+import { createRootLogger } from './root-logger';
+
+class Lines extends Writable {
+  readonly lines: string[] = [];
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: () => void): void {
+    this.lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+    callback();
+  }
+}
+
+function settings(logLevel: string): PlatformSettings {
+  return { serviceName: 'openai-relay', logLevel } as PlatformSettings;
+}
+
+function exchange(
+  url: string,
+  headers: Record<string, string>,
+): { request: IncomingMessage; response: ServerResponse } {
+  const request = new IncomingMessage(new Socket());
+  request.method = 'POST';
+  request.url = url;
+  request.headers = headers;
+  const response = new ServerResponse(request);
+  response.statusCode = 201;
+  return { request, response };
+}
+
+function record(logLevel: string, url: string, headers: Record<string, string> = {}): string[] {
+  const destination = new Lines();
+  const logger = createRootLogger(settings(logLevel), destination);
+  const { request, response } = exchange(url, { 'x-request-id': 'req-1', ...headers });
+  new AccessLog(logger, destination, 'openai-relay').record(request, response, 12.4);
+  return destination.lines;
+}
+
+describe('AccessLog', () => {
+  it('should write one JSON line in the logger format at info, with the URL redacted', () => {
+    const lines = record('info', '/gemini/v1beta/models?key=AIzaSyA-1234567890abcdef&alt=sse');
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0] ?? '')).toEqual({
+      level: 30,
+      time: expect.any(Number) as number,
+      service: 'openai-relay',
+      req: { id: 'req-1', method: 'POST', url: '/gemini/v1beta/models?key=[REDACTED]&alt=sse' },
+      res: { statusCode: 201 },
+      responseTime: 12,
+      aborted: true,
+      msg: 'request aborted',
+    });
+    expect(lines[0]).not.toContain('AIzaSyA');
+  });
+
+  it('should escape what the URL carries so the line stays one valid JSON object', () => {
+    const lines = record('info', '/openai/v1/x?q="quoted"\\back');
+    expect(JSON.parse(lines[0] ?? '').req.url).toBe('/openai/v1/x?q="quoted"\\back');
+  });
+
+  it('should add the redacted request headers at debug, through the logger', () => {
+    const lines = record('debug', '/openai/v1/models', { authorization: 'Bearer sk-proj-AbCdEf123456' });
+    const entry = JSON.parse(lines.find((line) => line.includes('"req"')) ?? '');
+    expect(entry.req.headers.authorization).toBe('[REDACTED]');
+    expect(lines.join('\n')).not.toContain('sk-proj-AbCdEf123456');
+  });
+
+  it('should write nothing above info', () => {
+    expect(record('warn', '/openai/v1/models')).toEqual([]);
+  });
+});

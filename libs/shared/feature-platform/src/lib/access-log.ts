@@ -1,0 +1,41 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { DestinationStream, Logger } from 'pino';
+import { REQUEST_ID_HEADER, redactText } from '@openai-proxy/util-auth-headers';
+
+/**
+ * One line per request, in the root logger's format and destination. At `info` the line is built directly
+ * (pino's generic serialization of the request and response objects cost as much as relaying the request
+ * did); at `debug` and `trace` it goes through the logger, whose request serializer adds redacted headers.
+ */
+export class AccessLog {
+  /** `,"service":…`: the base bindings the root logger writes after `time`. */
+  private readonly bindings: string;
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly destination: DestinationStream,
+    serviceName: string,
+  ) {
+    this.bindings = `,"service":${JSON.stringify(serviceName)}`;
+  }
+
+  record(request: IncomingMessage, response: ServerResponse, milliseconds: number): void {
+    const complete = response.writableFinished;
+    const message = complete ? 'request completed' : 'request aborted';
+    const responseTime = Math.round(milliseconds);
+    if (this.logger.isLevelEnabled('debug')) {
+      this.logger.info({ req: request, res: response, responseTime, aborted: !complete || undefined }, message);
+      return;
+    }
+    if (!this.logger.isLevelEnabled('info')) {
+      return;
+    }
+    const id = request.headers[REQUEST_ID_HEADER];
+    this.destination.write(
+      `{"level":30,"time":${Date.now()}${this.bindings},"req":{"id":${JSON.stringify(id ?? null)},` +
+        `"method":${JSON.stringify(request.method)},"url":${JSON.stringify(redactText(request.url ?? ''))}},` +
+        `"res":{"statusCode":${response.statusCode}},"responseTime":${responseTime}` +
+        `${complete ? '' : ',"aborted":true'},"msg":"${message}"}\n`,
+    );
+  }
+}
