@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run bench [-- --quick] : load against the stack and two baselines in the same run, reported as ratios.
+// npm run bench [-- --quick] [-- --only <scenario>[,<scenario>]] : load against the stack and two baselines in the same run, reported as ratios.
 // Targets: the upstream called directly, the floor (a minimal node:http + undici proxy), the openai-relay
 // alone, and the gateway -> openai-relay chain. Everything listens on 127.0.0.1; every run is bounded in time.
 import autocannon from 'autocannon';
@@ -14,6 +14,8 @@ import { renderChart } from './chart.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const quick = process.argv.includes('--quick');
+const onlyIndex = process.argv.indexOf('--only');
+const only = onlyIndex === -1 ? undefined : new Set((process.argv[onlyIndex + 1] ?? '').split(','));
 const DURATION_S = quick ? 2 : 8;
 const WARMUP_S = quick ? 0.5 : 2;
 const HARD_LIMIT_MS = (quick ? 3 : 15) * 60_000;
@@ -28,7 +30,9 @@ const SCENARIOS = [
   { name: 'sse-20x5ms-c128', path: '/v1/sse', connections: 128, kind: 'sse', full: true },
   // The translating bridge: Anthropic events in, OpenAI chunks out (compared with the relay's SSE at c32).
   { name: 'anthropic-translate-c32', path: '/v1/messages', connections: 32, kind: 'sse', translate: true },
-].filter((scenario) => !quick || !scenario.full);
+]
+  .filter((scenario) => !quick || !scenario.full)
+  .filter((scenario) => only === undefined || only.has(scenario.name));
 
 const TRANSLATE_PAYLOAD = JSON.stringify({
   model: 'claude-bench',
@@ -411,6 +415,10 @@ async function main() {
   };
   const stamp = report.date.replace(/[:.]/g, '-');
   writeFileSync(join(folder, `bench-${stamp}.json`), `${JSON.stringify(report, null, 2)}\n`);
+  if (only !== undefined) {
+    process.stdout.write(`\nWrote bench/results/bench-${stamp}.json (a partial run: latest.* kept)\n`);
+    return;
+  }
   writeFileSync(join(folder, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(join(folder, 'latest.svg'), renderChart(rows));
   process.stdout.write(`\nWrote bench/results/latest.json and latest.svg\n`);

@@ -4,6 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
 import type { Server } from 'node:http';
+import { setFlagsFromString } from 'node:v8';
 import type { Logger } from 'pino';
 import type { PlatformSettings } from '@openai-proxy/util-config';
 import { redactText } from '@openai-proxy/util-auth-headers';
@@ -13,6 +14,21 @@ import { RawRouteRegistry } from './raw-route.registry';
 import { RequestTracker } from './request-tracker.service';
 import { PinoNestLogger } from './root-logger';
 import { ShutdownService } from './shutdown.service';
+
+/**
+ * How far V8 lets the old generation grow past what survived the last full collection: 1.5x instead of its
+ * default of up to 4x. What survives in a service is mostly its loaded code (about 23 MB), so under load the
+ * heap reached about 90 MB before each full collection. Measured (openai-relay, instant JSON at 32
+ * connections): peak RSS 147 MB instead of 192-220 MB, for about 4% more GC work (callgrind, all threads).
+ */
+const HEAP_GROWING_PERCENT = 50;
+
+/** Applies HEAP_GROWING_PERCENT unless the process was started with its own `--heap-growing-percent`. */
+function limitHeapGrowth(): void {
+  if (!process.execArgv.some((flag) => flag.startsWith('--heap-growing-percent'))) {
+    setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+  }
+}
 
 /** Above every common load balancer idle timeout (60 s), so the balancer closes first. */
 const SERVER_KEEP_ALIVE_TIMEOUT_MS = 65_000;
@@ -109,6 +125,7 @@ export function installShutdownSignals(app: NestExpressApplication, settings: Pl
 
 /** Runs a service's start; a bad configuration or a failed start prints why and exits 1. */
 export function runMain(start: () => Promise<void>): void {
+  limitHeapGrowth();
   start().catch((error: unknown) => {
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`${redactText(message)}\n`);
