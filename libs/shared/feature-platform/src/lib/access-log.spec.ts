@@ -35,7 +35,9 @@ function record(logLevel: string, url: string, headers: Record<string, string> =
   const destination = new Lines();
   const logger = createRootLogger(settings(logLevel), destination);
   const { request, response } = exchange(url, { 'x-request-id': 'req-1', ...headers });
-  new AccessLog(logger, destination, 'openai-relay').record(request, response, 12.4);
+  const accessLog = new AccessLog(logger, destination, 'openai-relay');
+  accessLog.record(request, response, 12.4);
+  accessLog.flush();
   return destination.lines;
 }
 
@@ -66,6 +68,26 @@ describe('AccessLog', () => {
     const entry = JSON.parse(lines.find((line) => line.includes('"req"')) ?? '');
     expect(entry.req.headers.authorization).toBe('[REDACTED]');
     expect(lines.join('\n')).not.toContain('sk-proj-AbCdEf123456');
+  });
+
+  it('should hand the lines of one event-loop turn to the destination in one write', async () => {
+    const destination = new Lines();
+    const writes: string[] = [];
+    const counting = { write: (text: string) => writes.push(text) };
+    const accessLog = new AccessLog(createRootLogger(settings('info'), destination), counting, 'openai-relay');
+    for (const path of ['/openai/v1/a', '/openai/v1/b', '/openai/v1/c']) {
+      const { request, response } = exchange(path, { 'x-request-id': 'req-1' });
+      accessLog.record(request, response, 1);
+    }
+    expect(writes).toEqual([]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(writes).toHaveLength(1);
+    expect(
+      writes[0]
+        ?.trim()
+        .split('\n')
+        .map((line) => (JSON.parse(line) as { req: { url: string } }).req.url),
+    ).toEqual(['/openai/v1/a', '/openai/v1/b', '/openai/v1/c']);
   });
 
   it('should write nothing above info', () => {

@@ -8,6 +8,7 @@ import { setFlagsFromString } from 'node:v8';
 import type { Logger } from 'pino';
 import type { PlatformSettings } from '@openai-proxy/util-config';
 import { redactText } from '@openai-proxy/util-auth-headers';
+import { AccessLog } from './access-log';
 import { answerExpectContinue, installFrontDoor } from './front-door';
 import { ROOT_LOGGER } from './platform.tokens';
 import { RawRouteRegistry } from './raw-route.registry';
@@ -103,8 +104,10 @@ export async function listenServiceApp(app: NestExpressApplication, port: number
 /** SIGTERM/SIGINT: fail readiness, drain in-flight work up to the cap, end the rest, close, exit 0. */
 export async function shutdownServiceApp(app: NestExpressApplication, settings: PlatformSettings): Promise<void> {
   const server = app.getHttpServer();
+  const accessLog = app.get(AccessLog);
   await app.get(ShutdownService).drain(server, settings.shutdownDrainMs);
   await app.close();
+  accessLog.flush();
 }
 
 export function installShutdownSignals(app: NestExpressApplication, settings: PlatformSettings): void {
