@@ -108,7 +108,7 @@ describe('RelayService hardening', () => {
   );
 
   it('should not call the upstream for a small body the client never finished sending', async () => {
-    openai.on('POST', '/v1/unfinished', json({ ok: true }));
+    openai.on('POST', '/v1/unfinished', json(200, { ok: true }));
     const relay = await startRelay({ OPENAI_API_BASE: openai.url });
     try {
       const head = 'POST /openai/v1/unfinished HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n';
