@@ -197,6 +197,29 @@ describe('RelayService hardening', () => {
   });
 });
 
+describe('RelayService shutdown while a small body is arriving', () => {
+  it('should answer 503 server_shutting_down at the drain cap without calling the upstream', async () => {
+    const openai = await startFakeOpenAi();
+    openai.on('POST', '/v1/slow-upload', json(200, { ok: true }));
+    const relay = await startRelay({ OPENAI_API_BASE: openai.url });
+    try {
+      const head = 'POST /openai/v1/slow-upload HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n';
+      const exchange = rawExchange(relay.port, head, Buffer.alloc(10, 0x61), 3_000);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const started = Date.now();
+      await shutdownServiceApp(relay.app, loadOpenAiRelayConfig({ SHUTDOWN_DRAIN_MS: '200' }).platform);
+      const { text } = await exchange;
+      expect(text.startsWith('HTTP/1.1 503')).toBe(true);
+      expect(text).toContain('"code":"server_shutting_down"');
+      expect(Date.now() - started).toBeLessThan(1_000);
+      expect(openai.lastRequest('/v1/slow-upload')).toBeUndefined();
+    } finally {
+      await relay.app.close();
+      await openai.close();
+    }
+  });
+});
+
 describe('BillingService limits', () => {
   let openai: FakeUpstream;
   let relay: { app: NestExpressApplication; url: string };

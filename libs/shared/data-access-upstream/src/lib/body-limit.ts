@@ -36,11 +36,21 @@ export function watchUploadIdle(request: IncomingMessage, idleMs: number): void 
   request.once('end', () => request.setTimeout(0));
 }
 
+/** What can stop a whole-body read: the exchange's abort (client gone, shutdown at the drain cap). */
+export interface ReadAbort {
+  readonly aborted: boolean;
+  once(event: 'abort', listener: () => void): unknown;
+  off(event: 'abort', listener: () => void): unknown;
+}
+
 /**
  * Reads a request body whole; undefined when the request closes before its end (the client left, or its
- * upload stalled past the idle budget). For small bodies with a declared length only.
+ * upload stalled past the idle budget) or when `abort` fires first. For small bodies with a declared length.
  */
-export function readWholeBody(request: IncomingMessage): Promise<Buffer | undefined> {
+export function readWholeBody(request: IncomingMessage, abort: ReadAbort): Promise<Buffer | undefined> {
+  if (request.destroyed || abort.aborted) {
+    return Promise.resolve(undefined);
+  }
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     const onData = (chunk: Buffer): void => {
@@ -49,15 +59,17 @@ export function readWholeBody(request: IncomingMessage): Promise<Buffer | undefi
     const finish = (body: Buffer | undefined): void => {
       request.off('data', onData);
       request.off('end', onEnd);
-      request.off('close', onClose);
-      request.off('error', onClose);
+      request.off('close', onGone);
+      request.off('error', onGone);
+      abort.off('abort', onGone);
       resolve(body);
     };
     const onEnd = (): void => finish(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
-    const onClose = (): void => finish(undefined);
+    const onGone = (): void => finish(undefined);
     request.on('data', onData);
     request.once('end', onEnd);
-    request.once('close', onClose);
-    request.once('error', onClose);
+    request.once('close', onGone);
+    request.once('error', onGone);
+    abort.once('abort', onGone);
   });
 }

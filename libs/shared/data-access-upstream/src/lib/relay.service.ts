@@ -180,7 +180,7 @@ export class RelayService implements OnModuleDestroy {
     let body: Buffer | Readable | undefined;
     let bodyError: unknown;
     if (bodyKind === 'whole') {
-      body = await readWholeBody(request);
+      body = await readWholeBody(request, signal);
       if (body === undefined) {
         return undefined;
       }

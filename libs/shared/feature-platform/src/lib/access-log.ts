@@ -37,7 +37,7 @@ export class AccessLog {
     const id = request.headers[REQUEST_ID_HEADER];
     this.pending +=
       `{"level":30,"time":${Date.now()}${this.bindings},"req":{"id":${JSON.stringify(id ?? null)},` +
-      `"method":${JSON.stringify(request.method)},"url":${JSON.stringify(redactText(request.url ?? ''))}},` +
+      `"method":${JSON.stringify(request.method ?? null)},"url":${JSON.stringify(redactText(request.url ?? ''))}},` +
       `"res":{"statusCode":${response.statusCode}},"responseTime":${responseTime}` +
       `${complete ? '' : ',"aborted":true'},"msg":"${message}"}\n`;
     if (!this.flushScheduled) {

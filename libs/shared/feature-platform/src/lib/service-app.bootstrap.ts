@@ -26,7 +26,7 @@ const HEAP_GROWING_PERCENT = 50;
 
 /** Applies HEAP_GROWING_PERCENT unless the process was started with its own `--heap-growing-percent`. */
 function limitHeapGrowth(): void {
-  if (!process.execArgv.some((flag) => flag.startsWith('--heap-growing-percent'))) {
+  if (!process.execArgv.some((flag) => flag.replaceAll('_', '-').startsWith('--heap-growing-percent'))) {
     setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
   }
 }
@@ -105,9 +105,12 @@ export async function listenServiceApp(app: NestExpressApplication, port: number
 export async function shutdownServiceApp(app: NestExpressApplication, settings: PlatformSettings): Promise<void> {
   const server = app.getHttpServer();
   const accessLog = app.get(AccessLog);
-  await app.get(ShutdownService).drain(server, settings.shutdownDrainMs);
-  await app.close();
-  accessLog.flush();
+  try {
+    await app.get(ShutdownService).drain(server, settings.shutdownDrainMs);
+    await app.close();
+  } finally {
+    accessLog.flush();
+  }
 }
 
 export function installShutdownSignals(app: NestExpressApplication, settings: PlatformSettings): void {
