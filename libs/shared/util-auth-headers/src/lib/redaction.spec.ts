@@ -17,6 +17,12 @@ describe('redactText', () => {
     ['https://user:hunter2@proxy.example:8080', 'hunter2'],
     ['Authorization: Basic dXNlcjpodW50ZXIy', 'dXNlcjpodW50ZXIy'],
     ['/x?token=abc123secret&y=1', 'abc123secret'],
+    ['/x?token=%22quoted123secret%22', 'quoted123secret'],
+    ["/x?api_key='single123secret'", 'single123secret'],
+    ['/x?token=abc%26split456secret', 'split456secret'],
+    ['/x?password=hunter2hunter2', 'hunter2hunter2'],
+    ['/oauth?client_secret=cs-991xyz&refresh_token=rt-12345abc', 'cs-991xyz'],
+    ['/oauth?client_secret=cs-991xyz&refresh_token=rt-12345abc', 'rt-12345abc'],
   ])('should remove the credential from %p', (text, secret) => {
     const redacted = redactText(text);
     expect(redacted).not.toContain(secret);

@@ -17,7 +17,7 @@ const SECRET_VALUE_PATTERNS: readonly RegExp[] = [
   /\bsessionKey=[^;\s,"'&]+/g,
   new RegExp(`${START}AIza[0-9A-Za-z_-]{10,}`, 'g'),
   /(\/\/)[^/\s:@]+:[^/\s@]+@/g,
-  /([?&](?:key|api[_-]?key|x-goog-api-key|access_token|token|auth|authorization|session_?key)=)[^&\s#"']+/gi,
+  /([?&](?:key|api[_-]?key|x-goog-api-key|access_token|refresh_token|id_token|token|auth|authorization|session_?key|password|passwd|secret|client_secret)=)["']*[^&\s#"']+/gi,
 ];
 
 /** Percent-decodes what decodes (a credential can hide as `sk%2D…`); leaves broken escapes as they are. */
@@ -34,15 +34,23 @@ function decodePercents(text: string): string {
   });
 }
 
-/** Replaces every credential-shaped substring of a text (percent-escapes decoded first). */
-export function redactText(text: string): string {
-  let result = decodePercents(text);
+function replaceSecrets(text: string): string {
+  let result = text;
   for (const pattern of SECRET_VALUE_PATTERNS) {
     result = result.replace(pattern, (match: string, prefix?: unknown) =>
       typeof prefix === 'string' && match.startsWith(prefix) ? `${prefix}${REDACTED}` : REDACTED,
     );
   }
   return result;
+}
+
+/**
+ * Replaces every credential-shaped substring of a text: once as written (so an escaped `%26` cannot split a
+ * query value), then percent-decoded (so a key cannot hide as `sk%2D…`).
+ */
+export function redactText(text: string): string {
+  const result = replaceSecrets(text);
+  return result.includes('%') ? replaceSecrets(decodePercents(result)) : result;
 }
 
 /** A copy of the headers with credential headers replaced and every other value scrubbed by pattern. */
