@@ -43,6 +43,27 @@ describe('GatewayEdgeModule', () => {
     expect(response.headers['access-control-allow-origin']).toBe('https://app.example');
   });
 
+  it('should put the edge headers on every kind of relayed answer, collected before writeHead', async () => {
+    const preflight = await request(stack.gatewayUrl)
+      .options('/openai/v1/chat/completions')
+      .set('Origin', 'https://app.example')
+      .set('Access-Control-Request-Method', 'POST');
+    expect(preflight.status).toBe(200);
+    expect(preflight.headers['access-control-allow-origin']).toBe('https://app.example');
+    expect(preflight.headers['access-control-allow-methods']).toContain('POST');
+    expect(preflight.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+
+    stack.openai.on('GET', '/v1/own-id', json(200, { ok: true }, { 'x-request-id': 'req_from_upstream' }));
+    const own = await request(stack.gatewayUrl).get('/openai/v1/own-id').set('Authorization', 'Bearer sk-x');
+    expect(own.headers['x-request-id']).toBe('req_from_upstream');
+    expect(own.headers['access-control-expose-headers']).toContain('x-request-id');
+
+    const unknown = await request(stack.gatewayUrl).get('/openai/v1/missing-route').set('Authorization', 'Bearer sk-x');
+    expect(unknown.status).toBe(404);
+    expect(unknown.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(unknown.headers['access-control-allow-origin']).toBe('https://app.example');
+  });
+
   it('should redirect / to /docs and serve the OpenAPI description there', async () => {
     const root = await request(stack.gatewayUrl).get('/');
     expect(root.status).toBe(307);
@@ -157,6 +178,9 @@ describe('RateLimitMiddleware', () => {
         const blocked = await request(stack.gatewayUrl)[method]('/openai/v1/models');
         expect(blocked.status).toBe(429);
         expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
+        expect(blocked.headers['x-ratelimit-remaining']).toBe('0');
+        expect(blocked.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+        expect(blocked.headers['access-control-allow-origin']).toBe('*');
         expect(blocked.body.error.code).toBe('rate_limit_exceeded');
       }
       expect((await request(stack.gatewayUrl).get('/healthz')).status).toBe(200);

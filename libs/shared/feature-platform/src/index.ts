@@ -12,3 +12,4 @@ export * from './lib/root-logger';
 export * from './lib/service-app.bootstrap';
 export * from './lib/json-body.middleware';
 export * from './lib/access-log';
+export * from './lib/edge-headers';

@@ -1,6 +1,7 @@
 import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { setEdgeHeader, withEdgeHeaders } from '@openai-proxy/feature-platform';
 import { GATEWAY_SETTINGS, type GatewaySettings } from './gateway.settings';
 
 const ALLOWED_METHODS = 'GET, POST, PUT, PATCH, DELETE, OPTIONS';
@@ -47,18 +48,21 @@ export class CorsPolicy {
 
   /** Sets the CORS headers; answers a preflight itself and returns true, else returns false. */
   apply(request: IncomingMessage, response: ServerResponse): boolean {
-    response.setHeader('access-control-allow-origin', this.settings.allowOrigin);
-    response.setHeader('access-control-expose-headers', EXPOSED_HEADERS);
+    setEdgeHeader(response, 'access-control-allow-origin', this.settings.allowOrigin);
+    setEdgeHeader(response, 'access-control-expose-headers', EXPOSED_HEADERS);
     if (request.method !== 'OPTIONS') {
       return false;
     }
     const headers = new Set([...ALLOWED_HEADERS, ...requestedHeaders(request)]);
-    response.writeHead(200, {
-      'access-control-allow-methods': ALLOWED_METHODS,
-      'access-control-allow-headers': [...headers].join(', '),
-      'access-control-max-age': '86400',
-      'content-length': '0',
-    });
+    response.writeHead(
+      200,
+      withEdgeHeaders(response, {
+        'access-control-allow-methods': ALLOWED_METHODS,
+        'access-control-allow-headers': [...headers].join(', '),
+        'access-control-max-age': '86400',
+        'content-length': '0',
+      }),
+    );
     response.end();
     return true;
   }

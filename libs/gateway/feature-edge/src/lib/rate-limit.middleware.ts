@@ -2,7 +2,7 @@ import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
-import { ClientAddressService } from '@openai-proxy/feature-platform';
+import { ClientAddressService, setEdgeHeader } from '@openai-proxy/feature-platform';
 import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
 import { GATEWAY_SETTINGS, type GatewaySettings } from './gateway.settings';
 
@@ -50,9 +50,9 @@ export class RateLimitPolicy {
   }
 
   private setHeaders(response: ServerResponse, state: RateLimiterRes): void {
-    response.setHeader('x-ratelimit-limit', String(this.limit));
-    response.setHeader('x-ratelimit-remaining', String(Math.max(0, state.remainingPoints)));
-    response.setHeader('x-ratelimit-reset', String(Date.now() + state.msBeforeNext));
+    setEdgeHeader(response, 'x-ratelimit-limit', String(this.limit));
+    setEdgeHeader(response, 'x-ratelimit-remaining', String(Math.max(0, state.remainingPoints)));
+    setEdgeHeader(response, 'x-ratelimit-reset', String(Date.now() + state.msBeforeNext));
   }
 }
 

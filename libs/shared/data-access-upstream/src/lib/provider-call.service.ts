@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import { MetricsService, PLATFORM_SETTINGS, ShutdownService } from '@openai-proxy/feature-platform';
+import { MetricsService, PLATFORM_SETTINGS, ShutdownService, withEdgeHeaders } from '@openai-proxy/feature-platform';
 import type { PlatformSettings } from '@openai-proxy/util-config';
 import type { ChatCompletionChunk } from '@openai-proxy/util-openai-schema';
 import { ErrorCode, GatewayException, classifyUpstreamError } from '@openai-proxy/util-errors';
@@ -136,7 +136,7 @@ export class ProviderCallService {
     extraHeaders: Record<string, string> = {},
   ): Promise<void> {
     const upstream = await this.open(call, client, translateError);
-    client.writeHead(200, { ...SSE_RESPONSE_HEADERS, ...extraHeaders });
+    client.writeHead(200, withEdgeHeaders(client, { ...SSE_RESPONSE_HEADERS, ...extraHeaders }));
     client.flushHeaders();
     await this.translate(upstream.body, client, transformer, call.target.name);
   }
@@ -167,7 +167,7 @@ export class ProviderCallService {
   /** A streamed call whose events go to the client untouched (an error before the stream keeps its status). */
   async passThrough(call: ProviderCall, client: ServerResponse, translateError: ErrorTranslator): Promise<void> {
     const upstream = await this.open(call, client, translateError);
-    client.writeHead(200, SSE_RESPONSE_HEADERS);
+    client.writeHead(200, withEdgeHeaders(client, { ...SSE_RESPONSE_HEADERS }));
     client.flushHeaders();
     const writer = new EventStreamWriter(client, this.settings.heartbeatMs, false);
     this.metrics.streamsInFlight.inc();

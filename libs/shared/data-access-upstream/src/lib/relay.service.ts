@@ -9,6 +9,7 @@ import {
   MetricsService,
   PLATFORM_SETTINGS,
   ShutdownService,
+  withEdgeHeaders,
 } from '@openai-proxy/feature-platform';
 import { buildForwardedRequestHeaders, buildForwardedResponseHeaders } from '@openai-proxy/util-auth-headers';
 import type { PlatformSettings } from '@openai-proxy/util-config';
@@ -150,7 +151,7 @@ export class RelayService implements OnModuleDestroy {
       if (eventStream) {
         headers['x-accel-buffering'] = 'no';
       }
-      response.writeHead(upstream.statusCode, headers);
+      response.writeHead(upstream.statusCode, withEdgeHeaders(response, headers));
       if (eventStream) {
         response.flushHeaders();
       }

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { redactText } from '@openai-proxy/util-auth-headers';
 import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
+import { withEdgeHeaders } from './edge-headers';
 
 interface StatusError {
   status?: unknown;
@@ -89,10 +90,13 @@ export function sendErrorResponse(response: ServerResponse, error: unknown, logg
   }
   discardRestOfBody((response as ServerResponse & { req?: IncomingMessage }).req);
   const body = JSON.stringify(exception.toEnvelope());
-  response.writeHead(exception.status, {
-    ...exception.headers,
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(body),
-  });
+  response.writeHead(
+    exception.status,
+    withEdgeHeaders(response, {
+      ...exception.headers,
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+    }),
+  );
   response.end(body);
 }

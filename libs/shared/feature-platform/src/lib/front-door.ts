@@ -1,5 +1,6 @@
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import { collectEdgeHeaders } from './edge-headers';
 import { sendErrorResponse } from './error-response';
 import type { RawRouteRegistry } from './raw-route.registry';
 import type { RequestTracker } from './request-tracker.service';
@@ -30,6 +31,7 @@ export function installFrontDoor(
       application(request, response);
       return;
     }
+    collectEdgeHeaders(response);
     tracker.begin(request, response, () => route.label);
     route.handle(request, response).catch((error: unknown) => sendErrorResponse(response, error, logger));
   });

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { REQUEST_ID_HEADER } from '@openai-proxy/util-auth-headers';
 import { AccessLog } from './access-log';
+import { setEdgeHeader } from './edge-headers';
 import { MetricsService } from './metrics.service';
 import { ShutdownService } from './shutdown.service';
 
@@ -32,9 +33,9 @@ export class RequestTracker {
 
   begin(request: IncomingMessage, response: ServerResponse, routeLabel: () => string): void {
     const started = performance.now();
-    response.setHeader(REQUEST_ID_HEADER, ensureRequestId(request));
+    setEdgeHeader(response, REQUEST_ID_HEADER, ensureRequestId(request));
     if (this.shutdown.isDraining) {
-      response.setHeader('connection', 'close');
+      setEdgeHeader(response, 'connection', 'close');
     }
     this.shutdown.requestStarted();
     this.metrics.requestsInFlight.inc();
