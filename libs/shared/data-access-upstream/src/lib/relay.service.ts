@@ -15,7 +15,8 @@ import { buildForwardedRequestHeaders, buildForwardedResponseHeaders } from '@op
 import type { PlatformSettings } from '@openai-proxy/util-config';
 import { ErrorCode, GatewayException, classifyUpstreamError } from '@openai-proxy/util-errors';
 import { isEventStream } from '@openai-proxy/util-sse';
-import { BodyLimitStream, payloadTooLarge, readWholeBody, watchUploadIdle } from './body-limit';
+import { copyBody } from './body-copy';
+import { BodyLimitStream, bodyHandling, payloadTooLarge, readWholeBody, watchUploadIdle } from './request-body';
 import type { RelayTarget, RelayTargetOptions } from './relay.types';
 import { EventStreamWriter } from './stream-watch';
 import { UpstreamDispatchers } from './upstream-dispatchers';
@@ -46,37 +47,10 @@ interface Exchange extends DrainableStream {
   shuttingDown: boolean;
 }
 
-/** An upstream body's error after its exchange was settled has nobody left to tell. */
-function ignoreLateError(): void {
-  return undefined;
-}
-
 /** True when the upstream compressed the body: we relay it, but cannot add frames to it. */
 function isEncoded(headers: Dispatcher.ResponseData['headers']): boolean {
   const encoding = headers['content-encoding'];
   return encoding !== undefined && encoding !== 'identity';
-}
-
-/**
- * Request bodies with a declared length up to this size are read whole before the upstream call (nginx's
- * request buffering, for small bodies only): the upstream gets headers and body in one write, a body that
- * an upstream refused was never half-sent, and a chat request costs no stream pipeline. Larger and chunked
- * bodies are streamed through a counting pipe.
- */
-export const WHOLE_BODY_MAX_BYTES = 64 * 1024;
-
-/** How a request's body goes upstream: not at all, read whole first, or streamed. */
-type BodyHandling = 'none' | 'whole' | 'stream';
-
-function bodyHandling(request: IncomingMessage): BodyHandling {
-  if (request.headers['transfer-encoding'] !== undefined) {
-    return 'stream';
-  }
-  const length = request.headers['content-length'];
-  if (length === undefined || length === '0') {
-    return 'none';
-  }
-  return Number(length) <= WHOLE_BODY_MAX_BYTES ? 'whole' : 'stream';
 }
 
 /**
@@ -253,54 +227,25 @@ export class RelayService implements OnModuleDestroy {
         writer.fail(new GatewayException(ErrorCode.ShuttingDown, 'Server is shutting down; retry the request'));
       }
     };
-    return new Promise<void>((resolve) => {
-      let settled = false;
-      const onDrain = (): void => {
-        source.resume();
-      };
-      const onData = (chunk: Buffer): void => {
-        const flowing = writer === undefined ? response.write(chunk) : writer.write(chunk);
-        if (!flowing) {
-          source.pause();
-        }
-      };
-      const onEnd = (): void => {
-        response.end();
-        settle();
-      };
-      const onError = (error: unknown): void => {
-        if (!response.destroyed && !response.writableEnded) {
-          const failure = this.upstreamFailure(error, target);
-          if (writer === undefined) {
-            response.destroy();
-          } else {
-            writer.fail(failure);
-          }
-        }
-        settle();
-      };
-      // The upstream body may outlive the exchange inside the HTTP client (until its connection's next
-      // response): our listeners come off at the end, so it does not keep this response and its socket state
-      // alive past the request (measured: half of the bytes promoted to the old generation per request).
-      const settle = (): void => {
-        if (settled) {
+    return copyBody(source, response, {
+      write: (chunk) => (writer === undefined ? response.write(chunk) : writer.write(chunk)),
+      onError: (error) => {
+        if (response.destroyed || response.writableEnded) {
           return;
         }
-        settled = true;
+        const failure = this.upstreamFailure(error, target);
+        if (writer === undefined) {
+          response.destroy();
+        } else {
+          writer.fail(failure);
+        }
+      },
+      onSettled: () => {
         writer?.stop();
-        response.off('drain', onDrain);
-        source.off('data', onData).off('end', onEnd).off('error', onError).off('close', settle);
-        source.on('error', ignoreLateError);
         if (eventStream) {
           this.metrics.streamsInFlight.dec();
         }
-        resolve();
-      };
-      response.on('drain', onDrain);
-      source.on('data', onData);
-      source.once('end', onEnd);
-      source.once('error', onError);
-      source.once('close', settle);
+      },
     });
   }
 }

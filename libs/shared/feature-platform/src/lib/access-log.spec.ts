@@ -41,7 +41,7 @@ function record(logLevel: string, url: string, headers: Record<string, string> =
   return destination.lines;
 }
 
-describe('AccessLog', () => {
+describe(AccessLog.name, () => {
   it('should write one JSON line in the logger format at info, with the URL redacted', () => {
     const lines = record('info', '/gemini/v1beta/models?key=AIzaSyA-1234567890abcdef&alt=sse');
     expect(lines).toHaveLength(1);

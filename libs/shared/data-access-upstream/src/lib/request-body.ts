@@ -73,3 +73,25 @@ export function readWholeBody(request: IncomingMessage, abort: ReadAbort): Promi
     abort.once('abort', onGone);
   });
 }
+
+/**
+ * Request bodies with a declared length up to this size are read whole before the upstream call (nginx's
+ * request buffering, for small bodies only): the upstream gets headers and body in one write, a body that
+ * an upstream refused was never half-sent, and a chat request costs no stream pipeline. Larger and chunked
+ * bodies are streamed through a counting pipe.
+ */
+export const WHOLE_BODY_MAX_BYTES = 64 * 1024;
+
+/** How a request's body goes upstream: not at all, read whole first, or streamed. */
+export type BodyHandling = 'none' | 'whole' | 'stream';
+
+export function bodyHandling(request: IncomingMessage): BodyHandling {
+  if (request.headers['transfer-encoding'] !== undefined) {
+    return 'stream';
+  }
+  const length = request.headers['content-length'];
+  if (length === undefined || length === '0') {
+    return 'none';
+  }
+  return Number(length) <= WHOLE_BODY_MAX_BYTES ? 'whole' : 'stream';
+}
