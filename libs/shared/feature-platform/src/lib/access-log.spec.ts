@@ -1,9 +1,12 @@
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { IncomingMessage, ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import type { PlatformSettings } from '@openai-proxy/util-config';
 import { AccessLog } from './access-log';
-import { createRootLogger } from './root-logger';
+import { createRootLogger, defaultLogDestination } from './root-logger';
 
 class Lines extends Writable {
   readonly lines: string[] = [];
@@ -92,5 +95,25 @@ describe(AccessLog.name, () => {
 
   it('should write nothing above info', () => {
     expect(record('warn', '/openai/v1/models')).toEqual([]);
+  });
+
+  it('should get a quiet service\'s line to the log file at once, not after 4 KiB have gathered', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'access-log-'));
+    const file = join(folder, 'out.log');
+    const fd = openSync(file, 'w');
+    try {
+      const destination = defaultLogDestination(fd);
+      const accessLog = new AccessLog(createRootLogger(settings('info'), destination), destination, 'gateway');
+      const { request, response } = exchange('/openai/v1/models', { 'x-request-id': 'req-quiet' });
+      accessLog.record(request, response, 3);
+      const deadline = Date.now() + 2_000;
+      while (!readFileSync(file, 'utf8').includes('req-quiet') && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(readFileSync(file, 'utf8')).toContain('"id":"req-quiet"');
+    } finally {
+      closeSync(fd);
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 });

@@ -31,9 +31,14 @@ function serializeError(error: SerializableError) {
   };
 }
 
-/** Standard output, written in batches: one access line per request must not cost one write(2) per request. */
-export function defaultLogDestination(): DestinationStream {
-  return pino.destination({ dest: 1, sync: false, minLength: 4096 });
+/**
+ * Standard output (or `fd`), written asynchronously: a line goes out at once when no write is in flight, and
+ * what arrives meanwhile goes out together with the next write. No minimum batch size: with one, a quiet
+ * service's lines waited until 4 KiB had gathered. Access lines are batched per event-loop turn upstream of
+ * this (AccessLog).
+ */
+export function defaultLogDestination(fd = 1): DestinationStream {
+  return pino.destination({ dest: fd, sync: false });
 }
 
 /** The service's one pino logger: JSON lines, redaction by header name (serializers) and value pattern (hook). */
