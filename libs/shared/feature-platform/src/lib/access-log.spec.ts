@@ -97,7 +97,7 @@ describe(AccessLog.name, () => {
     expect(record('warn', '/openai/v1/models')).toEqual([]);
   });
 
-  it('should get a quiet service\'s line to the log file at once, not after 4 KiB have gathered', async () => {
+  it("should get a quiet service's line to the log file at once, not after 4 KiB have gathered", async () => {
     const folder = mkdtempSync(join(tmpdir(), 'access-log-'));
     const file = join(folder, 'out.log');
     const fd = openSync(file, 'w');
