@@ -3,14 +3,14 @@
 // Targets: the upstream called directly, the floor (a minimal node:http + undici proxy), the openai-relay
 // alone, and the gateway -> openai-relay chain. Everything listens on 127.0.0.1; every run is bounded in time.
 import autocannon from 'autocannon';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Agent } from 'undici';
 import { renderChart } from './chart.mjs';
+import { freePort, reportedPort, spawnTracked, stopAll, waitUntilOk } from './processes.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const quick = process.argv.includes('--quick');
@@ -43,49 +43,11 @@ const TRANSLATE_PAYLOAD = JSON.stringify({
 // --- processes -------------------------------------------------------------------------------------------
 
 const pinning = existsSync('/usr/bin/taskset') && cpus().length >= 2;
-const children = [];
 
 function launch(name, script, env, cpu) {
   const command = pinning ? 'taskset' : process.execPath;
   const args = pinning ? ['-c', String(cpu), process.execPath, script] : [script];
-  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  child.benchName = name;
-  children.push(child);
-  return child;
-}
-
-function reportedPort(child) {
-  return new Promise((resolve, reject) => {
-    let buffered = '';
-    child.stdout.on('data', (chunk) => {
-      buffered += chunk.toString();
-      const line = buffered.split('\n').find((candidate) => candidate.startsWith('{"port"'));
-      if (line) resolve(JSON.parse(line).port);
-    });
-    child.once('exit', (code) => reject(new Error(`${child.benchName} exited with ${code}`)));
-  });
-}
-
-function freePort() {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForHealth(url) {
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    const ok = await fetch(url, { signal: AbortSignal.timeout(1_000) }).then(
-      (response) => response.ok,
-      () => false,
-    );
-    if (ok) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`${url} did not become healthy`);
+  return spawnTracked(name, command, args, env);
 }
 
 function peakRssMb(pid) {
@@ -96,10 +58,6 @@ function peakRssMb(pid) {
   } catch {
     return undefined;
   }
-}
-
-function stopAll() {
-  for (const child of children) child.kill('SIGKILL');
 }
 
 async function startTargets() {
@@ -134,9 +92,9 @@ async function startTargets() {
   );
   for (const child of [relay, gateway, claude]) child.stdout.resume();
   await Promise.all([
-    waitForHealth(`${relayUrl}/healthz`),
-    waitForHealth(`http://127.0.0.1:${gatewayPort}/healthz`),
-    waitForHealth(`http://127.0.0.1:${claudePort}/healthz`),
+    waitUntilOk(`${relayUrl}/healthz`),
+    waitUntilOk(`http://127.0.0.1:${gatewayPort}/healthz`),
+    waitUntilOk(`http://127.0.0.1:${claudePort}/healthz`),
   ]);
   return {
     targets: [

@@ -5,60 +5,18 @@
 // vary more). Each target runs under callgrind on CPU 0, warmed up, then counted over N requests only.
 // Loopback only; bounded in time. Needs valgrind (callgrind_control comes with it).
 import autocannon from 'autocannon';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort, reportedPort, spawnTracked, stopAll, waitUntilOk } from './processes.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const requestsIndex = process.argv.indexOf('--requests');
 const REQUESTS = requestsIndex === -1 ? 3000 : Number(process.argv[requestsIndex + 1]);
 const WARMUP_REQUESTS = 3000;
 const HARD_LIMIT_MS = 15 * 60_000;
-const children = [];
-
-function launch(command, args, env) {
-  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  return child;
-}
-
-function reportedPort(child) {
-  return new Promise((resolve, reject) => {
-    let buffered = '';
-    child.stdout.on('data', (chunk) => {
-      buffered += chunk.toString();
-      const line = buffered.split('\n').find((candidate) => candidate.startsWith('{"port"'));
-      if (line) resolve(JSON.parse(line).port);
-    });
-    child.once('exit', (code) => reject(new Error(`exited with ${code}`)));
-  });
-}
-
-function freePort() {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForAnswer(url) {
-  const deadline = Date.now() + 120_000;
-  while (Date.now() < deadline) {
-    const ok = await fetch(url, { method: 'POST', body: '{}', signal: AbortSignal.timeout(2_000) }).then(
-      (response) => response.ok,
-      () => false,
-    );
-    if (ok) return;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  throw new Error(`${url} did not answer under valgrind`);
-}
-
 async function load(url, amount) {
   const result = await autocannon({
     url,
@@ -87,7 +45,8 @@ function countedInstructions(folder) {
 async function measure(name, script, env) {
   const port = await freePort();
   const folder = mkdtempSync(join(tmpdir(), `instructions-${name}-`));
-  const child = launch(
+  const child = spawnTracked(
+    name,
     'taskset',
     [
       '-c',
@@ -100,11 +59,13 @@ async function measure(name, script, env) {
       script,
     ],
     { PORT: String(port), ...env },
+    'pipe',
   );
   child.stdout.resume();
   child.stderr.resume();
   const url = `http://127.0.0.1:${port}/openai/v1/instant`;
-  await waitForAnswer(url);
+  // Under valgrind the first answers take seconds.
+  await waitUntilOk(url, { init: { method: 'POST', body: '{}' }, deadlineMs: 120_000, attemptMs: 2_000, pauseMs: 500 });
   await load(url, WARMUP_REQUESTS);
   spawnSync('callgrind_control', ['-z', String(child.pid)], { stdio: 'ignore' });
   const errors = await load(url, REQUESTS);
@@ -121,7 +82,12 @@ async function measure(name, script, env) {
 async function main() {
   if (spawnSync('valgrind', ['--version']).status !== 0) throw new Error('valgrind is not installed');
   if (!existsSync(join(root, 'apps/openai-relay/dist/main.js'))) throw new Error('Build first: npm run build');
-  const upstream = launch('taskset', ['-c', '1', process.execPath, join(root, 'tools/bench/upstream.mjs')], {});
+  const upstream = spawnTracked(
+    'upstream',
+    'taskset',
+    ['-c', '1', process.execPath, join(root, 'tools/bench/upstream.mjs')],
+    {},
+  );
   const upstreamUrl = `http://127.0.0.1:${await reportedPort(upstream)}`;
   const rows = [
     await measure('floor', join(root, 'tools/bench/floor-proxy.mjs'), { TARGET: upstreamUrl }),
@@ -141,7 +107,7 @@ async function main() {
 
 const limit = setTimeout(() => {
   process.stderr.write('bench:instructions: time limit reached, stopping\n');
-  for (const child of children) child.kill('SIGKILL');
+  stopAll();
   process.exit(2);
 }, HARD_LIMIT_MS);
 limit.unref();
@@ -151,6 +117,4 @@ main()
     process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
     process.exitCode = 1;
   })
-  .finally(() => {
-    for (const child of children) child.kill('SIGKILL');
-  });
+  .finally(stopAll);

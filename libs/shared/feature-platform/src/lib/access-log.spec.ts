@@ -61,6 +61,23 @@ describe(AccessLog.name, () => {
     expect(lines[0]).not.toContain('AIzaSyA');
   });
 
+  it('should write the same line as the root logger would, but for the time', () => {
+    const direct = record('info', '/openai/v1/models?key=AIzaSyA-1234567890abcdef');
+    const destination = new Lines();
+    const { request, response } = exchange('/openai/v1/models?key=AIzaSyA-1234567890abcdef', {
+      'x-request-id': 'req-1',
+    });
+    createRootLogger(settings('info'), destination).info(
+      { req: request, res: response, responseTime: 12, aborted: true },
+      'request aborted',
+    );
+    const withoutTime = (line: string | undefined): unknown => ({ ...(JSON.parse(line ?? '') as object), time: 0 });
+    expect(withoutTime(direct[0])).toEqual(withoutTime(destination.lines[0]));
+    expect(Object.keys(JSON.parse(direct[0] ?? '') as object)).toEqual(
+      Object.keys(JSON.parse(destination.lines[0] ?? '') as object),
+    );
+  });
+
   it('should escape what the URL carries so the line stays one valid JSON object', () => {
     const lines = record('info', '/openai/v1/x?q="quoted"\\back');
     expect(JSON.parse(lines[0] ?? '').req.url).toBe('/openai/v1/x?q="quoted"\\back');

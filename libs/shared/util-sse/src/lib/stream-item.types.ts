@@ -21,6 +21,21 @@ export interface ChunkIdentity {
   model: string;
 }
 
+/** A chunk item of one stream: its identity, the choices and, on the last one, the usage. */
+function streamChunk(identity: ChunkIdentity, choices: ChatCompletionChunk['choices'], usage?: ChatUsage): StreamItem {
+  return {
+    kind: 'chunk',
+    chunk: {
+      id: identity.id,
+      object: 'chat.completion.chunk',
+      created: identity.created,
+      model: identity.model,
+      choices,
+      ...(usage === undefined ? {} : { usage }),
+    },
+  };
+}
+
 /** A chunk item with one choice. */
 export function chunkItem(
   identity: ChunkIdentity,
@@ -28,31 +43,12 @@ export function chunkItem(
   finishReason: FinishReason | null = null,
   choiceIndex = 0,
 ): StreamItem {
-  return {
-    kind: 'chunk',
-    chunk: {
-      id: identity.id,
-      object: 'chat.completion.chunk',
-      created: identity.created,
-      model: identity.model,
-      choices: [{ index: choiceIndex, delta, logprobs: null, finish_reason: finishReason }],
-    },
-  };
+  return streamChunk(identity, [{ index: choiceIndex, delta, logprobs: null, finish_reason: finishReason }]);
 }
 
 /** The last chunk of a stream with `stream_options.include_usage`: no choices, the usage. */
 export function usageItem(identity: ChunkIdentity, usage: ChatUsage): StreamItem {
-  return {
-    kind: 'chunk',
-    chunk: {
-      id: identity.id,
-      object: 'chat.completion.chunk',
-      created: identity.created,
-      model: identity.model,
-      choices: [],
-      usage,
-    },
-  };
+  return streamChunk(identity, [], usage);
 }
 
 /** A provider stream that ended before its own end marker: an error, never a clean success. */
