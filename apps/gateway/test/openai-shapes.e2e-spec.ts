@@ -1,5 +1,5 @@
 // Every OpenAI-shaped object the Claude and Google bridges produce, read as raw HTTP through the gateway and checked
-// against OpenAI's own OpenAPI description (shared/specs/openai-openapi.yaml) rather than against our own types.
+// against the schemas of OpenAI's own OpenAPI description (extracted into the testing-fakes lib) rather than our own types.
 import { type OpenAiShapeName, validateOpenAiShape } from '@openai-proxy/testing-fakes';
 import { anthropicError, encodeSseEventForTest, fakeAnthropicMessages, sse } from './support/anthropic-frames';
 import { type Stack, startStack } from './support/stack';

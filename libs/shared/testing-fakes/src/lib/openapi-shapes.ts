@@ -1,10 +1,11 @@
-// Validates OpenAI-shaped objects against OpenAI's own OpenAPI description (shared/specs/openai-openapi.yaml, kept
-// beside the repository). The description is OpenAPI 3.1 but still uses the 3.0 keywords `nullable` and boolean
-// `exclusiveMinimum`/`exclusiveMaximum` in places; both are rewritten into plain JSON Schema 2020-12 before Ajv sees them.
+// Validates OpenAI-shaped objects against OpenAI's own OpenAPI description, through the schemas extracted from it into
+// ../../specs/openai-openapi.schemas.json (source, version and digest recorded there; made by
+// tools/scripts/extract-openai-schemas.mjs). The description is OpenAPI 3.1 but still uses the 3.0 keywords `nullable`
+// and boolean `exclusiveMinimum`/`exclusiveMaximum` in places; both are rewritten into plain JSON Schema 2020-12 before
+// Ajv sees them.
 import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
-import { load } from 'js-yaml';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 export type OpenAiShapeName =
   'CreateChatCompletionResponse' | 'CreateChatCompletionStreamResponse' | 'ListModelsResponse' | 'ErrorResponse';
@@ -13,9 +14,6 @@ type JsonObject = { [key: string]: unknown };
 
 const SPEC_ID = 'https://openai-proxy.local/openai-openapi.json';
 const COMPONENT_PREFIX = '#/components/schemas/';
-const SPEC_RELATIVE_PATH = join('shared', 'specs', 'openai-openapi.yaml');
-/** More parent folders than any checkout is deep: the walk up always ends. */
-const MAX_PARENT_STEPS = 64;
 /** Keywords whose presence means null cannot be added to `type` alone: the subschemas would still refuse it. */
 const COMPOSITE_KEYWORDS = ['$ref', 'allOf', 'anyOf', 'oneOf', 'not', 'if', 'const'];
 
@@ -23,24 +21,9 @@ function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** `<repo>/../shared/specs/openai-openapi.yaml`, where `<repo>` is the nearest folder above `start` holding nx.json. */
-export function findOpenAiSpecPath(start: string = __dirname): string {
-  let directory = resolve(start);
-  for (let step = 0; step < MAX_PARENT_STEPS; step += 1) {
-    if (existsSync(join(directory, 'nx.json'))) {
-      const candidate = join(directory, '..', SPEC_RELATIVE_PATH);
-      if (existsSync(candidate)) {
-        return candidate;
-      }
-      throw new Error(`OpenAI OpenAPI description not found at ${candidate} (beside the repository at ${directory})`);
-    }
-    const parent = dirname(directory);
-    if (parent === directory) {
-      break;
-    }
-    directory = parent;
-  }
-  throw new Error(`No folder holding nx.json above ${start}: cannot locate ${SPEC_RELATIVE_PATH}`);
+/** The extract inside this lib: `src/lib` and `dist/lib` are both two folders below the lib's root. */
+export function openAiSchemasPath(): string {
+  return join(__dirname, '..', '..', 'specs', 'openai-openapi.schemas.json');
 }
 
 /** OpenAPI 3.0 `exclusiveMinimum: true` + `minimum: n` is 2020-12 `exclusiveMinimum: n` (same for the maximum). */
@@ -159,11 +142,10 @@ let validator: Ajv2020 | undefined;
 const compiled = new Map<OpenAiShapeName, ValidateFunction>();
 
 function buildValidator(): Ajv2020 {
-  const document = load(readFileSync(findOpenAiSpecPath(), 'utf8'));
-  const components = isObject(document) ? document['components'] : undefined;
-  const schemas = isObject(components) ? components['schemas'] : undefined;
+  const extract: unknown = JSON.parse(readFileSync(openAiSchemasPath(), 'utf8'));
+  const schemas = isObject(extract) ? extract['schemas'] : undefined;
   if (!isObject(schemas)) {
-    throw new Error('The OpenAI OpenAPI description has no components.schemas');
+    throw new Error(`${openAiSchemasPath()} has no schemas`);
   }
   const ajv = new Ajv2020({ strict: false, allErrors: true, verbose: true });
   addFormats(ajv, collectFormats(schemas, new Set()));
