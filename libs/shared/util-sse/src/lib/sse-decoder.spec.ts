@@ -61,6 +61,22 @@ describe(SseDecoder.name, () => {
     expect(decoder.push('data: a\n\ndata: b\n\ndata: c').map((event) => event.data)).toEqual(['a', 'b']);
     expect(decoder.push('\n\n').map((event) => event.data)).toEqual(['c']);
   });
+
+  it('should dispatch a last frame with no blank line after it when the stream ends (end() dropped it)', () => {
+    for (const tail of ['data: c', 'data: c\n', 'data: c\r', 'data: c\r\n', 'event: x\ndata: c']) {
+      const decoder = new SseDecoder();
+      expect(decoder.push(`data: a\n\n${tail}`).map((event) => event.data)).toEqual(['a']);
+      expect(decoder.end().map((event) => event.data)).toEqual(['c']);
+    }
+  });
+
+  it('should dispatch nothing at the end when the last frame was complete or only a comment', () => {
+    for (const tail of ['', ': ping', 'event: x\n', '\n']) {
+      const decoder = new SseDecoder();
+      decoder.push(`data: a\n\n${tail}`);
+      expect(decoder.end()).toEqual([]);
+    }
+  });
 });
 
 describe('sse encoder', () => {

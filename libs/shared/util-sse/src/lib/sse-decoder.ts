@@ -39,13 +39,16 @@ export class SseDecoder {
     return this.drain();
   }
 
-  /** Ends the stream: flushes a trailing partial character and dispatches an unterminated last frame. */
+  /**
+   * Ends the stream: flushes a trailing partial character and dispatches an unterminated last frame. The
+   * parser only dispatches on a blank line (its `reset` reads a pending line but drops the frame), so the end
+   * of the stream supplies the blank line the source never sent. Whether that frame is whole is the reader's
+   * question: a frame cut mid-JSON then fails validation instead of vanishing.
+   */
   end(): SseEvent[] {
     const rest = this.textDecoder.decode();
-    if (rest.length > 0) {
-      this.parser.feed(rest);
-    }
-    this.parser.reset({ consume: true });
+    this.parser.feed(`${rest}\n\n`);
+    this.parser.reset();
     return this.drain();
   }
 
