@@ -54,7 +54,7 @@ export default tseslint.config(
     },
   },
   {
-    // util libs stay framework-free (STYLE.md).
+    // util libs stay framework-free: they are pure code that any app, script or test can use without Nest.
     files: ['libs/**/util-*/src/**/*.ts'],
     rules: {
       'no-restricted-imports': [
@@ -73,7 +73,7 @@ export default tseslint.config(
     },
   },
   {
-    // Stack tests compose the real apps in one process on purpose (DESIGN.md, "stack tests through the gateway").
+    // Stack tests compose the real apps in one process on purpose: they test the whole path through the gateway.
     files: ['apps/gateway/test/**/*.ts'],
     rules: { '@nx/enforce-module-boundaries': 'off' },
   },

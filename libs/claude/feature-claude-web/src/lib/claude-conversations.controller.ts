@@ -38,7 +38,7 @@ function sendAnswer(response: Response, answer: WebAnswer): void {
   response.status(answer.status).json(answer.json);
 }
 
-/** claude.ai's own routes (legacy spec 5.3-5.9, with section 11's fixes), session key in `Cookie: sessionKey=`. */
+/** claude.ai's own routes as the original proxy served them (docs/legacy-routes.md), session key in `Cookie: sessionKey=`. */
 @ApiTags('claude.ai')
 @Controller('claude')
 export class ClaudeConversationsController {

@@ -17,7 +17,7 @@ import { ClaudeWebService, claudeWebHeaders } from './claude-web.service';
 /** The timezone the original sent with every prompt. */
 const TIMEZONE = 'Asia/Shanghai';
 
-/** OpenAI chat completions over claude.ai (legacy spec 5.12-5.15 with section 11's fixes); session key as Bearer. */
+/** OpenAI chat completions over claude.ai, as the original proxy offered them (docs/legacy-routes.md); session key as Bearer. */
 @ApiTags('claude.ai')
 @Controller('claude')
 export class ClaudeWebCompletionsController {

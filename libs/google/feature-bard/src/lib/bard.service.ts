@@ -22,7 +22,7 @@ export interface BardCookies {
   psidts: string;
 }
 
-/** Bard through browser cookies (legacy spec 6, with section 11's fixes). */
+/** Bard through browser cookies, the original proxy's route with its bugs fixed (docs/legacy-routes.md). */
 @Injectable()
 export class BardService {
   private readonly tokens: ExpiringMap<BardTokens>;

@@ -60,7 +60,7 @@ interface UpstreamErrorBody {
 }
 
 /**
- * The legacy cost query (legacy spec section 4, with section 11's fixes): session keys get the dashboard's
+ * The legacy cost query (docs/legacy-routes.md): session keys get the dashboard's
  * credit grants as they are; API keys get usage summed over 91-day chunks fetched in parallel, and the hard
  * limit of the subscription.
  */

@@ -1,4 +1,4 @@
-/** One chunk of the key-mode answer (legacy spec, section 4.2). */
+/** One chunk of the key-mode answer of the cost query (docs/legacy-routes.md). */
 export interface UsageChunk {
   start_date: string;
   end_date: string;

@@ -159,7 +159,7 @@ function systemPrompt(messages: ChatMessage[], jsonObject: boolean): string | un
   return text === '' ? undefined : text;
 }
 
-/** OpenAI chat request → Anthropic Messages request (providers.md, "OpenAI → Anthropic"). */
+/** OpenAI chat request → Anthropic Messages request (docs/provider-mapping.md). */
 export function toAnthropicRequest(
   request: ChatCompletionRequest,
   options: AnthropicRequestOptions,

@@ -10,7 +10,7 @@ export function toChatUsage(usage: AnthropicUsage): ChatUsage {
   return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
 }
 
-/** Anthropic message → OpenAI chat.completion (providers.md, "Anthropic → OpenAI"). */
+/** Anthropic message → OpenAI chat.completion (docs/provider-mapping.md). */
 export function toChatCompletion(message: AnthropicMessagesResponse, createdSeconds: number): ChatCompletion {
   const text = message.content.flatMap((block) => (block.type === 'text' ? [block.text] : [])).join('');
   const toolCalls: ChatToolCall[] = message.content.flatMap((block) =>

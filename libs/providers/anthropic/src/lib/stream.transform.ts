@@ -32,7 +32,7 @@ export interface AnthropicStreamOptions {
 
 /**
  * Anthropic stream events → OpenAI chat.completion.chunk objects, one transformer per stream
- * (providers.md, "Anthropic → OpenAI", Stream). Each source event yields its chunks at once.
+ * (docs/provider-mapping.md). Each source event yields its chunks at once.
  */
 export class AnthropicStreamTransformer implements StreamTransformer<SseEvent> {
   private id = 'chatcmpl-anthropic';

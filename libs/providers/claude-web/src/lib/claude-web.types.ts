@@ -1,4 +1,4 @@
-/** claude.ai web API shapes (legacy spec, section 5.2): what the bridge sends and reads. */
+/** claude.ai web API shapes: what the bridge sends and reads (docs/legacy-routes.md). */
 
 export interface AppendMessageBody {
   completion: { prompt: string; timezone: string; model: string };

@@ -9,7 +9,7 @@ function messageText(message: ChatMessage, index: number): string {
 }
 
 /**
- * The original's prompt template (legacy spec 5.10) with section 11's fix: every earlier user/assistant turn
+ * The original's prompt template (docs/legacy-routes.md) with its fix: every earlier user/assistant turn
  * is kept, in order, as `content + "\n"` each; the last system message is appended in parentheses.
  */
 export function buildClaudeWebPrompt(messages: readonly ChatMessage[]): string {

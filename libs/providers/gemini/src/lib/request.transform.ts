@@ -141,7 +141,7 @@ export function geminiModelName(model: string): string {
   return model.replace(/^models\//, '');
 }
 
-/** OpenAI chat request → Gemini generateContent request (providers.md, "OpenAI ↔ Gemini"). */
+/** OpenAI chat request → Gemini generateContent request (docs/provider-mapping.md). */
 export function toGeminiRequest(request: ChatCompletionRequest): GeminiRequest {
   rejectUnsupported(request);
   const contents = toContents(request.messages);

@@ -27,7 +27,7 @@ export const logLevelSchema = z.enum(['fatal', 'error', 'warn', 'info', 'debug',
 
 const MIB = 1024 * 1024;
 
-/** Variables every app reads (DESIGN.md, configuration contract). */
+/** Variables every app reads (the README's configuration table lists them). */
 export const commonEnvShape = {
   UPSTREAM_CONNECT_TIMEOUT_MS: wholeNumberSchema.default(10_000),
   UPSTREAM_HEADERS_TIMEOUT_MS: wholeNumberSchema.default(120_000),

@@ -1,4 +1,4 @@
-/** Response headers for every event stream we send (RELIABILITY.md: no buffering, no transformation). */
+/** Response headers for every event stream we send: no proxy may buffer, compress or transform it (docs/data-plane.md). */
 export const SSE_RESPONSE_HEADERS: Readonly<Record<string, string>> = {
   'content-type': 'text/event-stream; charset=utf-8',
   'cache-control': 'no-cache, no-transform',
