@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, Param, Post, Req, Res } from '@nestjs/co
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
-import { ProviderCallService } from '@openai-proxy/data-access-upstream';
+import { ProviderCallService, clientLeftSignal } from '@openai-proxy/data-access-upstream';
 import { ClaudeWebStreamTransformer } from '@openai-proxy/provider-claude-web';
 import { readCookie } from '@openai-proxy/util-auth-headers';
 import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
@@ -50,7 +50,12 @@ export class ClaudeConversationsController {
   @Get('organizations/:org/chat_conversations')
   @ApiOperation({ summary: 'List conversations (claude.ai answer and status passed through).' })
   async list(@Param('org') org: string, @Req() request: Request, @Res() response: Response): Promise<void> {
-    sendAnswer(response, await this.claude.call('GET', this.claude.conversationsPath(org), sessionFromCookie(request)));
+    sendAnswer(
+      response,
+      await this.claude.call('GET', this.claude.conversationsPath(org), sessionFromCookie(request), {
+        signal: clientLeftSignal(response),
+      }),
+    );
   }
 
   @Post('organizations/:org/chat_conversations')
@@ -70,7 +75,10 @@ export class ClaudeConversationsController {
     const uuid = typeof input.uuid === 'string' && input.uuid !== '' ? input.uuid : randomUUID();
     sendAnswer(
       response,
-      await this.claude.call('POST', this.claude.conversationsPath(org), sessionFromCookie(request), { uuid, name }),
+      await this.claude.call('POST', this.claude.conversationsPath(org), sessionFromCookie(request), {
+        body: { uuid, name },
+        signal: clientLeftSignal(response),
+      }),
     );
   }
 
@@ -78,7 +86,8 @@ export class ClaudeConversationsController {
   @ApiOperation({ summary: 'Delete every conversation of the organization, one after another; answers "success".' })
   async deleteAll(@Param('org') org: string, @Req() request: Request, @Res() response: Response): Promise<void> {
     const sessionKey = sessionFromCookie(request);
-    const listed = await this.claude.call('GET', this.claude.conversationsPath(org), sessionKey);
+    const signal = clientLeftSignal(response);
+    const listed = await this.claude.call('GET', this.claude.conversationsPath(org), sessionKey, { signal });
     if (listed.status < 200 || listed.status >= 300 || !Array.isArray(listed.json)) {
       sendAnswer(
         response,
@@ -88,7 +97,7 @@ export class ClaudeConversationsController {
     }
     for (const conversation of listed.json as Array<{ uuid?: unknown }>) {
       if (typeof conversation.uuid === 'string') {
-        await this.claude.deleteConversation(org, sessionKey, conversation.uuid);
+        await this.claude.deleteConversation(org, sessionKey, conversation.uuid, signal);
       }
     }
     response.status(200).json('success');
@@ -104,7 +113,9 @@ export class ClaudeConversationsController {
   ): Promise<void> {
     sendAnswer(
       response,
-      await this.claude.call('GET', this.claude.conversationsPath(org, conversation), sessionFromCookie(request)),
+      await this.claude.call('GET', this.claude.conversationsPath(org, conversation), sessionFromCookie(request), {
+        signal: clientLeftSignal(response),
+      }),
     );
   }
 
@@ -118,7 +129,9 @@ export class ClaudeConversationsController {
   ): Promise<void> {
     sendAnswer(
       response,
-      await this.claude.call('DELETE', this.claude.conversationsPath(org, conversation), sessionFromCookie(request)),
+      await this.claude.call('DELETE', this.claude.conversationsPath(org, conversation), sessionFromCookie(request), {
+        signal: clientLeftSignal(response),
+      }),
     );
   }
 

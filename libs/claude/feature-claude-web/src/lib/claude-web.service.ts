@@ -16,6 +16,12 @@ export interface WebAnswer {
   retryAfter: string | undefined;
 }
 
+/** What a claude.ai call may carry besides its route: a JSON body, and the client's abort signal. */
+export interface WebCallOptions {
+  body?: unknown;
+  signal?: AbortSignal | undefined;
+}
+
 /** The only headers claude.ai gets: the session cookie and what a browser would send. */
 export function claudeWebHeaders(sessionKey: string, accept: string): Record<string, string> {
   return {
@@ -44,7 +50,14 @@ export class ClaudeWebService {
     return conversation === undefined ? base : `${base}/${encodeURIComponent(conversation)}`;
   }
 
-  async call(method: 'GET' | 'POST' | 'DELETE', path: string, sessionKey: string, body?: unknown): Promise<WebAnswer> {
+  /** One claude.ai call; `signal` (the client's, see clientLeftSignal) ends it when the client leaves. */
+  async call(
+    method: 'GET' | 'POST' | 'DELETE',
+    path: string,
+    sessionKey: string,
+    options: WebCallOptions = {},
+  ): Promise<WebAnswer> {
+    const { body, signal } = options;
     const answer = await this.controlPlane.request({
       name: 'claude.ai',
       method,
@@ -54,14 +67,19 @@ export class ClaudeWebService {
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
       },
       ...(body === undefined ? {} : { data: JSON.stringify(body) }),
+      ...(signal === undefined ? {} : { signal }),
     });
     return { status: answer.status, text: answer.text, json: parseJson(answer.text), retryAfter: answer.retryAfter };
   }
 
-  /** Creates a conversation; returns its uuid (claude.ai's answer, else the one we chose). */
+  /**
+   * Creates a conversation; returns its uuid (claude.ai's answer, else the one we chose). It takes no client
+   * signal on purpose: it serves a call that deletes the conversation after, and a creation cut halfway could
+   * still land at claude.ai with no uuid for us to delete.
+   */
   async createConversation(org: string, sessionKey: string, name: string): Promise<string> {
     const uuid = randomUUID();
-    const answer = await this.call('POST', this.conversationsPath(org), sessionKey, { uuid, name });
+    const answer = await this.call('POST', this.conversationsPath(org), sessionKey, { body: { uuid, name } });
     if (answer.status < 200 || answer.status >= 300) {
       throw claudeWebError(answer.status, answer.json, answer.retryAfter);
     }
@@ -69,8 +87,14 @@ export class ClaudeWebService {
     return typeof created === 'string' ? created : uuid;
   }
 
-  async deleteConversation(org: string, sessionKey: string, conversation: string): Promise<number> {
-    return (await this.call('DELETE', this.conversationsPath(org, conversation), sessionKey)).status;
+  /** Deletes one conversation; the cleanup after a call passes no signal, so it runs even when the client left. */
+  async deleteConversation(
+    org: string,
+    sessionKey: string,
+    conversation: string,
+    signal?: AbortSignal,
+  ): Promise<number> {
+    return (await this.call('DELETE', this.conversationsPath(org, conversation), sessionKey, { signal })).status;
   }
 }
 

@@ -37,16 +37,24 @@ export class BardService {
     this.conversations = new ExpiringMap(settings.conversationTtlMs, MAX_ENTRIES);
   }
 
-  /** Asks Bard; a `conversationId` continues that conversation (for the same cookies), none starts a new one. */
-  async ask(cookies: BardCookies, prompt: string, conversationId: string | undefined): Promise<string> {
+  /**
+   * Asks Bard; a `conversationId` continues that conversation (for the same cookies), none starts a new one.
+   * `signal` (the client's, see clientLeftSignal) ends the page and answer calls when the client leaves.
+   */
+  async ask(
+    cookies: BardCookies,
+    prompt: string,
+    conversationId: string | undefined,
+    signal?: AbortSignal,
+  ): Promise<string> {
     const cookieKey = createHash('sha256').update(`${cookies.psid}\n${cookies.psidts}`).digest('hex');
     const conversationKey = conversationId === undefined ? undefined : `${cookieKey}\n${conversationId}`;
     const context =
       (conversationKey === undefined ? undefined : this.conversations.get(conversationKey)) ?? NEW_CONVERSATION;
-    const tokens = this.tokens.get(cookieKey) ?? (await this.scrape(cookies, cookieKey));
+    const tokens = this.tokens.get(cookieKey) ?? (await this.scrape(cookies, cookieKey, signal));
     this.requestNumber = (this.requestNumber % 900_000) + 1;
     const path = `${STREAM_GENERATE_PATH}?bl=${encodeURIComponent(tokens.bl)}&_reqid=${this.requestNumber}&rt=c`;
-    const answer = await this.send('POST', path, cookies, encodeStreamGenerateForm(prompt, tokens, context));
+    const answer = await this.send('POST', path, cookies, signal, encodeStreamGenerateForm(prompt, tokens, context));
     if (answer.status === 401 || answer.status === 403) {
       this.tokens.delete(cookieKey);
       throw new GatewayException(
@@ -67,8 +75,8 @@ export class BardService {
     return parsed.text;
   }
 
-  private async scrape(cookies: BardCookies, cookieKey: string): Promise<BardTokens> {
-    const page = await this.send('GET', '/app', cookies);
+  private async scrape(cookies: BardCookies, cookieKey: string, signal: AbortSignal | undefined): Promise<BardTokens> {
+    const page = await this.send('GET', '/app', cookies, signal);
     if (page.status === 401 || page.status === 403) {
       throw new GatewayException(
         ErrorCode.InvalidApiKey,
@@ -83,7 +91,13 @@ export class BardService {
     return tokens;
   }
 
-  private send(method: 'GET' | 'POST', path: string, cookies: BardCookies, form?: string): Promise<ControlPlaneAnswer> {
+  private send(
+    method: 'GET' | 'POST',
+    path: string,
+    cookies: BardCookies,
+    signal: AbortSignal | undefined,
+    form?: string,
+  ): Promise<ControlPlaneAnswer> {
     return this.controlPlane.request({
       name: 'bard',
       method,
@@ -95,6 +109,7 @@ export class BardService {
         ...(form === undefined ? {} : { 'content-type': 'application/x-www-form-urlencoded;charset=UTF-8' }),
       },
       ...(form === undefined ? {} : { data: form }),
+      ...(signal === undefined ? {} : { signal }),
     });
   }
 }
