@@ -64,11 +64,21 @@ export function createRootLogger(settings: PlatformSettings, destination: Destin
   );
 }
 
-/** Nest's logger interface over the root logger (framework messages: routes mapped, start, errors). */
+/**
+ * Nest contexts that write one line per module or per route while the app starts: useful when debugging
+ * routing, noise at info (a terminal showed dozens of "Mapped {/x, GET} route" lines per service).
+ */
+const STARTUP_DETAIL_CONTEXTS: ReadonlySet<string> = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer']);
+
+/** Nest's logger interface over the root logger (framework messages: start, errors; routes mapped at debug). */
 export class PinoNestLogger implements LoggerService {
   constructor(private readonly logger: Logger) {}
 
   log(message: unknown, context?: string): void {
+    if (context !== undefined && STARTUP_DETAIL_CONTEXTS.has(context)) {
+      this.logger.debug({ context }, String(message));
+      return;
+    }
     this.logger.info({ context }, String(message));
   }
 
