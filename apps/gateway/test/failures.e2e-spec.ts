@@ -167,23 +167,53 @@ describe('credential canary', () => {
         'x-api-key': 'canary-anthropic-BBBB2222',
         'x-goog-api-key': 'canary-google-CCCC3333',
         cookie: 'sessionKey=sk-ant-sid01-canary-DDDD4444; __Secure-1PSID=canary-EEEE5555',
+        'api-key': 'canary-azure-GGGG7777',
+        'x-auth-token': 'canary-token-HHHH8888',
+        'x-request-id': 'sk-canary-IIII9999',
       };
+      const responses: request.Response[] = [];
       for (const path of [
         '/openai/v1/models',
         '/openai/v1/slow',
         '/openai/v1/models?key=canary-FFFF6666',
+        '/openai/v1/models?x-api-key=canary-JJJJ0000',
+        '/openai/v1/models;key=canary-KKKK1111',
+        '/openai/v1/models?user_token=canary-LLLL2222',
+        '/openai/v1/models?bearer=canary-MMMM3333',
         '/claude/v1/models',
         '/openai/billing/credit_grants',
       ]) {
-        await request(stack.gatewayUrl).get(path).set(canaries);
+        responses.push(await request(stack.gatewayUrl).get(path).set(canaries));
       }
       await request(stack.gatewayUrl).post('/openai/v1/chat/completions').set(canaries).send('{"messages":[]}');
       expect(stack.logs.lines.length).toBeGreaterThan(10);
       expect(stack.logs.text).toContain('"headers"');
       expect(stack.logs.text).toContain('/openai/v1/slow');
-      for (const secret of ['AAAA1111', 'BBBB2222', 'CCCC3333', 'DDDD4444', 'EEEE5555', 'FFFF6666']) {
+      expect(stack.logs.text).toContain('x-auth-token');
+      for (const secret of [
+        'AAAA1111',
+        'BBBB2222',
+        'CCCC3333',
+        'DDDD4444',
+        'EEEE5555',
+        'FFFF6666',
+        'GGGG7777',
+        'HHHH8888',
+        'IIII9999',
+        'JJJJ0000',
+        'KKKK1111',
+        'LLLL2222',
+        'MMMM3333',
+      ]) {
         expect(stack.logs.text).not.toContain(secret);
       }
+      for (const response of responses) {
+        expect(response.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+      }
+      const ownId = String(responses[0]?.headers['x-request-id']);
+      const linesWithOwnId = stack.logs.lines.filter((line) => line.includes(`"id":"${ownId}"`));
+      expect(linesWithOwnId.some((line) => line.includes('"service":"gateway"'))).toBe(true);
+      expect(linesWithOwnId.some((line) => line.includes('"service":"openai-relay"'))).toBe(true);
     } finally {
       await stack.close();
     }

@@ -1,20 +1,29 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { REQUEST_ID_HEADER } from '@openai-proxy/util-auth-headers';
+import { REQUEST_ID_HEADER, looksLikeCredential } from '@openai-proxy/util-auth-headers';
 import { AccessLog } from './access-log';
 import { setEdgeHeader } from './edge-headers';
 import { MetricsService } from './metrics.service';
 import { ShutdownService } from './shutdown.service';
 
-const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+/** Short and of a safe alphabet: a client id is logged and passed on, so it must not carry anything else. */
+const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
 /** Probes would drown the access log. */
 const UNLOGGED_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz']);
 
-/** Keeps a well-formed client `x-request-id` or makes one; it is passed on and echoed in the response. */
+function isAcceptableRequestId(given: string | string[] | undefined): given is string {
+  // A client that puts a key where its request id goes would otherwise have it logged as our request id.
+  return typeof given === 'string' && REQUEST_ID_PATTERN.test(given) && !looksLikeCredential(given);
+}
+
+/**
+ * Keeps a client `x-request-id` that is short, of a safe alphabet and not credential-shaped, or makes one; it
+ * is passed on (so the service behind the gateway logs the same id) and echoed in the response.
+ */
 export function ensureRequestId(request: IncomingMessage): string {
   const given = request.headers[REQUEST_ID_HEADER];
-  const id = typeof given === 'string' && REQUEST_ID_PATTERN.test(given) ? given : randomUUID();
+  const id = isAcceptableRequestId(given) ? given : randomUUID();
   request.headers[REQUEST_ID_HEADER] = id;
   return id;
 }

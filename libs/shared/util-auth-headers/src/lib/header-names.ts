@@ -26,7 +26,23 @@ export const SECRET_HEADER_NAMES: ReadonlySet<string> = new Set([
   'proxy-authorization',
   'x-api-key',
   'x-goog-api-key',
+  // Azure OpenAI's key header.
   'api-key',
+  'x-auth-token',
   'cookie',
   'set-cookie',
 ]);
+
+/**
+ * Names with a credential word as one of their parts (`x-access-token`, `x-amz-security-token`,
+ * `x-client-secret`, `x-session-key`), for the headers nobody listed yet. A part must be the whole word:
+ * `x-ratelimit-remaining-tokens` is a count, not a credential.
+ */
+const SECRET_HEADER_NAME_PATTERN =
+  /(?:^|[-_])(?:token|secret|password|passwd|credentials?|auth|apikey|api[-_]key|session[-_]?key)(?:$|[-_])/;
+
+/** Whether a header's value is a credential, by its name (any case). */
+export function isSecretHeaderName(name: string): boolean {
+  const lower = name.toLowerCase();
+  return SECRET_HEADER_NAMES.has(lower) || SECRET_HEADER_NAME_PATTERN.test(lower);
+}

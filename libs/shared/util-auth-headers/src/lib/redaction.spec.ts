@@ -1,5 +1,5 @@
 import { readBearerToken, readCookie } from './credentials';
-import { REDACTED, redactHeaders, redactText } from './redaction';
+import { REDACTED, looksLikeCredential, redactHeaders, redactText } from './redaction';
 
 describe('redactText', () => {
   it.each([
@@ -23,6 +23,12 @@ describe('redactText', () => {
     ['/x?password=hunter2hunter2', 'hunter2hunter2'],
     ['/oauth?client_secret=cs-991xyz&refresh_token=rt-12345abc', 'cs-991xyz'],
     ['/oauth?client_secret=cs-991xyz&refresh_token=rt-12345abc', 'rt-12345abc'],
+    ['/v1/models?x-api-key=xak123secret', 'xak123secret'],
+    ['/v1/models;key=semi123secret', 'semi123secret'],
+    ['/v1/models;jsessionid=abc;api_key=matrix123secret', 'matrix123secret'],
+    ['/v1/models?user_token=ut123secret', 'ut123secret'],
+    ['/v1/models?a=1&bearer=br123secret', 'br123secret'],
+    ['/v1/models?X-Auth-Token=xat123secret', 'xat123secret'],
   ])('should remove the credential from %p', (text, secret) => {
     const redacted = redactText(text);
     expect(redacted).not.toContain(secret);
@@ -35,6 +41,7 @@ describe('redactText', () => {
 
   it('should leave ordinary text alone', () => {
     expect(redactText('POST /openai/v1/chat/completions 200')).toBe('POST /openai/v1/chat/completions 200');
+    expect(redactText('/v1/models?max_tokens=5&monkey=1&tokens=2')).toBe('/v1/models?max_tokens=5&monkey=1&tokens=2');
     expect(redactText('task-force desk-lamp risk-free')).toBe('task-force desk-lamp risk-free');
   });
 });
@@ -59,6 +66,34 @@ describe('redactHeaders', () => {
       accept: 'application/json',
     });
   });
+
+  it.each(['api-key', 'x-auth-token', 'X-Access-Token', 'x-amz-security-token', 'x-client-secret', 'x-session-key'])(
+    'should redact the %p header by its name',
+    (name) => {
+      expect(redactHeaders({ [name]: 'plain-value-123' })).toEqual({ [name]: REDACTED });
+    },
+  );
+
+  it('should keep headers that only mention tokens in their name', () => {
+    const headers = { 'x-ratelimit-remaining-tokens': '100', 'anthropic-ratelimit-tokens-limit': '9' };
+    expect(redactHeaders(headers)).toEqual(headers);
+  });
+});
+
+describe(looksLikeCredential.name, () => {
+  it.each(['sk-proj-abc123', 'sess-abc123', 'gk-team-abc123', 'AIzaSyA-1234567890', 'x.sk-ant-oat01-abc'])(
+    'should recognise %p',
+    (text) => {
+      expect(looksLikeCredential(text)).toBe(true);
+    },
+  );
+
+  it.each(['2b1c9d5e-6f0a-4b7e-9c1d-3e5f7a9b1c2d', 'req_123', 'task-force', 'trace:abc.def'])(
+    'should not flag %p',
+    (text) => {
+      expect(looksLikeCredential(text)).toBe(false);
+    },
+  );
 });
 
 describe('credentials', () => {

@@ -1,4 +1,4 @@
-import { SECRET_HEADER_NAMES } from './header-names';
+import { isSecretHeaderName } from './header-names';
 import type { IncomingHeaders } from './forwarding';
 
 export const REDACTED = '[REDACTED]';
@@ -17,7 +17,9 @@ const SECRET_VALUE_PATTERNS: readonly RegExp[] = [
   /\bsessionKey=[^;\s,"'&]+/g,
   new RegExp(`${START}AIza[0-9A-Za-z_-]{10,}`, 'g'),
   /(\/\/)[^/\s:@]+:[^/\s@]+@/g,
-  /([?&](?:key|api[_-]?key|x-goog-api-key|access_token|refresh_token|id_token|token|auth|authorization|session_?key|password|passwd|secret|client_secret)=)["']*[^&\s#"']+/gi,
+  // A credential parameter of a query (`?`, `&`) or of a path segment (`;`): a credential word, alone or as the
+  // last part of a longer name (`x-api-key`, `x-goog-api-key`, `user_token`, `client_secret`, `x-auth-token`).
+  /([?&;](?:[A-Za-z0-9]+[_-])*(?:key|api[_-]?key|token|auth|authorization|bearer|session_?key|password|passwd|secret)=)["']*[^&\s#"']+/gi,
 ];
 
 /** Percent-decodes what decodes (a credential can hide as `sk%2D…`); leaves broken escapes as they are. */
@@ -53,6 +55,11 @@ export function redactText(text: string): string {
   return result.includes('%') ? replaceSecrets(decodePercents(result)) : result;
 }
 
+/** Whether a text holds anything credential-shaped: what redactText would change. */
+export function looksLikeCredential(text: string): boolean {
+  return redactText(text) !== text;
+}
+
 /** A copy of the headers with credential headers replaced and every other value scrubbed by pattern. */
 export function redactHeaders(headers: IncomingHeaders): Record<string, string | string[]> {
   const result: Record<string, string | string[]> = {};
@@ -61,7 +68,7 @@ export function redactHeaders(headers: IncomingHeaders): Record<string, string |
     if (value === undefined) {
       continue;
     }
-    if (SECRET_HEADER_NAMES.has(name.toLowerCase())) {
+    if (isSecretHeaderName(name)) {
       result[name] = REDACTED;
     } else {
       result[name] = Array.isArray(value) ? value.map(redactText) : redactText(value);
