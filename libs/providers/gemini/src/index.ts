@@ -1,4 +1,5 @@
 export * from './lib/gemini.types';
+export * from './lib/gemini.schema';
 export * from './lib/finish-reason.map';
 export * from './lib/request.transform';
 export * from './lib/response.transform';

@@ -1,5 +1,4 @@
 import type { ChatCompletionChunk, FinishReason } from '@openai-proxy/util-openai-schema';
-import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
 import {
   type ChunkIdentity,
   type SseEvent,
@@ -7,12 +6,16 @@ import {
   type StreamTransformer,
   chunkItem,
   cutStreamItem,
+  parseEventData,
+  unreadableEventItem,
   usageItem,
 } from '@openai-proxy/util-sse';
 import { toGatewayError } from './error.transform';
-import type { GeminiCandidate, GeminiResponse, GeminiUsage } from './gemini.types';
+import { geminiStreamFrameSchema } from './gemini.schema';
+import type { GeminiCandidate, GeminiUsage } from './gemini.types';
 import { toFinishReason } from './finish-reason.map';
 import { callId, toChatUsage } from './response.transform';
+import { withThoughtSignature } from './thought-signature.transform';
 
 export interface GeminiStreamOptions {
   id: string;
@@ -45,21 +48,14 @@ export class GeminiStreamTransformer implements StreamTransformer<SseEvent> {
   }
 
   transform(event: SseEvent): StreamItem[] {
-    let frame: GeminiResponse & { error?: unknown };
-    try {
-      frame = JSON.parse(event.data) as GeminiResponse & { error?: unknown };
-    } catch {
-      return [
-        {
-          kind: 'error',
-          error: new GatewayException(ErrorCode.UpstreamBadResponse, 'Gemini API sent an unreadable event'),
-        },
-      ];
+    const frame = parseEventData(geminiStreamFrameSchema, event.data);
+    if (frame === undefined) {
+      this.complete = true;
+      return [unreadableEventItem('Gemini API')];
     }
     if (frame.error !== undefined) {
       this.complete = true;
-      const code = (frame.error as { code?: unknown }).code;
-      return [{ kind: 'error', error: toGatewayError(typeof code === 'number' ? code : 500, frame, undefined) }];
+      return [{ kind: 'error', error: toGatewayError(frame.error.code ?? 500, frame, undefined) }];
     }
     this.model = frame.modelVersion ?? this.model;
     this.usage = frame.usageMetadata ?? this.usage;
@@ -109,7 +105,7 @@ export class GeminiStreamTransformer implements StreamTransformer<SseEvent> {
       if (part.functionCall !== undefined) {
         const call = {
           index: state.toolCalls,
-          id: callId(`${this.options.id}_${index}`, state.toolCalls),
+          id: withThoughtSignature(callId(`${this.options.id}_${index}`, state.toolCalls), part.thoughtSignature),
           type: 'function' as const,
         };
         state.toolCalls += 1;

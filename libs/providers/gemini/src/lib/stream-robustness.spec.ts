@@ -1,0 +1,76 @@
+import fc from 'fast-check';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SseDecoder, type SseEvent, type StreamItem } from '@openai-proxy/util-sse';
+import { GeminiStreamTransformer } from './stream.transform';
+
+const fixtureEvents = new SseDecoder()
+  .push(readFileSync(join(__dirname, '__fixtures__', 'stream-text.gemini.sse'), 'utf8'))
+  .map((event) => JSON.parse(event.data) as unknown);
+
+/** The value with the node that `steps` leads to (keys and indexes taken modulo their count) replaced. */
+function replaceAt(value: unknown, steps: readonly number[], replacement: unknown): unknown {
+  const [step, ...rest] = steps;
+  if (step === undefined || typeof value !== 'object' || value === null) {
+    return replacement;
+  }
+  const entries = Object.entries(value);
+  const entry = entries[step % Math.max(1, entries.length)];
+  if (entry === undefined) {
+    return replacement;
+  }
+  const changed = replaceAt(entry[1], rest, replacement);
+  return Array.isArray(value)
+    ? (value as unknown[]).map((item, index) => (index === step % value.length ? changed : item))
+    : { ...value, [entry[0]]: changed };
+}
+
+const mutatedFrame = fc
+  .record({
+    base: fc.constantFrom(...fixtureEvents),
+    steps: fc.array(fc.nat(), { maxLength: 6 }),
+    value: fc.jsonValue(),
+  })
+  .map(({ base, steps, value }) => JSON.stringify(replaceAt(base, steps, value)));
+const anyData = fc.oneof(
+  mutatedFrame,
+  fc.json(),
+  fc.string(),
+  fc.constantFrom(...fixtureEvents.map((e) => JSON.stringify(e))),
+);
+const anyEvent = anyData.map((data): SseEvent => ({ event: undefined, data, id: undefined }));
+
+function newTransformer(): GeminiStreamTransformer {
+  return new GeminiStreamTransformer({ id: 'p', createdSeconds: 1, model: 'm', includeUsage: true, candidates: 2 });
+}
+
+function isItem(item: StreamItem): boolean {
+  return item.kind === 'error' ? item.error.code !== undefined : Array.isArray(item.chunk.choices);
+}
+
+describe(GeminiStreamTransformer.name, () => {
+  it('should never throw on random or mutated frames, and yield only chunks and errors', () => {
+    fc.assert(
+      fc.property(fc.array(anyEvent, { minLength: 1, maxLength: 8 }), (events) => {
+        const transformer = newTransformer();
+        const items = [...events.flatMap((event) => transformer.transform(event)), ...transformer.flush()];
+        expect(items.every(isItem)).toBe(true);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it.each([
+    'null',
+    '{"candidates":5}',
+    '{"candidates":[{"content":{"parts":[null]}}]}',
+    '{"error":null}',
+    '[1]',
+    '"x"',
+  ])('should end the stream with an upstream_bad_response error when a frame is %s (it threw)', (data) => {
+    const items = newTransformer().transform({ event: undefined, data, id: undefined });
+    expect(items).toEqual([
+      expect.objectContaining({ kind: 'error', error: expect.objectContaining({ code: 'upstream_bad_response' }) }),
+    ]);
+  });
+});
