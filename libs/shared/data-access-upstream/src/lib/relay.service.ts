@@ -119,8 +119,10 @@ export class RelayService implements OnModuleDestroy {
         return;
       }
       const eventStream = isEventStream(upstream.headers['content-type']);
+      const encoded = eventStream && isEncoded(upstream.headers);
       const headers = buildForwardedResponseHeaders(upstream.headers, {
         dropPrefixes: target.dropResponseHeaderPrefixes,
+        dropContentLength: eventStream && !encoded,
       });
       if (eventStream) {
         headers['x-accel-buffering'] = 'no';
@@ -129,13 +131,7 @@ export class RelayService implements OnModuleDestroy {
       if (eventStream) {
         response.flushHeaders();
       }
-      await this.pipeBody(
-        upstream.body,
-        response,
-        target,
-        eventStream ? isEncoded(upstream.headers) : undefined,
-        exchange,
-      );
+      await this.pipeBody(upstream.body, response, target, eventStream ? encoded : undefined, exchange);
     } finally {
       unregister();
     }

@@ -77,11 +77,16 @@ export function buildForwardedRequestHeaders(
 export interface ResponseForwardingPolicy {
   /** Extra response header names (lower case) to drop, such as upstream CORS headers at the edge. */
   dropPrefixes?: readonly string[];
+  /**
+   * The relay may add bytes to the body (`: ping` and error frames on an event stream): the upstream length no
+   * longer describes it, and is dropped so that the body goes out chunked.
+   */
+  dropContentLength?: boolean;
 }
 
 /**
- * The headers a relay sends back: the upstream's, except hop-by-hop ones and `Set-Cookie`. A relayed body is
- * passed through unchanged, so `Content-Length` and `Content-Encoding` still describe it and are kept.
+ * The headers a relay sends back: the upstream's, except hop-by-hop ones and `Set-Cookie`. A body passed through
+ * unchanged keeps its `Content-Length` and `Content-Encoding`; one we may add bytes to loses the length.
  */
 export function buildForwardedResponseHeaders(
   upstream: IncomingHeaders,
@@ -97,6 +102,7 @@ export function buildForwardedResponseHeaders(
       HOP_BY_HOP_HEADERS.has(name) ||
       listed.has(name) ||
       name === 'set-cookie' ||
+      (name === 'content-length' && policy.dropContentLength === true) ||
       name.startsWith(INTERNAL_HEADER_PREFIX) ||
       prefixes.some((prefix) => name.startsWith(prefix))
     ) {

@@ -1,0 +1,55 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Client } from 'undici';
+import { listenServiceApp } from '@openai-proxy/feature-platform';
+import { type FakeUpstream, json, startFakeOpenAi } from '@openai-proxy/testing-fakes';
+import { loadOpenAiRelayConfig } from '../src/config/openai-relay.env';
+import { createOpenAiRelayApp } from '../src/openai-relay.app';
+
+type Env = Record<string, string>;
+
+async function startRelay(env: Env): Promise<{ app: NestExpressApplication; url: string }> {
+  const app = await createOpenAiRelayApp(loadOpenAiRelayConfig({ LOG_LEVEL: 'silent', ...env }));
+  await listenServiceApp(app, 0, '127.0.0.1');
+  return { app, url: await app.getUrl() };
+}
+
+const frame = (text: string): string => `data: {"text":"${text}"}\n\n`;
+
+describe('RelayService event-stream framing', () => {
+  let openai: FakeUpstream;
+  let relay: { app: NestExpressApplication; url: string };
+
+  beforeAll(async () => {
+    openai = await startFakeOpenAi();
+    relay = await startRelay({ OPENAI_API_BASE: openai.url, STREAM_HEARTBEAT_MS: '100' });
+  });
+
+  afterAll(async () => {
+    await relay.app.close();
+    await openai.close();
+  });
+
+  it('should drop the upstream Content-Length of an event stream it adds pings to, so keep-alive survives', async () => {
+    const body = frame('a') + frame('b') + 'data: [DONE]\n\n';
+    openai.on('POST', '/v1/chat/completions', async (_request, response) => {
+      response.writeHead(200, { 'content-type': 'text/event-stream', 'content-length': String(body.length) });
+      response.write(frame('a'));
+      await new Promise((resolve) => setTimeout(resolve, 350));
+      response.end(frame('b') + 'data: [DONE]\n\n');
+    });
+    openai.on('GET', '/v1/after-stream', json(200, { ok: true }));
+    const client = new Client(relay.url, { pipelining: 1 });
+    try {
+      const first = await client.request({ method: 'POST', path: '/openai/v1/chat/completions', body: '{}' });
+      const text = await first.body.text();
+      expect(first.headers['content-length']).toBeUndefined();
+      expect(text).toContain(': ping\n\n');
+      expect(text.replace(/: ping\n\n/g, '')).toBe(body);
+      const second = await client.request({ method: 'GET', path: '/openai/v1/after-stream' });
+      expect(second.statusCode).toBe(200);
+      expect(await second.body.json()).toEqual({ ok: true });
+    } finally {
+      await client.close();
+    }
+  });
+});
