@@ -21,11 +21,15 @@ const LEAK_SIGNS = ['A worker process has failed to exit gracefully', 'Jest did 
 
 function runJest() {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [jest, '--ci', '--json', `--outputFile=${report}`, ...process.argv.slice(2)], {
-      cwd: root,
-      stdio: ['inherit', 'inherit', 'pipe'],
-      env: { ...process.env, TZ: 'UTC' },
-    });
+    const child = spawn(
+      process.execPath,
+      [jest, '--ci', '--json', `--outputFile=${report}`, ...process.argv.slice(2)],
+      {
+        cwd: root,
+        stdio: ['inherit', 'inherit', 'pipe'],
+        env: { ...process.env, TZ: 'UTC' },
+      },
+    );
     let leakSeen = false;
     let stuck = false;
     let tail = '';
