@@ -1,17 +1,22 @@
 // Type-checked typescript-eslint rules, and Nx module boundaries on two tag axes (scope:*, type:*); the scripts in
-// tools/ (plain ES modules for Node) get ESLint's recommended rules.
+// tools/ and the JavaScript config files (plain modules for Node) get ESLint's recommended rules.
 import js from '@eslint/js';
 import nx from '@nx/eslint-plugin';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '.nx/**', 'coverage/**', 'bench/results/**', '**/*.js'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', '.nx/**', 'coverage/**', 'bench/results/**'] },
   {
     files: ['**/*.mjs'],
     ...js.configs.recommended,
     languageOptions: { ecmaVersion: 2022, sourceType: 'module', globals: globals.node },
     rules: { ...js.configs.recommended.rules, 'no-unused-vars': ['error', { argsIgnorePattern: '^_' }] },
+  },
+  {
+    files: ['**/*.js'],
+    ...js.configs.recommended,
+    languageOptions: { ecmaVersion: 2022, sourceType: 'commonjs', globals: globals.node },
   },
   ...tseslint.configs.recommendedTypeChecked.map((config) => ({ ...config, files: ['**/*.ts'] })),
   {
