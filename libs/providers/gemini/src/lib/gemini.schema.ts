@@ -12,6 +12,7 @@ const part = z.looseObject({
   functionCall: z.looseObject({ name: z.string(), args: z.record(z.string(), z.unknown()).optional() }).optional(),
   functionResponse: z.looseObject({ name: z.string(), response: z.record(z.string(), z.unknown()) }).optional(),
   thought: z.boolean().optional(),
+  thoughtSignature: z.string().optional(),
 });
 
 const candidate = z.looseObject({

@@ -6,6 +6,12 @@ export interface GeminiPart {
   functionCall?: { name: string; args?: Record<string, unknown> };
   functionResponse?: { name: string; response: Record<string, unknown> };
   thought?: boolean;
+  /**
+   * Opaque base64 token for the model's hidden reasoning (https://ai.google.dev/gemini-api/docs/thought-signatures).
+   * On a `functionCall` part it must come back on that same part in the next request (Gemini 3 refuses the
+   * turn otherwise).
+   */
+  thoughtSignature?: string;
 }
 
 export interface GeminiContent {

@@ -7,6 +7,7 @@ import {
 } from '@openai-proxy/util-openai-schema';
 import { invalidParam, rejectUnsupportedFields, requireTextContent } from '@openai-proxy/util-errors';
 import type { GeminiContent, GeminiGenerationConfig, GeminiPart, GeminiRequest } from './gemini.types';
+import { thoughtSignatureOf } from './thought-signature.transform';
 
 const invalid = invalidParam;
 
@@ -76,11 +77,13 @@ function toContents(messages: readonly ChatMessage[]): GeminiContent[] {
     } else if (message.role === 'assistant') {
       const calls = (message.tool_calls ?? []).map((call, callIndex) => {
         toolNames.set(call.id, call.function.name);
+        const signature = thoughtSignatureOf(call.id);
         return {
           functionCall: {
             name: call.function.name,
             args: parseArguments(call.function.arguments, `${param}.tool_calls[${callIndex}].function.arguments`),
           },
+          ...(signature === undefined ? {} : { thoughtSignature: signature }),
         };
       });
       content = { role: 'model', parts: [...parts(message.content, `${param}.content`), ...calls] };

@@ -1,6 +1,7 @@
 import type { ChatCompletion, ChatToolCall, ChatUsage } from '@openai-proxy/util-openai-schema';
 import type { GeminiResponse, GeminiUsage } from './gemini.types';
 import { toFinishReason } from './finish-reason.map';
+import { withThoughtSignature } from './thought-signature.transform';
 
 export function toChatUsage(usage: GeminiUsage | undefined): ChatUsage {
   const prompt = usage?.promptTokenCount ?? 0;
@@ -34,7 +35,7 @@ export function toChatCompletion(
         ? []
         : [
             {
-              id: callId(responseId, index),
+              id: withThoughtSignature(callId(responseId, index), part.thoughtSignature),
               type: 'function' as const,
               function: { name: part.functionCall.name, arguments: JSON.stringify(part.functionCall.args ?? {}) },
             },
