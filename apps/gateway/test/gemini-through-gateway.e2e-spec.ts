@@ -104,7 +104,7 @@ describe('Gemini through the Gemini API, OpenAI-style (official openai SDK throu
       tools: [
         {
           functionDeclarations: [
-            { name: 'get_weather', description: 'Weather', parameters: { type: 'object', properties: {} } },
+            { name: 'get_weather', description: 'Weather', parametersJsonSchema: { type: 'object', properties: {} } },
           ],
         },
       ],

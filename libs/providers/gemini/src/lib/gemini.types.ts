@@ -29,6 +29,19 @@ export interface GeminiGenerationConfig {
   presencePenalty?: number;
   frequencyPenalty?: number;
   seed?: number;
+  /** A JSON Schema for the answer, with `responseMimeType: application/json` (v1beta). */
+  responseJsonSchema?: Record<string, unknown>;
+}
+
+/**
+ * A tool (https://ai.google.dev/api/caching#FunctionDeclaration). `parametersJsonSchema` takes JSON Schema as
+ * clients write it; `parameters`, its OpenAPI-subset sibling, refuses keywords such as `$schema` and
+ * `additionalProperties` ("Unknown name"). The two are mutually exclusive: the bridge sends only the first.
+ */
+export interface GeminiFunctionDeclaration {
+  name: string;
+  description?: string;
+  parametersJsonSchema?: Record<string, unknown>;
 }
 
 export interface GeminiRequest {
@@ -36,7 +49,7 @@ export interface GeminiRequest {
   systemInstruction?: { parts: Array<{ text: string }> };
   generationConfig?: GeminiGenerationConfig;
   tools?: Array<{
-    functionDeclarations: Array<{ name: string; description?: string; parameters?: Record<string, unknown> }>;
+    functionDeclarations: GeminiFunctionDeclaration[];
   }>;
   toolConfig?: { functionCallingConfig: { mode: 'AUTO' | 'ANY' | 'NONE'; allowedFunctionNames?: string[] } };
 }

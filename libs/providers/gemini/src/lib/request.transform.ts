@@ -7,13 +7,14 @@ import {
 } from '@openai-proxy/util-openai-schema';
 import { invalidParam, rejectUnsupportedFields, requireTextContent } from '@openai-proxy/util-errors';
 import type { GeminiContent, GeminiGenerationConfig, GeminiPart, GeminiRequest } from './gemini.types';
+import { responseFormatConfig, toGeminiJsonSchema } from './json-schema.transform';
 import { thoughtSignatureOf } from './thought-signature.transform';
 
 const invalid = invalidParam;
 
 /** Parameters Gemini has no equivalent for: refused by name, never dropped silently. */
 function rejectUnsupported(request: ChatCompletionRequest): void {
-  rejectUnsupportedFields(request, ['logprobs', 'top_logprobs', 'logit_bias', 'response_format'], 'Gemini API');
+  rejectUnsupportedFields(request, ['logprobs', 'top_logprobs', 'logit_bias'], 'Gemini API');
 }
 
 const textOf = requireTextContent;
@@ -132,7 +133,7 @@ function generationConfig(request: ChatCompletionRequest): GeminiGenerationConfi
   if (request.stop !== undefined && request.stop !== null)
     config.stopSequences = Array.isArray(request.stop) ? request.stop : [request.stop];
   if (typeof request.n === 'number' && request.n > 1) config.candidateCount = request.n;
-  if (request.response_format?.type === 'json_object') config.responseMimeType = 'application/json';
+  Object.assign(config, responseFormatConfig(request));
   if (typeof request['presence_penalty'] === 'number') config.presencePenalty = request['presence_penalty'];
   if (typeof request['frequency_penalty'] === 'number') config.frequencyPenalty = request['frequency_penalty'];
   if (typeof request['seed'] === 'number') config.seed = request['seed'];
@@ -169,7 +170,9 @@ export function toGeminiRequest(request: ChatCompletionRequest): GeminiRequest {
         functionDeclarations: request.tools.map((tool) => ({
           name: tool.function.name,
           ...(tool.function.description === undefined ? {} : { description: tool.function.description }),
-          ...(tool.function.parameters === undefined ? {} : { parameters: tool.function.parameters }),
+          ...(tool.function.parameters === undefined
+            ? {}
+            : { parametersJsonSchema: toGeminiJsonSchema(tool.function.parameters) }),
         })),
       },
     ];
