@@ -1,4 +1,5 @@
 export * from './lib/anthropic.types';
+export * from './lib/anthropic.schema';
 export * from './lib/finish-reason.map';
 export * from './lib/request.transform';
 export * from './lib/response.transform';

@@ -80,7 +80,8 @@ export interface AnthropicMessagesResponse {
   role: 'assistant';
   model: string;
   content: AnthropicResponseBlock[];
-  stop_reason: AnthropicStopReason | null;
+  /** An AnthropicStopReason, or a reason added later (read as `stop`). */
+  stop_reason: string | null;
   stop_sequence: string | null;
   usage: AnthropicUsage;
 }

@@ -1,4 +1,3 @@
-import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
 import type { ChatChunkToolCall, ChatCompletionChunk, FinishReason } from '@openai-proxy/util-openai-schema';
 import {
   type ChunkIdentity,
@@ -7,21 +6,17 @@ import {
   type StreamTransformer,
   chunkItem,
   cutStreamItem,
+  parseEventData,
+  unreadableEventItem,
   usageItem,
 } from '@openai-proxy/util-sse';
+import { type AnthropicStreamEvent, anthropicStreamEventSchema } from './anthropic.schema';
 import type { AnthropicUsage } from './anthropic.types';
 import { toGatewayError } from './error.transform';
 import { toFinishReason } from './finish-reason.map';
 import { toChatUsage } from './response.transform';
 
-interface StreamEventPayload {
-  type?: string;
-  index?: number;
-  message?: { id?: string; model?: string; usage?: AnthropicUsage };
-  content_block?: { type?: string; id?: string; name?: string };
-  delta?: { type?: string; text?: string; partial_json?: string; stop_reason?: string | null };
-  usage?: AnthropicUsage;
-}
+type StreamEventPayload = AnthropicStreamEvent;
 
 export interface AnthropicStreamOptions {
   createdSeconds: number;
@@ -48,14 +43,10 @@ export class AnthropicStreamTransformer implements StreamTransformer<SseEvent> {
   }
 
   transform(event: SseEvent): StreamItem[] {
-    const payload = this.parse(event);
+    const payload = parseEventData(anthropicStreamEventSchema, event.data);
     if (payload === undefined) {
-      return [
-        {
-          kind: 'error',
-          error: new GatewayException(ErrorCode.UpstreamBadResponse, 'Anthropic API sent an unreadable event'),
-        },
-      ];
+      this.finished = true;
+      return [unreadableEventItem('Anthropic API')];
     }
     switch (payload.type ?? event.event ?? '') {
       case 'message_start':
@@ -85,15 +76,6 @@ export class AnthropicStreamTransformer implements StreamTransformer<SseEvent> {
     }
     this.finished = true;
     return [cutStreamItem('Anthropic API', 'message_stop')];
-  }
-
-  private parse(event: SseEvent): StreamEventPayload | undefined {
-    try {
-      const value = JSON.parse(event.data) as unknown;
-      return typeof value === 'object' && value !== null ? value : undefined;
-    } catch {
-      return undefined;
-    }
   }
 
   private chunk(

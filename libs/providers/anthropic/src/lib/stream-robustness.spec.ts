@@ -1,0 +1,98 @@
+import fc from 'fast-check';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SseDecoder, type SseEvent, type StreamItem } from '@openai-proxy/util-sse';
+import { AnthropicStreamTransformer } from './stream.transform';
+
+const fixtureEvents = new SseDecoder().push(
+  readFileSync(join(__dirname, '__fixtures__', 'stream-text-tool.anthropic.sse'), 'utf8'),
+);
+
+/** The value with the node that `steps` leads to (keys and indexes taken modulo their count) replaced. */
+function replaceAt(value: unknown, steps: readonly number[], replacement: unknown): unknown {
+  const [step, ...rest] = steps;
+  if (step === undefined || typeof value !== 'object' || value === null) {
+    return replacement;
+  }
+  const entries = Object.entries(value);
+  const entry = entries[step % Math.max(1, entries.length)];
+  if (entry === undefined) {
+    return replacement;
+  }
+  const changed = replaceAt(entry[1], rest, replacement);
+  return Array.isArray(value)
+    ? (value as unknown[]).map((item, index) => (index === step % value.length ? changed : item))
+    : { ...value, [entry[0]]: changed };
+}
+
+const mutatedEvent = fc
+  .record({
+    base: fc.constantFrom(...fixtureEvents),
+    steps: fc.array(fc.nat(), { maxLength: 5 }),
+    value: fc.jsonValue(),
+  })
+  .map(({ base, steps, value }): SseEvent => ({
+    ...base,
+    data: JSON.stringify(replaceAt(JSON.parse(base.data) as unknown, steps, value)),
+  }));
+const randomEvent = fc
+  .record({
+    event: fc.option(fc.constantFrom('message_start', 'content_block_delta', 'message_delta', 'error', 'x'), {
+      nil: undefined,
+    }),
+    data: fc.oneof(fc.json(), fc.string()),
+  })
+  .map(({ event, data }): SseEvent => ({ event, data, id: undefined }));
+const anyEvent = fc.oneof(mutatedEvent, randomEvent, fc.constantFrom(...fixtureEvents));
+
+function newTransformer(): AnthropicStreamTransformer {
+  return new AnthropicStreamTransformer({ createdSeconds: 1, model: 'm', includeUsage: true });
+}
+
+/** A chunk as a client reads it: numbers where OpenAI has numbers, strings where it has strings. */
+function wellTyped(item: StreamItem): boolean {
+  if (item.kind === 'error') {
+    return typeof item.error.message === 'string';
+  }
+  const { id, model, usage, choices } = item.chunk;
+  const counts = usage ? [usage.prompt_tokens, usage.completion_tokens, usage.total_tokens] : [];
+  return (
+    typeof id === 'string' &&
+    typeof model === 'string' &&
+    counts.every((count) => Number.isFinite(count)) &&
+    choices.every((choice) => {
+      const { content, tool_calls: calls } = choice.delta;
+      return (
+        (content === undefined || typeof content === 'string') &&
+        (calls ?? []).every((call) => typeof (call.function?.arguments ?? '') === 'string')
+      );
+    })
+  );
+}
+
+describe(AnthropicStreamTransformer.name, () => {
+  it('should never throw on random or mutated events, and yield only well-typed chunks and errors', () => {
+    fc.assert(
+      fc.property(fc.array(anyEvent, { minLength: 1, maxLength: 10 }), (events) => {
+        const transformer = newTransformer();
+        const items = [...events.flatMap((event) => transformer.transform(event)), ...transformer.flush()];
+        expect(items.filter((item) => !wellTyped(item))).toEqual([]);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it.each([
+    ['message_delta', '{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":"5"}}'],
+    ['content_block_delta', '{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":7}}'],
+    ['message_start', '{"type":"message_start","message":{"id":5,"model":"m"}}'],
+  ])(
+    'should end the stream with upstream_bad_response when a %s event has a field of the wrong type',
+    (event, data) => {
+      const items = newTransformer().transform({ event, data, id: undefined });
+      expect(items).toEqual([
+        expect.objectContaining({ kind: 'error', error: expect.objectContaining({ code: 'upstream_bad_response' }) }),
+      ]);
+    },
+  );
+});
