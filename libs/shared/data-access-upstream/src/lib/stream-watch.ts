@@ -10,21 +10,22 @@ function endsOnFrameBoundary(tail: string): boolean {
 /**
  * Watches an event stream we relay: whether the bytes so far end on a frame boundary, when we last wrote,
  * and a heartbeat that sends `: ping` while the stream is idle (only between frames, never inside one).
+ * A ping is due `heartbeatMs` after the last write, not at the next tick of a fixed interval (which let gaps
+ * reach twice the heartbeat). Writes only note the time: the one timer re-arms itself for what is left.
  * A compressed stream is opaque to us: no heartbeat, and a failure cuts it instead of adding a frame.
  */
 export class EventStreamWriter {
   private tail = '\n\n';
   private lastWriteAt = Date.now();
-  private readonly heartbeat: NodeJS.Timeout | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly response: ServerResponse,
-    heartbeatMs: number,
+    private readonly heartbeatMs: number,
     private readonly opaque: boolean,
   ) {
     if (heartbeatMs > 0 && !opaque) {
-      this.heartbeat = setInterval(() => this.pingIfIdle(heartbeatMs), heartbeatMs);
-      this.heartbeat.unref();
+      this.armHeartbeat(heartbeatMs);
     }
   }
 
@@ -69,18 +70,32 @@ export class EventStreamWriter {
 
   stop(): void {
     if (this.heartbeat !== undefined) {
-      clearInterval(this.heartbeat);
+      clearTimeout(this.heartbeat);
+      this.heartbeat = undefined;
     }
   }
 
-  private pingIfIdle(heartbeatMs: number): void {
-    if (
-      endsOnFrameBoundary(this.tail) &&
-      Date.now() - this.lastWriteAt >= heartbeatMs &&
-      !this.response.writableEnded
-    ) {
+  private armHeartbeat(delayMs: number): void {
+    this.heartbeat = setTimeout(this.onHeartbeat, delayMs);
+    this.heartbeat.unref();
+  }
+
+  /** Pings when the stream has been idle for the whole heartbeat, else waits for the rest of it. */
+  private readonly onHeartbeat = (): void => {
+    if (this.response.writableEnded || this.response.destroyed) {
+      this.heartbeat = undefined;
+      return;
+    }
+    const idleMs = Date.now() - this.lastWriteAt;
+    if (idleMs < this.heartbeatMs) {
+      this.armHeartbeat(this.heartbeatMs - idleMs);
+      return;
+    }
+    // Inside a frame no ping may go out; look again a heartbeat later.
+    if (endsOnFrameBoundary(this.tail)) {
       this.lastWriteAt = Date.now();
       this.response.write(SSE_PING_FRAME);
     }
-  }
+    this.armHeartbeat(this.heartbeatMs);
+  };
 }
