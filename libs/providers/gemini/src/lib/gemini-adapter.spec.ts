@@ -82,6 +82,24 @@ describe('Gemini maps', () => {
     ['SAFETY', false, 'content_filter'],
     ['RECITATION', false, 'content_filter'],
     ['PROHIBITED_CONTENT', false, 'content_filter'],
+    ['BLOCKLIST', false, 'content_filter'],
+    ['SPII', false, 'content_filter'],
+    ['IMAGE_SAFETY', false, 'content_filter'],
+    ['IMAGE_PROHIBITED_CONTENT', false, 'content_filter'],
+    ['IMAGE_RECITATION', false, 'content_filter'],
+    ['MAX_TOKENS', true, 'length'],
+    ['SAFETY', true, 'content_filter'],
+    // Stops that are neither a limit nor a policy block: the turn simply ended.
+    ['MALFORMED_FUNCTION_CALL', false, 'stop'],
+    ['MALFORMED_FUNCTION_CALL', true, 'tool_calls'],
+    ['OTHER', false, 'stop'],
+    ['LANGUAGE', false, 'stop'],
+    ['UNEXPECTED_TOOL_CALL', false, 'stop'],
+    ['TOO_MANY_TOOL_CALLS', false, 'stop'],
+    ['MISSING_THOUGHT_SIGNATURE', false, 'stop'],
+    ['IMAGE_OTHER', false, 'stop'],
+    ['FINISH_REASON_UNSPECIFIED', false, 'stop'],
+    [undefined, false, 'stop'],
   ])('should map finishReason %s (function calls: %s) to %s', (reason, called, expectedReason) => {
     expect(toFinishReason(reason, called)).toBe(expectedReason);
   });
