@@ -10,7 +10,7 @@ describe('Claude through the Anthropic API, OpenAI-style (official openai SDK th
 
   beforeAll(async () => {
     stack = await startStack();
-    client = new OpenAI({ apiKey: 'sk-ant-test-key', baseURL: `${stack.gatewayUrl}/claude/v1`, maxRetries: 0 });
+    client = new OpenAI({ apiKey: 'sk-ant-api03-test-key', baseURL: `${stack.gatewayUrl}/claude/v1`, maxRetries: 0 });
   });
 
   afterAll(async () => {
@@ -25,7 +25,7 @@ describe('Claude through the Anthropic API, OpenAI-style (official openai SDK th
     return JSON.parse(stack.anthropic.lastRequest('/v1/messages')?.body.toString() ?? '{}') as Record<string, unknown>;
   }
 
-  it('should answer a chat completion and send the key as x-api-key with anthropic-version', async () => {
+  it('should answer a chat completion and send the API key as x-api-key with anthropic-version', async () => {
     const completion = await client.chat.completions.create({
       model: 'claude-sonnet-4-5',
       messages: [{ role: 'user', content: 'ping' }],
@@ -37,7 +37,7 @@ describe('Claude through the Anthropic API, OpenAI-style (official openai SDK th
     expect(Number.isInteger(completion.created) && completion.created < 1e11).toBe(true);
     expect(completion.usage).toEqual({ prompt_tokens: 16, completion_tokens: 7, total_tokens: 23 });
     const arrived = stack.anthropic.lastRequest('/v1/messages');
-    expect(arrived?.headers['x-api-key']).toBe('sk-ant-test-key');
+    expect(arrived?.headers['x-api-key']).toBe('sk-ant-api03-test-key');
     expect(arrived?.headers['anthropic-version']).toBe('2023-06-01');
     expect(arrived?.headers.authorization).toBeUndefined();
     expect(lastMessagesBody()).toEqual({
@@ -315,7 +315,7 @@ describe('Anthropic relay (official @anthropic-ai/sdk through the gateway)', () 
     await stack.close();
   });
 
-  it('should relay messages with the Bearer key sent on as x-api-key', async () => {
+  it('should relay messages with the key as the SDK sent it (Authorization: Bearer)', async () => {
     const anthropic = new Anthropic({
       apiKey: 'sk-ant-relay-key',
       baseURL: `${stack.gatewayUrl}/anthropic`,
@@ -328,8 +328,8 @@ describe('Anthropic relay (official @anthropic-ai/sdk through the gateway)', () 
     });
     expect(message.content[0]).toEqual({ type: 'text', text: 'Hello from the fake Anthropic upstream. You said: hi' });
     const arrived = stack.anthropic.lastRequest('/v1/messages');
-    expect(arrived?.headers['x-api-key']).toBe('sk-ant-relay-key');
-    expect(arrived?.headers.authorization).toBeUndefined();
+    expect(arrived?.headers.authorization).toBe('Bearer sk-ant-relay-key');
+    expect(arrived?.headers['x-api-key']).toBeUndefined();
   });
 
   it('should relay a stream untouched', async () => {

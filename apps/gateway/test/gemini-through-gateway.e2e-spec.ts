@@ -246,7 +246,8 @@ describe('Gemini through the Gemini API, OpenAI-style (official openai SDK throu
       messages: [{ role: 'user', content: 'x' }],
     });
     expect(answer.choices[0]?.message.content).toBe('compat');
-    expect(stack.gemini.lastRequest('/v1beta/openai')?.headers.authorization).toBe(`Bearer ${KEY}`);
+    expect(stack.gemini.lastRequest('/v1beta/openai')?.headers['x-goog-api-key']).toBe(KEY);
+    expect(stack.gemini.lastRequest('/v1beta/openai')?.headers.authorization).toBeUndefined();
     expect(stack.logs.text).not.toContain('TestKey0123456789');
   });
 });

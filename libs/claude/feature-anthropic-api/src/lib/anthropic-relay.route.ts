@@ -1,14 +1,14 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { RawRouteRegistry, underPrefix } from '@openai-proxy/feature-platform';
 import { RelayService } from '@openai-proxy/data-access-upstream';
-import { readBearerToken } from '@openai-proxy/util-auth-headers';
 import { ANTHROPIC_API_SETTINGS, type AnthropicApiSettings } from './anthropic-api.settings';
 
 const PREFIX = '/anthropic';
 
 /**
- * `ANY /anthropic/**` → `ANTHROPIC_API_BASE/**`, transparent like `/openai/**`. A key sent as
- * `Authorization: Bearer` (the current @anthropic-ai/sdk) is sent on as `x-api-key`, which the API expects.
+ * `ANY /anthropic/**` → `ANTHROPIC_API_BASE/**`, transparent like `/openai/**`: `Authorization`, `x-api-key`,
+ * `anthropic-version` and `anthropic-beta` go on as the client sent them. The API takes a key either way, and an
+ * OAuth token (Claude Code's `sk-ant-oat…`, with an `oauth-…` beta) only as `Authorization: Bearer`.
  */
 @Injectable()
 export class AnthropicRelayRoute implements OnModuleInit {
@@ -23,14 +23,8 @@ export class AnthropicRelayRoute implements OnModuleInit {
     this.registry.register({
       label: '/anthropic/*path',
       matches: (pathname) => underPrefix(pathname, PREFIX),
-      handle: (request, response) => {
-        const bearer = readBearerToken(request.headers);
-        if (request.headers['x-api-key'] === undefined && bearer !== undefined) {
-          request.headers['x-api-key'] = bearer;
-          delete request.headers.authorization;
-        }
-        return this.relayService.relay(request, response, target, (request.url ?? PREFIX).slice(PREFIX.length));
-      },
+      handle: (request, response) =>
+        this.relayService.relay(request, response, target, (request.url ?? PREFIX).slice(PREFIX.length)),
     });
   }
 }

@@ -13,22 +13,14 @@ import {
   toGeminiRequest,
   toModelList,
 } from '@openai-proxy/provider-gemini';
-import { readBearerToken } from '@openai-proxy/util-auth-headers';
 import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
 import { parseChatCompletionRequest } from '@openai-proxy/util-openai-schema';
 import { GEMINI_API_SETTINGS, type GeminiApiSettings } from './gemini-api.settings';
+import { geminiCredentialHeaders } from './gemini-credentials';
 
-/** The client's Gemini key: `Authorization: Bearer` or `x-goog-api-key`; it goes upstream as x-goog-api-key only. */
+/** The client's Gemini credential in the header that fits it, and nothing else the client sent. */
 function geminiHeaders(request: Request, accept: string): Record<string, string> {
-  const header = request.headers['x-goog-api-key'];
-  const key = typeof header === 'string' && header !== '' ? header : readBearerToken(request.headers);
-  if (key === undefined) {
-    throw new GatewayException(
-      ErrorCode.MissingCredentials,
-      'Missing Gemini API key: send it as "Authorization: Bearer <key>" or "x-goog-api-key: <key>"',
-    );
-  }
-  return { 'x-goog-api-key': key, accept, 'accept-encoding': 'identity' };
+  return { ...geminiCredentialHeaders(request), accept, 'accept-encoding': 'identity' };
 }
 
 /** Gemini behind OpenAI's chat completions and models routes. */

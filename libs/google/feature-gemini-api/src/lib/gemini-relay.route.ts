@@ -2,13 +2,15 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { RawRouteRegistry, underPrefix } from '@openai-proxy/feature-platform';
 import { RelayService } from '@openai-proxy/data-access-upstream';
 import { GEMINI_API_SETTINGS, type GeminiApiSettings } from './gemini-api.settings';
+import { moveBearerApiKey } from './gemini-credentials';
 
 const PREFIX = '/gemini';
 
 /**
  * `ANY /gemini/**` → `GEMINI_API_BASE/**`, transparent like `/openai/**`: `?alt=sse` streams and the
  * OpenAI-compatible `v1beta/openai/` paths included; a key in `x-goog-api-key` or `?key=` passes through
- * (and is redacted from every log line).
+ * (and is redacted from every log line), a key sent as `Authorization: Bearer` goes on as `x-goog-api-key`, and
+ * an OAuth access token stays `Authorization: Bearer`.
  */
 @Injectable()
 export class GeminiRelayRoute implements OnModuleInit {
@@ -23,8 +25,10 @@ export class GeminiRelayRoute implements OnModuleInit {
     this.registry.register({
       label: '/gemini/*path',
       matches: (pathname) => underPrefix(pathname, PREFIX),
-      handle: (request, response) =>
-        this.relayService.relay(request, response, target, (request.url ?? PREFIX).slice(PREFIX.length)),
+      handle: (request, response) => {
+        moveBearerApiKey(request);
+        return this.relayService.relay(request, response, target, (request.url ?? PREFIX).slice(PREFIX.length));
+      },
     });
   }
 }

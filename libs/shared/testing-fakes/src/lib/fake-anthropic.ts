@@ -130,9 +130,27 @@ function streamFrames(model: string, words: string[], tool: ReturnType<typeof pl
   return frames;
 }
 
+const OAUTH_TOKEN_PREFIX = 'sk-ant-oat';
+
+/**
+ * What api.anthropic.com accepts: an API key as `x-api-key` or `Authorization: Bearer`; an OAuth token only as
+ * `Authorization: Bearer`, and only with an `oauth-…` beta.
+ */
+function credentialOk(request: RecordedRequest): boolean {
+  const apiKey = String(request.headers['x-api-key'] ?? '');
+  if (apiKey !== '') {
+    return apiKey.startsWith('sk-ant-') && !apiKey.startsWith(OAUTH_TOKEN_PREFIX);
+  }
+  const bearer = /^Bearer (\S+)$/.exec(String(request.headers.authorization ?? ''))?.[1] ?? '';
+  if (bearer.startsWith(OAUTH_TOKEN_PREFIX)) {
+    return String(request.headers['anthropic-beta'] ?? '').includes('oauth-');
+  }
+  return bearer.startsWith('sk-ant-');
+}
+
 /** The fake's `POST /v1/messages`, exported so a test can restore it after overriding. */
 export const fakeAnthropicMessages: FakeHandler = (request, response) => {
-  if (!String(request.headers['x-api-key'] ?? '').startsWith('sk-ant-')) {
+  if (!credentialOk(request)) {
     return anthropicError(401, 'authentication_error', 'invalid x-api-key')(request, response);
   }
   const body = parse(request);
@@ -163,7 +181,7 @@ export const fakeAnthropicMessages: FakeHandler = (request, response) => {
 export async function startFakeAnthropic(): Promise<FakeUpstream> {
   const fake = await FakeUpstream.start();
   return fake.on('POST', '/v1/messages', fakeAnthropicMessages).on('GET', '/v1/models', (request, response) =>
-    String(request.headers['x-api-key'] ?? '').startsWith('sk-ant-')
+    credentialOk(request)
       ? json(200, {
           data: FAKE_ANTHROPIC_MODELS.map((id) => ({
             type: 'model',

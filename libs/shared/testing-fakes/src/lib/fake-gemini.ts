@@ -9,8 +9,12 @@ interface GeminiBody {
   tools?: Array<{ functionDeclarations?: Array<{ name?: string }> }>;
 }
 
+/** An API key in `x-goog-api-key`, or an OAuth access token as `Authorization: Bearer` (not an API key there). */
 function keyOk(request: RecordedRequest): boolean {
-  return String(request.headers['x-goog-api-key'] ?? '').startsWith('AIza');
+  return (
+    String(request.headers['x-goog-api-key'] ?? '').startsWith('AIza') ||
+    String(request.headers.authorization ?? '').startsWith('Bearer ya29.')
+  );
 }
 
 export function geminiError(

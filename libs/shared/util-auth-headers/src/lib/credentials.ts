@@ -14,6 +14,22 @@ export function readBearerToken(headers: IncomingHeaders): string | undefined {
   return match?.[1];
 }
 
+/**
+ * An Anthropic API key (`sk-ant-api…`). Anything else (an OAuth token `sk-ant-oat…`, as Claude Code sends) is
+ * only accepted by Anthropic as `Authorization: Bearer`.
+ */
+export function isAnthropicApiKey(token: string): boolean {
+  return token.startsWith('sk-ant-api');
+}
+
+/**
+ * A Google API key (`AIza…`). Google's own routes take it only as `x-goog-api-key` (or `?key=`); an OAuth access
+ * token (`ya29.…`) goes as `Authorization: Bearer`.
+ */
+export function isGoogleApiKey(token: string): boolean {
+  return token.startsWith('AIza');
+}
+
 /** One cookie's value from a `Cookie` header, or undefined. */
 export function readCookie(headers: IncomingHeaders, name: string): string | undefined {
   const value = headers['cookie'];

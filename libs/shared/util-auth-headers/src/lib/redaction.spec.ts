@@ -1,4 +1,4 @@
-import { readBearerToken, readCookie } from './credentials';
+import { isAnthropicApiKey, isGoogleApiKey, readBearerToken, readCookie } from './credentials';
 import { REDACTED, looksLikeCredential, redactHeaders, redactText } from './redaction';
 
 describe('redactText', () => {
@@ -97,6 +97,13 @@ describe(looksLikeCredential.name, () => {
 });
 
 describe('credentials', () => {
+  it('should tell API keys from OAuth tokens', () => {
+    expect(isAnthropicApiKey('sk-ant-api03-abc')).toBe(true);
+    expect(isAnthropicApiKey('sk-ant-oat01-abc')).toBe(false);
+    expect(isGoogleApiKey('AIzaSyA-123')).toBe(true);
+    expect(isGoogleApiKey('ya29.a0abc')).toBe(false);
+  });
+
   it('should read bearer tokens and cookies', () => {
     expect(readBearerToken({ authorization: 'Bearer sk-1' })).toBe('sk-1');
     expect(readBearerToken({ authorization: 'Basic x' })).toBeUndefined();
