@@ -7,8 +7,10 @@ import {
   type StreamTransformer,
   chunkItem,
   cutStreamItem,
+  parseEventData,
+  unreadableEventItem,
 } from '@openai-proxy/util-sse';
-import type { CompletionEvent } from './claude-web.types';
+import { completionEventSchema } from './claude-web.schema';
 
 function finishReason(stopReason: string): FinishReason {
   return stopReason === 'max_tokens' ? 'length' : 'stop';
@@ -28,16 +30,10 @@ export class ClaudeWebStreamTransformer implements StreamTransformer<SseEvent> {
   constructor(private readonly options: ClaudeWebStreamOptions) {}
 
   transform(event: SseEvent): StreamItem[] {
-    let payload: CompletionEvent;
-    try {
-      payload = JSON.parse(event.data) as CompletionEvent;
-    } catch {
-      return [
-        {
-          kind: 'error',
-          error: new GatewayException(ErrorCode.UpstreamBadResponse, 'claude.ai sent an unreadable event'),
-        },
-      ];
+    const payload = parseEventData(completionEventSchema, event.data);
+    if (payload === undefined) {
+      this.finished = true;
+      return [unreadableEventItem('claude.ai')];
     }
     if (payload.error !== undefined) {
       this.finished = true;

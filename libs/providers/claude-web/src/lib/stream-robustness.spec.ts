@@ -1,0 +1,69 @@
+import fc from 'fast-check';
+import type { SseEvent, StreamItem } from '@openai-proxy/util-sse';
+import { ClaudeWebStreamTransformer } from './stream.transform';
+
+const validEvents: unknown[] = [
+  { completion: 'Hello', stop_reason: null, model: 'claude-2.1' },
+  { completion: ' world', stop_reason: null, model: 'claude-2.1' },
+  { completion: '', stop_reason: 'stop_sequence', model: 'claude-2.1' },
+  { error: { type: 'overloaded_error', message: 'Overloaded' } },
+];
+
+/** The value with the node that `steps` leads to (keys and indexes taken modulo their count) replaced. */
+function replaceAt(value: unknown, steps: readonly number[], replacement: unknown): unknown {
+  const [step, ...rest] = steps;
+  if (step === undefined || typeof value !== 'object' || value === null) {
+    return replacement;
+  }
+  const entries = Object.entries(value);
+  const entry = entries[step % Math.max(1, entries.length)];
+  if (entry === undefined) {
+    return replacement;
+  }
+  return { ...value, [entry[0]]: replaceAt(entry[1], rest, replacement) };
+}
+
+const mutated = fc
+  .record({ base: fc.constantFrom(...validEvents), steps: fc.array(fc.nat(), { maxLength: 3 }), value: fc.jsonValue() })
+  .map(({ base, steps, value }) => JSON.stringify(replaceAt(base, steps, value)));
+const anyEvent = fc
+  .oneof(mutated, fc.json(), fc.string(), fc.constantFrom(...validEvents.map((event) => JSON.stringify(event))))
+  .map((data): SseEvent => ({ event: undefined, data, id: undefined }));
+
+function newTransformer(): ClaudeWebStreamTransformer {
+  return new ClaudeWebStreamTransformer({ id: 'chatcmpl-p', createdSeconds: 1, model: 'claude-2.1' });
+}
+
+function wellTyped(item: StreamItem): boolean {
+  return item.kind === 'error'
+    ? typeof item.error.message === 'string'
+    : item.chunk.choices.every((choice) => ['string', 'undefined'].includes(typeof choice.delta.content));
+}
+
+describe(ClaudeWebStreamTransformer.name, () => {
+  it('should never throw on random or mutated events, and yield only well-typed chunks and errors', () => {
+    fc.assert(
+      fc.property(fc.array(anyEvent, { minLength: 1, maxLength: 8 }), (events) => {
+        const transformer = newTransformer();
+        const items = [...events.flatMap((event) => transformer.transform(event)), ...transformer.flush()];
+        expect(items.filter((item) => !wellTyped(item))).toEqual([]);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it.each(['null', '{"error":null}', '{"error":{"message":5}}', '{"completion":5}', '[]'])(
+    'should end the stream with upstream_bad_response when claude.ai sends %s (it threw or passed it on)',
+    (data) => {
+      expect(newTransformer().transform({ event: undefined, data, id: undefined })).toEqual([
+        expect.objectContaining({ kind: 'error', error: expect.objectContaining({ code: 'upstream_bad_response' }) }),
+      ]);
+    },
+  );
+
+  it('should end with an error when the stream ends without its stop_reason event', () => {
+    const transformer = newTransformer();
+    transformer.transform({ event: undefined, data: JSON.stringify(validEvents[0]), id: undefined });
+    expect(transformer.flush()).toEqual([expect.objectContaining({ kind: 'error' })]);
+  });
+});
