@@ -65,7 +65,15 @@ export interface AnthropicMessagesRequest {
   metadata?: { user_id: string };
 }
 
-export type AnthropicStopReason = 'end_turn' | 'max_tokens' | 'stop_sequence' | 'tool_use' | 'pause_turn' | 'refusal';
+/** https://docs.anthropic.com/en/api/handling-stop-reasons */
+export type AnthropicStopReason =
+  | 'end_turn'
+  | 'max_tokens'
+  | 'stop_sequence'
+  | 'tool_use'
+  | 'pause_turn'
+  | 'refusal'
+  | 'model_context_window_exceeded';
 
 export interface AnthropicUsage {
   input_tokens?: number;

@@ -6,13 +6,15 @@ const FINISH_REASONS: Readonly<Record<AnthropicStopReason, FinishReason>> = {
   stop_sequence: 'stop',
   pause_turn: 'stop',
   max_tokens: 'length',
+  // The context window filled before max_tokens: a length stop all the same.
+  model_context_window_exceeded: 'length',
   tool_use: 'tool_calls',
   refusal: 'content_filter',
 };
 
 /** Anthropic `stop_reason` → OpenAI `finish_reason` (unknown reasons read as `stop`). */
 export function toFinishReason(reason: string | null | undefined): FinishReason {
-  return reason !== null && reason !== undefined && reason in FINISH_REASONS
+  return typeof reason === 'string' && Object.hasOwn(FINISH_REASONS, reason)
     ? FINISH_REASONS[reason as AnthropicStopReason]
     : 'stop';
 }
