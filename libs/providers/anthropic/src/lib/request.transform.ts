@@ -146,6 +146,20 @@ function toToolChoice(
   return { type: 'tool', name: choice.function.name, ...disable };
 }
 
+/**
+ * Anthropic accepts `tool_choice` only beside `tools`. Without tools, a choice that asks for nothing
+ * (`auto`, `none`, or only `parallel_tool_calls: false`) is left out; one that demands a call is a 400.
+ */
+function toolChoiceFor(request: ChatCompletionRequest, hasTools: boolean): AnthropicToolChoice | undefined {
+  if (hasTools) {
+    return toToolChoice(request.tool_choice, request.parallel_tool_calls);
+  }
+  if (request.tool_choice === 'required' || typeof request.tool_choice === 'object') {
+    throw invalid('tool_choice requires tools', 'tool_choice');
+  }
+  return undefined;
+}
+
 function systemPrompt(messages: ChatMessage[], jsonObject: boolean): string | undefined {
   const parts = messages.flatMap((message, index) =>
     message.role === 'system' || message.role === 'developer'
@@ -198,7 +212,7 @@ export function toAnthropicRequest(
       input_schema: tool.function.parameters ?? { type: 'object', properties: {} },
     }));
   }
-  const toolChoice = toToolChoice(request.tool_choice, request.parallel_tool_calls);
+  const toolChoice = toolChoiceFor(request, body.tools !== undefined);
   if (toolChoice !== undefined) {
     body.tool_choice = toolChoice;
   }
