@@ -194,6 +194,22 @@ describe.each(['dev', 'prod'])('k8s/overlays/%s', (overlay) => {
     expect(services.every((service) => (service.spec as unknown as { type: string }).type === 'ClusterIP')).toBe(true);
   });
 
+  it('should trust the ingress hop at the gateway, and the gateway and ingress hops at the services', () => {
+    const expected: Record<string, number> = { gateway: 1, 'openai-relay': 2, 'claude-bridge': 2, 'bard-bridge': 2 };
+    for (const deployment of deployments) {
+      const container = deployment.spec.template.spec.containers[0];
+      const env = {
+        ...configMap?.data,
+        ...Object.fromEntries((container.env ?? []).map((entry) => [entry.name, entry.value ?? ''])),
+      };
+      const loaded = LOADERS[deployment.metadata.name]?.(env) as { platform: { trustProxy: unknown } } | undefined;
+      expect({ app: deployment.metadata.name, trustProxy: loaded?.platform.trustProxy }).toEqual({
+        app: deployment.metadata.name,
+        trustProxy: expected[deployment.metadata.name],
+      });
+    }
+  });
+
   it('should let the services accept traffic from the gateway only', () => {
     const policy = objects.find(
       (object) => object.kind === 'NetworkPolicy' && object.metadata.name === 'services-from-gateway-only',

@@ -7,6 +7,7 @@ import {
   commonEnvShape,
   parseEnvironment,
   portSchema,
+  TRUST_DIRECT_PEER_HOP,
   toPlatformSettings,
   wholeNumberSchema,
 } from '@openai-proxy/util-config';
@@ -31,7 +32,7 @@ export interface BardBridgeConfig {
 export function loadBardBridgeConfig(env: Environment = process.env): BardBridgeConfig {
   const parsed = parseEnvironment(bardBridgeEnvShape, applyAliases(env, PROXY_ALIASES));
   return {
-    platform: toPlatformSettings('bard-bridge', parsed.PORT, parsed, 'loopback, linklocal, uniquelocal'),
+    platform: toPlatformSettings('bard-bridge', parsed.PORT, parsed, TRUST_DIRECT_PEER_HOP),
     bard: {
       bardBase: parsed.BARD_BASE,
       tokenTtlMs: parsed.BARD_TOKEN_TTL_MS,

@@ -9,6 +9,7 @@ import {
   commonEnvShape,
   parseEnvironment,
   portSchema,
+  TRUST_DIRECT_PEER_HOP,
   toPlatformSettings,
 } from '@openai-proxy/util-config';
 import type { AnthropicApiSettings } from '@openai-proxy/claude-feature-anthropic-api';
@@ -37,7 +38,7 @@ export function loadClaudeBridgeConfig(env: Environment = process.env): ClaudeBr
     applyAliases(env, { CLAUDE_WEB_BASE: ['CLAUDE_BASE'], ...PROXY_ALIASES }),
   );
   return {
-    platform: toPlatformSettings('claude-bridge', parsed.PORT, parsed, 'loopback, linklocal, uniquelocal'),
+    platform: toPlatformSettings('claude-bridge', parsed.PORT, parsed, TRUST_DIRECT_PEER_HOP),
     claude: {
       webBase: parsed.CLAUDE_WEB_BASE,
       webModel: parsed.CLAUDE_WEB_MODEL,

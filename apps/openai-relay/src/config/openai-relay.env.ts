@@ -7,6 +7,7 @@ import {
   commonEnvShape,
   parseEnvironment,
   portSchema,
+  TRUST_DIRECT_PEER_HOP,
   toPlatformSettings,
 } from '@openai-proxy/util-config';
 import type { OpenAiRelaySettings } from '@openai-proxy/openai-feature-relay';
@@ -22,16 +23,13 @@ export interface OpenAiRelayConfig {
   relay: OpenAiRelaySettings;
 }
 
-/** Behind the gateway, forwarded addresses from private and loopback peers count. */
-const TRUST_INTERNAL_PEERS = 'loopback, linklocal, uniquelocal';
-
 export function loadOpenAiRelayConfig(env: Environment = process.env): OpenAiRelayConfig {
   const parsed = parseEnvironment(
     openAiRelayEnvShape,
     applyAliases(env, { OPENAI_API_BASE: ['API_BASE'], ...PROXY_ALIASES }),
   );
   return {
-    platform: toPlatformSettings('openai-relay', parsed.PORT, parsed, TRUST_INTERNAL_PEERS),
+    platform: toPlatformSettings('openai-relay', parsed.PORT, parsed, TRUST_DIRECT_PEER_HOP),
     relay: { apiBase: parsed.OPENAI_API_BASE },
   };
 }

@@ -1,13 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import proxyaddr from 'proxy-addr';
-import type { PlatformSettings } from '@openai-proxy/util-config';
+import type { PlatformSettings, TrustProxySetting } from '@openai-proxy/util-config';
 import { PLATFORM_SETTINGS } from './platform.tokens';
 
 type TrustFunction = (address: string, hop: number) => boolean;
 
 /** `TRUST_PROXY` with Express' semantics: true, a hop count, or a list of addresses and subnets. */
-function compileTrust(value: boolean | number | string): TrustFunction {
+function compileTrust(value: TrustProxySetting): TrustFunction {
   if (value === true) {
     return () => true;
   }

@@ -22,14 +22,23 @@ export interface PlatformSettings {
   maxJsonBodyBytes: number;
   maxRelayBodyBytes: number;
   /** Express `trust proxy` value: which peers' `X-Forwarded-For` counts. */
-  trustProxy: boolean | number | string;
+  trustProxy: TrustProxySetting;
   upstream: UpstreamSettings;
 }
 
 type CommonEnv = z.infer<z.ZodObject<typeof commonEnvShape>>;
 
+/** A `TRUST_PROXY` value: `true`/`false`, a hop count, or a list of addresses/subnets (Express semantics). */
+export type TrustProxySetting = boolean | number | string;
+
+/**
+ * The services' fallback behind the gateway: the direct peer's hop only (the entry the gateway adds to
+ * `X-Forwarded-For`), never what that peer relays from further away, whatever network it is on.
+ */
+export const TRUST_DIRECT_PEER_HOP: TrustProxySetting = 1;
+
 /** `TRUST_PROXY`: `true`/`false`, a hop count, or a list of addresses/subnets (Express semantics). */
-export function parseTrustProxy(value: string | undefined, fallback: boolean | string): boolean | number | string {
+export function parseTrustProxy(value: string | undefined, fallback: TrustProxySetting): TrustProxySetting {
   if (value === undefined || value === '') {
     return fallback;
   }
@@ -44,7 +53,7 @@ export function toPlatformSettings(
   serviceName: string,
   port: number,
   env: CommonEnv,
-  trustProxyFallback: boolean | string,
+  trustProxyFallback: TrustProxySetting,
 ): PlatformSettings {
   return {
     serviceName,
