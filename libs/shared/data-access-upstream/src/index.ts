@@ -2,6 +2,7 @@ export * from './lib/no-proxy';
 export * from './lib/upstream-dispatchers';
 export * from './lib/relay.types';
 export * from './lib/relay.service';
+export * from './lib/websocket-relay';
 export * from './lib/stream-watch';
 export * from './lib/request-body';
 export * from './lib/body-copy';

@@ -13,3 +13,4 @@ export * from './lib/service-app.bootstrap';
 export * from './lib/json-body.middleware';
 export * from './lib/access-log';
 export * from './lib/edge-headers';
+export * from './lib/upgrade-door';

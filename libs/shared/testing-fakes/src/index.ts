@@ -8,3 +8,5 @@ export * from './lib/fake-claude-web';
 export * from './lib/openapi-shapes';
 export * from './lib/fake-gemini';
 export * from './lib/fake-bard';
+export * from './lib/fake-websocket';
+export * from './lib/websocket-client';

@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { RawRouteRegistry, underPrefix } from '@openai-proxy/feature-platform';
-import { RelayService } from '@openai-proxy/data-access-upstream';
+import { RelayService, WebSocketRelay } from '@openai-proxy/data-access-upstream';
 import { OPENAI_RELAY_SETTINGS, type OpenAiRelaySettings } from './openai-relay.settings';
 
 const PREFIX = '/openai';
@@ -13,6 +13,7 @@ export class OpenAiRelayRoute implements OnModuleInit {
   constructor(
     private readonly registry: RawRouteRegistry,
     private readonly relayService: RelayService,
+    private readonly webSocketRelay: WebSocketRelay,
     @Inject(OPENAI_RELAY_SETTINGS) private readonly settings: OpenAiRelaySettings,
   ) {}
 
@@ -23,6 +24,9 @@ export class OpenAiRelayRoute implements OnModuleInit {
       matches: (pathname) => underPrefix(pathname, PREFIX) && pathname !== BILLING_PATH,
       handle: (request, response) =>
         this.relayService.relay(request, response, target, (request.url ?? PREFIX).slice(PREFIX.length)),
+      // The Realtime API (`/openai/v1/realtime`) and any other upgrade on the prefix: relayed as a WebSocket.
+      upgrade: (request, socket, head) =>
+        this.webSocketRelay.relay(request, socket, head, target, (request.url ?? PREFIX).slice(PREFIX.length)),
     });
   }
 }

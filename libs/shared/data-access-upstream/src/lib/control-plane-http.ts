@@ -19,9 +19,16 @@ function proxyAgent(proxyUrl: string): HttpsProxyAgent<string> {
   return agent;
 }
 
+/** The tunnel agent for a call to `target`: through HTTPS_PROXY unless NO_PROXY lists it (then undefined). */
+export function egressProxyAgent(settings: UpstreamSettings, target: URL): HttpsProxyAgent<string> | undefined {
+  if (settings.httpsProxy === undefined || bypassesProxy(target, settings.noProxy)) {
+    return undefined;
+  }
+  return proxyAgent(settings.httpsProxy);
+}
+
 export function controlPlaneRequestConfig(settings: UpstreamSettings, target: URL): AxiosRequestConfig {
-  const useProxy = settings.httpsProxy !== undefined && !bypassesProxy(target, settings.noProxy);
-  const agent = useProxy && settings.httpsProxy !== undefined ? proxyAgent(settings.httpsProxy) : undefined;
+  const agent = egressProxyAgent(settings, target);
   return {
     timeout: settings.headersTimeoutMs,
     proxy: false,

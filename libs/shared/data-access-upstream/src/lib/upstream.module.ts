@@ -3,6 +3,7 @@ import { Global, Module } from '@nestjs/common';
 import { ControlPlaneClient } from './control-plane.client';
 import { ProviderCallService } from './provider-call.service';
 import { RelayService } from './relay.service';
+import { WebSocketRelay } from './websocket-relay';
 
 /**
  * The upstream HTTP layer: the undici relay for the data plane, and `@nestjs/axios` for control-plane calls
@@ -11,7 +12,7 @@ import { RelayService } from './relay.service';
 @Global()
 @Module({
   imports: [HttpModule],
-  providers: [RelayService, ProviderCallService, ControlPlaneClient],
-  exports: [RelayService, ProviderCallService, ControlPlaneClient, HttpModule],
+  providers: [RelayService, WebSocketRelay, ProviderCallService, ControlPlaneClient],
+  exports: [RelayService, WebSocketRelay, ProviderCallService, ControlPlaneClient, HttpModule],
 })
 export class UpstreamModule {}

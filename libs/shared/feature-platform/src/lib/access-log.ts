@@ -2,6 +2,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DestinationStream, Logger } from 'pino';
 import { REQUEST_ID_HEADER, redactText } from '@openai-proxy/util-auth-headers';
 
+/** What the access line reads of a response (a WebSocket upgrade has no ServerResponse, only these two). */
+export type LoggedResponse = Pick<ServerResponse, 'statusCode' | 'writableFinished'>;
+
 /**
  * One line per request, in the root logger's format and destination. At `info` the line is built directly
  * (pino's generic serialization of the request and response objects cost as much as relaying the request
@@ -23,7 +26,7 @@ export class AccessLog {
     this.bindings = `,"service":${JSON.stringify(serviceName)}`;
   }
 
-  record(request: IncomingMessage, response: ServerResponse, milliseconds: number): void {
+  record(request: IncomingMessage, response: LoggedResponse, milliseconds: number): void {
     const complete = response.writableFinished;
     const message = complete ? 'request completed' : 'request aborted';
     const responseTime = Math.round(milliseconds);

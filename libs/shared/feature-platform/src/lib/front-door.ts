@@ -4,6 +4,7 @@ import { collectEdgeHeaders } from './edge-headers';
 import { sendErrorResponse } from './error-response';
 import type { RawRouteRegistry } from './raw-route.registry';
 import type { RequestTracker } from './request-tracker.service';
+import { installUpgradeDoor } from './upgrade-door';
 
 function pathnameOf(url: string): string {
   const query = url.indexOf('?');
@@ -35,6 +36,8 @@ export function installFrontDoor(
     tracker.begin(request, response, () => route.label);
     route.handle(request, response).catch((error: unknown) => sendErrorResponse(response, error, logger));
   });
+  // WebSocket upgrades find their route the same way.
+  installUpgradeDoor(server, (url) => registry.find(pathnameOf(url)), tracker, logger);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 
 /**
  * A hot route served before Express: the relays. It gets the request as Node delivers it; the front door
@@ -11,6 +12,11 @@ export interface RawRoute {
   /** Decides by the path alone (no query). */
   matches(pathname: string): boolean;
   handle(request: IncomingMessage, response: ServerResponse): Promise<void>;
+  /**
+   * Answers a WebSocket upgrade on the route's paths (a relay relays it as a WebSocket); resolves with the
+   * status it answered (101 once switched). A route without one answers upgrades 404.
+   */
+  upgrade?(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<number>;
 }
 
 /** Where modules register their raw routes (in onModuleInit); the first match wins. */

@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { REQUEST_ID_HEADER, looksLikeCredential } from '@openai-proxy/util-auth-headers';
-import { AccessLog } from './access-log';
+import { AccessLog, type LoggedResponse } from './access-log';
 import { setEdgeHeader } from './edge-headers';
 import { MetricsService } from './metrics.service';
 import { ShutdownService } from './shutdown.service';
@@ -28,6 +29,11 @@ export function ensureRequestId(request: IncomingMessage): string {
   return id;
 }
 
+/** A WebSocket upgrade as the tracker records it: the status it was answered with (0 until then). */
+export interface UpgradeExchange {
+  statusCode: number;
+}
+
 /**
  * What every request gets, whichever way it is routed: a request id, in-flight accounting for the drain,
  * `Connection: close` while draining, and when the response closes the metrics and one access-log line.
@@ -51,7 +57,24 @@ export class RequestTracker {
     response.once('close', () => this.finish(request, response, routeLabel(), performance.now() - started));
   }
 
-  private finish(request: IncomingMessage, response: ServerResponse, route: string, milliseconds: number): void {
+  /**
+   * The same for a WebSocket upgrade, which has no ServerResponse: tracked from the upgrade until its socket
+   * closes (the whole session), with the status the upgrade was answered with (0 when it was not answered).
+   */
+  beginUpgrade(request: IncomingMessage, socket: Duplex, routeLabel: () => string): UpgradeExchange {
+    const started = performance.now();
+    ensureRequestId(request);
+    this.shutdown.requestStarted();
+    this.metrics.requestsInFlight.inc();
+    const exchange: UpgradeExchange = { statusCode: 0 };
+    socket.once('close', () => {
+      const answered = { statusCode: exchange.statusCode, writableFinished: exchange.statusCode !== 0 };
+      this.finish(request, answered, routeLabel(), performance.now() - started);
+    });
+    return exchange;
+  }
+
+  private finish(request: IncomingMessage, response: LoggedResponse, route: string, milliseconds: number): void {
     this.shutdown.requestFinished();
     this.metrics.requestsInFlight.dec();
     const method = request.method ?? 'GET';
