@@ -4,8 +4,8 @@ import type { Request, Response } from 'express';
 import { ProviderCallService, RelayService, type RelayTarget } from '@openai-proxy/data-access-upstream';
 import {
   AnthropicStreamTransformer,
-  type AnthropicMessagesResponse,
-  type AnthropicModelList,
+  anthropicMessagesResponseSchema,
+  anthropicModelListSchema,
   toAnthropicRequest,
   toChatCompletion,
   toGatewayError,
@@ -65,7 +65,7 @@ export class AnthropicApiController {
       await this.calls.stream(call, response, transformer, toGatewayError, noteHeaders);
       return;
     }
-    const answer = (await this.calls.json(call, response, toGatewayError)) as AnthropicMessagesResponse;
+    const answer = await this.calls.json(call, response, toGatewayError, anthropicMessagesResponseSchema);
     response.status(200).set(noteHeaders).json(toChatCompletion(answer, nowSeconds()));
   }
 
@@ -73,7 +73,7 @@ export class AnthropicApiController {
   @ApiOperation({ summary: 'Anthropic models as an OpenAI model list.' })
   async models(@Req() request: Request, @Res() response: Response): Promise<void> {
     const key = requireAnthropicKey(request);
-    const answer = (await this.calls.json(
+    const answer = await this.calls.json(
       {
         target: this.target,
         method: 'GET',
@@ -82,7 +82,8 @@ export class AnthropicApiController {
       },
       response,
       toGatewayError,
-    )) as AnthropicModelList;
+      anthropicModelListSchema,
+    );
     response.status(200).json(toModelList(answer));
   }
 }

@@ -5,9 +5,9 @@ import { randomUUID } from 'node:crypto';
 import { ProviderCallService, RelayService, type RelayTarget } from '@openai-proxy/data-access-upstream';
 import {
   GeminiStreamTransformer,
-  type GeminiModelList,
-  type GeminiResponse,
+  geminiModelListSchema,
   geminiModelName,
+  geminiResponseSchema,
   toChatCompletion,
   toGatewayError,
   toGeminiRequest,
@@ -70,14 +70,14 @@ export class GeminiApiController {
       await this.calls.stream(call, response, transformer, toGatewayError);
       return;
     }
-    const answer = (await this.calls.json(call, response, toGatewayError)) as GeminiResponse;
+    const answer = await this.calls.json(call, response, toGatewayError, geminiResponseSchema);
     response.status(200).json(toChatCompletion(answer, model, createdSeconds, id));
   }
 
   @Get('models')
   @ApiOperation({ summary: 'Gemini models as an OpenAI model list (ids without the models/ prefix).' })
   async models(@Req() request: Request, @Res() response: Response): Promise<void> {
-    const answer = (await this.calls.json(
+    const answer = await this.calls.json(
       {
         target: this.target,
         method: 'GET',
@@ -86,7 +86,8 @@ export class GeminiApiController {
       },
       response,
       toGatewayError,
-    )) as GeminiModelList;
+      geminiModelListSchema,
+    );
     response.status(200).json(toModelList(answer));
   }
 }

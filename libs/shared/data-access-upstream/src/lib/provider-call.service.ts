@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
+import type { z } from 'zod';
 import { MetricsService, PLATFORM_SETTINGS, ShutdownService, withEdgeHeaders } from '@openai-proxy/feature-platform';
 import type { PlatformSettings } from '@openai-proxy/util-config';
 import type { ChatCompletionChunk } from '@openai-proxy/util-openai-schema';
@@ -13,10 +13,12 @@ import {
   type SseEvent,
   type StreamItem,
   type StreamTransformer,
-  encodeSseData,
+  guardTransformer,
 } from '@openai-proxy/util-sse';
+import { ProviderExchange, shuttingDown } from './provider-exchange';
 import type { RelayTarget } from './relay.types';
 import { EventStreamWriter } from './stream-watch';
+import { pipeTranslatedStream } from './translated-stream';
 
 /** One call to a provider API: the bridge chooses the headers (an allow-list) and the JSON body. */
 export interface ProviderCall {
@@ -32,17 +34,6 @@ export type ErrorTranslator = (status: number, body: unknown, retryAfter: string
 
 /** Largest provider answer we read whole (non-streamed completions, model lists). */
 const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
-
-class CallAbort extends EventEmitter {
-  aborted = false;
-
-  abort(): void {
-    if (!this.aborted) {
-      this.aborted = true;
-      this.emit('abort');
-    }
-  }
-}
 
 async function readText(body: Readable): Promise<string> {
   const chunks: Buffer[] = [];
@@ -68,7 +59,7 @@ function parseJson(text: string): unknown {
 
 /** Waits until the client can take more bytes, or has gone (then the upstream abort ends the loop). */
 function drainedOrClosed(client: ServerResponse): Promise<void> {
-  if (clientGone(client)) {
+  if (client.destroyed || client.socket === null || client.socket.destroyed) {
     return Promise.resolve();
   }
   return new Promise((resolve) => {
@@ -82,19 +73,19 @@ function drainedOrClosed(client: ServerResponse): Promise<void> {
   });
 }
 
-/** True when the client's connection is already closed (it left while we were still preparing the call). */
-function clientGone(client: ServerResponse): boolean {
-  return client.destroyed || client.socket === null || client.socket.destroyed;
-}
-
 function header(headers: Dispatcher.ResponseData['headers'], name: string): string | undefined {
   const value = headers[name];
   return Array.isArray(value) ? value[0] : value;
 }
 
+function isSuccess(upstream: Dispatcher.ResponseData): boolean {
+  return upstream.statusCode >= 200 && upstream.statusCode < 300;
+}
+
 /**
  * The shared pipeline of the translating bridges: the I/O to the provider, cancellation when the client
- * leaves, the provider's errors before the first byte as OpenAI errors with their status, SSE decoding,
+ * leaves, the drain for the whole call, the provider's errors before the first byte as OpenAI errors with
+ * their status, 2xx bodies checked against the adapter's schema (502 when they do not fit), SSE decoding,
  * each translated chunk written as soon as its source event arrives, heartbeats, and mid-stream failures as
  * an error frame then `[DONE]`. Adapters stay pure: they only map objects.
  */
@@ -106,92 +97,158 @@ export class ProviderCallService {
     private readonly shutdown: ShutdownService,
   ) {}
 
-  /** A call whose whole answer is JSON; returns the parsed body of a 2xx answer. */
-  async json(call: ProviderCall, client: ServerResponse, translateError: ErrorTranslator): Promise<unknown> {
-    const abort = this.abortWhenClientLeaves(client);
-    const upstream = await this.send(call, abort);
-    const text = await this.readAnswer(upstream, call.target.name);
-    const body = parseJson(text);
-    if (upstream.statusCode < 200 || upstream.statusCode >= 300) {
-      throw translateError(upstream.statusCode, body, header(upstream.headers, 'retry-after'));
-    }
-    if (body === undefined) {
-      throw new GatewayException(
-        ErrorCode.UpstreamBadResponse,
-        `Upstream ${call.target.name} answered with something that is not JSON`,
-      );
-    }
-    return body;
+  /** A call whose whole answer is JSON; returns the body of a 2xx answer once it fits the schema. */
+  json<T>(
+    call: ProviderCall,
+    client: ServerResponse,
+    translateError: ErrorTranslator,
+    schema: z.ZodType<T>,
+  ): Promise<T> {
+    return this.exchange(client, async (exchange) => {
+      const upstream = await this.send(call, exchange);
+      const body = parseJson(await this.readAnswer(upstream, call.target.name, exchange));
+      if (!isSuccess(upstream)) {
+        throw translateError(upstream.statusCode, body, header(upstream.headers, 'retry-after'));
+      }
+      return this.validated(schema, body, call.target.name);
+    });
   }
 
   /**
    * A streamed call: a provider error before the stream starts is thrown (its status kept); after that,
    * every source event is decoded and translated, and its chunks written at once.
    */
-  async stream(
+  stream(
     call: ProviderCall,
     client: ServerResponse,
     transformer: StreamTransformer<SseEvent>,
     translateError: ErrorTranslator,
     extraHeaders: Record<string, string> = {},
   ): Promise<void> {
-    const upstream = await this.open(call, client, translateError);
-    client.writeHead(200, withEdgeHeaders(client, { ...SSE_RESPONSE_HEADERS, ...extraHeaders }));
-    client.flushHeaders();
-    await this.translate(upstream.body, client, transformer, call.target.name);
+    return this.exchange(client, async (exchange) => {
+      const upstream = await this.open(call, translateError, exchange);
+      client.writeHead(200, withEdgeHeaders(client, { ...SSE_RESPONSE_HEADERS, ...extraHeaders }));
+      client.flushHeaders();
+      await this.inFlight(() =>
+        pipeTranslatedStream({
+          provider: call.target.name,
+          source: upstream.body,
+          client,
+          transformer: guardTransformer(transformer, call.target.name),
+          writer: new EventStreamWriter(client, this.settings.heartbeatMs, false),
+          exchange,
+          failure: (error) => this.failure(error, call.target.name, exchange),
+        }),
+      );
+    });
   }
 
   /**
    * A streamed call answered as a whole: every event translated, the chunks returned; an error item (or a
    * cut stream) is thrown as it would be before the first byte.
    */
-  async collect(
+  collect(
     call: ProviderCall,
     client: ServerResponse,
     transformer: StreamTransformer<SseEvent>,
     translateError: ErrorTranslator,
   ): Promise<ChatCompletionChunk[]> {
-    const upstream = await this.open(call, client, translateError);
-    const text = await this.readAnswer(upstream, call.target.name);
-    const decoder = new SseDecoder();
-    const items = [...decoder.push(text), ...decoder.end()].flatMap((event) => transformer.transform(event));
-    items.push(...transformer.flush());
-    return items.map((item) => {
-      if (item.kind === 'error') {
-        throw item.error;
-      }
-      return item.chunk;
+    return this.exchange(client, async (exchange) => {
+      const upstream = await this.open(call, translateError, exchange);
+      const text = await this.readAnswer(upstream, call.target.name, exchange);
+      const guarded = guardTransformer(transformer, call.target.name);
+      const decoder = new SseDecoder();
+      const items = [...decoder.push(text), ...decoder.end()].flatMap((event) => guarded.transform(event));
+      items.push(...guarded.flush());
+      return items.map((item) => {
+        if (item.kind === 'error') {
+          throw item.error;
+        }
+        return item.chunk;
+      });
     });
   }
 
-  /** A streamed call whose events go to the client untouched (an error before the stream keeps its status). */
-  async passThrough(call: ProviderCall, client: ServerResponse, translateError: ErrorTranslator): Promise<void> {
-    const upstream = await this.open(call, client, translateError);
-    client.writeHead(200, withEdgeHeaders(client, { ...SSE_RESPONSE_HEADERS }));
-    client.flushHeaders();
-    const writer = new EventStreamWriter(client, this.settings.heartbeatMs, false);
-    this.metrics.streamsInFlight.inc();
-    const unregister = this.shutdown.registerStream({
-      terminate: () => {
-        upstream.body.destroy();
-        writer.fail(new GatewayException(ErrorCode.ShuttingDown, 'Server is shutting down; retry the request'));
-      },
+  /**
+   * A streamed call whose events go to the client untouched (an error before the stream keeps its status).
+   * `watch` reads the same events only to tell a complete stream from a cut one: its chunks are not sent,
+   * and when it reports an error at the end (no terminal event, a frame cut in the middle) the stream ends
+   * with an error frame instead of looking complete.
+   */
+  passThrough(
+    call: ProviderCall,
+    client: ServerResponse,
+    translateError: ErrorTranslator,
+    watch?: StreamTransformer<SseEvent>,
+  ): Promise<void> {
+    return this.exchange(client, async (exchange) => {
+      const upstream = await this.open(call, translateError, exchange);
+      client.writeHead(200, withEdgeHeaders(client, { ...SSE_RESPONSE_HEADERS }));
+      client.flushHeaders();
+      await this.inFlight(() => this.relayEvents(upstream.body, client, call.target.name, exchange, watch));
     });
+  }
+
+  private async relayEvents(
+    source: Readable,
+    client: ServerResponse,
+    name: string,
+    exchange: ProviderExchange,
+    watch: StreamTransformer<SseEvent> | undefined,
+  ): Promise<void> {
+    const writer = new EventStreamWriter(client, this.settings.heartbeatMs, false);
+    const verdict = watch === undefined ? undefined : guardTransformer(watch, name);
+    const decoder = new SseDecoder();
+    exchange.onTerminate(() => {
+      source.destroy();
+      writer.fail(shuttingDown());
+    });
+    let problem: GatewayException | undefined;
+    const judge = (items: StreamItem[] | undefined): void => {
+      const error = items?.find((item) => item.kind === 'error');
+      problem ??= error?.kind === 'error' ? error.error : undefined;
+    };
     try {
-      for await (const chunk of upstream.body as AsyncIterable<Buffer>) {
+      for await (const chunk of source as AsyncIterable<Buffer>) {
+        decoder.push(chunk).forEach((event) => judge(verdict?.transform(event)));
         if (!writer.write(chunk)) {
           await drainedOrClosed(client);
         }
       }
-      writer.stop();
-      client.end();
+      decoder.end().forEach((event) => judge(verdict?.transform(event)));
+      judge(verdict?.flush());
+      if (problem !== undefined) {
+        writer.fail(problem);
+      } else {
+        writer.stop();
+        client.end();
+      }
     } catch (error) {
+      const failure = this.failure(error, name, exchange);
       if (!client.destroyed && !client.writableEnded) {
-        writer.fail(this.failure(error, call.target.name));
+        writer.fail(failure);
       }
     } finally {
       writer.stop();
+    }
+  }
+
+  /** Runs one call registered with the drain, from its start to its last byte. */
+  private async exchange<T>(client: ServerResponse, run: (exchange: ProviderExchange) => Promise<T>): Promise<T> {
+    const exchange = new ProviderExchange(client);
+    const unregister = this.shutdown.registerStream(exchange);
+    try {
+      return await run(exchange);
+    } finally {
       unregister();
+    }
+  }
+
+  private async inFlight(run: () => Promise<void>): Promise<void> {
+    this.metrics.streamsInFlight.inc();
+    try {
+      await run();
+    } finally {
       this.metrics.streamsInFlight.dec();
     }
   }
@@ -199,53 +256,66 @@ export class ProviderCallService {
   /** Starts a streamed call: a 2xx answer to read, or the provider's error (status kept) thrown. */
   private async open(
     call: ProviderCall,
-    client: ServerResponse,
     translateError: ErrorTranslator,
+    exchange: ProviderExchange,
   ): Promise<Dispatcher.ResponseData> {
-    const upstream = await this.send(call, this.abortWhenClientLeaves(client));
-    if (upstream.statusCode < 200 || upstream.statusCode >= 300) {
+    const upstream = await this.send(call, exchange);
+    if (!isSuccess(upstream)) {
       throw translateError(
         upstream.statusCode,
-        parseJson(await this.readAnswer(upstream, call.target.name)),
+        parseJson(await this.readAnswer(upstream, call.target.name, exchange)),
         header(upstream.headers, 'retry-after'),
       );
     }
     return upstream;
   }
 
-  /** Aborts the call when the client leaves, or at once when it already left (during earlier awaits). */
-  private abortWhenClientLeaves(client: ServerResponse): CallAbort {
-    const abort = new CallAbort();
-    if (clientGone(client)) {
-      abort.abort();
-      return abort;
+  /** A 2xx body of the adapter's shape, or 502 upstream_bad_response (the body itself is never echoed). */
+  private validated<T>(schema: z.ZodType<T>, body: unknown, name: string): T {
+    const result = body === undefined ? undefined : schema.safeParse(body);
+    if (result?.success === true) {
+      return result.data;
     }
-    client.once('close', () => {
-      if (!client.writableFinished) {
-        abort.abort();
-      }
-    });
-    return abort;
+    this.metrics.upstreamErrors.inc({ upstream: name, kind: ErrorCode.UpstreamBadResponse });
+    throw new GatewayException(
+      ErrorCode.UpstreamBadResponse,
+      body === undefined
+        ? `Upstream ${name} answered with something that is not JSON`
+        : `Upstream ${name} answered with a body of an unexpected shape`,
+    );
   }
 
   /** Reads a whole answer; a reset or an idle stall while reading is classified like a failed call. */
-  private async readAnswer(upstream: Dispatcher.ResponseData, name: string): Promise<string> {
+  private async readAnswer(
+    upstream: Dispatcher.ResponseData,
+    name: string,
+    exchange: ProviderExchange,
+  ): Promise<string> {
     try {
       return await readText(upstream.body);
     } catch (error) {
-      throw this.failure(error, name);
+      throw this.failure(error, name, exchange);
     }
   }
 
-  private failure(error: unknown, name: string): GatewayException {
+  /**
+   * What a failed call means: the drain cap (503), a client that left (counted as a client abort, not as an
+   * upstream error: nobody reads the answer), or an upstream failure classified and counted by kind.
+   */
+  private failure(error: unknown, name: string, exchange: ProviderExchange): GatewayException {
+    if (exchange.shuttingDown) {
+      return shuttingDown();
+    }
     const exception = classifyUpstreamError(error, name);
-    if (exception.code !== ErrorCode.PayloadTooLarge) {
+    if (exchange.clientLeft) {
+      this.metrics.clientAborts.inc({ upstream: name });
+    } else if (exception.code !== ErrorCode.PayloadTooLarge) {
       this.metrics.upstreamErrors.inc({ upstream: name, kind: exception.code });
     }
     return exception;
   }
 
-  private async send(call: ProviderCall, abort: CallAbort): Promise<Dispatcher.ResponseData> {
+  private async send(call: ProviderCall, exchange: ProviderExchange): Promise<Dispatcher.ResponseData> {
     const body = call.body === undefined ? undefined : JSON.stringify(call.body);
     try {
       return await call.target.dispatcher.request({
@@ -254,90 +324,10 @@ export class ProviderCallService {
         method: call.method,
         headers: body === undefined ? call.headers : { ...call.headers, 'content-type': 'application/json' },
         body,
-        signal: abort,
+        signal: exchange,
       });
     } catch (error) {
-      throw this.failure(error, call.target.name);
+      throw this.failure(error, call.target.name, exchange);
     }
-  }
-
-  private translate(
-    source: Readable,
-    client: ServerResponse,
-    transformer: StreamTransformer<SseEvent>,
-    name: string,
-  ): Promise<void> {
-    const writer = new EventStreamWriter(client, this.settings.heartbeatMs, false);
-    const decoder = new SseDecoder();
-    this.metrics.streamsInFlight.inc();
-    let ended = false;
-    const write = (items: StreamItem[]): void => {
-      for (const item of items) {
-        if (ended) {
-          return;
-        }
-        if (item.kind === 'error') {
-          ended = true;
-          source.destroy();
-          writer.fail(item.error);
-          return;
-        }
-        if (!writer.writeText(encodeSseData(item.chunk))) {
-          source.pause();
-        }
-      }
-    };
-    const unregister = this.shutdown.registerStream({
-      terminate: () =>
-        write([
-          {
-            kind: 'error',
-            error: new GatewayException(ErrorCode.ShuttingDown, 'Server is shutting down; retry the request'),
-          },
-        ]),
-    });
-    return new Promise<void>((resolve) => {
-      let settled = false;
-      const onDrain = (): void => {
-        source.resume();
-      };
-      const settle = (): void => {
-        if (!settled) {
-          settled = true;
-          writer.stop();
-          unregister();
-          client.off('drain', onDrain);
-          this.metrics.streamsInFlight.dec();
-          resolve();
-        }
-      };
-      client.on('drain', onDrain);
-      source.on('data', (chunk: Buffer) => {
-        for (const event of decoder.push(chunk)) {
-          write(transformer.transform(event));
-        }
-      });
-      source.once('end', () => {
-        for (const event of decoder.end()) {
-          write(transformer.transform(event));
-        }
-        write(transformer.flush());
-        if (!ended) {
-          ended = true;
-          writer.finish();
-        }
-        settle();
-      });
-      source.once('error', (error: unknown) => {
-        if (!ended && !client.destroyed) {
-          ended = true;
-          const failure = classifyUpstreamError(error, name);
-          this.metrics.upstreamErrors.inc({ upstream: name, kind: failure.code });
-          writer.fail(failure);
-        }
-        settle();
-      });
-      source.once('close', settle);
-    });
   }
 }

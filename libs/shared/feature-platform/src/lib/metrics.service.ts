@@ -37,6 +37,12 @@ export class MetricsService {
     labelNames: ['upstream', 'kind'] as const,
     registers: [this.registry],
   });
+  readonly clientAborts = new Counter({
+    name: 'client_aborts_total',
+    help: 'Calls to an upstream ended because the client left before the answer was complete, by upstream.',
+    labelNames: ['upstream'] as const,
+    registers: [this.registry],
+  });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });

@@ -1,0 +1,118 @@
+import { type Server, type ServerResponse, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Agent } from 'undici';
+import { MetricsService, ShutdownService } from '@openai-proxy/feature-platform';
+import type { PlatformSettings } from '@openai-proxy/util-config';
+import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
+import { type SseEvent, type StreamItem, type StreamTransformer, chunkItem } from '@openai-proxy/util-sse';
+import { type ProviderCall, ProviderCallService } from './provider-call.service';
+import type { RelayTarget } from './relay.types';
+
+const FRAMES = 'data: {"n":1}\n\ndata: {"n":2}\n\ndata: {"n":3}\n\n';
+
+/** Yields one chunk per event carrying `n`; throws (a transform bug) on the event whose `n` is `throwAt`. */
+function countingTransformer(throwAt: number | undefined): StreamTransformer<SseEvent> {
+  return {
+    transform(event: SseEvent): StreamItem[] {
+      const { n } = JSON.parse(event.data) as { n: number };
+      if (n === throwAt) {
+        throw new TypeError('transform bug');
+      }
+      return [chunkItem({ id: 'c', created: 1, model: 'm' }, { content: String(n) })];
+    },
+    flush: () => [],
+  };
+}
+
+function listen(server: Server): Promise<string> {
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)),
+  );
+}
+
+function close(server: Server): Promise<void> {
+  server.closeAllConnections();
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+function answerError(response: ServerResponse, error: unknown): void {
+  const exception = error instanceof GatewayException ? error : new GatewayException(ErrorCode.Internal, 'internal');
+  if (!response.headersSent) {
+    response.writeHead(exception.status, { 'content-type': 'application/json' });
+  }
+  response.end(JSON.stringify(exception.toEnvelope()));
+}
+
+describe(ProviderCallService.name, () => {
+  const agent = new Agent();
+  const upstream = createServer((_request, response) => {
+    response.writeHead(200, { 'content-type': 'text/event-stream' });
+    response.end(FRAMES);
+  });
+  let throwAt: number | undefined;
+  let collect = false;
+  let service: ProviderCallService;
+  let call: ProviderCall;
+  const bridge = createServer((_request, response) => {
+    const transformer = countingTransformer(throwAt);
+    const translateError = (status: number): GatewayException =>
+      new GatewayException(ErrorCode.UpstreamServerError, `answered ${status}`);
+    const done = collect
+      ? service.collect(call, response, transformer, translateError).then((chunks) => {
+          response.writeHead(200, { 'content-type': 'application/json' });
+          response.end(JSON.stringify(chunks));
+        })
+      : service.stream(call, response, transformer, translateError);
+    done.catch((error: unknown) => answerError(response, error));
+  });
+  let bridgeUrl = '';
+
+  beforeAll(async () => {
+    const origin = await listen(upstream);
+    bridgeUrl = await listen(bridge);
+    const target = { name: 'fake', kind: 'provider', origin, basePath: '', dispatcher: agent };
+    call = {
+      target: { ...target, dropResponseHeaderPrefixes: [] } as unknown as RelayTarget,
+      method: 'POST',
+      path: '/',
+      headers: {},
+    };
+    service = new ProviderCallService(
+      { heartbeatMs: 0 } as PlatformSettings,
+      new MetricsService(),
+      new ShutdownService(),
+    );
+  });
+
+  afterAll(async () => {
+    await Promise.all([close(bridge), close(upstream)]);
+    await agent.close();
+  });
+
+  async function ask(): Promise<{ status: number; text: string }> {
+    const response = await fetch(bridgeUrl, { method: 'POST', signal: AbortSignal.timeout(5_000) });
+    return { status: response.status, text: await response.text() };
+  }
+
+  it('should end the stream with an error frame when the transformer throws, and keep serving (it escaped the listener)', async () => {
+    throwAt = 2;
+    collect = false;
+    const broken = await ask();
+    expect(broken.text).toContain('"content":"1"');
+    expect(broken.text).not.toContain('"content":"3"');
+    expect(broken.text).toContain('"code":"upstream_bad_response"');
+    expect(broken.text.endsWith('data: [DONE]\n\n')).toBe(true);
+    throwAt = undefined;
+    const whole = await ask();
+    expect(whole.text).toContain('"content":"3"');
+    expect(whole.text.endsWith('data: [DONE]\n\n')).toBe(true);
+  });
+
+  it('should answer 502 upstream_bad_response when the transformer throws on a collected stream (it was a 500)', async () => {
+    throwAt = 3;
+    collect = true;
+    const answer = await ask();
+    expect(answer.status).toBe(502);
+    expect(answer.text).toContain('"code":"upstream_bad_response"');
+  });
+});
