@@ -165,11 +165,12 @@ export class ClaudeConversationsController {
       headers: claudeWebHeaders(sessionKey, 'text/event-stream'),
       body,
     };
+    const transformer = new ClaudeWebStreamTransformer({ id: 'raw', createdSeconds: 0, model: '' });
     if ((request.headers.accept ?? '').includes('text/event-stream')) {
-      await this.calls.passThrough(call, response, claudeWebError);
+      // The events go through untouched; the transformer only tells a complete stream from a cut one.
+      await this.calls.passThrough(call, response, claudeWebError, transformer);
       return;
     }
-    const transformer = new ClaudeWebStreamTransformer({ id: 'raw', createdSeconds: 0, model: '' });
     const chunks = await this.calls.collect(call, response, transformer, claudeWebError);
     response
       .status(200)
