@@ -1,15 +1,18 @@
 #!/usr/bin/env node
 // Starts the four services on one machine (npm start), or the same against bundled fake upstreams
-// (npm run demo, with --demo). Ctrl-C (or SIGTERM) stops them all, letting each drain its streams.
-import { spawn } from 'node:child_process';
+// (npm run demo, with --demo); `--only a,b` starts just those. A service that dies is restarted (see
+// launch/supervisor.mjs); Ctrl-C (or SIGTERM) stops them all, letting each drain its streams, and exits 0.
+// Log lines: readable in a terminal, the services' JSON untouched otherwise (LOG_FORMAT=pretty|json forces one).
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { LogOutput, chooseLogFormat } from './launch/log-lines.mjs';
+import { Supervisor } from './launch/supervisor.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const demo = process.argv.includes('--demo');
 const env = process.env;
+const SERVICES = ['openai-relay', 'claude-bridge', 'bard-bridge', 'gateway'];
 
 const ports = {
   gateway: Number(env.GATEWAY_PORT ?? 3000),
@@ -19,22 +22,45 @@ const ports = {
 };
 const serviceUrl = (name) => `http://127.0.0.1:${ports[name]}`;
 
-async function startDemoUpstreams() {
+/** `--demo` and `--only a,b`; an unknown service name or option ends the launcher with code 2. */
+function readArguments(argv) {
+  const options = { demo: false, only: SERVICES };
+  for (let index = 0; index < argv.length; index += 1) {
+    if (argv[index] === '--demo') {
+      options.demo = true;
+    } else if (argv[index] === '--only') {
+      options.only = (argv[(index += 1)] ?? '').split(',').filter(Boolean);
+      const unknown = options.only.filter((name) => !SERVICES.includes(name));
+      if (options.only.length === 0 || unknown.length > 0) {
+        fail(`--only takes a comma-separated list of ${SERVICES.join(', ')} (got "${unknown.join(',')}")`);
+      }
+    } else {
+      fail(`unknown option ${argv[index]} (options: --demo, --only <service>[,<service>])`);
+    }
+  }
+  return options;
+}
+
+function fail(message) {
+  process.stderr.write(`launcher: ${message}\n`);
+  process.exit(2);
+}
+
+async function startDemoUpstreams(log) {
   const fakes = createRequire(import.meta.url)(join(root, 'libs/shared/testing-fakes/dist/index.js'));
   const openai = await fakes.startFakeOpenAi();
   const anthropic = await fakes.startFakeAnthropic();
   const claudeWeb = await fakes.startFakeClaudeWeb();
   const gemini = await fakes.startFakeGemini();
   const bardWeb = await fakes.startFakeBard();
-  process.stdout.write(`demo: fake OpenAI upstream on ${openai.url} (any key starting with sk- works)\n`);
-  process.stdout.write(`demo: fake Anthropic upstream on ${anthropic.url} (any key starting with sk-ant- works)\n`);
-  process.stdout.write(
-    `demo: fake Bard on ${bardWeb.url} (cookies __Secure-1PSID=g.a000… and __Secure-1PSIDTS=sidts-… work)\n`,
+  log.write('info', `demo: fake OpenAI upstream on ${openai.url} (any key starting with sk- works)`);
+  log.write('info', `demo: fake Anthropic upstream on ${anthropic.url} (any key starting with sk-ant- works)`);
+  log.write(
+    'info',
+    `demo: fake Bard on ${bardWeb.url} (cookies __Secure-1PSID=g.a000… and __Secure-1PSIDTS=sidts-… work)`,
   );
-  process.stdout.write(`demo: fake Gemini API on ${gemini.url} (keys starting with AIza work)\n`);
-  process.stdout.write(
-    `demo: fake claude.ai on ${claudeWeb.fake.url} (session keys starting with sk-ant-sid01- work)\n`,
-  );
+  log.write('info', `demo: fake Gemini API on ${gemini.url} (keys starting with AIza work)`);
+  log.write('info', `demo: fake claude.ai on ${claudeWeb.fake.url} (session keys starting with sk-ant-sid01- work)`);
   return {
     upstreams: [openai, anthropic, claudeWeb.fake, gemini, bardWeb],
     env: {
@@ -47,73 +73,61 @@ async function startDemoUpstreams() {
   };
 }
 
-function start(name, extraEnv) {
+function describeService(name, upstreamEnv) {
   const main = join(root, 'apps', name, 'dist', 'main.js');
   if (!existsSync(main)) {
-    process.stderr.write(`${main} is missing: run "npm run build" first\n`);
-    process.exit(1);
+    fail(`${main} is missing: run "npm run build" first`);
   }
-  const child = spawn(process.execPath, [main], {
-    env: { ...env, ...extraEnv, PORT: String(ports[name]) },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  child.serviceName = name;
-  return child;
+  const extraEnv =
+    name === 'gateway'
+      ? {
+          OPENAI_RELAY_URL: serviceUrl('openai-relay'),
+          CLAUDE_BRIDGE_URL: serviceUrl('claude-bridge'),
+          BARD_BRIDGE_URL: serviceUrl('bard-bridge'),
+        }
+      : upstreamEnv;
+  return { name, main, env: { ...env, ...extraEnv, PORT: String(ports[name]) } };
 }
 
-const demoSetup = demo ? await startDemoUpstreams() : { upstreams: [], env: {} };
-const children = [
-  start('openai-relay', demoSetup.env),
-  start('claude-bridge', demoSetup.env),
-  start('bard-bridge', demoSetup.env),
-  start('gateway', {
-    OPENAI_RELAY_URL: serviceUrl('openai-relay'),
-    CLAUDE_BRIDGE_URL: serviceUrl('claude-bridge'),
-    BARD_BRIDGE_URL: serviceUrl('bard-bridge'),
-  }),
-];
-
+const options = readArguments(process.argv.slice(2));
+const log = new LogOutput(chooseLogFormat(env, process.stdout));
+const demoSetup = options.demo ? await startDemoUpstreams(log) : { upstreams: [], env: {} };
 let stopping = false;
-const running = new Set(children);
+const supervisor = new Supervisor(
+  options.only.map((name) => describeService(name, demoSetup.env)),
+  log,
+  () => void stopAll(1),
+);
 
-function stopAll(exitCode) {
+/** Stops every service (each drains for at most SHUTDOWN_DRAIN_MS, 25 s by default), then exits. */
+async function stopAll(exitCode) {
   if (stopping) {
-    return;
+    log.write('warn', 'stopping now, without waiting for the drain');
+    supervisor.kill();
+    process.exit(1);
   }
   stopping = true;
-  for (const child of running) {
-    child.kill('SIGTERM');
-  }
-  // Each service drains for at most SHUTDOWN_DRAIN_MS (25 s by default); then it is stopped for good.
+  log.write('info', 'stopping all services');
   const deadline = setTimeout(
     () => {
-      for (const child of running) child.kill('SIGKILL');
-      process.exit(exitCode || 1);
+      supervisor.kill();
+      process.exit(1);
     },
     Number(env.SHUTDOWN_DRAIN_MS ?? 25_000) + 5_000,
   );
   deadline.unref();
-  const finish = async () => {
-    await Promise.all(demoSetup.upstreams.map((upstream) => upstream.close()));
-    process.exit(exitCode);
-  };
-  if (running.size === 0) void finish();
-  for (const child of children) child.once('exit', () => running.size === 0 && void finish());
+  await supervisor.stop();
+  await Promise.all(demoSetup.upstreams.map((upstream) => upstream.close()));
+  process.exit(exitCode);
 }
 
-for (const child of children) {
-  child.once('exit', (code, signal) => {
-    running.delete(child);
-    if (!stopping) {
-      process.stderr.write(`${child.serviceName} exited (${signal ?? code}); stopping the others\n`);
-      stopAll(1);
-    }
-  });
-}
-process.once('SIGINT', () => stopAll(0));
-process.once('SIGTERM', () => stopAll(0));
+supervisor.startAll();
+process.on('SIGINT', () => void stopAll(0));
+process.on('SIGTERM', () => void stopAll(0));
 
-process.stdout.write(
-  `openai-proxy: gateway on http://localhost:${ports.gateway} (docs at /docs), ` +
-    `openai-relay :${ports['openai-relay']}, claude-bridge :${ports['claude-bridge']}, bard-bridge :${ports['bard-bridge']}. Ctrl-C stops all.\n`,
+const listed = options.only.map((name) => (name === 'gateway' ? null : `${name} :${ports[name]}`)).filter(Boolean);
+log.write(
+  'info',
+  `openai-proxy: ${options.only.includes('gateway') ? `gateway on http://localhost:${ports.gateway} (docs at /docs)` : 'no gateway'}` +
+    `${listed.length > 0 ? `, ${listed.join(', ')}` : ''}. Restarts a service that dies; Ctrl-C stops all.`,
 );

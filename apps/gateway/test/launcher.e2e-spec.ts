@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import OpenAI from 'openai';
 
 const root = join(__dirname, '..', '..', '..');
@@ -89,4 +90,189 @@ describe('service start with a bad configuration', () => {
       expect(stderr).toContain(name);
     }
   });
+});
+
+type Ports = Record<'gateway' | 'openai-relay' | 'claude-bridge' | 'bard-bridge', number>;
+
+async function freePorts(): Promise<Ports> {
+  const [gateway, relay, claude, bard] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  return { gateway, 'openai-relay': relay, 'claude-bridge': claude, 'bard-bridge': bard };
+}
+
+/** The launcher as a child process, its stdout and stderr kept line by line. */
+class RunningLauncher {
+  readonly lines: string[] = [];
+  readonly errors: string[] = [];
+  readonly exit: Promise<number | null>;
+  private readonly child: ChildProcess;
+  private readonly waiters = new Set<() => void>();
+
+  constructor(args: string[], ports: Ports, extraEnv: Record<string, string> = {}) {
+    this.child = spawn(process.execPath, [join(root, 'tools/scripts/launch.mjs'), ...args], {
+      cwd: root,
+      env: {
+        ...process.env,
+        GATEWAY_PORT: String(ports.gateway),
+        OPENAI_RELAY_PORT: String(ports['openai-relay']),
+        CLAUDE_BRIDGE_PORT: String(ports['claude-bridge']),
+        BARD_BRIDGE_PORT: String(ports['bard-bridge']),
+        LOG_LEVEL: 'info',
+        ...extraEnv,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.exit = exited(this.child);
+    for (const [stream, lines] of [
+      [this.child.stdout, this.lines],
+      [this.child.stderr, this.errors],
+    ] as const) {
+      if (stream !== null) {
+        createInterface({ input: stream }).on('line', (line) => {
+          lines.push(line);
+          for (const waiter of [...this.waiters]) waiter();
+        });
+      }
+    }
+  }
+
+  /** The launcher's own JSON lines (LOG_FORMAT=json). */
+  get launcherLogs(): Array<{ msg: string; child?: string; pid?: number; level: number }> {
+    return this.lines
+      .filter((line) => line.includes('"service":"launcher"'))
+      .map((line) => JSON.parse(line) as { msg: string; child?: string; pid?: number; level: number });
+  }
+
+  /** Process ids of each start of `name`, in order. */
+  pidsOf(name: string): number[] {
+    return this.launcherLogs
+      .filter((log) => log.child === name && log.msg.startsWith(`${name} started`))
+      .map((log) => log.pid ?? 0);
+  }
+
+  /** Resolves when a stdout or stderr line matches (bounded wait). */
+  waitForLine(match: (line: string) => boolean, timeoutMs: number): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        const found = [...this.lines, ...this.errors].find(match);
+        if (found !== undefined) {
+          this.waiters.delete(check);
+          clearTimeout(timer);
+          resolve(found);
+        }
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(check);
+        reject(new Error(`no matching launcher line after ${timeoutMs} ms; stdout:\n${this.lines.join('\n')}`));
+      }, timeoutMs);
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  signal(name: NodeJS.Signals): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      this.child.kill(name);
+    }
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitForAll(ports: Ports): Promise<void> {
+  await waitUntilReady(`http://127.0.0.1:${ports.gateway}/readyz`, 20_000);
+  for (const name of ['openai-relay', 'claude-bridge', 'bard-bridge'] as const) {
+    await waitUntilReady(`http://127.0.0.1:${ports[name]}/healthz`, 5_000);
+  }
+}
+
+async function chatThroughGateway(ports: Ports): Promise<string | null | undefined> {
+  const client = new OpenAI({
+    apiKey: 'sk-demo',
+    baseURL: `http://127.0.0.1:${ports.gateway}/openai/v1`,
+    maxRetries: 0,
+    timeout: 5_000,
+  });
+  const completion = await client.chat.completions.create({
+    model: 'gpt-4o-mini',
+    messages: [{ role: 'user', content: 'hi' }],
+  });
+  return completion.choices[0]?.message.content;
+}
+
+describe('launcher supervision (tools/scripts/launch.mjs)', () => {
+  // Regression: when one service of `npm start` died, the launcher stopped all four.
+  it('should restart a service killed with SIGKILL while the others keep running, and exit 0 on SIGTERM', async () => {
+    const ports = await freePorts();
+    const launcher = new RunningLauncher(['--demo'], ports, { LOG_FORMAT: 'json' });
+    try {
+      await waitForAll(ports);
+      const [relayPid] = launcher.pidsOf('openai-relay');
+      const others = ['claude-bridge', 'bard-bridge', 'gateway'].flatMap((name) => launcher.pidsOf(name));
+      expect(others).toHaveLength(3);
+      process.kill(relayPid ?? 0, 'SIGKILL');
+      await launcher.waitForLine((line) => line.includes('"msg":"openai-relay exited (SIGKILL)'), 5_000);
+      await launcher.waitForLine(
+        (line) => line.includes('"msg":"openai-relay started') && !line.includes(`(pid ${relayPid})`),
+        5_000,
+      );
+      await waitUntilReady(`http://127.0.0.1:${ports['openai-relay']}/healthz`, 10_000);
+      expect(await chatThroughGateway(ports)).toContain('You said: hi');
+      expect(others.every(alive)).toBe(true);
+      expect(['claude-bridge', 'bard-bridge', 'gateway'].map((name) => launcher.pidsOf(name).length)).toEqual([
+        1, 1, 1,
+      ]);
+      const pids = [...others, ...launcher.pidsOf('openai-relay').slice(1)];
+      launcher.signal('SIGTERM');
+      expect(await launcher.exit).toBe(0);
+      expect(pids.filter(alive)).toEqual([]);
+    } finally {
+      launcher.signal('SIGKILL');
+      await launcher.exit;
+    }
+  }, 60_000);
+
+  it('should stop all with a clear message and exit 1 when a service keeps crashing at start', async () => {
+    const ports = await freePorts();
+    const launcher = new RunningLauncher(['--only', 'openai-relay,bard-bridge'], ports, {
+      LOG_FORMAT: 'json',
+      OPENAI_API_BASE: 'ftp://nowhere',
+    });
+    try {
+      expect(await launcher.exit).toBe(1);
+      expect(launcher.errors.join('\n')).toMatch(
+        /openai-relay exited \(code 1\) within 5 s of starting 5 times in a row; stopping all/,
+      );
+      expect(launcher.pidsOf('openai-relay')).toHaveLength(5);
+      expect(launcher.pidsOf('bard-bridge').filter(alive)).toEqual([]);
+    } finally {
+      launcher.signal('SIGKILL');
+      await launcher.exit;
+    }
+  }, 40_000);
+
+  it('should print one readable line per log line, prefixed with the service, when the output is pretty', async () => {
+    const ports = await freePorts();
+    const launcher = new RunningLauncher(['--only', 'openai-relay'], ports, { LOG_FORMAT: 'pretty' });
+    try {
+      await waitUntilReady(`http://127.0.0.1:${ports['openai-relay']}/healthz`, 20_000);
+      expect((await fetch(`http://127.0.0.1:${ports['openai-relay']}/no-such-route`)).status).toBe(404);
+      await launcher.waitForLine((line) => line.includes('GET /no-such-route 404'), 5_000);
+      launcher.signal('SIGTERM');
+      expect(await launcher.exit).toBe(0);
+      const lines = launcher.lines.filter((line) => line !== '');
+      expect(lines.filter((line) => !/^(launcher|openai-relay) +\| /.test(line))).toEqual([]);
+      expect(lines.filter((line) => line.includes('{"level"') || line.includes('Mapped {'))).toEqual([]);
+      expect(lines.some((line) => line.startsWith('openai-relay') && line.includes('Nest application'))).toBe(true);
+    } finally {
+      launcher.signal('SIGKILL');
+      await launcher.exit;
+    }
+  }, 40_000);
 });
