@@ -37,6 +37,12 @@ export class MetricsService {
     labelNames: ['upstream', 'kind'] as const,
     registers: [this.registry],
   });
+  readonly lastResortErrors = new Counter({
+    name: 'process_last_resort_errors_total',
+    help: 'Exceptions and promise rejections nothing else caught (logged, the process kept serving), by kind.',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
   readonly clientAborts = new Counter({
     name: 'client_aborts_total',
     help: 'Calls to an upstream ended because the client left before the answer was complete, by upstream.',

@@ -10,6 +10,8 @@ import type { PlatformSettings } from '@openai-proxy/util-config';
 import { redactText } from '@openai-proxy/util-auth-headers';
 import { AccessLog } from './access-log';
 import { answerExpectContinue, installFrontDoor } from './front-door';
+import { installLastResortHandlers } from './last-resort';
+import { MetricsService } from './metrics.service';
 import { ROOT_LOGGER } from './platform.tokens';
 import { RawRouteRegistry } from './raw-route.registry';
 import { RequestTracker } from './request-tracker.service';
@@ -113,7 +115,12 @@ export async function shutdownServiceApp(app: NestExpressApplication, settings: 
   }
 }
 
+/**
+ * The process-level handlers of a running service: SIGTERM/SIGINT start the shutdown, and the last-resort
+ * handlers log and count an error nothing else caught instead of letting it end the process.
+ */
 export function installShutdownSignals(app: NestExpressApplication, settings: PlatformSettings): void {
+  installLastResortHandlers(app.get<Logger>(ROOT_LOGGER), app.get(MetricsService));
   let started = false;
   const onSignal = (): void => {
     if (started) {
