@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { RawRouteRegistry, underPrefix } from '@openai-proxy/feature-platform';
-import { RelayService } from '@openai-proxy/data-access-upstream';
+import { RelayService, WebSocketRelay } from '@openai-proxy/data-access-upstream';
 import { ANTHROPIC_API_SETTINGS, type AnthropicApiSettings } from './anthropic-api.settings';
 
 const PREFIX = '/anthropic';
@@ -15,6 +15,7 @@ export class AnthropicRelayRoute implements OnModuleInit {
   constructor(
     private readonly registry: RawRouteRegistry,
     private readonly relayService: RelayService,
+    private readonly webSocketRelay: WebSocketRelay,
     @Inject(ANTHROPIC_API_SETTINGS) private readonly settings: AnthropicApiSettings,
   ) {}
 
@@ -25,6 +26,9 @@ export class AnthropicRelayRoute implements OnModuleInit {
       matches: (pathname) => underPrefix(pathname, PREFIX),
       handle: (request, response) =>
         this.relayService.relay(request, response, target, (request.url ?? PREFIX).slice(PREFIX.length)),
+      // Any upgrade on the prefix is relayed as a WebSocket, its headers as for HTTP.
+      upgrade: (request, socket, head) =>
+        this.webSocketRelay.relay(request, socket, head, target, (request.url ?? PREFIX).slice(PREFIX.length)),
     });
   }
 }

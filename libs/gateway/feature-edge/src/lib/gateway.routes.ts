@@ -1,8 +1,9 @@
 import { Controller, Get, Inject, Injectable, type OnModuleInit, Redirect } from '@nestjs/common';
 import { ApiExcludeEndpoint } from '@nestjs/swagger';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { RawRouteRegistry, underPrefix } from '@openai-proxy/feature-platform';
-import { RelayService, type RelayTarget } from '@openai-proxy/data-access-upstream';
+import { RelayService, type RelayTarget, WebSocketRelay } from '@openai-proxy/data-access-upstream';
 import { CorsPolicy } from './cors.middleware';
 import { GATEWAY_SETTINGS, type GatewaySettings } from './gateway.settings';
 import { RateLimitPolicy } from './rate-limit.middleware';
@@ -20,6 +21,7 @@ export class GatewayRoutes implements OnModuleInit {
   constructor(
     private readonly registry: RawRouteRegistry,
     private readonly relayService: RelayService,
+    private readonly webSocketRelay: WebSocketRelay,
     private readonly cors: CorsPolicy,
     private readonly rateLimit: RateLimitPolicy,
     @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
@@ -37,6 +39,8 @@ export class GatewayRoutes implements OnModuleInit {
         label: route.prefixes.map((prefix) => `/${prefix}/*path`).join('|'),
         matches: (pathname) => route.prefixes.some((prefix) => underPrefix(pathname, `/${prefix}`)),
         handle: (request, response) => this.forward(request, response, target),
+        // A WebSocket on any forwarded prefix goes to the owning service as one (it answers 404 if it relays none).
+        upgrade: (request, socket, head) => this.forwardUpgrade(request, socket, head, target),
       });
     }
   }
@@ -48,6 +52,18 @@ export class GatewayRoutes implements OnModuleInit {
     const url = request.url ?? '/';
     await this.rateLimit.admit(request, response, url.split('?', 1)[0] ?? url);
     await this.relayService.relay(request, response, target, url);
+  }
+
+  /** An upgrade: rate limited like a request (CORS does not apply to WebSockets), then relayed as a WebSocket. */
+  private async forwardUpgrade(
+    request: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    target: RelayTarget,
+  ): Promise<number> {
+    const url = request.url ?? '/';
+    await this.rateLimit.admit(request, undefined, url.split('?', 1)[0] ?? url);
+    return this.webSocketRelay.relay(request, socket, head, target, url);
   }
 }
 

@@ -30,8 +30,11 @@ export class RateLimitPolicy {
         : new RateLimiterMemory({ points: settings.rateLimitPerMinute, duration: WINDOW_SECONDS });
   }
 
-  /** Counts the request; throws a 429 GatewayException when the client is over its limit. */
-  async admit(request: IncomingMessage, response: ServerResponse, pathname: string): Promise<void> {
+  /**
+   * Counts the request; throws a 429 GatewayException when the client is over its limit. A WebSocket upgrade
+   * has no response to carry the `X-RateLimit-*` headers (`undefined`): it is counted all the same.
+   */
+  async admit(request: IncomingMessage, response: ServerResponse | undefined, pathname: string): Promise<void> {
     if (this.limiter === undefined || OPERATIONAL_PATHS.has(pathname)) {
       return;
     }
@@ -49,7 +52,10 @@ export class RateLimitPolicy {
     }
   }
 
-  private setHeaders(response: ServerResponse, state: RateLimiterRes): void {
+  private setHeaders(response: ServerResponse | undefined, state: RateLimiterRes): void {
+    if (response === undefined) {
+      return;
+    }
     setEdgeHeader(response, 'x-ratelimit-limit', String(this.limit));
     setEdgeHeader(response, 'x-ratelimit-remaining', String(Math.max(0, state.remainingPoints)));
     setEdgeHeader(response, 'x-ratelimit-reset', String(Date.now() + state.msBeforeNext));

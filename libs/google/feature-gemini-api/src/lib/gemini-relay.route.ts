@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { RawRouteRegistry, underPrefix } from '@openai-proxy/feature-platform';
-import { RelayService } from '@openai-proxy/data-access-upstream';
+import { RelayService, WebSocketRelay } from '@openai-proxy/data-access-upstream';
 import { GEMINI_API_SETTINGS, type GeminiApiSettings } from './gemini-api.settings';
 import { moveBearerApiKey } from './gemini-credentials';
 
@@ -17,6 +17,7 @@ export class GeminiRelayRoute implements OnModuleInit {
   constructor(
     private readonly registry: RawRouteRegistry,
     private readonly relayService: RelayService,
+    private readonly webSocketRelay: WebSocketRelay,
     @Inject(GEMINI_API_SETTINGS) private readonly settings: GeminiApiSettings,
   ) {}
 
@@ -28,6 +29,11 @@ export class GeminiRelayRoute implements OnModuleInit {
       handle: (request, response) => {
         moveBearerApiKey(request);
         return this.relayService.relay(request, response, target, (request.url ?? PREFIX).slice(PREFIX.length));
+      },
+      // Any upgrade on the prefix (such as the Live API) is relayed as a WebSocket, its key moved as for HTTP.
+      upgrade: (request, socket, head) => {
+        moveBearerApiKey(request);
+        return this.webSocketRelay.relay(request, socket, head, target, (request.url ?? PREFIX).slice(PREFIX.length));
       },
     });
   }
