@@ -156,6 +156,15 @@ describe('WebSocket relay on /openai/** (Realtime API)', () => {
     expect((await closed).code).toBe(4001);
   });
 
+  it('should close the upstream without a code when the client closes without one', async () => {
+    const client = await openWebSocket(webSocketUrl(relayUrl, REALTIME));
+    await upstream.waitForConnection();
+    const closed = closeOf(client);
+    client.close();
+    expect((await upstream.waitForClose()).code).toBe(1005);
+    await closed;
+  });
+
   it('should pass the close code and reason to the client when the upstream closes', async () => {
     const client = await openWebSocket(webSocketUrl(relayUrl, REALTIME));
     const connection = await upstream.waitForConnection();
