@@ -137,6 +137,21 @@ describe('ProviderCallService on the Gemini API route', () => {
     expect(await sampleReaching(bridge.url, aborts, abortsBefore + 1)).toBe(abortsBefore + 1);
     expect(await sample(bridge.url, badResponses)).toBe(badBefore);
   });
+
+  it('should count a client that leaves in the middle of a stream as a client abort', async () => {
+    const aborts = 'client_aborts_total{upstream="gemini"}';
+    const before = await sample(bridge.url, aborts);
+    streamWhenPromptIs('mid-stream', sse({ frames: [textFrame('one'), textFrame('two')], stallAfter: 1 }));
+    const controller = new AbortController();
+    const response = await chat(bridge.url, 'mid-stream', true, controller.signal);
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    await reader.read();
+    const arrived = await gemini.waitForRequest((candidate) => candidate.body.toString().includes('mid-stream'));
+    controller.abort();
+    await reader.cancel().catch(() => undefined);
+    await gemini.waitForClose(arrived);
+    expect(await sampleReaching(bridge.url, aborts, before + 1)).toBe(before + 1);
+  });
 });
 
 describe('ProviderCallService at the drain cap', () => {
