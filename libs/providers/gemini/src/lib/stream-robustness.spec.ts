@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { SseDecoder, type SseEvent, type StreamItem } from '@openai-proxy/util-sse';
 import { GeminiStreamTransformer } from './stream.transform';
 
-const fixtureEvents = new SseDecoder()
-  .push(readFileSync(join(__dirname, '__fixtures__', 'stream-text.gemini.sse'), 'utf8'))
+const fixtureEvents = ['stream-text.gemini.sse', 'stream-thought-signature.gemini.sse']
+  .flatMap((name) => new SseDecoder().push(readFileSync(join(__dirname, '__fixtures__', name), 'utf8')))
   .map((event) => JSON.parse(event.data) as unknown);
 
 /** The value with the node that `steps` leads to (keys and indexes taken modulo their count) replaced. */
