@@ -1,0 +1,29 @@
+import { createServer } from 'node:net';
+
+/** A port the OS just had free on 127.0.0.1 (for the launcher's *_PORT settings). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
+    });
+  });
+}
+
+/** Polls `url` until it answers 200 (a launched service is up), at most `timeoutMs`. */
+export async function waitUntilReady(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const status = await fetch(url, { signal: AbortSignal.timeout(1_000) }).then(
+      (response) => response.status,
+      () => 0,
+    );
+    if (status === 200) {
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${url} not ready after ${timeoutMs} ms`);
+}
