@@ -78,11 +78,11 @@ describe('RelayService failures through the gateway', () => {
     stack.openai.on(
       'POST',
       '/v1/chat/completions',
-      sse({ frames: [chunk('a'), chunk('b')], intervalMs: 350, splitBytes: 7 }),
+      sse({ frames: [chunk('a'), chunk('b'), 'data: [DONE]\n\n'], intervalMs: 350, splitBytes: 7 }),
     );
     const { text } = await readText(`${stack.gatewayUrl}/openai/v1/chat/completions`, { method: 'POST', body: '{}' });
     expect(text).toContain(': ping\n\n');
-    expect(text.replace(/: ping\n\n/g, '')).toBe(chunk('a') + chunk('b'));
+    expect(text.replace(/: ping\n\n/g, '')).toBe(chunk('a') + chunk('b') + 'data: [DONE]\n\n');
   });
 
   it('should refuse a body over MAX_RELAY_BODY_BYTES with 413 before contacting the upstream', async () => {

@@ -2,6 +2,7 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { RawRouteRegistry, underPrefix } from '@openai-proxy/feature-platform';
 import { RelayService, WebSocketRelay } from '@openai-proxy/data-access-upstream';
 import { OPENAI_RELAY_SETTINGS, type OpenAiRelaySettings } from './openai-relay.settings';
+import { openAiStreamTerminal } from './openai-stream-terminal';
 
 const PREFIX = '/openai';
 /** Served by BillingController (a Nest route), not relayed. */
@@ -18,7 +19,12 @@ export class OpenAiRelayRoute implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    const target = this.relayService.target({ name: 'openai', baseUrl: this.settings.apiBase, kind: 'provider' });
+    const target = this.relayService.target({
+      name: 'openai',
+      baseUrl: this.settings.apiBase,
+      kind: 'provider',
+      streamTerminal: openAiStreamTerminal,
+    });
     this.registry.register({
       label: '/openai/*path',
       matches: (pathname) => underPrefix(pathname, PREFIX) && pathname !== BILLING_PATH,

@@ -10,6 +10,8 @@ function ignoreLateError(): void {
 export interface BodyCopyHooks {
   /** Writes a chunk; false pauses the source until the response drains. */
   write(chunk: Buffer): boolean;
+  /** The source ended: ends the response (with a frame of ours when the body was cut short). */
+  onEnd(): void;
   /** The source failed (the response is not ended by the copy then). */
   onError(error: unknown): void;
   /** Runs once, when the source ended, failed or closed, before the promise resolves. */
@@ -17,7 +19,7 @@ export interface BodyCopyHooks {
 }
 
 /**
- * Copies `source` into `response` with backpressure and ends the response when the source ends. Resolves once
+ * Copies `source` into `response` with backpressure; `onEnd` ends the response when the source ends. Resolves once
  * the source ended, failed or closed; its listeners come off then: the upstream body may outlive the exchange
  * inside the HTTP client (until its connection's next response) and must not keep this response and its
  * socket state alive (measured: half of the bytes promoted to the old generation per request).
@@ -33,7 +35,7 @@ export function copyBody(source: Readable, response: ServerResponse, hooks: Body
       }
     };
     const onEnd = (): void => {
-      response.end();
+      hooks.onEnd();
       settle();
     };
     const onFailure = (error: unknown): void => {

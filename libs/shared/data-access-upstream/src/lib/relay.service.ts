@@ -17,7 +17,8 @@ import { ErrorCode, GatewayException, classifyUpstreamError } from '@openai-prox
 import { isEventStream } from '@openai-proxy/util-sse';
 import { copyBody } from './body-copy';
 import { BodyLimitStream, bodyHandling, payloadTooLarge, readWholeBody, watchUploadIdle } from './request-body';
-import type { RelayTarget, RelayTargetOptions } from './relay.types';
+import type { RelayTarget, RelayTargetOptions, StreamTerminal } from './relay.types';
+import { StreamEndWatch } from './stream-end';
 import { EventStreamWriter } from './stream-watch';
 import { UpstreamDispatchers } from './upstream-dispatchers';
 
@@ -45,6 +46,12 @@ class RelayAbort extends EventEmitter {
 /** One relayed request as the drain sees it: what to do if it is still open at the drain cap. */
 interface Exchange extends DrainableStream {
   shuttingDown: boolean;
+}
+
+/** How a relayed event stream is watched: not at all when compressed, else for the provider's terminal if known. */
+interface RelayedStream {
+  opaque: boolean;
+  terminal: StreamTerminal | undefined;
 }
 
 /** True when the upstream compressed the body: we relay it, but cannot add frames to it. */
@@ -86,6 +93,7 @@ export class RelayService implements OnModuleDestroy {
       basePath: url.pathname.replace(/\/+$/, ''),
       dispatcher: options.kind === 'internal' ? this.dispatchers.direct : this.dispatchers.forProvider(url),
       dropResponseHeaderPrefixes: options.dropResponseHeaderPrefixes ?? [],
+      streamTerminal: options.streamTerminal,
     };
   }
 
@@ -131,7 +139,8 @@ export class RelayService implements OnModuleDestroy {
       if (eventStream) {
         response.flushHeaders();
       }
-      await this.pipeBody(upstream.body, response, target, eventStream ? encoded : undefined, exchange);
+      const stream = eventStream ? this.relayedStream(request, upstream.statusCode, encoded, target, path) : undefined;
+      await this.pipeBody(upstream.body, response, target, stream, exchange);
     } finally {
       unregister();
     }
@@ -191,28 +200,45 @@ export class RelayService implements OnModuleDestroy {
     }
   }
 
+  /** An event stream's handling: opaque when compressed; the provider's terminal for a 200 answer with a body. */
+  private relayedStream(
+    request: IncomingMessage,
+    status: number,
+    encoded: boolean,
+    target: RelayTarget,
+    path: string,
+  ): RelayedStream {
+    const expectsTerminal = !encoded && status === 200 && request.method !== 'HEAD';
+    return { opaque: encoded, terminal: expectsTerminal ? target.streamTerminal?.(path) : undefined };
+  }
+
   private upstreamFailure(error: unknown, target: RelayTarget): GatewayException {
     const exception = classifyUpstreamError(error, target.name);
     this.metrics.upstreamErrors.inc({ upstream: target.name, kind: exception.code });
     return exception;
   }
 
+  /** An event stream that ended without its terminal, or in the middle of a frame, lost its end. */
+  private cutShort(target: RelayTarget): GatewayException {
+    this.metrics.upstreamErrors.inc({ upstream: target.name, kind: ErrorCode.UpstreamConnectionReset });
+    return new GatewayException(ErrorCode.UpstreamConnectionReset, `Upstream ${target.name} ended the stream early`);
+  }
+
   /**
    * Copies the upstream body to the client with backpressure; ends or fails the response as the rules say.
-   * `encodedEventStream` is undefined for bodies that are not event streams.
+   * `stream` is undefined for bodies that are not event streams.
    */
   private pipeBody(
     source: Readable,
     response: ServerResponse,
     target: RelayTarget,
-    encodedEventStream: boolean | undefined,
+    stream: RelayedStream | undefined,
     exchange: Exchange,
   ): Promise<void> {
-    const eventStream = encodedEventStream !== undefined;
-    const writer = eventStream
-      ? new EventStreamWriter(response, this.settings.heartbeatMs, encodedEventStream)
-      : undefined;
-    if (eventStream) {
+    const writer =
+      stream === undefined ? undefined : new EventStreamWriter(response, this.settings.heartbeatMs, stream.opaque);
+    const watch = stream?.terminal === undefined ? undefined : new StreamEndWatch(stream.terminal);
+    if (writer !== undefined) {
       this.metrics.streamsInFlight.inc();
     }
     exchange.terminate = () => {
@@ -224,7 +250,25 @@ export class RelayService implements OnModuleDestroy {
       }
     };
     return copyBody(source, response, {
-      write: (chunk) => (writer === undefined ? response.write(chunk) : writer.write(chunk)),
+      write: (chunk) => {
+        if (writer === undefined) {
+          return response.write(chunk);
+        }
+        watch?.observe(chunk);
+        return writer.write(chunk);
+      },
+      onEnd: () => {
+        // A close-delimited body ends cleanly when the upstream closes early: only its bytes tell.
+        if (
+          writer !== undefined &&
+          stream?.opaque === false &&
+          (!writer.atFrameBoundary || watch?.completed() === false)
+        ) {
+          writer.fail(this.cutShort(target));
+        } else {
+          response.end();
+        }
+      },
       onError: (error) => {
         if (response.destroyed || response.writableEnded) {
           return;
@@ -238,7 +282,7 @@ export class RelayService implements OnModuleDestroy {
       },
       onSettled: () => {
         writer?.stop();
-        if (eventStream) {
+        if (writer !== undefined) {
           this.metrics.streamsInFlight.dec();
         }
       },

@@ -13,6 +13,11 @@ export interface RelayTargetOptions {
   kind: 'provider' | 'internal';
   /** Response header name prefixes to drop, such as `access-control-` at the edge that sets its own. */
   dropResponseHeaderPrefixes?: readonly string[];
+  /**
+   * How the provider's event streams end when complete, by path; a stream that ends otherwise gets an error
+   * frame. Without it, only a stream cut in the middle of a frame does.
+   */
+  streamTerminal?: StreamTerminalRule;
 }
 
 export interface RelayTarget {
@@ -23,4 +28,22 @@ export interface RelayTarget {
   readonly basePath: string;
   readonly dispatcher: Dispatcher;
   readonly dropResponseHeaderPrefixes: readonly string[];
+  readonly streamTerminal: StreamTerminalRule | undefined;
 }
+
+/**
+ * How a provider's event stream shows that it completed. A relayed stream that ends any other way (the
+ * upstream closed its connection early, at a frame boundary) was cut short and gets an error frame.
+ */
+export interface StreamTerminal {
+  /** A complete stream's last frame is this `data:` line, such as OpenAI's `[DONE]`. */
+  readonly lastData?: string;
+  /** A stream is complete once an event of one of these names arrived, such as Anthropic's `message_stop`. */
+  readonly finalEvents?: readonly string[];
+}
+
+/**
+ * Picks the terminal for a relayed path (path and query as received after the route prefix); undefined when
+ * the endpoint's end is not known, and then only a stream cut in the middle of a frame counts as broken.
+ */
+export type StreamTerminalRule = (path: string) => StreamTerminal | undefined;

@@ -29,6 +29,11 @@ export class EventStreamWriter {
     }
   }
 
+  /** True while the bytes written so far end between frames (where a frame of ours may go). */
+  get atFrameBoundary(): boolean {
+    return endsOnFrameBoundary(this.tail);
+  }
+
   /** Writes frames we encoded ourselves (translated streams). */
   writeText(text: string): boolean {
     return this.write(Buffer.from(text, 'utf8'));
