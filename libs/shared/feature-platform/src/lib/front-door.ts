@@ -1,10 +1,16 @@
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
 import { collectEdgeHeaders } from './edge-headers';
 import { sendErrorResponse } from './error-response';
+import { escapesBasePath } from './path-guard';
 import type { RawRouteRegistry } from './raw-route.registry';
 import type { RequestTracker } from './request-tracker.service';
 import { installUpgradeDoor } from './upgrade-door';
+
+/** Metrics label of a refused path: the one Express gives any path no route matched. */
+const REFUSED_PATH_LABEL = 'unmatched';
+const DOT_SEGMENT_MESSAGE = 'The request path may not contain "." or ".." segments, plain or percent-encoded';
 
 function pathnameOf(url: string): string {
   const query = url.indexOf('?');
@@ -27,7 +33,15 @@ export function installFrontDoor(
   }
   server.removeAllListeners('request');
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {
-    const route = registry.find(pathnameOf(request.url ?? '/'));
+    const pathname = pathnameOf(request.url ?? '/');
+    // Checked once here, for the relays and the Nest routes alike: no path may step out of where it is sent.
+    if (escapesBasePath(pathname)) {
+      collectEdgeHeaders(response);
+      tracker.begin(request, response, () => REFUSED_PATH_LABEL);
+      sendErrorResponse(response, new GatewayException(ErrorCode.InvalidRequest, DOT_SEGMENT_MESSAGE), logger);
+      return;
+    }
+    const route = registry.find(pathname);
     if (route === undefined) {
       application(request, response);
       return;
@@ -37,7 +51,12 @@ export function installFrontDoor(
     route.handle(request, response).catch((error: unknown) => sendErrorResponse(response, error, logger));
   });
   // WebSocket upgrades find their route the same way.
-  installUpgradeDoor(server, (url) => registry.find(pathnameOf(url)), tracker, logger);
+  installUpgradeDoor(
+    server,
+    (url) => (escapesBasePath(pathnameOf(url)) ? undefined : registry.find(pathnameOf(url))),
+    tracker,
+    logger,
+  );
 }
 
 /**

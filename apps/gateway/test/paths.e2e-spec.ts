@@ -1,0 +1,55 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { listenServiceApp } from '@openai-proxy/feature-platform';
+import { loadGatewayConfig } from '../src/config/gateway.env';
+import { createGatewayApp } from '../src/gateway.app';
+// The raw upstream stands in for the services behind the gateway and records every request that reached one.
+import { RawUpstream, rawRequest, writeRaw } from '../../openai-relay/test/support/raw-upstream';
+
+describe('GatewayRoutes paths', () => {
+  let service: RawUpstream;
+  let gateway: NestExpressApplication;
+  let gatewayUrl: string;
+
+  beforeAll(async () => {
+    service = await RawUpstream.start(async (socket) => {
+      await writeRaw(socket, 'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}');
+      socket.end();
+    });
+    gateway = await createGatewayApp(
+      loadGatewayConfig({
+        OPENAI_RELAY_URL: service.url,
+        CLAUDE_BRIDGE_URL: service.url,
+        BARD_BRIDGE_URL: service.url,
+        LOG_LEVEL: 'silent',
+      }),
+    );
+    await listenServiceApp(gateway, 0, '127.0.0.1');
+    gatewayUrl = await gateway.getUrl();
+  });
+
+  afterAll(async () => {
+    await gateway.close();
+    await service.close();
+  });
+
+  it.each([
+    '/anthropic/../../admin/keys',
+    '/openai/%2e%2e/admin/keys',
+    '/gemini/v1beta/..%2f..%2fadmin',
+    '/claude/v1\\..\\..\\admin',
+    '/admin/../openai/v1/models',
+  ])('should answer 400 without forwarding anything for %s', async (path) => {
+    const answer = await rawRequest(gatewayUrl, 'GET', path);
+    expect(answer.startsWith('HTTP/1.1 400')).toBe(true);
+    expect(answer).toContain('"type":"invalid_request_error"');
+    expect(service.heads).toEqual([]);
+  });
+
+  it('should forward an ordinary path to its service unchanged', async () => {
+    const answer = await rawRequest(gatewayUrl, 'GET', '/openai/billing/credit_grants/?start_date=2024-01-01');
+    expect(answer.startsWith('HTTP/1.1 200')).toBe(true);
+    expect(service.heads.at(-1)?.split('\r\n')[0]).toBe(
+      'GET /openai/billing/credit_grants/?start_date=2024-01-01 HTTP/1.1',
+    );
+  });
+});

@@ -1,0 +1,43 @@
+/** A path without these needs no closer look: no dot, no percent escape, no backslash. */
+const SUSPECT = /[.%\\]/;
+/** Slashes, and backslashes that some servers take for slashes. */
+const SEPARATOR = /[/\\]/;
+const ESCAPE = /%([0-9a-fA-F]{2})/g;
+/** A server behind us may decode once more than we do; past this many layers the path is refused. */
+const DECODE_ROUNDS = 3;
+
+/** One layer of percent escapes decoded (as single bytes: enough to see dots and slashes); never throws. */
+function decodeOnce(path: string): string {
+  return path.replace(ESCAPE, (_escape, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
+}
+
+/** A `.` or `..` segment; also `..;x`, which some servers read as `..` with a parameter. */
+function hasDotSegment(path: string): boolean {
+  return path.split(SEPARATOR).some((segment) => {
+    const name = segment.split(';', 1)[0];
+    return name === '.' || name === '..';
+  });
+}
+
+/**
+ * True when a request path could step out of the base path it is relayed under, or out of the route that
+ * claimed it: a `.` or `..` segment, plain or percent-encoded (`%2e%2e`, `..%2f`, `%252e%252e`), or behind a
+ * backslash. Such a path is refused rather than normalised: no client of an API needs one.
+ */
+export function escapesBasePath(pathname: string): boolean {
+  if (!SUSPECT.test(pathname)) {
+    return false;
+  }
+  let current = pathname;
+  for (let round = 0; round < DECODE_ROUNDS; round += 1) {
+    if (hasDotSegment(current)) {
+      return true;
+    }
+    const decoded = decodeOnce(current);
+    if (decoded === current) {
+      return false;
+    }
+    current = decoded;
+  }
+  return hasDotSegment(current) || decodeOnce(current) !== current;
+}
