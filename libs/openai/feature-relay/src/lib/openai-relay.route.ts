@@ -25,9 +25,10 @@ export class OpenAiRelayRoute implements OnModuleInit {
       kind: 'provider',
       streamTerminal: openAiStreamTerminal,
     });
+    this.registry.reserveForApplication(BILLING_PATH);
     this.registry.register({
       label: '/openai/*path',
-      matches: (pathname) => underPrefix(pathname, PREFIX) && pathname !== BILLING_PATH,
+      matches: (pathname) => underPrefix(pathname, PREFIX),
       handle: (request, response) =>
         this.relayService.relay(request, response, target, (request.url ?? PREFIX).slice(PREFIX.length)),
       // The Realtime API (`/openai/v1/realtime`) and any other upgrade on the prefix: relayed as a WebSocket.

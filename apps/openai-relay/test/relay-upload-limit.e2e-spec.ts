@@ -1,0 +1,89 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { connect } from 'node:net';
+import { listenServiceApp } from '@openai-proxy/feature-platform';
+import { loadOpenAiRelayConfig } from '../src/config/openai-relay.env';
+import { createOpenAiRelayApp } from '../src/openai-relay.app';
+import { RawUpstream } from './support/raw-upstream';
+
+const LIMIT = 1_000;
+
+/** Resolves with `value` when `event` settles it, or with `fallback` after `waitMs`. */
+function within<T>(waitMs: number, fallback: T, start: (settle: (value: T) => void) => void): Promise<T> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(fallback), waitMs);
+    start((value) => {
+      clearTimeout(timer);
+      resolve(value);
+    });
+  });
+}
+
+describe('RelayService chunked upload limit', () => {
+  let upstream: RawUpstream;
+  let relay: NestExpressApplication;
+  let port: number;
+  let upstreamSaw: (head: string) => void;
+  let upstreamClosed: (body: string) => void;
+
+  beforeAll(async () => {
+    upstream = await RawUpstream.start((socket, head, bodyStart) => {
+      // Never answers: the body is what is watched, and whether the relay gives up on the request.
+      let body = bodyStart;
+      socket.on('data', (chunk: Buffer) => {
+        body += chunk.toString('latin1');
+      });
+      socket.once('close', () => upstreamClosed(body));
+      upstreamSaw(head);
+    });
+    relay = await createOpenAiRelayApp(
+      loadOpenAiRelayConfig({
+        OPENAI_API_BASE: upstream.url,
+        MAX_RELAY_BODY_BYTES: String(LIMIT),
+        LOG_LEVEL: 'silent',
+      }),
+    );
+    await listenServiceApp(relay, 0, '127.0.0.1');
+    port = Number(new URL(await relay.getUrl()).port);
+  });
+
+  afterAll(async () => {
+    await relay.close();
+    await upstream.close();
+  });
+
+  it('should abort the upstream request and answer 413 when a chunked upload grows past MAX_RELAY_BODY_BYTES', async () => {
+    const sawHead = within<string | undefined>(3_000, undefined, (settle) => {
+      upstreamSaw = settle;
+    });
+    const closed = within<string | undefined>(3_000, undefined, (settle) => {
+      upstreamClosed = settle;
+    });
+    const client = connect(port, '127.0.0.1');
+    client.on('error', () => undefined);
+    let answer = '';
+    client.on('data', (chunk: Buffer) => {
+      answer += chunk.toString('latin1');
+    });
+    const answered = within<boolean>(3_000, false, (settle) => {
+      client.on('data', () => settle(answer.includes('\r\n\r\n{')));
+      client.once('close', () => settle(answer.length > 0));
+    });
+    try {
+      const piece = `${(800).toString(16)}\r\n${'a'.repeat(800)}\r\n`;
+      client.write(`POST /openai/v1/uploads/parts HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${piece}`);
+      expect(await sawHead).toContain('POST /v1/uploads/parts');
+      client.write(piece);
+      expect(await answered).toBe(true);
+      expect(answer.startsWith('HTTP/1.1 413')).toBe(true);
+      expect(answer).toContain('"code":"payload_too_large"');
+      expect(answer).toContain('"type":"invalid_request_error"');
+      // The upstream connection is closed on a body that never ended (no last chunk): not a request to act on.
+      const body = await closed;
+      expect(body).toBeDefined();
+      expect(body).not.toContain('0\r\n\r\n');
+      expect((body ?? '').length).toBeLessThanOrEqual(LIMIT + 64);
+    } finally {
+      client.destroy();
+    }
+  });
+});
