@@ -2,6 +2,7 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { RawRouteRegistry, underPrefix } from '@openai-proxy/feature-platform';
 import { RelayService, WebSocketRelay } from '@openai-proxy/data-access-upstream';
 import { ANTHROPIC_API_SETTINGS, type AnthropicApiSettings } from './anthropic-api.settings';
+import { anthropicStreamTerminal } from './anthropic-stream-terminal';
 
 const PREFIX = '/anthropic';
 
@@ -20,7 +21,12 @@ export class AnthropicRelayRoute implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    const target = this.relayService.target({ name: 'anthropic', baseUrl: this.settings.apiBase, kind: 'provider' });
+    const target = this.relayService.target({
+      name: 'anthropic',
+      baseUrl: this.settings.apiBase,
+      kind: 'provider',
+      streamTerminal: anthropicStreamTerminal,
+    });
     this.registry.register({
       label: '/anthropic/*path',
       matches: (pathname) => underPrefix(pathname, PREFIX),
