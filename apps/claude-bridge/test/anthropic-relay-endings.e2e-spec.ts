@@ -2,8 +2,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { listenServiceApp } from '@openai-proxy/feature-platform';
 import { loadClaudeBridgeConfig } from '../src/config/claude-bridge.env';
 import { createClaudeBridgeApp } from '../src/claude-bridge.app';
-// A raw upstream writes the close-delimited bodies that a real socket can deliver.
-import { CLOSE_DELIMITED_SSE_HEAD, RawUpstream, writeRaw } from '../../openai-relay/test/support/raw-upstream';
+import { CLOSE_DELIMITED_SSE_HEAD, RawUpstream, writeRaw } from '@openai-proxy/testing-fakes';
 
 const START = 'event: message_start\ndata: {"type":"message_start"}\n\n';
 const DELTA = 'event: content_block_delta\ndata: {"type":"content_block_delta","delta":{"text":"hi"}}\n\n';

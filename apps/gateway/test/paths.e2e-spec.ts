@@ -3,7 +3,7 @@ import { listenServiceApp } from '@openai-proxy/feature-platform';
 import { loadGatewayConfig } from '../src/config/gateway.env';
 import { createGatewayApp } from '../src/gateway.app';
 // The raw upstream stands in for the services behind the gateway and records every request that reached one.
-import { RawUpstream, rawRequest, writeRaw } from '../../openai-relay/test/support/raw-upstream';
+import { RawUpstream, rawRequest, writeRaw } from '@openai-proxy/testing-fakes';
 
 describe('GatewayRoutes paths', () => {
   let service: RawUpstream;

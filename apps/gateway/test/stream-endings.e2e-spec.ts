@@ -3,7 +3,7 @@ import { listenServiceApp } from '@openai-proxy/feature-platform';
 import { loadGatewayConfig } from '../src/config/gateway.env';
 import { createGatewayApp } from '../src/gateway.app';
 // The raw upstream stands in for the OpenAI relay service behind the gateway.
-import { CLOSE_DELIMITED_SSE_HEAD, RawUpstream, writeRaw } from '../../openai-relay/test/support/raw-upstream';
+import { CLOSE_DELIMITED_SSE_HEAD, RawUpstream, writeRaw } from '@openai-proxy/testing-fakes';
 
 const frame = (text: string): string => `data: {"text":"${text}"}\n\n`;
 

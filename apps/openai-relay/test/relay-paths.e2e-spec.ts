@@ -1,9 +1,8 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { listenServiceApp } from '@openai-proxy/feature-platform';
-import { type FakeUpstream, json, startFakeOpenAi } from '@openai-proxy/testing-fakes';
+import { type FakeUpstream, json, rawRequest, startFakeOpenAi } from '@openai-proxy/testing-fakes';
 import { loadOpenAiRelayConfig } from '../src/config/openai-relay.env';
 import { createOpenAiRelayApp } from '../src/openai-relay.app';
-import { rawRequest } from './support/raw-upstream';
 
 /** Paths that would step out of the configured base path (`/anth`, below) if relayed verbatim. */
 const ESCAPING_PATHS = [

@@ -2,7 +2,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { listenServiceApp } from '@openai-proxy/feature-platform';
 import { loadOpenAiRelayConfig } from '../src/config/openai-relay.env';
 import { createOpenAiRelayApp } from '../src/openai-relay.app';
-import { CLOSE_DELIMITED_SSE_HEAD, RawUpstream, writeRaw } from './support/raw-upstream';
+import { CLOSE_DELIMITED_SSE_HEAD, RawUpstream, writeRaw } from '@openai-proxy/testing-fakes';
 
 type Env = Record<string, string>;
 

@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { listenServiceApp } from '@openai-proxy/feature-platform';
 import { loadOpenAiRelayConfig } from '../src/config/openai-relay.env';
 import { createOpenAiRelayApp } from '../src/openai-relay.app';
-import { RawUpstream } from './support/raw-upstream';
+import { RawUpstream } from '@openai-proxy/testing-fakes';
 
 const LIMIT = 1_000;
 

@@ -10,3 +10,4 @@ export * from './lib/fake-gemini';
 export * from './lib/fake-bard';
 export * from './lib/fake-websocket';
 export * from './lib/websocket-client';
+export * from './lib/raw-upstream';
