@@ -7,8 +7,8 @@ import type { AnthropicMessagesResponse, AnthropicModelList, AnthropicUsage } fr
  * refused). Objects stay loose, and event, block and stop-reason kinds added later pass through.
  */
 const usage: z.ZodType<AnthropicUsage> = z.looseObject({
-  input_tokens: z.number().optional(),
-  output_tokens: z.number().optional(),
+  input_tokens: z.number().nullish(),
+  output_tokens: z.number().nullish(),
   cache_creation_input_tokens: z.number().nullish(),
   cache_read_input_tokens: z.number().nullish(),
 });

@@ -69,9 +69,10 @@ export interface AnthropicMessagesRequest {
 export type AnthropicStopReason =
   'end_turn' | 'max_tokens' | 'stop_sequence' | 'tool_use' | 'pause_turn' | 'refusal' | 'model_context_window_exceeded';
 
+/** Counts may be null: a `message_delta` reports only what changed (its SDK types say `number | null`). */
 export interface AnthropicUsage {
-  input_tokens?: number;
-  output_tokens?: number;
+  input_tokens?: number | null;
+  output_tokens?: number | null;
   cache_creation_input_tokens?: number | null;
   cache_read_input_tokens?: number | null;
 }

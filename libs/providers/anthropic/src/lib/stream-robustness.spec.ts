@@ -82,6 +82,25 @@ describe(AnthropicStreamTransformer.name, () => {
     );
   });
 
+  it('should finish a stream whose message_delta reports null usage counts, keeping the counts it had', () => {
+    const transformer = new AnthropicStreamTransformer({ createdSeconds: 1, model: 'm', includeUsage: true });
+    const events: SseEvent[] = [
+      ['message_start', '{"type":"message_start","message":{"id":"msg_1","model":"m","usage":{"input_tokens":12}}}'],
+      [
+        'message_delta',
+        '{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"input_tokens":null,"output_tokens":5,"cache_read_input_tokens":null}}',
+      ],
+      ['message_stop', '{"type":"message_stop"}'],
+    ].map(([event, data]) => ({ event, data, id: undefined }));
+    const items = [...events.flatMap((event) => transformer.transform(event)), ...transformer.flush()];
+    expect(items.filter((item) => item.kind === 'error')).toEqual([]);
+    expect(items.at(-1)).toEqual(
+      expect.objectContaining({
+        chunk: expect.objectContaining({ usage: { prompt_tokens: 12, completion_tokens: 5, total_tokens: 17 } }),
+      }),
+    );
+  });
+
   it.each([
     ['message_delta', '{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":"5"}}'],
     ['content_block_delta', '{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":7}}'],

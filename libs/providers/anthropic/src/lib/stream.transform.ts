@@ -18,6 +18,11 @@ import { toChatUsage } from './response.transform';
 
 type StreamEventPayload = AnthropicStreamEvent;
 
+/** The counts a usage report carries: a null means "not reported here" and must not replace an earlier count. */
+function reportedCounts(usage: AnthropicUsage | undefined): AnthropicUsage {
+  return Object.fromEntries(Object.entries(usage ?? {}).filter(([, count]) => count !== null && count !== undefined));
+}
+
 export interface AnthropicStreamOptions {
   createdSeconds: number;
   /** The requested model, until message_start names the one that answers. */
@@ -139,7 +144,7 @@ export class AnthropicStreamTransformer implements StreamTransformer<SseEvent> {
   }
 
   private onMessageDelta(payload: StreamEventPayload): StreamItem[] {
-    this.usage = { ...this.usage, ...payload.usage };
+    this.usage = { ...this.usage, ...reportedCounts(payload.usage) };
     return [this.chunk({}, toFinishReason(payload.delta?.stop_reason))];
   }
 
