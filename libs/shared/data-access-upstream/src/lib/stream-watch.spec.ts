@@ -81,4 +81,28 @@ describe(EventStreamWriter.name, () => {
     expect(response.writes).toEqual([]);
     expect(jest.getTimerCount()).toBe(0);
   });
+
+  it.each([
+    ['LF LF', 'data: x\n\n'],
+    ['CRLF CRLF', 'data: x\r\n\r\n'],
+    ['CR CR', 'data: x\r\r'],
+    ['LF then CRLF', 'data: x\n\r\n'],
+    ['CR then CRLF', 'data: x\r\r\n'],
+    ['CRLF then LF', 'data: x\r\n\n'],
+    ['LF then CR', 'data: x\n\r'],
+  ])('should see a frame boundary when a frame ends with %s (mixed line ends read as a cut frame)', (_name, text) => {
+    const writer = writerOn(new RecordingResponse(), 0);
+    writer.write(Buffer.from(text));
+    expect(writer.atFrameBoundary).toBe(true);
+  });
+
+  it.each([
+    ['one LF', 'data: x\n'],
+    ['one CRLF', 'data: x\r\n'],
+    ['no line end', 'data: x'],
+  ])('should see no frame boundary when the bytes end with %s', (_name, text) => {
+    const writer = writerOn(new RecordingResponse(), 0);
+    writer.write(Buffer.from(text));
+    expect(writer.atFrameBoundary).toBe(false);
+  });
 });

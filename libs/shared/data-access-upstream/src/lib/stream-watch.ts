@@ -2,9 +2,12 @@ import type { ServerResponse } from 'node:http';
 import { SSE_DONE_FRAME, SSE_PING_FRAME, encodeSseData } from '@openai-proxy/util-sse';
 import type { GatewayException } from '@openai-proxy/util-errors';
 
-/** An event ends with a blank line: LF LF, CR LF CR LF or CR CR. */
+/**
+ * An event ends with a blank line: two line ends in a row, where a line end is CR LF, LF or CR, and the two
+ * may be of different kinds (`\n\r\n` is a line end then a blank line).
+ */
 function endsOnFrameBoundary(tail: string): boolean {
-  return tail.endsWith('\n\n') || tail.endsWith('\r\n\r\n') || tail.endsWith('\r\r');
+  return tail.replace(/\r\n/g, '\n').replace(/\r/g, '\n').endsWith('\n\n');
 }
 
 /**
