@@ -67,6 +67,53 @@ describe('claude-bridge streams from malformed or cut provider answers', () => {
     expect(text.endsWith('data: [DONE]\n\n')).toBe(true);
   });
 
+  function appendRaw(): Promise<Response> {
+    return post(
+      '/claude/append_message',
+      { organization_uuid: ORG, conversation_uuid: 'conv', text: 'hi', completion: { prompt: 'hi' } },
+      { cookie: `sessionKey=${SESSION}`, accept: 'text/event-stream' },
+    );
+  }
+
+  it('should relay a complete raw append_message stream untouched when a non-JSON line comes before its stop_reason (it got an error frame)', async () => {
+    const frames = [completionEvent(' Hello', null), 'data: not json\n\n', completionEvent('', 'stop_sequence')];
+    claudeWeb.fake.on('POST', '/append_message', sse({ frames }));
+    const text = await (await appendRaw()).text();
+    expect(text).toBe(frames.join(''));
+  });
+
+  it('should relay a complete Messages-shaped raw append_message stream untouched when it ends with message_stop (it got an error frame)', async () => {
+    const frames = [
+      'event: message_start\ndata: {"type":"message_start","message":{"id":"m","stop_reason":null}}\n\n',
+      'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hi"}}\n\n',
+      'event: message_delta\ndata: {"type":"message_delta","delta":{"stop_reason":"end_turn"}}\n\n',
+      'event: message_stop\ndata: {"type":"message_stop"}\n\n',
+    ];
+    claudeWeb.fake.on('POST', '/append_message', sse({ frames }));
+    const text = await (await appendRaw()).text();
+    expect(text).toBe(frames.join(''));
+  });
+
+  it('should end a Messages-shaped raw append_message stream cut before message_stop with an error frame', async () => {
+    const frames = ['event: message_delta\ndata: {"type":"message_delta","delta":{"stop_reason":"end_turn"}}\n\n'];
+    claudeWeb.fake.on('POST', '/append_message', sse({ frames }));
+    const text = await (await appendRaw()).text();
+    expect(text.startsWith(frames[0] ?? '')).toBe(true);
+    expect(text).toContain('"code":"upstream_connection_reset"');
+    expect(text.endsWith('data: [DONE]\n\n')).toBe(true);
+  });
+
+  it('should end a raw append_message stream cut in the middle of its stop_reason frame with an error frame', async () => {
+    claudeWeb.fake.on(
+      'POST',
+      '/append_message',
+      sse({ frames: [completionEvent(' Hello', null), 'data: {"completion":"","stop_reason":"stop_seq'] }),
+    );
+    const text = await (await appendRaw()).text();
+    expect(text).toContain('"code":"upstream_connection_reset"');
+    expect(text.endsWith('data: [DONE]\n\n')).toBe(true);
+  });
+
   it('should end an OpenAI-style claude.ai stream at a malformed event with an error frame, and keep serving', async () => {
     claudeWeb.fake.on(
       'POST',

@@ -3,7 +3,7 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { ProviderCallService, clientLeftSignal } from '@openai-proxy/data-access-upstream';
-import { ClaudeWebStreamTransformer } from '@openai-proxy/provider-claude-web';
+import { ClaudeWebStreamEndWatch, ClaudeWebStreamTransformer } from '@openai-proxy/provider-claude-web';
 import { readCookie } from '@openai-proxy/util-auth-headers';
 import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
 import { claudeWebError, missingSessionKey } from './claude-web.errors';
@@ -165,12 +165,12 @@ export class ClaudeConversationsController {
       headers: claudeWebHeaders(sessionKey, 'text/event-stream'),
       body,
     };
-    const transformer = new ClaudeWebStreamTransformer({ id: 'raw', createdSeconds: 0, model: '' });
     if ((request.headers.accept ?? '').includes('text/event-stream')) {
-      // The events go through untouched; the transformer only tells a complete stream from a cut one.
-      await this.calls.passThrough(call, response, claudeWebError, transformer);
+      // The events go through untouched; the watch only tells a complete stream from a cut one.
+      await this.calls.passThrough(call, response, claudeWebError, new ClaudeWebStreamEndWatch());
       return;
     }
+    const transformer = new ClaudeWebStreamTransformer({ id: 'raw', createdSeconds: 0, model: '' });
     const chunks = await this.calls.collect(call, response, transformer, claudeWebError);
     response
       .status(200)
