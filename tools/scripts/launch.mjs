@@ -1,14 +1,14 @@
 #!/usr/bin/env node
 // Starts the four services on one machine (npm start), or the same against bundled fake upstreams
-// (npm run demo, with --demo); `--only a,b` starts just those. A service that dies is restarted (see
-// launch/supervisor.mjs); Ctrl-C (or SIGTERM) stops them all, letting each drain its streams, and exits 0.
+// (npm run demo, with --demo); `--only a,b` starts just those. A service that dies is restarted, however often
+// (see launch/supervisor.mjs); Ctrl-C (or SIGTERM) stops them all, letting each drain its streams, and exits 0.
 // Log lines: readable in a terminal, the services' JSON untouched otherwise (LOG_FORMAT=pretty|json forces one).
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LogOutput, chooseLogFormat } from './launch/log-lines.mjs';
-import { Supervisor } from './launch/supervisor.mjs';
+import { RESTART_MAX_MS, Supervisor } from './launch/supervisor.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const env = process.env;
@@ -89,14 +89,29 @@ function describeService(name, upstreamEnv) {
   return { name, main, env: { ...env, ...extraEnv, PORT: String(ports[name]) } };
 }
 
+/** LAUNCHER_RESTART_MAX_MS: the cap of the restart backoff (30 s by default; tests set a small one). */
+function readRestartMaxMs() {
+  if (env.LAUNCHER_RESTART_MAX_MS === undefined) {
+    return RESTART_MAX_MS;
+  }
+  const value = Number(env.LAUNCHER_RESTART_MAX_MS);
+  if (!Number.isInteger(value) || value <= 0) {
+    fail(
+      `LAUNCHER_RESTART_MAX_MS must be a whole number of milliseconds above 0 (got "${env.LAUNCHER_RESTART_MAX_MS}")`,
+    );
+  }
+  return value;
+}
+
 const options = readArguments(process.argv.slice(2));
+const restartMaxMs = readRestartMaxMs();
 const log = new LogOutput(chooseLogFormat(env, process.stdout));
 const demoSetup = options.demo ? await startDemoUpstreams(log) : { upstreams: [], env: {} };
 let stopping = false;
 const supervisor = new Supervisor(
   options.only.map((name) => describeService(name, demoSetup.env)),
   log,
-  () => void stopAll(1),
+  { restartMaxMs },
 );
 
 /** Stops every service (each drains for at most SHUTDOWN_DRAIN_MS, 25 s by default), then exits. */

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { createInterface } from 'node:readline';
 import OpenAI from 'openai';
 import { freePort, waitUntilReady } from './support/launcher-process';
@@ -212,19 +213,30 @@ describe('launcher supervision (tools/scripts/launch.mjs)', () => {
     }
   }, 60_000);
 
-  it('should stop all with a clear message and exit 1 when a service keeps crashing at start', async () => {
+  // Regression: after 5 quick exits in a row the launcher stopped every service (exit 1) instead of retrying.
+  it('should keep restarting a service that keeps crashing at start, warn once, and exit 0 on SIGTERM', async () => {
     const ports = await freePorts();
     const launcher = new RunningLauncher(['--only', 'openai-relay,bard-bridge'], ports, {
       LOG_FORMAT: 'json',
       OPENAI_API_BASE: 'ftp://nowhere',
+      LAUNCHER_RESTART_MAX_MS: '100',
     });
     try {
-      expect(await launcher.exit).toBe(1);
-      expect(launcher.errors.join('\n')).toMatch(
-        /openai-relay exited \(code 1\) within 5 s of starting 5 times in a row; stopping all/,
+      await launcher.waitForLine((line) => line.includes('openai-relay keeps exiting within 5 s of starting'), 20_000);
+      await launcher.waitForLine(
+        (line) => line.includes('"msg":"openai-relay exited (code 1)') && line.includes('restart 7 in 100 ms'),
+        10_000,
       );
-      expect(launcher.pidsOf('openai-relay')).toHaveLength(5);
-      expect(launcher.pidsOf('bard-bridge').filter(alive)).toEqual([]);
+      const warnings = launcher.launcherLogs.filter((log) => log.msg.includes('keeps exiting'));
+      expect(warnings.map((log) => log.msg)).toEqual([
+        'openai-relay keeps exiting within 5 s of starting (5 times in a row): check its configuration ' +
+          '(its last lines above); retrying every 0.1 s',
+      ]);
+      const bardPids = launcher.pidsOf('bard-bridge');
+      expect(bardPids.filter(alive)).toHaveLength(1);
+      launcher.signal('SIGTERM');
+      expect(await launcher.exit).toBe(0);
+      expect([...bardPids, ...launcher.pidsOf('openai-relay')].filter(alive)).toEqual([]);
     } finally {
       launcher.signal('SIGKILL');
       await launcher.exit;
@@ -249,4 +261,77 @@ describe('launcher supervision (tools/scripts/launch.mjs)', () => {
       await launcher.exit;
     }
   }, 40_000);
+});
+
+/**
+ * Runs the Supervisor in a node child with a log that prints JSON lines, `script` after `supervisor.startAll()`;
+ * the child stops the supervisor and exits 0 once `restarts` restarts were logged (or exits 3 after 4 s).
+ */
+async function superviseIn(
+  services: string,
+  script: string,
+  restarts: number,
+): Promise<{ code: number | null; logs: Array<{ level: string; msg: string }> }> {
+  const supervisorUrl = pathToFileURL(join(root, 'tools/scripts/launch/supervisor.mjs')).href;
+  const source = `
+    import { Supervisor } from ${JSON.stringify(supervisorUrl)};
+    let restarts = 0;
+    const log = {
+      childStdio: 'ignore',
+      follow() {},
+      write(level, msg) {
+        process.stdout.write(JSON.stringify({ level, msg }) + '\\n');
+        if (msg.includes('; restart ') && ++restarts === ${restarts}) {
+          void supervisor.stop().then(() => process.exit(0));
+        }
+      },
+    };
+    const supervisor = new Supervisor(${services}, log, { restartMaxMs: 20 });
+    supervisor.startAll();
+    ${script}
+    setTimeout(() => process.exit(3), 4_000).unref();
+  `;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', source], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const code = await exited(child);
+  const logs = output
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as { level: string; msg: string });
+  return { code, logs };
+}
+
+describe('Supervisor', () => {
+  // Regression: a spawn that failed threw out of the supervisor and crashed the launcher.
+  it('should log a service that cannot be spawned and retry it when spawn throws', async () => {
+    const { code, logs } = await superviseIn(
+      `[{ name: 'huge-env', main: 'never-started.js', env: { HUGE: 'x'.repeat(4_000_000) } }]`,
+      '',
+      6,
+    );
+    expect(code).toBe(0);
+    const restarts = logs.filter((log) => log.msg.startsWith('huge-env could not start (spawn E2BIG); restart'));
+    expect(restarts).toHaveLength(6);
+    expect(logs.filter((log) => log.msg.includes('keeps exiting'))).toHaveLength(1);
+    expect(logs.some((log) => log.msg.includes('started (pid'))).toBe(false);
+  });
+
+  // Regression: an 'error' event of a child process had no listener and crashed the launcher.
+  it('should log an error event of a running service without restarting it a second time', async () => {
+    const { code, logs } = await superviseIn(
+      `[{ name: 'quick', main: 'no-such-script.js', env: {} }]`,
+      `supervisor.services[0].child.emit('error', new Error('kill EPERM'));`,
+      2,
+    );
+    expect(code).toBe(0);
+    expect(logs).toContainEqual({ level: 'error', msg: 'quick: kill EPERM' });
+    expect(logs.filter((log) => log.msg.startsWith('quick exited (code 1)'))).toHaveLength(2);
+    expect(logs.filter((log) => log.msg.startsWith('quick started (pid'))).toHaveLength(2);
+  });
 });

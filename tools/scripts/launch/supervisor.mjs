@@ -1,7 +1,8 @@
-// Keeps the services running as a process manager would: a service that exits unexpectedly is started again
-// after a backoff that doubles from RESTART_BASE_MS to RESTART_MAX_MS (back to the base once it stayed up
-// STABLE_MS); one that keeps dying right at start (a bad configuration exits at once, code 1) makes the
-// launcher stop everything after MAX_QUICK_EXITS such exits in a row. Only stop() (Ctrl-C, SIGTERM) stops all.
+// Keeps the services running as a process manager would: a service that exits unexpectedly (or cannot be
+// spawned at all) is started again after a backoff that doubles from RESTART_BASE_MS to the cap (RESTART_MAX_MS
+// unless the launcher sets another), back to the base once it stayed up STABLE_MS. One that keeps dying right at
+// start (a bad configuration exits at once, code 1) gets one warning after MAX_QUICK_EXITS such exits in a row
+// and is then retried at the cap. Only stop() (Ctrl-C, SIGTERM) stops all.
 import { spawn } from 'node:child_process';
 
 export const RESTART_BASE_MS = 500;
@@ -19,11 +20,12 @@ export class Supervisor {
   /**
    * @param services `{ name, main, env }` for each service to run
    * @param log a LogOutput
-   * @param onGiveUp called once when a service kept crashing at start
+   * @param options `{ restartMaxMs }`: the backoff cap (RESTART_MAX_MS by default)
    */
-  constructor(services, log, onGiveUp) {
+  constructor(services, log, options = {}) {
     this.log = log;
-    this.onGiveUp = onGiveUp;
+    this.restartMaxMs = options.restartMaxMs ?? RESTART_MAX_MS;
+    this.restartBaseMs = Math.min(RESTART_BASE_MS, this.restartMaxMs);
     this.stopping = false;
     this.services = services.map((service) => ({
       ...service,
@@ -31,7 +33,7 @@ export class Supervisor {
       startedAt: 0,
       restarts: 0,
       quickExits: 0,
-      backoffMs: RESTART_BASE_MS,
+      backoffMs: this.restartBaseMs,
       timer: undefined,
     }));
   }
@@ -45,14 +47,42 @@ export class Supervisor {
   start(service) {
     service.timer = undefined;
     service.startedAt = Date.now();
-    const child = spawn(process.execPath, [service.main], { env: service.env, stdio: this.log.childStdio });
+    let child;
+    try {
+      child = spawn(process.execPath, [service.main], { env: service.env, stdio: this.log.childStdio });
+    } catch (error) {
+      // Some spawn failures (E2BIG, EINVAL) throw instead of emitting 'error': the same as a failed start.
+      this.exited(service, undefined, `could not start (${error.message})`);
+      return;
+    }
     service.child = child;
-    this.log.follow(service.name, child);
-    this.log.write('info', `${service.name} started (pid ${child.pid})`, { child: service.name, pid: child.pid });
-    child.once('exit', (code, signal) => this.exited(service, child, code, signal));
+    let ended = false;
+    const end = (what) => {
+      if (!ended) {
+        ended = true;
+        this.exited(service, child, what);
+      }
+    };
+    child.once('exit', (code, signal) =>
+      end(`exited (${describeExit(code, signal)}) after ${Math.round((Date.now() - service.startedAt) / 100) / 10} s`),
+    );
+    // Without a pid the process never started (ENOENT, EACCES, EAGAIN): an exit. With one, the error is about
+    // a running process (a failed kill or send): logged only, as restarting it would start a second one.
+    child.on('error', (error) => {
+      if (child.pid === undefined) {
+        end(`could not start (${error.message})`);
+      } else {
+        this.log.write('error', `${service.name}: ${error.message}`, { child: service.name });
+      }
+    });
+    if (child.pid !== undefined) {
+      this.log.follow(service.name, child);
+      this.log.write('info', `${service.name} started (pid ${child.pid})`, { child: service.name, pid: child.pid });
+    }
   }
 
-  exited(service, child, code, signal) {
+  /** `what` says how the run ended ("exited (code 1) after 0.3 s", "could not start (spawn ENOENT)"). */
+  exited(service, child, what) {
     if (service.child === child) {
       service.child = undefined;
     }
@@ -61,28 +91,26 @@ export class Supervisor {
     }
     const upMs = Date.now() - service.startedAt;
     if (upMs >= STABLE_MS) {
-      service.backoffMs = RESTART_BASE_MS;
+      service.backoffMs = this.restartBaseMs;
     }
     service.quickExits = upMs < QUICK_EXIT_MS ? service.quickExits + 1 : 0;
-    const how = describeExit(code, signal);
-    if (service.quickExits >= MAX_QUICK_EXITS) {
+    if (service.quickExits === MAX_QUICK_EXITS) {
+      service.backoffMs = this.restartMaxMs;
       this.log.write(
-        'error',
-        `${service.name} exited (${how}) within ${QUICK_EXIT_MS / 1000} s of starting ${MAX_QUICK_EXITS} times in a row; ` +
-          'stopping all (see its last lines above: a bad setting exits at once)',
+        'warn',
+        `${service.name} keeps exiting within ${QUICK_EXIT_MS / 1000} s of starting (${MAX_QUICK_EXITS} times in a row): ` +
+          `check its configuration (its last lines above); retrying every ${this.restartMaxMs / 1000} s`,
         { child: service.name },
       );
-      this.onGiveUp();
-      return;
     }
     const delayMs = service.backoffMs;
-    service.backoffMs = Math.min(service.backoffMs * 2, RESTART_MAX_MS);
+    service.backoffMs = Math.min(service.backoffMs * 2, this.restartMaxMs);
     service.restarts += 1;
-    this.log.write(
-      'warn',
-      `${service.name} exited (${how}) after ${Math.round(upMs / 100) / 10} s; restart ${service.restarts} in ${delayMs} ms`,
-      { child: service.name, restart: service.restarts, delayMs },
-    );
+    this.log.write('warn', `${service.name} ${what}; restart ${service.restarts} in ${delayMs} ms`, {
+      child: service.name,
+      restart: service.restarts,
+      delayMs,
+    });
     service.timer = setTimeout(() => this.start(service), delayMs);
   }
 
@@ -94,7 +122,7 @@ export class Supervisor {
       clearTimeout(service.timer);
       service.timer = undefined;
       const child = service.child;
-      if (child !== undefined && child.exitCode === null && child.signalCode === null) {
+      if (child?.pid !== undefined && child.exitCode === null && child.signalCode === null) {
         exits.push(new Promise((resolve) => child.once('exit', resolve)));
         child.kill('SIGTERM');
       }
