@@ -3,7 +3,7 @@ import { listenServiceApp } from '@openai-proxy/feature-platform';
 import { loadGatewayConfig } from '../src/config/gateway.env';
 import { createGatewayApp } from '../src/gateway.app';
 // The raw upstream stands in for the services behind the gateway and records every request that reached one.
-import { RawUpstream, rawRequest, writeRaw } from '@openai-proxy/testing-fakes';
+import { RawUpstream, rawRequest, refusedWebSocket, webSocketUrl, writeRaw } from '@openai-proxy/testing-fakes';
 
 describe('GatewayRoutes paths', () => {
   let service: RawUpstream;
@@ -44,6 +44,17 @@ describe('GatewayRoutes paths', () => {
     expect(answer).toContain('"type":"invalid_request_error"');
     expect(service.heads).toEqual([]);
   });
+
+  // Regression: an upgrade on a dot-segment path answered 404 while the same path over HTTP answered 400.
+  it.each(['/openai/v1/..%2f..%2fadmin/realtime', '/anthropic/%252e%252e/v1/socket'])(
+    'should answer a WebSocket upgrade 400 without forwarding anything for %s',
+    async (path) => {
+      const refused = await refusedWebSocket(webSocketUrl(gatewayUrl, path));
+      expect(refused.status).toBe(400);
+      expect(JSON.parse(refused.body)).toMatchObject({ error: { type: 'invalid_request_error' } });
+      expect(service.heads).toEqual([]);
+    },
+  );
 
   it('should forward an ordinary path to its service unchanged', async () => {
     const answer = await rawRequest(gatewayUrl, 'GET', '/openai/billing/credit_grants/?start_date=2024-01-01');

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
 import { collectEdgeHeaders } from './edge-headers';
 import { sendErrorResponse } from './error-response';
-import { escapesBasePath } from './path-guard';
+import { escapesBasePath, pathnameOf } from './path-guard';
 import type { RawRouteRegistry } from './raw-route.registry';
 import type { RequestTracker } from './request-tracker.service';
 import { installUpgradeDoor } from './upgrade-door';
@@ -12,9 +12,10 @@ import { installUpgradeDoor } from './upgrade-door';
 const REFUSED_PATH_LABEL = 'unmatched';
 const DOT_SEGMENT_MESSAGE = 'The request path may not contain "." or ".." segments, plain or percent-encoded';
 
-function pathnameOf(url: string): string {
-  const query = url.indexOf('?');
-  return query === -1 ? url : url.slice(0, query);
+/** Why no route may serve this path, for requests and upgrades alike; undefined when one may. */
+function refusalOf(pathname: string): GatewayException | undefined {
+  // Checked once here, for the relays and the Nest routes alike: no path may step out of where it is sent.
+  return escapesBasePath(pathname) ? new GatewayException(ErrorCode.InvalidRequest, DOT_SEGMENT_MESSAGE) : undefined;
 }
 
 /**
@@ -34,11 +35,11 @@ export function installFrontDoor(
   server.removeAllListeners('request');
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {
     const pathname = pathnameOf(request.url ?? '/');
-    // Checked once here, for the relays and the Nest routes alike: no path may step out of where it is sent.
-    if (escapesBasePath(pathname)) {
+    const refusal = refusalOf(pathname);
+    if (refusal !== undefined) {
       collectEdgeHeaders(response);
       tracker.begin(request, response, () => REFUSED_PATH_LABEL);
-      sendErrorResponse(response, new GatewayException(ErrorCode.InvalidRequest, DOT_SEGMENT_MESSAGE), logger);
+      sendErrorResponse(response, refusal, logger);
       return;
     }
     const route = registry.find(pathname);
@@ -50,13 +51,8 @@ export function installFrontDoor(
     tracker.begin(request, response, () => route.label);
     route.handle(request, response).catch((error: unknown) => sendErrorResponse(response, error, logger));
   });
-  // WebSocket upgrades find their route the same way.
-  installUpgradeDoor(
-    server,
-    (url) => (escapesBasePath(pathnameOf(url)) ? undefined : registry.find(pathnameOf(url))),
-    tracker,
-    logger,
-  );
+  // WebSocket upgrades are refused and find their route the same way.
+  installUpgradeDoor(server, { refuse: refusalOf, find: (pathname) => registry.find(pathname) }, tracker, logger);
 }
 
 /**

@@ -41,3 +41,9 @@ export function escapesBasePath(pathname: string): boolean {
   }
   return hasDotSegment(current) || decodeOnce(current) !== current;
 }
+
+/** The path of a request target, without its query. */
+export function pathnameOf(url: string): string {
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+}

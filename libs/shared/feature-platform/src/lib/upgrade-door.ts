@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { type OutgoingHeaders, redactText } from '@openai-proxy/util-auth-headers';
 import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
 import { toGatewayException } from './error-response';
+import { pathnameOf } from './path-guard';
 import type { RawRoute } from './raw-route.registry';
 import type { RequestTracker } from './request-tracker.service';
 
@@ -65,26 +66,32 @@ function serveAsPlainRequest(server: Server, request: IncomingMessage, socket: D
   server.emit('request', request, response);
 }
 
+/** How the upgrade door judges a request path (without its query): refused outright, or which route owns it. */
+export interface UpgradePaths {
+  /** The error a path is refused with before any route is looked up (the one plain requests get), if any. */
+  refuse(pathname: string): GatewayException | undefined;
+  find(pathname: string): RawRoute | undefined;
+}
+
 /**
- * WebSocket upgrades go to the raw route that owns the path (a route with an `upgrade` handler); one on a path
- * no route relays is answered 404 and closed. Each upgrade is tracked like a request, for the whole session.
+ * WebSocket upgrades go to the raw route that owns the path (a route with an `upgrade` handler); one on a
+ * refused path gets the refusal, one on a path no route relays is answered 404; both are closed after. Each
+ * upgrade is tracked like a request, for the whole session.
  */
-export function installUpgradeDoor(
-  server: Server,
-  findRoute: (url: string) => RawRoute | undefined,
-  tracker: RequestTracker,
-  logger: Logger,
-): void {
+export function installUpgradeDoor(server: Server, paths: UpgradePaths, tracker: RequestTracker, logger: Logger): void {
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (!isWebSocketUpgrade(request)) {
       serveAsPlainRequest(server, request, socket);
       return;
     }
     socket.on('error', () => socket.destroy());
-    const route = findRoute(request.url ?? '/');
+    const pathname = pathnameOf(request.url ?? '/');
+    const refusal = paths.refuse(pathname);
+    const route = refusal === undefined ? paths.find(pathname) : undefined;
     const exchange = tracker.beginUpgrade(request, socket, () => route?.label ?? 'unmatched');
-    if (route?.upgrade === undefined) {
-      exchange.statusCode = sendUpgradeError(socket, new GatewayException(ErrorCode.NotFound, 'Unknown route'), logger);
+    if (refusal !== undefined || route?.upgrade === undefined) {
+      const error = refusal ?? new GatewayException(ErrorCode.NotFound, 'Unknown route');
+      exchange.statusCode = sendUpgradeError(socket, error, logger);
       return;
     }
     route.upgrade(request, socket, head).then(
