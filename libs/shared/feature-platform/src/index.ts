@@ -14,3 +14,4 @@ export * from './lib/json-body.middleware';
 export * from './lib/access-log';
 export * from './lib/edge-headers';
 export * from './lib/upgrade-door';
+export { pathnameOf } from './lib/path-guard';

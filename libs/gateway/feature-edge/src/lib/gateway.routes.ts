@@ -2,7 +2,7 @@ import { Controller, Get, Inject, Injectable, type OnModuleInit, Redirect } from
 import { ApiExcludeEndpoint } from '@nestjs/swagger';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { RawRouteRegistry, underPrefix } from '@openai-proxy/feature-platform';
+import { RawRouteRegistry, pathnameOf, underPrefix } from '@openai-proxy/feature-platform';
 import { RelayService, type RelayTarget, WebSocketRelay } from '@openai-proxy/data-access-upstream';
 import { CorsPolicy } from './cors.middleware';
 import { GATEWAY_SETTINGS, type GatewaySettings } from './gateway.settings';
@@ -50,7 +50,7 @@ export class GatewayRoutes implements OnModuleInit {
       return;
     }
     const url = request.url ?? '/';
-    await this.rateLimit.admit(request, response, url.split('?', 1)[0] ?? url);
+    await this.rateLimit.admit(request, response, pathnameOf(url));
     await this.relayService.relay(request, response, target, url);
   }
 
@@ -62,7 +62,7 @@ export class GatewayRoutes implements OnModuleInit {
     target: RelayTarget,
   ): Promise<number> {
     const url = request.url ?? '/';
-    await this.rateLimit.admit(request, undefined, url.split('?', 1)[0] ?? url);
+    await this.rateLimit.admit(request, undefined, pathnameOf(url));
     return this.webSocketRelay.relay(request, socket, head, target, url);
   }
 }

@@ -1,4 +1,5 @@
 import type { StreamTerminal } from '@openai-proxy/data-access-upstream';
+import { pathnameOf } from '@openai-proxy/feature-platform';
 
 /** Chat and legacy completions end a complete stream with `data: [DONE]`. */
 const DONE_TERMINAL: StreamTerminal = { lastData: '[DONE]' };
@@ -13,8 +14,7 @@ const RESPONSES_TERMINAL: StreamTerminal = {
  * own: for them no terminal is assumed, so a complete stream never gets an error frame added.
  */
 export function openAiStreamTerminal(path: string): StreamTerminal | undefined {
-  const query = path.indexOf('?');
-  const pathname = (query === -1 ? path : path.slice(0, query)).replace(/\/+$/, '');
+  const pathname = pathnameOf(path).replace(/\/+$/, '');
   if (pathname.endsWith('/completions')) {
     return DONE_TERMINAL;
   }
