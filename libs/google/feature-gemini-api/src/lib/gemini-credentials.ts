@@ -1,10 +1,9 @@
 import type { IncomingMessage } from 'node:http';
-import { isGoogleApiKey, readBearerToken } from '@openai-proxy/util-auth-headers';
+import { isGoogleApiKey, readBearerToken, readHeaderText } from '@openai-proxy/util-auth-headers';
 import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
 
 function clientApiKeyHeader(request: IncomingMessage): string | undefined {
-  const header = request.headers['x-goog-api-key'];
-  return typeof header === 'string' && header !== '' ? header : undefined;
+  return readHeaderText(request.headers, 'x-goog-api-key');
 }
 
 /**

@@ -4,6 +4,12 @@ function firstValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
+/** A header's value when it is one non-empty text, or undefined (absent, empty, or a list of values). */
+export function readHeaderText(headers: IncomingHeaders, name: string): string | undefined {
+  const value = headers[name];
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
 /** The token of an `Authorization: Bearer <token>` header, or undefined. */
 export function readBearerToken(headers: IncomingHeaders): string | undefined {
   const value = firstValue(headers['authorization']);
