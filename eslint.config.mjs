@@ -5,6 +5,36 @@ import nx from '@nx/eslint-plugin';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
+/** Which projects may import which, by tag (scope:* and type:*). */
+const DEP_CONSTRAINTS = [
+  {
+    sourceTag: 'type:app',
+    onlyDependOnLibsWithTags: ['type:feature', 'type:data-access', 'type:util', 'type:testing'],
+  },
+  { sourceTag: 'type:feature', onlyDependOnLibsWithTags: ['type:feature', 'type:data-access', 'type:util'] },
+  {
+    sourceTag: 'type:data-access',
+    onlyDependOnLibsWithTags: ['type:feature', 'type:data-access', 'type:util'],
+  },
+  { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util'] },
+  { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:util', 'type:testing'] },
+  { sourceTag: 'scope:gateway', onlyDependOnLibsWithTags: ['scope:gateway', 'scope:shared'] },
+  { sourceTag: 'scope:openai', onlyDependOnLibsWithTags: ['scope:openai', 'scope:shared'] },
+  { sourceTag: 'scope:claude', onlyDependOnLibsWithTags: ['scope:claude', 'scope:shared'] },
+  { sourceTag: 'scope:google', onlyDependOnLibsWithTags: ['scope:google', 'scope:shared'] },
+  { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
+];
+
+/** The same, letting tests also import the testing libs (fake upstreams, shared property-test arbitraries). */
+const SPEC_DEP_CONSTRAINTS = DEP_CONSTRAINTS.map((constraint) =>
+  constraint.sourceTag.startsWith('type:')
+    ? {
+        ...constraint,
+        onlyDependOnLibsWithTags: [...new Set([...constraint.onlyDependOnLibsWithTags, 'type:testing'])],
+      }
+    : constraint,
+);
+
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', '.nx/**', 'coverage/**', 'bench/results/**'] },
   {
@@ -35,24 +65,7 @@ export default tseslint.config(
         'error',
         {
           allow: [],
-          depConstraints: [
-            {
-              sourceTag: 'type:app',
-              onlyDependOnLibsWithTags: ['type:feature', 'type:data-access', 'type:util', 'type:testing'],
-            },
-            { sourceTag: 'type:feature', onlyDependOnLibsWithTags: ['type:feature', 'type:data-access', 'type:util'] },
-            {
-              sourceTag: 'type:data-access',
-              onlyDependOnLibsWithTags: ['type:feature', 'type:data-access', 'type:util'],
-            },
-            { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util'] },
-            { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:util', 'type:testing'] },
-            { sourceTag: 'scope:gateway', onlyDependOnLibsWithTags: ['scope:gateway', 'scope:shared'] },
-            { sourceTag: 'scope:openai', onlyDependOnLibsWithTags: ['scope:openai', 'scope:shared'] },
-            { sourceTag: 'scope:claude', onlyDependOnLibsWithTags: ['scope:claude', 'scope:shared'] },
-            { sourceTag: 'scope:google', onlyDependOnLibsWithTags: ['scope:google', 'scope:shared'] },
-            { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
-          ],
+          depConstraints: DEP_CONSTRAINTS,
         },
       ],
       'no-restricted-imports': [
@@ -81,6 +94,7 @@ export default tseslint.config(
   {
     files: ['**/*.spec.ts', '**/test/**/*.ts'],
     rules: {
+      '@nx/enforce-module-boundaries': ['error', { allow: [], depConstraints: SPEC_DEP_CONSTRAINTS }],
       '@typescript-eslint/no-unsafe-member-access': 'off',
       '@typescript-eslint/no-unsafe-assignment': 'off',
       '@typescript-eslint/no-unsafe-argument': 'off',

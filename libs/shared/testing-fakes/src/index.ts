@@ -11,3 +11,4 @@ export * from './lib/fake-bard';
 export * from './lib/fake-websocket';
 export * from './lib/websocket-client';
 export * from './lib/raw-upstream';
+export * from './lib/json-mutation';

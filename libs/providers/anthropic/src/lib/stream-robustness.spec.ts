@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { mutatedJson } from '@openai-proxy/testing-fakes';
 import { SseDecoder, type SseEvent, type StreamItem } from '@openai-proxy/util-sse';
 import { AnthropicStreamTransformer } from './stream.transform';
 
@@ -8,33 +9,12 @@ const fixtureEvents = new SseDecoder().push(
   readFileSync(join(__dirname, '__fixtures__', 'stream-text-tool.anthropic.sse'), 'utf8'),
 );
 
-/** The value with the node that `steps` leads to (keys and indexes taken modulo their count) replaced. */
-function replaceAt(value: unknown, steps: readonly number[], replacement: unknown): unknown {
-  const [step, ...rest] = steps;
-  if (step === undefined || typeof value !== 'object' || value === null) {
-    return replacement;
-  }
-  const entries = Object.entries(value);
-  const entry = entries[step % Math.max(1, entries.length)];
-  if (entry === undefined) {
-    return replacement;
-  }
-  const changed = replaceAt(entry[1], rest, replacement);
-  return Array.isArray(value)
-    ? (value as unknown[]).map((item, index) => (index === step % value.length ? changed : item))
-    : { ...value, [entry[0]]: changed };
-}
-
-const mutatedEvent = fc
-  .record({
-    base: fc.constantFrom(...fixtureEvents),
-    steps: fc.array(fc.nat(), { maxLength: 5 }),
-    value: fc.jsonValue(),
-  })
-  .map(({ base, steps, value }): SseEvent => ({
-    ...base,
-    data: JSON.stringify(replaceAt(JSON.parse(base.data) as unknown, steps, value)),
-  }));
+// Each mutation keeps its event's name: the transformer is led by `event:` as much as by the data.
+const mutatedEvent = fc.oneof(
+  ...fixtureEvents.map((base) =>
+    mutatedJson([JSON.parse(base.data) as unknown], 5).map((data): SseEvent => ({ ...base, data })),
+  ),
+);
 const randomEvent = fc
   .record({
     event: fc.option(fc.constantFrom('message_start', 'content_block_delta', 'message_delta', 'error', 'x'), {

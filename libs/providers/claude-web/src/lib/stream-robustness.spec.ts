@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { mutatedJson } from '@openai-proxy/testing-fakes';
 import type { SseEvent, StreamItem } from '@openai-proxy/util-sse';
 import { ClaudeWebStreamTransformer } from './stream.transform';
 
@@ -9,23 +10,7 @@ const validEvents: unknown[] = [
   { error: { type: 'overloaded_error', message: 'Overloaded' } },
 ];
 
-/** The value with the node that `steps` leads to (keys and indexes taken modulo their count) replaced. */
-function replaceAt(value: unknown, steps: readonly number[], replacement: unknown): unknown {
-  const [step, ...rest] = steps;
-  if (step === undefined || typeof value !== 'object' || value === null) {
-    return replacement;
-  }
-  const entries = Object.entries(value);
-  const entry = entries[step % Math.max(1, entries.length)];
-  if (entry === undefined) {
-    return replacement;
-  }
-  return { ...value, [entry[0]]: replaceAt(entry[1], rest, replacement) };
-}
-
-const mutated = fc
-  .record({ base: fc.constantFrom(...validEvents), steps: fc.array(fc.nat(), { maxLength: 3 }), value: fc.jsonValue() })
-  .map(({ base, steps, value }) => JSON.stringify(replaceAt(base, steps, value)));
+const mutated = mutatedJson(validEvents, 3);
 const anyEvent = fc
   .oneof(mutated, fc.json(), fc.string(), fc.constantFrom(...validEvents.map((event) => JSON.stringify(event))))
   .map((data): SseEvent => ({ event: undefined, data, id: undefined }));

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { mutatedJson } from '@openai-proxy/testing-fakes';
 import { SseDecoder, type SseEvent, type StreamItem } from '@openai-proxy/util-sse';
 import { GeminiStreamTransformer } from './stream.transform';
 
@@ -8,30 +9,7 @@ const fixtureEvents = ['stream-text.gemini.sse', 'stream-thought-signature.gemin
   .flatMap((name) => new SseDecoder().push(readFileSync(join(__dirname, '__fixtures__', name), 'utf8')))
   .map((event) => JSON.parse(event.data) as unknown);
 
-/** The value with the node that `steps` leads to (keys and indexes taken modulo their count) replaced. */
-function replaceAt(value: unknown, steps: readonly number[], replacement: unknown): unknown {
-  const [step, ...rest] = steps;
-  if (step === undefined || typeof value !== 'object' || value === null) {
-    return replacement;
-  }
-  const entries = Object.entries(value);
-  const entry = entries[step % Math.max(1, entries.length)];
-  if (entry === undefined) {
-    return replacement;
-  }
-  const changed = replaceAt(entry[1], rest, replacement);
-  return Array.isArray(value)
-    ? (value as unknown[]).map((item, index) => (index === step % value.length ? changed : item))
-    : { ...value, [entry[0]]: changed };
-}
-
-const mutatedFrame = fc
-  .record({
-    base: fc.constantFrom(...fixtureEvents),
-    steps: fc.array(fc.nat(), { maxLength: 6 }),
-    value: fc.jsonValue(),
-  })
-  .map(({ base, steps, value }) => JSON.stringify(replaceAt(base, steps, value)));
+const mutatedFrame = mutatedJson(fixtureEvents, 6);
 const anyData = fc.oneof(
   mutatedFrame,
   fc.json(),
