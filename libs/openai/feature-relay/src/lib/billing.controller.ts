@@ -5,16 +5,19 @@ import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
 import { type BillingErrorBody, effectiveRangeText } from '@openai-proxy/openai-util-billing';
 import { BillingError, BillingService } from './billing.service';
 
+/** The billing route: served here by Nest, and reserved so that the OpenAI relay never takes it. */
+export const BILLING_PATH = '/openai/billing/credit_grants';
+
 function queryText(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
 @ApiTags('openai')
-@Controller('openai/billing')
+@Controller()
 export class BillingController {
   constructor(private readonly billing: BillingService) {}
 
-  @Get('credit_grants')
+  @Get(BILLING_PATH)
   @ApiOperation({
     summary: 'How much of the key was used: key mode (sk-) sums usage, session mode (sess-) passes through.',
   })
@@ -46,8 +49,8 @@ export class BillingController {
     }
   }
 
-  @All('credit_grants')
+  @All(BILLING_PATH)
   methodNotAllowed(): never {
-    throw new GatewayException(ErrorCode.MethodNotAllowed, 'Only GET is allowed on /openai/billing/credit_grants');
+    throw new GatewayException(ErrorCode.MethodNotAllowed, `Only GET is allowed on ${BILLING_PATH}`);
   }
 }

@@ -1,12 +1,11 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { RawRouteRegistry, underPrefix } from '@openai-proxy/feature-platform';
 import { RelayService, WebSocketRelay } from '@openai-proxy/data-access-upstream';
+import { BILLING_PATH } from './billing.controller';
 import { OPENAI_RELAY_SETTINGS, type OpenAiRelaySettings } from './openai-relay.settings';
 import { openAiStreamTerminal } from './openai-stream-terminal';
 
 const PREFIX = '/openai';
-/** Served by BillingController (a Nest route), not relayed. */
-const BILLING_PATH = '/openai/billing/credit_grants';
 
 /** `ANY /openai/**` → `OPENAI_API_BASE/**`, query kept, bytes untouched; a raw route ahead of Express. */
 @Injectable()
@@ -25,6 +24,7 @@ export class OpenAiRelayRoute implements OnModuleInit {
       kind: 'provider',
       streamTerminal: openAiStreamTerminal,
     });
+    // Served by BillingController (a Nest route), not relayed.
     this.registry.reserveForApplication(BILLING_PATH);
     this.registry.register({
       label: '/openai/*path',
