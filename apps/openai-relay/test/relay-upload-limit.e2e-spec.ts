@@ -18,6 +18,16 @@ function within<T>(waitMs: number, fallback: T, start: (settle: (value: T) => vo
   });
 }
 
+/** True once `answer` holds a whole HTTP answer: its head and as many body bytes as its Content-Length says. */
+function wholeAnswer(answer: string): boolean {
+  const headEnd = answer.indexOf('\r\n\r\n');
+  if (headEnd === -1) {
+    return false;
+  }
+  const length = /\r\ncontent-length:\s*(\d+)/i.exec(answer.slice(0, headEnd))?.[1];
+  return length !== undefined && answer.length - (headEnd + 4) >= Number(length);
+}
+
 describe('RelayService chunked upload limit', () => {
   let upstream: RawUpstream;
   let relay: NestExpressApplication;
@@ -64,9 +74,14 @@ describe('RelayService chunked upload limit', () => {
     client.on('data', (chunk: Buffer) => {
       answer += chunk.toString('latin1');
     });
+    // The head and the body may come in separate reads: settle on the whole answer, or on the close.
     const answered = within<boolean>(3_000, false, (settle) => {
-      client.on('data', () => settle(answer.includes('\r\n\r\n{')));
-      client.once('close', () => settle(answer.length > 0));
+      client.on('data', () => {
+        if (wholeAnswer(answer)) {
+          settle(true);
+        }
+      });
+      client.once('close', () => settle(wholeAnswer(answer)));
     });
     try {
       const piece = `${(800).toString(16)}\r\n${'a'.repeat(800)}\r\n`;
