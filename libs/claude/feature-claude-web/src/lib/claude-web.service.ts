@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { ControlPlaneClient, RelayService, type RelayTarget } from '@openai-proxy/data-access-upstream';
+import { parseJsonText } from '@openai-proxy/util-errors';
 import { claudeWebError } from './claude-web.errors';
 import { CLAUDE_WEB_SETTINGS, type ClaudeWebSettings } from './claude-web.settings';
 
@@ -69,7 +70,12 @@ export class ClaudeWebService {
       ...(body === undefined ? {} : { data: JSON.stringify(body) }),
       ...(signal === undefined ? {} : { signal }),
     });
-    return { status: answer.status, text: answer.text, json: parseJson(answer.text), retryAfter: answer.retryAfter };
+    return {
+      status: answer.status,
+      text: answer.text,
+      json: parseJsonText(answer.text),
+      retryAfter: answer.retryAfter,
+    };
   }
 
   /**
@@ -95,16 +101,5 @@ export class ClaudeWebService {
     signal?: AbortSignal,
   ): Promise<number> {
     return (await this.call('DELETE', this.conversationsPath(org, conversation), sessionKey, { signal })).status;
-  }
-}
-
-function parseJson(text: string): unknown {
-  if (text === '') {
-    return undefined;
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
   }
 }

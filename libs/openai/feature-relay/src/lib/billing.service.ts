@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type ControlPlaneAnswer, ControlPlaneClient } from '@openai-proxy/data-access-upstream';
-import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
+import { ErrorCode, GatewayException, parseJsonText } from '@openai-proxy/util-errors';
 import {
   BillingDateError,
   type DayRange,
@@ -155,7 +155,7 @@ export class BillingService {
       );
     }
     const { status, text, retryAfter } = answer;
-    const body = parseJson(text);
+    const body = parseJsonText(text);
     if (status < 200 || status >= 300) {
       const message = (body as UpstreamErrorBody | undefined)?.error?.message;
       throw new BillingError(
@@ -168,14 +168,6 @@ export class BillingService {
       throw new BillingError(502, 'OpenAI billing upstream answered with something that is not JSON');
     }
     return body;
-  }
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
   }
 }
 

@@ -6,7 +6,7 @@ import type { z } from 'zod';
 import { MetricsService, PLATFORM_SETTINGS, ShutdownService, withEdgeHeaders } from '@openai-proxy/feature-platform';
 import type { PlatformSettings } from '@openai-proxy/util-config';
 import type { ChatCompletionChunk } from '@openai-proxy/util-openai-schema';
-import { ErrorCode, GatewayException, classifyUpstreamError } from '@openai-proxy/util-errors';
+import { ErrorCode, GatewayException, classifyUpstreamError, parseJsonText } from '@openai-proxy/util-errors';
 import {
   SSE_RESPONSE_HEADERS,
   SseDecoder,
@@ -47,14 +47,6 @@ async function readText(body: Readable): Promise<string> {
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString('utf8');
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Waits until the client can take more bytes, or has gone (then the upstream abort ends the loop). */
@@ -106,7 +98,7 @@ export class ProviderCallService {
   ): Promise<T> {
     return this.exchange(client, async (exchange) => {
       const upstream = await this.send(call, exchange);
-      const body = parseJson(await this.readAnswer(upstream, call.target.name, exchange));
+      const body = parseJsonText(await this.readAnswer(upstream, call.target.name, exchange));
       if (!isSuccess(upstream)) {
         throw translateError(upstream.statusCode, body, header(upstream.headers, 'retry-after'));
       }
@@ -263,7 +255,7 @@ export class ProviderCallService {
     if (!isSuccess(upstream)) {
       throw translateError(
         upstream.statusCode,
-        parseJson(await this.readAnswer(upstream, call.target.name, exchange)),
+        parseJsonText(await this.readAnswer(upstream, call.target.name, exchange)),
         header(upstream.headers, 'retry-after'),
       );
     }

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
+import { ErrorCode, GatewayException, parseJsonText } from '@openai-proxy/util-errors';
 import type { StreamItem, StreamTransformer } from './stream-item.types';
 
 /**
@@ -7,10 +7,8 @@ import type { StreamItem, StreamTransformer } from './stream-item.types';
  * when it is not JSON or not of the expected shape. Transformers then only ever see the shapes they declare.
  */
 export function parseEventData<T>(schema: z.ZodType<T>, data: string): T | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(data) as unknown;
-  } catch {
+  const value = parseJsonText(data);
+  if (value === undefined) {
     return undefined;
   }
   const result = schema.safeParse(value);
@@ -25,7 +23,8 @@ export function unreadableEventItem(provider: string): StreamItem {
   };
 }
 
-function guarded(provider: string, step: () => StreamItem[]): StreamItem[] {
+/** The items of one step of a stream; an exception in it becomes the unreadable-event item that ends the stream. */
+export function guardItems(provider: string, step: () => StreamItem[]): StreamItem[] {
   try {
     return step();
   } catch {
@@ -42,7 +41,7 @@ export function guardTransformer<Event>(
   provider: string,
 ): StreamTransformer<Event> {
   return {
-    transform: (event) => guarded(provider, () => transformer.transform(event)),
-    flush: () => guarded(provider, () => transformer.flush()),
+    transform: (event) => guardItems(provider, () => transformer.transform(event)),
+    flush: () => guardItems(provider, () => transformer.flush()),
   };
 }
