@@ -7,8 +7,9 @@ import {
   type StreamItem,
   type StreamTransformer,
   encodeSseData,
-  unreadableEventItem,
+  guardItems,
 } from '@openai-proxy/util-sse';
+import { type BodyCopyHooks, copyBody } from './body-copy';
 import { type ProviderExchange, shuttingDown } from './provider-exchange';
 import type { EventStreamWriter } from './stream-watch';
 
@@ -25,74 +26,77 @@ export interface TranslatedStream {
   failure: (error: unknown) => GatewayException;
 }
 
+/** One translated stream as a body copy: each read decoded, translated and written at once. */
+class TranslatingCopy implements BodyCopyHooks {
+  private readonly decoder = new SseDecoder();
+  private ended = false;
+
+  constructor(private readonly stream: TranslatedStream) {}
+
+  write(chunk: Buffer): boolean {
+    return this.writeItems(this.translate(() => this.decoder.push(chunk)));
+  }
+
+  onEnd(): void {
+    this.writeItems(this.translate(() => this.decoder.end()));
+    this.writeItems(this.stream.transformer.flush());
+    if (!this.ended) {
+      this.ended = true;
+      this.stream.writer.finish();
+    }
+  }
+
+  onError(error: unknown): void {
+    const failure = this.stream.failure(error);
+    if (!this.ended && !this.stream.client.destroyed) {
+      this.ended = true;
+      this.stream.writer.fail(failure);
+    }
+  }
+
+  onSettled(): void {
+    this.stream.writer.stop();
+  }
+
+  /** The drain cap: the stream ends with an error frame. */
+  shutDown(): void {
+    this.writeItems([{ kind: 'error', error: shuttingDown() }]);
+  }
+
+  /** Nothing thrown while reading an event leaves the listener: it becomes the item that ends the stream. */
+  private translate(decode: () => SseEvent[]): StreamItem[] {
+    return guardItems(this.stream.provider, () =>
+      decode().flatMap((event) => this.stream.transformer.transform(event)),
+    );
+  }
+
+  /** Writes the chunks in order; an error item ends the stream and lets the upstream body go. False: wait. */
+  private writeItems(items: StreamItem[]): boolean {
+    let ready = true;
+    for (const item of items) {
+      if (this.ended) {
+        return ready;
+      }
+      if (item.kind === 'error') {
+        this.ended = true;
+        this.stream.source.destroy();
+        this.stream.writer.fail(item.error);
+        return ready;
+      }
+      ready = this.stream.writer.writeText(encodeSseData(item.chunk)) && ready;
+    }
+    return ready;
+  }
+}
+
 /**
  * Decodes the provider's events as they arrive and writes each translated chunk at once, with backpressure.
  * The stream ends with `[DONE]` when the transformer saw the provider's end, or with an error frame: an error
  * item (a provider error, an unreadable event, an end without the terminal event), a failed upstream body,
- * or the drain cap. Nothing thrown while handling a read leaves the listener: it ends the stream instead.
+ * or the drain cap. Its listeners leave the upstream body when the copy settles (see copyBody).
  */
 export function pipeTranslatedStream(stream: TranslatedStream): Promise<void> {
-  const { source, client, transformer, writer } = stream;
-  const decoder = new SseDecoder();
-  let ended = false;
-  const write = (items: StreamItem[]): void => {
-    for (const item of items) {
-      if (ended) {
-        return;
-      }
-      if (item.kind === 'error') {
-        ended = true;
-        source.destroy();
-        writer.fail(item.error);
-        return;
-      }
-      if (!writer.writeText(encodeSseData(item.chunk))) {
-        source.pause();
-      }
-    }
-  };
-  const guarded = (step: () => void): void => {
-    try {
-      step();
-    } catch {
-      write([unreadableEventItem(stream.provider)]);
-    }
-  };
-  stream.exchange.onTerminate(() => write([{ kind: 'error', error: shuttingDown() }]));
-  return new Promise<void>((resolve) => {
-    const onDrain = (): void => {
-      source.resume();
-    };
-    let settled = false;
-    const settle = (): void => {
-      if (!settled) {
-        settled = true;
-        writer.stop();
-        client.off('drain', onDrain);
-        resolve();
-      }
-    };
-    client.on('drain', onDrain);
-    source.on('data', (chunk: Buffer) =>
-      guarded(() => decoder.push(chunk).forEach((event) => write(transformer.transform(event)))),
-    );
-    source.once('end', () => {
-      guarded(() => decoder.end().forEach((event) => write(transformer.transform(event))));
-      write(transformer.flush());
-      if (!ended) {
-        ended = true;
-        writer.finish();
-      }
-      settle();
-    });
-    source.once('error', (error: unknown) => {
-      const failure = stream.failure(error);
-      if (!ended && !client.destroyed) {
-        ended = true;
-        writer.fail(failure);
-      }
-      settle();
-    });
-    source.once('close', settle);
-  });
+  const copy = new TranslatingCopy(stream);
+  stream.exchange.onTerminate(() => copy.shutDown());
+  return copyBody(stream.source, stream.client, copy);
 }

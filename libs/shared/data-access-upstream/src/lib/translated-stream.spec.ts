@@ -1,0 +1,74 @@
+import { type Server, type ServerResponse, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { PassThrough } from 'node:stream';
+import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
+import { type SseEvent, type StreamItem, type StreamTransformer, chunkItem } from '@openai-proxy/util-sse';
+import { EventStreamWriter } from './stream-watch';
+import { pipeTranslatedStream } from './translated-stream';
+import { ProviderExchange } from './provider-exchange';
+
+const EVENTS = ['data', 'end', 'error', 'close'] as const;
+
+/** One chunk per event, and an end that counts as complete. */
+const echo: StreamTransformer<SseEvent> = {
+  transform: (event: SseEvent): StreamItem[] => [
+    chunkItem({ id: 'c', created: 1, model: 'm' }, { content: event.data }),
+  ],
+  flush: () => [],
+};
+
+function listen(server: Server): Promise<string> {
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)),
+  );
+}
+
+function close(server: Server): Promise<void> {
+  server.closeAllConnections();
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+/** The listeners still on the upstream body once its copy settled, by event. */
+function listenersLeft(source: PassThrough): Record<string, number> {
+  return Object.fromEntries(EVENTS.map((event) => [event, source.listenerCount(event)]));
+}
+
+describe(pipeTranslatedStream.name, () => {
+  let settled: Promise<Record<string, number>> | undefined;
+  let ending: (source: PassThrough) => void = (source) => source.end('data: one\n\n');
+  const bridge = createServer((_request, response: ServerResponse) => {
+    const source = new PassThrough();
+    response.writeHead(200, { 'content-type': 'text/event-stream' });
+    settled = pipeTranslatedStream({
+      provider: 'fake',
+      source,
+      client: response,
+      transformer: echo,
+      writer: new EventStreamWriter(response, 0, false),
+      exchange: new ProviderExchange(response),
+      failure: () => new GatewayException(ErrorCode.UpstreamConnectionReset, 'reset'),
+    }).then(() => listenersLeft(source));
+    ending(source);
+  });
+  let url = '';
+
+  beforeAll(async () => {
+    url = await listen(bridge);
+  });
+
+  afterAll(async () => {
+    await close(bridge);
+  });
+
+  // Regression: the translated stream left its data/end/error/close listeners on the upstream body, which the
+  // HTTP client keeps after the exchange, and with them the client's response.
+  it.each([
+    ['ended', (source: PassThrough) => source.end('data: one\n\n')],
+    ['failed', (source: PassThrough) => source.destroy(new Error('reset'))],
+  ])('should take its listeners off the upstream body when the body %s', async (_name, end) => {
+    ending = end;
+    const text = await (await fetch(url, { signal: AbortSignal.timeout(5_000) })).text();
+    expect(text.endsWith('data: [DONE]\n\n')).toBe(true);
+    expect(await settled).toEqual({ data: 0, end: 0, error: 1, close: 0 });
+  });
+});
