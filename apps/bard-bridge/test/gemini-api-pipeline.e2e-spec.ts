@@ -1,5 +1,5 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { listenServiceApp, shutdownServiceApp } from '@openai-proxy/feature-platform';
+import { MetricsService, listenServiceApp, shutdownServiceApp } from '@openai-proxy/feature-platform';
 import {
   type FakeHandler,
   type FakeUpstream,
@@ -44,14 +44,26 @@ async function sample(url: string, series: string): Promise<number> {
   return line === undefined ? 0 : Number(line.slice(series.length + 1));
 }
 
-/** Reads a sample until it reaches `expected` (bounded: the counter moves right after the socket closes). */
-async function sampleReaching(url: string, series: string, expected: number): Promise<number> {
-  let value = await sample(url, series);
-  for (let attempt = 0; attempt < 40 && value < expected; attempt += 1) {
-    await new Promise((resolve) => setTimeout(resolve, 25));
-    value = await sample(url, series);
-  }
-  return value;
+/**
+ * Resolves true at the app's next count of a client abort, false after `timeoutMs`: the counter moves once the
+ * bridge has seen the client's socket close, a moment after the client let go, so it is awaited, not polled.
+ */
+function nextClientAbort(app: NestExpressApplication, timeoutMs = 3_000): Promise<boolean> {
+  const counter = app.get(MetricsService).clientAborts;
+  const increment = counter.inc.bind(counter);
+  return new Promise<boolean>((resolve) => {
+    const spy = jest.spyOn(counter, 'inc');
+    const timer = setTimeout(() => {
+      spy.mockRestore();
+      resolve(false);
+    }, timeoutMs);
+    spy.mockImplementation((...args: Parameters<typeof counter.inc>) => {
+      increment(...args);
+      clearTimeout(timer);
+      spy.mockRestore();
+      resolve(true);
+    });
+  });
 }
 
 describe('ProviderCallService on the Gemini API route', () => {
@@ -129,12 +141,14 @@ describe('ProviderCallService on the Gemini API route', () => {
     const [abortsBefore, badBefore] = [await sample(bridge.url, aborts), await sample(bridge.url, badResponses)];
     streamWhenPromptIs('leaving', stall());
     const controller = new AbortController();
+    const counted = nextClientAbort(bridge.app);
     const pending = chat(bridge.url, 'leaving', false, controller.signal).catch((error: unknown) => error);
     const arrived = await gemini.waitForRequest((candidate) => candidate.body.toString().includes('leaving'));
     controller.abort();
     await pending;
     await gemini.waitForClose(arrived);
-    expect(await sampleReaching(bridge.url, aborts, abortsBefore + 1)).toBe(abortsBefore + 1);
+    expect(await counted).toBe(true);
+    expect(await sample(bridge.url, aborts)).toBe(abortsBefore + 1);
     expect(await sample(bridge.url, badResponses)).toBe(badBefore);
   });
 
@@ -143,6 +157,7 @@ describe('ProviderCallService on the Gemini API route', () => {
     const before = await sample(bridge.url, aborts);
     streamWhenPromptIs('mid-stream', sse({ frames: [textFrame('one'), textFrame('two')], stallAfter: 1 }));
     const controller = new AbortController();
+    const counted = nextClientAbort(bridge.app);
     const response = await chat(bridge.url, 'mid-stream', true, controller.signal);
     const reader = (response.body as ReadableStream<Uint8Array>).getReader();
     await reader.read();
@@ -150,7 +165,8 @@ describe('ProviderCallService on the Gemini API route', () => {
     controller.abort();
     await reader.cancel().catch(() => undefined);
     await gemini.waitForClose(arrived);
-    expect(await sampleReaching(bridge.url, aborts, before + 1)).toBe(before + 1);
+    expect(await counted).toBe(true);
+    expect(await sample(bridge.url, aborts)).toBe(before + 1);
   });
 });
 

@@ -21,18 +21,42 @@ import { createClaudeBridgeApp } from '../../../claude-bridge/src/claude-bridge.
 import { loadBardBridgeConfig } from '../../../bard-bridge/src/config/bard-bridge.env';
 import { createBardBridgeApp } from '../../../bard-bridge/src/bard-bridge.app';
 
-/** Collects every JSON log line a service writes. */
+/** Collects every JSON log line a service writes; each one is also emitted as a 'line' event. */
 export class LogCapture extends Writable {
   readonly lines: string[] = [];
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: () => void): void {
-    this.lines.push(
-      ...chunk
-        .toString('utf8')
-        .split('\n')
-        .filter((line) => line.length > 0),
-    );
+    const lines = chunk
+      .toString('utf8')
+      .split('\n')
+      .filter((line) => line.length > 0);
+    this.lines.push(...lines);
+    lines.forEach((line) => this.emit('line', line));
     callback();
+  }
+
+  /**
+   * Resolves true once a line containing `text` was written (at once when one already was), false after
+   * `timeoutMs`. `from` skips the lines written before it (a count of `lines` taken earlier).
+   */
+  waitFor(text: string, { from = 0, timeoutMs = 2_000 }: { from?: number; timeoutMs?: number } = {}): Promise<boolean> {
+    if (this.lines.slice(from).some((line) => line.includes(text))) {
+      return Promise.resolve(true);
+    }
+    return new Promise((resolve) => {
+      const finish = (found: boolean): void => {
+        clearTimeout(timer);
+        this.off('line', onLine);
+        resolve(found);
+      };
+      const onLine = (line: string): void => {
+        if (line.includes(text)) {
+          finish(true);
+        }
+      };
+      const timer = setTimeout(() => finish(false), timeoutMs);
+      this.on('line', onLine);
+    });
   }
 
   get text(): string {
