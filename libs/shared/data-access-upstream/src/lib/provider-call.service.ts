@@ -11,7 +11,6 @@ import {
   SSE_RESPONSE_HEADERS,
   SseDecoder,
   type SseEvent,
-  type StreamItem,
   type StreamTransformer,
   guardTransformer,
 } from '@openai-proxy/util-sse';
@@ -19,6 +18,7 @@ import { ProviderExchange, shuttingDown } from './provider-exchange';
 import type { RelayTarget } from './relay.types';
 import { EventStreamWriter } from './stream-watch';
 import { pipeTranslatedStream } from './translated-stream';
+import { pipeWatchedStream } from './watched-stream';
 
 /** One call to a provider API: the bridge chooses the headers (an allow-list) and the JSON body. */
 export interface ProviderCall {
@@ -47,22 +47,6 @@ async function readText(body: Readable): Promise<string> {
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString('utf8');
-}
-
-/** Waits until the client can take more bytes, or has gone (then the upstream abort ends the loop). */
-function drainedOrClosed(client: ServerResponse): Promise<void> {
-  if (client.destroyed || client.socket === null || client.socket.destroyed) {
-    return Promise.resolve();
-  }
-  return new Promise((resolve) => {
-    const done = (): void => {
-      client.off('drain', done);
-      client.off('close', done);
-      resolve();
-    };
-    client.once('drain', done);
-    client.once('close', done);
-  });
 }
 
 function header(headers: Dispatcher.ResponseData['headers'], name: string): string | undefined {
@@ -177,52 +161,18 @@ export class ProviderCallService {
       const upstream = await this.open(call, translateError, exchange);
       client.writeHead(200, withEdgeHeaders(client, { ...SSE_RESPONSE_HEADERS }));
       client.flushHeaders();
-      await this.inFlight(() => this.relayEvents(upstream.body, client, call.target.name, exchange, watch));
+      await this.inFlight(() =>
+        pipeWatchedStream({
+          provider: call.target.name,
+          source: upstream.body,
+          client,
+          watch: watch === undefined ? undefined : guardTransformer(watch, call.target.name),
+          writer: new EventStreamWriter(client, this.settings.heartbeatMs, false),
+          exchange,
+          failure: (error) => this.failure(error, call.target.name, exchange),
+        }),
+      );
     });
-  }
-
-  private async relayEvents(
-    source: Readable,
-    client: ServerResponse,
-    name: string,
-    exchange: ProviderExchange,
-    watch: StreamTransformer<SseEvent> | undefined,
-  ): Promise<void> {
-    const writer = new EventStreamWriter(client, this.settings.heartbeatMs, false);
-    const verdict = watch === undefined ? undefined : guardTransformer(watch, name);
-    const decoder = new SseDecoder();
-    exchange.onTerminate(() => {
-      source.destroy();
-      writer.fail(shuttingDown());
-    });
-    let problem: GatewayException | undefined;
-    const judge = (items: StreamItem[] | undefined): void => {
-      const error = items?.find((item) => item.kind === 'error');
-      problem ??= error?.kind === 'error' ? error.error : undefined;
-    };
-    try {
-      for await (const chunk of source as AsyncIterable<Buffer>) {
-        decoder.push(chunk).forEach((event) => judge(verdict?.transform(event)));
-        if (!writer.write(chunk)) {
-          await drainedOrClosed(client);
-        }
-      }
-      decoder.end().forEach((event) => judge(verdict?.transform(event)));
-      judge(verdict?.flush());
-      if (problem !== undefined) {
-        writer.fail(problem);
-      } else {
-        writer.stop();
-        client.end();
-      }
-    } catch (error) {
-      const failure = this.failure(error, name, exchange);
-      if (!client.destroyed && !client.writableEnded) {
-        writer.fail(failure);
-      }
-    } finally {
-      writer.stop();
-    }
   }
 
   /** Runs one call registered with the drain, from its start to its last byte. */
