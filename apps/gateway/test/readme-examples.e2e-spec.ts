@@ -106,7 +106,33 @@ function unsetVariables(example: Example): string[] {
 interface Outcome {
   exitCode: number | null;
   status: number;
+  /** curl's own output and the start of the body, for a failure message. */
   output: string;
+  body: string;
+}
+
+/** An OpenAI error envelope: `{"error": {"message": …}}` as the whole JSON body. */
+function isErrorEnvelope(body: string): boolean {
+  try {
+    const value = JSON.parse(body) as { error?: { message?: unknown } } | null;
+    return typeof value?.error === 'object' && value.error !== null && typeof value.error.message === 'string';
+  } catch {
+    return false;
+  }
+}
+
+/** Why an example's answer is no success, or undefined when it is one: 2xx/3xx, and no error in a 2xx body. */
+function failureOf(outcome: Outcome): string | undefined {
+  if (outcome.exitCode !== 0 || !(outcome.status >= 200 && outcome.status < 400)) {
+    return `exit ${outcome.exitCode}`;
+  }
+  if (outcome.status < 300 && outcome.body.includes('data: {"error"')) {
+    return 'an error frame in the stream';
+  }
+  if (outcome.status < 300 && isErrorEnvelope(outcome.body)) {
+    return 'an error envelope';
+  }
+  return undefined;
 }
 
 /** Runs one example with bash, as written but for the gateway's address; curl gets a time limit and -w. */
@@ -129,12 +155,13 @@ function runExample(example: Example, gatewayUrl: string, folder: string): Promi
     child.once('exit', (exitCode) => {
       let body = '';
       try {
-        body = readFileSync(bodyFile, 'utf8').slice(0, 300);
+        body = readFileSync(bodyFile, 'utf8');
       } catch {
-        body = '(no body)';
+        body = '';
       }
       rmSync(bodyFile, { force: true });
-      resolve({ exitCode, status: Number(output.trim().slice(-3)), output: `${output.trim()} ${body}` });
+      const start = body === '' ? '(no body)' : body.slice(0, 300);
+      resolve({ exitCode, status: Number(output.trim().slice(-3)), output: `${output.trim()} ${start}`, body });
     });
   });
 }
@@ -161,7 +188,7 @@ describe('README curl examples', () => {
   });
 
   // Regression: two README examples used $CONV, which the README never set.
-  it('should answer every curl example of both READMEs with 2xx or 3xx against npm run demo', async () => {
+  it('should answer every curl example of both READMEs with 2xx or 3xx, and no error in a 2xx body, against npm run demo', async () => {
     const [gateway, relay, claude, bard] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
     const folder = mkdtempSync(join(tmpdir(), 'readme-examples-'));
     for (const [name, content] of Object.entries(EXAMPLE_FILES)) {
@@ -186,10 +213,9 @@ describe('README curl examples', () => {
       const failures: string[] = [];
       for (const example of examples.flat()) {
         const outcome = await runExample(example, `http://127.0.0.1:${gateway}`, folder);
-        if (outcome.exitCode !== 0 || !(outcome.status >= 200 && outcome.status < 400)) {
-          failures.push(
-            `${example.readme}:${example.line} exit ${outcome.exitCode}, ${outcome.output}\n  ${example.command}`,
-          );
+        const failure = failureOf(outcome);
+        if (failure !== undefined) {
+          failures.push(`${example.readme}:${example.line} ${failure}, ${outcome.output}\n  ${example.command}`);
         }
       }
       expect(failures).toEqual([]);
