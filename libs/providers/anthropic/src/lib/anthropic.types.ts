@@ -1,6 +1,9 @@
 /**
- * Anthropic Messages API wire types (https://docs.anthropic.com/en/api/messages and
- * https://docs.anthropic.com/en/api/messages-streaming), the subset the bridge reads and writes.
+ * Anthropic Messages API wire types, the subset the bridge reads and writes: the body and answer of
+ * `POST /v1/messages` and the events of its stream. A field the bridge does not use yet is not here: Anthropic's
+ * reference lists them all (https://docs.anthropic.com/en/api/messages for the body and answer,
+ * https://docs.anthropic.com/en/api/messages-streaming for the events). How each one maps to OpenAI's is in
+ * docs/provider-mapping.md.
  */
 
 export interface AnthropicTextBlock {
@@ -65,7 +68,11 @@ export interface AnthropicMessagesRequest {
   metadata?: { user_id: string };
 }
 
-/** https://docs.anthropic.com/en/api/handling-stop-reasons */
+/**
+ * Why a message ended: the model finished (`end_turn`), hit `max_tokens` or one of the `stop_sequences`, called
+ * a tool, paused a long turn for the client to resume (`pause_turn`), refused, or filled the context window.
+ * The OpenAI finish_reason of each is in finish-reason.map.ts (docs/provider-mapping.md, "Finish reasons").
+ */
 export type AnthropicStopReason =
   'end_turn' | 'max_tokens' | 'stop_sequence' | 'tool_use' | 'pause_turn' | 'refusal' | 'model_context_window_exceeded';
 

@@ -1,6 +1,9 @@
 import type { FinishReason } from '@openai-proxy/util-openai-schema';
 
-/** Policy stops (https://ai.google.dev/api/generate-content#FinishReason): a filter blocked or cut the answer. */
+/**
+ * Policy stops: a safety, recitation, blocklist, prohibited-content or personal-data (SPII) filter blocked or cut
+ * the answer, text or image. A reason not listed here (one Gemini adds later too) is not taken for a filter.
+ */
 const FILTERED: ReadonlySet<string> = new Set([
   'SAFETY',
   'RECITATION',

@@ -1,4 +1,9 @@
-/** Gemini API wire types (https://ai.google.dev/api/generate-content), the subset the bridge reads and writes. */
+/**
+ * Gemini API wire types, the subset the bridge reads and writes: the body and answer of `generateContent`, and
+ * the events of `streamGenerateContent`, each shaped like an answer. A field the bridge does not use yet is not
+ * here: Google's reference lists them all (https://ai.google.dev/api/generate-content). How each one maps to
+ * OpenAI's is in docs/provider-mapping.md.
+ */
 
 export interface GeminiPart {
   text?: string;
@@ -7,9 +12,9 @@ export interface GeminiPart {
   functionResponse?: { name: string; response: Record<string, unknown> };
   thought?: boolean;
   /**
-   * Opaque base64 token for the model's hidden reasoning (https://ai.google.dev/gemini-api/docs/thought-signatures).
-   * On a `functionCall` part it must come back on that same part in the next request (Gemini 3 refuses the
-   * turn otherwise).
+   * Opaque base64 token for the model's hidden reasoning. On a `functionCall` part it must come back on that
+   * same part in the next request (Gemini 3 refuses the turn otherwise); how it travels in an OpenAI tool call
+   * id is in docs/provider-mapping.md, "Thought signatures".
    */
   thoughtSignature?: string;
 }
@@ -34,7 +39,7 @@ export interface GeminiGenerationConfig {
 }
 
 /**
- * A tool (https://ai.google.dev/api/caching#FunctionDeclaration). `parametersJsonSchema` takes JSON Schema as
+ * A tool: one function the model may call. `parametersJsonSchema` takes JSON Schema as
  * clients write it; `parameters`, its OpenAPI-subset sibling, refuses keywords such as `$schema` and
  * `additionalProperties` ("Unknown name"). The two are mutually exclusive: the bridge sends only the first.
  */
