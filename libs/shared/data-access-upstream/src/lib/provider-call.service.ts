@@ -14,10 +14,10 @@ import {
   type StreamTransformer,
   guardTransformer,
 } from '@openai-proxy/util-sse';
-import { ProviderExchange, shuttingDown } from './provider-exchange';
 import type { RelayTarget } from './relay.types';
 import { EventStreamWriter } from './stream-watch';
 import { pipeTranslatedStream } from './translated-stream';
+import { UpstreamExchange, runExchange, shuttingDown } from './upstream-exchange';
 import { pipeWatchedStream } from './watched-stream';
 
 /** One call to a provider API: the bridge chooses the headers (an allow-list) and the JSON body. */
@@ -176,14 +176,8 @@ export class ProviderCallService {
   }
 
   /** Runs one call registered with the drain, from its start to its last byte. */
-  private async exchange<T>(client: ServerResponse, run: (exchange: ProviderExchange) => Promise<T>): Promise<T> {
-    const exchange = new ProviderExchange(client);
-    const unregister = this.shutdown.registerStream(exchange);
-    try {
-      return await run(exchange);
-    } finally {
-      unregister();
-    }
+  private exchange<T>(client: ServerResponse, run: (exchange: UpstreamExchange) => Promise<T>): Promise<T> {
+    return runExchange(this.shutdown, new UpstreamExchange(client), run);
   }
 
   private async inFlight(run: () => Promise<void>): Promise<void> {
@@ -199,7 +193,7 @@ export class ProviderCallService {
   private async open(
     call: ProviderCall,
     translateError: ErrorTranslator,
-    exchange: ProviderExchange,
+    exchange: UpstreamExchange,
   ): Promise<Dispatcher.ResponseData> {
     const upstream = await this.send(call, exchange);
     if (!isSuccess(upstream)) {
@@ -231,7 +225,7 @@ export class ProviderCallService {
   private async readAnswer(
     upstream: Dispatcher.ResponseData,
     name: string,
-    exchange: ProviderExchange,
+    exchange: UpstreamExchange,
   ): Promise<string> {
     try {
       return await readText(upstream.body);
@@ -244,7 +238,7 @@ export class ProviderCallService {
    * What a failed call means: the drain cap (503), a client that left (counted as a client abort, not as an
    * upstream error: nobody reads the answer), or an upstream failure classified and counted by kind.
    */
-  private failure(error: unknown, name: string, exchange: ProviderExchange): GatewayException {
+  private failure(error: unknown, name: string, exchange: UpstreamExchange): GatewayException {
     if (exchange.shuttingDown) {
       return shuttingDown();
     }
@@ -257,7 +251,7 @@ export class ProviderCallService {
     return exception;
   }
 
-  private async send(call: ProviderCall, exchange: ProviderExchange): Promise<Dispatcher.ResponseData> {
+  private async send(call: ProviderCall, exchange: UpstreamExchange): Promise<Dispatcher.ResponseData> {
     const body = call.body === undefined ? undefined : JSON.stringify(call.body);
     try {
       return await call.target.dispatcher.request({

@@ -5,7 +5,7 @@ import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
 import { type SseEvent, type StreamItem, type StreamTransformer, chunkItem } from '@openai-proxy/util-sse';
 import { EventStreamWriter } from './stream-watch';
 import { pipeTranslatedStream } from './translated-stream';
-import { ProviderExchange } from './provider-exchange';
+import { UpstreamExchange } from './upstream-exchange';
 
 const EVENTS = ['data', 'end', 'error', 'close'] as const;
 
@@ -45,7 +45,7 @@ describe(pipeTranslatedStream.name, () => {
       client: response,
       transformer: echo,
       writer: new EventStreamWriter(response, 0, false),
-      exchange: new ProviderExchange(response),
+      exchange: new UpstreamExchange(response),
       failure: () => new GatewayException(ErrorCode.UpstreamConnectionReset, 'reset'),
     }).then(() => listenersLeft(source));
     ending(source);

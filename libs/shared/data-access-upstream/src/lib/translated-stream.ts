@@ -10,7 +10,7 @@ import {
   guardItems,
 } from '@openai-proxy/util-sse';
 import { type BodyCopyHooks, copyBody } from './body-copy';
-import { type ProviderExchange, shuttingDown } from './provider-exchange';
+import { type UpstreamExchange, shuttingDown } from './upstream-exchange';
 import type { EventStreamWriter } from './stream-watch';
 
 export interface TranslatedStream {
@@ -21,7 +21,7 @@ export interface TranslatedStream {
   /** A guarded transformer: its exceptions are already error items. */
   transformer: StreamTransformer<SseEvent>;
   writer: EventStreamWriter;
-  exchange: ProviderExchange;
+  exchange: UpstreamExchange;
   /** Classifies (and counts) a failure of the upstream body. */
   failure: (error: unknown) => GatewayException;
 }

@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import type { GatewayException } from '@openai-proxy/util-errors';
 import { SseDecoder, type SseEvent, type StreamItem, type StreamTransformer, guardItems } from '@openai-proxy/util-sse';
 import { type BodyCopyHooks, copyBody } from './body-copy';
-import { type ProviderExchange, shuttingDown } from './provider-exchange';
+import { type UpstreamExchange, shuttingDown } from './upstream-exchange';
 import type { EventStreamWriter } from './stream-watch';
 
 export interface WatchedStream {
@@ -14,7 +14,7 @@ export interface WatchedStream {
   /** A guarded transformer that only judges the stream: its chunks are not sent. */
   watch: StreamTransformer<SseEvent> | undefined;
   writer: EventStreamWriter;
-  exchange: ProviderExchange;
+  exchange: UpstreamExchange;
   /** Classifies (and counts) a failure of the upstream body. */
   failure: (error: unknown) => GatewayException;
 }

@@ -20,6 +20,7 @@ import { egressProxyAgent } from './control-plane-http';
 import { joinPath } from './relay.service';
 import type { RelayTarget } from './relay.types';
 import { WebSocketBridge } from './websocket-bridge';
+import { UpstreamExchange, shuttingDown } from './upstream-exchange';
 import { type UpstreamHandshake, openUpstreamWebSocket } from './websocket-handshake';
 
 const SWITCHING_PROTOCOLS = 101;
@@ -158,7 +159,7 @@ export class WebSocketRelay implements OnModuleDestroy {
     path: string,
   ): Promise<number> {
     if (this.shutdown.isDraining) {
-      throw new GatewayException(ErrorCode.ShuttingDown, 'Server is shutting down; retry the request');
+      throw shuttingDown();
     }
     checkClientHandshake(request);
     const releaseClient = holdClient(socket);
@@ -251,9 +252,9 @@ export class WebSocketRelay implements OnModuleDestroy {
     const bridge = new WebSocketBridge(client, upstream);
     upstream.resume();
     this.bridges.add(bridge);
-    const unregister = this.shutdown.registerStream({
-      terminate: () => bridge.close(GOING_AWAY, 'Server is shutting down'),
-    });
+    const exchange = new UpstreamExchange();
+    exchange.onTerminate(() => bridge.close(GOING_AWAY, 'Server is shutting down'));
+    const unregister = this.shutdown.registerStream(exchange);
     void bridge.closed.then(() => {
       unregister();
       this.bridges.delete(bridge);

@@ -1,0 +1,100 @@
+import { EventEmitter } from 'node:events';
+import type { ServerResponse } from 'node:http';
+import type { DrainableStream, ShutdownService } from '@openai-proxy/feature-platform';
+import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
+
+/** What a call ended by the drain cap answers: 503 before the first byte, an error frame after it. */
+export function shuttingDown(): GatewayException {
+  return new GatewayException(ErrorCode.ShuttingDown, 'Server is shutting down; retry the request');
+}
+
+/**
+ * One exchange with an upstream on behalf of one client, from its start to its last byte: the relay's
+ * request, a bridge's provider call, a WebSocket session, or a bridge's control-plane calls. It is the
+ * signal that aborts the upstream request (undici takes an EventEmitter: lighter than an AbortController,
+ * and there is one per request), it knows why it was aborted (the client left, or the drain cap came), and
+ * it is what the drain ends: registered for the whole exchange, a call still waiting for its upstream is
+ * answered 503 instead of being cut when the server closes its connections.
+ */
+export class UpstreamExchange extends EventEmitter implements DrainableStream {
+  aborted = false;
+  /** The drain cap ended the exchange. */
+  shuttingDown = false;
+  /** The client's connection closed before its answer was complete. */
+  clientLeft = false;
+  private endStream: (() => void) | undefined;
+  private controller: AbortController | undefined;
+
+  /**
+   * Watches `client` when given: when it leaves (or has already left) the upstream call is aborted. Watches
+   * the response's `close`, not the request's: the request ends as soon as its body was read.
+   */
+  constructor(client?: ServerResponse) {
+    super();
+    if (client === undefined) {
+      return;
+    }
+    if (client.destroyed || client.socket?.destroyed === true) {
+      this.leave();
+      return;
+    }
+    client.once('close', () => {
+      if (!client.writableFinished) {
+        this.leave();
+      }
+    });
+  }
+
+  /** The same abort as an AbortSignal, for HTTP clients that take no EventEmitter (axios); made when asked for. */
+  get signal(): AbortSignal {
+    this.controller ??= new AbortController();
+    if (this.aborted) {
+      this.controller.abort();
+    }
+    return this.controller.signal;
+  }
+
+  abort(): void {
+    if (!this.aborted) {
+      this.aborted = true;
+      this.controller?.abort();
+      this.emit('abort');
+    }
+  }
+
+  /** The drain cap: before the stream started the call is aborted (and answered 503), after it `endStream` runs. */
+  terminate(): void {
+    this.shuttingDown = true;
+    if (this.endStream === undefined) {
+      this.abort();
+    } else {
+      this.endStream();
+    }
+  }
+
+  /** From the first byte on, the drain ends the exchange this way (an error frame, a close) instead. */
+  onTerminate(endStream: () => void): void {
+    this.endStream = endStream;
+  }
+
+  private leave(): void {
+    if (!this.shuttingDown) {
+      this.clientLeft = true;
+    }
+    this.abort();
+  }
+}
+
+/** Runs `run` with `exchange` registered with the drain, from its start to its end. */
+export async function runExchange<T>(
+  shutdown: ShutdownService,
+  exchange: UpstreamExchange,
+  run: (exchange: UpstreamExchange) => Promise<T>,
+): Promise<T> {
+  const unregister = shutdown.registerStream(exchange);
+  try {
+    return await run(exchange);
+  } finally {
+    unregister();
+  }
+}
