@@ -10,4 +10,4 @@ export * from './lib/control-plane-http';
 export * from './lib/upstream.module';
 export * from './lib/provider-call.service';
 export * from './lib/control-plane.client';
-export * from './lib/client-left-signal';
+export { UpstreamExchange } from './lib/upstream-exchange';

@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, Param, Post, Req, Res } from '@nestjs/co
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
-import { ProviderCallService, clientLeftSignal } from '@openai-proxy/data-access-upstream';
+import { ProviderCallService } from '@openai-proxy/data-access-upstream';
 import { ClaudeWebStreamEndWatch, ClaudeWebStreamTransformer } from '@openai-proxy/provider-claude-web';
 import { readCookie } from '@openai-proxy/util-auth-headers';
 import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
@@ -52,9 +52,7 @@ export class ClaudeConversationsController {
   async list(@Param('org') org: string, @Req() request: Request, @Res() response: Response): Promise<void> {
     sendAnswer(
       response,
-      await this.claude.call('GET', this.claude.conversationsPath(org), sessionFromCookie(request), {
-        signal: clientLeftSignal(response),
-      }),
+      await this.claude.callFor(response, 'GET', this.claude.conversationsPath(org), sessionFromCookie(request)),
     );
   }
 
@@ -75,9 +73,9 @@ export class ClaudeConversationsController {
     const uuid = typeof input.uuid === 'string' && input.uuid !== '' ? input.uuid : randomUUID();
     sendAnswer(
       response,
-      await this.claude.call('POST', this.claude.conversationsPath(org), sessionFromCookie(request), {
-        body: { uuid, name },
-        signal: clientLeftSignal(response),
+      await this.claude.callFor(response, 'POST', this.claude.conversationsPath(org), sessionFromCookie(request), {
+        uuid,
+        name,
       }),
     );
   }
@@ -86,21 +84,22 @@ export class ClaudeConversationsController {
   @ApiOperation({ summary: 'Delete every conversation of the organization, one after another; answers "success".' })
   async deleteAll(@Param('org') org: string, @Req() request: Request, @Res() response: Response): Promise<void> {
     const sessionKey = sessionFromCookie(request);
-    const signal = clientLeftSignal(response);
-    const listed = await this.claude.call('GET', this.claude.conversationsPath(org), sessionKey, { signal });
-    if (listed.status < 200 || listed.status >= 300 || !Array.isArray(listed.json)) {
-      sendAnswer(
-        response,
-        listed.status >= 300 ? listed : { ...listed, status: 200, json: undefined, text: 'not a list' },
-      );
-      return;
-    }
-    for (const conversation of listed.json as Array<{ uuid?: unknown }>) {
-      if (typeof conversation.uuid === 'string') {
-        await this.claude.deleteConversation(org, sessionKey, conversation.uuid, signal);
+    await this.claude.exchange(response, async ({ signal }) => {
+      const listed = await this.claude.call('GET', this.claude.conversationsPath(org), sessionKey, { signal });
+      if (listed.status < 200 || listed.status >= 300 || !Array.isArray(listed.json)) {
+        sendAnswer(
+          response,
+          listed.status >= 300 ? listed : { ...listed, status: 200, json: undefined, text: 'not a list' },
+        );
+        return;
       }
-    }
-    response.status(200).json('success');
+      for (const conversation of listed.json as Array<{ uuid?: unknown }>) {
+        if (typeof conversation.uuid === 'string') {
+          await this.claude.deleteConversation(org, sessionKey, conversation.uuid, signal);
+        }
+      }
+      response.status(200).json('success');
+    });
   }
 
   @Get('organizations/:org/chat_conversations/:conversation')
@@ -113,9 +112,12 @@ export class ClaudeConversationsController {
   ): Promise<void> {
     sendAnswer(
       response,
-      await this.claude.call('GET', this.claude.conversationsPath(org, conversation), sessionFromCookie(request), {
-        signal: clientLeftSignal(response),
-      }),
+      await this.claude.callFor(
+        response,
+        'GET',
+        this.claude.conversationsPath(org, conversation),
+        sessionFromCookie(request),
+      ),
     );
   }
 
@@ -129,9 +131,12 @@ export class ClaudeConversationsController {
   ): Promise<void> {
     sendAnswer(
       response,
-      await this.claude.call('DELETE', this.claude.conversationsPath(org, conversation), sessionFromCookie(request), {
-        signal: clientLeftSignal(response),
-      }),
+      await this.claude.callFor(
+        response,
+        'DELETE',
+        this.claude.conversationsPath(org, conversation),
+        sessionFromCookie(request),
+      ),
     );
   }
 

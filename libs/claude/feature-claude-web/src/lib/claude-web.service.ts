@@ -1,6 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { ControlPlaneClient, RelayService, type RelayTarget } from '@openai-proxy/data-access-upstream';
+import type { ServerResponse } from 'node:http';
+import {
+  ControlPlaneClient,
+  RelayService,
+  type RelayTarget,
+  type UpstreamExchange,
+} from '@openai-proxy/data-access-upstream';
 import { parseJsonText } from '@openai-proxy/util-errors';
 import { claudeWebError } from './claude-web.errors';
 import { CLAUDE_WEB_SETTINGS, type ClaudeWebSettings } from './claude-web.settings';
@@ -51,7 +57,26 @@ export class ClaudeWebService {
     return conversation === undefined ? base : `${base}/${encodeURIComponent(conversation)}`;
   }
 
-  /** One claude.ai call; `signal` (the client's, see clientLeftSignal) ends it when the client leaves. */
+  /**
+   * Runs claude.ai calls as one exchange for `client` (see ControlPlaneClient.exchange): they end when it
+   * leaves, and at the drain cap (503). Without a client only the drain ends them.
+   */
+  exchange<T>(client: ServerResponse | undefined, run: (exchange: UpstreamExchange) => Promise<T>): Promise<T> {
+    return this.controlPlane.exchange('claude.ai', client, run);
+  }
+
+  /** One claude.ai call as its own exchange for `client`. */
+  callFor(
+    client: ServerResponse,
+    method: 'GET' | 'POST' | 'DELETE',
+    path: string,
+    sessionKey: string,
+    body?: unknown,
+  ): Promise<WebAnswer> {
+    return this.exchange(client, (exchange) => this.call(method, path, sessionKey, { body, signal: exchange.signal }));
+  }
+
+  /** One claude.ai call; `signal` (an exchange's) ends it. */
   async call(
     method: 'GET' | 'POST' | 'DELETE',
     path: string,
@@ -79,13 +104,15 @@ export class ClaudeWebService {
   }
 
   /**
-   * Creates a conversation; returns its uuid (claude.ai's answer, else the one we chose). It takes no client
-   * signal on purpose: it serves a call that deletes the conversation after, and a creation cut halfway could
-   * still land at claude.ai with no uuid for us to delete.
+   * Creates a conversation; returns its uuid (claude.ai's answer, else the one we chose). The client's leaving
+   * does not end it, on purpose: it serves a call that deletes the conversation after, and a creation cut
+   * halfway could still land at claude.ai with no uuid for us to delete. The drain cap ends it (503).
    */
   async createConversation(org: string, sessionKey: string, name: string): Promise<string> {
     const uuid = randomUUID();
-    const answer = await this.call('POST', this.conversationsPath(org), sessionKey, { body: { uuid, name } });
+    const answer = await this.exchange(undefined, (exchange) =>
+      this.call('POST', this.conversationsPath(org), sessionKey, { body: { uuid, name }, signal: exchange.signal }),
+    );
     if (answer.status < 200 || answer.status >= 300) {
       throw claudeWebError(answer.status, answer.json, answer.retryAfter);
     }

@@ -1,7 +1,6 @@
 import { Body, Controller, Post, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { clientLeftSignal } from '@openai-proxy/data-access-upstream';
 import { readCookie } from '@openai-proxy/util-auth-headers';
 import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
 import { type BardCookies, BardService } from './bard.service';
@@ -43,7 +42,7 @@ export class BardController {
     }
     const conversationId =
       typeof input.conversationId === 'string' && input.conversationId !== '' ? input.conversationId : undefined;
-    const answer = await this.bard.ask(cookies, input.prompt, conversationId, clientLeftSignal(response));
+    const answer = await this.bard.ask(cookies, input.prompt, conversationId, response);
     response.status(200).json(answer);
   }
 }

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import { type ControlPlaneAnswer, ControlPlaneClient } from '@openai-proxy/data-access-upstream';
 import {
   type BardContext,
@@ -39,13 +40,24 @@ export class BardService {
 
   /**
    * Asks Bard; a `conversationId` continues that conversation (for the same cookies), none starts a new one.
-   * `signal` (the client's, see clientLeftSignal) ends the page and answer calls when the client leaves.
+   * The page and answer calls are one exchange for `client`: they end when it leaves, and at the drain cap.
    */
-  async ask(
+  ask(
     cookies: BardCookies,
     prompt: string,
     conversationId: string | undefined,
-    signal?: AbortSignal,
+    client: ServerResponse,
+  ): Promise<string> {
+    return this.controlPlane.exchange('bard', client, (exchange) =>
+      this.askWithin(cookies, prompt, conversationId, exchange.signal),
+    );
+  }
+
+  private async askWithin(
+    cookies: BardCookies,
+    prompt: string,
+    conversationId: string | undefined,
+    signal: AbortSignal,
   ): Promise<string> {
     const cookieKey = createHash('sha256').update(`${cookies.psid}\n${cookies.psidts}`).digest('hex');
     const conversationKey = conversationId === undefined ? undefined : `${cookieKey}\n${conversationId}`;
@@ -75,7 +87,7 @@ export class BardService {
     return parsed.text;
   }
 
-  private async scrape(cookies: BardCookies, cookieKey: string, signal: AbortSignal | undefined): Promise<BardTokens> {
+  private async scrape(cookies: BardCookies, cookieKey: string, signal: AbortSignal): Promise<BardTokens> {
     const page = await this.send('GET', '/app', cookies, signal);
     if (page.status === 401 || page.status === 403) {
       throw new GatewayException(
@@ -95,7 +107,7 @@ export class BardService {
     method: 'GET' | 'POST',
     path: string,
     cookies: BardCookies,
-    signal: AbortSignal | undefined,
+    signal: AbortSignal,
     form?: string,
   ): Promise<ControlPlaneAnswer> {
     return this.controlPlane.request({
@@ -109,7 +121,7 @@ export class BardService {
         ...(form === undefined ? {} : { 'content-type': 'application/x-www-form-urlencoded;charset=UTF-8' }),
       },
       ...(form === undefined ? {} : { data: form }),
-      ...(signal === undefined ? {} : { signal }),
+      signal,
     });
   }
 }

@@ -1,10 +1,12 @@
 import { HttpService } from '@nestjs/axios';
 import { Inject, Injectable } from '@nestjs/common';
+import type { ServerResponse } from 'node:http';
 import { lastValueFrom } from 'rxjs';
-import { PLATFORM_SETTINGS } from '@openai-proxy/feature-platform';
+import { MetricsService, PLATFORM_SETTINGS, ShutdownService } from '@openai-proxy/feature-platform';
 import type { PlatformSettings } from '@openai-proxy/util-config';
 import { classifyUpstreamError } from '@openai-proxy/util-errors';
 import { controlPlaneRequestConfig } from './control-plane-http';
+import { UpstreamExchange, runExchange, shuttingDown } from './upstream-exchange';
 
 export interface ControlPlaneRequest {
   /** Upstream name for errors (never a URL). */
@@ -13,6 +15,7 @@ export interface ControlPlaneRequest {
   url: URL;
   headers: Record<string, string>;
   data?: string;
+  /** Ends the call: pass the `signal` of the call's exchange (see ControlPlaneClient.exchange). */
   signal?: AbortSignal;
 }
 
@@ -33,7 +36,33 @@ export class ControlPlaneClient {
   constructor(
     private readonly http: HttpService,
     @Inject(PLATFORM_SETTINGS) private readonly settings: PlatformSettings,
+    private readonly metrics: MetricsService,
+    private readonly shutdown: ShutdownService,
   ) {}
+
+  /**
+   * Runs the control-plane calls made for one client as one exchange, registered with the drain: at its cap
+   * the calls are aborted and answered 503 `server_shutting_down`; a client that leaves (when `client` is
+   * given) aborts them and is counted as a client abort of `name`. Each call passes `exchange.signal`.
+   */
+  async exchange<T>(
+    name: string,
+    client: ServerResponse | undefined,
+    run: (exchange: UpstreamExchange) => Promise<T>,
+  ): Promise<T> {
+    const exchange = new UpstreamExchange(client);
+    try {
+      return await runExchange(this.shutdown, exchange, run);
+    } catch (error) {
+      if (exchange.shuttingDown) {
+        throw shuttingDown();
+      }
+      if (exchange.clientLeft) {
+        this.metrics.clientAborts.inc({ upstream: name });
+      }
+      throw error;
+    }
+  }
 
   async request(request: ControlPlaneRequest): Promise<ControlPlaneAnswer> {
     try {
