@@ -163,7 +163,14 @@ export class WebSocketRelay implements OnModuleDestroy {
     }
     checkClientHandshake(request);
     const releaseClient = holdClient(socket);
-    const handshake = await this.openUpstream(request, socket, target, path);
+    let handshake: UpstreamHandshake;
+    try {
+      handshake = await this.openUpstream(request, socket, target, path);
+    } catch (error) {
+      // A failed attempt lets the client go too: the hold must not go on buffering what it sends.
+      releaseClient();
+      throw error;
+    }
     // No await from here to the client's handshake: not a byte can be emitted while nobody listens.
     const sentEarly = releaseClient();
     switch (handshake.kind) {
