@@ -9,11 +9,12 @@ import {
   ShutdownService,
   withEdgeHeaders,
 } from '@openai-proxy/feature-platform';
-import { buildForwardedRequestHeaders, buildForwardedResponseHeaders } from '@openai-proxy/util-auth-headers';
+import { buildForwardedResponseHeaders } from '@openai-proxy/util-auth-headers';
 import type { PlatformSettings } from '@openai-proxy/util-config';
 import { ErrorCode, GatewayException, classifyUpstreamError } from '@openai-proxy/util-errors';
 import { isEventStream } from '@openai-proxy/util-sse';
 import { type BodyCopyHooks, copyBody } from './body-copy';
+import { forwardedRequestHeaders } from './forwarded-request';
 import { BodyLimitStream, bodyHandling, payloadTooLarge, readWholeBody, watchUploadIdle } from './request-body';
 import type { RelayTarget, RelayTargetOptions, StreamTerminal } from './relay.types';
 import { StreamEndWatch } from './stream-end';
@@ -156,15 +157,7 @@ export class RelayService implements OnModuleDestroy {
         origin: target.origin,
         path: joinPath(target.basePath, path),
         method: request.method as Dispatcher.HttpMethod,
-        headers: buildForwardedRequestHeaders(
-          request.headers,
-          {
-            clientAddresses: this.addresses.chain(request),
-            protocol: this.addresses.protocol(request),
-            host: request.headers.host,
-          },
-          { dropCookie: target.kind === 'provider' },
-        ),
+        headers: forwardedRequestHeaders(request, target, this.addresses),
         body,
         signal,
       });

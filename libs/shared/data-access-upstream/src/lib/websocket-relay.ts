@@ -9,14 +9,11 @@ import {
   ShutdownService,
   answerUpgrade,
 } from '@openai-proxy/feature-platform';
-import {
-  type OutgoingHeaders,
-  buildForwardedRequestHeaders,
-  buildForwardedResponseHeaders,
-} from '@openai-proxy/util-auth-headers';
+import { type OutgoingHeaders, buildForwardedResponseHeaders } from '@openai-proxy/util-auth-headers';
 import type { PlatformSettings } from '@openai-proxy/util-config';
 import { ErrorCode, GatewayException, classifyUpstreamError } from '@openai-proxy/util-errors';
 import { egressProxyAgent } from './control-plane-http';
+import { forwardedRequestHeaders } from './forwarded-request';
 import { joinPath } from './relay.service';
 import type { RelayTarget } from './relay.types';
 import { WebSocketBridge } from './websocket-bridge';
@@ -31,8 +28,8 @@ const GOING_AWAY = 1001;
 const EARLY_DATA_LIMIT_BYTES = 1024 * 1024;
 /** What ws itself accepts as a client's key (16 bytes, base64). */
 const WEBSOCKET_KEY_PATTERN = /^[+/0-9A-Za-z]{22}==$/;
-/** The handshake headers ws writes for each side itself; the client's are never sent on. */
-const WEBSOCKET_HEADER_PREFIX = 'sec-websocket-';
+/** The handshake headers ws writes for each side itself; neither side's are passed on to the other. */
+const HANDSHAKE_HEADER_PREFIXES: readonly string[] = ['sec-websocket-'];
 
 /** What the client's 101 gets from the upstream's: its chosen subprotocol and its end-to-end headers. */
 interface AcceptedHandshake {
@@ -50,15 +47,6 @@ function singleValued(headers: OutgoingHeaders): Record<string, string> {
     result[name] = Array.isArray(value) ? value.join(', ') : value;
   }
   return result;
-}
-
-function withoutHandshakeHeaders(headers: OutgoingHeaders): OutgoingHeaders {
-  for (const name of Object.keys(headers)) {
-    if (name.startsWith(WEBSOCKET_HEADER_PREFIX)) {
-      delete headers[name];
-    }
-  }
-  return headers;
 }
 
 /** The subprotocols the client offered, in its order (`Sec-WebSocket-Protocol: a, b`). */
@@ -197,19 +185,11 @@ export class WebSocketRelay implements OnModuleDestroy {
     path: string,
   ): Promise<UpstreamHandshake> {
     const url = `${target.origin.replace(/^http/, 'ws')}${joinPath(target.basePath, path)}`;
-    const headers = buildForwardedRequestHeaders(
-      request.headers,
-      {
-        clientAddresses: this.addresses.chain(request),
-        protocol: this.addresses.protocol(request),
-        host: request.headers.host,
-      },
-      { dropCookie: target.kind === 'provider' },
-    );
+    const headers = forwardedRequestHeaders(request, target, this.addresses, HANDSHAKE_HEADER_PREFIXES);
     const agent =
       target.kind === 'provider' ? egressProxyAgent(this.settings.upstream, new URL(target.origin)) : undefined;
     const options: WithCloseTimeout<ClientOptions> = {
-      headers: singleValued(withoutHandshakeHeaders(headers)),
+      headers: singleValued(headers),
       perMessageDeflate: false,
       autoPong: false,
       followRedirects: false,
@@ -232,9 +212,9 @@ export class WebSocketRelay implements OnModuleDestroy {
   }
 
   private responseHeaders(upstream: IncomingHttpHeaders, target: RelayTarget): OutgoingHeaders {
-    return withoutHandshakeHeaders(
-      buildForwardedResponseHeaders(upstream, { dropPrefixes: target.dropResponseHeaderPrefixes }),
-    );
+    return buildForwardedResponseHeaders(upstream, {
+      dropPrefixes: [...target.dropResponseHeaderPrefixes, ...HANDSHAKE_HEADER_PREFIXES],
+    });
   }
 
   /** Completes the client's handshake with the upstream's outcome and joins the two; 0 if the client left. */

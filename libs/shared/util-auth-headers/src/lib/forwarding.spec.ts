@@ -70,6 +70,17 @@ describe('buildForwardedRequestHeaders', () => {
     expect(buildForwardedRequestHeaders(incoming, forwarded, { dropCookie: true })).not.toHaveProperty('cookie');
     expect(buildForwardedRequestHeaders(incoming, forwarded, { dropCookie: false }).cookie).toBe('sessionKey=secret');
   });
+
+  it('should drop the request header prefixes the policy names, such as the WebSocket handshake ws writes', () => {
+    const handshake = { ...incoming, 'sec-websocket-key': 'k', 'sec-websocket-protocol': 'p', 'x-kept': 'yes' };
+    const result = buildForwardedRequestHeaders(handshake, forwarded, {
+      dropCookie: true,
+      dropPrefixes: ['sec-websocket-'],
+    });
+    expect(result).not.toHaveProperty('sec-websocket-key');
+    expect(result).not.toHaveProperty('sec-websocket-protocol');
+    expect(result).toMatchObject({ 'x-kept': 'yes', authorization: 'Bearer sk-test' });
+  });
 });
 
 describe('buildForwardedResponseHeaders', () => {

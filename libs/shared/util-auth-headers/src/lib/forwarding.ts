@@ -15,6 +15,8 @@ export interface ForwardedFor {
 export interface RequestForwardingPolicy {
   /** Provider relays drop the client's cookies; the internal hop to our own services keeps them. */
   dropCookie: boolean;
+  /** Request header name prefixes (lower case) to drop as well, such as the WebSocket handshake's. */
+  dropPrefixes?: readonly string[];
 }
 
 const NONE: ReadonlySet<string> = new Set();
@@ -42,7 +44,8 @@ function isDroppedRequestHeader(name: string, listed: ReadonlySet<string>, polic
     name.startsWith('x-forwarded-') ||
     name === 'forwarded' ||
     name.startsWith(INTERNAL_HEADER_PREFIX) ||
-    (policy.dropCookie && name === 'cookie')
+    (policy.dropCookie && name === 'cookie') ||
+    (policy.dropPrefixes?.some((prefix) => name.startsWith(prefix)) ?? false)
   );
 }
 
