@@ -7,6 +7,7 @@ import {
   createServer,
 } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { DEFAULT_WAIT_MS, Waiters } from './waiters';
 
 /** What one request brought to a fake upstream, exactly as it arrived. */
 export interface RecordedRequest {
@@ -33,8 +34,6 @@ interface FakeRoute {
   handler: FakeHandler;
 }
 
-const DEFAULT_WAIT_MS = 5_000;
-
 function readBody(incoming: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -59,7 +58,7 @@ export class FakeUpstream {
   private readonly routes: FakeRoute[] = [];
   private readonly sockets = new Set<Socket>();
   private readonly server: Server;
-  private waiters: Array<() => void> = [];
+  private readonly waiters = new Waiters();
 
   private constructor() {
     this.server = createServer((incoming, response) => {
@@ -117,31 +116,11 @@ export class FakeUpstream {
   }
 
   private waitFor<T>(probe: () => T | undefined, timeoutMs: number, what: string): Promise<T> {
-    const found = probe();
-    if (found !== undefined) {
-      return Promise.resolve(found);
-    }
-    return new Promise<T>((resolve, reject) => {
-      const check = (): void => {
-        const value = probe();
-        if (value !== undefined) {
-          clearTimeout(timer);
-          this.waiters = this.waiters.filter((waiter) => waiter !== check);
-          resolve(value);
-        }
-      };
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((waiter) => waiter !== check);
-        reject(new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`));
-      }, timeoutMs);
-      this.waiters.push(check);
-    });
+    return this.waiters.until(probe, timeoutMs, what);
   }
 
   private notify(): void {
-    for (const waiter of [...this.waiters]) {
-      waiter();
-    }
+    this.waiters.changed();
   }
 
   private async handle(incoming: IncomingMessage, response: ServerResponse): Promise<void> {

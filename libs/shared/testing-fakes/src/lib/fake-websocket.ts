@@ -2,6 +2,7 @@ import { type IncomingHttpHeaders, type IncomingMessage, type Server, createServ
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
+import { DEFAULT_WAIT_MS, Waiters } from './waiters';
 
 /** One message as it arrived: the bytes and whether it was a binary or a text frame. */
 export interface RecordedMessage {
@@ -32,8 +33,6 @@ export interface WebSocketRefusal {
   body: string;
 }
 
-const DEFAULT_WAIT_MS = 5_000;
-
 function toBuffer(data: RawData): Buffer {
   if (Buffer.isBuffer(data)) {
     return data;
@@ -54,7 +53,7 @@ export class FakeWebSocketUpstream {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
   private readonly webSockets = new WebSocketServer({ noServer: true, clientTracking: false });
-  private waiters: Array<() => void> = [];
+  private readonly waiters = new Waiters();
 
   private constructor() {
     this.server = createServer((_request, response) => {
@@ -93,25 +92,7 @@ export class FakeWebSocketUpstream {
 
   /** Resolves when the probe returns a value (checked on every event the fake records; bounded wait). */
   waitFor<T>(probe: () => T | undefined, timeoutMs = DEFAULT_WAIT_MS, what = 'condition'): Promise<T> {
-    const found = probe();
-    if (found !== undefined) {
-      return Promise.resolve(found);
-    }
-    return new Promise<T>((resolve, reject) => {
-      const check = (): void => {
-        const value = probe();
-        if (value !== undefined) {
-          clearTimeout(timer);
-          this.waiters = this.waiters.filter((waiter) => waiter !== check);
-          resolve(value);
-        }
-      };
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((waiter) => waiter !== check);
-        reject(new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`));
-      }, timeoutMs);
-      this.waiters.push(check);
-    });
+    return this.waiters.until(probe, timeoutMs, what);
   }
 
   /** Resolves with how the `index`th connection was closed (bounded wait). */
@@ -130,9 +111,7 @@ export class FakeWebSocketUpstream {
   }
 
   private notify(): void {
-    for (const waiter of [...this.waiters]) {
-      waiter();
-    }
+    this.waiters.changed();
   }
 
   private upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {

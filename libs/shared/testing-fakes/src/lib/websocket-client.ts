@@ -1,7 +1,6 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { type ClientOptions, type RawData, WebSocket } from 'ws';
-
-const DEFAULT_WAIT_MS = 5_000;
+import { DEFAULT_WAIT_MS } from './waiters';
 
 /** `http://host:port` → `ws://host:port`, so tests can use a service's URL as it is. */
 export function webSocketUrl(httpUrl: string, path: string): string {
