@@ -3,27 +3,18 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createInterface } from 'node:readline';
 import OpenAI from 'openai';
-import { freePort, waitUntilReady } from './support/launcher-process';
+import { type Ports, exited, freePorts, portEnvironment, waitUntilReady } from './support/launcher-process';
 
 const root = join(__dirname, '..', '..', '..');
 
-function exited(child: ChildProcess): Promise<number | null> {
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-}
-
 describe('npm run demo (tools/scripts/launch.mjs --demo)', () => {
   it('should start the four services against the fake upstreams and stop them all on SIGINT', async () => {
-    const [gateway, relay, claude, bard] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+    const ports = await freePorts();
+    const { gateway } = ports;
+    const [relay, claude, bard] = [ports['openai-relay'], ports['claude-bridge'], ports['bard-bridge']];
     const launcher = spawn(process.execPath, [join(root, 'tools/scripts/launch.mjs'), '--demo'], {
       cwd: root,
-      env: {
-        ...process.env,
-        GATEWAY_PORT: String(gateway),
-        OPENAI_RELAY_PORT: String(relay),
-        CLAUDE_BRIDGE_PORT: String(claude),
-        BARD_BRIDGE_PORT: String(bard),
-        LOG_LEVEL: 'warn',
-      },
+      env: { ...process.env, ...portEnvironment(ports), LOG_LEVEL: 'warn' },
       stdio: 'ignore',
     });
     const exit = exited(launcher);
@@ -67,13 +58,6 @@ describe('service start with a bad configuration', () => {
   });
 });
 
-type Ports = Record<'gateway' | 'openai-relay' | 'claude-bridge' | 'bard-bridge', number>;
-
-async function freePorts(): Promise<Ports> {
-  const [gateway, relay, claude, bard] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
-  return { gateway, 'openai-relay': relay, 'claude-bridge': claude, 'bard-bridge': bard };
-}
-
 /** The launcher as a child process, its stdout and stderr kept line by line. */
 class RunningLauncher {
   readonly lines: string[] = [];
@@ -85,15 +69,7 @@ class RunningLauncher {
   constructor(args: string[], ports: Ports, extraEnv: Record<string, string> = {}) {
     this.child = spawn(process.execPath, [join(root, 'tools/scripts/launch.mjs'), ...args], {
       cwd: root,
-      env: {
-        ...process.env,
-        GATEWAY_PORT: String(ports.gateway),
-        OPENAI_RELAY_PORT: String(ports['openai-relay']),
-        CLAUDE_BRIDGE_PORT: String(ports['claude-bridge']),
-        BARD_BRIDGE_PORT: String(ports['bard-bridge']),
-        LOG_LEVEL: 'info',
-        ...extraEnv,
-      },
+      env: { ...process.env, ...portEnvironment(ports), LOG_LEVEL: 'info', ...extraEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.exit = exited(this.child);

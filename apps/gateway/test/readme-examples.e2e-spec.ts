@@ -1,8 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, waitUntilReady } from './support/launcher-process';
+import { exited, freePorts, portEnvironment, waitUntilReady } from './support/launcher-process';
 
 const root = join(__dirname, '..', '..', '..');
 const READMES = ['README.md', 'README.zh-CN.md'];
@@ -166,10 +166,6 @@ function runExample(example: Example, gatewayUrl: string, folder: string): Promi
   });
 }
 
-function exited(child: ChildProcess): Promise<number | null> {
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-}
-
 describe('README curl examples', () => {
   const examples = READMES.map(readExamples);
 
@@ -189,22 +185,15 @@ describe('README curl examples', () => {
 
   // Regression: two README examples used $CONV, which the README never set.
   it('should answer every curl example of both READMEs with 2xx or 3xx, and no error in a 2xx body, against npm run demo', async () => {
-    const [gateway, relay, claude, bard] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+    const ports = await freePorts();
+    const { gateway } = ports;
     const folder = mkdtempSync(join(tmpdir(), 'readme-examples-'));
     for (const [name, content] of Object.entries(EXAMPLE_FILES)) {
       writeFileSync(join(folder, name), content);
     }
     const launcher = spawn(process.execPath, [join(root, 'tools/scripts/launch.mjs'), '--demo'], {
       cwd: root,
-      env: {
-        ...process.env,
-        GATEWAY_PORT: String(gateway),
-        OPENAI_RELAY_PORT: String(relay),
-        CLAUDE_BRIDGE_PORT: String(claude),
-        BARD_BRIDGE_PORT: String(bard),
-        LOG_LEVEL: 'warn',
-        LOG_FORMAT: 'json',
-      },
+      env: { ...process.env, ...portEnvironment(ports), LOG_LEVEL: 'warn', LOG_FORMAT: 'json' },
       stdio: 'ignore',
     });
     const exit = exited(launcher);

@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 
 /** A port the OS just had free on 127.0.0.1 (for the launcher's *_PORT settings). */
@@ -26,4 +27,28 @@ export async function waitUntilReady(url: string, timeoutMs: number): Promise<vo
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   throw new Error(`${url} not ready after ${timeoutMs} ms`);
+}
+
+/** The launcher's services and the port each listens on. */
+export type Ports = Record<'gateway' | 'openai-relay' | 'claude-bridge' | 'bard-bridge', number>;
+
+/** Four ports the OS just had free, one per service. */
+export async function freePorts(): Promise<Ports> {
+  const [gateway, relay, claude, bard] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  return { gateway, 'openai-relay': relay, 'claude-bridge': claude, 'bard-bridge': bard };
+}
+
+/** The launcher's port settings for `ports`. */
+export function portEnvironment(ports: Ports): Record<string, string> {
+  return {
+    GATEWAY_PORT: String(ports.gateway),
+    OPENAI_RELAY_PORT: String(ports['openai-relay']),
+    CLAUDE_BRIDGE_PORT: String(ports['claude-bridge']),
+    BARD_BRIDGE_PORT: String(ports['bard-bridge']),
+  };
+}
+
+/** Resolves with the child's exit code once it exited. */
+export function exited(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 }
