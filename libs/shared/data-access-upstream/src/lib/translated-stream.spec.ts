@@ -36,6 +36,7 @@ function listenersLeft(source: PassThrough): Record<string, number> {
 describe(pipeTranslatedStream.name, () => {
   let settled: Promise<Record<string, number>> | undefined;
   let ending: (source: PassThrough) => void = (source) => source.end('data: one\n\n');
+  let transformer: StreamTransformer<SseEvent> = echo;
   const bridge = createServer((_request, response: ServerResponse) => {
     const source = new PassThrough();
     response.writeHead(200, { 'content-type': 'text/event-stream' });
@@ -43,7 +44,7 @@ describe(pipeTranslatedStream.name, () => {
       provider: 'fake',
       source,
       client: response,
-      transformer: echo,
+      transformer,
       writer: new EventStreamWriter(response, 0, false),
       exchange: new UpstreamExchange(response),
       failure: () => new GatewayException(ErrorCode.UpstreamConnectionReset, 'reset'),
@@ -70,5 +71,21 @@ describe(pipeTranslatedStream.name, () => {
     const text = await (await fetch(url, { signal: AbortSignal.timeout(5_000) })).text();
     expect(text.endsWith('data: [DONE]\n\n')).toBe(true);
     expect(await settled).toEqual({ data: 0, end: 0, error: 1, close: 0 });
+  });
+
+  // Regression: a chunk that cannot be encoded threw out of the upstream body's 'data' listener.
+  it('should end the stream with an error frame when a chunk cannot be encoded as JSON', async () => {
+    ending = (source) => source.end('data: one\n\n');
+    transformer = {
+      transform: () => [chunkItem({ id: 'c', created: 1, model: 'm' }, { content: 1n as unknown as string })],
+      flush: () => [],
+    };
+    try {
+      const text = await (await fetch(url, { signal: AbortSignal.timeout(5_000) })).text();
+      expect(text).toContain('"code":"upstream_bad_response"');
+      expect(text.endsWith('data: [DONE]\n\n')).toBe(true);
+    } finally {
+      transformer = echo;
+    }
   });
 });

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { GatewayException } from '@openai-proxy/util-errors';
+import type { ChatCompletionChunk } from '@openai-proxy/util-openai-schema';
 import {
   SseDecoder,
   type SseEvent,
@@ -8,6 +9,7 @@ import {
   type StreamTransformer,
   encodeSseData,
   guardItems,
+  unreadableEventItem,
 } from '@openai-proxy/util-sse';
 import { type BodyCopyHooks, copyBody } from './body-copy';
 import { type UpstreamExchange, shuttingDown } from './upstream-exchange';
@@ -83,9 +85,22 @@ class TranslatingCopy implements BodyCopyHooks {
         this.stream.writer.fail(item.error);
         return ready;
       }
-      ready = this.stream.writer.writeText(encodeSseData(item.chunk)) && ready;
+      const frame = this.encode(item.chunk);
+      if (frame === undefined) {
+        return this.writeItems([unreadableEventItem(this.stream.provider)]) && ready;
+      }
+      ready = this.stream.writer.writeText(frame) && ready;
     }
     return ready;
+  }
+
+  /** A chunk as its frame; undefined when it cannot be encoded (a transform bug must not escape the listener). */
+  private encode(chunk: ChatCompletionChunk): string | undefined {
+    try {
+      return encodeSseData(chunk);
+    } catch {
+      return undefined;
+    }
   }
 }
 
