@@ -77,6 +77,28 @@ describe('ClaudeWebService control-plane calls', () => {
     }
   });
 
+  // Regression: a creation cut at the drain cap may still land at claude.ai; nobody deleted that conversation.
+  it('should ask claude.ai to delete the conversation whose creation the drain cap cut', async () => {
+    const bridge = await startBridge(claude);
+    try {
+      const pending = freshCompletion(bridge.url, 'stalled-orphan');
+      const created = await claude.waitForRequest((request) =>
+        request.url.startsWith('/organizations/stalled-orphan/'),
+      );
+      const uuid = (JSON.parse(created.body.toString('utf8')) as { uuid: string }).uuid;
+      const shutdown = shutdownServiceApp(bridge.app, loadClaudeBridgeConfig({ SHUTDOWN_DRAIN_MS: '200' }).platform);
+      expect((await pending).status).toBe(503);
+      const deleted = await claude.waitForRequest(
+        (request) =>
+          request.method === 'DELETE' && request.url === `/organizations/stalled-orphan/chat_conversations/${uuid}`,
+      );
+      expect(deleted.method).toBe('DELETE');
+      await shutdown;
+    } finally {
+      await bridge.app.close();
+    }
+  });
+
   // Regression: a client that left a claude.ai conversation call was not counted in client_aborts_total.
   it('should count a client that leaves while claude.ai stalls as a client abort', async () => {
     const bridge = await startBridge(claude);

@@ -7,7 +7,7 @@ import {
   type RelayTarget,
   type UpstreamExchange,
 } from '@openai-proxy/data-access-upstream';
-import { parseJsonText } from '@openai-proxy/util-errors';
+import { ErrorCode, GatewayException, parseJsonText } from '@openai-proxy/util-errors';
 import { claudeWebError } from './claude-web.errors';
 import { CLAUDE_WEB_SETTINGS, type ClaudeWebSettings } from './claude-web.settings';
 
@@ -106,13 +106,19 @@ export class ClaudeWebService {
   /**
    * Creates a conversation; returns its uuid (claude.ai's answer, else the one we chose). The client's leaving
    * does not end it, on purpose: it serves a call that deletes the conversation after, and a creation cut
-   * halfway could still land at claude.ai with no uuid for us to delete. The drain cap ends it (503).
+   * halfway could still land at claude.ai. The drain cap ends it (503), and then asks claude.ai, best effort, to
+   * delete the conversation by the uuid we chose, so none is left behind.
    */
   async createConversation(org: string, sessionKey: string, name: string): Promise<string> {
     const uuid = randomUUID();
     const answer = await this.exchange(undefined, (exchange) =>
       this.call('POST', this.conversationsPath(org), sessionKey, { body: { uuid, name }, signal: exchange.signal }),
-    );
+    ).catch((error: unknown) => {
+      if (error instanceof GatewayException && error.code === ErrorCode.ShuttingDown) {
+        this.deleteConversation(org, sessionKey, uuid).catch(() => undefined);
+      }
+      throw error;
+    });
     if (answer.status < 200 || answer.status >= 300) {
       throw claudeWebError(answer.status, answer.json, answer.retryAfter);
     }
