@@ -1,0 +1,90 @@
+import { z } from 'zod';
+import { baseUrlSchema } from './env-schema';
+
+/** One provider that speaks OpenAI's wire format, served at `/<name>/**` like `/openai/**`. */
+export interface OpenAiCompatibleProvider {
+  name: string;
+  /** An http(s) URL without a trailing slash; its path is kept as a prefix of every relayed path. */
+  baseUrl: string;
+}
+
+export type OpenAiCompatibleProvidersResult =
+  { ok: true; providers: readonly OpenAiCompatibleProvider[] } | { ok: false; problems: readonly string[] };
+
+/** Path prefixes the services and the gateway serve themselves; a provider may not take one of them. */
+export const BUILT_IN_PREFIXES: readonly string[] = [
+  'openai',
+  'anthropic',
+  'gemini',
+  'claude',
+  'google',
+  'v1',
+  'admin',
+  'dashboard',
+  'docs',
+  'metrics',
+  'healthz',
+  'readyz',
+];
+
+const NAME_PATTERN = /^[a-z0-9-]+$/;
+
+/** The provider in one `name=baseURL` entry, or what is wrong with it. */
+function parseEntry(entry: string): OpenAiCompatibleProvider | string {
+  const separator = entry.indexOf('=');
+  if (separator < 0) {
+    return `"${entry}" is not a name=baseURL pair`;
+  }
+  const name = entry.slice(0, separator).trim();
+  const url = entry.slice(separator + 1).trim();
+  if (name === '') {
+    return `"${entry}" has no name before "="`;
+  }
+  if (!NAME_PATTERN.test(name)) {
+    return `provider name "${name}" must be lowercase [a-z0-9-]`;
+  }
+  if (BUILT_IN_PREFIXES.includes(name)) {
+    return `provider name "${name}" collides with the built-in prefix /${name}`;
+  }
+  const baseUrl = baseUrlSchema.safeParse(url);
+  if (!baseUrl.success) {
+    return `provider "${name}" has a bad base URL "${url}" (an http(s) URL is expected)`;
+  }
+  return { name, baseUrl: baseUrl.data };
+}
+
+/** Parses `OPENAI_COMPATIBLE_PROVIDERS` (`name=baseURL,…`); every bad entry is named, not only the first. */
+export function parseOpenAiCompatibleProviders(value: string): OpenAiCompatibleProvidersResult {
+  const providers: OpenAiCompatibleProvider[] = [];
+  const problems: string[] = [];
+  const entries = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  for (const entry of entries) {
+    const parsed = parseEntry(entry);
+    if (typeof parsed === 'string') {
+      problems.push(parsed);
+    } else if (providers.some((provider) => provider.name === parsed.name)) {
+      problems.push(`provider name "${parsed.name}" is configured more than once`);
+    } else {
+      providers.push(parsed);
+    }
+  }
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, providers };
+}
+
+/** `OPENAI_COMPATIBLE_PROVIDERS` in an env shape: one issue per problem, no providers when unset. */
+export const openAiCompatibleProvidersSchema = z
+  .string()
+  .transform((value, context): readonly OpenAiCompatibleProvider[] => {
+    const result = parseOpenAiCompatibleProviders(value);
+    if (result.ok) {
+      return result.providers;
+    }
+    for (const problem of result.problems) {
+      context.addIssue({ code: 'custom', message: problem });
+    }
+    return z.NEVER;
+  })
+  .default([]);
