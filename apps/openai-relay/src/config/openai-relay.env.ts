@@ -5,6 +5,7 @@ import {
   applyAliases,
   baseUrlSchema,
   commonEnvShape,
+  openAiCompatibleProvidersSchema,
   parseEnvironment,
   portSchema,
   TRUST_DIRECT_PEER_HOP,
@@ -16,6 +17,7 @@ const openAiRelayEnvShape = {
   ...commonEnvShape,
   PORT: portSchema.default(3001),
   OPENAI_API_BASE: baseUrlSchema.default('https://api.openai.com'),
+  OPENAI_COMPATIBLE_PROVIDERS: openAiCompatibleProvidersSchema,
 };
 
 export interface OpenAiRelayConfig {
@@ -30,6 +32,6 @@ export function loadOpenAiRelayConfig(env: Environment = process.env): OpenAiRel
   );
   return {
     platform: toPlatformSettings('openai-relay', parsed.PORT, parsed, TRUST_DIRECT_PEER_HOP),
-    relay: { apiBase: parsed.OPENAI_API_BASE },
+    relay: { apiBase: parsed.OPENAI_API_BASE, compatibleProviders: parsed.OPENAI_COMPATIBLE_PROVIDERS },
   };
 }

@@ -1,39 +1,47 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { RawRouteRegistry, underPrefix } from '@openai-proxy/feature-platform';
+import { RawRouteRegistry, ReadinessService, underPrefix } from '@openai-proxy/feature-platform';
 import { RelayService, WebSocketRelay } from '@openai-proxy/data-access-upstream';
 import { BILLING_PATH } from './billing.controller';
 import { OPENAI_RELAY_SETTINGS, type OpenAiRelaySettings } from './openai-relay.settings';
 import { openAiStreamTerminal } from './openai-stream-terminal';
 
-const PREFIX = '/openai';
-
-/** `ANY /openai/**` → `OPENAI_API_BASE/**`, query kept, bytes untouched; a raw route ahead of Express. */
+/**
+ * `ANY /openai/**` → `OPENAI_API_BASE/**`, and `ANY /<name>/**` → each OpenAI-compatible provider's base URL,
+ * query kept, bytes untouched; raw routes ahead of Express.
+ */
 @Injectable()
 export class OpenAiRelayRoute implements OnModuleInit {
   constructor(
     private readonly registry: RawRouteRegistry,
     private readonly relayService: RelayService,
     private readonly webSocketRelay: WebSocketRelay,
+    private readonly readiness: ReadinessService,
     @Inject(OPENAI_RELAY_SETTINGS) private readonly settings: OpenAiRelaySettings,
   ) {}
 
   onModuleInit(): void {
-    const target = this.relayService.target({
-      name: 'openai',
-      baseUrl: this.settings.apiBase,
-      kind: 'provider',
-      streamTerminal: openAiStreamTerminal,
-    });
     // Served by BillingController (a Nest route), not relayed.
     this.registry.reserveForApplication(BILLING_PATH);
+    this.registerProvider('openai', this.settings.apiBase);
+    for (const provider of this.settings.compatibleProviders) {
+      this.registerProvider(provider.name, provider.baseUrl);
+      // Shown, not probed: a provider's health is its own, and asking it would cost a request per probe.
+      this.readiness.register(provider.name, () => Promise.resolve({ ok: true, detail: 'configured, not probed' }));
+    }
+  }
+
+  /** `ANY /<name>/**` relayed to `baseUrl`, the same target machinery for every OpenAI-format provider. */
+  private registerProvider(name: string, baseUrl: string): void {
+    const prefix = `/${name}`;
+    const target = this.relayService.target({ name, baseUrl, kind: 'provider', streamTerminal: openAiStreamTerminal });
     this.registry.register({
-      label: '/openai/*path',
-      matches: (pathname) => underPrefix(pathname, PREFIX),
+      label: `${prefix}/*path`,
+      matches: (pathname) => underPrefix(pathname, prefix),
       handle: (request, response) =>
-        this.relayService.relay(request, response, target, (request.url ?? PREFIX).slice(PREFIX.length)),
+        this.relayService.relay(request, response, target, (request.url ?? prefix).slice(prefix.length)),
       // The Realtime API (`/openai/v1/realtime`) and any other upgrade on the prefix: relayed as a WebSocket.
       upgrade: (request, socket, head) =>
-        this.webSocketRelay.relay(request, socket, head, target, (request.url ?? PREFIX).slice(PREFIX.length)),
+        this.webSocketRelay.relay(request, socket, head, target, (request.url ?? prefix).slice(prefix.length)),
     });
   }
 }

@@ -1,7 +1,11 @@
+import type { OpenAiCompatibleProvider } from '@openai-proxy/util-config';
+
 /** Injection token for OpenAiRelaySettings. */
 export const OPENAI_RELAY_SETTINGS = Symbol('OPENAI_RELAY_SETTINGS');
 
 export interface OpenAiRelaySettings {
   /** `OPENAI_API_BASE` (alias `API_BASE`), without a trailing slash. */
   apiBase: string;
+  /** `OPENAI_COMPATIBLE_PROVIDERS`: each served at `/<name>/**` exactly like `/openai/**`. */
+  compatibleProviders: readonly OpenAiCompatibleProvider[];
 }
