@@ -6,6 +6,7 @@ import {
   applyAliases,
   baseUrlSchema,
   commonEnvShape,
+  openAiCompatibleProvidersSchema,
   parseEnvironment,
   portSchema,
   toPlatformSettings,
@@ -18,6 +19,7 @@ const gatewayEnvShape = {
   OPENAI_RELAY_URL: baseUrlSchema.default('http://127.0.0.1:3001'),
   CLAUDE_BRIDGE_URL: baseUrlSchema.default('http://127.0.0.1:3002'),
   BARD_BRIDGE_URL: baseUrlSchema.default('http://127.0.0.1:3003'),
+  OPENAI_COMPATIBLE_PROVIDERS: openAiCompatibleProvidersSchema,
   ACCESS_CONTROL_ALLOW_ORIGIN: z.string().trim().min(1).default('*'),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().optional(),
 };
@@ -35,6 +37,7 @@ export function loadGatewayConfig(env: Environment = process.env): GatewayConfig
       openaiRelayUrl: parsed.OPENAI_RELAY_URL,
       claudeBridgeUrl: parsed.CLAUDE_BRIDGE_URL,
       bardBridgeUrl: parsed.BARD_BRIDGE_URL,
+      compatibleProviderNames: parsed.OPENAI_COMPATIBLE_PROVIDERS.map((provider) => provider.name),
       allowOrigin: parsed.ACCESS_CONTROL_ALLOW_ORIGIN,
       rateLimitPerMinute: parsed.RATE_LIMIT_PER_MINUTE,
     },

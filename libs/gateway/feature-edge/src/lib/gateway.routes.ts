@@ -7,7 +7,7 @@ import { RelayService, type RelayTarget, WebSocketRelay } from '@openai-proxy/da
 import { CorsPolicy } from './cors.middleware';
 import { GATEWAY_SETTINGS, type GatewaySettings } from './gateway.settings';
 import { RateLimitPolicy } from './rate-limit.middleware';
-import { serviceRoutes } from './service-routes';
+import { compatibleProviderRoutes, serviceRoutes } from './service-routes';
 
 /** Headers the edge sets itself and must not take from a service. */
 const EDGE_RESPONSE_HEADER_PREFIXES = ['access-control-'];
@@ -28,7 +28,7 @@ export class GatewayRoutes implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    for (const route of serviceRoutes(this.settings)) {
+    for (const route of [...serviceRoutes(this.settings), ...compatibleProviderRoutes(this.settings)]) {
       const target = this.relayService.target({
         name: route.name,
         baseUrl: route.url,

@@ -6,6 +6,8 @@ export interface GatewaySettings {
   openaiRelayUrl: string;
   claudeBridgeUrl: string;
   bardBridgeUrl: string;
+  /** `OPENAI_COMPATIBLE_PROVIDERS` names: each `/<name>/**` is forwarded to the openai-relay. */
+  compatibleProviderNames: readonly string[];
   /** `ACCESS_CONTROL_ALLOW_ORIGIN`. */
   allowOrigin: string;
   /** `RATE_LIMIT_PER_MINUTE`; undefined turns the limit off. */

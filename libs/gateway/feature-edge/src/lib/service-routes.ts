@@ -15,3 +15,15 @@ export function serviceRoutes(settings: GatewaySettings): readonly ServiceRoute[
     { name: 'bard-bridge', prefixes: ['google', 'gemini'], url: settings.bardBridgeUrl },
   ];
 }
+
+/**
+ * One route per OpenAI-compatible provider, owned by the openai-relay: separate from its `/openai` route so each
+ * provider has its own metrics label, and not in serviceRoutes so readiness still asks the relay only once.
+ */
+export function compatibleProviderRoutes(settings: GatewaySettings): readonly ServiceRoute[] {
+  return settings.compatibleProviderNames.map((name) => ({
+    name: 'openai-relay',
+    prefixes: [name],
+    url: settings.openaiRelayUrl,
+  }));
+}
