@@ -59,12 +59,14 @@ async function startDemoUpstreams(log) {
     'info',
     `demo: fake Bard on ${bardWeb.url} (cookies __Secure-1PSID=g.a000… and __Secure-1PSIDTS=sidts-… work)`,
   );
+  log.write('info', `demo: OpenAI-compatible provider deepseek (/deepseek/**) on the fake OpenAI upstream`);
   log.write('info', `demo: fake Gemini API on ${gemini.url} (keys starting with AIza work)`);
   log.write('info', `demo: fake claude.ai on ${claudeWeb.fake.url} (session keys starting with sk-ant-sid01- work)`);
   return {
     upstreams: [openai, anthropic, claudeWeb.fake, gemini, bardWeb],
     env: {
       OPENAI_API_BASE: openai.url,
+      OPENAI_COMPATIBLE_PROVIDERS: `deepseek=${openai.url}`,
       ANTHROPIC_API_BASE: anthropic.url,
       CLAUDE_WEB_BASE: claudeWeb.fake.url,
       GEMINI_API_BASE: gemini.url,
@@ -84,6 +86,10 @@ function describeService(name, upstreamEnv) {
           OPENAI_RELAY_URL: serviceUrl('openai-relay'),
           CLAUDE_BRIDGE_URL: serviceUrl('claude-bridge'),
           BARD_BRIDGE_URL: serviceUrl('bard-bridge'),
+          // The gateway routes the demo's compatible providers to the relay, so it needs their names too.
+          ...(upstreamEnv.OPENAI_COMPATIBLE_PROVIDERS === undefined
+            ? {}
+            : { OPENAI_COMPATIBLE_PROVIDERS: upstreamEnv.OPENAI_COMPATIBLE_PROVIDERS }),
         }
       : upstreamEnv;
   return { name, main, env: { ...env, ...extraEnv, PORT: String(ports[name]) } };

@@ -15,6 +15,7 @@ const CURL_MAX_TIME_SECONDS = 10;
  */
 const USER_VARIABLES: Readonly<Record<string, string>> = {
   OPENAI_API_KEY: 'sk-demo-readme',
+  DEEPSEEK_API_KEY: 'sk-demo-readme-deepseek',
   ANTHROPIC_API_KEY: 'sk-ant-demo-readme',
   CLAUDE_SESSION_KEY: 'sk-ant-sid01-demo-readme',
   GEMINI_API_KEY: 'AIzaDemoReadme',
