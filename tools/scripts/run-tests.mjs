@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs every test of the workspace (one Jest run over all projects) and ends with the line CI reads:
 // "N passed, N failed". A suite that fails to load counts as a failure, and so does a run that leaks: Jest runs
-// without --forceExit, so a server, socket or timer left open keeps it (or one of its workers) alive; the run
+// without its force-exit flag, so a server, socket or timer left open keeps it (or one of its workers) alive; the run
 // is then stopped and counted as failed. Extra arguments go to Jest.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';

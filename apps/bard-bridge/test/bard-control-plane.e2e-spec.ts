@@ -1,6 +1,12 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { listenServiceApp, shutdownServiceApp } from '@openai-proxy/feature-platform';
-import { type FakeUpstream, stall, startFakeBard } from '@openai-proxy/testing-fakes';
+import {
+  type FakeUpstream,
+  stall,
+  startFakeBard,
+  metricSample,
+  metricSampleReaching,
+} from '@openai-proxy/testing-fakes';
 import { loadBardBridgeConfig } from '../src/config/bard-bridge.env';
 import { createBardBridgeApp } from '../src/bard-bridge.app';
 
@@ -23,22 +29,6 @@ function ask(url: string, psid: string, signal?: AbortSignal): Promise<Response>
     body: JSON.stringify({ prompt: 'hello' }),
     signal: signal ?? AbortSignal.timeout(10_000),
   });
-}
-
-async function sample(url: string, series: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
-  const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));
-  return line === undefined ? 0 : Number(line.slice(series.length + 1));
-}
-
-/** Reads a sample until it reaches `expected` (bounded: the counter moves right after the socket closes). */
-async function sampleReaching(url: string, series: string, expected: number): Promise<number> {
-  let value = await sample(url, series);
-  for (let attempt = 0; attempt < 40 && value < expected; attempt += 1) {
-    await new Promise((resolve) => setTimeout(resolve, 25));
-    value = await sample(url, series);
-  }
-  return value;
 }
 
 describe('BardService control-plane calls', () => {
@@ -72,14 +62,14 @@ describe('BardService control-plane calls', () => {
   it('should count a client that leaves while Bard stalls as a client abort', async () => {
     const bridge = await startBridge(bard);
     try {
-      const before = await sample(bridge.url, ABORTS);
+      const before = await metricSample(bridge.url, ABORTS);
       const client = new AbortController();
       const pending = ask(bridge.url, 'left', client.signal).catch(() => undefined);
       const arrived = await bard.waitForRequest((request) => String(request.headers.cookie).includes('g.a000left'));
       client.abort();
       await pending;
       await bard.waitForClose(arrived, 1_000);
-      expect(await sampleReaching(bridge.url, ABORTS, before + 1)).toBe(before + 1);
+      expect(await metricSampleReaching(bridge.url, ABORTS, before + 1)).toBe(before + 1);
     } finally {
       await bridge.app.close();
     }

@@ -8,6 +8,7 @@ import {
   sse,
   stall,
   startFakeGemini,
+  metricSample,
 } from '@openai-proxy/testing-fakes';
 import { loadBardBridgeConfig } from '../src/config/bard-bridge.env';
 import { createBardBridgeApp } from '../src/bard-bridge.app';
@@ -38,12 +39,6 @@ function chat(url: string, prompt: string, stream: boolean, signal?: AbortSignal
 }
 
 /** The value of one Prometheus sample (0 when the series does not exist yet). */
-async function sample(url: string, series: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
-  const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));
-  return line === undefined ? 0 : Number(line.slice(series.length + 1));
-}
-
 /**
  * Resolves true at the app's next count of a client abort, false after `timeoutMs`: the counter moves once the
  * bridge has seen the client's socket close, a moment after the client let go, so it is awaited, not polled.
@@ -138,7 +133,10 @@ describe('ProviderCallService on the Gemini API route', () => {
   it('should count a client that leaves as a client abort, not as an upstream bad response', async () => {
     const aborts = 'client_aborts_total{upstream="gemini"}';
     const badResponses = 'upstream_errors_total{upstream="gemini",kind="upstream_bad_response"}';
-    const [abortsBefore, badBefore] = [await sample(bridge.url, aborts), await sample(bridge.url, badResponses)];
+    const [abortsBefore, badBefore] = [
+      await metricSample(bridge.url, aborts),
+      await metricSample(bridge.url, badResponses),
+    ];
     streamWhenPromptIs('leaving', stall());
     const controller = new AbortController();
     const counted = nextClientAbort(bridge.app);
@@ -148,13 +146,13 @@ describe('ProviderCallService on the Gemini API route', () => {
     await pending;
     await gemini.waitForClose(arrived);
     expect(await counted).toBe(true);
-    expect(await sample(bridge.url, aborts)).toBe(abortsBefore + 1);
-    expect(await sample(bridge.url, badResponses)).toBe(badBefore);
+    expect(await metricSample(bridge.url, aborts)).toBe(abortsBefore + 1);
+    expect(await metricSample(bridge.url, badResponses)).toBe(badBefore);
   });
 
   it('should count a client that leaves in the middle of a stream as a client abort', async () => {
     const aborts = 'client_aborts_total{upstream="gemini"}';
-    const before = await sample(bridge.url, aborts);
+    const before = await metricSample(bridge.url, aborts);
     streamWhenPromptIs('mid-stream', sse({ frames: [textFrame('one'), textFrame('two')], stallAfter: 1 }));
     const controller = new AbortController();
     const counted = nextClientAbort(bridge.app);
@@ -166,7 +164,7 @@ describe('ProviderCallService on the Gemini API route', () => {
     await reader.cancel().catch(() => undefined);
     await gemini.waitForClose(arrived);
     expect(await counted).toBe(true);
-    expect(await sample(bridge.url, aborts)).toBe(before + 1);
+    expect(await metricSample(bridge.url, aborts)).toBe(before + 1);
   });
 });
 

@@ -1,6 +1,12 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { listenServiceApp, shutdownServiceApp } from '@openai-proxy/feature-platform';
-import { type FakeUpstream, stall, startFakeClaudeWeb } from '@openai-proxy/testing-fakes';
+import {
+  type FakeUpstream,
+  stall,
+  startFakeClaudeWeb,
+  metricSample,
+  metricSampleReaching,
+} from '@openai-proxy/testing-fakes';
 import { loadClaudeBridgeConfig } from '../src/config/claude-bridge.env';
 import { createClaudeBridgeApp } from '../src/claude-bridge.app';
 
@@ -28,22 +34,6 @@ function freshCompletion(url: string, org: string): Promise<Response> {
     body: JSON.stringify({ model: 'claude-2.1', messages: [{ role: 'user', content: 'hello' }] }),
     signal: AbortSignal.timeout(10_000),
   });
-}
-
-async function sample(url: string, series: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
-  const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));
-  return line === undefined ? 0 : Number(line.slice(series.length + 1));
-}
-
-/** Reads a sample until it reaches `expected` (bounded: the counter moves right after the socket closes). */
-async function sampleReaching(url: string, series: string, expected: number): Promise<number> {
-  let value = await sample(url, series);
-  for (let attempt = 0; attempt < 40 && value < expected; attempt += 1) {
-    await new Promise((resolve) => setTimeout(resolve, 25));
-    value = await sample(url, series);
-  }
-  return value;
 }
 
 describe('ClaudeWebService control-plane calls', () => {
@@ -103,14 +93,14 @@ describe('ClaudeWebService control-plane calls', () => {
   it('should count a client that leaves while claude.ai stalls as a client abort', async () => {
     const bridge = await startBridge(claude);
     try {
-      const before = await sample(bridge.url, ABORTS);
+      const before = await metricSample(bridge.url, ABORTS);
       const client = new AbortController();
       const pending = listConversations(bridge.url, 'stalled-left', client.signal).catch(() => undefined);
       const arrived = await claude.waitForRequest((request) => request.url.startsWith('/organizations/stalled-left/'));
       client.abort();
       await pending;
       await claude.waitForClose(arrived, 1_000);
-      expect(await sampleReaching(bridge.url, ABORTS, before + 1)).toBe(before + 1);
+      expect(await metricSampleReaching(bridge.url, ABORTS, before + 1)).toBe(before + 1);
     } finally {
       await bridge.app.close();
     }

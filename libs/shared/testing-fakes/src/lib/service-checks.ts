@@ -22,3 +22,20 @@ export async function readServiceBasics(baseUrl: string): Promise<ServiceBasics>
   const info = (docs.body as { info?: { title?: unknown } }).info;
   return { health: health.body, readyStatus: ready.status, metrics, docsTitle: info?.title, unknownRoute };
 }
+
+/** The value of one Prometheus series (name and labels as printed, e.g. `client_aborts_total{upstream="bard"}`). */
+export async function metricSample(baseUrl: string, series: string): Promise<number> {
+  const text = await (await fetch(`${baseUrl}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
+  const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));
+  return line === undefined ? 0 : Number(line.slice(series.length + 1));
+}
+
+/** Reads a series until it reaches `expected` (bounded: 40 reads 25 ms apart), for counters set just after a close. */
+export async function metricSampleReaching(baseUrl: string, series: string, expected: number): Promise<number> {
+  let value = await metricSample(baseUrl, series);
+  for (let attempt = 0; attempt < 40 && value < expected; attempt += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 25));
+    value = await metricSample(baseUrl, series);
+  }
+  return value;
+}
