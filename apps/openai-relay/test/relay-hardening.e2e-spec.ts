@@ -1,19 +1,9 @@
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import { connect } from 'node:net';
 import request from 'supertest';
-import { listenServiceApp, shutdownServiceApp } from '@openai-proxy/feature-platform';
+import { shutdownServiceApp } from '@openai-proxy/feature-platform';
 import { type FakeUpstream, delayed, json, sse, stall, startFakeOpenAi } from '@openai-proxy/testing-fakes';
 import { loadOpenAiRelayConfig } from '../src/config/openai-relay.env';
-import { createOpenAiRelayApp } from '../src/openai-relay.app';
-
-type Env = Record<string, string>;
-
-async function startRelay(env: Env): Promise<{ app: NestExpressApplication; url: string; port: number }> {
-  const app = await createOpenAiRelayApp(loadOpenAiRelayConfig({ LOG_LEVEL: 'silent', ...env }));
-  await listenServiceApp(app, 0, '127.0.0.1');
-  const url = await app.getUrl();
-  return { app, url, port: Number(new URL(url).port) };
-}
+import { type RunningRelay, startRelay } from './support/relay-app';
 
 /** Sends raw bytes on one connection, then collects everything until the server closes or the time is up. */
 function rawExchange(
@@ -222,7 +212,7 @@ describe('RelayService shutdown while a small body is arriving', () => {
 
 describe('BillingService limits', () => {
   let openai: FakeUpstream;
-  let relay: { app: NestExpressApplication; url: string };
+  let relay: RunningRelay;
 
   beforeAll(async () => {
     openai = await startFakeOpenAi();

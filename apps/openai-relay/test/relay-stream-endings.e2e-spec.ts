@@ -1,16 +1,5 @@
-import type { NestExpressApplication } from '@nestjs/platform-express';
-import { listenServiceApp } from '@openai-proxy/feature-platform';
-import { loadOpenAiRelayConfig } from '../src/config/openai-relay.env';
-import { createOpenAiRelayApp } from '../src/openai-relay.app';
+import { type RunningRelay, startRelay } from './support/relay-app';
 import { CLOSE_DELIMITED_SSE_HEAD, RawUpstream, writeRaw } from '@openai-proxy/testing-fakes';
-
-type Env = Record<string, string>;
-
-async function startRelay(env: Env): Promise<{ app: NestExpressApplication; url: string }> {
-  const app = await createOpenAiRelayApp(loadOpenAiRelayConfig({ LOG_LEVEL: 'silent', ...env }));
-  await listenServiceApp(app, 0, '127.0.0.1');
-  return { app, url: await app.getUrl() };
-}
 
 const frame = (text: string): string => `data: {"text":"${text}"}\n\n`;
 const ERROR_TAIL = /\n\ndata: \{"error":\{[^\n]*"code":"upstream_connection_reset"[^\n]*\}\}\n\ndata: \[DONE\]\n\n$/;
@@ -22,7 +11,7 @@ async function post(url: string): Promise<string> {
 
 describe('RelayService stream endings', () => {
   let upstream: RawUpstream;
-  let relay: { app: NestExpressApplication; url: string };
+  let relay: RunningRelay;
   let script: (path: string) => string;
 
   beforeAll(async () => {

@@ -1,17 +1,6 @@
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Client } from 'undici';
-import { listenServiceApp } from '@openai-proxy/feature-platform';
 import { type FakeUpstream, json, startFakeOpenAi } from '@openai-proxy/testing-fakes';
-import { loadOpenAiRelayConfig } from '../src/config/openai-relay.env';
-import { createOpenAiRelayApp } from '../src/openai-relay.app';
-
-type Env = Record<string, string>;
-
-async function startRelay(env: Env): Promise<{ app: NestExpressApplication; url: string }> {
-  const app = await createOpenAiRelayApp(loadOpenAiRelayConfig({ LOG_LEVEL: 'silent', ...env }));
-  await listenServiceApp(app, 0, '127.0.0.1');
-  return { app, url: await app.getUrl() };
-}
+import { type RunningRelay, startRelay } from './support/relay-app';
 
 const frame = (text: string): string => `data: {"text":"${text}"}\n\n`;
 
@@ -28,7 +17,7 @@ function settledWithin(promise: Promise<void>, waitMs: number): Promise<void> {
 
 describe('RelayService event-stream framing', () => {
   let openai: FakeUpstream;
-  let relay: { app: NestExpressApplication; url: string };
+  let relay: RunningRelay;
 
   beforeAll(async () => {
     openai = await startFakeOpenAi();

@@ -1,16 +1,11 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { ChatCompletionRequest } from '@openai-proxy/util-openai-schema';
-import { SseDecoder, type StreamItem } from '@openai-proxy/util-sse';
 import { toGatewayError } from './error.transform';
 import { toFinishReason } from './finish-reason.map';
 import type { GeminiResponse } from './gemini.types';
 import { geminiModelName, toGeminiRequest } from './request.transform';
 import { toChatCompletion } from './response.transform';
 import { GeminiStreamTransformer } from './stream.transform';
-
-const fixture = (name: string): string => readFileSync(join(__dirname, '__fixtures__', name), 'utf8');
-const fixtureJson = <T>(name: string): T => JSON.parse(fixture(name)) as T;
+import { fixture, fixtureJson, replayGeminiStream } from './__fixtures__/replay-stream';
 
 describe('toGeminiRequest', () => {
   it('should match the golden fixture (merged turns, function call and response, late system, settings)', () => {
@@ -48,28 +43,10 @@ describe(GeminiStreamTransformer.name, () => {
   const bytes = Buffer.from(fixture('stream-text.gemini.sse'), 'utf8');
   const expected = fixtureJson<unknown[]>('stream-text.openai.json');
 
-  function replay(cut: number | undefined): unknown[] {
-    const decoder = new SseDecoder();
-    const transformer = new GeminiStreamTransformer({
-      id: 's1',
-      createdSeconds: 1_700_000_000,
-      model: 'requested',
-      includeUsage: true,
-      candidates: 1,
-    });
-    const items: StreamItem[] = [];
-    for (const piece of cut === undefined ? [bytes] : [bytes.subarray(0, cut), bytes.subarray(cut)]) {
-      for (const event of decoder.push(piece)) items.push(...transformer.transform(event));
-    }
-    for (const event of decoder.end()) items.push(...transformer.transform(event));
-    items.push(...transformer.flush());
-    return items.map((item) => (item.kind === 'chunk' ? item.chunk : item));
-  }
-
   it('should produce the golden chunks, whole and split at every byte offset', () => {
-    expect(replay(undefined)).toEqual(expected);
+    expect(replayGeminiStream(bytes, undefined, 's1')).toEqual(expected);
     for (let offset = 1; offset < bytes.length; offset += 1) {
-      expect(replay(offset)).toEqual(expected);
+      expect(replayGeminiStream(bytes, offset, 's1')).toEqual(expected);
     }
   });
 });

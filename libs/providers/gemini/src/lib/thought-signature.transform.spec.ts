@@ -1,35 +1,11 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { ChatCompletionRequest } from '@openai-proxy/util-openai-schema';
-import { SseDecoder, type StreamItem } from '@openai-proxy/util-sse';
 import type { GeminiResponse } from './gemini.types';
 import { toGeminiRequest } from './request.transform';
 import { toChatCompletion } from './response.transform';
-import { GeminiStreamTransformer } from './stream.transform';
+import { fixture, fixtureJson, replayGeminiStream } from './__fixtures__/replay-stream';
 import { thoughtSignatureOf, withThoughtSignature } from './thought-signature.transform';
 
-const fixture = (name: string): string => readFileSync(join(__dirname, '__fixtures__', name), 'utf8');
-const fixtureJson = <T>(name: string): T => JSON.parse(fixture(name)) as T;
-
 const SIGNATURE = '/Gx43NOmuK4fzgDhMNuN+8cUOwjtel2rmc1G0hGCp9zObgsFQNmLpQbGfc8uRZZBGA==';
-
-function replayStream(bytes: Buffer, cut: number | undefined): unknown[] {
-  const decoder = new SseDecoder();
-  const transformer = new GeminiStreamTransformer({
-    id: 's2',
-    createdSeconds: 1_700_000_000,
-    model: 'requested',
-    includeUsage: true,
-    candidates: 1,
-  });
-  const items: StreamItem[] = [];
-  for (const piece of cut === undefined ? [bytes] : [bytes.subarray(0, cut), bytes.subarray(cut)]) {
-    for (const event of decoder.push(piece)) items.push(...transformer.transform(event));
-  }
-  for (const event of decoder.end()) items.push(...transformer.transform(event));
-  items.push(...transformer.flush());
-  return items.map((item) => (item.kind === 'chunk' ? item.chunk : item));
-}
 
 function functionCallParts(request: ChatCompletionRequest): unknown[] {
   return toGeminiRequest(request).contents.flatMap((content) =>
@@ -52,9 +28,9 @@ describe('Gemini thought signatures (regression: Gemini 3 refused the next turn 
   it('should carry the signature in the tool call id when the answer is streamed, split at every byte offset', () => {
     const bytes = Buffer.from(fixture('stream-thought-signature.gemini.sse'), 'utf8');
     const expected = fixtureJson<unknown[]>('stream-thought-signature.openai.json');
-    expect(replayStream(bytes, undefined)).toEqual(expected);
+    expect(replayGeminiStream(bytes, undefined, 's2')).toEqual(expected);
     for (let offset = 1; offset < bytes.length; offset += 1) {
-      expect(replayStream(bytes, offset)).toEqual(expected);
+      expect(replayGeminiStream(bytes, offset, 's2')).toEqual(expected);
     }
   });
 
