@@ -1,5 +1,11 @@
 // A small SVG bar chart: each scenario's rate as a ratio to the floor, one bar per target.
-const COLORS = { direct: '#9e9e9e', floor: '#455a64', 'openai-relay': '#1e88e5', 'gateway+relay': '#43a047' };
+const COLORS = {
+  direct: '#9e9e9e',
+  floor: '#455a64',
+  'floor+floor': '#90a4ae',
+  'openai-relay': '#1e88e5',
+  'gateway+relay': '#43a047',
+};
 const escape = (text) => String(text).replace(/[<>&"]/g, (character) => `&#${character.charCodeAt(0)};`);
 
 export function renderChart(rows) {

@@ -1,9 +1,11 @@
 // The floor: the least a Node relay can do. node:http in, undici out with keep-alive, bodies piped,
-// hop-by-hop headers dropped. `/openai` is stripped so it serves the same URLs as the openai-relay.
+// hop-by-hop headers dropped. `/openai` is stripped so it serves the same URLs as the openai-relay, unless
+// KEEP_PREFIX=1 (the front floor of the floor chain, whose target is another floor).
 import { createServer } from 'node:http';
 import { Agent } from 'undici';
 
 const target = new URL(process.env.TARGET);
+const keepPrefix = process.env.KEEP_PREFIX === '1';
 const agent = new Agent({ keepAliveTimeout: 4_000 });
 const HOP_BY_HOP = new Set([
   'connection',
@@ -29,7 +31,7 @@ const server = createServer(async (request, response) => {
   try {
     const upstream = await agent.request({
       origin: target.origin,
-      path: (request.url ?? '/').replace(/^\/openai/, '') || '/',
+      path: keepPrefix ? (request.url ?? '/') : (request.url ?? '/').replace(/^\/openai/, '') || '/',
       method: request.method,
       headers: forwardable(request.headers),
       body: hasBody ? request : undefined,
