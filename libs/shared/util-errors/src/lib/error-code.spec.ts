@@ -1,4 +1,4 @@
-import { ErrorCode, describeErrorCode } from './error-code';
+import { ErrorCode, describeErrorCode, errorCodeForUpstreamStatus } from './error-code';
 import { GatewayException } from './gateway.exception';
 import { classifyUpstreamError } from './upstream-error.classify';
 
@@ -9,6 +9,25 @@ describe('describeErrorCode', () => {
       expect(description.status).toBeGreaterThanOrEqual(400);
       expect(description.type.length).toBeGreaterThan(0);
     }
+  });
+});
+
+describe('errorCodeForUpstreamStatus', () => {
+  it.each([
+    [400, ErrorCode.InvalidRequest],
+    [401, ErrorCode.InvalidApiKey],
+    [403, ErrorCode.PermissionDenied],
+    [404, ErrorCode.NotFound],
+    [413, ErrorCode.PayloadTooLarge],
+    [429, ErrorCode.RateLimited],
+    [503, ErrorCode.UpstreamOverloaded],
+    [529, ErrorCode.UpstreamOverloaded],
+    [504, ErrorCode.UpstreamTimeout],
+    [500, ErrorCode.UpstreamServerError],
+    [418, ErrorCode.UpstreamServerError],
+    [undefined, ErrorCode.UpstreamServerError],
+  ])('should map upstream status %p to %s', (status, code) => {
+    expect(errorCodeForUpstreamStatus(status)).toBe(code);
   });
 });
 
