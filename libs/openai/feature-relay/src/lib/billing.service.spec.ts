@@ -1,0 +1,151 @@
+import { HttpService } from '@nestjs/axios';
+import { ControlPlaneClient } from '@openai-proxy/data-access-upstream';
+import { MetricsService, ShutdownService } from '@openai-proxy/feature-platform';
+import {
+  type FakeUpstream,
+  type RecordedRequest,
+  json,
+  openAiError,
+  stall,
+  startFakeOpenAi,
+  text,
+} from '@openai-proxy/testing-fakes';
+import { commonEnvShape, parseEnvironment, toPlatformSettings } from '@openai-proxy/util-config';
+import { BillingError, BillingService, type CreditGrantsRequest } from './billing.service';
+
+const NOW = new Date('2024-06-30T12:00:00Z');
+const USAGE = '/v1/dashboard/billing/usage';
+const SUBSCRIPTION = '/v1/dashboard/billing/subscription';
+
+function creditGrantsRequest(fields: Partial<CreditGrantsRequest>): CreditGrantsRequest {
+  return {
+    authorization: 'Bearer sk-test-key',
+    contentType: undefined,
+    startDate: '2024-01-01',
+    endDate: '2024-06-30',
+    signal: new AbortController().signal,
+    ...fields,
+  };
+}
+
+async function failureOf(promise: Promise<unknown>): Promise<BillingError> {
+  const outcome = await promise.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+  if (!(outcome instanceof BillingError)) {
+    throw new Error(`expected a BillingError, got ${String(outcome)}`);
+  }
+  return outcome;
+}
+
+/** The service with its real control-plane client (axios through @nestjs/axios), default settings. */
+function billingFor(apiBase: string): BillingService {
+  const platform = toPlatformSettings('openai-relay', 0, parseEnvironment(commonEnvShape, {}), 1);
+  const client = new ControlPlaneClient(new HttpService(), platform, new MetricsService(), new ShutdownService());
+  return new BillingService(client, { apiBase, compatibleProviders: [] });
+}
+
+describe(BillingService.name, () => {
+  let openai: FakeUpstream;
+  let billing: BillingService;
+
+  beforeEach(async () => {
+    openai = await startFakeOpenAi();
+    billing = billingFor(openai.url);
+  });
+
+  afterEach(async () => {
+    await openai.close();
+  });
+
+  it('should answer 401 without calling OpenAI when Authorization is missing or blank', async () => {
+    for (const authorization of [undefined, '  ']) {
+      const error = await failureOf(billing.creditGrants(creditGrantsRequest({ authorization }), NOW));
+      expect(error.status).toBe(401);
+    }
+    expect(openai.requests).toHaveLength(0);
+  });
+
+  it('should answer 400 with the date problem when the range is invalid', async () => {
+    const error = await failureOf(billing.creditGrants(creditGrantsRequest({ startDate: '2024-13-01' }), NOW));
+    expect(error.status).toBe(400);
+    expect(openai.requests).toHaveLength(0);
+  });
+
+  it('should answer 502 naming the field when the usage answer has no total_usage', async () => {
+    openai.on('GET', USAGE, json(200, { object: 'list' }));
+    const error = await failureOf(billing.creditGrants(creditGrantsRequest({}), NOW));
+    expect(error).toMatchObject({ status: 502, message: 'OpenAI billing upstream answered without total_usage' });
+  });
+
+  it('should answer 502 naming the field when the subscription has no hard limit', async () => {
+    openai.on('GET', SUBSCRIPTION, json(200, { object: 'billing_subscription' }));
+    const error = await failureOf(billing.creditGrants(creditGrantsRequest({}), NOW));
+    expect(error).toMatchObject({
+      status: 502,
+      message: 'OpenAI billing upstream answered without system_hard_limit_usd',
+    });
+  });
+
+  it('should keep the status, the message and Retry-After of a refusal, and name the status when it has no message', async () => {
+    openai.on('GET', SUBSCRIPTION, openAiError(429, 'Slow down', 'rate_limit_exceeded', { 'retry-after': '7' }));
+    const limited = await failureOf(billing.creditGrants(creditGrantsRequest({}), NOW));
+    expect(limited).toMatchObject({ status: 429, message: 'Slow down', headers: { 'retry-after': '7' } });
+
+    openai.on('GET', SUBSCRIPTION, text(500, 'oops'));
+    const failed = await failureOf(billing.creditGrants(creditGrantsRequest({}), NOW));
+    expect(failed).toMatchObject({ status: 500, message: 'OpenAI billing upstream answered 500', headers: {} });
+  });
+
+  it('should answer 502 when OpenAI is unreachable, without the key in the message', async () => {
+    const unreachable = openai.url;
+    await openai.close();
+    openai = await startFakeOpenAi();
+    const error = await failureOf(billingFor(unreachable).creditGrants(creditGrantsRequest({}), NOW));
+    expect(error).toMatchObject({ status: 502, message: 'OpenAI billing upstream is unreachable' });
+    expect(error.message).not.toContain('sk-test-key');
+  });
+
+  it('should stop every outstanding usage call when the first one fails', async () => {
+    const failing = (request: RecordedRequest): boolean => request.url.includes('start_date=2024-01-01');
+    openai.on('GET', USAGE, (request, response) =>
+      failing(request)
+        ? openAiError(500, 'usage failed', 'server_error')(request, response)
+        : stall()(request, response),
+    );
+    // Two chunks of the half year: one fails at once, the other stalls until it is aborted.
+    const error = await failureOf(billing.creditGrants(creditGrantsRequest({}), NOW));
+    expect(error).toMatchObject({ status: 500, message: 'usage failed' });
+    const stalled = await openai.waitForRequest((request) => request.url.startsWith(USAGE) && !failing(request));
+    await openai.waitForClose(stalled);
+    expect(stalled.closedEarly).toBe(true);
+  });
+
+  it('should stop every outstanding call when the client leaves', async () => {
+    openai.on('GET', USAGE, stall());
+    const client = new AbortController();
+    const answer = failureOf(billing.creditGrants(creditGrantsRequest({ signal: client.signal }), NOW));
+    const usageCalls = async (): Promise<RecordedRequest[]> => {
+      await openai.waitForRequest((request) => request.url.startsWith(USAGE) && !request.url.includes('2024-01-01'));
+      await openai.waitForRequest((request) => request.url.startsWith(USAGE) && request.url.includes('2024-01-01'));
+      return openai.requests.filter((request) => request.url.startsWith(USAGE));
+    };
+    const calls = await usageCalls();
+    client.abort();
+    await answer;
+    for (const call of calls) {
+      await openai.waitForClose(call);
+      expect(call.closedEarly).toBe(true);
+    }
+  });
+
+  it('should pass the dashboard answer through in session mode, with the content type the client sent', async () => {
+    const answer = await billing.creditGrants(
+      creditGrantsRequest({ authorization: 'Bearer sess-abc', contentType: 'application/json' }),
+      NOW,
+    );
+    expect(answer).toMatchObject({ object: 'credit_summary' });
+    expect(openai.lastRequest('/dashboard/billing/credit_grants')?.headers['content-type']).toBe('application/json');
+  });
+});
