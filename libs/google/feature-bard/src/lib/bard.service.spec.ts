@@ -1,0 +1,121 @@
+import { HttpService } from '@nestjs/axios';
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
+import { ControlPlaneClient } from '@openai-proxy/data-access-upstream';
+import { MetricsService, ShutdownService } from '@openai-proxy/feature-platform';
+import { type FakeUpstream, startFakeBard, text } from '@openai-proxy/testing-fakes';
+import { commonEnvShape, parseEnvironment, toPlatformSettings } from '@openai-proxy/util-config';
+import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
+import { BardService } from './bard.service';
+
+const TOKEN_TTL_MS = 60_000;
+const CONVERSATION_TTL_MS = 600_000;
+const COOKIES = { psid: 'g.a000-test', psidts: 'sidts-test' };
+const STREAM_GENERATE = '/_/BardChatUi/data/assistant.lamda.BardFrontendService/StreamGenerate';
+
+/** Only the clock is fake: the HTTP calls to the fake Bard run on real timers and sockets. */
+const CLOCK_ONLY = [
+  'hrtime',
+  'nextTick',
+  'performance',
+  'queueMicrotask',
+  'setImmediate',
+  'clearImmediate',
+  'setInterval',
+  'clearInterval',
+  'setTimeout',
+  'clearTimeout',
+] as const;
+
+/** A client that stays connected (a response that is never written). */
+function client(): ServerResponse {
+  return new ServerResponse(new IncomingMessage(new Socket()));
+}
+
+describe(BardService.name, () => {
+  let bard: FakeUpstream;
+  let service: BardService;
+
+  const pageLoads = (): number => bard.requests.filter((request) => request.url === '/app').length;
+  const ask = (prompt: string, conversationId?: string): Promise<string> =>
+    service.ask(COOKIES, prompt, conversationId, client());
+
+  beforeEach(async () => {
+    jest.useFakeTimers({ doNotFake: [...CLOCK_ONLY], now: new Date('2024-01-01T00:00:00Z') });
+    bard = await startFakeBard();
+    const platform = toPlatformSettings('bard-bridge', 0, parseEnvironment(commonEnvShape, {}), 1);
+    const controlPlane = new ControlPlaneClient(
+      new HttpService(),
+      platform,
+      new MetricsService(),
+      new ShutdownService(),
+    );
+    service = new BardService(controlPlane, {
+      bardBase: bard.url,
+      tokenTtlMs: TOKEN_TTL_MS,
+      conversationTtlMs: CONVERSATION_TTL_MS,
+    });
+  });
+
+  afterEach(async () => {
+    await bard.close();
+    jest.useRealTimers();
+  });
+
+  it('should scrape the page once and reuse its tokens while they are fresh', async () => {
+    expect(await ask('one')).toBe('Bard turn 1: you said one');
+    jest.setSystemTime(Date.now() + TOKEN_TTL_MS - 1);
+    await ask('two');
+    expect(pageLoads()).toBe(1);
+  });
+
+  it('should scrape the page again once the tokens have expired', async () => {
+    await ask('one');
+    jest.setSystemTime(Date.now() + TOKEN_TTL_MS);
+    await ask('two');
+    expect(pageLoads()).toBe(2);
+  });
+
+  it('should scrape again after Bard rejected the session with the cached tokens', async () => {
+    await ask('one');
+    bard.on('POST', STREAM_GENERATE, text(401, 'Unauthorized'));
+    await expect(ask('two')).rejects.toMatchObject({ code: ErrorCode.InvalidApiKey });
+    await expect(ask('three')).rejects.toBeInstanceOf(GatewayException);
+    expect(pageLoads()).toBe(2);
+  });
+
+  it('should continue a conversation while it is kept, and start a new one once it expired', async () => {
+    expect(await ask('hi', 'mine')).toBe('Bard turn 1: you said hi');
+    jest.setSystemTime(Date.now() + CONVERSATION_TTL_MS - 1);
+    expect(await ask('again', 'mine')).toBe('Bard turn 2: you said again');
+    jest.setSystemTime(Date.now() + CONVERSATION_TTL_MS);
+    expect(await ask('later', 'mine')).toBe('Bard turn 1: you said later');
+  });
+
+  it('should keep conversations apart by id, and start a new one for each call without an id', async () => {
+    await ask('a', 'first');
+    await ask('b', 'second');
+    expect(await ask('c', 'first')).toBe('Bard turn 2: you said c');
+    expect(await ask('d')).toBe('Bard turn 1: you said d');
+    expect(await ask('e')).toBe('Bard turn 1: you said e');
+  });
+
+  it('should keep the conversations of other cookies apart under the same id', async () => {
+    await ask('a', 'shared');
+    const other = { psid: 'g.a000-other', psidts: 'sidts-other' };
+    expect(await service.ask(other, 'b', 'shared', client())).toBe('Bard turn 1: you said b');
+  });
+
+  it.each([
+    [429, ErrorCode.RateLimited],
+    [500, ErrorCode.UpstreamBadResponse],
+  ])('should answer %i from StreamGenerate as %s', async (status, code) => {
+    bard.on('POST', STREAM_GENERATE, text(status, 'no'));
+    await expect(ask('x')).rejects.toMatchObject({ code });
+  });
+
+  it('should answer invalid_api_key when the page refuses the cookies', async () => {
+    bard.on('GET', '/app', text(403, 'Forbidden'));
+    await expect(ask('x')).rejects.toMatchObject({ code: ErrorCode.InvalidApiKey });
+  });
+});
