@@ -1,0 +1,92 @@
+import { HttpService } from '@nestjs/axios';
+import { ControlPlaneClient, RelayService } from '@openai-proxy/data-access-upstream';
+import { ClientAddressService, MetricsService, ShutdownService } from '@openai-proxy/feature-platform';
+import { type FakeUpstream, json, startFakeClaudeWeb } from '@openai-proxy/testing-fakes';
+import { commonEnvShape, parseEnvironment, toPlatformSettings } from '@openai-proxy/util-config';
+import { ErrorCode } from '@openai-proxy/util-errors';
+import { ClaudeWebService, claudeWebHeaders } from './claude-web.service';
+
+const SESSION_KEY = 'sk-ant-sid01-test';
+const ORG = 'org 1';
+
+describe(ClaudeWebService.name, () => {
+  let claude: FakeUpstream;
+  let relay: RelayService;
+  let service: ClaudeWebService;
+
+  beforeEach(async () => {
+    claude = (await startFakeClaudeWeb()).fake;
+    const platform = toPlatformSettings('claude-bridge', 0, parseEnvironment(commonEnvShape, {}), 1);
+    const metrics = new MetricsService();
+    const shutdown = new ShutdownService();
+    relay = new RelayService(platform, metrics, shutdown, new ClientAddressService(platform));
+    service = new ClaudeWebService(new ControlPlaneClient(new HttpService(), platform, metrics, shutdown), relay, {
+      webBase: claude.url,
+      webModel: 'claude-2.1',
+      autoDeleteConversation: false,
+      defaultConversationName: 'openai-proxy',
+    });
+  });
+
+  afterEach(async () => {
+    await relay.onModuleDestroy();
+    await claude.close();
+  });
+
+  it('should send claude.ai only the session cookie and what a browser sends', () => {
+    expect(claudeWebHeaders(SESSION_KEY, 'text/event-stream')).toEqual({
+      cookie: `sessionKey=${SESSION_KEY}`,
+      accept: 'text/event-stream',
+      'user-agent': expect.stringContaining('Mozilla/5.0'),
+      'accept-encoding': 'identity',
+    });
+  });
+
+  it('should encode the organization and the conversation in their paths', () => {
+    expect(service.conversationsPath('a/b')).toBe('/organizations/a%2Fb/chat_conversations');
+    expect(service.conversationsPath('a', 'c?d')).toBe('/organizations/a/chat_conversations/c%3Fd');
+  });
+
+  it('should create the conversation under the uuid it chose, with the session cookie and a JSON body', async () => {
+    const uuid = await service.createConversation(ORG, SESSION_KEY, 'named');
+    expect(uuid).toMatch(/^[0-9a-f-]{36}$/);
+    const arrived = claude.lastRequest('/organizations/org%201/chat_conversations');
+    expect(JSON.parse(arrived?.body.toString() ?? '{}')).toEqual({ uuid, name: 'named' });
+    expect(arrived?.headers.cookie).toBe(`sessionKey=${SESSION_KEY}`);
+    expect(arrived?.headers['content-type']).toBe('application/json');
+  });
+
+  it('should answer the uuid it chose when claude.ai answers none', async () => {
+    claude.on('POST', /chat_conversations$/, json(201, { name: 'no uuid' }));
+    const uuid = await service.createConversation(ORG, SESSION_KEY, 'named');
+    const sent = JSON.parse(claude.lastRequest('/organizations')?.body.toString() ?? '{}') as { uuid: string };
+    expect(uuid).toBe(sent.uuid);
+  });
+
+  it('should answer claude.ai refusal with its status when it does not create the conversation', async () => {
+    await expect(service.createConversation(ORG, 'not-a-session', 'n')).rejects.toMatchObject({
+      code: ErrorCode.PermissionDenied,
+      message: 'We are unable to serve your request',
+    });
+  });
+
+  it('should delete a conversation and answer claude.ai status', async () => {
+    const uuid = await service.createConversation(ORG, SESSION_KEY, 'named');
+    expect(await service.deleteConversation(ORG, SESSION_KEY, uuid)).toBe(204);
+    expect(await service.deleteConversation(ORG, SESSION_KEY, uuid)).toBe(404);
+  });
+
+  it('should read a JSON answer and keep a text one as it came', async () => {
+    claude.on('GET', '/text', (_request, response) => {
+      response.writeHead(502, { 'retry-after': '5' }).end('<html>bad gateway</html>');
+    });
+    expect(await service.call('GET', '/text', SESSION_KEY)).toEqual({
+      status: 502,
+      text: '<html>bad gateway</html>',
+      json: undefined,
+      retryAfter: '5',
+    });
+    const list = await service.call('GET', service.conversationsPath(ORG), SESSION_KEY);
+    expect(list).toMatchObject({ status: 200, json: [] });
+  });
+});
