@@ -6,6 +6,15 @@ export interface OpenAiCompatibleProvider {
   name: string;
   /** An http(s) URL without a trailing slash; its path is kept as a prefix of every relayed path. */
   baseUrl: string;
+  /**
+   * The lower-case header the client's key goes upstream in, such as Azure OpenAI's `api-key`; unset: the
+   * client's `Authorization` passes as sent.
+   */
+  keyHeader?: string;
+  /** Query parameters set on every upstream request, such as Azure's `api-version`; they replace the client's. */
+  query?: Readonly<Record<string, string>>;
+  /** Model patterns (`deepseek-*`) for routing by model in team mode. */
+  models?: readonly string[];
 }
 
 export type OpenAiCompatibleProvidersResult =
@@ -29,6 +38,17 @@ export const BUILT_IN_PREFIXES: readonly string[] = [
 
 const NAME_PATTERN = /^[a-z0-9-]+$/;
 
+/** What is wrong with a provider name (not lowercase `[a-z0-9-]`, or a built-in prefix), or undefined. */
+export function providerNameProblem(name: string): string | undefined {
+  if (!NAME_PATTERN.test(name)) {
+    return `provider name "${name}" must be lowercase [a-z0-9-]`;
+  }
+  if (BUILT_IN_PREFIXES.includes(name)) {
+    return `provider name "${name}" collides with the built-in prefix /${name}`;
+  }
+  return undefined;
+}
+
 /** The provider in one `name=baseURL` entry, or what is wrong with it. */
 function parseEntry(entry: string): OpenAiCompatibleProvider | string {
   const separator = entry.indexOf('=');
@@ -40,11 +60,9 @@ function parseEntry(entry: string): OpenAiCompatibleProvider | string {
   if (name === '') {
     return `"${entry}" has no name before "="`;
   }
-  if (!NAME_PATTERN.test(name)) {
-    return `provider name "${name}" must be lowercase [a-z0-9-]`;
-  }
-  if (BUILT_IN_PREFIXES.includes(name)) {
-    return `provider name "${name}" collides with the built-in prefix /${name}`;
+  const nameProblem = providerNameProblem(name);
+  if (nameProblem !== undefined) {
+    return nameProblem;
   }
   const baseUrl = baseUrlSchema.safeParse(url);
   if (!baseUrl.success) {
