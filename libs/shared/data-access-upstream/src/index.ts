@@ -9,5 +9,8 @@ export * from './lib/body-copy';
 export * from './lib/control-plane-http';
 export * from './lib/upstream.module';
 export * from './lib/provider-call.service';
+export * from './lib/provider-adapter.types';
+export * from './lib/provider-answers';
+export * from './lib/provider-pipeline.service';
 export * from './lib/control-plane.client';
 export { UpstreamExchange } from './lib/upstream-exchange';

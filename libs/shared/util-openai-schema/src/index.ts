@@ -4,3 +4,4 @@ export * from './lib/chat-completion.types';
 export * from './lib/chat-completion.schema';
 export * from './lib/chunks-to-completion';
 export * from './lib/data-url';
+export * from './lib/provider-usage.types';

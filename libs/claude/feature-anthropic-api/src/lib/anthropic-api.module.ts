@@ -1,21 +1,16 @@
-import { DynamicModule, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
-import { JsonBodyMiddleware } from '@openai-proxy/feature-platform';
+import { DynamicModule, Module } from '@nestjs/common';
 import { AnthropicApiController } from './anthropic-api.controller';
 import { ANTHROPIC_API_SETTINGS, type AnthropicApiSettings } from './anthropic-api.settings';
 import { AnthropicRelayRoute } from './anthropic-relay.route';
 
 /** Claude through the official Anthropic API: OpenAI-compatible routes and the `/anthropic/**` relay. */
 @Module({})
-export class AnthropicApiModule implements NestModule {
+export class AnthropicApiModule {
   static register(settings: AnthropicApiSettings): DynamicModule {
     return {
       module: AnthropicApiModule,
       controllers: [AnthropicApiController],
       providers: [{ provide: ANTHROPIC_API_SETTINGS, useValue: settings }, AnthropicRelayRoute],
     };
-  }
-
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(JsonBodyMiddleware).forRoutes(AnthropicApiController);
   }
 }

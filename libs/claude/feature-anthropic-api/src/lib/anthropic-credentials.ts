@@ -5,11 +5,11 @@ import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
 export const DEFAULT_ANTHROPIC_VERSION = '2023-06-01';
 
 /** The client's Anthropic key or OAuth token: `x-api-key`, or `Authorization: Bearer` (what the current SDKs send). */
-export function readAnthropicKey(request: IncomingMessage): string | undefined {
+export function readAnthropicKey(request: Pick<IncomingMessage, 'headers'>): string | undefined {
   return readHeaderText(request.headers, 'x-api-key') ?? readBearerToken(request.headers);
 }
 
-export function requireAnthropicKey(request: IncomingMessage): string {
+export function requireAnthropicKey(request: Pick<IncomingMessage, 'headers'>): string {
   const key = readAnthropicKey(request);
   if (key === undefined) {
     throw new GatewayException(
@@ -26,7 +26,11 @@ function anthropicCredentialHeader(key: string): Record<string, string> {
 }
 
 /** The headers Anthropic needs, and nothing else the client sent (translating bridges use an allow-list). */
-export function anthropicHeaders(request: IncomingMessage, key: string, accept: string): Record<string, string> {
+export function anthropicHeaders(
+  request: Pick<IncomingMessage, 'headers'>,
+  key: string,
+  accept: string,
+): Record<string, string> {
   const beta = readHeaderText(request.headers, 'anthropic-beta');
   return {
     ...anthropicCredentialHeader(key),

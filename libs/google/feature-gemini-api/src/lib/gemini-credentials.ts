@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { isGoogleApiKey, readBearerToken, readHeaderText } from '@openai-proxy/util-auth-headers';
 import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
 
-function clientApiKeyHeader(request: IncomingMessage): string | undefined {
+function clientApiKeyHeader(request: Pick<IncomingMessage, 'headers'>): string | undefined {
   return readHeaderText(request.headers, 'x-goog-api-key');
 }
 
@@ -23,7 +23,7 @@ export function moveBearerApiKey(request: IncomingMessage): void {
  * For the translating routes: the client's credential (`x-goog-api-key`, or `Authorization: Bearer` with an API
  * key or an OAuth access token) in the one header Google takes it in; never in a URL.
  */
-export function geminiCredentialHeaders(request: IncomingMessage): Record<string, string> {
+export function geminiCredentialHeaders(request: Pick<IncomingMessage, 'headers'>): Record<string, string> {
   const apiKey = clientApiKeyHeader(request);
   if (apiKey !== undefined) {
     return { 'x-goog-api-key': apiKey };

@@ -1,4 +1,4 @@
-import type { ChatCompletion, ChatToolCall, ChatUsage } from '@openai-proxy/util-openai-schema';
+import type { ChatCompletion, ChatToolCall, ChatUsage, ProviderUsage } from '@openai-proxy/util-openai-schema';
 import type { AnthropicMessagesResponse, AnthropicUsage } from './anthropic.types';
 import { toFinishReason } from './finish-reason.map';
 
@@ -8,6 +8,13 @@ export function toChatUsage(usage: AnthropicUsage): ChatUsage {
     (usage.input_tokens ?? 0) + (usage.cache_creation_input_tokens ?? 0) + (usage.cache_read_input_tokens ?? 0);
   const completion = usage.output_tokens ?? 0;
   return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+}
+
+/** The usage a ledger reads: the same prompt and completion counts, and the prompt tokens read from the cache. */
+export function toProviderUsage(usage: AnthropicUsage): ProviderUsage {
+  const { prompt_tokens: promptTokens, completion_tokens: completionTokens } = toChatUsage(usage);
+  const cached = usage.cache_read_input_tokens;
+  return { promptTokens, completionTokens, ...(typeof cached === 'number' ? { cachedPromptTokens: cached } : {}) };
 }
 
 /** Anthropic message → OpenAI chat.completion (docs/provider-mapping.md). */

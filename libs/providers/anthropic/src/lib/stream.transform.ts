@@ -1,4 +1,9 @@
-import type { ChatChunkToolCall, ChatCompletionChunk, FinishReason } from '@openai-proxy/util-openai-schema';
+import type {
+  ChatChunkToolCall,
+  ChatCompletionChunk,
+  FinishReason,
+  ProviderUsage,
+} from '@openai-proxy/util-openai-schema';
 import {
   type ChunkIdentity,
   type SseEvent,
@@ -14,7 +19,7 @@ import { type AnthropicStreamEvent, anthropicStreamEventSchema } from './anthrop
 import type { AnthropicUsage } from './anthropic.types';
 import { toGatewayError } from './error.transform';
 import { toFinishReason } from './finish-reason.map';
-import { toChatUsage } from './response.transform';
+import { toChatUsage, toProviderUsage } from './response.transform';
 
 type StreamEventPayload = AnthropicStreamEvent;
 
@@ -37,7 +42,8 @@ export interface AnthropicStreamOptions {
 export class AnthropicStreamTransformer implements StreamTransformer<SseEvent> {
   private id = 'chatcmpl-anthropic';
   private model: string;
-  private usage: AnthropicUsage = {};
+  private counts: AnthropicUsage = {};
+  private usageSeen = false;
   private readonly toolIndexByBlock = new Map<number, number>();
   /** Tool blocks that have received input JSON; one without any gets `{}` (what the non-streamed answer says). */
   private readonly toolsWithInput = new Set<number>();
@@ -74,6 +80,11 @@ export class AnthropicStreamTransformer implements StreamTransformer<SseEvent> {
     }
   }
 
+  /** What message_start and the message_delta events reported; undefined before any of them. */
+  usage(): ProviderUsage | undefined {
+    return this.usageSeen ? toProviderUsage(this.counts) : undefined;
+  }
+
   /** The stream ended: without message_stop it was cut, which must not look like a success. */
   flush(): StreamItem[] {
     if (this.finished) {
@@ -97,7 +108,8 @@ export class AnthropicStreamTransformer implements StreamTransformer<SseEvent> {
   private onMessageStart(payload: StreamEventPayload): StreamItem[] {
     this.id = `chatcmpl-${payload.message?.id ?? 'anthropic'}`;
     this.model = payload.message?.model ?? this.model;
-    this.usage = { ...payload.message?.usage };
+    this.counts = { ...payload.message?.usage };
+    this.usageSeen = payload.message?.usage !== undefined;
     return [this.chunk({ role: 'assistant', content: '' })];
   }
 
@@ -144,12 +156,13 @@ export class AnthropicStreamTransformer implements StreamTransformer<SseEvent> {
   }
 
   private onMessageDelta(payload: StreamEventPayload): StreamItem[] {
-    this.usage = { ...this.usage, ...reportedCounts(payload.usage) };
+    this.counts = { ...this.counts, ...reportedCounts(payload.usage) };
+    this.usageSeen ||= payload.usage !== undefined;
     return [this.chunk({}, toFinishReason(payload.delta?.stop_reason))];
   }
 
   private onMessageStop(): StreamItem[] {
     this.finished = true;
-    return this.options.includeUsage ? [usageItem(this.identity(), toChatUsage(this.usage))] : [];
+    return this.options.includeUsage ? [usageItem(this.identity(), toChatUsage(this.counts))] : [];
   }
 }

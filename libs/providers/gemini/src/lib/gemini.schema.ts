@@ -25,6 +25,7 @@ const usage = z.looseObject({
   promptTokenCount: z.number().optional(),
   candidatesTokenCount: z.number().optional(),
   thoughtsTokenCount: z.number().optional(),
+  cachedContentTokenCount: z.number().optional(),
   totalTokenCount: z.number().optional(),
 });
 

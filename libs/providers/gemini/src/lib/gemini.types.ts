@@ -70,6 +70,8 @@ export interface GeminiUsage {
   candidatesTokenCount?: number;
   /** Tokens spent thinking: billed as output, so counted in completion tokens. */
   thoughtsTokenCount?: number;
+  /** Prompt tokens served from cached content (part of promptTokenCount). */
+  cachedContentTokenCount?: number;
   totalTokenCount?: number;
 }
 

@@ -1,4 +1,4 @@
-import type { ChatCompletion, ChatToolCall, ChatUsage } from '@openai-proxy/util-openai-schema';
+import type { ChatCompletion, ChatToolCall, ChatUsage, ProviderUsage } from '@openai-proxy/util-openai-schema';
 import type { GeminiResponse, GeminiUsage } from './gemini.types';
 import { toFinishReason } from './finish-reason.map';
 import { withThoughtSignature } from './thought-signature.transform';
@@ -10,6 +10,17 @@ export function toChatUsage(usage: GeminiUsage | undefined): ChatUsage {
     prompt_tokens: prompt,
     completion_tokens: completion,
     total_tokens: usage?.totalTokenCount ?? prompt + completion,
+  };
+}
+
+/** The usage a ledger reads: thinking tokens are output tokens, cached content is part of the prompt. */
+export function toProviderUsage(usage: GeminiUsage): ProviderUsage {
+  const { prompt_tokens: promptTokens, completion_tokens: completionTokens } = toChatUsage(usage);
+  return {
+    promptTokens,
+    completionTokens,
+    ...(usage.cachedContentTokenCount === undefined ? {} : { cachedPromptTokens: usage.cachedContentTokenCount }),
+    ...(usage.thoughtsTokenCount === undefined ? {} : { reasoningTokens: usage.thoughtsTokenCount }),
   };
 }
 

@@ -1,4 +1,4 @@
-import type { ChatCompletionChunk, FinishReason } from '@openai-proxy/util-openai-schema';
+import type { ChatCompletionChunk, FinishReason, ProviderUsage } from '@openai-proxy/util-openai-schema';
 import {
   type ChunkIdentity,
   type SseEvent,
@@ -14,7 +14,7 @@ import { toGatewayError } from './error.transform';
 import { geminiStreamFrameSchema } from './gemini.schema';
 import type { GeminiCandidate, GeminiUsage } from './gemini.types';
 import { toFinishReason } from './finish-reason.map';
-import { callId, toChatUsage } from './response.transform';
+import { callId, toChatUsage, toProviderUsage } from './response.transform';
 import { withThoughtSignature } from './thought-signature.transform';
 
 export interface GeminiStreamOptions {
@@ -40,7 +40,7 @@ export class GeminiStreamTransformer implements StreamTransformer<SseEvent> {
   private readonly states = new Map<number, CandidateState>();
   private finishedCount = 0;
   private complete = false;
-  private usage: GeminiUsage | undefined;
+  private counts: GeminiUsage | undefined;
   private model: string;
 
   constructor(private readonly options: GeminiStreamOptions) {
@@ -58,7 +58,7 @@ export class GeminiStreamTransformer implements StreamTransformer<SseEvent> {
       return [{ kind: 'error', error: toGatewayError(frame.error.code ?? 500, frame, undefined) }];
     }
     this.model = frame.modelVersion ?? this.model;
-    this.usage = frame.usageMetadata ?? this.usage;
+    this.counts = frame.usageMetadata ?? this.counts;
     if (frame.promptFeedback?.blockReason !== undefined && frame.candidates === undefined) {
       this.complete = true;
       return [...this.start(0), this.chunk({}, 'content_filter', 0), ...this.usageChunk()];
@@ -71,6 +71,11 @@ export class GeminiStreamTransformer implements StreamTransformer<SseEvent> {
       items.push(...this.usageChunk());
     }
     return items;
+  }
+
+  /** The last usageMetadata the stream carried; undefined before any. */
+  usage(): ProviderUsage | undefined {
+    return this.counts === undefined ? undefined : toProviderUsage(this.counts);
   }
 
   flush(): StreamItem[] {
@@ -134,7 +139,7 @@ export class GeminiStreamTransformer implements StreamTransformer<SseEvent> {
   }
 
   private usageChunk(): StreamItem[] {
-    return this.options.includeUsage ? [usageItem(this.identity(), toChatUsage(this.usage))] : [];
+    return this.options.includeUsage ? [usageItem(this.identity(), toChatUsage(this.counts))] : [];
   }
 
   private identity(): ChunkIdentity {

@@ -2,10 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import type { z } from 'zod';
 import { MetricsService, PLATFORM_SETTINGS, ShutdownService, withEdgeHeaders } from '@openai-proxy/feature-platform';
 import type { PlatformSettings } from '@openai-proxy/util-config';
-import type { ChatCompletionChunk } from '@openai-proxy/util-openai-schema';
+import type { ChatCompletionChunk, ProviderUsage } from '@openai-proxy/util-openai-schema';
 import { ErrorCode, GatewayException, classifyUpstreamError, parseJsonText } from '@openai-proxy/util-errors';
 import {
   SSE_RESPONSE_HEADERS,
@@ -14,23 +13,25 @@ import {
   type StreamTransformer,
   guardTransformer,
 } from '@openai-proxy/util-sse';
+import type {
+  AnswerProblem,
+  CallReport,
+  EncodedBody,
+  ErrorTranslator,
+  PreparedCall,
+  UpstreamRequest,
+  WholeAnswer,
+} from './provider-adapter.types';
 import type { RelayTarget } from './relay.types';
 import { EventStreamWriter } from './stream-watch';
 import { pipeTranslatedStream } from './translated-stream';
 import { UpstreamExchange, runExchange, shuttingDown } from './upstream-exchange';
 import { pipeWatchedStream } from './watched-stream';
 
-/** One call to a provider API: the bridge chooses the headers (an allow-list) and the JSON body. */
-export interface ProviderCall {
+/** One call to a provider API: the adapter's request to one upstream target. */
+export interface ProviderCall extends UpstreamRequest {
   target: RelayTarget;
-  method: 'GET' | 'POST';
-  path: string;
-  headers: Record<string, string>;
-  body?: unknown;
 }
-
-/** A provider's error answer (status, parsed body, Retry-After) as our exception. */
-export type ErrorTranslator = (status: number, body: unknown, retryAfter: string | undefined) => GatewayException;
 
 /** Largest provider answer we read whole (non-streamed completions, model lists). */
 const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
@@ -58,6 +59,28 @@ function isSuccess(upstream: Dispatcher.ResponseData): boolean {
   return upstream.statusCode >= 200 && upstream.statusCode < 300;
 }
 
+/** The request body as sent: the encoded one, else the JSON one, else none. */
+function encodedBodyOf(call: UpstreamRequest): EncodedBody | undefined {
+  if (call.encodedBody !== undefined) {
+    return call.encodedBody;
+  }
+  return call.body === undefined ? undefined : { contentType: 'application/json', text: JSON.stringify(call.body) };
+}
+
+/** A 200 JSON answer with the route's own headers and the edge's. */
+function sendJson(client: ServerResponse, body: unknown, headers: Record<string, string>): void {
+  const text = JSON.stringify(body);
+  client.writeHead(
+    200,
+    withEdgeHeaders(client, {
+      ...headers,
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(text),
+    }),
+  );
+  client.end(text);
+}
+
 /**
  * The shared pipeline of the translating bridges: the I/O to the provider, cancellation when the client
  * leaves, the drain for the whole call, the provider's errors before the first byte as OpenAI errors with
@@ -73,21 +96,75 @@ export class ProviderCallService {
     private readonly shutdown: ShutdownService,
   ) {}
 
-  /** A call whose whole answer is JSON; returns the body of a 2xx answer once it fits the schema. */
-  json<T>(
+  /**
+   * One prepared call from its preparation to its `finish`, as one exchange for `client`: `prepare` runs inside
+   * it (its control-plane calls end when the client leaves, and at the drain cap), the answer is sent the way
+   * the call says, and the report (the usage, or the failure) goes to `finish` and back to the caller.
+   */
+  run(
+    target: RelayTarget,
+    translateError: ErrorTranslator,
+    client: ServerResponse,
+    prepare: (signal: AbortSignal) => PreparedCall | Promise<PreparedCall>,
+  ): Promise<CallReport> {
+    return this.exchange(client, async (exchange) => {
+      const prepared = await prepare(exchange.signal);
+      const report: CallReport = { usage: undefined };
+      try {
+        report.usage = await this.answer({ ...prepared.request, target }, prepared, client, translateError, exchange);
+        return report;
+      } catch (error) {
+        report.error = error instanceof GatewayException ? error : undefined;
+        throw error;
+      } finally {
+        await prepared.finish?.(report).catch(() => undefined);
+      }
+    });
+  }
+
+  /** Sends the client the answer the prepared call describes; resolves with the usage it reported. */
+  private async answer(
     call: ProviderCall,
+    prepared: PreparedCall,
     client: ServerResponse,
     translateError: ErrorTranslator,
-    schema: z.ZodType<T>,
-  ): Promise<T> {
-    return this.exchange(client, async (exchange) => {
-      const upstream = await this.send(call, exchange);
-      const body = parseJsonText(await this.readAnswer(upstream, call.target.name, exchange));
-      if (!isSuccess(upstream)) {
-        throw translateError(upstream.statusCode, body, header(upstream.headers, 'retry-after'));
+    exchange: UpstreamExchange,
+  ): Promise<ProviderUsage | undefined> {
+    const headers = prepared.responseHeaders ?? {};
+    switch (prepared.answer) {
+      case 'whole': {
+        const reading = await this.whole(call, prepared.read, translateError, exchange);
+        sendJson(client, reading.body, headers);
+        return reading.usage;
       }
-      return this.validated(schema, body, call.target.name);
-    });
+      case 'stream':
+        await this.streamWithin(call, client, prepared.transformer, translateError, exchange, headers);
+        return prepared.transformer.usage?.();
+      case 'collect': {
+        const chunks = await this.collectWithin(call, prepared.transformer, translateError, exchange);
+        sendJson(client, prepared.complete(chunks), headers);
+        return prepared.transformer.usage?.();
+      }
+    }
+  }
+
+  /** A call whose whole answer is read at once: a 2xx answer read by the adapter, else the provider's error. */
+  private async whole(
+    call: ProviderCall,
+    read: WholeAnswer,
+    translateError: ErrorTranslator,
+    exchange: UpstreamExchange,
+  ): Promise<{ body: unknown; usage: ProviderUsage | undefined }> {
+    const upstream = await this.send(call, exchange);
+    const text = await this.readAnswer(upstream, call.target.name, exchange);
+    if (!isSuccess(upstream)) {
+      throw translateError(upstream.statusCode, parseJsonText(text), header(upstream.headers, 'retry-after'));
+    }
+    const reading = read.read(text);
+    if ('problem' in reading) {
+      throw this.badResponse(call.target.name, reading.problem);
+    }
+    return reading;
   }
 
   /**
@@ -99,24 +176,8 @@ export class ProviderCallService {
     client: ServerResponse,
     transformer: StreamTransformer<SseEvent>,
     translateError: ErrorTranslator,
-    extraHeaders: Record<string, string> = {},
   ): Promise<void> {
-    return this.exchange(client, async (exchange) => {
-      const upstream = await this.open(call, translateError, exchange);
-      client.writeHead(200, withEdgeHeaders(client, { ...SSE_RESPONSE_HEADERS, ...extraHeaders }));
-      client.flushHeaders();
-      await this.inFlight(() =>
-        pipeTranslatedStream({
-          provider: call.target.name,
-          source: upstream.body,
-          client,
-          transformer: guardTransformer(transformer, call.target.name),
-          writer: new EventStreamWriter(client, this.settings.heartbeatMs, false),
-          exchange,
-          failure: (error) => this.failure(error, call.target.name, exchange),
-        }),
-      );
-    });
+    return this.exchange(client, (exchange) => this.streamWithin(call, client, transformer, translateError, exchange));
   }
 
   /**
@@ -129,20 +190,7 @@ export class ProviderCallService {
     transformer: StreamTransformer<SseEvent>,
     translateError: ErrorTranslator,
   ): Promise<ChatCompletionChunk[]> {
-    return this.exchange(client, async (exchange) => {
-      const upstream = await this.open(call, translateError, exchange);
-      const text = await this.readAnswer(upstream, call.target.name, exchange);
-      const guarded = guardTransformer(transformer, call.target.name);
-      const decoder = new SseDecoder();
-      const items = [...decoder.push(text), ...decoder.end()].flatMap((event) => guarded.transform(event));
-      items.push(...guarded.flush());
-      return items.map((item) => {
-        if (item.kind === 'error') {
-          throw item.error;
-        }
-        return item.chunk;
-      });
-    });
+    return this.exchange(client, (exchange) => this.collectWithin(call, transformer, translateError, exchange));
   }
 
   /**
@@ -172,6 +220,50 @@ export class ProviderCallService {
           failure: (error) => this.failure(error, call.target.name, exchange),
         }),
       );
+    });
+  }
+
+  private async streamWithin(
+    call: ProviderCall,
+    client: ServerResponse,
+    transformer: StreamTransformer<SseEvent>,
+    translateError: ErrorTranslator,
+    exchange: UpstreamExchange,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<void> {
+    const upstream = await this.open(call, translateError, exchange);
+    client.writeHead(200, withEdgeHeaders(client, { ...SSE_RESPONSE_HEADERS, ...extraHeaders }));
+    client.flushHeaders();
+    await this.inFlight(() =>
+      pipeTranslatedStream({
+        provider: call.target.name,
+        source: upstream.body,
+        client,
+        transformer: guardTransformer(transformer, call.target.name),
+        writer: new EventStreamWriter(client, this.settings.heartbeatMs, false),
+        exchange,
+        failure: (error) => this.failure(error, call.target.name, exchange),
+      }),
+    );
+  }
+
+  private async collectWithin(
+    call: ProviderCall,
+    transformer: StreamTransformer<SseEvent>,
+    translateError: ErrorTranslator,
+    exchange: UpstreamExchange,
+  ): Promise<ChatCompletionChunk[]> {
+    const upstream = await this.open(call, translateError, exchange);
+    const text = await this.readAnswer(upstream, call.target.name, exchange);
+    const guarded = guardTransformer(transformer, call.target.name);
+    const decoder = new SseDecoder();
+    const items = [...decoder.push(text), ...decoder.end()].flatMap((event) => guarded.transform(event));
+    items.push(...guarded.flush());
+    return items.map((item) => {
+      if (item.kind === 'error') {
+        throw item.error;
+      }
+      return item.chunk;
     });
   }
 
@@ -206,16 +298,12 @@ export class ProviderCallService {
     return upstream;
   }
 
-  /** A 2xx body of the adapter's shape, or 502 upstream_bad_response (the body itself is never echoed). */
-  private validated<T>(schema: z.ZodType<T>, body: unknown, name: string): T {
-    const result = body === undefined ? undefined : schema.safeParse(body);
-    if (result?.success === true) {
-      return result.data;
-    }
+  /** A 2xx answer the adapter could not read: 502 upstream_bad_response (the body itself is never echoed). */
+  private badResponse(name: string, problem: AnswerProblem): GatewayException {
     this.metrics.upstreamErrors.inc({ upstream: name, kind: ErrorCode.UpstreamBadResponse });
-    throw new GatewayException(
+    return new GatewayException(
       ErrorCode.UpstreamBadResponse,
-      body === undefined
+      problem === 'not JSON'
         ? `Upstream ${name} answered with something that is not JSON`
         : `Upstream ${name} answered with a body of an unexpected shape`,
     );
@@ -252,14 +340,14 @@ export class ProviderCallService {
   }
 
   private async send(call: ProviderCall, exchange: UpstreamExchange): Promise<Dispatcher.ResponseData> {
-    const body = call.body === undefined ? undefined : JSON.stringify(call.body);
+    const encoded = encodedBodyOf(call);
     try {
       return await call.target.dispatcher.request({
         origin: call.target.origin,
         path: `${call.target.basePath}${call.path}`,
         method: call.method,
-        headers: body === undefined ? call.headers : { ...call.headers, 'content-type': 'application/json' },
-        body,
+        headers: encoded === undefined ? call.headers : { ...call.headers, 'content-type': encoded.contentType },
+        body: encoded?.text,
         signal: exchange,
       });
     } catch (error) {

@@ -2,6 +2,7 @@ import { HttpModule } from '@nestjs/axios';
 import { Global, Module } from '@nestjs/common';
 import { ControlPlaneClient } from './control-plane.client';
 import { ProviderCallService } from './provider-call.service';
+import { ProviderPipeline } from './provider-pipeline.service';
 import { RelayService } from './relay.service';
 import { WebSocketRelay } from './websocket-relay';
 
@@ -12,7 +13,7 @@ import { WebSocketRelay } from './websocket-relay';
 @Global()
 @Module({
   imports: [HttpModule],
-  providers: [RelayService, WebSocketRelay, ProviderCallService, ControlPlaneClient],
-  exports: [RelayService, WebSocketRelay, ProviderCallService, ControlPlaneClient, HttpModule],
+  providers: [RelayService, WebSocketRelay, ProviderCallService, ProviderPipeline, ControlPlaneClient],
+  exports: [RelayService, WebSocketRelay, ProviderCallService, ProviderPipeline, ControlPlaneClient, HttpModule],
 })
 export class UpstreamModule {}

@@ -43,5 +43,12 @@ export function guardTransformer<Event>(
   return {
     transform: (event) => guardItems(provider, () => transformer.transform(event)),
     flush: () => guardItems(provider, () => transformer.flush()),
+    usage: () => {
+      try {
+        return transformer.usage?.();
+      } catch {
+        return undefined;
+      }
+    },
   };
 }

@@ -1,5 +1,5 @@
 import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
-import type { ChatCompletionChunk, ChatUsage, FinishReason } from '@openai-proxy/util-openai-schema';
+import type { ChatCompletionChunk, ChatUsage, FinishReason, ProviderUsage } from '@openai-proxy/util-openai-schema';
 
 /**
  * What a provider stream transformer yields for each source event: a chunk to send, or an error that ends
@@ -12,6 +12,11 @@ export interface StreamTransformer<Event> {
   transform(event: Event): StreamItem[];
   /** The source ended: whatever is left, or an error when the end came too early. */
   flush(): StreamItem[];
+  /**
+   * The usage the provider reported in this stream so far (undefined when none): read by the pipeline after the
+   * stream, whether or not the client asked for a usage chunk.
+   */
+  usage?(): ProviderUsage | undefined;
 }
 
 /** What every chunk of one stream shares (OpenAI requires one id and one created for a whole stream). */

@@ -1,0 +1,124 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { GatewayException } from '@openai-proxy/util-errors';
+import type { ChatCompletionChunk, ProviderUsage } from '@openai-proxy/util-openai-schema';
+import type { SseEvent, StreamTransformer } from '@openai-proxy/util-sse';
+
+/** A provider's error answer (status, parsed body, Retry-After) as our exception. */
+export type ErrorTranslator = (status: number, body: unknown, retryAfter: string | undefined) => GatewayException;
+
+/** A body that is not JSON (a form, say), sent as given with its content type. */
+export interface EncodedBody {
+  contentType: string;
+  text: string;
+}
+
+/** The one HTTP request an operation sends its provider: the adapter chooses the headers (an allow-list). */
+export interface UpstreamRequest {
+  method: 'GET' | 'POST';
+  /** Path and query below the adapter's base URL, such as `/v1/messages`. */
+  path: string;
+  headers: Record<string, string>;
+  /** A JSON body (sent with `content-type: application/json`). */
+  body?: unknown;
+  /** A body of another type; takes the place of `body`. */
+  encodedBody?: EncodedBody;
+}
+
+/** A whole answer read: what the client gets (sent as JSON), and the usage it reports. */
+export interface AnswerReading {
+  body: unknown;
+  usage: ProviderUsage | undefined;
+}
+
+/** Why a 2xx answer could not be read; the client gets 502 upstream_bad_response saying which. */
+export type AnswerProblem = 'not JSON' | 'of an unexpected shape';
+
+/** How a non-streamed 2xx answer is read: its text checked (zod) and translated, or the problem with it. */
+export interface WholeAnswer {
+  read(text: string): AnswerReading | { problem: AnswerProblem };
+}
+
+/** How the call ended, for an operation's `finish` (and for a ledger): the usage reported, or the failure. */
+export interface CallReport {
+  usage: ProviderUsage | undefined;
+  error?: GatewayException;
+}
+
+interface PreparedCallBase {
+  request: UpstreamRequest;
+  /** Headers of the client's successful answer besides the pipeline's own (such as `x-bridge-note`). */
+  responseHeaders?: Record<string, string>;
+  /** Runs once the call has ended, whatever its outcome (claude.ai deletes the conversation it made). */
+  finish?(report: CallReport): Promise<void>;
+}
+
+/**
+ * One prepared call, by how its answer is read and sent:
+ * - `whole`: a non-streamed answer, read whole and sent as one JSON body;
+ * - `stream`: an event stream, each translated chunk sent as soon as its source event arrives;
+ * - `collect`: an event stream answered as one JSON body (an upstream that always streams, for a client that
+ *   did not ask for a stream); `complete` builds that body from the translated chunks.
+ */
+export type PreparedCall =
+  | (PreparedCallBase & { answer: 'whole'; read: WholeAnswer })
+  | (PreparedCallBase & { answer: 'stream'; transformer: StreamTransformer<SseEvent> })
+  | (PreparedCallBase & {
+      answer: 'collect';
+      transformer: StreamTransformer<SseEvent>;
+      complete(chunks: ChatCompletionChunk[]): unknown;
+    });
+
+/** One client request as an operation sees it. */
+export interface CallContext<Credentials, Input> {
+  /** The input its reader made of the request body. */
+  input: Input;
+  /** What the adapter's `credentials` read from the client's headers. */
+  credentials: Credentials;
+  /** The client's request headers (for the few a provider takes as sent, such as `anthropic-beta`). */
+  headers: IncomingHttpHeaders;
+  /** The route's path parameters by name (`:org` → `org`). */
+  params: Readonly<Record<string, string>>;
+  /** Aborted when the client leaves or the drain cap comes: for control-plane calls made while preparing. */
+  signal: AbortSignal;
+}
+
+/** How an operation's input comes from the request: no body, or a JSON body checked at entry. */
+export type InputReader<Input> =
+  | { body: 'none'; input: Input }
+  /** `parse` returns the input or throws a GatewayException (400 naming the field). */
+  | { body: 'json'; parse(body: unknown): Input };
+
+/** One thing a provider does for a client (chat completions, the models list): its input and its call. */
+export interface ProviderOperation<Credentials, Input> {
+  readonly input: InputReader<Input>;
+  /** Pure planning of the call, or async when the call needs control-plane work first (claude.ai). */
+  prepare(context: CallContext<Credentials, Input>): PreparedCall | Promise<PreparedCall>;
+}
+
+/**
+ * The contract a translating provider implements; the pipeline (ProviderPipeline) runs any adapter: body limit,
+ * validation at entry, credentials, the upstream call with cancellation, the drain, metrics, SSE framing,
+ * heartbeats, mid-stream errors, 502 for answers of the wrong shape, and the usage report of every call.
+ */
+export interface ProviderAdapter<Credentials, Operation extends string> {
+  /** Upstream name in metrics and errors (`anthropic`); never a URL or a credential. */
+  readonly name: string;
+  /** The configured base URL (a setting such as `ANTHROPIC_API_BASE`, never taken from a request). */
+  readonly baseUrl: string;
+  /** The client's credentials from its headers; throws a GatewayException (401) when there are none. */
+  credentials(headers: IncomingHttpHeaders): Credentials;
+  /** A provider error before the first byte as our exception, its status kept. */
+  readonly translateError: ErrorTranslator;
+  readonly operations: { readonly [Name in Operation]: ProviderOperation<Credentials, unknown> };
+}
+
+/** One route a bridge serves with an adapter: the path (`:name` segments are parameters), and its /docs entry. */
+export interface ProviderRoute<Operation extends string> {
+  method: 'GET' | 'POST';
+  path: string;
+  operation: Operation;
+  /** The route's one-line summary in /docs. */
+  summary: string;
+  /** Its group in /docs. */
+  tag: string;
+}

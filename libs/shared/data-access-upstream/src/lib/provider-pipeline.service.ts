@@ -1,0 +1,54 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { PLATFORM_SETTINGS } from '@openai-proxy/feature-platform';
+import type { PlatformSettings } from '@openai-proxy/util-config';
+import { readJsonBody } from './json-body';
+import type { CallReport, ProviderAdapter } from './provider-adapter.types';
+import { ProviderCallService } from './provider-call.service';
+import { RelayService } from './relay.service';
+import type { RelayTarget } from './relay.types';
+
+/**
+ * The one pipeline every translating provider runs on: the JSON body read with the `MAX_JSON_BODY_BYTES` limit
+ * (413 over it, 400 when malformed), the client's credentials (401 without), the input validated at entry (400
+ * naming the field), then the adapter's prepared call through ProviderCallService (cancellation, the drain,
+ * metrics, SSE framing, heartbeats, mid-stream errors, 502 for answers of the wrong shape). Resolves with the
+ * call's report, its usage included; a failure before the answer started is thrown for the error envelope.
+ */
+@Injectable()
+export class ProviderPipeline {
+  /** One upstream target (its connection pool) per adapter, made on its first call. */
+  private readonly targets = new WeakMap<object, RelayTarget>();
+
+  constructor(
+    @Inject(PLATFORM_SETTINGS) private readonly settings: PlatformSettings,
+    private readonly calls: ProviderCallService,
+    private readonly relayService: RelayService,
+  ) {}
+
+  async serve<Credentials, Operation extends string>(
+    adapter: ProviderAdapter<Credentials, Operation>,
+    operation: Operation,
+    request: IncomingMessage,
+    response: ServerResponse,
+    params: Readonly<Record<string, string>> = {},
+  ): Promise<CallReport> {
+    const served = adapter.operations[operation];
+    const reader = served.input;
+    const body = reader.body === 'json' ? await readJsonBody(request, this.settings.maxJsonBodyBytes) : undefined;
+    const credentials = adapter.credentials(request.headers);
+    const input = reader.body === 'json' ? reader.parse(body) : reader.input;
+    return this.calls.run(this.target(adapter), adapter.translateError, response, (signal) =>
+      served.prepare({ input, credentials, headers: request.headers, params, signal }),
+    );
+  }
+
+  private target(adapter: ProviderAdapter<unknown, string>): RelayTarget {
+    let target = this.targets.get(adapter);
+    if (target === undefined) {
+      target = this.relayService.target({ name: adapter.name, baseUrl: adapter.baseUrl, kind: 'provider' });
+      this.targets.set(adapter, target);
+    }
+    return target;
+  }
+}

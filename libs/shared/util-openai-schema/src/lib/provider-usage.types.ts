@@ -1,0 +1,14 @@
+/**
+ * The tokens one provider call used, as the provider counted them, in the same shape for every provider: what a
+ * usage ledger reads, whichever adapter served the call. Absent (undefined) when the provider reports none.
+ */
+export interface ProviderUsage {
+  /** Every prompt token, those read from a cache included. */
+  promptTokens: number;
+  /** Every output token, those spent reasoning included. */
+  completionTokens: number;
+  /** The part of `promptTokens` the provider read from its prompt cache, when it says. */
+  cachedPromptTokens?: number;
+  /** The part of `completionTokens` the provider spent thinking, when it says. */
+  reasoningTokens?: number;
+}
