@@ -3,14 +3,8 @@ import request from 'supertest';
 import { CorsPolicy } from './cors.middleware';
 import type { GatewaySettings } from './gateway.settings';
 
-const SETTINGS: GatewaySettings = {
-  openaiRelayUrl: 'http://127.0.0.1:1',
-  claudeBridgeUrl: 'http://127.0.0.1:2',
-  bardBridgeUrl: 'http://127.0.0.1:3',
-  compatibleProviderNames: [],
-  allowOrigin: 'https://app.example',
-  rateLimitPerMinute: undefined,
-};
+/** The policy reads only the origin; where the services listen is no concern of it. */
+const SETTINGS = { allowOrigin: 'https://app.example', rateLimitPerMinute: undefined } as GatewaySettings;
 
 /** A handler that applies the policy and answers 204 itself when the policy did not. */
 function served(policy: CorsPolicy): (incoming: IncomingMessage, response: ServerResponse) => void {

@@ -8,15 +8,9 @@ import { RateLimitPolicy } from './rate-limit.middleware';
 
 const NOW = new Date('2024-01-01T00:00:00Z').getTime();
 
+/** The policy reads only the limit; where the services listen is no concern of it. */
 function settings(rateLimitPerMinute: number | undefined): GatewaySettings {
-  return {
-    openaiRelayUrl: 'http://127.0.0.1:1',
-    claudeBridgeUrl: 'http://127.0.0.1:2',
-    bardBridgeUrl: 'http://127.0.0.1:3',
-    compatibleProviderNames: [],
-    allowOrigin: '*',
-    rateLimitPerMinute,
-  };
+  return { allowOrigin: '*', rateLimitPerMinute } as GatewaySettings;
 }
 
 /** `X-Forwarded-For` counts (every peer trusted), so a test can speak for several clients. */
