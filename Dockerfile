@@ -1,5 +1,6 @@
-# One image for the four services. APP picks what runs: gateway, openai-relay, claude-bridge, bard-bridge,
-# or `all` (the four in one container behind the gateway on port 3000, like the original's one-line start).
+# generated from libs/shared/util-services/src/lib/services.manifest.ts by `npm run manifest`: do not edit
+# One image for the services. APP picks what runs: gateway, openai-relay, claude-bridge, bard-bridge,
+# or `all` (every service in one container behind the gateway on port 3000, like the original's one-line start).
 # NODE_IMAGE lets a machine without a registry build from a local base image (tools/containers/prove.sh).
 ARG NODE_IMAGE=node:22-bookworm-slim
 
@@ -19,6 +20,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends tini && rm -rf 
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /app /app
+# The healthcheck reads its port table from the built services manifest (libs/shared/util-services/dist).
 COPY tools/containers/entrypoint.sh tools/containers/healthcheck.js /app/tools/containers/
 USER 1000
 ARG APP=gateway

@@ -4,8 +4,9 @@ import js from '@eslint/js';
 import nx from '@nx/eslint-plugin';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
+import { SERVICE_SCOPES } from './tools/lint/service-scopes.mjs';
 
-/** Which projects may import which, by tag (scope:* and type:*). */
+/** Which projects may import which, by tag (type:*, and scope:* with one scope per service from the manifest). */
 const DEP_CONSTRAINTS = [
   {
     sourceTag: 'type:app',
@@ -18,10 +19,10 @@ const DEP_CONSTRAINTS = [
   },
   { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util'] },
   { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:util', 'type:testing'] },
-  { sourceTag: 'scope:gateway', onlyDependOnLibsWithTags: ['scope:gateway', 'scope:shared'] },
-  { sourceTag: 'scope:openai', onlyDependOnLibsWithTags: ['scope:openai', 'scope:shared'] },
-  { sourceTag: 'scope:claude', onlyDependOnLibsWithTags: ['scope:claude', 'scope:shared'] },
-  { sourceTag: 'scope:google', onlyDependOnLibsWithTags: ['scope:google', 'scope:shared'] },
+  ...SERVICE_SCOPES.map((scope) => ({
+    sourceTag: `scope:${scope}`,
+    onlyDependOnLibsWithTags: [`scope:${scope}`, 'scope:shared'],
+  })),
   { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
 ];
 

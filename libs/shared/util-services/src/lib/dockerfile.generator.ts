@@ -1,0 +1,42 @@
+import { GENERATED_NOTICE, linesOf } from './generated-notice';
+import { edgeService } from './services.query';
+import type { ServicesManifest } from './services.types';
+
+/** Dockerfile: one image for every service; APP picks which one runs. */
+export function dockerfile(manifest: ServicesManifest): string {
+  const edge = edgeService(manifest);
+  const names = [edge, ...manifest.services.filter((service) => service !== edge)].map((service) => service.name);
+  const ports = manifest.services.map((service) => service.port).sort((left, right) => left - right);
+  return linesOf([
+    `# ${GENERATED_NOTICE}`,
+    `# One image for the services. APP picks what runs: ${names.join(', ')},`,
+    `# or \`all\` (every service in one container behind the ${edge.name} on port ${edge.port}, like the original's one-line start).`,
+    '# NODE_IMAGE lets a machine without a registry build from a local base image (tools/containers/prove.sh).',
+    'ARG NODE_IMAGE=node:22-bookworm-slim',
+    '',
+    'FROM ${NODE_IMAGE} AS build',
+    'WORKDIR /app',
+    'COPY package.json package-lock.json ./',
+    'COPY apps ./apps',
+    'COPY libs ./libs',
+    'COPY tools/scripts ./tools/scripts',
+    'COPY tsconfig.base.json tsconfig.build.json ./',
+    'RUN npm ci --no-audit --no-fund --ignore-scripts && npm run build && npm prune --omit=dev --ignore-scripts \\',
+    '  && rm -rf apps/*/test apps/*/src libs/*/*/src',
+    '',
+    'FROM ${NODE_IMAGE}',
+    '# tini as PID 1: forwards SIGTERM to the service (which drains its streams) and reaps children.',
+    'RUN apt-get update && apt-get install -y --no-install-recommends tini && rm -rf /var/lib/apt/lists/*',
+    'ENV NODE_ENV=production',
+    'WORKDIR /app',
+    'COPY --from=build /app /app',
+    '# The healthcheck reads its port table from the built services manifest (libs/shared/util-services/dist).',
+    'COPY tools/containers/entrypoint.sh tools/containers/healthcheck.js /app/tools/containers/',
+    'USER 1000',
+    `ARG APP=${edge.name}`,
+    'ENV APP=${APP}',
+    `EXPOSE ${ports.join(' ')}`,
+    'HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 CMD ["node", "/app/tools/containers/healthcheck.js"]',
+    'ENTRYPOINT ["tini", "--", "/app/tools/containers/entrypoint.sh"]',
+  ]);
+}
