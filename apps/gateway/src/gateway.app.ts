@@ -1,13 +1,19 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { type PlatformModuleOptions, createServiceApp } from '@openai-proxy/feature-platform';
+import { SERVICES_MANIFEST, backendServices } from '@openai-proxy/util-services';
 import { GatewayAppModule } from './app.module';
 import type { GatewayConfig } from './config/gateway.env';
 
-/** The /docs description: the forwarded prefixes (raw routes, so Swagger does not see them). */
+/** The /docs description: the forwarded prefixes from the services manifest (raw routes: Swagger does not see them). */
 function describeEdge(config: GatewayConfig): string {
-  const providers = config.gateway.compatibleProviderNames.map((name) => `/${name}/**`);
-  const compatible = providers.length > 0 ? `, ${providers.join(', ')} (OpenAI-compatible providers)` : '';
-  return `Public edge: /openai/** (OpenAI relay and cost query)${compatible}, /claude/** and /anthropic/** (Claude), /google/** and /gemini/** (Bard, Gemini).`;
+  const compatible = config.gateway.compatibleProviderNames.map((name) => `/${name}/**`);
+  const parts = backendServices(SERVICES_MANIFEST).flatMap((service) => {
+    const own = `${service.prefixes.map((prefix) => `/${prefix}/**`).join(' and ')} (${service.summary})`;
+    return service.servesCompatibleProviders === true && compatible.length > 0
+      ? [own, `${compatible.join(', ')} (OpenAI-compatible providers)`]
+      : [own];
+  });
+  return `Public edge: ${parts.join(', ')}.`;
 }
 
 export function createGatewayApp(

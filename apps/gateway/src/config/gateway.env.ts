@@ -6,20 +6,35 @@ import {
   applyAliases,
   baseUrlSchema,
   commonEnvShape,
+  configuredOpenAiCompatibleProviders,
+  gatewayConfigPathSchema,
   openAiCompatibleProvidersSchema,
   parseEnvironment,
   portSchema,
   toPlatformSettings,
 } from '@openai-proxy/util-config';
 import type { GatewaySettings } from '@openai-proxy/gateway-feature-edge';
+import {
+  SERVICES_MANIFEST,
+  type ServiceUrlVariable,
+  edgeService,
+  gatewayUrlDefaults,
+  serviceUrlsByName,
+} from '@openai-proxy/util-services';
+
+/** Each backend's URL variable (`OPENAI_RELAY_URL`, …), by default that service on this machine at its port. */
+function serviceUrlShape(): Record<ServiceUrlVariable, z.ZodDefault<typeof baseUrlSchema>> {
+  return Object.fromEntries(
+    [...gatewayUrlDefaults(SERVICES_MANIFEST)].map(([variable, url]) => [variable, baseUrlSchema.default(url)]),
+  ) as Record<ServiceUrlVariable, z.ZodDefault<typeof baseUrlSchema>>;
+}
 
 const gatewayEnvShape = {
   ...commonEnvShape,
-  PORT: portSchema.default(3000),
-  OPENAI_RELAY_URL: baseUrlSchema.default('http://127.0.0.1:3001'),
-  CLAUDE_BRIDGE_URL: baseUrlSchema.default('http://127.0.0.1:3002'),
-  BARD_BRIDGE_URL: baseUrlSchema.default('http://127.0.0.1:3003'),
+  PORT: portSchema.default(edgeService(SERVICES_MANIFEST).port),
+  ...serviceUrlShape(),
   OPENAI_COMPATIBLE_PROVIDERS: openAiCompatibleProvidersSchema,
+  GATEWAY_CONFIG: gatewayConfigPathSchema,
   ACCESS_CONTROL_ALLOW_ORIGIN: z.string().trim().min(1).default('*'),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().optional(),
 };
@@ -34,10 +49,10 @@ export function loadGatewayConfig(env: Environment = process.env): GatewayConfig
   return {
     platform: toPlatformSettings('gateway', parsed.PORT, parsed, false),
     gateway: {
-      openaiRelayUrl: parsed.OPENAI_RELAY_URL,
-      claudeBridgeUrl: parsed.CLAUDE_BRIDGE_URL,
-      bardBridgeUrl: parsed.BARD_BRIDGE_URL,
-      compatibleProviderNames: parsed.OPENAI_COMPATIBLE_PROVIDERS.map((provider) => provider.name),
+      serviceUrls: serviceUrlsByName(SERVICES_MANIFEST, parsed),
+      compatibleProviderNames: configuredOpenAiCompatibleProviders(parsed, env, 'resolve').map(
+        (provider) => provider.name,
+      ),
       allowOrigin: parsed.ACCESS_CONTROL_ALLOW_ORIGIN,
       rateLimitPerMinute: parsed.RATE_LIMIT_PER_MINUTE,
     },

@@ -2,10 +2,8 @@
 export const GATEWAY_SETTINGS = Symbol('GATEWAY_SETTINGS');
 
 export interface GatewaySettings {
-  /** `OPENAI_RELAY_URL`, `CLAUDE_BRIDGE_URL`, `BARD_BRIDGE_URL`: where each service listens. */
-  openaiRelayUrl: string;
-  claudeBridgeUrl: string;
-  bardBridgeUrl: string;
+  /** Where each backend service listens, by service name, from its URL variable (`OPENAI_RELAY_URL`, …). */
+  serviceUrls: Readonly<Record<string, string>>;
   /** `OPENAI_COMPATIBLE_PROVIDERS` names: each `/<name>/**` is forwarded to the openai-relay. */
   compatibleProviderNames: readonly string[];
   /** `ACCESS_CONTROL_ALLOW_ORIGIN`. */
