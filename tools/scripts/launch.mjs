@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Starts the four services on one machine (npm start), or the same against bundled fake upstreams
+// Starts the services of the services manifest on one machine (npm start), or the same against bundled fake upstreams
 // (npm run demo, with --demo); `--only a,b` starts just those. A service that dies is restarted, however often
 // (see launch/supervisor.mjs); Ctrl-C (or SIGTERM) stops them all, letting each drain its streams, and exits 0.
 // Log lines: readable in a terminal, the services' JSON untouched otherwise (LOG_FORMAT=pretty|json forces one).
@@ -12,15 +12,21 @@ import { RESTART_MAX_MS, Supervisor } from './launch/supervisor.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const env = process.env;
-const SERVICES = ['openai-relay', 'claude-bridge', 'bard-bridge', 'gateway'];
 
-const ports = {
-  gateway: Number(env.GATEWAY_PORT ?? 3000),
-  'openai-relay': Number(env.OPENAI_RELAY_PORT ?? 3001),
-  'claude-bridge': Number(env.CLAUDE_BRIDGE_PORT ?? 3002),
-  'bard-bridge': Number(env.BARD_BRIDGE_PORT ?? 3003),
-};
-const serviceUrl = (name) => `http://127.0.0.1:${ports[name]}`;
+/** The built services manifest: names in start order, each one's port (its `*_PORT` variable, e.g. GATEWAY_PORT). */
+function loadManifest() {
+  const built = join(root, 'libs/shared/util-services/dist/index.js');
+  if (!existsSync(built)) {
+    fail(`${built} is missing: run "npm run build" first`);
+  }
+  return createRequire(import.meta.url)(built);
+}
+
+const services = loadManifest();
+const SERVICES = services.startOrder(services.SERVICES_MANIFEST);
+const EDGE = services.edgeService(services.SERVICES_MANIFEST).name;
+const portsByName = services.launcherPorts(services.SERVICES_MANIFEST, env);
+const ports = Object.fromEntries(portsByName);
 
 /** `--demo` and `--only a,b`; an unknown service name or option ends the launcher with code 2. */
 function readArguments(argv) {
@@ -81,11 +87,9 @@ function describeService(name, upstreamEnv) {
     fail(`${main} is missing: run "npm run build" first`);
   }
   const extraEnv =
-    name === 'gateway'
+    name === EDGE
       ? {
-          OPENAI_RELAY_URL: serviceUrl('openai-relay'),
-          CLAUDE_BRIDGE_URL: serviceUrl('claude-bridge'),
-          BARD_BRIDGE_URL: serviceUrl('bard-bridge'),
+          ...services.launcherServiceUrls(services.SERVICES_MANIFEST, portsByName),
           // The gateway routes the demo's compatible providers to the relay, so it needs their names too.
           ...(upstreamEnv.OPENAI_COMPATIBLE_PROVIDERS === undefined
             ? {}
@@ -146,9 +150,9 @@ supervisor.startAll();
 process.on('SIGINT', () => void stopAll(0));
 process.on('SIGTERM', () => void stopAll(0));
 
-const listed = options.only.map((name) => (name === 'gateway' ? null : `${name} :${ports[name]}`)).filter(Boolean);
+const listed = options.only.map((name) => (name === EDGE ? null : `${name} :${ports[name]}`)).filter(Boolean);
 log.write(
   'info',
-  `openai-proxy: ${options.only.includes('gateway') ? `gateway on http://localhost:${ports.gateway} (docs at /docs)` : 'no gateway'}` +
+  `openai-proxy: ${options.only.includes(EDGE) ? `${EDGE} on http://localhost:${ports[EDGE]} (docs at /docs)` : `no ${EDGE}`}` +
     `${listed.length > 0 ? `, ${listed.join(', ')}` : ''}. Restarts a service that dies; Ctrl-C stops all.`,
 );
