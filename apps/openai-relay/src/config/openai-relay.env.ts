@@ -5,6 +5,8 @@ import {
   applyAliases,
   baseUrlSchema,
   commonEnvShape,
+  configuredOpenAiCompatibleProviders,
+  gatewayConfigPathSchema,
   openAiCompatibleProvidersSchema,
   parseEnvironment,
   portSchema,
@@ -18,6 +20,7 @@ const openAiRelayEnvShape = {
   PORT: portSchema.default(3001),
   OPENAI_API_BASE: baseUrlSchema.default('https://api.openai.com'),
   OPENAI_COMPATIBLE_PROVIDERS: openAiCompatibleProvidersSchema,
+  GATEWAY_CONFIG: gatewayConfigPathSchema,
 };
 
 export interface OpenAiRelayConfig {
@@ -32,6 +35,10 @@ export function loadOpenAiRelayConfig(env: Environment = process.env): OpenAiRel
   );
   return {
     platform: toPlatformSettings('openai-relay', parsed.PORT, parsed, TRUST_DIRECT_PEER_HOP),
-    relay: { apiBase: parsed.OPENAI_API_BASE, compatibleProviders: parsed.OPENAI_COMPATIBLE_PROVIDERS },
+    relay: {
+      apiBase: parsed.OPENAI_API_BASE,
+      // The relay never holds the file's keys (the gateway attaches them): it checks their references only.
+      compatibleProviders: configuredOpenAiCompatibleProviders(parsed, env, 'references-only'),
+    },
   };
 }
