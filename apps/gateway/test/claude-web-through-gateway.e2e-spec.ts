@@ -1,10 +1,11 @@
 import OpenAI from 'openai';
-import request from 'supertest';
 import { type Stack, startStack } from './support/stack';
 
 const ORG = 'dca2a902-a463-41f0-88cb-b047deb40178';
 const SESSION = 'sk-ant-sid01-test-session';
 
+// What the claude.ai routes do is tested on the claude-bridge (apps/claude-bridge/test/claude-web-routes.e2e-spec.ts);
+// here only that the gateway forwards them, plain and streamed.
 describe('claude.ai web bridge through the gateway', () => {
   let stack: Stack;
 
@@ -20,253 +21,28 @@ describe('claude.ai web bridge through the gateway', () => {
     return new OpenAI({ apiKey: SESSION, baseURL: `${stack.gatewayUrl}/claude/${ORG}/v1`, maxRetries: 0 });
   }
 
-  function appendBodies(): Array<Record<string, unknown>> {
-    return stack.claudeWeb.fake.requests
-      .filter((arrived) => arrived.url === '/append_message')
-      .map((arrived) => JSON.parse(arrived.body.toString()) as Record<string, unknown>);
-  }
-
-  it('should answer OpenAI-style in a fresh conversation built from the prompt template, then delete exactly it', async () => {
-    stack.claudeWeb.conversations.set('user-own', {
-      uuid: 'user-own',
-      name: 'OPENAI-PROXY mine',
-      summary: '',
-      created_at: '',
-      updated_at: '',
-      chat_messages: [],
-    });
+  it('should forward a chat completion to the claude-bridge and answer it OpenAI-style', async () => {
     const completion = await client().chat.completions.create({
-      model: 'gpt-3.5-turbo',
-      messages: [
-        { role: 'system', content: 'Output JSON' },
-        { role: 'user', content: 'Date?' },
-        { role: 'assistant', content: 'May 30.' },
-        { role: 'user', content: 'Hi' },
-      ],
+      model: 'claude-2.1',
+      messages: [{ role: 'user', content: 'Hi' }],
     });
-    const prompt =
-      'Tips: Date?\nMay 30.\n \nPlease refer to the prompts above for your answer (Return the results of the question):\nHi(Output JSON)';
-    expect(completion.choices[0]?.message.content).toBe(` Hello from claude.ai. You said: ${prompt}`);
-    expect(completion.model).toBe('claude-2.1');
-    expect(completion.id.startsWith('chatcmpl-')).toBe(true);
-    expect(completion.created).toBeLessThan(1e11);
-    const [sent] = appendBodies().slice(-1);
-    expect(sent).toMatchObject({
-      organization_uuid: ORG,
-      text: prompt,
-      attachments: [],
-      completion: { prompt, timezone: 'Asia/Shanghai', model: 'claude-2.1' },
-    });
-    const created = stack.claudeWeb.fake.requests.find(
-      (arrived) => arrived.method === 'POST' && arrived.url.endsWith('/chat_conversations'),
-    );
-    expect(JSON.parse(created?.body.toString() ?? '{}').name).toMatch(/^OPENAI-PROXY-\d+$/);
-    expect(created?.headers.cookie).toBe(`sessionKey=${SESSION}`);
-    const deletes = stack.claudeWeb.fake.requests.filter((arrived) => arrived.method === 'DELETE');
-    expect(deletes.map((arrived) => arrived.url)).toEqual([
-      `/organizations/${ORG}/chat_conversations/${String(sent?.['conversation_uuid'])}`,
-    ]);
-    expect([...stack.claudeWeb.conversations.keys()]).toEqual(['user-own']);
+    expect(completion.choices[0]?.message.content).toBe(' Hello from claude.ai. You said: Hi');
+    expect(stack.claudeWeb.fake.lastRequest('/append_message')?.headers.cookie).toBe(`sessionKey=${SESSION}`);
   });
 
-  it('should stream each completion delta as a chunk, with the real model and [DONE]', async () => {
+  it('should forward a streamed chat completion chunk by chunk, ending with stop', async () => {
     const stream = await client().chat.completions.create({
-      model: 'claude-3-opus',
+      model: 'claude-2.1',
       messages: [{ role: 'user', content: '你好' }],
       stream: true,
     });
     const pieces: string[] = [];
     const finish: Array<string | null> = [];
-    const models = new Set<string>();
     for await (const chunk of stream) {
       pieces.push(chunk.choices[0]?.delta.content ?? '');
       finish.push(chunk.choices[0]?.finish_reason ?? null);
-      models.add(chunk.model);
     }
     expect(pieces.filter((piece) => piece !== '')).toEqual([' Hello', ' from claude.ai.', ' You said: 你好']);
     expect(finish.filter((reason) => reason !== null)).toEqual(['stop']);
-    expect([...models]).toEqual(['claude-3-opus']);
-  });
-
-  it('should keep using a given conversation and never delete it', async () => {
-    stack.claudeWeb.conversations.set('kept', {
-      uuid: 'kept',
-      name: 'kept',
-      summary: '',
-      created_at: '',
-      updated_at: '',
-      chat_messages: [],
-    });
-    const inConversation = new OpenAI({
-      apiKey: SESSION,
-      baseURL: `${stack.gatewayUrl}/claude/${ORG}/kept/v1`,
-      maxRetries: 0,
-    });
-    await inConversation.chat.completions.create({ model: 'x', messages: [{ role: 'user', content: 'one' }] });
-    await inConversation.chat.completions.create({ model: 'x', messages: [{ role: 'user', content: 'two' }] });
-    expect(stack.claudeWeb.conversations.get('kept')?.chat_messages).toHaveLength(4);
-  });
-
-  it('should answer 401 without a session key and 400 for a last message that is not the user', async () => {
-    const missing = await request(stack.gatewayUrl)
-      .post(`/claude/${ORG}/v1/chat/completions`)
-      .send({ model: 'x', messages: [{ role: 'user', content: 'x' }] });
-    expect(missing.status).toBe(401);
-    const wrongLast = await request(stack.gatewayUrl)
-      .post(`/claude/${ORG}/v1/chat/completions`)
-      .set('Authorization', `Bearer ${SESSION}`)
-      .send({ model: 'x', messages: [{ role: 'assistant', content: 'x' }] });
-    expect(wrongLast.status).toBe(400);
-    expect(wrongLast.body.error.message).toContain('Please check if there is user information in the messages');
-  });
-
-  it('should list, create, read and delete conversations with the upstream status passed through', async () => {
-    const cookie = `sessionKey=${SESSION}`;
-    const created = await request(stack.gatewayUrl)
-      .post(`/claude/organizations/${ORG}/chat_conversations`)
-      .set('Cookie', cookie)
-      .send({ name: '' });
-    expect(created.status).toBe(201);
-    expect(created.body.name).toBe('OPENAI-PROXY');
-    const listed = await request(stack.gatewayUrl)
-      .get(`/claude/organizations/${ORG}/chat_conversations`)
-      .set('Cookie', cookie);
-    expect(listed.body.map((conversation: { uuid: string }) => conversation.uuid)).toContain(created.body.uuid);
-    const one = await request(stack.gatewayUrl)
-      .get(`/claude/organizations/${ORG}/chat_conversations/${created.body.uuid}`)
-      .set('Cookie', cookie);
-    expect(one.body.chat_messages).toEqual([]);
-    const deleted = await request(stack.gatewayUrl)
-      .delete(`/claude/organizations/${ORG}/chat_conversations/${created.body.uuid}`)
-      .set('Cookie', cookie);
-    expect(deleted.status).toBe(204);
-    const gone = await request(stack.gatewayUrl)
-      .get(`/claude/organizations/${ORG}/chat_conversations/${created.body.uuid}`)
-      .set('Cookie', cookie);
-    expect(gone.status).toBe(404);
-    const refused = await request(stack.gatewayUrl)
-      .get(`/claude/organizations/${ORG}/chat_conversations`)
-      .set('Cookie', 'sessionKey=bad');
-    expect(refused.status).toBe(403);
-    expect(refused.body.error.message).toBe('We are unable to serve your request');
-    const missingName = await request(stack.gatewayUrl)
-      .post(`/claude/organizations/${ORG}/chat_conversations`)
-      .set('Cookie', cookie)
-      .send({});
-    expect(missingName.status).toBe(400);
-    const all = await request(stack.gatewayUrl)
-      .delete(`/claude/organizations/${ORG}/chat_conversations`)
-      .set('Cookie', cookie);
-    expect([all.status, all.body]).toEqual([200, 'success']);
-    expect(stack.claudeWeb.conversations.size).toBe(0);
-  });
-
-  it('should stream append_message events through for text/event-stream clients and join them for others', async () => {
-    const cookie = `sessionKey=${SESSION}`;
-    stack.claudeWeb.conversations.set('raw', {
-      uuid: 'raw',
-      name: 'raw',
-      summary: '',
-      created_at: '',
-      updated_at: '',
-      chat_messages: [],
-    });
-    const body = {
-      completion: { prompt: 'hello', timezone: 'Asia/Shanghai', model: 'claude-2.1' },
-      organization_uuid: ORG,
-      conversation_uuid: 'raw',
-      text: 'hello',
-      attachments: [],
-    };
-    const streamed = await request(stack.gatewayUrl)
-      .post('/claude/append_message')
-      .set('Cookie', cookie)
-      .set('Accept', 'text/event-stream')
-      .send(body);
-    expect(streamed.headers['content-type']).toContain('text/event-stream');
-    expect(streamed.text).toContain('data: {"completion":" Hello"');
-    expect(streamed.text).toContain('"stop_reason":"stop_sequence"');
-    const plain = await request(stack.gatewayUrl)
-      .post('/claude/retry_message')
-      .set('Cookie', cookie)
-      .set('Accept', '*/*')
-      .send(body);
-    expect(plain.headers['content-type']).toContain('text/plain');
-    expect(plain.text).toBe(' Hello from claude.ai. You said: hello');
-    const missing = await request(stack.gatewayUrl)
-      .post('/claude/append_message')
-      .set('Cookie', cookie)
-      .send({ ...body, conversation_uuid: 'nope' });
-    expect(missing.status).toBe(404);
-    expect(missing.body.error.message).toBe('Conversation not found');
-  });
-
-  it('should keep the upstream status of a refusal that is not JSON (a Cloudflare page)', async () => {
-    stack.claudeWeb.fake.on('GET', /^\/organizations\/cloudflare\/chat_conversations$/, (_arrived, response) => {
-      response.writeHead(403, { 'content-type': 'text/html' }).end('<html>Just a moment...</html>');
-    });
-    const response = await request(stack.gatewayUrl)
-      .get('/claude/organizations/cloudflare/chat_conversations')
-      .set('Cookie', `sessionKey=${SESSION}`);
-    expect(response.status).toBe(403);
-    expect(response.body.error.type).toBe('permission_error');
-  });
-
-  it('should keep the status and Retry-After when claude.ai refuses to create the conversation', async () => {
-    stack.claudeWeb.fake.on('POST', /^\/organizations\/limited\/chat_conversations$/, (_arrived, response) => {
-      response
-        .writeHead(429, { 'content-type': 'application/json', 'retry-after': '42' })
-        .end(JSON.stringify({ error: { type: 'rate_limit_error', message: 'Too many conversations' } }));
-    });
-    const response = await request(stack.gatewayUrl)
-      .post('/claude/limited/v1/chat/completions')
-      .set('Authorization', `Bearer ${SESSION}`)
-      .send({ model: 'x', messages: [{ role: 'user', content: 'x' }] });
-    expect(response.status).toBe(429);
-    expect(response.headers['retry-after']).toBe('42');
-    expect(response.body.error.message).toBe('Too many conversations');
-  });
-
-  // Regression (review): a client that left while the conversation was being created left the answer running
-  // forever and the conversation undeleted.
-  it('should not leave a call running or a conversation behind when the client leaves during creation', async () => {
-    stack.claudeWeb.fake.on('POST', /^\/organizations\/slow\/chat_conversations$/, async (arrived, response) => {
-      await new Promise((resolve) => setTimeout(resolve, 400));
-      const body = JSON.parse(arrived.body.toString()) as { uuid: string; name: string };
-      stack.claudeWeb.conversations.set(body.uuid, {
-        uuid: body.uuid,
-        name: body.name,
-        summary: '',
-        created_at: '',
-        updated_at: '',
-        chat_messages: [],
-      });
-      response
-        .writeHead(201, { 'content-type': 'application/json' })
-        .end(JSON.stringify({ uuid: body.uuid, name: body.name }));
-    });
-    const controller = new AbortController();
-    const pending = fetch(`${stack.gatewayUrl}/claude/slow/v1/chat/completions`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${SESSION}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'x', stream: true, messages: [{ role: 'user', content: 'x' }] }),
-      signal: controller.signal,
-    }).catch(() => undefined);
-    const created = await stack.claudeWeb.fake.waitForRequest(
-      (arrived) => arrived.method === 'POST' && arrived.url === '/organizations/slow/chat_conversations',
-    );
-    controller.abort();
-    await pending;
-    const uuid = (JSON.parse(created.body.toString()) as { uuid: string }).uuid;
-    await stack.claudeWeb.fake.waitForRequest(
-      (arrived) => arrived.method === 'DELETE' && arrived.url.endsWith(`/chat_conversations/${uuid}`),
-      3_000,
-    );
-    expect(stack.claudeWeb.conversations.has(uuid)).toBe(false);
-    for (const append of stack.claudeWeb.fake.requests.filter(
-      (arrived) => arrived.url === '/append_message' && arrived.body.toString().includes(uuid),
-    )) {
-      await stack.claudeWeb.fake.waitForClose(append, 2_000);
-    }
   });
 });
