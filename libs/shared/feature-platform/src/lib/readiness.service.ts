@@ -4,6 +4,8 @@ import { ShutdownService } from './shutdown.service';
 export interface ReadinessResult {
   ok: boolean;
   detail?: string;
+  /** The providers behind this check (the gateway lists each service's), as metrics name them. */
+  providers?: readonly string[];
 }
 
 /** A named dependency check; a service adds its own in onModuleInit. */
