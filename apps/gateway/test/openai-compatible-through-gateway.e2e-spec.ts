@@ -1,29 +1,42 @@
 import OpenAI from 'openai';
 import request from 'supertest';
-import { type FakeUpstream, startFakeOpenAi } from '@openai-proxy/testing-fakes';
+import { type FakeUpstream, fakeChatCompletions, startFakeOpenAi } from '@openai-proxy/testing-fakes';
 import { ConfigValidationError } from '@openai-proxy/util-config';
 import { loadGatewayConfig } from '../src/config/gateway.env';
 import { type Stack, startStack } from './support/stack';
 
 const KEY = 'sk-test-0123456789';
 
+/** The text of a streamed chat answer, read to its end. */
+async function streamedText(client: OpenAI, model: string, content: string): Promise<string> {
+  const stream = await client.chat.completions.create({ model, messages: [{ role: 'user', content }], stream: true });
+  const pieces: string[] = [];
+  for await (const chunk of stream) {
+    pieces.push(chunk.choices[0]?.delta.content ?? '');
+  }
+  return pieces.join('');
+}
+
 describe('OpenAI-compatible providers through the gateway', () => {
   let deepseek: FakeUpstream;
+  let qwen: FakeUpstream;
   let stack: Stack;
 
   beforeAll(async () => {
     deepseek = await startFakeOpenAi();
-    const providers = { OPENAI_COMPATIBLE_PROVIDERS: `deepseek=${deepseek.url}` };
+    qwen = (await startFakeOpenAi()).on('POST', '/compatible-mode/v1/chat/completions', fakeChatCompletions);
+    const providers = { OPENAI_COMPATIBLE_PROVIDERS: `deepseek=${deepseek.url},qwen=${qwen.url}/compatible-mode` };
     stack = await startStack({ relayEnv: providers, gatewayEnv: providers });
   });
 
   afterAll(async () => {
     await stack.close();
     await deepseek.close();
+    await qwen.close();
   });
 
-  const client = (): OpenAI =>
-    new OpenAI({ apiKey: KEY, baseURL: `${stack.gatewayUrl}/deepseek/v1`, maxRetries: 0, timeout: 10_000 });
+  const client = (name = 'deepseek'): OpenAI =>
+    new OpenAI({ apiKey: KEY, baseURL: `${stack.gatewayUrl}/${name}/v1`, maxRetries: 0, timeout: 10_000 });
 
   it('should reach the relay provider through the gateway when the provider is configured in both', async () => {
     const completion = await client().chat.completions.create({
@@ -37,16 +50,23 @@ describe('OpenAI-compatible providers through the gateway', () => {
   });
 
   it('should stream through both hops when the client asks for a stream', async () => {
-    const stream = await client().chat.completions.create({
-      model: 'deepseek-chat',
-      messages: [{ role: 'user', content: 'stream' }],
-      stream: true,
+    expect(await streamedText(client(), 'deepseek-chat', 'stream')).toBe(
+      'Hello from the fake OpenAI upstream. You said: stream',
+    );
+  });
+
+  it('should answer the second provider, streamed and not, with its base path when two are configured', async () => {
+    const completion = await client('qwen').chat.completions.create({
+      model: 'qwen-plus',
+      messages: [{ role: 'user', content: '你好' }],
     });
-    const pieces: string[] = [];
-    for await (const chunk of stream) {
-      pieces.push(chunk.choices[0]?.delta.content ?? '');
-    }
-    expect(pieces.join('')).toBe('Hello from the fake OpenAI upstream. You said: stream');
+    expect(completion.choices[0]?.message.content).toBe('Hello from the fake OpenAI upstream. You said: 你好');
+    expect(await streamedText(client('qwen'), 'qwen-plus', '流式')).toBe(
+      'Hello from the fake OpenAI upstream. You said: 流式',
+    );
+    const arrived = qwen.requests.filter((recorded) => recorded.url === '/compatible-mode/v1/chat/completions');
+    expect(arrived).toHaveLength(2);
+    expect(arrived.map((recorded) => recorded.headers.authorization)).toEqual([`Bearer ${KEY}`, `Bearer ${KEY}`]);
   });
 
   it('should label the gateway metrics with the provider prefix when a provider was forwarded', async () => {
@@ -56,11 +76,11 @@ describe('OpenAI-compatible providers through the gateway', () => {
 
   it('should list the provider route in the gateway /docs when the provider is configured', async () => {
     const docs = await request(stack.gatewayUrl).get('/docs/openapi.json');
-    expect(docs.body.info.description).toContain('/deepseek/** (OpenAI-compatible providers)');
+    expect(docs.body.info.description).toContain('/deepseek/**, /qwen/** (OpenAI-compatible providers)');
   });
 
   it('should keep an unconfigured name a 404 when the gateway does not know it', async () => {
-    const response = await request(stack.gatewayUrl).post('/qwen/v1/chat/completions').send({});
+    const response = await request(stack.gatewayUrl).post('/kimi/v1/chat/completions').send({});
     expect(response.status).toBe(404);
   });
 

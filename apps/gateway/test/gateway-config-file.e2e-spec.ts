@@ -1,0 +1,167 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import OpenAI from 'openai';
+import { FakeUpstream, fakeChatCompletions, startFakeOpenAi } from '@openai-proxy/testing-fakes';
+import { ConfigValidationError } from '@openai-proxy/util-config';
+import { loadGatewayConfig } from '../src/config/gateway.env';
+import { loadOpenAiRelayConfig } from '../../openai-relay/src/config/openai-relay.env';
+import { exited } from './support/launcher-process';
+import { type Stack, startStack } from './support/stack';
+
+const root = join(__dirname, '..', '..', '..');
+const EXAMPLE = join(root, 'docs', 'gateway-config.example.yaml');
+const AZURE_KEY = 'azure-key-0123456789abcdef';
+const CHAT_PATH = '/openai/deployments/gpt-4o/chat/completions';
+
+/** The ConfigValidationError `action` throws (fails the test when it throws nothing or something else). */
+function configErrorOf(action: () => unknown): ConfigValidationError {
+  try {
+    action();
+  } catch (error) {
+    if (error instanceof ConfigValidationError) {
+      return error;
+    }
+    throw error;
+  }
+  throw new Error('expected a ConfigValidationError');
+}
+
+describe('GATEWAY_CONFIG through the gateway', () => {
+  let folder: string;
+  let azure: FakeUpstream;
+  let deepseek: FakeUpstream;
+  let stack: Stack;
+  let configPath: string;
+
+  function writeConfig(name: string, text: string): string {
+    const path = join(folder, name);
+    writeFileSync(path, text);
+    return path;
+  }
+
+  beforeAll(async () => {
+    folder = mkdtempSync(join(tmpdir(), 'gateway-config-file-'));
+    azure = (await FakeUpstream.start()).on('POST', CHAT_PATH, fakeChatCompletions);
+    deepseek = await startFakeOpenAi();
+    configPath = writeConfig(
+      'gateway.yaml',
+      [
+        'providers:',
+        `  deepseek: { type: openai-compatible, base_url: ${deepseek.url}, api_keys: [env:DEEPSEEK_API_KEY] }`,
+        `  azure: { type: openai-compatible, base_url: ${azure.url}/openai, key_header: api-key, query: { api-version: "2024-10-21" } }`,
+      ].join('\n'),
+    );
+    stack = await startStack({
+      relayEnv: { GATEWAY_CONFIG: configPath },
+      gatewayEnv: { GATEWAY_CONFIG: configPath, DEEPSEEK_API_KEY: 'sk-deepseek-team' },
+    });
+  });
+
+  afterAll(async () => {
+    await stack.close();
+    await Promise.all([azure.close(), deepseek.close()]);
+    rmSync(folder, { recursive: true, force: true });
+  });
+
+  const azureClient = (): OpenAI =>
+    new OpenAI({
+      apiKey: AZURE_KEY,
+      baseURL: `${stack.gatewayUrl}/azure/deployments/gpt-4o`,
+      maxRetries: 0,
+      timeout: 10_000,
+    });
+
+  it('should reach Azure with api-key and api-version through both hops when the client uses the OpenAI SDK', async () => {
+    const completion = await azureClient().chat.completions.create({
+      model: 'gpt-4o',
+      messages: [{ role: 'user', content: 'ping' }],
+    });
+    expect(completion.choices[0]?.message.content).toBe('Hello from the fake OpenAI upstream. You said: ping');
+    const arrived = azure.lastRequest(CHAT_PATH);
+    expect(arrived?.url).toBe(`${CHAT_PATH}?api-version=2024-10-21`);
+    expect(arrived?.headers['api-key']).toBe(AZURE_KEY);
+    expect(arrived?.headers.authorization).toBeUndefined();
+  });
+
+  it('should stream from Azure through both hops when the client asks for a stream', async () => {
+    const stream = await azureClient().chat.completions.create({
+      model: 'gpt-4o',
+      messages: [{ role: 'user', content: 'stream' }],
+      stream: true,
+    });
+    const pieces: string[] = [];
+    for await (const chunk of stream) {
+      pieces.push(chunk.choices[0]?.delta.content ?? '');
+    }
+    expect(pieces.join('')).toBe('Hello from the fake OpenAI upstream. You said: stream');
+    expect(azure.lastRequest(CHAT_PATH)?.headers['api-key']).toBe(AZURE_KEY);
+  });
+
+  it('should relay a file provider with the client key as sent when it has no key header', async () => {
+    const client = new OpenAI({ apiKey: 'sk-client-0123', baseURL: `${stack.gatewayUrl}/deepseek/v1`, maxRetries: 0 });
+    const completion = await client.chat.completions.create({
+      model: 'deepseek-chat',
+      messages: [{ role: 'user', content: 'ping' }],
+    });
+    expect(completion.choices[0]?.message.content).toContain('You said: ping');
+    expect(deepseek.lastRequest('/v1/chat/completions')?.headers.authorization).toBe('Bearer sk-client-0123');
+  });
+
+  it('should stop the gateway start naming the variable when a key variable is not set', () => {
+    const error = configErrorOf(() => loadGatewayConfig({ GATEWAY_CONFIG: configPath }));
+    expect(error.problems).toEqual([
+      `GATEWAY_CONFIG ${configPath}: providers.deepseek.api_keys.0: environment variable DEEPSEEK_API_KEY is not set`,
+    ]);
+  });
+
+  it('should stop the gateway start naming the place when the file has a bad entry', () => {
+    const path = writeConfig(
+      'bad.yaml',
+      'providers:\n  azure: { type: openai-compatible, base_url: https://a.example, key_header: cookie }',
+    );
+    expect(configErrorOf(() => loadGatewayConfig({ GATEWAY_CONFIG: path })).message).toContain(
+      `GATEWAY_CONFIG ${path}: providers.azure.key_header: this header is set by the relay itself`,
+    );
+  });
+
+  it('should exit 1 naming the file and the problem when the gateway starts with a bad file', async () => {
+    const path = writeConfig('unknown-part.yaml', 'provider:\n  azure: {}\n');
+    const child = spawn(process.execPath, [join(root, 'apps/gateway/dist/main.js')], {
+      env: { ...process.env, PORT: '0', LOG_LEVEL: 'silent', GATEWAY_CONFIG: path },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    // A gateway that wrongly started would listen forever: it is stopped after a bound and the test fails.
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    try {
+      expect(await exited(child)).toBe(1);
+    } finally {
+      clearTimeout(timer);
+    }
+    expect(stderr).toContain(`GATEWAY_CONFIG ${path}: (root): Unrecognized key: "provider"`);
+  }, 15_000);
+});
+
+describe('docs/gateway-config.example.yaml', () => {
+  const keys = { DEEPSEEK_API_KEY: 'sk-1', OPENAI_API_KEY: 'sk-2', OPENAI_API_KEY_2: 'sk-3' };
+
+  it('should start the gateway and the relay with its providers when the file is the example', () => {
+    const gateway = loadGatewayConfig({ GATEWAY_CONFIG: EXAMPLE, ...keys });
+    expect(gateway.gateway.compatibleProviderNames).toEqual(['deepseek', 'azure']);
+    const relay = loadOpenAiRelayConfig({ GATEWAY_CONFIG: EXAMPLE });
+    expect(relay.relay.compatibleProviders).toEqual([
+      { name: 'deepseek', baseUrl: 'https://api.deepseek.com', models: ['deepseek-*'] },
+      {
+        name: 'azure',
+        baseUrl: 'https://example.openai.azure.com/openai',
+        keyHeader: 'api-key',
+        query: { 'api-version': '2024-10-21' },
+      },
+    ]);
+  });
+});
