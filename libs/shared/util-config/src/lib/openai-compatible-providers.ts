@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SERVICES_MANIFEST, servicePrefixes } from '@openai-proxy/util-services';
 import { baseUrlSchema } from './env-schema';
 
 /** One provider that speaks OpenAI's wire format, served at `/<name>/**` like `/openai/**`. */
@@ -20,13 +21,12 @@ export interface OpenAiCompatibleProvider {
 export type OpenAiCompatibleProvidersResult =
   { ok: true; providers: readonly OpenAiCompatibleProvider[] } | { ok: false; problems: readonly string[] };
 
-/** Path prefixes the services and the gateway serve themselves; a provider may not take one of them. */
+/**
+ * Path prefixes the services (from the services manifest) and the gateway serve themselves; a provider may not
+ * take one of them.
+ */
 export const BUILT_IN_PREFIXES: readonly string[] = [
-  'openai',
-  'anthropic',
-  'gemini',
-  'claude',
-  'google',
+  ...servicePrefixes(SERVICES_MANIFEST),
   'v1',
   'admin',
   'dashboard',
