@@ -67,7 +67,22 @@ describe('RelayService hardening', () => {
         });
       });
       expect(sent).toBe(true);
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      // Until the answer's error code arrived, or the relay closed (bounded).
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          clearTimeout(timer);
+          resolve();
+        };
+        const timer = setTimeout(done, 4_000);
+        const check = (): void => {
+          if (text.includes('"code":"upstream_unavailable"')) {
+            done();
+          }
+        };
+        socket.on('data', check);
+        socket.once('close', done);
+        check();
+      });
       expect(text.startsWith('HTTP/1.1 503')).toBe(true);
       expect(text).toContain('"code":"upstream_unavailable"');
     } finally {
