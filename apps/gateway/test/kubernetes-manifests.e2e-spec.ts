@@ -7,6 +7,7 @@ import { Ingress, NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, Namespace, Secret, Service } from 'kubernetes-models/v1';
 import { redactText } from '@openai-proxy/util-auth-headers';
+import { SERVICES_MANIFEST, type ServiceName, backendServices } from '@openai-proxy/util-services';
 import { loadGatewayConfig } from '../src/config/gateway.env';
 // Deployment checks read every app's configuration schema.
 import { loadOpenAiRelayConfig } from '../../openai-relay/src/config/openai-relay.env';
@@ -35,12 +36,14 @@ const MODELS: Record<string, new (value: never) => Validatable> = {
   'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
 };
 
-const LOADERS: Record<string, (env: Record<string, string>) => unknown> = {
+const LOADERS: Record<ServiceName, (env: Record<string, string>) => unknown> = {
   gateway: loadGatewayConfig,
   'openai-relay': loadOpenAiRelayConfig,
   'claude-bridge': loadClaudeBridgeConfig,
   'bard-bridge': loadBardBridgeConfig,
 };
+const SERVICE_NAMES = SERVICES_MANIFEST.services.map((service) => service.name);
+const BACKEND_NAMES = backendServices(SERVICES_MANIFEST).map((service) => service.name);
 
 interface Container {
   name: string;
@@ -107,8 +110,8 @@ describe.each(['dev', 'prod'])('k8s/overlays/%s', (overlay) => {
     }
   });
 
-  it('should give each of the four apps a Deployment, Service, HPA and PDB', () => {
-    for (const app of Object.keys(LOADERS)) {
+  it('should give each service of the manifest a Deployment, Service, HPA and PDB', () => {
+    for (const app of SERVICE_NAMES) {
       for (const kind of ['Deployment', 'Service', 'HorizontalPodAutoscaler', 'PodDisruptionBudget']) {
         expect(objects.some((object) => object.kind === kind && object.metadata.name === app)).toBe(true);
       }
@@ -116,7 +119,7 @@ describe.each(['dev', 'prod'])('k8s/overlays/%s', (overlay) => {
   });
 
   it('should wire every gateway upstream URL to a Service port that reaches a listening container', () => {
-    for (const variable of ['OPENAI_RELAY_URL', 'CLAUDE_BRIDGE_URL', 'BARD_BRIDGE_URL']) {
+    for (const variable of backendServices(SERVICES_MANIFEST).map((service) => service.urlVariable)) {
       const url = new URL(configMap?.data[variable] ?? 'http://missing');
       const service = services.find((candidate) => candidate.metadata.name === url.hostname);
       expect(service).toBeDefined();
@@ -142,7 +145,7 @@ describe.each(['dev', 'prod'])('k8s/overlays/%s', (overlay) => {
         ...configMap?.data,
         ...Object.fromEntries((container.env ?? []).map((entry) => [entry.name, entry.value ?? ''])),
       };
-      expect(() => LOADERS[deployment.metadata.name]?.(env)).not.toThrow();
+      expect(() => LOADERS[deployment.metadata.name as ServiceName](env)).not.toThrow();
     }
   });
 
@@ -195,15 +198,17 @@ describe.each(['dev', 'prod'])('k8s/overlays/%s', (overlay) => {
   });
 
   it('should trust the ingress hop at the gateway, and the gateway and ingress hops at the services', () => {
-    const expected: Record<string, number> = { gateway: 1, 'openai-relay': 2, 'claude-bridge': 2, 'bard-bridge': 2 };
+    const expected = Object.fromEntries(
+      SERVICES_MANIFEST.services.map((service) => [service.name, service.role === 'edge' ? 1 : 2]),
+    );
     for (const deployment of deployments) {
       const container = deployment.spec.template.spec.containers[0];
       const env = {
         ...configMap?.data,
         ...Object.fromEntries((container.env ?? []).map((entry) => [entry.name, entry.value ?? ''])),
       };
-      const loaded = LOADERS[deployment.metadata.name]?.(env) as { platform: { trustProxy: unknown } } | undefined;
-      expect({ app: deployment.metadata.name, trustProxy: loaded?.platform.trustProxy }).toEqual({
+      const loaded = LOADERS[deployment.metadata.name as ServiceName](env) as { platform: { trustProxy: unknown } };
+      expect({ app: deployment.metadata.name, trustProxy: loaded.platform.trustProxy }).toEqual({
         app: deployment.metadata.name,
         trustProxy: expected[deployment.metadata.name],
       });
@@ -221,11 +226,7 @@ describe.each(['dev', 'prod'])('k8s/overlays/%s', (overlay) => {
           };
         })
       | undefined;
-    expect(policy?.spec.podSelector.matchExpressions[0]?.values.sort()).toEqual([
-      'bard-bridge',
-      'claude-bridge',
-      'openai-relay',
-    ]);
+    expect(policy?.spec.podSelector.matchExpressions[0]?.values.sort()).toEqual([...BACKEND_NAMES].sort());
     expect(policy?.spec.ingress).toEqual([
       { from: [{ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'gateway' } } }] },
     ]);

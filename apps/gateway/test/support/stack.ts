@@ -11,6 +11,7 @@ import {
   startFakeGemini,
   startFakeOpenAi,
 } from '@openai-proxy/testing-fakes';
+import { type BackendServiceName, SERVICES_MANIFEST, backendServices } from '@openai-proxy/util-services';
 import { loadGatewayConfig } from '../../src/config/gateway.env';
 import { createGatewayApp } from '../../src/gateway.app';
 // Stack tests compose the real apps in one process: the gateway in front, the relay and bridges behind it.
@@ -98,6 +99,16 @@ async function listen(app: NestExpressApplication): Promise<string> {
   return urlOf(app);
 }
 
+/** The gateway's service URL variables (`OPENAI_RELAY_URL`, …, from the services manifest) for these URLs. */
+function gatewayServiceEnv(urls: Record<BackendServiceName, string>): Env {
+  return Object.fromEntries(
+    backendServices(SERVICES_MANIFEST).map((service) => [
+      service.urlVariable,
+      urls[service.name as BackendServiceName],
+    ]),
+  );
+}
+
 /** The whole product on 127.0.0.1 ports chosen by the OS, with a fake OpenAI behind it. */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const logs = new LogCapture();
@@ -126,12 +137,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       logDestination: logs,
     },
   );
-  const [claudeUrl, bardUrl] = [await listen(claude), await listen(bard)];
+  const serviceUrls: Record<BackendServiceName, string> = {
+    'openai-relay': relayUrl,
+    'claude-bridge': await listen(claude),
+    'bard-bridge': await listen(bard),
+  };
   const gateway = await createGatewayApp(
     loadGatewayConfig({
-      OPENAI_RELAY_URL: relayUrl,
-      CLAUDE_BRIDGE_URL: claudeUrl,
-      BARD_BRIDGE_URL: bardUrl,
+      ...gatewayServiceEnv(serviceUrls),
       LOG_LEVEL: 'debug',
       ...options.gatewayEnv,
     }),
