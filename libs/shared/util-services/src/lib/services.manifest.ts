@@ -36,6 +36,8 @@ export const SERVICES_MANIFEST = {
         { name: 'OPENAI_API_BASE', secret: false, deployed: 'https://api.openai.com' },
         { name: 'API_BASE', secret: false },
         { name: 'OPENAI_COMPATIBLE_PROVIDERS', secret: false },
+        // The config file's path; the secrets it references are read as `env:NAME`, never inline.
+        { name: 'GATEWAY_CONFIG', secret: false },
       ],
       scaling: SCALING,
       resources: RESOURCES,
@@ -91,6 +93,8 @@ export const SERVICES_MANIFEST = {
       env: [
         { name: 'ACCESS_CONTROL_ALLOW_ORIGIN', secret: false, deployed: '*' },
         { name: 'OPENAI_COMPATIBLE_PROVIDERS', secret: false },
+        // The config file's path; the secrets it references are read as `env:NAME`, never inline.
+        { name: 'GATEWAY_CONFIG', secret: false },
         { name: 'RATE_LIMIT_PER_MINUTE', secret: false },
       ],
       scaling: SCALING,
