@@ -25,6 +25,11 @@ function wellTyped(item: StreamItem): boolean {
     : item.chunk.choices.every((choice) => ['string', 'undefined'].includes(typeof choice.delta.content));
 }
 
+/** A finish chunk or an error: what ends the stream the client reads. */
+function endsStream(item: StreamItem): boolean {
+  return item.kind === 'error' || item.chunk.choices.some((choice) => choice.finish_reason !== null);
+}
+
 describe(ClaudeWebStreamTransformer.name, () => {
   it('should never throw on random or mutated events, and yield only well-typed chunks and errors', () => {
     fc.assert(
@@ -32,6 +37,18 @@ describe(ClaudeWebStreamTransformer.name, () => {
         const transformer = newTransformer();
         const items = [...events.flatMap((event) => transformer.transform(event)), ...transformer.flush()];
         expect(items.filter((item) => !wellTyped(item))).toEqual([]);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('should yield nothing after its finish chunk or error when events keep arriving after the end', () => {
+    fc.assert(
+      fc.property(fc.array(anyEvent, { minLength: 1, maxLength: 8 }), (events) => {
+        const transformer = newTransformer();
+        const items = [...events.flatMap((event) => transformer.transform(event)), ...transformer.flush()];
+        const firstEnd = items.findIndex(endsStream);
+        expect(firstEnd).toBe(items.length - 1);
       }),
       { numRuns: 400 },
     );

@@ -69,6 +69,42 @@ describe(ClaudeWebStreamTransformer.name, () => {
     expect(deltas(items).filter((delta) => delta.finish !== null)).toHaveLength(1);
   });
 
+  it('should send nothing for events that arrive after the stop_reason when claude.ai keeps streaming', () => {
+    const items = run([
+      event({ completion: 'Hi', stop_reason: null }),
+      event({ completion: '', stop_reason: 'stop_sequence' }),
+      event({ completion: ' late', stop_reason: null }),
+      event({ completion: ' later', stop_reason: 'stop_sequence' }),
+      event({ error: { type: 'overloaded_error', message: 'Overloaded' } }),
+      { event: 'completion', data: '{"completion":', id: undefined },
+    ]);
+    expect(deltas(items)).toEqual([
+      { role: 'assistant', content: '', finish: null },
+      { content: 'Hi', finish: null },
+      { finish: 'stop' },
+    ]);
+  });
+
+  it('should send nothing for events that arrive after an error event when claude.ai keeps streaming', () => {
+    const items = run([
+      event({ error: { type: 'overloaded_error', message: 'Overloaded' } }),
+      event({ completion: 'late', stop_reason: null }),
+      event({ error: { type: 'overloaded_error', message: 'Overloaded again' } }),
+      event({ completion: '', stop_reason: 'stop_sequence' }),
+    ]);
+    expect(items).toEqual([
+      { kind: 'error', error: expect.objectContaining({ code: ErrorCode.UpstreamBadResponse, message: 'Overloaded' }) },
+    ]);
+  });
+
+  it('should send nothing for events that arrive after an unreadable event', () => {
+    const items = run([
+      { event: 'completion', data: 'null', id: undefined },
+      event({ completion: 'late', stop_reason: 'stop_sequence' }),
+    ]);
+    expect(items).toEqual([{ kind: 'error', error: expect.objectContaining({ code: ErrorCode.UpstreamBadResponse }) }]);
+  });
+
   it('should end with claude.ai error message, redacted, when an error event arrives', () => {
     const items = run([
       event({ completion: 'Hi', stop_reason: null }),

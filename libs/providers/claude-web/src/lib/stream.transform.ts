@@ -22,7 +22,10 @@ export interface ClaudeWebStreamOptions {
   model: string;
 }
 
-/** claude.ai completion events → OpenAI chunks: each `completion` delta is one chunk as it arrives. */
+/**
+ * claude.ai completion events → OpenAI chunks: each `completion` delta is one chunk as it arrives. The stream
+ * ends at the first stop_reason or error; events after it yield nothing.
+ */
 export class ClaudeWebStreamTransformer implements StreamTransformer<SseEvent> {
   private started = false;
   private finished = false;
@@ -30,6 +33,11 @@ export class ClaudeWebStreamTransformer implements StreamTransformer<SseEvent> {
   constructor(private readonly options: ClaudeWebStreamOptions) {}
 
   transform(event: SseEvent): StreamItem[] {
+    if (this.finished) {
+      // The client already read the end (its finish reason or an error): whatever claude.ai sends after it
+      // would be a chunk after the end, a second finish or a second error.
+      return [];
+    }
     const payload = parseEventData(completionEventSchema, event.data);
     if (payload === undefined) {
       this.finished = true;
@@ -55,7 +63,7 @@ export class ClaudeWebStreamTransformer implements StreamTransformer<SseEvent> {
     if (typeof payload.completion === 'string' && payload.completion !== '') {
       items.push(this.chunk({ content: payload.completion }, null));
     }
-    if (typeof payload.stop_reason === 'string' && !this.finished) {
+    if (typeof payload.stop_reason === 'string') {
       this.finished = true;
       items.push(this.chunk({}, finishReason(payload.stop_reason)));
     }
