@@ -72,8 +72,6 @@ describe('parseChatCompletionRequest', () => {
     ['messages', { ...minimal, messages: [] }],
     ['messages[0].role', { ...minimal, messages: [{ role: 'robot', content: 'x' }] }],
     ['messages[1].content', { ...minimal, messages: [minimal.messages[0], { role: 'user', content: 5 }] }],
-    // A part without a type fails the whole content union, so the content is named.
-    ['messages[0].content', { ...minimal, messages: [{ role: 'user', content: [{ text: 'x' }] }] }],
     [
       'messages[0].tool_calls[0].type',
       {
@@ -102,6 +100,27 @@ describe('parseChatCompletionRequest', () => {
     const problem = problemOf(body);
     expect(problem.param).toBe(param);
     expect(problem.message).toMatch(new RegExp(`^Invalid ${param.replace(/[[\].]/g, '\\$&')}: .+`));
+  });
+
+  it.each([
+    ['messages[0].content[0].type', [{ text: 'hi' }]],
+    ['messages[0].content[1].type', [{ type: 'text', text: 'a' }, { text: 'b' }]],
+    ['messages[0].content[0].type', [{ type: 5, text: 'hi' }]],
+  ])(
+    'should name %s and the allowed part types when a content part has no type (it named messages[0].content)',
+    (param, content) => {
+      expect(problemOf({ ...minimal, messages: [{ role: 'user', content }] })).toEqual({
+        message: `Invalid ${param}: a content part needs a type, "text" or "image_url"`,
+        param,
+      });
+    },
+  );
+
+  it('should keep naming the content when it is neither text, parts nor null', () => {
+    expect(problemOf({ ...minimal, messages: [{ role: 'user', content: 5 }] })).toEqual({
+      message: 'Invalid messages[0].content: Invalid input',
+      param: 'messages[0].content',
+    });
   });
 
   it('should report the first problem only when several fields are wrong', () => {

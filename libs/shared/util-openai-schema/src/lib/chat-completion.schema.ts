@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { ChatCompletionRequest } from './chat-completion.types';
 
-const contentPart = z.looseObject({ type: z.string() });
+/** The part types the bridges read (`text` everywhere, `image_url` where the provider takes images). */
+const contentPart = z.looseObject({ type: z.string({ error: 'a content part needs a type, "text" or "image_url"' }) });
 const toolCall = z.looseObject({
   id: z.string(),
   type: z.literal('function'),
@@ -58,6 +59,30 @@ function paramOf(path: ReadonlyArray<PropertyKey>): string {
   );
 }
 
+interface ReportedIssue {
+  path: ReadonlyArray<PropertyKey>;
+  message: string;
+}
+
+/**
+ * What an issue names. A union that no branch matched names itself, which hides where a branch failed inside it
+ * (a content part without a type would name the whole content); OpenAI names the deepest param, so the branch
+ * that got furthest in is followed when it got further than the union itself.
+ */
+function deepestIssue(issue: z.core.$ZodIssue): ReportedIssue {
+  if (issue.code !== 'invalid_union') {
+    return { path: issue.path, message: issue.message };
+  }
+  const inner = issue.errors
+    .flat()
+    .map(deepestIssue)
+    .reduce<ReportedIssue>((best, next) => (next.path.length > best.path.length ? next : best), {
+      path: [],
+      message: issue.message,
+    });
+  return { path: [...issue.path, ...inner.path], message: inner.message };
+}
+
 /** Validates a chat completions body; the first problem names its field. */
 export function parseChatCompletionRequest(
   body: unknown,
@@ -74,7 +99,8 @@ export function parseChatCompletionRequest(
   if (result.success) {
     return { request: result.data as ChatCompletionRequest };
   }
-  const issue = result.error.issues[0];
+  const first = result.error.issues[0];
+  const issue = first === undefined ? undefined : deepestIssue(first);
   const param = issue === undefined ? 'body' : paramOf(issue.path);
   return { problem: { message: `Invalid ${param}: ${issue?.message ?? 'invalid value'}`, param } };
 }
