@@ -275,4 +275,26 @@ describe('claude.ai web routes on the claude-bridge', () => {
       await claudeWeb.fake.waitForClose(append, 2_000);
     }
   });
+
+  // Regression: DELETE …/chat_conversations/ (a trailing slash, as an empty conversation id leaves it) was routed
+  // to delete-all and deleted every conversation of the organization.
+  it('should delete nothing and answer 400 when DELETE has a trailing slash and no conversation id', async () => {
+    claudeWeb.conversations.set('survivor', {
+      uuid: 'survivor',
+      name: 'survivor',
+      summary: '',
+      created_at: '',
+      updated_at: '',
+      chat_messages: [],
+    });
+    for (const path of ['chat_conversations/', 'chat_conversations/?confirm=1']) {
+      const response = await request(bridge.url)
+        .delete(`/claude/organizations/trailing/${path}`)
+        .set('Cookie', `sessionKey=${SESSION}`);
+      expect([response.status, response.body.error?.type]).toEqual([400, 'invalid_request_error']);
+      expect(response.body.error.message).toContain('DELETE /claude/organizations/trailing/chat_conversations');
+    }
+    expect(claudeWeb.fake.requests.filter((arrived) => arrived.url.includes('/organizations/trailing/'))).toEqual([]);
+    expect(claudeWeb.conversations.has('survivor')).toBe(true);
+  });
 });

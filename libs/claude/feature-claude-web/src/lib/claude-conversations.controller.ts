@@ -38,6 +38,21 @@ function sendAnswer(response: Response, answer: WebAnswer): void {
   response.status(answer.status).json(answer.json);
 }
 
+/**
+ * Delete-all is asked for by its exact path only. Express routes `…/chat_conversations/` here too, and that is
+ * what a delete of one conversation looks like when its id is empty: a trailing slash must not widen a delete
+ * to every conversation.
+ */
+function requireExactDeleteAllPath(request: Request, org: string): void {
+  if (request.path.endsWith('/')) {
+    const base = `/claude/organizations/${org}/chat_conversations`;
+    throw new GatewayException(
+      ErrorCode.InvalidRequest,
+      `Missing conversation id: DELETE ${base}/<uuid> deletes one conversation, DELETE ${base} (no trailing slash) deletes all of them`,
+    );
+  }
+}
+
 /** claude.ai's own routes as the original proxy served them (docs/legacy-routes.md), session key in `Cookie: sessionKey=`. */
 @ApiTags('claude.ai')
 @Controller('claude')
@@ -83,6 +98,7 @@ export class ClaudeConversationsController {
   @Delete('organizations/:org/chat_conversations')
   @ApiOperation({ summary: 'Delete every conversation of the organization, one after another; answers "success".' })
   async deleteAll(@Param('org') org: string, @Req() request: Request, @Res() response: Response): Promise<void> {
+    requireExactDeleteAllPath(request, org);
     const sessionKey = sessionFromCookie(request);
     await this.claude.exchange(response, async ({ signal }) => {
       const listed = await this.claude.call('GET', this.claude.conversationsPath(org), sessionKey, { signal });
