@@ -3,6 +3,8 @@ export * from './lib/fake-responses';
 export * from './lib/fake-openai';
 export * from './lib/service-checks';
 export * from './lib/fake-connect-proxy';
+export * from './lib/fake-socks5-proxy';
+export * from './lib/test-tls';
 export * from './lib/fake-anthropic';
 export * from './lib/fake-claude-web';
 export * from './lib/openapi-shapes';

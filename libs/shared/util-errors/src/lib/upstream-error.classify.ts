@@ -26,6 +26,11 @@ const UPSTREAM_ERROR_TABLE: Readonly<Record<string, { code: ErrorCode; reason: s
   UND_ERR_RES_CONTENT_LENGTH_MISMATCH: { code: ErrorCode.UpstreamBadResponse, reason: 'sent a truncated body' },
   UND_ERR_INFO: { code: ErrorCode.UpstreamBadResponse, reason: 'sent an invalid response' },
   HPE_INVALID_CONSTANT: { code: ErrorCode.UpstreamBadResponse, reason: 'sent an invalid response' },
+  // The egress proxy (HTTPS_PROXY / ALL_PROXY) refused or botched the tunnel; its own reason stays in `cause`.
+  ERR_EGRESS_PROXY_REFUSED: {
+    code: ErrorCode.UpstreamBadResponse,
+    reason: 'could not be reached through the egress proxy',
+  },
 };
 
 function findKnownCode(error: unknown, depth = 0): string | undefined {
