@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { AnthropicApiController } from './anthropic-api.controller';
+import { AnthropicApiRoutes } from './anthropic-api.routes';
 import { ANTHROPIC_API_SETTINGS, type AnthropicApiSettings } from './anthropic-api.settings';
 import { AnthropicRelayRoute } from './anthropic-relay.route';
 
@@ -9,8 +9,7 @@ export class AnthropicApiModule {
   static register(settings: AnthropicApiSettings): DynamicModule {
     return {
       module: AnthropicApiModule,
-      controllers: [AnthropicApiController],
-      providers: [{ provide: ANTHROPIC_API_SETTINGS, useValue: settings }, AnthropicRelayRoute],
+      providers: [{ provide: ANTHROPIC_API_SETTINGS, useValue: settings }, AnthropicApiRoutes, AnthropicRelayRoute],
     };
   }
 }

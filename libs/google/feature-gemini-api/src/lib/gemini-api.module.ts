@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { GeminiApiController } from './gemini-api.controller';
+import { GeminiApiRoutes } from './gemini-api.routes';
 import { GEMINI_API_SETTINGS, type GeminiApiSettings } from './gemini-api.settings';
 import { GeminiRelayRoute } from './gemini-relay.route';
 
@@ -9,8 +9,7 @@ export class GeminiApiModule {
   static register(settings: GeminiApiSettings): DynamicModule {
     return {
       module: GeminiApiModule,
-      controllers: [GeminiApiController],
-      providers: [{ provide: GEMINI_API_SETTINGS, useValue: settings }, GeminiRelayRoute],
+      providers: [{ provide: GEMINI_API_SETTINGS, useValue: settings }, GeminiApiRoutes, GeminiRelayRoute],
     };
   }
 }

@@ -2,6 +2,14 @@ import { Injectable } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 
+/** One operation of a raw route as /docs lists it (`:name` path segments are parameters). */
+export interface RawRouteDoc {
+  method: 'GET' | 'POST';
+  path: string;
+  summary: string;
+  tag: string;
+}
+
 /**
  * A hot route served before Express: the relays. It gets the request as Node delivers it; the front door
  * gives it the request id, metrics, access log and error envelope that every route has.
@@ -17,6 +25,8 @@ export interface RawRoute {
    * status it answered (101 once switched). A route without one answers upgrades 404.
    */
   upgrade?(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<number>;
+  /** The operations /docs lists for the route (the bridges' translating routes); none for a relay. */
+  docs?: readonly RawRouteDoc[];
 }
 
 /**
@@ -44,6 +54,11 @@ export class RawRouteRegistry {
   /** Leaves `path` (and its trailing-slash and case variants, which Express also serves) to the application. */
   reserveForApplication(path: string): void {
     this.applicationPaths.push(path.toLowerCase());
+  }
+
+  /** What the raw routes add to /docs. */
+  documented(): RawRouteDoc[] {
+    return this.routes.flatMap((route) => route.docs ?? []);
   }
 
   find(pathname: string): RawRoute | undefined {

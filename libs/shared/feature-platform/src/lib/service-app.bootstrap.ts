@@ -13,6 +13,7 @@ import { answerExpectContinue, installFrontDoor } from './front-door';
 import { installLastResortHandlers } from './last-resort';
 import { MetricsService } from './metrics.service';
 import { ROOT_LOGGER } from './platform.tokens';
+import { withRawRouteDocs } from './raw-route.docs';
 import { RawRouteRegistry } from './raw-route.registry';
 import { RequestTracker } from './request-tracker.service';
 import { PinoNestLogger } from './root-logger';
@@ -85,7 +86,11 @@ export async function createServiceApp(
     app,
     new DocumentBuilder().setTitle(description.title).setDescription(description.description).build(),
   );
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
+  const registry = app.get(RawRouteRegistry);
+  // A factory: the raw routes register when the modules initialise, after this document was made.
+  SwaggerModule.setup('docs', app, () => withRawRouteDocs(document, registry.documented()), {
+    jsonDocumentUrl: 'docs/openapi.json',
+  });
   return app;
 }
 
