@@ -14,3 +14,4 @@ export * from './lib/fake-websocket';
 export * from './lib/websocket-client';
 export * from './lib/raw-upstream';
 export * from './lib/json-mutation';
+export * from './lib/provider-contract.cases';
