@@ -5,6 +5,7 @@ import request from 'supertest';
 import { listenServiceApp, shutdownServiceApp } from '@openai-proxy/feature-platform';
 import {
   FakeConnectProxy,
+  FakeSocks5Proxy,
   FakeUpstream,
   FakeWebSocketUpstream,
   closeOf,
@@ -298,6 +299,26 @@ describe('WebSocket relay on /openai/** (Realtime API)', () => {
       client.send('through the tunnel');
       expect((await nextMessage(client)).data.toString()).toBe('through the tunnel');
       expect(proxy.tunnels).toContain(new URL(upstream.url).host);
+      client.close();
+      await closeOf(client);
+    } finally {
+      await proxied.close();
+      await proxy.close();
+    }
+  });
+
+  it('should tunnel the upstream WebSocket through a SOCKS5 proxy when ALL_PROXY names one', async () => {
+    const proxy = await FakeSocks5Proxy.start({ login: { username: 'clash', password: 's3cret' } });
+    const proxied = await startRelay({
+      OPENAI_API_BASE: upstream.url,
+      ALL_PROXY: proxy.url('socks5h', 'clash:s3cret'),
+    });
+    try {
+      const client = await openWebSocket(webSocketUrl(await proxied.getUrl(), REALTIME));
+      client.send('through socks');
+      expect((await nextMessage(client)).data.toString()).toBe('through socks');
+      const { hostname, port } = new URL(upstream.url);
+      expect(proxy.connects).toEqual([{ addressType: 'ipv4', host: hostname, port: Number(port), username: 'clash' }]);
       client.close();
       await closeOf(client);
     } finally {

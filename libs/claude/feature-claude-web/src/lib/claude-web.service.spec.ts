@@ -1,4 +1,3 @@
-import { HttpService } from '@nestjs/axios';
 import { ControlPlaneClient, RelayService } from '@openai-proxy/data-access-upstream';
 import { ClientAddressService, MetricsService, ShutdownService } from '@openai-proxy/feature-platform';
 import { type FakeUpstream, json, startFakeClaudeWeb } from '@openai-proxy/testing-fakes';
@@ -20,7 +19,7 @@ describe(ClaudeWebService.name, () => {
     const metrics = new MetricsService();
     const shutdown = new ShutdownService();
     relay = new RelayService(platform, metrics, shutdown, new ClientAddressService(platform));
-    service = new ClaudeWebService(new ControlPlaneClient(new HttpService(), platform, metrics, shutdown), relay, {
+    service = new ClaudeWebService(new ControlPlaneClient(relay, metrics, shutdown), relay, {
       webBase: claude.url,
       webModel: 'claude-2.1',
       autoDeleteConversation: false,

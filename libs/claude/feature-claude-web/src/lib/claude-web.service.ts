@@ -39,7 +39,7 @@ export function claudeWebHeaders(sessionKey: string, accept: string): Record<str
   };
 }
 
-/** claude.ai conversation management (control plane, `@nestjs/axios`). */
+/** claude.ai conversation management (control plane, ControlPlaneClient). */
 @Injectable()
 export class ClaudeWebService {
   readonly target: RelayTarget;

@@ -1,8 +1,7 @@
-import { HttpService } from '@nestjs/axios';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
-import { ControlPlaneClient } from '@openai-proxy/data-access-upstream';
-import { MetricsService, ShutdownService } from '@openai-proxy/feature-platform';
+import { ControlPlaneClient, RelayService } from '@openai-proxy/data-access-upstream';
+import { ClientAddressService, MetricsService, ShutdownService } from '@openai-proxy/feature-platform';
 import { type FakeUpstream, startFakeBard, text } from '@openai-proxy/testing-fakes';
 import { commonEnvShape, parseEnvironment, toPlatformSettings } from '@openai-proxy/util-config';
 import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
@@ -40,16 +39,16 @@ describe(BardService.name, () => {
   const ask = (prompt: string, conversationId?: string): Promise<string> =>
     service.ask(COOKIES, prompt, conversationId, client());
 
+  let relay: RelayService;
+
   beforeEach(async () => {
     jest.useFakeTimers({ doNotFake: [...CLOCK_ONLY], now: new Date('2024-01-01T00:00:00Z') });
     bard = await startFakeBard();
     const platform = toPlatformSettings('bard-bridge', 0, parseEnvironment(commonEnvShape, {}), 1);
-    const controlPlane = new ControlPlaneClient(
-      new HttpService(),
-      platform,
-      new MetricsService(),
-      new ShutdownService(),
-    );
+    const metrics = new MetricsService();
+    const shutdown = new ShutdownService();
+    relay = new RelayService(platform, metrics, shutdown, new ClientAddressService(platform));
+    const controlPlane = new ControlPlaneClient(relay, metrics, shutdown);
     service = new BardService(controlPlane, {
       bardBase: bard.url,
       tokenTtlMs: TOKEN_TTL_MS,
@@ -58,6 +57,7 @@ describe(BardService.name, () => {
   });
 
   afterEach(async () => {
+    await relay.onModuleDestroy();
     await bard.close();
     jest.useRealTimers();
   });

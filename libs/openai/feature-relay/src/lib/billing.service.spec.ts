@@ -1,6 +1,5 @@
-import { HttpService } from '@nestjs/axios';
-import { ControlPlaneClient } from '@openai-proxy/data-access-upstream';
-import { MetricsService, ShutdownService } from '@openai-proxy/feature-platform';
+import { ControlPlaneClient, RelayService } from '@openai-proxy/data-access-upstream';
+import { ClientAddressService, MetricsService, ShutdownService } from '@openai-proxy/feature-platform';
 import {
   type FakeUpstream,
   type RecordedRequest,
@@ -39,23 +38,30 @@ async function failureOf(promise: Promise<unknown>): Promise<BillingError> {
   return outcome;
 }
 
-/** The service with its real control-plane client (axios through @nestjs/axios), default settings. */
-function billingFor(apiBase: string): BillingService {
-  const platform = toPlatformSettings('openai-relay', 0, parseEnvironment(commonEnvShape, {}), 1);
-  const client = new ControlPlaneClient(new HttpService(), platform, new MetricsService(), new ShutdownService());
+/** The service with its real control-plane client (on the relay's undici pools), default settings. */
+function billingFor(apiBase: string, relay: RelayService): BillingService {
+  const client = new ControlPlaneClient(relay, new MetricsService(), new ShutdownService());
   return new BillingService(client, { apiBase, compatibleProviders: [] });
+}
+
+function relayService(): RelayService {
+  const platform = toPlatformSettings('openai-relay', 0, parseEnvironment(commonEnvShape, {}), 1);
+  return new RelayService(platform, new MetricsService(), new ShutdownService(), new ClientAddressService(platform));
 }
 
 describe(BillingService.name, () => {
   let openai: FakeUpstream;
   let billing: BillingService;
+  let relay: RelayService;
 
   beforeEach(async () => {
     openai = await startFakeOpenAi();
-    billing = billingFor(openai.url);
+    relay = relayService();
+    billing = billingFor(openai.url, relay);
   });
 
   afterEach(async () => {
+    await relay.onModuleDestroy();
     await openai.close();
   });
 
@@ -102,7 +108,7 @@ describe(BillingService.name, () => {
     const unreachable = openai.url;
     await openai.close();
     openai = await startFakeOpenAi();
-    const error = await failureOf(billingFor(unreachable).creditGrants(creditGrantsRequest({}), NOW));
+    const error = await failureOf(billingFor(unreachable, relay).creditGrants(creditGrantsRequest({}), NOW));
     expect(error).toMatchObject({ status: 502, message: 'OpenAI billing upstream is unreachable' });
     expect(error.message).not.toContain('sk-test-key');
   });

@@ -1,11 +1,9 @@
-import { HttpService } from '@nestjs/axios';
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
-import { lastValueFrom } from 'rxjs';
-import { MetricsService, PLATFORM_SETTINGS, ShutdownService } from '@openai-proxy/feature-platform';
-import type { PlatformSettings } from '@openai-proxy/util-config';
+import { MetricsService, ShutdownService } from '@openai-proxy/feature-platform';
 import { classifyUpstreamError } from '@openai-proxy/util-errors';
-import { controlPlaneRequestConfig } from './control-plane-http';
+import { readAnswerText } from './answer-text';
+import { RelayService } from './relay.service';
 import { UpstreamExchange, runExchange, shuttingDown } from './upstream-exchange';
 
 export interface ControlPlaneRequest {
@@ -26,16 +24,19 @@ export interface ControlPlaneAnswer {
   retryAfter: string | undefined;
 }
 
+/** What a control-plane answer's text may weigh (a Bard page, a claude.ai list); past it the call is a 502. */
+const MAX_CONTROL_PLANE_ANSWER_BYTES = 16 * 1024 * 1024;
+
 /**
- * Control-plane calls (billing, claude.ai conversations, the Bard page and its answers) through
- * `@nestjs/axios`, with the data plane's timeouts and egress proxy; a socket or timeout failure is classified
- * like the data plane's (502/503/504 naming the upstream, never its credentials).
+ * Control-plane calls (billing, claude.ai conversations, the Bard page and its answers) on the data plane's
+ * undici pools (RelayService.dispatchers): the same timeouts, keep-alive and egress proxy, no redirects
+ * followed, the status returned as it came; a socket or timeout failure is classified like the data plane's
+ * (502/503/504 naming the upstream, never its credentials).
  */
 @Injectable()
 export class ControlPlaneClient {
   constructor(
-    private readonly http: HttpService,
-    @Inject(PLATFORM_SETTINGS) private readonly settings: PlatformSettings,
+    private readonly relay: RelayService,
     private readonly metrics: MetricsService,
     private readonly shutdown: ShutdownService,
   ) {}
@@ -66,22 +67,19 @@ export class ControlPlaneClient {
 
   async request(request: ControlPlaneRequest): Promise<ControlPlaneAnswer> {
     try {
-      const response = await lastValueFrom(
-        this.http.request<string>({
-          ...controlPlaneRequestConfig(this.settings.upstream, request.url),
-          url: request.url.toString(),
-          method: request.method,
-          maxRedirects: 0,
-          headers: request.headers,
-          data: request.data,
-          signal: request.signal,
-        }),
-      );
-      const retryAfter: unknown = response.headers['retry-after'];
+      const answer = await this.relay.dispatchers.forProvider(request.url).request({
+        origin: request.url.origin,
+        path: `${request.url.pathname}${request.url.search}`,
+        method: request.method,
+        headers: request.headers,
+        body: request.data,
+        signal: request.signal,
+      });
+      const retryAfter = answer.headers['retry-after'];
       return {
-        status: response.status,
-        text: String(response.data ?? ''),
-        retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined,
+        status: answer.statusCode,
+        text: await readAnswerText(answer.body, MAX_CONTROL_PLANE_ANSWER_BYTES),
+        retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
       };
     } catch (error) {
       throw classifyUpstreamError(error, request.name);

@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
-import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { MetricsService, PLATFORM_SETTINGS, ShutdownService, withEdgeHeaders } from '@openai-proxy/feature-platform';
 import type { PlatformSettings } from '@openai-proxy/util-config';
@@ -22,6 +21,7 @@ import type {
   UpstreamRequest,
   WholeAnswer,
 } from './provider-adapter.types';
+import { readAnswerText } from './answer-text';
 import type { RelayTarget } from './relay.types';
 import { EventStreamWriter } from './stream-watch';
 import { pipeTranslatedStream } from './translated-stream';
@@ -31,23 +31,6 @@ import { pipeWatchedStream } from './watched-stream';
 /** One call to a provider API: the adapter's request to one upstream target. */
 export interface ProviderCall extends UpstreamRequest {
   target: RelayTarget;
-}
-
-/** Largest provider answer we read whole (non-streamed completions, model lists). */
-const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
-
-async function readText(body: Readable): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_ANSWER_BYTES) {
-      body.destroy();
-      throw new GatewayException(ErrorCode.UpstreamBadResponse, 'Provider answer is too large');
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 function header(headers: Dispatcher.ResponseData['headers'], name: string): string | undefined {
@@ -316,7 +299,7 @@ export class ProviderCallService {
     exchange: UpstreamExchange,
   ): Promise<string> {
     try {
-      return await readText(upstream.body);
+      return await readAnswerText(upstream.body);
     } catch (error) {
       throw this.failure(error, name, exchange);
     }

@@ -63,15 +63,17 @@ export class RelayService implements OnModuleDestroy {
     await this.dispatchers.destroy();
   }
 
-  /** Resolves a configured upstream once: origin, base path and the pool (proxied or direct). */
+  /** Resolves a configured upstream once: origin, base path and the pool (proxied or direct), for HTTP and WebSocket. */
   target(options: RelayTargetOptions): RelayTarget {
     const url = new URL(options.baseUrl);
+    const provider = options.kind === 'provider';
     return {
       name: options.name,
       kind: options.kind,
       origin: url.origin,
       basePath: url.pathname.replace(/\/+$/, ''),
-      dispatcher: options.kind === 'internal' ? this.dispatchers.direct : this.dispatchers.forProvider(url),
+      dispatcher: provider ? this.dispatchers.forProvider(url) : this.dispatchers.direct,
+      webSocketAgent: provider ? this.dispatchers.webSocketAgentFor(url) : undefined,
       dropResponseHeaderPrefixes: options.dropResponseHeaderPrefixes ?? [],
       streamTerminal: options.streamTerminal,
     };

@@ -1,3 +1,4 @@
+import type { Agent as HttpAgent } from 'node:http';
 import type { Dispatcher } from 'undici';
 
 /** How to reach one upstream; built once per route (RelayService.target), used for every request. */
@@ -27,6 +28,8 @@ export interface RelayTarget {
   /** The base URL's path without its trailing slash (often empty). */
   readonly basePath: string;
   readonly dispatcher: Dispatcher;
+  /** The agent for its WebSocket upgrades: the egress proxy's; undefined to connect directly. */
+  readonly webSocketAgent?: HttpAgent;
   readonly dropResponseHeaderPrefixes: readonly string[];
   readonly streamTerminal: StreamTerminalRule | undefined;
 }

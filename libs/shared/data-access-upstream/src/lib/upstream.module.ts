@@ -1,4 +1,3 @@
-import { HttpModule } from '@nestjs/axios';
 import { Global, Module } from '@nestjs/common';
 import { ControlPlaneClient } from './control-plane.client';
 import { ProviderCallService } from './provider-call.service';
@@ -7,13 +6,13 @@ import { RelayService } from './relay.service';
 import { WebSocketRelay } from './websocket-relay';
 
 /**
- * The upstream HTTP layer: the undici relay for the data plane, and `@nestjs/axios` for control-plane calls
- * (billing, conversation management, page scrapes), which take their agents from `ControlPlaneHttp`.
+ * The upstream HTTP layer, one undici client family for all of it: the relay and the provider pipeline for
+ * the data plane, ControlPlaneClient for control-plane calls (billing, conversation management, page
+ * scrapes), and the WebSocket relay; all take their pools and egress proxy from RelayService.dispatchers.
  */
 @Global()
 @Module({
-  imports: [HttpModule],
   providers: [RelayService, WebSocketRelay, ProviderCallService, ProviderPipeline, ControlPlaneClient],
-  exports: [RelayService, WebSocketRelay, ProviderCallService, ProviderPipeline, ControlPlaneClient, HttpModule],
+  exports: [RelayService, WebSocketRelay, ProviderCallService, ProviderPipeline, ControlPlaneClient],
 })
 export class UpstreamModule {}

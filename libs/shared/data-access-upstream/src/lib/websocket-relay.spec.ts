@@ -8,7 +8,7 @@ import { WebSocketRelay } from './websocket-relay';
 
 const SETTINGS = {
   trustProxy: false,
-  upstream: { headersTimeoutMs: 2_000, httpsProxy: undefined, noProxy: [] },
+  upstream: { headersTimeoutMs: 2_000, egressProxy: undefined, noProxy: undefined },
 } as unknown as PlatformSettings;
 
 function listen(server: Server): Promise<number> {

@@ -12,7 +12,6 @@ import {
 import { type OutgoingHeaders, buildForwardedResponseHeaders } from '@openai-proxy/util-auth-headers';
 import type { PlatformSettings } from '@openai-proxy/util-config';
 import { ErrorCode, GatewayException, classifyUpstreamError } from '@openai-proxy/util-errors';
-import { egressProxyAgent } from './control-plane-http';
 import { forwardedRequestHeaders } from './forwarded-request';
 import { joinPath } from './relay.service';
 import type { RelayTarget } from './relay.types';
@@ -186,8 +185,7 @@ export class WebSocketRelay implements OnModuleDestroy {
   ): Promise<UpstreamHandshake> {
     const url = `${target.origin.replace(/^http/, 'ws')}${joinPath(target.basePath, path)}`;
     const headers = forwardedRequestHeaders(request, target, this.addresses, HANDSHAKE_HEADER_PREFIXES);
-    const agent =
-      target.kind === 'provider' ? egressProxyAgent(this.settings.upstream, new URL(target.origin)) : undefined;
+    const agent = target.webSocketAgent;
     const options: WithCloseTimeout<ClientOptions> = {
       headers: singleValued(headers),
       perMessageDeflate: false,

@@ -15,6 +15,8 @@ describe('redactText', () => {
     ['/x?k=sk%2Dproj%2DYy8812345', 'Yy8812345'],
     ['/v1beta/models?x-goog-api-key=secretvalue123', 'secretvalue123'],
     ['https://user:hunter2@proxy.example:8080', 'hunter2'],
+    ['ALL_PROXY=socks5://clash:s0cks-pass@127.0.0.1:7890', 's0cks-pass'],
+    ['socks5h://clash:p%40ss%3Aword@127.0.0.1:7890', 'p%40ss%3Aword'],
     ['Authorization: Basic dXNlcjpodW50ZXIy', 'dXNlcjpodW50ZXIy'],
     ['/x?token=abc123secret&y=1', 'abc123secret'],
     ['/x?token=%22quoted123secret%22', 'quoted123secret'],

@@ -1,5 +1,6 @@
 import {
   ConfigValidationError,
+  PROXY_ALIASES,
   applyAliases,
   baseUrlSchema,
   booleanSchema,
@@ -73,5 +74,54 @@ describe('toPlatformSettings', () => {
     expect(parseTrustProxy('10.0.0.0/8', false)).toBe('10.0.0.0/8');
     const settings = toPlatformSettings('svc', 1, parseEnvironment(commonEnvShape, { TRUST_PROXY: '1' }), false);
     expect(settings.trustProxy).toBe(1);
+  });
+});
+
+describe('egress proxy settings', () => {
+  function egressProxy(env: Record<string, string>): string | undefined {
+    const parsed = parseEnvironment(commonEnvShape, applyAliases(env, PROXY_ALIASES));
+    return toPlatformSettings('svc', 1, parsed, false).upstream.egressProxy;
+  }
+
+  it('should take ALL_PROXY, or all_proxy, when HTTPS_PROXY is unset', () => {
+    expect(egressProxy({ ALL_PROXY: 'socks5://127.0.0.1:7890' })).toBe('socks5://127.0.0.1:7890');
+    expect(egressProxy({ all_proxy: 'socks5h://127.0.0.1:7890' })).toBe('socks5h://127.0.0.1:7890');
+    expect(egressProxy({})).toBeUndefined();
+  });
+
+  it('should prefer HTTPS_PROXY when both are set', () => {
+    expect(egressProxy({ HTTPS_PROXY: 'http://127.0.0.1:7890', ALL_PROXY: 'socks5://127.0.0.1:7891' })).toBe(
+      'http://127.0.0.1:7890',
+    );
+  });
+
+  it('should accept http, https, socks5 and socks5h proxies with a login when given', () => {
+    for (const url of [
+      'http://u:p@proxy:3128',
+      'https://proxy',
+      'socks5://u:p@127.0.0.1:7890',
+      'socks5h://[::1]:1080',
+    ]) {
+      expect(egressProxy({ ALL_PROXY: url })).toBe(url);
+    }
+  });
+
+  it('should refuse the start naming the variable and not the URL when a proxy scheme is not supported', () => {
+    for (const [name, value] of [
+      ['ALL_PROXY', 'socks4://clash:hunter2@127.0.0.1:7890'],
+      ['HTTPS_PROXY', 'ftp://127.0.0.1:21'],
+      ['ALL_PROXY', 'not a url'],
+    ] as const) {
+      let caught: unknown;
+      try {
+        egressProxy({ [name]: value });
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(ConfigValidationError);
+      const message = (caught as ConfigValidationError).message;
+      expect(message).toContain(`${name}: must be an http://, https://, socks5:// or socks5h:// proxy URL`);
+      expect(message).not.toContain('hunter2');
+    }
   });
 });

@@ -23,6 +23,19 @@ export const baseUrlSchema = z
   .pipe(z.url({ protocol: /^https?$/ }))
   .transform((value) => value.replace(/\/+$/, ''));
 
+const PROXY_URL_PROBLEM = 'must be an http://, https://, socks5:// or socks5h:// proxy URL';
+
+/**
+ * An egress proxy URL (`HTTPS_PROXY`, `ALL_PROXY`): HTTP CONNECT (`http`, `https`) or SOCKS5 (`socks5`,
+ * `socks5h`), with a host, optionally `user:password@`. The message names the rule, never the value (it may
+ * hold a password).
+ */
+export const proxyUrlSchema = z
+  .string()
+  .trim()
+  .pipe(z.url({ protocol: /^(?:https?|socks5h?)$/, error: PROXY_URL_PROBLEM }))
+  .refine((value) => URL.canParse(value) && new URL(value).hostname !== '', { error: PROXY_URL_PROBLEM });
+
 export const logLevelSchema = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
 const MIB = 1024 * 1024;
@@ -36,7 +49,9 @@ export const commonEnvShape = {
   SHUTDOWN_DRAIN_MS: wholeNumberSchema.default(25_000),
   MAX_JSON_BODY_BYTES: wholeNumberSchema.default(32 * MIB),
   MAX_RELAY_BODY_BYTES: wholeNumberSchema.default(512 * MIB),
-  HTTPS_PROXY: baseUrlSchema.optional(),
+  /** The egress proxy; ALL_PROXY when HTTPS_PROXY is unset (toPlatformSettings). */
+  HTTPS_PROXY: proxyUrlSchema.optional(),
+  ALL_PROXY: proxyUrlSchema.optional(),
   NO_PROXY: z.string().optional(),
   LOG_LEVEL: logLevelSchema.default('info'),
   TRUST_PROXY: z.string().trim().optional(),
@@ -45,6 +60,7 @@ export const commonEnvShape = {
 /** Lower-case spellings of the egress variables, as many tools set them. */
 export const PROXY_ALIASES: Readonly<Record<string, readonly string[]>> = {
   HTTPS_PROXY: ['https_proxy'],
+  ALL_PROXY: ['all_proxy'],
   NO_PROXY: ['no_proxy'],
 };
 

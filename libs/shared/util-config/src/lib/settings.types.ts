@@ -3,12 +3,14 @@ import type { commonEnvShape, logLevelSchema } from './env-schema';
 
 export type LogLevel = z.infer<typeof logLevelSchema>;
 
-/** How upstream connections are made; one place for the data plane (undici) and the control plane (axios). */
+/** How upstream connections are made; one place for every upstream call (HTTP and WebSocket). */
 export interface UpstreamSettings {
   connectTimeoutMs: number;
   headersTimeoutMs: number;
   idleTimeoutMs: number;
-  httpsProxy: string | undefined;
+  /** The egress proxy URL (http, https, socks5, socks5h; may hold a login): HTTPS_PROXY, else ALL_PROXY. */
+  egressProxy: string | undefined;
+  /** Hosts reached directly, past the egress proxy (NO_PROXY). */
   noProxy: string | undefined;
 }
 
@@ -68,7 +70,7 @@ export function toPlatformSettings(
       connectTimeoutMs: env.UPSTREAM_CONNECT_TIMEOUT_MS,
       headersTimeoutMs: env.UPSTREAM_HEADERS_TIMEOUT_MS,
       idleTimeoutMs: env.UPSTREAM_IDLE_TIMEOUT_MS,
-      httpsProxy: env.HTTPS_PROXY,
+      egressProxy: env.HTTPS_PROXY ?? env.ALL_PROXY,
       noProxy: env.NO_PROXY,
     },
   };
