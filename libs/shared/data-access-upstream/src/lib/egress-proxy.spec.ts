@@ -2,6 +2,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { type AddressInfo, type Server, type Socket, connect, createServer } from 'node:net';
 import { type TLSSocket, createServer as createTlsServer } from 'node:tls';
 import { Agent } from 'undici';
+import { WebSocket, WebSocketServer } from 'ws';
 import { FakeConnectProxy, FakeSocks5Proxy, TEST_TLS } from '@openai-proxy/testing-fakes';
 import { classifyUpstreamError } from '@openai-proxy/util-errors';
 import { EgressAgent, type EgressProxy, egressConnector, openTunnel, parseEgressProxy } from './egress-proxy';
@@ -204,5 +205,31 @@ describe(EgressAgent.name, () => {
     const proxy: EgressProxy = { protocol: 'socks5:', host: '127.0.0.1', port: 1, credentials: undefined };
     expect(new EgressAgent(proxy, true, 1_000).protocol).toBe('https:');
     expect(new EgressAgent(proxy, false, 1_000).protocol).toBe('http:');
+  });
+
+  it('should carry a wss:// upgrade through SOCKS5 when the upstream speaks TLS', async () => {
+    const https = createHttpsServer(TEST_TLS);
+    const server = new WebSocketServer({ server: https });
+    server.on('connection', (socket) => socket.on('message', (data: Buffer) => socket.send(data)));
+    const port = await listen(https);
+    const proxy = await FakeSocks5Proxy.start();
+    const agent = new EgressAgent(parseEgressProxy(proxy.url()), true, 2_000, TRUST_TEST_CA);
+    try {
+      const client = new WebSocket(`wss://localhost:${port}/`, { agent });
+      await new Promise((resolve, reject) => client.once('open', resolve).once('error', reject));
+      const echoed = new Promise<string>((resolve) =>
+        client.once('message', (data: Buffer) => resolve(data.toString())),
+      );
+      client.send('secure socks');
+      expect(await echoed).toBe('secure socks');
+      expect(proxy.connects.map((connect) => connect.host)).toEqual(['localhost']);
+      const closed = new Promise((resolve) => client.once('close', resolve));
+      client.close();
+      await closed;
+    } finally {
+      agent.destroy();
+      server.close();
+      await Promise.all([close(https), proxy.close()]);
+    }
   });
 });
