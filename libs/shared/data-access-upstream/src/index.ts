@@ -8,8 +8,6 @@ export * from './lib/request-body';
 export * from './lib/body-copy';
 export * from './lib/upstream.module';
 export * from './lib/provider-call.service';
-export * from './lib/provider-adapter.types';
-export * from './lib/provider-answers';
 export * from './lib/provider-pipeline.service';
 export * from './lib/provider-routes';
 export * from './lib/control-plane.client';

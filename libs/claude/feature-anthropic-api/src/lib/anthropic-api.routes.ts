@@ -1,6 +1,7 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { RawRouteRegistry } from '@openai-proxy/feature-platform';
-import { ProviderPipeline, type ProviderRoute, registerProviderRoutes } from '@openai-proxy/data-access-upstream';
+import { ProviderPipeline, registerProviderRoutes } from '@openai-proxy/data-access-upstream';
+import type { ProviderRoute } from '@openai-proxy/util-provider-contract';
 import { type AnthropicOperation, anthropicAdapter } from './anthropic.adapter';
 import { ANTHROPIC_API_SETTINGS, type AnthropicApiSettings } from './anthropic-api.settings';
 

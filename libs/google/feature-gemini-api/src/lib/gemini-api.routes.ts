@@ -1,6 +1,7 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { RawRouteRegistry } from '@openai-proxy/feature-platform';
-import { ProviderPipeline, type ProviderRoute, registerProviderRoutes } from '@openai-proxy/data-access-upstream';
+import { ProviderPipeline, registerProviderRoutes } from '@openai-proxy/data-access-upstream';
+import type { ProviderRoute } from '@openai-proxy/util-provider-contract';
 import { type GeminiOperation, geminiAdapter } from './gemini.adapter';
 import { GEMINI_API_SETTINGS, type GeminiApiSettings } from './gemini-api.settings';
 

@@ -5,7 +5,7 @@ import {
   chatCompletionInput,
   jsonAnswer,
   noInput,
-} from '@openai-proxy/data-access-upstream';
+} from '@openai-proxy/util-provider-contract';
 import {
   GeminiStreamTransformer,
   geminiModelListSchema,

@@ -20,7 +20,7 @@ import type {
   PreparedCall,
   UpstreamRequest,
   WholeAnswer,
-} from './provider-adapter.types';
+} from '@openai-proxy/util-provider-contract';
 import { readAnswerText } from './answer-text';
 import type { RelayTarget } from './relay.types';
 import { EventStreamWriter } from './stream-watch';

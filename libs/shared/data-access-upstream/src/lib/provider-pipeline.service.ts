@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PLATFORM_SETTINGS } from '@openai-proxy/feature-platform';
 import type { PlatformSettings } from '@openai-proxy/util-config';
 import { readJsonBody } from './json-body';
-import type { CallReport, ProviderAdapter } from './provider-adapter.types';
+import type { CallReport, ProviderAdapter } from '@openai-proxy/util-provider-contract';
 import { ProviderCallService } from './provider-call.service';
 import { RelayService } from './relay.service';
 import type { RelayTarget } from './relay.types';

@@ -1,6 +1,6 @@
 import { type RawRoute, type RawRouteRegistry, pathnameOf } from '@openai-proxy/feature-platform';
 import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
-import type { ProviderAdapter, ProviderRoute } from './provider-adapter.types';
+import type { ProviderAdapter, ProviderRoute } from '@openai-proxy/util-provider-contract';
 import type { ProviderPipeline } from './provider-pipeline.service';
 
 /** One path segment with its percent escapes decoded; undefined when they are malformed. */

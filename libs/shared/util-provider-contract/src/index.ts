@@ -1,0 +1,2 @@
+export * from './lib/provider-adapter.types';
+export * from './lib/provider-answers';
