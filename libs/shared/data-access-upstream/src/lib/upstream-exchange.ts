@@ -45,7 +45,7 @@ export class UpstreamExchange extends EventEmitter implements DrainableStream {
     });
   }
 
-  /** The same abort as an AbortSignal, for HTTP clients that take no EventEmitter (axios); made when asked for. */
+  /** The same abort as an AbortSignal (control-plane calls pass it to undici); made when asked for. */
   get signal(): AbortSignal {
     this.controller ??= new AbortController();
     if (this.aborted) {
