@@ -6,7 +6,7 @@ import { createClaudeBridgeApp } from '../src/claude-bridge.app';
 
 const KEY = 'sk-ant-api03-routes-test';
 
-describe('AnthropicApiRoutes', () => {
+describe('ANTHROPIC_API_ROUTES on the claude-bridge', () => {
   let anthropic: FakeUpstream;
   let app: NestExpressApplication;
   let url: string;

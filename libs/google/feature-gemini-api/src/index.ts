@@ -1,5 +1,3 @@
 export * from './lib/gemini-api.settings';
-export * from './lib/gemini.adapter';
-export * from './lib/gemini-api.routes';
 export * from './lib/gemini-relay.route';
 export * from './lib/gemini-api.module';

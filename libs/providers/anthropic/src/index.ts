@@ -6,3 +6,7 @@ export * from './lib/response.transform';
 export * from './lib/stream.transform';
 export * from './lib/error.transform';
 export * from './lib/models.transform';
+export * from './lib/anthropic-api.settings';
+export * from './lib/anthropic-credentials';
+export * from './lib/anthropic.adapter';
+export * from './lib/anthropic-api.routes';

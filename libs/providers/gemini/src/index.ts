@@ -6,3 +6,7 @@ export * from './lib/response.transform';
 export * from './lib/stream.transform';
 export * from './lib/error.transform';
 export * from './lib/models.transform';
+export * from './lib/gemini-api.settings';
+export * from './lib/gemini-credentials';
+export * from './lib/gemini.adapter';
+export * from './lib/gemini-api.routes';

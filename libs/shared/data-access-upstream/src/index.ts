@@ -10,5 +10,6 @@ export * from './lib/upstream.module';
 export * from './lib/provider-call.service';
 export * from './lib/provider-pipeline.service';
 export * from './lib/provider-routes';
+export * from './lib/provider-routes.provider';
 export * from './lib/control-plane.client';
 export { UpstreamExchange } from './lib/upstream-exchange';

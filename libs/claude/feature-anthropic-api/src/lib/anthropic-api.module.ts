@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { AnthropicApiRoutes } from './anthropic-api.routes';
+import { providerRoutes } from '@openai-proxy/data-access-upstream';
+import { ANTHROPIC_API_ROUTES, anthropicAdapter } from '@openai-proxy/provider-anthropic';
 import { ANTHROPIC_API_SETTINGS, type AnthropicApiSettings } from './anthropic-api.settings';
 import { AnthropicRelayRoute } from './anthropic-relay.route';
 
@@ -9,7 +10,11 @@ export class AnthropicApiModule {
   static register(settings: AnthropicApiSettings): DynamicModule {
     return {
       module: AnthropicApiModule,
-      providers: [{ provide: ANTHROPIC_API_SETTINGS, useValue: settings }, AnthropicApiRoutes, AnthropicRelayRoute],
+      providers: [
+        { provide: ANTHROPIC_API_SETTINGS, useValue: settings },
+        providerRoutes({ settings: ANTHROPIC_API_SETTINGS, adapter: anthropicAdapter, routes: ANTHROPIC_API_ROUTES }),
+        AnthropicRelayRoute,
+      ],
     };
   }
 }

@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { GeminiApiRoutes } from './gemini-api.routes';
+import { providerRoutes } from '@openai-proxy/data-access-upstream';
+import { GEMINI_API_ROUTES, geminiAdapter } from '@openai-proxy/provider-gemini';
 import { GEMINI_API_SETTINGS, type GeminiApiSettings } from './gemini-api.settings';
 import { GeminiRelayRoute } from './gemini-relay.route';
 
@@ -9,7 +10,11 @@ export class GeminiApiModule {
   static register(settings: GeminiApiSettings): DynamicModule {
     return {
       module: GeminiApiModule,
-      providers: [{ provide: GEMINI_API_SETTINGS, useValue: settings }, GeminiApiRoutes, GeminiRelayRoute],
+      providers: [
+        { provide: GEMINI_API_SETTINGS, useValue: settings },
+        providerRoutes({ settings: GEMINI_API_SETTINGS, adapter: geminiAdapter, routes: GEMINI_API_ROUTES }),
+        GeminiRelayRoute,
+      ],
     };
   }
 }

@@ -1,7 +1,4 @@
+export type { GeminiApiSettings } from '@openai-proxy/provider-gemini';
+
 /** Injection token for GeminiApiSettings. */
 export const GEMINI_API_SETTINGS = Symbol('GEMINI_API_SETTINGS');
-
-export interface GeminiApiSettings {
-  /** `GEMINI_API_BASE`, without a trailing slash. */
-  apiBase: string;
-}

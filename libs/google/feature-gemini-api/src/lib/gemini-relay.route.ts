@@ -1,8 +1,8 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { RawRouteRegistry, underPrefix } from '@openai-proxy/feature-platform';
 import { RelayService, WebSocketRelay } from '@openai-proxy/data-access-upstream';
+import { moveBearerApiKey } from '@openai-proxy/provider-gemini';
 import { GEMINI_API_SETTINGS, type GeminiApiSettings } from './gemini-api.settings';
-import { moveBearerApiKey } from './gemini-credentials';
 
 const PREFIX = '/gemini';
 

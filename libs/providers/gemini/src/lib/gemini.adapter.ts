@@ -6,20 +6,15 @@ import {
   jsonAnswer,
   noInput,
 } from '@openai-proxy/util-provider-contract';
-import {
-  GeminiStreamTransformer,
-  geminiModelListSchema,
-  geminiModelName,
-  geminiResponseSchema,
-  toChatCompletion,
-  toGatewayError,
-  toGeminiRequest,
-  toModelList,
-  toProviderUsage,
-} from '@openai-proxy/provider-gemini';
 import type { ChatCompletionRequest } from '@openai-proxy/util-openai-schema';
+import { toGatewayError } from './error.transform';
 import type { GeminiApiSettings } from './gemini-api.settings';
 import { geminiCredentialHeaders } from './gemini-credentials';
+import { geminiModelListSchema, geminiResponseSchema } from './gemini.schema';
+import { toModelList } from './models.transform';
+import { geminiModelName, toGeminiRequest } from './request.transform';
+import { toChatCompletion, toProviderUsage } from './response.transform';
+import { GeminiStreamTransformer } from './stream.transform';
 
 /** What the Gemini bridge serves. */
 export type GeminiOperation = 'chat' | 'models';

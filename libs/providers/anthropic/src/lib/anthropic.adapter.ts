@@ -5,19 +5,15 @@ import {
   jsonAnswer,
   noInput,
 } from '@openai-proxy/util-provider-contract';
-import {
-  AnthropicStreamTransformer,
-  anthropicMessagesResponseSchema,
-  anthropicModelListSchema,
-  toAnthropicRequest,
-  toChatCompletion,
-  toGatewayError,
-  toModelList,
-  toProviderUsage,
-} from '@openai-proxy/provider-anthropic';
 import type { ChatCompletionRequest } from '@openai-proxy/util-openai-schema';
-import { anthropicHeaders, requireAnthropicKey } from './anthropic-credentials';
 import type { AnthropicApiSettings } from './anthropic-api.settings';
+import { anthropicHeaders, requireAnthropicKey } from './anthropic-credentials';
+import { anthropicMessagesResponseSchema, anthropicModelListSchema } from './anthropic.schema';
+import { toGatewayError } from './error.transform';
+import { toModelList } from './models.transform';
+import { toAnthropicRequest } from './request.transform';
+import { toChatCompletion, toProviderUsage } from './response.transform';
+import { AnthropicStreamTransformer } from './stream.transform';
 
 /** What the Anthropic bridge serves. */
 export type AnthropicOperation = 'chat' | 'models';
