@@ -1,21 +1,15 @@
-import { DynamicModule, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
-import { JsonBodyMiddleware } from '@openai-proxy/feature-platform';
-import { BardController } from './bard.controller';
+import { DynamicModule, Module } from '@nestjs/common';
+import { BardRoutes } from './bard.routes';
 import { BardService } from './bard.service';
 import { BARD_SETTINGS, type BardSettings } from './bard.settings';
 
-/** Bard through browser cookies (the original's `/google/bard`). */
+/** Bard through browser cookies (the original's `/google/bard`), a raw route on the provider pipeline. */
 @Module({})
-export class BardModule implements NestModule {
+export class BardModule {
   static register(settings: BardSettings): DynamicModule {
     return {
       module: BardModule,
-      controllers: [BardController],
-      providers: [{ provide: BARD_SETTINGS, useValue: settings }, BardService],
+      providers: [{ provide: BARD_SETTINGS, useValue: settings }, BardService, BardRoutes],
     };
-  }
-
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(JsonBodyMiddleware).forRoutes(BardController);
   }
 }

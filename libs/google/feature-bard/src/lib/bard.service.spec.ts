@@ -1,7 +1,6 @@
-import { IncomingMessage, ServerResponse } from 'node:http';
-import { Socket } from 'node:net';
 import { ControlPlaneClient, RelayService } from '@openai-proxy/data-access-upstream';
 import { ClientAddressService, MetricsService, ShutdownService } from '@openai-proxy/feature-platform';
+import { type BardCookies, type BardInput, bardAdapter } from '@openai-proxy/provider-bard';
 import { type FakeUpstream, startFakeBard, text } from '@openai-proxy/testing-fakes';
 import { commonEnvShape, parseEnvironment, toPlatformSettings } from '@openai-proxy/util-config';
 import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
@@ -26,20 +25,59 @@ const CLOCK_ONLY = [
   'clearTimeout',
 ] as const;
 
-/** A client that stays connected (a response that is never written). */
-function client(): ServerResponse {
-  return new ServerResponse(new IncomingMessage(new Socket()));
-}
-
 describe(BardService.name, () => {
   let bard: FakeUpstream;
   let service: BardService;
+  let relay: RelayService;
+  let controlPlane: ControlPlaneClient;
 
   const pageLoads = (): number => bard.requests.filter((request) => request.url === '/app').length;
-  const ask = (prompt: string, conversationId?: string): Promise<string> =>
-    service.ask(COOKIES, prompt, conversationId, client());
 
-  let relay: RelayService;
+  /**
+   * One turn as the provider pipeline runs it, with BardService as the adapter's session: prepare (the tokens
+   * and the conversation), the StreamGenerate call, the answer read (or Bard's refusal translated), finish.
+   */
+  const turn = async (cookies: BardCookies, prompt: string, conversationId?: string): Promise<string> => {
+    const adapter = bardAdapter(bard.url, service);
+    const input: BardInput = { prompt, conversationId };
+    const route = { pathname: '/google/bard' };
+    const signal = AbortSignal.timeout(5_000);
+    const prepared = await adapter.operations.ask.prepare({
+      ...route,
+      input,
+      credentials: cookies,
+      headers: {},
+      params: {},
+      signal,
+    });
+    if (prepared.answer !== 'whole') {
+      throw new Error(`Bard's call is answered whole, not as ${prepared.answer}`);
+    }
+    const { request } = prepared;
+    const answer = await controlPlane.request({
+      name: 'bard',
+      method: request.method,
+      url: new URL(`${bard.url}${request.path}`),
+      headers: { ...request.headers, 'content-type': request.encodedBody?.contentType ?? '' },
+      data: request.encodedBody?.text,
+      signal,
+    });
+    try {
+      if (answer.status !== 200) {
+        throw adapter.translateError(answer.status, undefined, answer.retryAfter);
+      }
+      const reading = prepared.read.read(answer.text);
+      if ('problem' in reading) {
+        throw new Error(reading.problem);
+      }
+      await prepared.finish?.({ usage: reading.usage });
+      return String(reading.body);
+    } catch (error) {
+      await prepared.finish?.({ usage: undefined, error: error instanceof GatewayException ? error : undefined });
+      throw error;
+    }
+  };
+  const ask = (prompt: string, conversationId?: string): Promise<string> => turn(COOKIES, prompt, conversationId);
 
   beforeEach(async () => {
     jest.useFakeTimers({ doNotFake: [...CLOCK_ONLY], now: new Date('2024-01-01T00:00:00Z') });
@@ -48,7 +86,7 @@ describe(BardService.name, () => {
     const metrics = new MetricsService();
     const shutdown = new ShutdownService();
     relay = new RelayService(platform, metrics, shutdown, new ClientAddressService(platform));
-    const controlPlane = new ControlPlaneClient(relay, metrics, shutdown);
+    controlPlane = new ControlPlaneClient(relay, metrics, shutdown);
     service = new BardService(controlPlane, {
       bardBase: bard.url,
       tokenTtlMs: TOKEN_TTL_MS,
@@ -103,7 +141,7 @@ describe(BardService.name, () => {
   it('should keep the conversations of other cookies apart under the same id', async () => {
     await ask('a', 'shared');
     const other = { psid: 'g.a000-other', psidts: 'sidts-other' };
-    expect(await service.ask(other, 'b', 'shared', client())).toBe('Bard turn 1: you said b');
+    expect(await turn(other, 'b', 'shared')).toBe('Bard turn 1: you said b');
   });
 
   it.each([
