@@ -8,6 +8,7 @@ export * from './lib/test-tls';
 export * from './lib/fake-anthropic';
 export * from './lib/fake-claude-web';
 export * from './lib/openapi-shapes';
+export * from './lib/openai-shape-answers';
 export * from './lib/fake-gemini';
 export * from './lib/fake-bard';
 export * from './lib/fake-websocket';
