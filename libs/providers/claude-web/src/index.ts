@@ -3,3 +3,7 @@ export * from './lib/claude-web.schema';
 export * from './lib/prompt.transform';
 export * from './lib/stream.transform';
 export * from './lib/stream-end.watch';
+export * from './lib/claude-web.errors';
+export * from './lib/claude-web-conversations.types';
+export * from './lib/claude-web-completions.adapter';
+export * from './lib/claude-conversations.adapter';

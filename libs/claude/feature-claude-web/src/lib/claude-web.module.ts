@@ -1,22 +1,15 @@
-import { DynamicModule, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
-import { JsonBodyMiddleware } from '@openai-proxy/feature-platform';
-import { ClaudeConversationsController } from './claude-conversations.controller';
-import { ClaudeWebCompletionsController } from './claude-web-completions.controller';
+import { DynamicModule, Module } from '@nestjs/common';
+import { ClaudeWebRoutes } from './claude-web.routes';
 import { ClaudeWebService } from './claude-web.service';
 import { CLAUDE_WEB_SETTINGS, type ClaudeWebSettings } from './claude-web.settings';
 
-/** Claude through the claude.ai web session: the original's routes and its OpenAI-style routes. */
+/** Claude through the claude.ai web session: the original's routes and its OpenAI-style routes (raw routes). */
 @Module({})
-export class ClaudeWebModule implements NestModule {
+export class ClaudeWebModule {
   static register(settings: ClaudeWebSettings): DynamicModule {
     return {
       module: ClaudeWebModule,
-      controllers: [ClaudeConversationsController, ClaudeWebCompletionsController],
-      providers: [{ provide: CLAUDE_WEB_SETTINGS, useValue: settings }, ClaudeWebService],
+      providers: [{ provide: CLAUDE_WEB_SETTINGS, useValue: settings }, ClaudeWebService, ClaudeWebRoutes],
     };
-  }
-
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(JsonBodyMiddleware).forRoutes(ClaudeConversationsController, ClaudeWebCompletionsController);
   }
 }

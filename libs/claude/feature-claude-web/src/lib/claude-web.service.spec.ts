@@ -1,9 +1,10 @@
 import { ControlPlaneClient, RelayService } from '@openai-proxy/data-access-upstream';
+import { conversationsPath } from '@openai-proxy/provider-claude-web';
 import { ClientAddressService, MetricsService, ShutdownService } from '@openai-proxy/feature-platform';
 import { type FakeUpstream, json, startFakeClaudeWeb } from '@openai-proxy/testing-fakes';
 import { commonEnvShape, parseEnvironment, toPlatformSettings } from '@openai-proxy/util-config';
 import { ErrorCode } from '@openai-proxy/util-errors';
-import { ClaudeWebService, claudeWebHeaders } from './claude-web.service';
+import { ClaudeWebService } from './claude-web.service';
 
 const SESSION_KEY = 'sk-ant-sid01-test';
 const ORG = 'org 1';
@@ -19,7 +20,7 @@ describe(ClaudeWebService.name, () => {
     const metrics = new MetricsService();
     const shutdown = new ShutdownService();
     relay = new RelayService(platform, metrics, shutdown, new ClientAddressService(platform));
-    service = new ClaudeWebService(new ControlPlaneClient(relay, metrics, shutdown), relay, {
+    service = new ClaudeWebService(new ControlPlaneClient(relay, metrics, shutdown), {
       webBase: claude.url,
       webModel: 'claude-2.1',
       autoDeleteConversation: false,
@@ -30,20 +31,6 @@ describe(ClaudeWebService.name, () => {
   afterEach(async () => {
     await relay.onModuleDestroy();
     await claude.close();
-  });
-
-  it('should send claude.ai only the session cookie and what a browser sends', () => {
-    expect(claudeWebHeaders(SESSION_KEY, 'text/event-stream')).toEqual({
-      cookie: `sessionKey=${SESSION_KEY}`,
-      accept: 'text/event-stream',
-      'user-agent': expect.stringContaining('Mozilla/5.0'),
-      'accept-encoding': 'identity',
-    });
-  });
-
-  it('should encode the organization and the conversation in their paths', () => {
-    expect(service.conversationsPath('a/b')).toBe('/organizations/a%2Fb/chat_conversations');
-    expect(service.conversationsPath('a', 'c?d')).toBe('/organizations/a/chat_conversations/c%3Fd');
   });
 
   it('should create the conversation under the uuid it chose, with the session cookie and a JSON body', async () => {
@@ -85,7 +72,7 @@ describe(ClaudeWebService.name, () => {
       json: undefined,
       retryAfter: '5',
     });
-    const list = await service.call('GET', service.conversationsPath(ORG), SESSION_KEY);
+    const list = await service.call('GET', conversationsPath(ORG), SESSION_KEY);
     expect(list).toMatchObject({ status: 200, json: [] });
   });
 });

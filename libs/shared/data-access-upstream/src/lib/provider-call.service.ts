@@ -50,16 +50,26 @@ function encodedBodyOf(call: UpstreamRequest): EncodedBody | undefined {
   return call.body === undefined ? undefined : { contentType: 'application/json', text: JSON.stringify(call.body) };
 }
 
-/** A 200 JSON answer with the route's own headers and the edge's. */
-function sendJson(client: ServerResponse, body: unknown, headers: Record<string, string>): void {
-  const text = JSON.stringify(body);
+/** An answer with the route's own headers and the edge's: `body` as JSON, or none when it is undefined. */
+function sendJson(client: ServerResponse, body: unknown, headers: Record<string, string>, status = 200): void {
+  if (body === undefined) {
+    client.writeHead(status, withEdgeHeaders(client, { ...headers }));
+    client.end();
+    return;
+  }
+  sendText(client, JSON.stringify(body), 'application/json; charset=utf-8', headers, status);
+}
+
+function sendText(
+  client: ServerResponse,
+  text: string,
+  contentType: string,
+  headers: Record<string, string>,
+  status = 200,
+): void {
   client.writeHead(
-    200,
-    withEdgeHeaders(client, {
-      ...headers,
-      'content-type': 'application/json; charset=utf-8',
-      'content-length': Buffer.byteLength(text),
-    }),
+    status,
+    withEdgeHeaders(client, { ...headers, 'content-type': contentType, 'content-length': Buffer.byteLength(text) }),
   );
   client.end(text);
 }
@@ -91,10 +101,10 @@ export class ProviderCallService {
     prepare: (signal: AbortSignal) => PreparedCall | Promise<PreparedCall>,
   ): Promise<CallReport> {
     return this.exchange(client, async (exchange) => {
-      const prepared = await prepare(exchange.signal);
+      const prepared = await this.prepared(prepare, target.name, exchange);
       const report: CallReport = { usage: undefined };
       try {
-        report.usage = await this.answer({ ...prepared.request, target }, prepared, client, translateError, exchange);
+        report.usage = await this.answer(target, prepared, client, translateError, exchange);
         return report;
       } catch (error) {
         report.error = error instanceof GatewayException ? error : undefined;
@@ -105,15 +115,42 @@ export class ProviderCallService {
     });
   }
 
+  /**
+   * The call's preparation: its control-plane calls cut by the drain cap answer 503, and a client that left
+   * while they ran is counted as a client abort of the provider.
+   */
+  private async prepared(
+    prepare: (signal: AbortSignal) => PreparedCall | Promise<PreparedCall>,
+    name: string,
+    exchange: UpstreamExchange,
+  ): Promise<PreparedCall> {
+    try {
+      return await prepare(exchange.signal);
+    } catch (error) {
+      if (exchange.shuttingDown) {
+        throw shuttingDown();
+      }
+      if (exchange.clientLeft) {
+        this.metrics.clientAborts.inc({ upstream: name });
+      }
+      throw error;
+    }
+  }
+
   /** Sends the client the answer the prepared call describes; resolves with the usage it reported. */
   private async answer(
-    call: ProviderCall,
+    target: RelayTarget,
     prepared: PreparedCall,
     client: ServerResponse,
     translateError: ErrorTranslator,
     exchange: UpstreamExchange,
   ): Promise<ProviderUsage | undefined> {
     const headers = prepared.responseHeaders ?? {};
+    if (prepared.answer === 'ready') {
+      sendJson(client, prepared.body, headers, prepared.status);
+      return undefined;
+    }
+    const call: ProviderCall = { ...prepared.request, target };
     switch (prepared.answer) {
       case 'whole': {
         const reading = await this.whole(call, prepared.read, translateError, exchange);
@@ -125,9 +162,17 @@ export class ProviderCallService {
         return prepared.transformer.usage?.();
       case 'collect': {
         const chunks = await this.collectWithin(call, prepared.transformer, translateError, exchange);
-        sendJson(client, prepared.complete(chunks), headers);
+        const body = prepared.complete(chunks);
+        if (prepared.textType === undefined) {
+          sendJson(client, body, headers);
+        } else {
+          sendText(client, String(body), prepared.textType, headers);
+        }
         return prepared.transformer.usage?.();
       }
+      case 'relay':
+        await this.relayWithin(call, client, translateError, exchange, prepared.watch, headers);
+        return undefined;
     }
   }
 
@@ -188,22 +233,31 @@ export class ProviderCallService {
     translateError: ErrorTranslator,
     watch?: StreamTransformer<SseEvent>,
   ): Promise<void> {
-    return this.exchange(client, async (exchange) => {
-      const upstream = await this.open(call, translateError, exchange);
-      client.writeHead(200, withEdgeHeaders(client, { ...SSE_RESPONSE_HEADERS }));
-      client.flushHeaders();
-      await this.inFlight(() =>
-        pipeWatchedStream({
-          provider: call.target.name,
-          source: upstream.body,
-          client,
-          watch: watch === undefined ? undefined : guardTransformer(watch, call.target.name),
-          writer: new EventStreamWriter(client, this.settings.heartbeatMs, false),
-          exchange,
-          failure: (error) => this.failure(error, call.target.name, exchange),
-        }),
-      );
-    });
+    return this.exchange(client, (exchange) => this.relayWithin(call, client, translateError, exchange, watch));
+  }
+
+  private async relayWithin(
+    call: ProviderCall,
+    client: ServerResponse,
+    translateError: ErrorTranslator,
+    exchange: UpstreamExchange,
+    watch: StreamTransformer<SseEvent> | undefined,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<void> {
+    const upstream = await this.open(call, translateError, exchange);
+    client.writeHead(200, withEdgeHeaders(client, { ...SSE_RESPONSE_HEADERS, ...extraHeaders }));
+    client.flushHeaders();
+    await this.inFlight(() =>
+      pipeWatchedStream({
+        provider: call.target.name,
+        source: upstream.body,
+        client,
+        watch: watch === undefined ? undefined : guardTransformer(watch, call.target.name),
+        writer: new EventStreamWriter(client, this.settings.heartbeatMs, false),
+        exchange,
+        failure: (error) => this.failure(error, call.target.name, exchange),
+      }),
+    );
   }
 
   private async streamWithin(

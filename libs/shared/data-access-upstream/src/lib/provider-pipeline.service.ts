@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { PLATFORM_SETTINGS } from '@openai-proxy/feature-platform';
+import { PLATFORM_SETTINGS, pathnameOf } from '@openai-proxy/feature-platform';
 import type { PlatformSettings } from '@openai-proxy/util-config';
 import { readJsonBody } from './json-body';
 import type { CallReport, ProviderAdapter } from '@openai-proxy/util-provider-contract';
@@ -38,8 +38,9 @@ export class ProviderPipeline {
     const body = reader.body === 'json' ? await readJsonBody(request, this.settings.maxJsonBodyBytes) : undefined;
     const credentials = adapter.credentials(request.headers);
     const input = reader.body === 'json' ? reader.parse(body) : reader.input;
+    const pathname = pathnameOf(request.url ?? '/');
     return this.calls.run(this.target(adapter), adapter.translateError, response, (signal) =>
-      served.prepare({ input, credentials, headers: request.headers, params, signal }),
+      served.prepare({ input, credentials, headers: request.headers, params, pathname, signal }),
     );
   }
 

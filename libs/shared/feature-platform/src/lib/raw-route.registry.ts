@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 
 /** One operation of a raw route as /docs lists it (`:name` path segments are parameters). */
 export interface RawRouteDoc {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'DELETE';
   path: string;
   summary: string;
   tag: string;

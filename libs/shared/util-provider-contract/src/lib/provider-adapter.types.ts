@@ -45,28 +45,41 @@ export interface CallReport {
 }
 
 interface PreparedCallBase {
-  request: UpstreamRequest;
   /** Headers of the client's successful answer besides the pipeline's own (such as `x-bridge-note`). */
   responseHeaders?: Record<string, string>;
   /** Runs once the call has ended, whatever its outcome (claude.ai deletes the conversation it made). */
   finish?(report: CallReport): Promise<void>;
 }
 
+interface ProviderCallBase extends PreparedCallBase {
+  request: UpstreamRequest;
+}
+
 /**
  * One prepared call, by how its answer is read and sent:
  * - `whole`: a non-streamed answer, read whole and sent as one JSON body;
  * - `stream`: an event stream, each translated chunk sent as soon as its source event arrives;
- * - `collect`: an event stream answered as one JSON body (an upstream that always streams, for a client that
- *   did not ask for a stream); `complete` builds that body from the translated chunks.
+ * - `collect`: an event stream answered as one body (an upstream that always streams, for a client that did not
+ *   ask for a stream); `complete` builds that body from the translated chunks: JSON, or when `textType` is set
+ *   a text sent with that content type (claude.ai's joined answer as `text/plain`);
+ * - `relay`: an event stream whose events reach the client untouched; `watch` reads the same events only to
+ *   tell a complete stream from a cut one (its chunks are not sent; an error it reports at the end becomes an
+ *   error frame instead of a stream that looks complete);
+ * - `ready`: no provider request; the operation made the answer itself with control-plane calls through an
+ *   injected interface (claude.ai's conversation routes pass claude.ai's status and JSON through), sent with
+ *   `status` and `body` as JSON (no body when it is undefined).
  */
 export type PreparedCall =
-  | (PreparedCallBase & { answer: 'whole'; read: WholeAnswer })
-  | (PreparedCallBase & { answer: 'stream'; transformer: StreamTransformer<SseEvent> })
-  | (PreparedCallBase & {
+  | (ProviderCallBase & { answer: 'whole'; read: WholeAnswer })
+  | (ProviderCallBase & { answer: 'stream'; transformer: StreamTransformer<SseEvent> })
+  | (ProviderCallBase & {
       answer: 'collect';
       transformer: StreamTransformer<SseEvent>;
       complete(chunks: ChatCompletionChunk[]): unknown;
-    });
+      textType?: string;
+    })
+  | (ProviderCallBase & { answer: 'relay'; watch?: StreamTransformer<SseEvent> })
+  | (PreparedCallBase & { answer: 'ready'; status: number; body?: unknown });
 
 /** One client request as an operation sees it. */
 export interface CallContext<Credentials, Input> {
@@ -78,6 +91,8 @@ export interface CallContext<Credentials, Input> {
   headers: IncomingHttpHeaders;
   /** The route's path parameters by name (`:org` → `org`). */
   params: Readonly<Record<string, string>>;
+  /** The request's path as sent, without its query (a route may refuse the trailing slash its match ignores). */
+  pathname: string;
   /** Aborted when the client leaves or the drain cap comes: for control-plane calls made while preparing. */
   signal: AbortSignal;
 }
@@ -114,7 +129,8 @@ export interface ProviderAdapter<Credentials, Operation extends string> {
 
 /** One route a bridge serves with an adapter: the path (`:name` segments are parameters), and its /docs entry. */
 export interface ProviderRoute<Operation extends string> {
-  method: 'GET' | 'POST';
+  /** DELETE for the claude.ai conversation routes, whose operations make control-plane calls. */
+  method: 'GET' | 'POST' | 'DELETE';
   path: string;
   operation: Operation;
   /** The route's one-line summary in /docs. */
