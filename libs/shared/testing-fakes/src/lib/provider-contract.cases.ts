@@ -38,6 +38,9 @@ export interface ContractBridge {
   close(): Promise<void>;
 }
 
+/** What a contract case needs of a provider beyond text chat; a fixture declares what its provider lacks. */
+export type ContractFeature = 'tools' | 'images' | 'usage';
+
 /** What an adapter brings to the contract cases: its fake, its bridge, and its provider's frames. */
 export interface ProviderContractFixture {
   startUpstream(): Promise<FakeUpstream>;
@@ -56,13 +59,23 @@ export interface ProviderContractFixture {
   midStreamErrorFrames(word: string): string[];
   /** The provider's 429 (with `retry-after: 7`) before any stream. */
   rateLimited: FakeHandler;
-  /** What the fake's own answers report (streamed and not). */
-  usage: ContractUsage;
+  /** What the fake's own answers report (streamed and not); undefined for a provider that reports no usage. */
+  usage: ContractUsage | undefined;
+  /** The features its provider lacks, each with the reason: their cases are listed as not applicable. */
+  notApplicable?: { readonly [Feature in ContractFeature]?: string };
 }
 
 export interface ContractCase {
   name: string;
+  /** Why the case does not apply to this provider (the fixture said so); the runner lists it as skipped. */
+  notApplicable?: string;
   run(context: { upstream: FakeUpstream; bridge: ContractBridge }): Promise<void>;
+}
+
+/** A case that needs `feature`, marked not applicable when the fixture declares its provider lacks it. */
+function needing(fixture: ProviderContractFixture, feature: ContractFeature, contractCase: ContractCase): ContractCase {
+  const reason = fixture.notApplicable?.[feature];
+  return reason === undefined ? contractCase : { ...contractCase, notApplicable: reason };
 }
 
 interface ChatOptions {
@@ -147,16 +160,16 @@ export function providerContractCases(fixture: ProviderContractFixture): Contrac
         assert.deepEqual(await report, fixture.usage);
       },
     },
-    {
+    needing(fixture, 'usage', {
       name: 'should end a stream with a usage chunk when the client asks for include_usage',
       async run({ bridge }) {
         const text = await (await chat(fixture, bridge, { stream: true, includeUsage: true })).text();
         const last = frames(text).at(-1) as { choices?: unknown[]; usage?: { prompt_tokens?: number } };
         assert.deepEqual(last.choices, []);
-        assert.equal(last.usage?.prompt_tokens, fixture.usage.promptTokens);
+        assert.equal(last.usage?.prompt_tokens, fixture.usage?.promptTokens);
       },
-    },
-    {
+    }),
+    needing(fixture, 'tools', {
       name: 'should answer a tool call with finish_reason tool_calls when the model calls a tool',
       async run({ bridge }) {
         const response = await chat(fixture, bridge, { content: 'weather in Paris?', tools: [WEATHER_TOOL] });
@@ -166,8 +179,8 @@ export function providerContractCases(fixture: ProviderContractFixture): Contrac
         assert.equal(body.choices[0]?.finish_reason, 'tool_calls');
         assert.equal(body.choices[0]?.message.tool_calls?.[0]?.function.name, 'get_weather');
       },
-    },
-    {
+    }),
+    needing(fixture, 'images', {
       name: 'should send an image given as a data URL to the provider as base64 data',
       async run({ upstream, bridge }) {
         const content = [
@@ -177,7 +190,7 @@ export function providerContractCases(fixture: ProviderContractFixture): Contrac
         assert.equal((await chat(fixture, bridge, { content })).status, 200);
         assert.ok(upstream.requests.at(-1)?.body.toString('utf8').includes(PIXEL), 'the upstream got the image');
       },
-    },
+    }),
     {
       name: 'should answer a provider error with its status, OpenAI envelope and Retry-After when it comes first',
       async run({ upstream, bridge }) {
