@@ -6,7 +6,7 @@ import { ConfigValidationError } from '@openai-proxy/util-config';
 import { loadOpenAiRelayConfig } from '../src/config/openai-relay.env';
 import { createOpenAiRelayApp } from '../src/openai-relay.app';
 
-describe('BillingController', () => {
+describe('GET /openai/billing/credit_grants', () => {
   let openai: FakeUpstream;
   let relay: NestExpressApplication;
   let url: string;
@@ -129,7 +129,7 @@ describe('BillingController', () => {
   });
 });
 
-describe('BillingController with the upstream down', () => {
+describe('GET /openai/billing/credit_grants with the upstream down', () => {
   it('should answer 502 with the billing error shape', async () => {
     const relay = await createOpenAiRelayApp(
       loadOpenAiRelayConfig({ OPENAI_API_BASE: 'http://127.0.0.1:9', LOG_LEVEL: 'silent' }),

@@ -1,15 +1,16 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import { RawRouteRegistry, ReadinessService, underPrefix } from '@openai-proxy/feature-platform';
-import { RelayService, WebSocketRelay } from '@openai-proxy/data-access-upstream';
-import { BILLING_PATH } from './billing.controller';
+import { RelayService, WebSocketRelay, registerJsonRoutes } from '@openai-proxy/data-access-upstream';
+import { billingRoute } from './billing.route';
+import { BillingService } from './billing.service';
 import { OPENAI_RELAY_SETTINGS, type OpenAiRelaySettings } from './openai-relay.settings';
 import { openAiStreamTerminal } from './openai-stream-terminal';
 import { type ProviderRequestRewrite, providerRequestRewrite } from './provider-request.rewrite';
 
 /**
  * `ANY /openai/**` → `OPENAI_API_BASE/**`, and `ANY /<name>/**` → each OpenAI-compatible provider's base URL,
- * query kept, bytes untouched; raw routes ahead of Express.
+ * query kept, bytes untouched; raw routes ahead of Express. `GET /openai/billing/credit_grants` is not relayed.
  */
 @Injectable()
 export class OpenAiRelayRoute implements OnModuleInit {
@@ -18,12 +19,13 @@ export class OpenAiRelayRoute implements OnModuleInit {
     private readonly relayService: RelayService,
     private readonly webSocketRelay: WebSocketRelay,
     private readonly readiness: ReadinessService,
+    private readonly billing: BillingService,
     @Inject(OPENAI_RELAY_SETTINGS) private readonly settings: OpenAiRelaySettings,
   ) {}
 
   onModuleInit(): void {
-    // Served by BillingController (a Nest route), not relayed.
-    this.registry.reserveForApplication(BILLING_PATH);
+    // First: the billing path is under the relay's prefix, and the first raw route that matches a path serves it.
+    registerJsonRoutes(this.registry, [billingRoute(this.billing)]);
     this.registerProvider('openai', this.settings.apiBase);
     for (const provider of this.settings.compatibleProviders) {
       this.registerProvider(provider.name, provider.baseUrl, providerRequestRewrite(provider));

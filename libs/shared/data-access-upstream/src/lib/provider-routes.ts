@@ -1,4 +1,5 @@
-import { type RawRoute, type RawRouteRegistry, pathnameOf } from '@openai-proxy/feature-platform';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { type RawRouteDoc, type RawRouteRegistry, pathnameOf, withEdgeHeaders } from '@openai-proxy/feature-platform';
 import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
 import type { ProviderAdapter, ProviderRoute } from '@openai-proxy/util-provider-contract';
 import type { ProviderPipeline } from './provider-pipeline.service';
@@ -44,31 +45,48 @@ function unknownRoute(): GatewayException {
   return new GatewayException(ErrorCode.NotFound, 'Unknown route');
 }
 
-/** The raw route for one path: each method declared for it runs its operation through the pipeline. */
-function providerRawRoute<Credentials, Operation extends string>(
-  pipeline: ProviderPipeline,
-  adapter: ProviderAdapter<Credentials, Operation>,
-  path: string,
-  routes: readonly ProviderRoute<Operation>[],
-): RawRoute {
-  return {
-    label: path,
-    matches: (pathname) => matchRoutePath(path, pathname) !== undefined,
-    handle: async (request, response) => {
-      const route = routes.find((candidate) => candidate.method === request.method);
-      const params = matchRoutePath(path, pathnameOf(request.url ?? '/'));
-      if (route === undefined || params === undefined) {
-        throw unknownRoute();
-      }
-      await pipeline.serve(adapter, route.operation, request, response, params);
-    },
-    docs: routes.map(({ method, summary, tag }) => ({ method, path, summary, tag })),
-  };
+/** One method of a declared path: its /docs entry, and how it serves a request (the path's parameters given). */
+interface DeclaredMethod extends RawRouteDoc {
+  serve(request: IncomingMessage, response: ServerResponse, params: Record<string, string>): Promise<void>;
+}
+
+/**
+ * Registers declared methods as raw routes, one per path (matched as Express did, labelled in metrics with the
+ * declared path, listed in /docs); `otherMethod` is what a method the path does not declare is answered.
+ */
+function registerDeclared(
+  registry: RawRouteRegistry,
+  methods: readonly DeclaredMethod[],
+  otherMethod: (path: string, declared: readonly string[]) => GatewayException,
+): void {
+  for (const path of [...new Set(methods.map((method) => method.path))]) {
+    const declared = methods.filter((method) => method.path === path);
+    registry.register({
+      label: path,
+      matches: (pathname) => matchRoutePath(path, pathname) !== undefined,
+      handle: async (request, response) => {
+        const served = declared.find((candidate) => candidate.method === request.method);
+        const params = matchRoutePath(path, pathnameOf(request.url ?? '/'));
+        if (params === undefined) {
+          throw unknownRoute();
+        }
+        if (served === undefined) {
+          throw otherMethod(
+            path,
+            declared.map((method) => method.method),
+          );
+        }
+        await served.serve(request, response, params);
+      },
+      docs: declared.map(({ method, summary, tag }) => ({ method, path, summary, tag })),
+    });
+  }
 }
 
 /**
  * Serves a bridge's declared routes as raw routes (ahead of Express, like the relays): the front door gives
  * them request tracking, metrics labelled with the declared path, and the error envelope; /docs lists them.
+ * A method a path does not declare is answered 404 Unknown route.
  */
 export function registerProviderRoutes<Credentials, Operation extends string>(
   registry: RawRouteRegistry,
@@ -76,9 +94,85 @@ export function registerProviderRoutes<Credentials, Operation extends string>(
   adapter: ProviderAdapter<Credentials, Operation>,
   routes: readonly ProviderRoute<Operation>[],
 ): void {
-  const paths = [...new Set(routes.map((route) => route.path))];
-  for (const path of paths) {
-    const declared = routes.filter((route) => route.path === path);
-    registry.register(providerRawRoute(pipeline, adapter, path, declared));
-  }
+  const methods = routes.map((route): DeclaredMethod => ({
+    ...route,
+    serve: async (request, response, params) => {
+      await pipeline.serve(adapter, route.operation, request, response, params);
+    },
+  }));
+  registerDeclared(registry, methods, unknownRoute);
+}
+
+/** What a JsonRoute's handler sees of its request. */
+export interface JsonRouteContext {
+  headers: IncomingHttpHeaders;
+  /** The query string's parameters. */
+  query: URLSearchParams;
+  /** The route's path parameters by name (`:org` → `org`). */
+  params: Readonly<Record<string, string>>;
+  /** Aborted when the client leaves: for the control-plane calls the handler makes. */
+  signal: AbortSignal;
+}
+
+/** A JsonRoute's answer: its status, its JSON body (any shape, such as the billing query's), its headers. */
+export interface JsonRouteAnswer {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+/**
+ * A declared route that is not a translating provider (the billing query combines several control-plane
+ * calls): matched, labelled and listed in /docs like the provider routes; a GatewayException it throws goes
+ * out in the OpenAI error envelope, and a method it does not declare is answered 405.
+ */
+export interface JsonRoute extends RawRouteDoc {
+  handle(context: JsonRouteContext): Promise<JsonRouteAnswer>;
+}
+
+function methodNotAllowed(path: string, declared: readonly string[]): GatewayException {
+  return new GatewayException(ErrorCode.MethodNotAllowed, `Only ${declared.join(', ')} allowed on ${path}`, {
+    headers: { allow: declared.join(', ') },
+  });
+}
+
+/** Sends a JsonRoute's answer with the edge's headers. */
+function sendJsonAnswer(response: ServerResponse, answer: JsonRouteAnswer): void {
+  const text = JSON.stringify(answer.body);
+  response.writeHead(
+    answer.status,
+    withEdgeHeaders(response, {
+      ...answer.headers,
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(text),
+    }),
+  );
+  response.end(text);
+}
+
+/** The request's signal for a JsonRoute: aborted when the client's connection closes before its answer. */
+function clientSignal(response: ServerResponse): AbortSignal {
+  const clientGone = new AbortController();
+  response.once('close', () => {
+    if (!response.writableFinished) {
+      clientGone.abort();
+    }
+  });
+  return clientGone.signal;
+}
+
+/** Serves declared JsonRoutes as raw routes, with the same matching and /docs listing as the provider routes. */
+export function registerJsonRoutes(registry: RawRouteRegistry, routes: readonly JsonRoute[]): void {
+  const methods = routes.map((route): DeclaredMethod => ({
+    method: route.method,
+    path: route.path,
+    summary: route.summary,
+    tag: route.tag,
+    serve: async (request, response, params) => {
+      const query = new URL(request.url ?? '/', 'http://route.invalid').searchParams;
+      const answer = await route.handle({ headers: request.headers, query, params, signal: clientSignal(response) });
+      sendJsonAnswer(response, answer);
+    },
+  }));
+  registerDeclared(registry, methods, methodNotAllowed);
 }

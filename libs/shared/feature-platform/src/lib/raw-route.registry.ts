@@ -30,30 +30,15 @@ export interface RawRoute {
 }
 
 /**
- * True when Express's router would take `pathname` for `path`: it ignores case and one trailing slash, and a
- * path it would serve must not be left to a relay that matches it more strictly.
- */
-function sameExpressPath(pathname: string, path: string): boolean {
-  const length = pathname.endsWith('/') && pathname.length > 1 ? pathname.length - 1 : pathname.length;
-  return length === path.length && pathname.slice(0, length).toLowerCase() === path;
-}
-
-/**
- * The one place that decides who serves a path: a path the Nest application reserved (a controller route
- * under a relay's prefix, such as the billing query) goes to Express; else the first raw route that matches.
+ * The one place that decides who serves a path: the first raw route that matches it, so a declared route
+ * under a relay's prefix (the billing query) is registered before that relay; no match goes to Express.
  */
 @Injectable()
 export class RawRouteRegistry {
   private readonly routes: RawRoute[] = [];
-  private readonly applicationPaths: string[] = [];
 
   register(route: RawRoute): void {
     this.routes.push(route);
-  }
-
-  /** Leaves `path` (and its trailing-slash and case variants, which Express also serves) to the application. */
-  reserveForApplication(path: string): void {
-    this.applicationPaths.push(path.toLowerCase());
   }
 
   /** What the raw routes add to /docs. */
@@ -62,9 +47,6 @@ export class RawRouteRegistry {
   }
 
   find(pathname: string): RawRoute | undefined {
-    if (this.applicationPaths.some((path) => sameExpressPath(pathname, path))) {
-      return undefined;
-    }
     return this.routes.find((route) => route.matches(pathname));
   }
 }
