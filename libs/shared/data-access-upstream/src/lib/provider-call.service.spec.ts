@@ -5,7 +5,8 @@ import { MetricsService, ShutdownService } from '@openai-proxy/feature-platform'
 import type { PlatformSettings } from '@openai-proxy/util-config';
 import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
 import { type SseEvent, type StreamItem, type StreamTransformer, chunkItem } from '@openai-proxy/util-sse';
-import { type ProviderCall, ProviderCallService } from './provider-call.service';
+import type { PreparedCall, UpstreamRequest } from '@openai-proxy/util-provider-contract';
+import { ProviderCallService } from './provider-call.service';
 import type { RelayTarget } from './relay.types';
 
 const FRAMES = 'data: {"n":1}\n\ndata: {"n":2}\n\ndata: {"n":3}\n\n';
@@ -52,31 +53,26 @@ describe(ProviderCallService.name, () => {
   let throwAt: number | undefined;
   let collect = false;
   let service: ProviderCallService;
-  let call: ProviderCall;
+  let target: RelayTarget;
+  const request: UpstreamRequest = { method: 'POST', path: '/', headers: {} };
   const bridge = createServer((_request, response) => {
     const transformer = countingTransformer(throwAt);
     const translateError = (status: number): GatewayException =>
       new GatewayException(ErrorCode.UpstreamServerError, `answered ${status}`);
-    const done = collect
-      ? service.collect(call, response, transformer, translateError).then((chunks) => {
-          response.writeHead(200, { 'content-type': 'application/json' });
-          response.end(JSON.stringify(chunks));
-        })
-      : service.stream(call, response, transformer, translateError);
-    done.catch((error: unknown) => answerError(response, error));
+    const prepared: PreparedCall = collect
+      ? { answer: 'collect', request, transformer, complete: (chunks) => chunks }
+      : { answer: 'stream', request, transformer };
+    service
+      .run(target, translateError, response, () => prepared)
+      .catch((error: unknown) => answerError(response, error));
   });
   let bridgeUrl = '';
 
   beforeAll(async () => {
     const origin = await listen(upstream);
     bridgeUrl = await listen(bridge);
-    const target = { name: 'fake', kind: 'provider', origin, basePath: '', dispatcher: agent };
-    call = {
-      target: { ...target, dropResponseHeaderPrefixes: [] } as unknown as RelayTarget,
-      method: 'POST',
-      path: '/',
-      headers: {},
-    };
+    const fake = { name: 'fake', kind: 'provider', origin, basePath: '', dispatcher: agent };
+    target = { ...fake, dropResponseHeaderPrefixes: [] } as unknown as RelayTarget;
     service = new ProviderCallService(
       { heartbeatMs: 0 } as PlatformSettings,
       new MetricsService(),

@@ -195,47 +195,6 @@ export class ProviderCallService {
     return reading;
   }
 
-  /**
-   * A streamed call: a provider error before the stream starts is thrown (its status kept); after that,
-   * every source event is decoded and translated, and its chunks written at once.
-   */
-  stream(
-    call: ProviderCall,
-    client: ServerResponse,
-    transformer: StreamTransformer<SseEvent>,
-    translateError: ErrorTranslator,
-  ): Promise<void> {
-    return this.exchange(client, (exchange) => this.streamWithin(call, client, transformer, translateError, exchange));
-  }
-
-  /**
-   * A streamed call answered as a whole: every event translated, the chunks returned; an error item (or a
-   * cut stream) is thrown as it would be before the first byte.
-   */
-  collect(
-    call: ProviderCall,
-    client: ServerResponse,
-    transformer: StreamTransformer<SseEvent>,
-    translateError: ErrorTranslator,
-  ): Promise<ChatCompletionChunk[]> {
-    return this.exchange(client, (exchange) => this.collectWithin(call, transformer, translateError, exchange));
-  }
-
-  /**
-   * A streamed call whose events go to the client untouched (an error before the stream keeps its status).
-   * `watch` reads the same events only to tell a complete stream from a cut one: its chunks are not sent,
-   * and when it reports an error at the end (no terminal event, a frame cut in the middle) the stream ends
-   * with an error frame instead of looking complete.
-   */
-  passThrough(
-    call: ProviderCall,
-    client: ServerResponse,
-    translateError: ErrorTranslator,
-    watch?: StreamTransformer<SseEvent>,
-  ): Promise<void> {
-    return this.exchange(client, (exchange) => this.relayWithin(call, client, translateError, exchange, watch));
-  }
-
   private async relayWithin(
     call: ProviderCall,
     client: ServerResponse,
