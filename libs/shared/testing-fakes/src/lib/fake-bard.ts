@@ -1,6 +1,6 @@
-import { FakeUpstream, type RecordedRequest } from './fake-upstream';
+import { type FakeHandler, FakeUpstream, type RecordedRequest } from './fake-upstream';
 
-const STREAM_GENERATE = '/_/BardChatUi/data/assistant.lamda.BardFrontendService/StreamGenerate';
+export const FAKE_BARD_STREAM_GENERATE = '/_/BardChatUi/data/assistant.lamda.BardFrontendService/StreamGenerate';
 
 function cookiesOk(request: RecordedRequest): boolean {
   const cookie = String(request.headers.cookie ?? '');
@@ -16,14 +16,49 @@ function streamGenerateAnswer(inner: unknown): string {
 }
 
 /**
+ * The fake's StreamGenerate answer: the wrb.fr format, with a conversation id handed out to each new chat and
+ * the turns of each counted (`Bard turn <n>: you said <prompt>`); 401 for cookies or a token it did not give.
+ */
+export function fakeBardStreamGenerate(): FakeHandler {
+  let conversations = 0;
+  const turns = new Map<string, number>();
+  return (request, response) => {
+    const form = new URLSearchParams(request.body.toString());
+    if (!cookiesOk(request) || form.get('at') !== 'AFake=Token') {
+      response.writeHead(401, { 'content-type': 'text/html' }).end('<html>Unauthorized</html>');
+      return;
+    }
+    const outer = JSON.parse(form.get('f.req') ?? '[null,"[]"]') as [null, string];
+    const inner = JSON.parse(outer[1]) as [string[], null, string[]];
+    const prompt = inner[0][0] ?? '';
+    let conversation = inner[2][0] ?? '';
+    if (conversation === '') {
+      conversations += 1;
+      conversation = `c_fake${conversations}`;
+    }
+    const turn = (turns.get(conversation) ?? 0) + 1;
+    turns.set(conversation, turn);
+    const answer = `Bard turn ${turn}: you said ${prompt}`;
+    const payload = [
+      null,
+      [conversation, `r_${turn}`],
+      null,
+      null,
+      [
+        [`rc_${turn}a`, [answer], []],
+        [`rc_${turn}b`, [`Draft B: ${prompt}`], []],
+      ],
+    ];
+    response.writeHead(200, { 'content-type': 'application/json; charset=utf-8' }).end(streamGenerateAnswer(payload));
+  };
+}
+
+/**
  * A fake gemini.google.com for the Bard route: `/app` carries WIZ_global_data with SNlM0e and cfb2h for good
- * cookies (`__Secure-1PSID=g.a000…`, `__Secure-1PSIDTS=sidts-…`); StreamGenerate answers the wrb.fr format and
- * counts the turns of each conversation id it handed out.
+ * cookies (`__Secure-1PSID=g.a000…`, `__Secure-1PSIDTS=sidts-…`); StreamGenerate is fakeBardStreamGenerate.
  */
 export async function startFakeBard(): Promise<FakeUpstream> {
   const fake = await FakeUpstream.start();
-  let conversations = 0;
-  const turns = new Map<string, number>();
   return fake
     .on('GET', '/app', (request, response) => {
       if (!cookiesOk(request)) {
@@ -36,33 +71,5 @@ export async function startFakeBard(): Promise<FakeUpstream> {
           '<html><script data-id="_gd">window.WIZ_global_data = {"SNlM0e":"AFake\\u003dToken","cfb2h":"boq_assistant-bard-web-server_20260101.00_p0"};</script></html>',
         );
     })
-    .on('POST', STREAM_GENERATE, (request, response) => {
-      const form = new URLSearchParams(request.body.toString());
-      if (!cookiesOk(request) || form.get('at') !== 'AFake=Token') {
-        response.writeHead(401, { 'content-type': 'text/html' }).end('<html>Unauthorized</html>');
-        return;
-      }
-      const outer = JSON.parse(form.get('f.req') ?? '[null,"[]"]') as [null, string];
-      const inner = JSON.parse(outer[1]) as [string[], null, string[]];
-      const prompt = inner[0][0] ?? '';
-      let conversation = inner[2][0] ?? '';
-      if (conversation === '') {
-        conversations += 1;
-        conversation = `c_fake${conversations}`;
-      }
-      const turn = (turns.get(conversation) ?? 0) + 1;
-      turns.set(conversation, turn);
-      const answer = `Bard turn ${turn}: you said ${prompt}`;
-      const payload = [
-        null,
-        [conversation, `r_${turn}`],
-        null,
-        null,
-        [
-          [`rc_${turn}a`, [answer], []],
-          [`rc_${turn}b`, [`Draft B: ${prompt}`], []],
-        ],
-      ];
-      response.writeHead(200, { 'content-type': 'application/json; charset=utf-8' }).end(streamGenerateAnswer(payload));
-    });
+    .on('POST', FAKE_BARD_STREAM_GENERATE, fakeBardStreamGenerate());
 }

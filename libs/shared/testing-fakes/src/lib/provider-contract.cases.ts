@@ -39,7 +39,18 @@ export interface ContractBridge {
 }
 
 /** What a contract case needs of a provider beyond text chat; a fixture declares what its provider lacks. */
-export type ContractFeature = 'tools' | 'images' | 'usage';
+export type ContractFeature = 'tools' | 'images' | 'usage' | 'streaming';
+
+/**
+ * How a route that is not chat completions is asked and read (Bard: `{"prompt"}` in, a bare JSON string
+ * out); without one the cases send a chat completions body and read `choices[0].message.content`.
+ */
+export interface ContractDialect {
+  /** The body of a plain text question whose answer mentions "Hello". */
+  body(): unknown;
+  /** The answer's text from its JSON body. */
+  text(answer: unknown): string;
+}
 
 /** What an adapter brings to the contract cases: its fake, its bridge, and its provider's frames. */
 export interface ProviderContractFixture {
@@ -63,6 +74,8 @@ export interface ProviderContractFixture {
   usage: ContractUsage | undefined;
   /** The features its provider lacks, each with the reason: their cases are listed as not applicable. */
   notApplicable?: { readonly [Feature in ContractFeature]?: string };
+  /** The route's own request and answer shape, when it is not chat completions. */
+  dialect?: ContractDialect;
 }
 
 export interface ContractCase {
@@ -85,19 +98,34 @@ interface ChatOptions {
   tools?: unknown[];
 }
 
+function chatBody(fixture: ProviderContractFixture, options: ChatOptions): unknown {
+  if (fixture.dialect !== undefined) {
+    return fixture.dialect.body();
+  }
+  return {
+    model: fixture.model,
+    stream: options.stream === true,
+    ...(options.includeUsage === true ? { stream_options: { include_usage: true } } : {}),
+    messages: [{ role: 'user', content: options.content ?? 'hi' }],
+    ...(options.tools === undefined ? {} : { tools: options.tools }),
+  };
+}
+
 function chat(fixture: ProviderContractFixture, bridge: ContractBridge, options: ChatOptions): Promise<Response> {
   return fetch(`${bridge.url}${fixture.chatPath}`, {
     method: 'POST',
     headers: { ...fixture.headers, 'content-type': 'application/json' },
-    body: JSON.stringify({
-      model: fixture.model,
-      stream: options.stream === true,
-      ...(options.includeUsage === true ? { stream_options: { include_usage: true } } : {}),
-      messages: [{ role: 'user', content: options.content ?? 'hi' }],
-      ...(options.tools === undefined ? {} : { tools: options.tools }),
-    }),
+    body: JSON.stringify(chatBody(fixture, options)),
     signal: AbortSignal.timeout(10_000),
   });
+}
+
+/** The text of a whole answer: by the fixture's dialect, else the first choice's message. */
+function answerText(fixture: ProviderContractFixture, body: unknown): string {
+  if (fixture.dialect !== undefined) {
+    return fixture.dialect.text(body);
+  }
+  return (body as { choices?: Array<{ message?: { content?: string } }> }).choices?.[0]?.message?.content ?? '';
 }
 
 /** The JSON payloads of an OpenAI event stream's `data:` frames, `[DONE]` left out. */
@@ -144,12 +172,11 @@ export function providerContractCases(fixture: ProviderContractFixture): Contrac
         const report = bridge.reports.next();
         const response = await chat(fixture, bridge, {});
         assert.equal(response.status, 200);
-        const body = (await response.json()) as { choices: Array<{ message: { content: string } }> };
-        assert.match(body.choices[0]?.message.content ?? '', /Hello/);
+        assert.match(answerText(fixture, await response.json()), /Hello/);
         assert.deepEqual(await report, fixture.usage);
       },
     },
-    {
+    needing(fixture, 'streaming', {
       name: 'should report the usage of a stream when the client did not ask for a usage chunk',
       async run({ bridge }) {
         const report = bridge.reports.next();
@@ -159,16 +186,20 @@ export function providerContractCases(fixture: ProviderContractFixture): Contrac
         endsCleanly(text);
         assert.deepEqual(await report, fixture.usage);
       },
-    },
-    needing(fixture, 'usage', {
-      name: 'should end a stream with a usage chunk when the client asks for include_usage',
-      async run({ bridge }) {
-        const text = await (await chat(fixture, bridge, { stream: true, includeUsage: true })).text();
-        const last = frames(text).at(-1) as { choices?: unknown[]; usage?: { prompt_tokens?: number } };
-        assert.deepEqual(last.choices, []);
-        assert.equal(last.usage?.prompt_tokens, fixture.usage?.promptTokens);
-      },
     }),
+    needing(
+      fixture,
+      'streaming',
+      needing(fixture, 'usage', {
+        name: 'should end a stream with a usage chunk when the client asks for include_usage',
+        async run({ bridge }) {
+          const text = await (await chat(fixture, bridge, { stream: true, includeUsage: true })).text();
+          const last = frames(text).at(-1) as { choices?: unknown[]; usage?: { prompt_tokens?: number } };
+          assert.deepEqual(last.choices, []);
+          assert.equal(last.usage?.prompt_tokens, fixture.usage?.promptTokens);
+        },
+      }),
+    ),
     needing(fixture, 'tools', {
       name: 'should answer a tool call with finish_reason tool_calls when the model calls a tool',
       async run({ bridge }) {
@@ -203,7 +234,7 @@ export function providerContractCases(fixture: ProviderContractFixture): Contrac
         assert.equal(body.error.param, null);
       },
     },
-    {
+    needing(fixture, 'streaming', {
       name: 'should end a stream with an error frame then [DONE] when the provider fails mid-stream',
       async run({ upstream, bridge }) {
         script(upstream, sse({ frames: fixture.midStreamErrorFrames('partial') }));
@@ -215,8 +246,8 @@ export function providerContractCases(fixture: ProviderContractFixture): Contrac
         );
         endsCleanly(text);
       },
-    },
-    {
+    }),
+    needing(fixture, 'streaming', {
       name: 'should end a stream with upstream_bad_response when a frame is malformed',
       async run({ upstream, bridge }) {
         const [first = ''] = fixture.textFrames(['one', 'two']);
@@ -225,8 +256,8 @@ export function providerContractCases(fixture: ProviderContractFixture): Contrac
         assert.ok(!text.includes('three'), 'nothing after the malformed frame');
         endsWithError(text, 'upstream_bad_response');
       },
-    },
-    {
+    }),
+    needing(fixture, 'streaming', {
       name: 'should translate a stream split at awkward byte offsets as if it came whole',
       async run({ upstream, bridge }) {
         const words = ['Hé', 'llo ', 'wörld ', '🙂'];
@@ -236,6 +267,6 @@ export function providerContractCases(fixture: ProviderContractFixture): Contrac
         assert.ok(!text.includes('"error"'), 'no error frame');
         endsCleanly(text);
       },
-    },
+    }),
   ];
 }
