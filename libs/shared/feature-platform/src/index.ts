@@ -10,7 +10,6 @@ export * from './lib/error-response';
 export * from './lib/openai-exception.filter';
 export * from './lib/root-logger';
 export * from './lib/service-app.bootstrap';
-export * from './lib/json-body.middleware';
 export * from './lib/access-log';
 export * from './lib/edge-headers';
 export * from './lib/upgrade-door';

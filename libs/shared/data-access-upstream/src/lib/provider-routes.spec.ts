@@ -20,7 +20,7 @@ const billing: JsonRoute = {
 };
 
 describe(registerJsonRoutes.name, () => {
-  // Was RawRouteRegistry.reserveForApplication's case: the slash variant once went to the relay.
+  // Regression: with the route's path left to the Nest application, its trailing-slash variant went to the relay.
   it('should give a declared path to its route with or without a trailing slash and in any case, ahead of the relay', () => {
     const registry = new RawRouteRegistry();
     registerJsonRoutes(registry, [billing]);
