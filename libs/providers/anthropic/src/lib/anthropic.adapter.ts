@@ -3,12 +3,13 @@ import {
   type ProviderOperation,
   chatCompletionInput,
   jsonAnswer,
-  noInput,
+  modelListOperation,
 } from '@openai-proxy/util-provider-contract';
 import type { ChatCompletionRequest } from '@openai-proxy/util-openai-schema';
 import type { AnthropicApiSettings } from './anthropic-api.settings';
 import { anthropicHeaders, requireAnthropicKey } from './anthropic-credentials';
 import { anthropicMessagesResponseSchema, anthropicModelListSchema } from './anthropic.schema';
+import type { AnthropicModelList } from './anthropic.types';
 import { toGatewayError } from './error.transform';
 import { toModelList } from './models.transform';
 import { toAnthropicRequest } from './request.transform';
@@ -55,18 +56,12 @@ function chatOperation(settings: AnthropicApiSettings): ProviderOperation<string
 }
 
 /** The models list, OpenAI-shaped. */
-const modelsOperation: ProviderOperation<string, undefined> = {
-  input: noInput,
-  prepare: ({ credentials, headers }) => ({
-    answer: 'whole',
-    request: {
-      method: 'GET',
-      path: '/v1/models?limit=1000',
-      headers: anthropicHeaders({ headers }, credentials, 'application/json'),
-    },
-    read: jsonAnswer(anthropicModelListSchema, (list) => ({ body: toModelList(list), usage: undefined })),
-  }),
-};
+const modelsOperation = modelListOperation<string, AnthropicModelList>({
+  path: '/v1/models?limit=1000',
+  headers: ({ credentials, headers }) => anthropicHeaders({ headers }, credentials, 'application/json'),
+  schema: anthropicModelListSchema,
+  toModelList,
+});
 
 /** The Anthropic Messages API as a provider adapter; its credential is the client's key (or OAuth token). */
 export function anthropicAdapter(settings: AnthropicApiSettings): ProviderAdapter<string, AnthropicOperation> {

@@ -4,13 +4,14 @@ import {
   type ProviderOperation,
   chatCompletionInput,
   jsonAnswer,
-  noInput,
+  modelListOperation,
 } from '@openai-proxy/util-provider-contract';
 import type { ChatCompletionRequest } from '@openai-proxy/util-openai-schema';
 import { toGatewayError } from './error.transform';
 import type { GeminiApiSettings } from './gemini-api.settings';
 import { geminiCredentialHeaders } from './gemini-credentials';
 import { geminiModelListSchema, geminiResponseSchema } from './gemini.schema';
+import type { GeminiModelList } from './gemini.types';
 import { toModelList } from './models.transform';
 import { geminiModelName, toGeminiRequest } from './request.transform';
 import { toChatCompletion, toProviderUsage } from './response.transform';
@@ -55,18 +56,12 @@ const chatOperation: ProviderOperation<GeminiCredentials, ChatCompletionRequest>
 };
 
 /** The models list, OpenAI-shaped (ids without the `models/` prefix). */
-const modelsOperation: ProviderOperation<GeminiCredentials, undefined> = {
-  input: noInput,
-  prepare: ({ credentials }) => ({
-    answer: 'whole',
-    request: {
-      method: 'GET',
-      path: '/v1beta/models?pageSize=1000',
-      headers: geminiHeaders(credentials, 'application/json'),
-    },
-    read: jsonAnswer(geminiModelListSchema, (list) => ({ body: toModelList(list), usage: undefined })),
-  }),
-};
+const modelsOperation = modelListOperation<GeminiCredentials, GeminiModelList>({
+  path: '/v1beta/models?pageSize=1000',
+  headers: ({ credentials }) => geminiHeaders(credentials, 'application/json'),
+  schema: geminiModelListSchema,
+  toModelList,
+});
 
 /** The Gemini API as a provider adapter; the key never goes into a URL. */
 export function geminiAdapter(settings: GeminiApiSettings): ProviderAdapter<GeminiCredentials, GeminiOperation> {

@@ -1,11 +1,5 @@
 import { isIPv6 } from 'node:net';
-import {
-  EgressProxyRefusedError,
-  type HandshakeStep,
-  type ProxyCredentials,
-  type TunnelHandshake,
-  type TunnelTarget,
-} from './tunnel-handshake';
+import { EgressProxyRefusedError, type HandshakeStep, ProxyHandshake, type TunnelTarget } from './tunnel-handshake';
 
 /** A CONNECT answer's head is a status line and a few headers; a longer one is not a proxy we can use. */
 const MAX_ANSWER_HEAD_BYTES = 16 * 1024;
@@ -17,13 +11,8 @@ export function authority(target: TunnelTarget): string {
 }
 
 /** The client side of an HTTP CONNECT tunnel (RFC 9110 §9.3.6), with Basic proxy authentication if given. */
-export class ConnectHandshake implements TunnelHandshake {
+export class ConnectHandshake extends ProxyHandshake {
   private buffer: Buffer = Buffer.alloc(0);
-
-  constructor(
-    private readonly target: TunnelTarget,
-    private readonly credentials: ProxyCredentials | undefined,
-  ) {}
 
   start(): Buffer {
     const where = authority(this.target);

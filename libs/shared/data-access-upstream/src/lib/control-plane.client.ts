@@ -4,7 +4,7 @@ import { MetricsService, ShutdownService } from '@openai-proxy/feature-platform'
 import { classifyUpstreamError } from '@openai-proxy/util-errors';
 import { readAnswerText } from './answer-text';
 import { RelayService } from './relay.service';
-import { UpstreamExchange, runExchange, shuttingDown } from './upstream-exchange';
+import { UpstreamExchange, exchangeError, runExchange } from './upstream-exchange';
 
 export interface ControlPlaneRequest {
   /** Upstream name for errors (never a URL). */
@@ -55,13 +55,7 @@ export class ControlPlaneClient {
     try {
       return await runExchange(this.shutdown, exchange, run);
     } catch (error) {
-      if (exchange.shuttingDown) {
-        throw shuttingDown();
-      }
-      if (exchange.clientLeft) {
-        this.metrics.clientAborts.inc({ upstream: name });
-      }
-      throw error;
+      throw exchangeError(exchange, error, this.metrics, name);
     }
   }
 

@@ -1,10 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
-import type { Dispatcher } from 'undici';
 import { MetricsService, PLATFORM_SETTINGS, ShutdownService, withEdgeHeaders } from '@openai-proxy/feature-platform';
 import type { PlatformSettings } from '@openai-proxy/util-config';
 import type { ChatCompletionChunk, ProviderUsage } from '@openai-proxy/util-openai-schema';
-import { ErrorCode, GatewayException, classifyUpstreamError, parseJsonText } from '@openai-proxy/util-errors';
+import { GatewayException } from '@openai-proxy/util-errors';
 import {
   SSE_RESPONSE_HEADERS,
   SseDecoder,
@@ -12,67 +11,21 @@ import {
   type StreamTransformer,
   guardTransformer,
 } from '@openai-proxy/util-sse';
-import type {
-  AnswerProblem,
-  CallReport,
-  EncodedBody,
-  ErrorTranslator,
-  PreparedCall,
-  UpstreamRequest,
-  WholeAnswer,
-} from '@openai-proxy/util-provider-contract';
-import { readAnswerText } from './answer-text';
+import type { CallReport, ErrorTranslator, PreparedCall, WholeAnswer } from '@openai-proxy/util-provider-contract';
+import { sendJson, sendText } from './client-answer';
+import { type ProviderCall, ProviderUpstream } from './provider-upstream';
 import type { RelayTarget } from './relay.types';
 import { EventStreamWriter } from './stream-watch';
 import { pipeTranslatedStream } from './translated-stream';
-import { UpstreamExchange, runExchange, shuttingDown } from './upstream-exchange';
+import { UpstreamExchange, exchangeError, runExchange } from './upstream-exchange';
 import { pipeWatchedStream } from './watched-stream';
 
-/** One call to a provider API: the adapter's request to one upstream target. */
-export interface ProviderCall extends UpstreamRequest {
-  target: RelayTarget;
-}
+export type { ProviderCall } from './provider-upstream';
 
-function header(headers: Dispatcher.ResponseData['headers'], name: string): string | undefined {
-  const value = headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
-function isSuccess(upstream: Dispatcher.ResponseData): boolean {
-  return upstream.statusCode >= 200 && upstream.statusCode < 300;
-}
-
-/** The request body as sent: the encoded one, else the JSON one, else none. */
-function encodedBodyOf(call: UpstreamRequest): EncodedBody | undefined {
-  if (call.encodedBody !== undefined) {
-    return call.encodedBody;
-  }
-  return call.body === undefined ? undefined : { contentType: 'application/json', text: JSON.stringify(call.body) };
-}
-
-/** An answer with the route's own headers and the edge's: `body` as JSON, or none when it is undefined. */
-function sendJson(client: ServerResponse, body: unknown, headers: Record<string, string>, status = 200): void {
-  if (body === undefined) {
-    client.writeHead(status, withEdgeHeaders(client, { ...headers }));
-    client.end();
-    return;
-  }
-  sendText(client, JSON.stringify(body), 'application/json; charset=utf-8', headers, status);
-}
-
-function sendText(
-  client: ServerResponse,
-  text: string,
-  contentType: string,
-  headers: Record<string, string>,
-  status = 200,
-): void {
-  client.writeHead(
-    status,
-    withEdgeHeaders(client, { ...headers, 'content-type': contentType, 'content-length': Buffer.byteLength(text) }),
-  );
-  client.end(text);
-}
+/** How a streamed answer reaches the client: translated chunk by chunk, or relayed as it came (watched). */
+type StreamedAnswer =
+  | { answer: 'stream'; transformer: StreamTransformer<SseEvent> }
+  | { answer: 'relay'; watch?: StreamTransformer<SseEvent> };
 
 /**
  * The shared pipeline of the translating bridges: the I/O to the provider, cancellation when the client
@@ -83,11 +36,15 @@ function sendText(
  */
 @Injectable()
 export class ProviderCallService {
+  private readonly upstream: ProviderUpstream;
+
   constructor(
     @Inject(PLATFORM_SETTINGS) private readonly settings: PlatformSettings,
     private readonly metrics: MetricsService,
     private readonly shutdown: ShutdownService,
-  ) {}
+  ) {
+    this.upstream = new ProviderUpstream(metrics);
+  }
 
   /**
    * One prepared call from its preparation to its `finish`, as one exchange for `client`: `prepare` runs inside
@@ -100,7 +57,7 @@ export class ProviderCallService {
     client: ServerResponse,
     prepare: (signal: AbortSignal) => PreparedCall | Promise<PreparedCall>,
   ): Promise<CallReport> {
-    return this.exchange(client, async (exchange) => {
+    return runExchange(this.shutdown, new UpstreamExchange(client), async (exchange) => {
       const prepared = await this.prepared(prepare, target.name, exchange);
       const report: CallReport = { usage: undefined };
       try {
@@ -127,13 +84,7 @@ export class ProviderCallService {
     try {
       return await prepare(exchange.signal);
     } catch (error) {
-      if (exchange.shuttingDown) {
-        throw shuttingDown();
-      }
-      if (exchange.clientLeft) {
-        this.metrics.clientAborts.inc({ upstream: name });
-      }
-      throw error;
+      throw exchangeError(exchange, error, this.metrics, name);
     }
   }
 
@@ -158,10 +109,11 @@ export class ProviderCallService {
         return reading.usage;
       }
       case 'stream':
-        await this.streamWithin(call, client, prepared.transformer, translateError, exchange, headers);
-        return prepared.transformer.usage?.();
+      case 'relay':
+        await this.streamed(call, client, prepared, translateError, exchange, headers);
+        return prepared.answer === 'stream' ? prepared.transformer.usage?.() : undefined;
       case 'collect': {
-        const chunks = await this.collectWithin(call, prepared.transformer, translateError, exchange);
+        const chunks = await this.collected(call, prepared.transformer, translateError, exchange);
         const body = prepared.complete(chunks);
         if (prepared.textType === undefined) {
           sendJson(client, body, headers);
@@ -170,9 +122,6 @@ export class ProviderCallService {
         }
         return prepared.transformer.usage?.();
       }
-      case 'relay':
-        await this.relayWithin(call, client, translateError, exchange, prepared.watch, headers);
-        return undefined;
     }
   }
 
@@ -183,74 +132,56 @@ export class ProviderCallService {
     translateError: ErrorTranslator,
     exchange: UpstreamExchange,
   ): Promise<{ body: unknown; usage: ProviderUsage | undefined }> {
-    const upstream = await this.send(call, exchange);
-    const text = await this.readAnswer(upstream, call.target.name, exchange);
-    if (!isSuccess(upstream)) {
-      throw translateError(upstream.statusCode, parseJsonText(text), header(upstream.headers, 'retry-after'));
-    }
-    const reading = read.read(text);
+    const reading = read.read(await this.upstream.readWhole(call, translateError, exchange));
     if ('problem' in reading) {
-      throw this.badResponse(call.target.name, reading.problem);
+      throw this.upstream.badResponse(call.target.name, reading.problem);
     }
     return reading;
   }
 
-  private async relayWithin(
+  /** An event stream to the client: its head sent once the provider answered 2xx, then each event as it comes. */
+  private async streamed(
     call: ProviderCall,
     client: ServerResponse,
+    streamed: StreamedAnswer,
     translateError: ErrorTranslator,
     exchange: UpstreamExchange,
-    watch: StreamTransformer<SseEvent> | undefined,
-    extraHeaders: Record<string, string> = {},
+    extraHeaders: Record<string, string>,
   ): Promise<void> {
-    const upstream = await this.open(call, translateError, exchange);
+    const name = call.target.name;
+    const upstream = await this.upstream.open(call, translateError, exchange);
     client.writeHead(200, withEdgeHeaders(client, { ...SSE_RESPONSE_HEADERS, ...extraHeaders }));
     client.flushHeaders();
-    await this.inFlight(() =>
-      pipeWatchedStream({
-        provider: call.target.name,
-        source: upstream.body,
-        client,
-        watch: watch === undefined ? undefined : guardTransformer(watch, call.target.name),
-        writer: new EventStreamWriter(client, this.settings.heartbeatMs, false),
-        exchange,
-        failure: (error) => this.failure(error, call.target.name, exchange),
-      }),
-    );
+    const stream = {
+      provider: name,
+      source: upstream.body,
+      client,
+      writer: new EventStreamWriter(client, this.settings.heartbeatMs, false),
+      exchange,
+      failure: (error: unknown) => this.upstream.failure(error, name, exchange),
+    };
+    this.metrics.streamsInFlight.inc();
+    try {
+      if (streamed.answer === 'stream') {
+        await pipeTranslatedStream({ ...stream, transformer: guardTransformer(streamed.transformer, name) });
+      } else {
+        const watch = streamed.watch === undefined ? undefined : guardTransformer(streamed.watch, name);
+        await pipeWatchedStream({ ...stream, watch });
+      }
+    } finally {
+      this.metrics.streamsInFlight.dec();
+    }
   }
 
-  private async streamWithin(
-    call: ProviderCall,
-    client: ServerResponse,
-    transformer: StreamTransformer<SseEvent>,
-    translateError: ErrorTranslator,
-    exchange: UpstreamExchange,
-    extraHeaders: Record<string, string> = {},
-  ): Promise<void> {
-    const upstream = await this.open(call, translateError, exchange);
-    client.writeHead(200, withEdgeHeaders(client, { ...SSE_RESPONSE_HEADERS, ...extraHeaders }));
-    client.flushHeaders();
-    await this.inFlight(() =>
-      pipeTranslatedStream({
-        provider: call.target.name,
-        source: upstream.body,
-        client,
-        transformer: guardTransformer(transformer, call.target.name),
-        writer: new EventStreamWriter(client, this.settings.heartbeatMs, false),
-        exchange,
-        failure: (error) => this.failure(error, call.target.name, exchange),
-      }),
-    );
-  }
-
-  private async collectWithin(
+  /** An event stream read whole and translated, for a client that gets one body. */
+  private async collected(
     call: ProviderCall,
     transformer: StreamTransformer<SseEvent>,
     translateError: ErrorTranslator,
     exchange: UpstreamExchange,
   ): Promise<ChatCompletionChunk[]> {
-    const upstream = await this.open(call, translateError, exchange);
-    const text = await this.readAnswer(upstream, call.target.name, exchange);
+    const upstream = await this.upstream.open(call, translateError, exchange);
+    const text = await this.upstream.readAnswer(upstream, call.target.name, exchange);
     const guarded = guardTransformer(transformer, call.target.name);
     const decoder = new SseDecoder();
     const items = [...decoder.push(text), ...decoder.end()].flatMap((event) => guarded.transform(event));
@@ -261,93 +192,5 @@ export class ProviderCallService {
       }
       return item.chunk;
     });
-  }
-
-  /** Runs one call registered with the drain, from its start to its last byte. */
-  private exchange<T>(client: ServerResponse, run: (exchange: UpstreamExchange) => Promise<T>): Promise<T> {
-    return runExchange(this.shutdown, new UpstreamExchange(client), run);
-  }
-
-  private async inFlight(run: () => Promise<void>): Promise<void> {
-    this.metrics.streamsInFlight.inc();
-    try {
-      await run();
-    } finally {
-      this.metrics.streamsInFlight.dec();
-    }
-  }
-
-  /** Starts a streamed call: a 2xx answer to read, or the provider's error (status kept) thrown. */
-  private async open(
-    call: ProviderCall,
-    translateError: ErrorTranslator,
-    exchange: UpstreamExchange,
-  ): Promise<Dispatcher.ResponseData> {
-    const upstream = await this.send(call, exchange);
-    if (!isSuccess(upstream)) {
-      throw translateError(
-        upstream.statusCode,
-        parseJsonText(await this.readAnswer(upstream, call.target.name, exchange)),
-        header(upstream.headers, 'retry-after'),
-      );
-    }
-    return upstream;
-  }
-
-  /** A 2xx answer the adapter could not read: 502 upstream_bad_response (the body itself is never echoed). */
-  private badResponse(name: string, problem: AnswerProblem): GatewayException {
-    this.metrics.upstreamErrors.inc({ upstream: name, kind: ErrorCode.UpstreamBadResponse });
-    return new GatewayException(
-      ErrorCode.UpstreamBadResponse,
-      problem === 'not JSON'
-        ? `Upstream ${name} answered with something that is not JSON`
-        : `Upstream ${name} answered with a body of an unexpected shape`,
-    );
-  }
-
-  /** Reads a whole answer; a reset or an idle stall while reading is classified like a failed call. */
-  private async readAnswer(
-    upstream: Dispatcher.ResponseData,
-    name: string,
-    exchange: UpstreamExchange,
-  ): Promise<string> {
-    try {
-      return await readAnswerText(upstream.body);
-    } catch (error) {
-      throw this.failure(error, name, exchange);
-    }
-  }
-
-  /**
-   * What a failed call means: the drain cap (503), a client that left (counted as a client abort, not as an
-   * upstream error: nobody reads the answer), or an upstream failure classified and counted by kind.
-   */
-  private failure(error: unknown, name: string, exchange: UpstreamExchange): GatewayException {
-    if (exchange.shuttingDown) {
-      return shuttingDown();
-    }
-    const exception = classifyUpstreamError(error, name);
-    if (exchange.clientLeft) {
-      this.metrics.clientAborts.inc({ upstream: name });
-    } else if (exception.code !== ErrorCode.PayloadTooLarge) {
-      this.metrics.upstreamErrors.inc({ upstream: name, kind: exception.code });
-    }
-    return exception;
-  }
-
-  private async send(call: ProviderCall, exchange: UpstreamExchange): Promise<Dispatcher.ResponseData> {
-    const encoded = encodedBodyOf(call);
-    try {
-      return await call.target.dispatcher.request({
-        origin: call.target.origin,
-        path: `${call.target.basePath}${call.path}`,
-        method: call.method,
-        headers: encoded === undefined ? call.headers : { ...call.headers, 'content-type': encoded.contentType },
-        body: encoded?.text,
-        signal: exchange,
-      });
-    } catch (error) {
-      throw this.failure(error, call.target.name, exchange);
-    }
   }
 }

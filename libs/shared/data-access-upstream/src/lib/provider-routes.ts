@@ -1,7 +1,8 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import { type RawRouteDoc, type RawRouteRegistry, pathnameOf, withEdgeHeaders } from '@openai-proxy/feature-platform';
+import { type RawRouteDoc, type RawRouteRegistry, pathnameOf } from '@openai-proxy/feature-platform';
 import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
 import type { ProviderAdapter, ProviderRoute } from '@openai-proxy/util-provider-contract';
+import { sendJson } from './client-answer';
 import type { ProviderPipeline } from './provider-pipeline.service';
 
 /** One path segment with its percent escapes decoded; undefined when they are malformed. */
@@ -136,20 +137,6 @@ function methodNotAllowed(path: string, declared: readonly string[]): GatewayExc
   });
 }
 
-/** Sends a JsonRoute's answer with the edge's headers. */
-function sendJsonAnswer(response: ServerResponse, answer: JsonRouteAnswer): void {
-  const text = JSON.stringify(answer.body);
-  response.writeHead(
-    answer.status,
-    withEdgeHeaders(response, {
-      ...answer.headers,
-      'content-type': 'application/json; charset=utf-8',
-      'content-length': Buffer.byteLength(text),
-    }),
-  );
-  response.end(text);
-}
-
 /** The request's signal for a JsonRoute: aborted when the client's connection closes before its answer. */
 function clientSignal(response: ServerResponse): AbortSignal {
   const clientGone = new AbortController();
@@ -171,7 +158,7 @@ export function registerJsonRoutes(registry: RawRouteRegistry, routes: readonly 
     serve: async (request, response, params) => {
       const query = new URL(request.url ?? '/', 'http://route.invalid').searchParams;
       const answer = await route.handle({ headers: request.headers, query, params, signal: clientSignal(response) });
-      sendJsonAnswer(response, answer);
+      sendJson(response, answer.body, answer.headers ?? {}, answer.status);
     },
   }));
   registerDeclared(registry, methods, methodNotAllowed);

@@ -3,7 +3,7 @@ import {
   EgressProxyRefusedError,
   type HandshakeStep,
   type ProxyCredentials,
-  type TunnelHandshake,
+  ProxyHandshake,
   type TunnelTarget,
 } from './tunnel-handshake';
 
@@ -108,14 +108,9 @@ export function connectReplyLength(buffer: Buffer): number | undefined {
 type Phase = 'method' | 'login' | 'connect' | 'open';
 
 /** The client side of a SOCKS5 CONNECT (RFC 1928), with the RFC 1929 login when the URL has credentials. */
-export class Socks5Handshake implements TunnelHandshake {
+export class Socks5Handshake extends ProxyHandshake {
   private phase: Phase = 'method';
   private buffer: Buffer = Buffer.alloc(0);
-
-  constructor(
-    private readonly target: TunnelTarget,
-    private readonly credentials: ProxyCredentials | undefined,
-  ) {}
 
   start(): Buffer {
     return encodeGreeting(this.credentials !== undefined);

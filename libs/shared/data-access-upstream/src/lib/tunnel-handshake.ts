@@ -26,6 +26,17 @@ export interface TunnelHandshake {
   receive(chunk: Buffer): HandshakeStep[];
 }
 
+/** A handshake opening a tunnel to `target` through a proxy, logging in with `credentials` when the URL has them. */
+export abstract class ProxyHandshake implements TunnelHandshake {
+  constructor(
+    protected readonly target: TunnelTarget,
+    protected readonly credentials: ProxyCredentials | undefined,
+  ) {}
+
+  abstract start(): Buffer;
+  abstract receive(chunk: Buffer): HandshakeStep[];
+}
+
 /**
  * The egress proxy would not open the tunnel (a SOCKS5 failure reply, a CONNECT answer other than 2xx, a
  * rejected login, an answer that is not the protocol's). The message says which, without the proxy's

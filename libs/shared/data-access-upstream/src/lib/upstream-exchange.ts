@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
-import type { DrainableStream, ShutdownService } from '@openai-proxy/feature-platform';
+import type { DrainableStream, MetricsService, ShutdownService } from '@openai-proxy/feature-platform';
 import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
 
 /** What a call ended by the drain cap answers: 503 before the first byte, an error frame after it. */
@@ -97,4 +97,23 @@ export async function runExchange<T>(
   } finally {
     unregister();
   }
+}
+
+/**
+ * What an error thrown while an exchange ran means for its client: the drain cap's 503 when that ended it,
+ * else the error itself, a client that had left counted as a client abort of `name`.
+ */
+export function exchangeError(
+  exchange: UpstreamExchange,
+  error: unknown,
+  metrics: MetricsService,
+  name: string,
+): unknown {
+  if (exchange.shuttingDown) {
+    return shuttingDown();
+  }
+  if (exchange.clientLeft) {
+    metrics.clientAborts.inc({ upstream: name });
+  }
+  return error;
 }

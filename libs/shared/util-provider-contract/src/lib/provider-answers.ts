@@ -5,7 +5,7 @@ import {
   type ProviderUsage,
   parseChatCompletionRequest,
 } from '@openai-proxy/util-openai-schema';
-import type { InputReader, WholeAnswer } from './provider-adapter.types';
+import type { CallContext, InputReader, ProviderOperation, WholeAnswer } from './provider-adapter.types';
 
 /** What a JSON answer of the expected shape becomes: the client's body and the usage it reports. */
 export interface TranslatedAnswer {
@@ -41,3 +41,27 @@ export const chatCompletionInput: InputReader<ChatCompletionRequest> = {
 
 /** An operation that reads no body (a models list). */
 export const noInput: InputReader<undefined> = { body: 'none', input: undefined };
+
+/** A provider's models list: where it is asked, with which headers, and how its answer becomes OpenAI's. */
+export interface ModelListCall<Credentials, List> {
+  /** Path and query below the base URL (`/v1/models?limit=1000`). */
+  path: string;
+  headers(context: CallContext<Credentials, undefined>): Record<string, string>;
+  schema: z.ZodType<List>;
+  /** The OpenAI-shaped list (`{object:"list",data:[…]}`). */
+  toModelList(list: List): unknown;
+}
+
+/** The models-list operation: one GET, its JSON answer checked and translated; a list reports no usage. */
+export function modelListOperation<Credentials, List>(
+  call: ModelListCall<Credentials, List>,
+): ProviderOperation<Credentials, undefined> {
+  return {
+    input: noInput,
+    prepare: (context) => ({
+      answer: 'whole',
+      request: { method: 'GET', path: call.path, headers: call.headers(context) },
+      read: jsonAnswer(call.schema, (list) => ({ body: call.toModelList(list), usage: undefined })),
+    }),
+  };
+}
