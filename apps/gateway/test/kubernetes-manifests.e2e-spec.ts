@@ -7,12 +7,25 @@ import { Ingress, NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, Namespace, Secret, Service } from 'kubernetes-models/v1';
 import { redactText } from '@openai-proxy/util-auth-headers';
-import { SERVICES_MANIFEST, type ServiceName, backendServices } from '@openai-proxy/util-services';
-import { loadGatewayConfig } from '../src/config/gateway.env';
+import { PROXY_ALIASES } from '@openai-proxy/util-config';
+import { SERVICES_MANIFEST, type ServiceName, backendServices, serviceEnvNames } from '@openai-proxy/util-services';
+import { GATEWAY_ENV_ALIASES, gatewayEnvShape, loadGatewayConfig } from '../src/config/gateway.env';
 // Deployment checks read every app's configuration schema.
-import { loadOpenAiRelayConfig } from '../../openai-relay/src/config/openai-relay.env';
-import { loadClaudeBridgeConfig } from '../../claude-bridge/src/config/claude-bridge.env';
-import { loadBardBridgeConfig } from '../../bard-bridge/src/config/bard-bridge.env';
+import {
+  OPENAI_RELAY_ENV_ALIASES,
+  loadOpenAiRelayConfig,
+  openAiRelayEnvShape,
+} from '../../openai-relay/src/config/openai-relay.env';
+import {
+  CLAUDE_BRIDGE_ENV_ALIASES,
+  claudeBridgeEnvShape,
+  loadClaudeBridgeConfig,
+} from '../../claude-bridge/src/config/claude-bridge.env';
+import {
+  BARD_BRIDGE_ENV_ALIASES,
+  bardBridgeEnvShape,
+  loadBardBridgeConfig,
+} from '../../bard-bridge/src/config/bard-bridge.env';
 
 const root = join(__dirname, '..', '..', '..');
 
@@ -41,6 +54,13 @@ const LOADERS: Record<ServiceName, (env: Record<string, string>) => unknown> = {
   'openai-relay': loadOpenAiRelayConfig,
   'claude-bridge': loadClaudeBridgeConfig,
   'bard-bridge': loadBardBridgeConfig,
+};
+/** Each app's schema and the other spellings it accepts: what the app reads from its environment. */
+const ENV_SCHEMAS: Record<ServiceName, { shape: object; aliases: Readonly<Record<string, readonly string[]>> }> = {
+  gateway: { shape: gatewayEnvShape, aliases: GATEWAY_ENV_ALIASES },
+  'openai-relay': { shape: openAiRelayEnvShape, aliases: OPENAI_RELAY_ENV_ALIASES },
+  'claude-bridge': { shape: claudeBridgeEnvShape, aliases: CLAUDE_BRIDGE_ENV_ALIASES },
+  'bard-bridge': { shape: bardBridgeEnvShape, aliases: BARD_BRIDGE_ENV_ALIASES },
 };
 const SERVICE_NAMES = SERVICES_MANIFEST.services.map((service) => service.name);
 const BACKEND_NAMES = backendServices(SERVICES_MANIFEST).map((service) => service.name);
@@ -247,4 +267,31 @@ describe('overlay differences', () => {
     expect(dev[0]?.metadata.namespace).toBe('openai-proxy-dev');
     expect(prod[0]?.metadata.namespace).toBe('openai-proxy');
   });
+});
+
+describe('services manifest env lists', () => {
+  // Lower-case spellings of the egress variables (`https_proxy`) are read by every app alongside the upper-case ones.
+  const lowerCaseSpellings = new Set(Object.values(PROXY_ALIASES).flat());
+
+  it.each(SERVICES_MANIFEST.services.map((service) => [service.name, service] as const))(
+    'should list in the manifest exactly the variables the %s configuration schema reads',
+    (name, service) => {
+      const { shape, aliases } = ENV_SCHEMAS[name];
+      const read = [...Object.keys(shape), ...Object.values(aliases).flat()].filter(
+        (variable) => !lowerCaseSpellings.has(variable),
+      );
+      const listed = serviceEnvNames(SERVICES_MANIFEST, service);
+      expect({
+        readButNotListed: read.filter((variable) => !listed.includes(variable)).sort(),
+        listedButNotRead: listed.filter((variable) => !read.includes(variable)),
+      }).toEqual({ readButNotListed: [], listedButNotRead: [] });
+    },
+  );
+
+  it.each(SERVICES_MANIFEST.services.map((service) => [service.name, service.port] as const))(
+    'should default the %s PORT to its manifest port when PORT is unset',
+    (name, port) => {
+      expect((LOADERS[name]({}) as { platform: { port: number } }).platform.port).toBe(port);
+    },
+  );
 });

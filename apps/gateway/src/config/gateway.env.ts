@@ -29,7 +29,8 @@ function serviceUrlShape(): Record<ServiceUrlVariable, z.ZodDefault<typeof baseU
   ) as Record<ServiceUrlVariable, z.ZodDefault<typeof baseUrlSchema>>;
 }
 
-const gatewayEnvShape = {
+/** The variables this app reads, with their defaults (the services manifest lists the same names). */
+export const gatewayEnvShape = {
   ...commonEnvShape,
   PORT: portSchema.default(edgeService(SERVICES_MANIFEST).port),
   ...serviceUrlShape(),
@@ -39,13 +40,16 @@ const gatewayEnvShape = {
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().optional(),
 };
 
+/** Other spellings this app accepts for its variables. */
+export const GATEWAY_ENV_ALIASES: Readonly<Record<string, readonly string[]>> = PROXY_ALIASES;
+
 export interface GatewayConfig {
   platform: PlatformSettings;
   gateway: GatewaySettings;
 }
 
 export function loadGatewayConfig(env: Environment = process.env): GatewayConfig {
-  const parsed = parseEnvironment(gatewayEnvShape, applyAliases(env, PROXY_ALIASES));
+  const parsed = parseEnvironment(gatewayEnvShape, applyAliases(env, GATEWAY_ENV_ALIASES));
   return {
     platform: toPlatformSettings('gateway', parsed.PORT, parsed, false),
     gateway: {

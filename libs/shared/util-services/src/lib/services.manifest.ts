@@ -113,6 +113,8 @@ export const SERVICES_MANIFEST = {
     { name: 'TRUST_PROXY', secret: false },
     // Egress proxy URLs may carry credentials (`http://user:password@proxy:3128`).
     { name: 'HTTPS_PROXY', secret: true, deployed: '' },
+    // The egress proxy when HTTPS_PROXY is unset (`socks5://127.0.0.1:7890`); it may carry credentials too.
+    { name: 'ALL_PROXY', secret: true },
     { name: 'NO_PROXY', secret: false },
   ],
 } as const satisfies ServicesManifest;

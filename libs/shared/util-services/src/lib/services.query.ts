@@ -31,6 +31,15 @@ export function serviceNamed(manifest: ServicesManifest, name: string): ServiceD
   return manifest.services.find((service) => service.name === name);
 }
 
+/** A service's default port (its app's `PORT` default); an unknown name is a programming error. */
+export function defaultPort(manifest: ServicesManifest, name: string): number {
+  const service = serviceNamed(manifest, name);
+  if (service === undefined) {
+    throw new Error(`the services manifest has no service named "${name}"`);
+  }
+  return service.port;
+}
+
 /** A service's URL on this machine. */
 export function localServiceUrl(port: number): string {
   return `http://127.0.0.1:${port}`;
@@ -90,4 +99,14 @@ export function deployedEnv(manifest: ServicesManifest, secret: boolean): Readon
     }
   }
   return [...entries];
+}
+
+/**
+ * Every variable the manifest says a service reads: `PORT`, its own, the common ones and, for the edge, each
+ * backend's URL variable; sorted, once each. Each app's configuration schema reads exactly these.
+ */
+export function serviceEnvNames(manifest: ServicesManifest, service: ServiceDefinition): readonly string[] {
+  const urls = service.role === 'edge' ? backendServices(manifest).map((backend) => backend.urlVariable) : [];
+  const own = [...service.env, ...manifest.commonEnv].map((variable) => variable.name);
+  return [...new Set(['PORT', ...urls, ...own])].sort();
 }
