@@ -1,33 +1,30 @@
-import { PassThrough } from 'node:stream';
 import request from 'supertest';
-import { type FakeUpstream, type RecordedRequest, stall, startFakeBard } from '@openai-proxy/testing-fakes';
-import { type RunningBardBridge, startBardBridge } from './support/bard-bridge-app';
+import {
+  FAKE_BARD_STREAM_GENERATE,
+  captureLog,
+  leaveWhileStalled,
+  leavingBardAsk,
+  stall,
+} from '@openai-proxy/testing-fakes';
+import { type BardBridgeOnFakes, startBardBridgeOnFakes } from './support/bard-bridge-app';
 
 const COOKIES = '__Secure-1PSID=g.a000fakePSID;__Secure-1PSIDTS=sidts-fakeTS';
-const STREAM_GENERATE = '/_/BardChatUi/data/assistant.lamda.BardFrontendService/StreamGenerate';
 
 describe('Bard through browser cookies (POST /google/bard on the bard-bridge)', () => {
-  let bardWeb: FakeUpstream;
-  let bridge: RunningBardBridge;
-  const logs: string[] = [];
+  const log = captureLog();
+  let bridge: BardBridgeOnFakes;
 
   beforeAll(async () => {
-    bardWeb = await startFakeBard();
-    const logDestination = new PassThrough();
-    logDestination.on('data', (chunk: Buffer) => logs.push(chunk.toString('utf8')));
-    bridge = await startBardBridge({ BARD_BASE: bardWeb.url, LOG_LEVEL: 'debug' }, { logDestination });
+    bridge = await startBardBridgeOnFakes({ LOG_LEVEL: 'debug' }, { logDestination: log.destination });
   });
 
-  afterAll(async () => {
-    await bridge.app.close();
-    await bardWeb.close();
-  });
+  afterAll(() => bridge.close());
 
   it('should answer a bare JSON string, with the cookies joined by "; " and f.req built from the prompt', async () => {
     const response = await request(bridge.url).post('/google/bard').set('Cookie', COOKIES).send({ prompt: 'hello' });
     expect(response.status).toBe(200);
     expect(response.text).toBe('"Bard turn 1: you said hello"');
-    const generate = bardWeb.lastRequest('/_/BardChatUi');
+    const generate = bridge.bardWeb.lastRequest('/_/BardChatUi');
     expect(generate?.headers.cookie).toBe('__Secure-1PSID=g.a000fakePSID; __Secure-1PSIDTS=sidts-fakeTS');
     expect(generate?.url).toMatch(/\?bl=boq_assistant-bard-web-server_20260101\.00_p0&_reqid=\d+&rt=c$/);
     const form = new URLSearchParams(generate?.body.toString());
@@ -46,7 +43,7 @@ describe('Bard through browser cookies (POST /google/bard on the bard-bridge)', 
   });
 
   it('should scrape the page once for a while, and continue a conversation given its id', async () => {
-    const scrapesBefore = bardWeb.requests.filter((arrived) => arrived.url === '/app').length;
+    const scrapesBefore = bridge.bardWeb.requests.filter((arrived) => arrived.url === '/app').length;
     const first = await request(bridge.url)
       .post('/google/bard')
       .set('Cookie', COOKIES)
@@ -61,12 +58,12 @@ describe('Bard through browser cookies (POST /google/bard on the bard-bridge)', 
       'Bard turn 2: you said two',
       'Bard turn 1: you said three',
     ]);
-    const followUp = [...bardWeb.requests].reverse().find((arrived) => arrived.body.toString().includes('two'));
+    const followUp = [...bridge.bardWeb.requests].reverse().find((arrived) => arrived.body.toString().includes('two'));
     const inner = JSON.parse(
       JSON.parse(new URLSearchParams(followUp?.body.toString()).get('f.req') ?? '')[1] as string,
     ) as unknown[];
     expect(inner[2]).toEqual([expect.stringMatching(/^c_fake\d+$/), 'r_1', 'rc_1a']);
-    expect(bardWeb.requests.filter((arrived) => arrived.url === '/app').length).toBe(scrapesBefore);
+    expect(bridge.bardWeb.requests.filter((arrived) => arrived.url === '/app').length).toBe(scrapesBefore);
   });
 
   it('should answer 401 for missing or rejected cookies and 400 without a prompt, as JSON errors', async () => {
@@ -85,12 +82,12 @@ describe('Bard through browser cookies (POST /google/bard on the bard-bridge)', 
     const noPrompt = await request(bridge.url).post('/google/bard').set('Cookie', COOKIES).send({});
     expect(noPrompt.status).toBe(400);
     expect(noPrompt.body.error.param).toBe('prompt');
-    expect(logs.length).toBeGreaterThan(0);
-    expect(logs.join('')).not.toContain('fakePSID');
+    expect(log.text()).not.toBe('');
+    expect(log.text()).not.toContain('fakePSID');
   });
 
   it('should answer 502 when Bard answers something that cannot be parsed', async () => {
-    bardWeb.on('POST', STREAM_GENERATE, (_arrived, response) => {
+    bridge.bardWeb.on('POST', FAKE_BARD_STREAM_GENERATE, (_arrived, response) => {
       response.writeHead(200).end(`)]}'\n\n[["wrb.fr",null,null,null,null,[9]]]\n`);
     });
     const response = await request(bridge.url).post('/google/bard').set('Cookie', COOKIES).send({ prompt: 'x' });
@@ -99,61 +96,35 @@ describe('Bard through browser cookies (POST /google/bard on the bard-bridge)', 
   });
 });
 
-/** How soon Bard must see its request closed once the client left. */
-const CLOSE_WITHIN_MS = 1_000;
-
-/** Asks the bridge, waits until the (stalled) Bard got its call, then leaves; resolves once that call closed. */
-async function leaveWhileStalled(
-  bridgeUrl: string,
-  bardWeb: FakeUpstream,
-  psid: string,
-  arrivedAs: (arrived: RecordedRequest) => boolean,
-): Promise<RecordedRequest> {
-  const client = new AbortController();
-  const pending = fetch(`${bridgeUrl}/google/bard`, {
-    method: 'POST',
-    headers: { cookie: `__Secure-1PSID=${psid};__Secure-1PSIDTS=sidts-abort`, 'content-type': 'application/json' },
-    body: JSON.stringify({ prompt: 'are you there?' }),
-    signal: client.signal,
-  }).catch(() => undefined);
-  const arrived = await bardWeb.waitForRequest(arrivedAs);
-  client.abort();
-  await pending;
-  await bardWeb.waitForClose(arrived, CLOSE_WITHIN_MS);
-  return arrived;
-}
-
 // Regression: the Bard control-plane calls ignored a client that left, and kept their upstream call open until
 // the headers timeout (two minutes by default).
 describe('Bard calls when the client leaves', () => {
-  let bardWeb: FakeUpstream;
-  let bridge: RunningBardBridge;
+  let bridge: BardBridgeOnFakes;
 
   beforeAll(async () => {
-    bardWeb = await startFakeBard();
-    bridge = await startBardBridge({ BARD_BASE: bardWeb.url });
+    bridge = await startBardBridgeOnFakes();
   });
 
-  afterAll(async () => {
-    await bridge.app.close();
-    await bardWeb.close();
-  });
+  afterAll(() => bridge.close());
 
   it('should close the Bard answer call when the client leaves while Bard stalls', async () => {
-    bardWeb.on('POST', STREAM_GENERATE, stall());
-    const arrived = await leaveWhileStalled(bridge.url, bardWeb, 'g.a000abortGenerate', (request) =>
-      request.url.startsWith(STREAM_GENERATE),
+    bridge.bardWeb.on('POST', FAKE_BARD_STREAM_GENERATE, stall());
+    const arrived = await leaveWhileStalled(
+      bridge.url,
+      bridge.bardWeb,
+      leavingBardAsk('g.a000abortGenerate'),
+      (request) => request.url.startsWith(FAKE_BARD_STREAM_GENERATE),
     );
     expect(arrived.closedEarly).toBe(true);
   });
 
   // After the StreamGenerate test: this stall replaces the page for the rest of the file.
   it("should close the Bard page call when the client leaves while Bard's page stalls", async () => {
-    bardWeb.on('GET', '/app', stall());
+    bridge.bardWeb.on('GET', '/app', stall());
     const arrived = await leaveWhileStalled(
       bridge.url,
-      bardWeb,
-      'g.a000abortScrape',
+      bridge.bardWeb,
+      leavingBardAsk('g.a000abortScrape'),
       (request) => request.url === '/app' && String(request.headers.cookie).includes('abortScrape'),
     );
     expect(arrived.closedEarly).toBe(true);

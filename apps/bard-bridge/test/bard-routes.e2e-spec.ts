@@ -1,26 +1,19 @@
-import { type FakeUpstream, metricSample, startFakeBard } from '@openai-proxy/testing-fakes';
-import { type RunningBardBridge, startBardBridge } from './support/bard-bridge-app';
+import { metricSample, openApiDocument } from '@openai-proxy/testing-fakes';
+import { type BardBridgeOnFakes, startBardBridgeOnFakes } from './support/bard-bridge-app';
 
 const COOKIES = '__Secure-1PSID=g.a000routes; __Secure-1PSIDTS=sidts-routes';
 
 describe('BardRoutes', () => {
-  let bardWeb: FakeUpstream;
-  let bridge: RunningBardBridge;
+  let bridge: BardBridgeOnFakes;
 
   beforeAll(async () => {
-    bardWeb = await startFakeBard();
-    bridge = await startBardBridge({ BARD_BASE: bardWeb.url });
+    bridge = await startBardBridgeOnFakes();
   });
 
-  afterAll(async () => {
-    await bridge.app.close();
-    await bardWeb.close();
-  });
+  afterAll(() => bridge.close());
 
   it('should list POST /google/bard in /docs with its summary and tag', async () => {
-    const docs = (await (await fetch(`${bridge.url}/docs/openapi.json`)).json()) as {
-      paths: Record<string, Record<string, { summary?: string; tags?: string[] }>>;
-    };
+    const docs = await openApiDocument(bridge.url);
     expect(docs.paths['/google/bard']?.post).toMatchObject({
       summary: expect.stringContaining('Bard through browser cookies'),
       tags: ['google'],

@@ -1,33 +1,19 @@
 import OpenAI from 'openai';
 import request from 'supertest';
-import { type FakeUpstream, type RecordedRequest, startFakeGemini } from '@openai-proxy/testing-fakes';
-import { type RunningBardBridge, startBardBridge } from './support/bard-bridge-app';
+import { credentialHeaders } from '@openai-proxy/testing-fakes';
+import { type BardBridgeOnFakes, startBardBridgeOnFakes } from './support/bard-bridge-app';
 
 const GOOGLE_KEY = 'AIzaCredentialTestKey0123';
 const GOOGLE_OAUTH_TOKEN = 'ya29.a0CredentialTestToken';
 
-function credentialHeaders(arrived: RecordedRequest | undefined): Record<string, unknown> {
-  return {
-    authorization: arrived?.headers.authorization,
-    'x-api-key': arrived?.headers['x-api-key'],
-    'x-goog-api-key': arrived?.headers['x-goog-api-key'],
-    'anthropic-beta': arrived?.headers['anthropic-beta'],
-  };
-}
-
 describe('Gemini credentials on the bard-bridge, passed as the client sent them', () => {
-  let gemini: FakeUpstream;
-  let bridge: RunningBardBridge;
+  let bridge: BardBridgeOnFakes;
 
   beforeAll(async () => {
-    gemini = await startFakeGemini();
-    bridge = await startBardBridge({ GEMINI_API_BASE: gemini.url });
+    bridge = await startBardBridgeOnFakes();
   });
 
-  afterAll(async () => {
-    await bridge.app.close();
-    await gemini.close();
-  });
+  afterAll(() => bridge.close());
 
   describe('/gemini/**', () => {
     it('should send an API key given as Authorization: Bearer as x-goog-api-key, and no Authorization', async () => {
@@ -35,7 +21,7 @@ describe('Gemini credentials on the bard-bridge, passed as the client sent them'
         .get('/gemini/v1beta/models')
         .set('Authorization', `Bearer ${GOOGLE_KEY}`);
       expect(response.status).toBe(200);
-      expect(credentialHeaders(gemini.lastRequest('/v1beta/models'))).toMatchObject({
+      expect(credentialHeaders(bridge.gemini.lastRequest('/v1beta/models'))).toMatchObject({
         authorization: undefined,
         'x-goog-api-key': GOOGLE_KEY,
       });
@@ -46,7 +32,7 @@ describe('Gemini credentials on the bard-bridge, passed as the client sent them'
         .get('/gemini/v1beta/models')
         .set('Authorization', `Bearer ${GOOGLE_OAUTH_TOKEN}`);
       expect(response.status).toBe(200);
-      expect(credentialHeaders(gemini.lastRequest('/v1beta/models'))).toMatchObject({
+      expect(credentialHeaders(bridge.gemini.lastRequest('/v1beta/models'))).toMatchObject({
         authorization: `Bearer ${GOOGLE_OAUTH_TOKEN}`,
         'x-goog-api-key': undefined,
       });
@@ -54,7 +40,7 @@ describe('Gemini credentials on the bard-bridge, passed as the client sent them'
 
     it('should keep an x-goog-api-key the client sent', async () => {
       await request(bridge.url).get('/gemini/v1beta/models').set('x-goog-api-key', GOOGLE_KEY);
-      expect(gemini.lastRequest('/v1beta/models')?.headers['x-goog-api-key']).toBe(GOOGLE_KEY);
+      expect(bridge.gemini.lastRequest('/v1beta/models')?.headers['x-goog-api-key']).toBe(GOOGLE_KEY);
     });
   });
 
@@ -68,7 +54,7 @@ describe('Gemini credentials on the bard-bridge, passed as the client sent them'
       });
       const models = await client.models.list();
       expect(models.data.length).toBeGreaterThan(0);
-      expect(credentialHeaders(gemini.lastRequest('/v1beta/models'))).toMatchObject({
+      expect(credentialHeaders(bridge.gemini.lastRequest('/v1beta/models'))).toMatchObject({
         authorization: `Bearer ${GOOGLE_OAUTH_TOKEN}`,
         'x-goog-api-key': undefined,
       });
@@ -77,7 +63,7 @@ describe('Gemini credentials on the bard-bridge, passed as the client sent them'
     it('should send an API key given as Bearer as x-goog-api-key', async () => {
       const client = new OpenAI({ apiKey: GOOGLE_KEY, baseURL: `${bridge.url}/google/v1`, maxRetries: 0 });
       await client.models.list();
-      expect(credentialHeaders(gemini.lastRequest('/v1beta/models'))).toMatchObject({
+      expect(credentialHeaders(bridge.gemini.lastRequest('/v1beta/models'))).toMatchObject({
         authorization: undefined,
         'x-goog-api-key': GOOGLE_KEY,
       });

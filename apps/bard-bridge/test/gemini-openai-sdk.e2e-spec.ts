@@ -1,36 +1,34 @@
-import { PassThrough } from 'node:stream';
 import OpenAI from 'openai';
 import request from 'supertest';
-import { type FakeUpstream, fakeGeminiGenerate, geminiError, sse, startFakeGemini } from '@openai-proxy/testing-fakes';
-import { type RunningBardBridge, startBardBridge } from './support/bard-bridge-app';
+import { captureLog, fakeGeminiGenerate, geminiError, sse } from '@openai-proxy/testing-fakes';
+import { type BardBridgeOnFakes, startBardBridgeOnFakes } from './support/bard-bridge-app';
 
 const KEY = 'AIzaTestKey0123456789';
 
 describe('Gemini through the Gemini API, OpenAI-style (official openai SDK against the bard-bridge)', () => {
-  const logs: string[] = [];
-  let gemini: FakeUpstream;
-  let bridge: RunningBardBridge;
+  const log = captureLog();
   let client: OpenAI;
+  let bridge: BardBridgeOnFakes;
 
   beforeAll(async () => {
-    gemini = await startFakeGemini();
-    const logDestination = new PassThrough();
-    logDestination.on('data', (chunk: Buffer) => logs.push(chunk.toString('utf8')));
-    bridge = await startBardBridge({ GEMINI_API_BASE: gemini.url, LOG_LEVEL: 'debug' }, { logDestination });
+    bridge = await startBardBridgeOnFakes({ LOG_LEVEL: 'debug' }, { logDestination: log.destination });
     client = new OpenAI({ apiKey: KEY, baseURL: `${bridge.url}/google/v1`, maxRetries: 0 });
   });
 
-  afterAll(async () => {
-    await bridge.app.close();
-    await gemini.close();
-  });
+  afterAll(() => bridge.close());
 
   afterEach(() => {
-    gemini.on('POST', /^\/v1beta\/models\/([^/:]+):(generateContent|streamGenerateContent)$/, fakeGeminiGenerate);
+    bridge.gemini.on(
+      'POST',
+      /^\/v1beta\/models\/([^/:]+):(generateContent|streamGenerateContent)$/,
+      fakeGeminiGenerate,
+    );
   });
 
   function lastGenerate(): { url: string; key: unknown; body: Record<string, unknown> } {
-    const arrived = [...gemini.requests].reverse().find((candidate) => candidate.url.startsWith('/v1beta/models/'));
+    const arrived = [...bridge.gemini.requests]
+      .reverse()
+      .find((candidate) => candidate.url.startsWith('/v1beta/models/'));
     return {
       url: arrived?.url ?? '',
       key: arrived?.headers['x-goog-api-key'],
@@ -167,7 +165,7 @@ describe('Gemini through the Gemini API, OpenAI-style (official openai SDK again
   });
 
   it('should map safety stops to content_filter and errors to OpenAI errors with their status', async () => {
-    gemini.on('POST', /:generateContent$/, (arrived, response) => {
+    bridge.gemini.on('POST', /:generateContent$/, (arrived, response) => {
       response.writeHead(200, { 'content-type': 'application/json' });
       response.end(
         JSON.stringify({
@@ -178,7 +176,7 @@ describe('Gemini through the Gemini API, OpenAI-style (official openai SDK again
     });
     const filtered = await client.chat.completions.create({ model: 'g', messages: [{ role: 'user', content: 'x' }] });
     expect(filtered.choices[0]?.finish_reason).toBe('content_filter');
-    gemini.on(
+    bridge.gemini.on(
       'POST',
       /:generateContent$/,
       geminiError(429, 'RESOURCE_EXHAUSTED', 'Quota exceeded', { 'retry-after': '30' }),
@@ -196,7 +194,7 @@ describe('Gemini through the Gemini API, OpenAI-style (official openai SDK again
   });
 
   it('should end a stream that stops before its finishReason with an error', async () => {
-    gemini.on(
+    bridge.gemini.on(
       'POST',
       /:streamGenerateContent$/,
       sse({
@@ -239,7 +237,7 @@ describe('Gemini through the Gemini API, OpenAI-style (official openai SDK again
   it('should relay /gemini/** transparently, ?key= and the OpenAI-compatible paths included, without logging the key', async () => {
     const listed = await request(bridge.url).get(`/gemini/v1beta/models?key=${KEY}`);
     expect(listed.status).toBe(200);
-    expect(gemini.lastRequest('/v1beta/models')?.url).toBe(`/v1beta/models?key=${KEY}`);
+    expect(bridge.gemini.lastRequest('/v1beta/models')?.url).toBe(`/v1beta/models?key=${KEY}`);
     const streamed = await request(bridge.url)
       .post('/gemini/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse')
       .set('x-goog-api-key', KEY)
@@ -251,9 +249,9 @@ describe('Gemini through the Gemini API, OpenAI-style (official openai SDK again
       messages: [{ role: 'user', content: 'x' }],
     });
     expect(answer.choices[0]?.message.content).toBe('compat');
-    expect(gemini.lastRequest('/v1beta/openai')?.headers['x-goog-api-key']).toBe(KEY);
-    expect(gemini.lastRequest('/v1beta/openai')?.headers.authorization).toBeUndefined();
-    expect(logs.join('')).toContain('/gemini/v1beta/models');
-    expect(logs.join('')).not.toContain('TestKey0123456789');
+    expect(bridge.gemini.lastRequest('/v1beta/openai')?.headers['x-goog-api-key']).toBe(KEY);
+    expect(bridge.gemini.lastRequest('/v1beta/openai')?.headers.authorization).toBeUndefined();
+    expect(log.text()).toContain('/gemini/v1beta/models');
+    expect(log.text()).not.toContain('TestKey0123456789');
   });
 });

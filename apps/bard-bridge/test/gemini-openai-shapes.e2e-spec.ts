@@ -1,16 +1,14 @@
 // Every OpenAI-shaped object the bard-bridge's Gemini routes produce, read as raw HTTP and checked against the
 // schemas of OpenAI's own OpenAPI description (extracted into the testing-fakes lib) rather than our own types.
 import {
-  type FakeUpstream,
   answerJson,
   chunkViolations,
   rawCall,
   type RawAnswer,
-  startFakeGemini,
   streamedChunks,
   validateOpenAiShape,
 } from '@openai-proxy/testing-fakes';
-import { type RunningBardBridge, startBardBridge } from './support/bard-bridge-app';
+import { type BardBridgeOnFakes, startBardBridgeOnFakes } from './support/bard-bridge-app';
 
 const GEMINI_KEY = 'AIzaTestKey0123';
 
@@ -26,18 +24,13 @@ const WEATHER_TOOLS = [
 ];
 
 describe('OpenAI shapes from the bard-bridge (/google/v1), checked against the OpenAI OpenAPI description', () => {
-  let gemini: FakeUpstream;
-  let bridge: RunningBardBridge;
+  let bridge: BardBridgeOnFakes;
 
   beforeAll(async () => {
-    gemini = await startFakeGemini();
-    bridge = await startBardBridge({ GEMINI_API_BASE: gemini.url });
+    bridge = await startBardBridgeOnFakes();
   });
 
-  afterAll(async () => {
-    await bridge.app.close();
-    await gemini.close();
-  });
+  afterAll(() => bridge.close());
 
   function completions(body: Record<string, unknown>, authorization?: string): Promise<RawAnswer> {
     return rawCall(bridge.url, 'POST', '/google/v1/chat/completions', {

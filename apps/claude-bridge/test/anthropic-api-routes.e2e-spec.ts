@@ -1,34 +1,19 @@
-import type { NestExpressApplication } from '@nestjs/platform-express';
-import { listenServiceApp } from '@openai-proxy/feature-platform';
-import { type FakeUpstream, metricSample, startFakeAnthropic } from '@openai-proxy/testing-fakes';
-import { loadClaudeBridgeConfig } from '../src/config/claude-bridge.env';
-import { createClaudeBridgeApp } from '../src/claude-bridge.app';
+import { metricSample, openApiDocument } from '@openai-proxy/testing-fakes';
+import { type ClaudeBridgeOnFakes, startClaudeBridgeOnFakes } from './support/claude-bridge-app';
 
 const KEY = 'sk-ant-api03-routes-test';
 
 describe('ANTHROPIC_API_ROUTES on the claude-bridge', () => {
-  let anthropic: FakeUpstream;
-  let app: NestExpressApplication;
-  let url: string;
+  let bridge: ClaudeBridgeOnFakes;
 
   beforeAll(async () => {
-    anthropic = await startFakeAnthropic();
-    app = await createClaudeBridgeApp(
-      loadClaudeBridgeConfig({ ANTHROPIC_API_BASE: anthropic.url, LOG_LEVEL: 'silent' }),
-    );
-    await listenServiceApp(app, 0, '127.0.0.1');
-    url = await app.getUrl();
+    bridge = await startClaudeBridgeOnFakes();
   });
 
-  afterAll(async () => {
-    await app.close();
-    await anthropic.close();
-  });
+  afterAll(() => bridge.close());
 
   it('should list the raw chat completions and models routes in /docs with their summaries', async () => {
-    const docs = (await (await fetch(`${url}/docs/openapi.json`)).json()) as {
-      paths: Record<string, Record<string, { summary?: string; tags?: string[] }>>;
-    };
+    const docs = await openApiDocument(bridge.url);
     expect(docs.paths['/claude/v1/chat/completions']?.post).toMatchObject({
       summary: expect.stringContaining('Anthropic Messages API'),
       tags: ['claude'],
@@ -38,15 +23,17 @@ describe('ANTHROPIC_API_ROUTES on the claude-bridge', () => {
 
   it('should label the route metric with the declared path when a call is served', async () => {
     const series = 'http_requests_total{method="GET",route="/claude/v1/models",status="200"}';
-    const before = await metricSample(url, series);
-    const models = await fetch(`${url}/claude/v1/models/`, { headers: { authorization: `Bearer ${KEY}` } });
+    const before = await metricSample(bridge.url, series);
+    const models = await fetch(`${bridge.url}/claude/v1/models/`, { headers: { authorization: `Bearer ${KEY}` } });
     expect(models.status).toBe(200);
     await models.arrayBuffer();
-    expect(await metricSample(url, series)).toBe(before + 1);
+    expect(await metricSample(bridge.url, series)).toBe(before + 1);
   });
 
   it('should answer 404 Unknown route when the method is not declared for the path', async () => {
-    const response = await fetch(`${url}/claude/v1/chat/completions`, { headers: { authorization: `Bearer ${KEY}` } });
+    const response = await fetch(`${bridge.url}/claude/v1/chat/completions`, {
+      headers: { authorization: `Bearer ${KEY}` },
+    });
     expect(response.status).toBe(404);
     expect(await response.json()).toEqual({
       error: { message: 'Unknown route', type: 'invalid_request_error', param: null, code: 'not_found' },

@@ -1,8 +1,8 @@
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import request from 'supertest';
-import { type FakeUpstream, type RecordedRequest, startFakeAnthropic } from '@openai-proxy/testing-fakes';
-import { type RunningClaudeBridge, startClaudeBridge } from './support/claude-bridge-app';
+import { credentialHeaders } from '@openai-proxy/testing-fakes';
+import { type ClaudeBridgeOnFakes, startClaudeBridgeOnFakes } from './support/claude-bridge-app';
 
 const API_KEY = 'sk-ant-api03-credential-test-key';
 const OAUTH_TOKEN = 'sk-ant-oat01-credential-test-token';
@@ -10,28 +10,14 @@ const OAUTH_BETA = 'oauth-2025-04-20';
 const MESSAGE = { model: 'claude-sonnet-4-5', max_tokens: 50, messages: [{ role: 'user' as const, content: 'hi' }] };
 const CHAT = { model: 'claude-sonnet-4-5', messages: [{ role: 'user' as const, content: 'hi' }] };
 
-function credentialHeaders(arrived: RecordedRequest | undefined): Record<string, unknown> {
-  return {
-    authorization: arrived?.headers.authorization,
-    'x-api-key': arrived?.headers['x-api-key'],
-    'x-goog-api-key': arrived?.headers['x-goog-api-key'],
-    'anthropic-beta': arrived?.headers['anthropic-beta'],
-  };
-}
-
 describe('Anthropic credentials on the claude-bridge, passed as the client sent them', () => {
-  let anthropic: FakeUpstream;
-  let bridge: RunningClaudeBridge;
+  let bridge: ClaudeBridgeOnFakes;
 
   beforeAll(async () => {
-    anthropic = await startFakeAnthropic();
-    bridge = await startClaudeBridge({ ANTHROPIC_API_BASE: anthropic.url });
+    bridge = await startClaudeBridgeOnFakes();
   });
 
-  afterAll(async () => {
-    await bridge.app.close();
-    await anthropic.close();
-  });
+  afterAll(() => bridge.close());
 
   function anthropicSdk(options: { apiKey?: string; authToken?: string }): Anthropic {
     return new Anthropic({
@@ -45,7 +31,7 @@ describe('Anthropic credentials on the claude-bridge, passed as the client sent 
   }
 
   function lastMessages(): Record<string, unknown> {
-    return credentialHeaders(anthropic.lastRequest('/v1/messages'));
+    return credentialHeaders(bridge.anthropic.lastRequest('/v1/messages'));
   }
 
   describe('/anthropic/**', () => {
@@ -76,7 +62,7 @@ describe('Anthropic credentials on the claude-bridge, passed as the client sent 
         'x-api-key': API_KEY,
         'anthropic-beta': 'tools-2024-04-04',
       });
-      expect(anthropic.lastRequest('/v1/messages')?.headers['anthropic-version']).toBe('2023-06-01');
+      expect(bridge.anthropic.lastRequest('/v1/messages')?.headers['anthropic-version']).toBe('2023-06-01');
     });
   });
 

@@ -1,37 +1,26 @@
 import OpenAI from 'openai';
 import request from 'supertest';
-import {
-  type FakeUpstream,
-  anthropicError,
-  fakeAnthropicMessages,
-  sse,
-  startFakeAnthropic,
-} from '@openai-proxy/testing-fakes';
+import { anthropicError, fakeAnthropicMessages, sse } from '@openai-proxy/testing-fakes';
 import { encodeSseEvent } from '@openai-proxy/util-sse';
-import { type RunningClaudeBridge, startClaudeBridge } from './support/claude-bridge-app';
+import { type ClaudeBridgeOnFakes, startClaudeBridgeOnFakes } from './support/claude-bridge-app';
 
 describe('Claude through the Anthropic API, OpenAI-style (official openai SDK against the claude-bridge)', () => {
-  let anthropic: FakeUpstream;
-  let bridge: RunningClaudeBridge;
   let client: OpenAI;
+  let bridge: ClaudeBridgeOnFakes;
 
   beforeAll(async () => {
-    anthropic = await startFakeAnthropic();
-    bridge = await startClaudeBridge({ ANTHROPIC_API_BASE: anthropic.url });
+    bridge = await startClaudeBridgeOnFakes();
     client = new OpenAI({ apiKey: 'sk-ant-api03-test-key', baseURL: `${bridge.url}/claude/v1`, maxRetries: 0 });
   });
 
-  afterAll(async () => {
-    await bridge.app.close();
-    await anthropic.close();
-  });
+  afterAll(() => bridge.close());
 
   afterEach(() => {
-    anthropic.on('POST', '/v1/messages', fakeAnthropicMessages);
+    bridge.anthropic.on('POST', '/v1/messages', fakeAnthropicMessages);
   });
 
   function lastMessagesBody(): Record<string, unknown> {
-    return JSON.parse(anthropic.lastRequest('/v1/messages')?.body.toString() ?? '{}') as Record<string, unknown>;
+    return JSON.parse(bridge.anthropic.lastRequest('/v1/messages')?.body.toString() ?? '{}') as Record<string, unknown>;
   }
 
   it('should answer a chat completion and send the API key as x-api-key with anthropic-version', async () => {
@@ -45,7 +34,7 @@ describe('Claude through the Anthropic API, OpenAI-style (official openai SDK ag
     expect(completion.object).toBe('chat.completion');
     expect(Number.isInteger(completion.created) && completion.created < 1e11).toBe(true);
     expect(completion.usage).toEqual({ prompt_tokens: 16, completion_tokens: 7, total_tokens: 23 });
-    const arrived = anthropic.lastRequest('/v1/messages');
+    const arrived = bridge.anthropic.lastRequest('/v1/messages');
     expect(arrived?.headers['x-api-key']).toBe('sk-ant-api03-test-key');
     expect(arrived?.headers['anthropic-version']).toBe('2023-06-01');
     expect(arrived?.headers.authorization).toBeUndefined();
@@ -216,7 +205,7 @@ describe('Claude through the Anthropic API, OpenAI-style (official openai SDK ag
   });
 
   it('should refuse unsupported parameters with a 400 that names them, before any upstream call', async () => {
-    const before = anthropic.requests.length;
+    const before = bridge.anthropic.requests.length;
     const error = await client.chat.completions
       .create({ model: 'claude-sonnet-4-5', n: 2, messages: [{ role: 'user', content: 'x' }] })
       .catch((caught: unknown) => caught);
@@ -235,7 +224,7 @@ describe('Claude through the Anthropic API, OpenAI-style (official openai SDK ag
       .send('{"model":');
     expect(malformed.status).toBe(400);
     expect(malformed.body.error.type).toBe('invalid_request_error');
-    expect(anthropic.requests.length).toBe(before);
+    expect(bridge.anthropic.requests.length).toBe(before);
   });
 
   it('should answer 401 without a key', async () => {
@@ -247,13 +236,17 @@ describe('Claude through the Anthropic API, OpenAI-style (official openai SDK ag
   });
 
   it('should turn upstream errors into OpenAI errors: 529 overloaded is 503, 429 keeps Retry-After', async () => {
-    anthropic.on('POST', '/v1/messages', anthropicError(529, 'overloaded_error', 'Overloaded'));
+    bridge.anthropic.on('POST', '/v1/messages', anthropicError(529, 'overloaded_error', 'Overloaded'));
     const overloaded = await client.chat.completions
       .create({ model: 'c', messages: [{ role: 'user', content: 'x' }] })
       .catch((caught: unknown) => caught);
     expect((overloaded as InstanceType<typeof OpenAI.APIError>).status).toBe(503);
     expect((overloaded as InstanceType<typeof OpenAI.APIError>).message).toContain('Overloaded');
-    anthropic.on('POST', '/v1/messages', anthropicError(429, 'rate_limit_error', 'Slow down', { 'retry-after': '12' }));
+    bridge.anthropic.on(
+      'POST',
+      '/v1/messages',
+      anthropicError(429, 'rate_limit_error', 'Slow down', { 'retry-after': '12' }),
+    );
     const limited = await client.chat.completions
       .create({ model: 'c', messages: [{ role: 'user', content: 'x' }], stream: true })
       .catch((caught: unknown) => caught);
@@ -263,7 +256,7 @@ describe('Claude through the Anthropic API, OpenAI-style (official openai SDK ag
 
   // Regression (review): a reset while reading a whole answer was a 500 internal_error.
   it('should answer 502 when the connection resets while the answer is being read', async () => {
-    anthropic.on('POST', '/v1/messages', (_arrived, response) => {
+    bridge.anthropic.on('POST', '/v1/messages', (_arrived, response) => {
       response.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
       response.write('{"id":"msg_cut","type":"message"', () => response.socket?.destroy());
     });
@@ -291,7 +284,7 @@ describe('Claude through the Anthropic API, OpenAI-style (official openai SDK ag
       [start, delta, failure],
       [start, delta],
     ]) {
-      anthropic.on('POST', '/v1/messages', sse({ frames }));
+      bridge.anthropic.on('POST', '/v1/messages', sse({ frames }));
       const received: string[] = [];
       const outcome = await (async () => {
         for await (const chunk of await client.chat.completions.create({

@@ -1,20 +1,14 @@
 import Anthropic from '@anthropic-ai/sdk';
-import { type FakeUpstream, startFakeAnthropic } from '@openai-proxy/testing-fakes';
-import { type RunningClaudeBridge, startClaudeBridge } from './support/claude-bridge-app';
+import { type ClaudeBridgeOnFakes, startClaudeBridgeOnFakes } from './support/claude-bridge-app';
 
 describe('Anthropic relay (official @anthropic-ai/sdk against the claude-bridge)', () => {
-  let anthropic: FakeUpstream;
-  let bridge: RunningClaudeBridge;
+  let bridge: ClaudeBridgeOnFakes;
 
   beforeAll(async () => {
-    anthropic = await startFakeAnthropic();
-    bridge = await startClaudeBridge({ ANTHROPIC_API_BASE: anthropic.url });
+    bridge = await startClaudeBridgeOnFakes();
   });
 
-  afterAll(async () => {
-    await bridge.app.close();
-    await anthropic.close();
-  });
+  afterAll(() => bridge.close());
 
   it('should relay messages with the key as the SDK sent it (Authorization: Bearer)', async () => {
     const sdk = new Anthropic({
@@ -28,7 +22,7 @@ describe('Anthropic relay (official @anthropic-ai/sdk against the claude-bridge)
       messages: [{ role: 'user', content: 'hi' }],
     });
     expect(message.content[0]).toEqual({ type: 'text', text: 'Hello from the fake Anthropic upstream. You said: hi' });
-    const arrived = anthropic.lastRequest('/v1/messages');
+    const arrived = bridge.anthropic.lastRequest('/v1/messages');
     expect(arrived?.headers.authorization).toBe('Bearer sk-ant-relay-key');
     expect(arrived?.headers['x-api-key']).toBeUndefined();
   });

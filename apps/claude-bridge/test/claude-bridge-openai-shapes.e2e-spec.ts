@@ -1,7 +1,6 @@
 // Every OpenAI-shaped object the claude-bridge produces, read as raw HTTP and checked against the schemas of OpenAI's
 // own OpenAPI description (extracted into the testing-fakes lib) rather than our own types.
 import {
-  type FakeUpstream,
   anthropicError,
   answerJson,
   chunkViolations,
@@ -9,13 +8,11 @@ import {
   rawCall,
   type RawAnswer,
   sse,
-  startFakeAnthropic,
-  startFakeClaudeWeb,
   streamedChunks,
   validateOpenAiShape,
 } from '@openai-proxy/testing-fakes';
 import { encodeSseEvent } from '@openai-proxy/util-sse';
-import { type RunningClaudeBridge, startClaudeBridge } from './support/claude-bridge-app';
+import { type ClaudeBridgeOnFakes, startClaudeBridgeOnFakes } from './support/claude-bridge-app';
 
 const API_KEY = 'sk-ant-test-key';
 const ORG = 'dca2a902-a463-41f0-88cb-b047deb40178';
@@ -34,23 +31,16 @@ const WEATHER_TOOLS = [
 ];
 
 describe('OpenAI shapes from the claude-bridge, checked against the OpenAI OpenAPI description', () => {
-  let anthropic: FakeUpstream;
-  let claudeWeb: Awaited<ReturnType<typeof startFakeClaudeWeb>>;
-  let bridge: RunningClaudeBridge;
+  let bridge: ClaudeBridgeOnFakes;
 
   beforeAll(async () => {
-    anthropic = await startFakeAnthropic();
-    claudeWeb = await startFakeClaudeWeb();
-    bridge = await startClaudeBridge({ ANTHROPIC_API_BASE: anthropic.url, CLAUDE_WEB_BASE: claudeWeb.fake.url });
+    bridge = await startClaudeBridgeOnFakes();
   });
 
-  afterAll(async () => {
-    await bridge.app.close();
-    await Promise.all([anthropic.close(), claudeWeb.fake.close()]);
-  });
+  afterAll(() => bridge.close());
 
   afterEach(() => {
-    anthropic.on('POST', '/v1/messages', fakeAnthropicMessages);
+    bridge.anthropic.on('POST', '/v1/messages', fakeAnthropicMessages);
   });
 
   function completions(body: Record<string, unknown>, authorization = `Bearer ${API_KEY}`): Promise<RawAnswer> {
@@ -160,11 +150,11 @@ describe('OpenAI shapes from the claude-bridge, checked against the OpenAI OpenA
     });
 
     it('should match ErrorResponse when an Anthropic error is turned into an OpenAI one', async () => {
-      anthropic.on('POST', '/v1/messages', anthropicError(529, 'overloaded_error', 'Overloaded'));
+      bridge.anthropic.on('POST', '/v1/messages', anthropicError(529, 'overloaded_error', 'Overloaded'));
       const overloaded = await completions({ messages: [{ role: 'user', content: 'x' }] });
       expect(overloaded.status).toBe(503);
       expect(validateOpenAiShape('ErrorResponse', answerJson(overloaded))).toEqual([]);
-      anthropic.on('POST', '/v1/messages', anthropicError(429, 'rate_limit_error', 'Slow down'));
+      bridge.anthropic.on('POST', '/v1/messages', anthropicError(429, 'rate_limit_error', 'Slow down'));
       const limited = await completions({ messages: [{ role: 'user', content: 'x' }], stream: true });
       expect(limited.status).toBe(429);
       expect(validateOpenAiShape('ErrorResponse', answerJson(limited))).toEqual([]);
@@ -186,7 +176,7 @@ describe('OpenAI shapes from the claude-bridge, checked against the OpenAI OpenA
           error: { type: 'overloaded_error', message: 'Overloaded mid-stream' },
         }),
       ];
-      anthropic.on('POST', '/v1/messages', sse({ frames }));
+      bridge.anthropic.on('POST', '/v1/messages', sse({ frames }));
       const answer = await completions({ messages: [{ role: 'user', content: 'x' }], stream: true });
       expect(answer.status).toBe(200);
       const chunks = streamedChunks(answer.text);

@@ -1,41 +1,7 @@
-import { type FakeUpstream, type RecordedRequest, stall, startFakeClaudeWeb } from '@openai-proxy/testing-fakes';
-import { type RunningClaudeBridge, startClaudeBridge } from './support/claude-bridge-app';
+import { leaveWhileStalled, stall } from '@openai-proxy/testing-fakes';
+import { type ClaudeBridgeOnFakes, startClaudeBridgeOnFakes } from './support/claude-bridge-app';
 
 const SESSION = 'sk-ant-sid01-abort-session';
-
-/** How soon claude.ai must see its request closed once the client left. */
-const CLOSE_WITHIN_MS = 1_000;
-
-interface Leaving {
-  method: string;
-  path: string;
-  headers: Record<string, string>;
-  body?: string;
-}
-
-/**
- * Sends a request to the bridge, waits until the (stalled) claude.ai got its call, then leaves; resolves with
- * that upstream request once its connection closed (rejects when it stays open past the bound).
- */
-async function leaveWhileStalled(
-  bridgeUrl: string,
-  upstream: FakeUpstream,
-  sent: Leaving,
-  arrivedAs: (arrived: RecordedRequest) => boolean,
-): Promise<RecordedRequest> {
-  const client = new AbortController();
-  const pending = fetch(`${bridgeUrl}${sent.path}`, {
-    method: sent.method,
-    headers: sent.headers,
-    ...(sent.body === undefined ? {} : { body: sent.body }),
-    signal: client.signal,
-  }).catch(() => undefined);
-  const arrived = await upstream.waitForRequest(arrivedAs);
-  client.abort();
-  await pending;
-  await upstream.waitForClose(arrived, CLOSE_WITHIN_MS);
-  return arrived;
-}
 
 function sessionCookie(): Record<string, string> {
   return { cookie: `sessionKey=${SESSION}` };
@@ -44,24 +10,19 @@ function sessionCookie(): Record<string, string> {
 // Regression: the claude.ai control-plane calls ignored a client that left, and kept their upstream call open
 // until the headers timeout (two minutes by default).
 describe('claude.ai conversation calls when the client leaves', () => {
-  let claudeWeb: Awaited<ReturnType<typeof startFakeClaudeWeb>>;
-  let bridge: RunningClaudeBridge;
+  let bridge: ClaudeBridgeOnFakes;
 
   beforeAll(async () => {
-    claudeWeb = await startFakeClaudeWeb();
-    bridge = await startClaudeBridge({ CLAUDE_WEB_BASE: claudeWeb.fake.url });
+    bridge = await startClaudeBridgeOnFakes();
   });
 
-  afterAll(async () => {
-    await bridge.app.close();
-    await claudeWeb.fake.close();
-  });
+  afterAll(() => bridge.close());
 
   it('should close the claude.ai call when the client leaves while listing conversations', async () => {
-    claudeWeb.fake.on('GET', /^\/organizations\/stalled-list\/chat_conversations$/, stall());
+    bridge.claudeWeb.fake.on('GET', /^\/organizations\/stalled-list\/chat_conversations$/, stall());
     const arrived = await leaveWhileStalled(
       bridge.url,
-      claudeWeb.fake,
+      bridge.claudeWeb.fake,
       { method: 'GET', path: '/claude/organizations/stalled-list/chat_conversations', headers: sessionCookie() },
       (request) => request.url === '/organizations/stalled-list/chat_conversations',
     );
@@ -69,10 +30,10 @@ describe('claude.ai conversation calls when the client leaves', () => {
   });
 
   it('should close the claude.ai call when the client leaves while creating a conversation', async () => {
-    claudeWeb.fake.on('POST', /^\/organizations\/stalled-create\/chat_conversations$/, stall());
+    bridge.claudeWeb.fake.on('POST', /^\/organizations\/stalled-create\/chat_conversations$/, stall());
     const arrived = await leaveWhileStalled(
       bridge.url,
-      claudeWeb.fake,
+      bridge.claudeWeb.fake,
       {
         method: 'POST',
         path: '/claude/organizations/stalled-create/chat_conversations',
@@ -85,7 +46,7 @@ describe('claude.ai conversation calls when the client leaves', () => {
   });
 
   it('should close the claude.ai calls when the client leaves while every conversation is being deleted', async () => {
-    claudeWeb.conversations.set('kept-a', {
+    bridge.claudeWeb.conversations.set('kept-a', {
       uuid: 'kept-a',
       name: 'kept-a',
       summary: '',
@@ -93,10 +54,10 @@ describe('claude.ai conversation calls when the client leaves', () => {
       updated_at: '',
       chat_messages: [],
     });
-    claudeWeb.fake.on('DELETE', /^\/organizations\/stalled-all\/chat_conversations\/kept-a$/, stall());
+    bridge.claudeWeb.fake.on('DELETE', /^\/organizations\/stalled-all\/chat_conversations\/kept-a$/, stall());
     const arrived = await leaveWhileStalled(
       bridge.url,
-      claudeWeb.fake,
+      bridge.claudeWeb.fake,
       { method: 'DELETE', path: '/claude/organizations/stalled-all/chat_conversations', headers: sessionCookie() },
       (request) => request.method === 'DELETE' && request.url.endsWith('/kept-a'),
     );

@@ -1,6 +1,6 @@
 import { RawRouteRegistry } from '@openai-proxy/feature-platform';
-import { metricSample, startFakeClaudeWeb } from '@openai-proxy/testing-fakes';
-import { type RunningClaudeBridge, startClaudeBridge } from './support/claude-bridge-app';
+import { metricSample, openApiDocument } from '@openai-proxy/testing-fakes';
+import { type ClaudeBridgeOnFakes, startClaudeBridgeOnFakes } from './support/claude-bridge-app';
 
 const SESSION = 'sk-ant-sid01-raw-routes';
 
@@ -29,23 +29,16 @@ const ROUTES = [
 const openApiPath = (path: string): string => path.replace(/:([a-z]+)/g, '{$1}');
 
 describe('ClaudeWebRoutes', () => {
-  let claudeWeb: Awaited<ReturnType<typeof startFakeClaudeWeb>>;
-  let bridge: RunningClaudeBridge;
+  let bridge: ClaudeBridgeOnFakes;
 
   beforeAll(async () => {
-    claudeWeb = await startFakeClaudeWeb();
-    bridge = await startClaudeBridge({ CLAUDE_WEB_BASE: claudeWeb.fake.url });
+    bridge = await startClaudeBridgeOnFakes();
   });
 
-  afterAll(async () => {
-    await bridge.app.close();
-    await claudeWeb.fake.close();
-  });
+  afterAll(() => bridge.close());
 
   it('should list every claude.ai route in /docs with its summary when the bridge serves them as raw routes', async () => {
-    const docs = (await (await fetch(`${bridge.url}/docs/openapi.json`)).json()) as {
-      paths: Record<string, Record<string, { summary?: string; tags?: string[] }>>;
-    };
+    const docs = await openApiDocument(bridge.url);
     for (const route of ROUTES) {
       for (const method of route.methods) {
         expect(docs.paths[openApiPath(route.declared)]?.[method]).toMatchObject({

@@ -1,37 +1,31 @@
 import OpenAI from 'openai';
 import request from 'supertest';
-import { startFakeClaudeWeb } from '@openai-proxy/testing-fakes';
-import { type RunningClaudeBridge, startClaudeBridge } from './support/claude-bridge-app';
+import { type ClaudeBridgeOnFakes, startClaudeBridgeOnFakes } from './support/claude-bridge-app';
 
 const ORG = 'dca2a902-a463-41f0-88cb-b047deb40178';
 const SESSION = 'sk-ant-sid01-test-session';
 
 describe('claude.ai web routes on the claude-bridge', () => {
-  let claudeWeb: Awaited<ReturnType<typeof startFakeClaudeWeb>>;
-  let bridge: RunningClaudeBridge;
+  let bridge: ClaudeBridgeOnFakes;
 
   beforeAll(async () => {
-    claudeWeb = await startFakeClaudeWeb();
-    bridge = await startClaudeBridge({ CLAUDE_WEB_BASE: claudeWeb.fake.url });
+    bridge = await startClaudeBridgeOnFakes();
   });
 
-  afterAll(async () => {
-    await bridge.app.close();
-    await claudeWeb.fake.close();
-  });
+  afterAll(() => bridge.close());
 
   function client(): OpenAI {
     return new OpenAI({ apiKey: SESSION, baseURL: `${bridge.url}/claude/${ORG}/v1`, maxRetries: 0 });
   }
 
   function appendBodies(): Array<Record<string, unknown>> {
-    return claudeWeb.fake.requests
+    return bridge.claudeWeb.fake.requests
       .filter((arrived) => arrived.url === '/append_message')
       .map((arrived) => JSON.parse(arrived.body.toString()) as Record<string, unknown>);
   }
 
   it('should answer OpenAI-style in a fresh conversation built from the prompt template, then delete exactly it', async () => {
-    claudeWeb.conversations.set('user-own', {
+    bridge.claudeWeb.conversations.set('user-own', {
       uuid: 'user-own',
       name: 'OPENAI-PROXY mine',
       summary: '',
@@ -61,18 +55,18 @@ describe('claude.ai web routes on the claude-bridge', () => {
       attachments: [],
       completion: { prompt, timezone: 'Asia/Shanghai', model: 'claude-2.1' },
     });
-    const created = claudeWeb.fake.requests.find(
+    const created = bridge.claudeWeb.fake.requests.find(
       (arrived) => arrived.method === 'POST' && arrived.url.endsWith('/chat_conversations'),
     );
     expect(JSON.parse(created?.body.toString() ?? '{}').name).toMatch(/^OPENAI-PROXY-\d+$/);
     expect(created?.headers.cookie).toBe(`sessionKey=${SESSION}`);
     // The conversation is deleted once the answer has ended: after the client has it, so wait for the call.
-    await claudeWeb.fake.waitForRequest((arrived) => arrived.method === 'DELETE');
-    const deletes = claudeWeb.fake.requests.filter((arrived) => arrived.method === 'DELETE');
+    await bridge.claudeWeb.fake.waitForRequest((arrived) => arrived.method === 'DELETE');
+    const deletes = bridge.claudeWeb.fake.requests.filter((arrived) => arrived.method === 'DELETE');
     expect(deletes.map((arrived) => arrived.url)).toEqual([
       `/organizations/${ORG}/chat_conversations/${String(sent?.['conversation_uuid'])}`,
     ]);
-    expect([...claudeWeb.conversations.keys()]).toEqual(['user-own']);
+    expect([...bridge.claudeWeb.conversations.keys()]).toEqual(['user-own']);
   });
 
   it('should stream each completion delta as a chunk, with the real model and [DONE]', async () => {
@@ -95,7 +89,7 @@ describe('claude.ai web routes on the claude-bridge', () => {
   });
 
   it('should keep using a given conversation and never delete it', async () => {
-    claudeWeb.conversations.set('kept', {
+    bridge.claudeWeb.conversations.set('kept', {
       uuid: 'kept',
       name: 'kept',
       summary: '',
@@ -110,7 +104,7 @@ describe('claude.ai web routes on the claude-bridge', () => {
     });
     await inConversation.chat.completions.create({ model: 'x', messages: [{ role: 'user', content: 'one' }] });
     await inConversation.chat.completions.create({ model: 'x', messages: [{ role: 'user', content: 'two' }] });
-    expect(claudeWeb.conversations.get('kept')?.chat_messages).toHaveLength(4);
+    expect(bridge.claudeWeb.conversations.get('kept')?.chat_messages).toHaveLength(4);
   });
 
   it('should answer 401 without a session key and 400 for a last message that is not the user', async () => {
@@ -164,12 +158,12 @@ describe('claude.ai web routes on the claude-bridge', () => {
       .delete(`/claude/organizations/${ORG}/chat_conversations`)
       .set('Cookie', cookie);
     expect([all.status, all.body]).toEqual([200, 'success']);
-    expect(claudeWeb.conversations.size).toBe(0);
+    expect(bridge.claudeWeb.conversations.size).toBe(0);
   });
 
   it('should stream append_message events through for text/event-stream clients and join them for others', async () => {
     const cookie = `sessionKey=${SESSION}`;
-    claudeWeb.conversations.set('raw', {
+    bridge.claudeWeb.conversations.set('raw', {
       uuid: 'raw',
       name: 'raw',
       summary: '',
@@ -208,7 +202,7 @@ describe('claude.ai web routes on the claude-bridge', () => {
   });
 
   it('should keep the upstream status of a refusal that is not JSON (a Cloudflare page)', async () => {
-    claudeWeb.fake.on('GET', /^\/organizations\/cloudflare\/chat_conversations$/, (_arrived, response) => {
+    bridge.claudeWeb.fake.on('GET', /^\/organizations\/cloudflare\/chat_conversations$/, (_arrived, response) => {
       response.writeHead(403, { 'content-type': 'text/html' }).end('<html>Just a moment...</html>');
     });
     const response = await request(bridge.url)
@@ -219,7 +213,7 @@ describe('claude.ai web routes on the claude-bridge', () => {
   });
 
   it('should keep the status and Retry-After when claude.ai refuses to create the conversation', async () => {
-    claudeWeb.fake.on('POST', /^\/organizations\/limited\/chat_conversations$/, (_arrived, response) => {
+    bridge.claudeWeb.fake.on('POST', /^\/organizations\/limited\/chat_conversations$/, (_arrived, response) => {
       response
         .writeHead(429, { 'content-type': 'application/json', 'retry-after': '42' })
         .end(JSON.stringify({ error: { type: 'rate_limit_error', message: 'Too many conversations' } }));
@@ -236,10 +230,10 @@ describe('claude.ai web routes on the claude-bridge', () => {
   // Regression (review): a client that left while the conversation was being created left the answer running
   // forever and the conversation undeleted.
   it('should not leave a call running or a conversation behind when the client leaves during creation', async () => {
-    claudeWeb.fake.on('POST', /^\/organizations\/slow\/chat_conversations$/, async (arrived, response) => {
+    bridge.claudeWeb.fake.on('POST', /^\/organizations\/slow\/chat_conversations$/, async (arrived, response) => {
       await new Promise((resolve) => setTimeout(resolve, 400));
       const body = JSON.parse(arrived.body.toString()) as { uuid: string; name: string };
-      claudeWeb.conversations.set(body.uuid, {
+      bridge.claudeWeb.conversations.set(body.uuid, {
         uuid: body.uuid,
         name: body.name,
         summary: '',
@@ -258,28 +252,28 @@ describe('claude.ai web routes on the claude-bridge', () => {
       body: JSON.stringify({ model: 'x', stream: true, messages: [{ role: 'user', content: 'x' }] }),
       signal: controller.signal,
     }).catch(() => undefined);
-    const created = await claudeWeb.fake.waitForRequest(
+    const created = await bridge.claudeWeb.fake.waitForRequest(
       (arrived) => arrived.method === 'POST' && arrived.url === '/organizations/slow/chat_conversations',
     );
     controller.abort();
     await pending;
     const uuid = (JSON.parse(created.body.toString()) as { uuid: string }).uuid;
-    await claudeWeb.fake.waitForRequest(
+    await bridge.claudeWeb.fake.waitForRequest(
       (arrived) => arrived.method === 'DELETE' && arrived.url.endsWith(`/chat_conversations/${uuid}`),
       3_000,
     );
-    expect(claudeWeb.conversations.has(uuid)).toBe(false);
-    for (const append of claudeWeb.fake.requests.filter(
+    expect(bridge.claudeWeb.conversations.has(uuid)).toBe(false);
+    for (const append of bridge.claudeWeb.fake.requests.filter(
       (arrived) => arrived.url === '/append_message' && arrived.body.toString().includes(uuid),
     )) {
-      await claudeWeb.fake.waitForClose(append, 2_000);
+      await bridge.claudeWeb.fake.waitForClose(append, 2_000);
     }
   });
 
   // Regression: DELETE …/chat_conversations/ (a trailing slash, as an empty conversation id leaves it) was routed
   // to delete-all and deleted every conversation of the organization.
   it('should delete nothing and answer 400 when DELETE has a trailing slash and no conversation id', async () => {
-    claudeWeb.conversations.set('survivor', {
+    bridge.claudeWeb.conversations.set('survivor', {
       uuid: 'survivor',
       name: 'survivor',
       summary: '',
@@ -294,7 +288,9 @@ describe('claude.ai web routes on the claude-bridge', () => {
       expect([response.status, response.body.error?.type]).toEqual([400, 'invalid_request_error']);
       expect(response.body.error.message).toContain('DELETE /claude/organizations/trailing/chat_conversations');
     }
-    expect(claudeWeb.fake.requests.filter((arrived) => arrived.url.includes('/organizations/trailing/'))).toEqual([]);
-    expect(claudeWeb.conversations.has('survivor')).toBe(true);
+    expect(
+      bridge.claudeWeb.fake.requests.filter((arrived) => arrived.url.includes('/organizations/trailing/')),
+    ).toEqual([]);
+    expect(bridge.claudeWeb.conversations.has('survivor')).toBe(true);
   });
 });

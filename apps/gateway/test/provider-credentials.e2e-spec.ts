@@ -1,5 +1,5 @@
 import request from 'supertest';
-import type { RecordedRequest } from '@openai-proxy/testing-fakes';
+import { CREDENTIAL_HEADER_NAMES, credentialHeaders } from '@openai-proxy/testing-fakes';
 import { type Stack, startStack } from './support/stack';
 
 const API_KEY = 'sk-ant-api03-credential-test-key';
@@ -8,15 +8,8 @@ const OAUTH_BETA = 'oauth-2025-04-20';
 const GOOGLE_KEY = 'AIzaCredentialTestKey0123';
 const MESSAGE = { model: 'claude-sonnet-4-5', max_tokens: 50, messages: [{ role: 'user' as const, content: 'hi' }] };
 
-function credentialHeaders(arrived: RecordedRequest | undefined): Record<string, unknown> {
-  return {
-    authorization: arrived?.headers.authorization,
-    'x-api-key': arrived?.headers['x-api-key'],
-    'x-goog-api-key': arrived?.headers['x-goog-api-key'],
-    'anthropic-beta': arrived?.headers['anthropic-beta'],
-    'anthropic-version': arrived?.headers['anthropic-version'],
-  };
-}
+/** The credential headers a bridge reads, and the Anthropic API version it passes on. */
+const FORWARDED = [...CREDENTIAL_HEADER_NAMES, 'anthropic-version'];
 
 // How each bridge sends the credentials it is given is tested on the bridge (apps/claude-bridge/test/
 // anthropic-credentials.e2e-spec.ts, apps/bard-bridge/test/gemini-credentials.e2e-spec.ts); here only that the
@@ -38,7 +31,7 @@ describe('provider credentials through the gateway, forwarded as the client sent
       .set({ 'x-api-key': API_KEY, 'anthropic-version': '2023-06-01', 'anthropic-beta': 'tools-2024-04-04' })
       .send(MESSAGE);
     expect(response.status).toBe(200);
-    expect(credentialHeaders(stack.anthropic.lastRequest('/v1/messages'))).toEqual({
+    expect(credentialHeaders(stack.anthropic.lastRequest('/v1/messages'), FORWARDED)).toEqual({
       authorization: undefined,
       'x-api-key': API_KEY,
       'x-goog-api-key': undefined,
@@ -53,7 +46,7 @@ describe('provider credentials through the gateway, forwarded as the client sent
       .set({ authorization: `Bearer ${OAUTH_TOKEN}`, 'anthropic-beta': OAUTH_BETA })
       .send(MESSAGE);
     expect(response.status).toBe(200);
-    expect(credentialHeaders(stack.anthropic.lastRequest('/v1/messages'))).toMatchObject({
+    expect(credentialHeaders(stack.anthropic.lastRequest('/v1/messages'), FORWARDED)).toMatchObject({
       authorization: `Bearer ${OAUTH_TOKEN}`,
       'x-api-key': undefined,
       'anthropic-beta': OAUTH_BETA,
@@ -63,7 +56,7 @@ describe('provider credentials through the gateway, forwarded as the client sent
   it('should forward x-goog-api-key to the bard-bridge unchanged', async () => {
     const response = await request(stack.gatewayUrl).get('/gemini/v1beta/models').set('x-goog-api-key', GOOGLE_KEY);
     expect(response.status).toBe(200);
-    expect(credentialHeaders(stack.gemini.lastRequest('/v1beta/models'))).toMatchObject({
+    expect(credentialHeaders(stack.gemini.lastRequest('/v1beta/models'), FORWARDED)).toMatchObject({
       authorization: undefined,
       'x-goog-api-key': GOOGLE_KEY,
     });

@@ -1,31 +1,21 @@
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import request from 'supertest';
-import { listenServiceApp } from '@openai-proxy/feature-platform';
-import { type FakeUpstream, openAiError, startFakeOpenAi, text } from '@openai-proxy/testing-fakes';
+import { openAiError, text } from '@openai-proxy/testing-fakes';
 import { ConfigValidationError } from '@openai-proxy/util-config';
 import { loadOpenAiRelayConfig } from '../src/config/openai-relay.env';
-import { createOpenAiRelayApp } from '../src/openai-relay.app';
+import { type RelayOnFakeOpenAi, startRelay, startRelayOnFakeOpenAi } from './support/relay-app';
 
 describe('GET /openai/billing/credit_grants', () => {
-  let openai: FakeUpstream;
-  let relay: NestExpressApplication;
-  let url: string;
+  let relay: RelayOnFakeOpenAi;
 
   beforeAll(async () => {
-    openai = await startFakeOpenAi();
-    relay = await createOpenAiRelayApp(loadOpenAiRelayConfig({ API_BASE: openai.url, LOG_LEVEL: 'silent' }));
-    await listenServiceApp(relay, 0, '127.0.0.1');
-    url = await relay.getUrl();
+    relay = await startRelayOnFakeOpenAi();
   });
 
-  afterAll(async () => {
-    await relay.close();
-    await openai.close();
-  });
+  afterAll(() => relay.close());
 
   it('should sum usage over the exact 91-day chunks in key mode, fetched with exclusive ends', async () => {
-    const before = openai.requests.length;
-    const response = await request(url)
+    const before = relay.openai.requests.length;
+    const response = await request(relay.url)
       .get('/openai/billing/credit_grants?start_date=2022-05-10&end_date=2023-05-10')
       .set('Authorization', 'Bearer sk-test-key');
     expect(response.status).toBe(200);
@@ -43,7 +33,7 @@ describe('GET /openai/billing/credit_grants', () => {
       start_date: '2022-05-10',
       end_date: '2023-05-10',
     });
-    const usageCalls = openai.requests
+    const usageCalls = relay.openai.requests
       .slice(before)
       .filter((arrived) => arrived.url.startsWith('/v1/dashboard/billing/usage'))
       .map((arrived) => arrived.url);
@@ -56,27 +46,33 @@ describe('GET /openai/billing/credit_grants', () => {
         '/v1/dashboard/billing/usage?end_date=2023-05-11&start_date=2023-05-09',
       ].sort(),
     );
-    const subscription = openai.lastRequest('/v1/dashboard/billing/subscription');
+    const subscription = relay.openai.lastRequest('/v1/dashboard/billing/subscription');
     expect(subscription?.headers.authorization).toBe('Bearer sk-test-key');
     expect(subscription?.headers['content-type']).toBeUndefined();
   });
 
   it('should default to the last 90 days in UTC with one chunk', async () => {
-    const response = await request(url).get('/openai/billing/credit_grants').set('Authorization', 'Bearer sk-test-key');
+    const response = await request(relay.url)
+      .get('/openai/billing/credit_grants')
+      .set('Authorization', 'Bearer sk-test-key');
     expect(response.status).toBe(200);
     expect(response.body.list_used).toHaveLength(1);
     expect(response.body.end_date).toBe(new Date().toISOString().slice(0, 10));
   });
 
   it('should pass the dashboard answer through in session mode', async () => {
-    const response = await request(url).get('/openai/billing/credit_grants').set('Authorization', 'Bearer sess-abc');
+    const response = await request(relay.url)
+      .get('/openai/billing/credit_grants')
+      .set('Authorization', 'Bearer sess-abc');
     expect(response.status).toBe(200);
     expect(response.body).toMatchObject({ object: 'credit_summary', total_granted: 18, total_available: 17.821896 });
-    expect(openai.lastRequest('/dashboard/billing/credit_grants')?.headers.authorization).toBe('Bearer sess-abc');
+    expect(relay.openai.lastRequest('/dashboard/billing/credit_grants')?.headers.authorization).toBe('Bearer sess-abc');
   });
 
   it('should answer 401 with the billing error shape when Authorization is missing', async () => {
-    const response = await request(url).get('/openai/billing/credit_grants?start_date=2023-01-01&end_date=2023-01-31');
+    const response = await request(relay.url).get(
+      '/openai/billing/credit_grants?start_date=2023-01-01&end_date=2023-01-31',
+    );
     expect(response.status).toBe(401);
     expect(response.body).toEqual({
       error: expect.stringContaining('Authorization'),
@@ -90,7 +86,7 @@ describe('GET /openai/billing/credit_grants', () => {
     ['start_date=2023-03-05&end_date=2023-03-01', 'end_date must come after start_date'],
     ['start_date=&end_date=2023-03-01', 'start_date must be a date in the form YYYY-MM-DD'],
   ])('should answer 400 for %s', async (query, message) => {
-    const response = await request(url)
+    const response = await request(relay.url)
       .get(`/openai/billing/credit_grants?${query}`)
       .set('Authorization', 'Bearer sk-x');
     expect(response.status).toBe(400);
@@ -99,12 +95,12 @@ describe('GET /openai/billing/credit_grants', () => {
   });
 
   it('should keep the upstream status and message when the dashboard refuses the key', async () => {
-    openai.on(
+    relay.openai.on(
       'GET',
       '/v1/dashboard/billing/subscription',
       openAiError(429, 'You exceeded your current quota', 'insufficient_quota'),
     );
-    const response = await request(url)
+    const response = await request(relay.url)
       .get('/openai/billing/credit_grants?start_date=2023-01-01&end_date=2023-01-02')
       .set('Authorization', 'Bearer sk-x');
     expect(response.status).toBe(429);
@@ -116,14 +112,16 @@ describe('GET /openai/billing/credit_grants', () => {
   });
 
   it('should answer 502 when the dashboard answers something that is not JSON', async () => {
-    openai.on('GET', '/dashboard/billing/credit_grants', text(200, '<html>cloudflare</html>'));
-    const response = await request(url).get('/openai/billing/credit_grants').set('Authorization', 'Bearer sess-x');
+    relay.openai.on('GET', '/dashboard/billing/credit_grants', text(200, '<html>cloudflare</html>'));
+    const response = await request(relay.url)
+      .get('/openai/billing/credit_grants')
+      .set('Authorization', 'Bearer sess-x');
     expect(response.status).toBe(502);
     expect(response.body.error).toContain('not JSON');
   });
 
   it('should answer 405 for other methods instead of relaying them', async () => {
-    const response = await request(url).post('/openai/billing/credit_grants');
+    const response = await request(relay.url).post('/openai/billing/credit_grants');
     expect(response.status).toBe(405);
     expect(response.body.error.code).toBe('method_not_allowed');
   });
@@ -131,18 +129,15 @@ describe('GET /openai/billing/credit_grants', () => {
 
 describe('GET /openai/billing/credit_grants with the upstream down', () => {
   it('should answer 502 with the billing error shape', async () => {
-    const relay = await createOpenAiRelayApp(
-      loadOpenAiRelayConfig({ OPENAI_API_BASE: 'http://127.0.0.1:9', LOG_LEVEL: 'silent' }),
-    );
-    await listenServiceApp(relay, 0, '127.0.0.1');
+    const relay = await startRelay({ OPENAI_API_BASE: 'http://127.0.0.1:9' });
     try {
-      const response = await request(await relay.getUrl())
+      const response = await request(relay.url)
         .get('/openai/billing/credit_grants')
         .set('Authorization', 'Bearer sk-x');
       expect(response.status).toBe(502);
       expect(response.body.error).toBe('OpenAI billing upstream is unreachable');
     } finally {
-      await relay.close();
+      await relay.app.close();
     }
   });
 });

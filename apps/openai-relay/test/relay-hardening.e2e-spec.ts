@@ -3,7 +3,7 @@ import request from 'supertest';
 import { shutdownServiceApp } from '@openai-proxy/feature-platform';
 import { type FakeUpstream, delayed, json, sse, stall, startFakeOpenAi } from '@openai-proxy/testing-fakes';
 import { loadOpenAiRelayConfig } from '../src/config/openai-relay.env';
-import { type RunningRelay, startRelay } from './support/relay-app';
+import { type RelayOnFakeOpenAi, startRelay, startRelayOnFakeOpenAi } from './support/relay-app';
 
 /** Sends raw bytes on one connection, then collects everything until the server closes or the time is up. */
 function rawExchange(
@@ -226,27 +226,22 @@ describe('RelayService shutdown while a small body is arriving', () => {
 });
 
 describe('BillingService limits', () => {
-  let openai: FakeUpstream;
-  let relay: RunningRelay;
+  let relay: RelayOnFakeOpenAi;
 
   beforeAll(async () => {
-    openai = await startFakeOpenAi();
-    relay = await startRelay({ OPENAI_API_BASE: openai.url });
+    relay = await startRelayOnFakeOpenAi();
   });
 
-  afterAll(async () => {
-    await relay.app.close();
-    await openai.close();
-  });
+  afterAll(() => relay.close());
 
   it('should refuse a range over five years without calling the upstream', async () => {
-    const before = openai.requests.length;
+    const before = relay.openai.requests.length;
     const response = await request(relay.url)
       .get('/openai/billing/credit_grants?start_date=1000-01-01&end_date=2999-12-31')
       .set('Authorization', 'Bearer sk-x');
     expect(response.status).toBe(400);
     expect(response.body.error).toContain('at most 1827 days');
-    expect(openai.requests.length).toBe(before);
+    expect(relay.openai.requests.length).toBe(before);
   });
 
   it('should answer 401 for a missing key before looking at the dates', async () => {
@@ -255,8 +250,8 @@ describe('BillingService limits', () => {
   });
 
   it('should stop the outstanding usage calls when one call fails, and keep Retry-After', async () => {
-    openai.on('GET', '/v1/dashboard/billing/usage', delayed(3_000, json(200, { total_usage: 1 })));
-    openai.on(
+    relay.openai.on('GET', '/v1/dashboard/billing/usage', delayed(3_000, json(200, { total_usage: 1 })));
+    relay.openai.on(
       'GET',
       '/v1/dashboard/billing/subscription',
       delayed(100, json(429, { error: { message: 'slow down' } }, { 'retry-after': '9' })),
@@ -266,14 +261,14 @@ describe('BillingService limits', () => {
       .set('Authorization', 'Bearer sk-x');
     expect(response.status).toBe(429);
     expect(response.headers['retry-after']).toBe('9');
-    const usageCalls = openai.requests.filter(
+    const usageCalls = relay.openai.requests.filter(
       (arrived) =>
         arrived.url.startsWith('/v1/dashboard/billing/usage?end_date=2023-01-01') ||
         arrived.url.includes('start_date=2022-'),
     );
     expect(usageCalls.length).toBeGreaterThan(0);
     for (const call of usageCalls) {
-      await openai.waitForClose(call, 1_000);
+      await relay.openai.waitForClose(call, 1_000);
       expect(call.closedEarly).toBe(true);
     }
   });

@@ -16,3 +16,6 @@ export * from './lib/websocket-client';
 export * from './lib/raw-upstream';
 export * from './lib/json-mutation';
 export * from './lib/provider-contract.cases';
+export * from './lib/client-leaves';
+export * from './lib/credential-checks';
+export * from './lib/service-on-fakes';

@@ -1,3 +1,4 @@
+import type { LeavingRequest } from './client-leaves';
 import { type FakeHandler, FakeUpstream, type RecordedRequest } from './fake-upstream';
 
 export const FAKE_BARD_STREAM_GENERATE = '/_/BardChatUi/data/assistant.lamda.BardFrontendService/StreamGenerate';
@@ -72,4 +73,14 @@ export async function startFakeBard(): Promise<FakeUpstream> {
         );
     })
     .on('POST', FAKE_BARD_STREAM_GENERATE, fakeBardStreamGenerate());
+}
+
+/** A Bard question to POST /google/bard with `psid` as the session cookie: the request a leaving client abandons. */
+export function leavingBardAsk(psid: string): LeavingRequest {
+  return {
+    method: 'POST',
+    path: '/google/bard',
+    headers: { cookie: `__Secure-1PSID=${psid};__Secure-1PSIDTS=sidts-abort`, 'content-type': 'application/json' },
+    body: JSON.stringify({ prompt: 'are you there?' }),
+  };
 }

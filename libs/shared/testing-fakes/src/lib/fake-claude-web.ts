@@ -36,11 +36,17 @@ export function fakeClaudeWebDeltas(prompt: string): string[] {
   return [' Hello', ' from claude.ai.', ` You said: ${prompt}`];
 }
 
+/** A running fake claude.ai: its server and the conversations it keeps. */
+export interface FakeClaudeWeb {
+  fake: FakeUpstream;
+  conversations: Map<string, Conversation>;
+}
+
 /**
  * A fake claude.ai web API: conversations kept in memory per organization, append_message and retry_message
  * answering SSE completion deltas (no `event:` lines, a final event with a stop_reason).
  */
-export async function startFakeClaudeWeb(): Promise<{ fake: FakeUpstream; conversations: Map<string, Conversation> }> {
+export async function startFakeClaudeWeb(): Promise<FakeClaudeWeb> {
   const fake = await FakeUpstream.start();
   const conversations = new Map<string, Conversation>();
   const conversationsRoute: FakeHandler = (request, response) => {

@@ -39,3 +39,15 @@ export async function metricSampleReaching(baseUrl: string, series: string, expe
   }
   return value;
 }
+
+/** The parts of a service's /docs/openapi.json the route tests read. */
+export interface OpenApiDocument {
+  info?: { title?: unknown; description?: string };
+  paths: Record<string, Record<string, { summary?: string; tags?: string[] }>>;
+}
+
+/** Reads a running service's /docs/openapi.json. */
+export async function openApiDocument(baseUrl: string): Promise<OpenApiDocument> {
+  const response = await fetch(`${baseUrl}/docs/openapi.json`, { signal: AbortSignal.timeout(5_000) });
+  return (await response.json()) as OpenApiDocument;
+}
