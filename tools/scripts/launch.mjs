@@ -115,7 +115,7 @@ function readRestartMaxMs() {
 
 const options = readArguments(process.argv.slice(2));
 const restartMaxMs = readRestartMaxMs();
-const log = new LogOutput(chooseLogFormat(env, process.stdout));
+const log = new LogOutput(chooseLogFormat(env, process.stdout), SERVICES);
 const demoSetup = options.demo ? await startDemoUpstreams(log) : { upstreams: [], env: {} };
 let stopping = false;
 const supervisor = new Supervisor(

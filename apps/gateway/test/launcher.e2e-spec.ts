@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createInterface } from 'node:readline';
 import OpenAI from 'openai';
+import { SERVICES_MANIFEST } from '@openai-proxy/util-services';
 import { type Ports, exited, freePorts, portEnvironment, waitUntilReady } from './support/launcher-process';
 
 const root = join(__dirname, '..', '..', '..');
@@ -230,6 +231,9 @@ describe('launcher supervision (tools/scripts/launch.mjs)', () => {
       expect(await launcher.exit).toBe(0);
       const lines = launcher.lines.filter((line) => line !== '');
       expect(lines.filter((line) => !/^(launcher|openai-relay) +\| /.test(line))).toEqual([]);
+      // One prefix column for every service of the manifest, as wide as the longest name.
+      const width = Math.max('launcher'.length, ...SERVICES_MANIFEST.services.map((service) => service.name.length));
+      expect([...new Set(lines.map((line) => line.indexOf(' | ')))]).toEqual([width]);
       expect(lines.filter((line) => line.includes('{"level"') || line.includes('Mapped {'))).toEqual([]);
       expect(lines.some((line) => line.startsWith('openai-relay') && line.includes('Nest application'))).toBe(true);
     } finally {

@@ -5,7 +5,6 @@ import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 
 const LEVELS = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 };
-const NAME_WIDTH = 'claude-bridge'.length;
 
 /** Pretty when LOG_FORMAT=pretty, JSON when LOG_FORMAT=json, else pretty only when stdout is a terminal. */
 export function chooseLogFormat(env, stdout) {
@@ -40,8 +39,10 @@ function createPrettifier() {
 
 /** Where log lines go, in the chosen format. */
 export class LogOutput {
-  constructor(format, stdout = process.stdout, stderr = process.stderr) {
+  /** `names`: the services whose lines it prints (the prefix column fits the longest, or "launcher"). */
+  constructor(format, names, stdout = process.stdout, stderr = process.stderr) {
     this.format = format;
+    this.nameWidth = Math.max('launcher'.length, ...names.map((name) => name.length));
     this.stdout = stdout;
     this.stderr = stderr;
     this.prettify = format === 'pretty' ? createPrettifier() : undefined;
@@ -82,6 +83,6 @@ export class LogOutput {
       return;
     }
     const formatted = text.startsWith('{') ? this.prettify(text) : `${text}\n`;
-    target.write(`${name.padEnd(NAME_WIDTH)} | ${formatted}`);
+    target.write(`${name.padEnd(this.nameWidth)} | ${formatted}`);
   }
 }

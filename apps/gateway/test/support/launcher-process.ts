@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { SERVICES_MANIFEST, type ServiceName } from '@openai-proxy/util-services';
 
 /** A port the OS just had free on 127.0.0.1 (for the launcher's *_PORT settings). */
 export function freePort(): Promise<number> {
@@ -29,23 +30,21 @@ export async function waitUntilReady(url: string, timeoutMs: number): Promise<vo
   throw new Error(`${url} not ready after ${timeoutMs} ms`);
 }
 
-/** The launcher's services and the port each listens on. */
-export type Ports = Record<'gateway' | 'openai-relay' | 'claude-bridge' | 'bard-bridge', number>;
+/** The launcher's services (every service of the manifest) and the port each listens on. */
+export type Ports = Record<ServiceName, number>;
 
-/** Four ports the OS just had free, one per service. */
+/** One port the OS just had free per service of the manifest. */
 export async function freePorts(): Promise<Ports> {
-  const [gateway, relay, claude, bard] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
-  return { gateway, 'openai-relay': relay, 'claude-bridge': claude, 'bard-bridge': bard };
+  const names = SERVICES_MANIFEST.services.map((service) => service.name);
+  const ports = await Promise.all(names.map(() => freePort()));
+  return Object.fromEntries(names.map((name, index) => [name, ports[index]])) as Ports;
 }
 
-/** The launcher's port settings for `ports`. */
+/** The launcher's port settings for `ports`: each service's port variable (GATEWAY_PORT, …). */
 export function portEnvironment(ports: Ports): Record<string, string> {
-  return {
-    GATEWAY_PORT: String(ports.gateway),
-    OPENAI_RELAY_PORT: String(ports['openai-relay']),
-    CLAUDE_BRIDGE_PORT: String(ports['claude-bridge']),
-    BARD_BRIDGE_PORT: String(ports['bard-bridge']),
-  };
+  return Object.fromEntries(
+    SERVICES_MANIFEST.services.map((service) => [service.portVariable, String(ports[service.name])]),
+  );
 }
 
 /** Resolves with the child's exit code once it exited. */
