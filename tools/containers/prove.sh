@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# npm run test:containers: builds the image and runs the four services as containers on this machine, sends
+# npm run test:containers: builds the image and runs the services of the services manifest as containers on this machine, sends
 # OpenAI traffic through the gateway container to a fake upstream, checks the answers, and stops everything.
 # Works without an image registry (none is reachable from our build machines): dockerd started by hand, a base image made with debootstrap plus
 # this machine's Node.js, builds with the host network so `npm ci` reaches the npm registry. Loopback only.
@@ -9,6 +9,36 @@ ROOT=$(pwd)
 WORK=${CONTAINERS_WORKDIR:-/tmp/openai-proxy-containers}
 SOCK="$WORK/run/docker.sock"
 export DOCKER_HOST="unix://$SOCK"
+
+# The services, from the services manifest as built (libs/shared/util-services/dist), in start order (the edge
+# last): one line each, "name role port port-offset port-variable url-variable published-port" (offset: from the
+# edge's port; url-variable "-" for the edge, published-port "-" for the backends). Every per-service list below
+# is read from these lines.
+[ -f libs/shared/util-services/dist/index.js ] || npx tsc -b libs/shared/util-services/tsconfig.lib.json
+mapfile -t SERVICES < <(node -e "
+  const services = require('$ROOT/libs/shared/util-services/dist/index.js');
+  const manifest = services.SERVICES_MANIFEST;
+  const edge = services.edgeService(manifest);
+  for (const name of services.startOrder(manifest)) {
+    const service = services.serviceNamed(manifest, name);
+    const fields = [name, service.role, service.port, service.port - edge.port, service.portVariable];
+    console.log([...fields, service.urlVariable ?? '-', service.publishedPort ?? '-'].join(' '));
+  }")
+[ "${#SERVICES[@]}" -gt 0 ] || { echo "no services read from the services manifest" >&2; exit 1; }
+EDGE=$(printf '%s\n' "${SERVICES[@]}" | awk '$2 == "edge" { print $1 }')
+PUBLISHED=$(printf '%s\n' "${SERVICES[@]}" | awk '$2 == "edge" { print $7 }')
+CONTAINERS=()
+# Compose checks: each backend's URL as docker-compose.yml gives it to the gateway, and its readiness entry.
+COMPOSE_URLS="true"
+COMPOSE_READY="true"
+for line in "${SERVICES[@]}"; do
+  read -r name role port _ _ url_variable _ <<<"$line"
+  CONTAINERS+=("op-$name")
+  if [ "$role" = backend ]; then
+    COMPOSE_URLS+=" && grep -q '$url_variable: http://$name:$port' $WORK/compose-config.yml"
+    COMPOSE_READY+=" && grep -q '\"$name\":{\"ok\":true' $WORK/compose-ready.json"
+  fi
+done
 passed=0
 failed=0
 check() { # name, command...
@@ -16,7 +46,7 @@ check() { # name, command...
   if "$@"; then passed=$((passed + 1)); echo "ok   $name"; else failed=$((failed + 1)); echo "FAIL $name"; fi
 }
 cleanup() {
-  docker rm -f op-gateway op-openai-relay op-claude-bridge op-bard-bridge op-all >/dev/null 2>&1 || true
+  docker rm -f "${CONTAINERS[@]}" op-all >/dev/null 2>&1 || true
   [ -n "${FAKE_PID:-}" ] && kill "$FAKE_PID" 2>/dev/null || true
   [ -f "$WORK/run/docker.pid" ] && kill "$(cat "$WORK/run/docker.pid")" 2>/dev/null || true
 }
@@ -77,11 +107,22 @@ run() { # app port extra-env...
   docker run -d --name "op-$app" --network host --read-only --tmpfs /tmp --user 1000 --cap-drop ALL \
     --security-opt no-new-privileges -e APP="$app" -e PORT="$port" "$@" openai-proxy/app:local >/dev/null
 }
-run openai-relay $((BASE + 1)) -e OPENAI_API_BASE="$FAKE"
-run claude-bridge $((BASE + 2))
-run bard-bridge $((BASE + 3))
-run gateway "$BASE" -e OPENAI_RELAY_URL="http://127.0.0.1:$((BASE + 1))" \
-  -e CLAUDE_BRIDGE_URL="http://127.0.0.1:$((BASE + 2))" -e BARD_BRIDGE_URL="http://127.0.0.1:$((BASE + 3))"
+# Each service on BASE plus its offset (the gateway on BASE); the backends get the fake as their OpenAI base (the
+# relay reads it, the others ignore it), the gateway each backend's URL. ALL_ENV: the same ports for APP=all.
+BACKEND_PORTS=()
+GATEWAY_URLS=()
+ALL=$((BASE + 10))
+ALL_ENV=()
+for line in "${SERVICES[@]}"; do
+  read -r name role _ offset port_variable url_variable _ <<<"$line"
+  ALL_ENV+=(-e "$port_variable=$((ALL + offset))")
+  if [ "$role" = backend ]; then
+    run "$name" $((BASE + offset)) -e OPENAI_API_BASE="$FAKE"
+    BACKEND_PORTS+=($((BASE + offset)))
+    GATEWAY_URLS+=(-e "$url_variable=http://127.0.0.1:$((BASE + offset))")
+  fi
+done
+run "$EDGE" "$BASE" "${GATEWAY_URLS[@]}"
 GATEWAY="http://127.0.0.1:$BASE"
 for _ in $(seq 1 60); do curl -sf "$GATEWAY/readyz" >/dev/null 2>&1 && break; sleep 0.5; done
 
@@ -92,8 +133,8 @@ check "chat completion through the gateway container reaches the fake upstream" 
 check "streamed chat through both containers ends with [DONE]" sh -c \
   "curl -sfN $GATEWAY/openai/v1/chat/completions -H 'Authorization: Bearer sk-container' -H 'Content-Type: application/json' \
    -d '{\"model\":\"gpt-4o-mini\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}' | tail -2 | grep -q 'data: \[DONE\]'"
-check "every service answers /healthz" sh -c "for p in $((BASE + 1)) $((BASE + 2)) $((BASE + 3)); do curl -sf http://127.0.0.1:\$p/healthz >/dev/null || exit 1; done"
-check "containers run as a non-root user" sh -c "[ \"\$(docker exec op-gateway id -u)\" = 1000 ]"
+check "every service answers /healthz" sh -c "for p in ${BACKEND_PORTS[*]}; do curl -sf http://127.0.0.1:\$p/healthz >/dev/null || exit 1; done"
+check "containers run as a non-root user" sh -c "[ \"\$(docker exec op-$EDGE id -u)\" = 1000 ]"
 healthy() { # container: waits (bounded) for Docker's HEALTHCHECK to report healthy
   for _ in $(seq 1 45); do
     [ "$(docker inspect "$1" --format '{{.State.Health.Status}}')" = healthy ] && return 0
@@ -101,16 +142,14 @@ healthy() { # container: waits (bounded) for Docker's HEALTHCHECK to report heal
   done
   return 1
 }
-check "the image HEALTHCHECK reports the gateway healthy" healthy op-gateway
-check "tini is PID 1 and forwards signals" sh -c "docker exec op-gateway cat /proc/1/cmdline | tr '\\0' ' ' | grep -q '^tini'"
+check "the image HEALTHCHECK reports the gateway healthy" healthy "op-$EDGE"
+check "tini is PID 1 and forwards signals" sh -c "docker exec op-$EDGE cat /proc/1/cmdline | tr '\\0' ' ' | grep -q '^tini'"
 
-# APP=all: the four services in one container, gateway in front (the original's one-line start).
-ALL=$((BASE + 10))
+# APP=all: every service in one container, gateway in front (the original's one-line start).
 docker run -d --name op-all --network host --read-only --tmpfs /tmp --user 1000 --cap-drop ALL \
-  --security-opt no-new-privileges -e APP=all -e GATEWAY_PORT="$ALL" -e OPENAI_RELAY_PORT=$((ALL + 1)) \
-  -e CLAUDE_BRIDGE_PORT=$((ALL + 2)) -e BARD_BRIDGE_PORT=$((ALL + 3)) -e OPENAI_API_BASE="$FAKE" openai-proxy/app:local >/dev/null
+  --security-opt no-new-privileges -e APP=all "${ALL_ENV[@]}" -e OPENAI_API_BASE="$FAKE" openai-proxy/app:local >/dev/null
 for _ in $(seq 1 60); do curl -sf "http://127.0.0.1:$ALL/readyz" >/dev/null 2>&1 && break; sleep 0.5; done
-check "APP=all runs the four services in one container" sh -c \
+check "APP=all runs every service in one container" sh -c \
   "curl -sf http://127.0.0.1:$ALL/openai/v1/chat/completions -H 'Authorization: Bearer sk-container' -H 'Content-Type: application/json' \
    -d '{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"all in one\"}]}' | grep -q 'You said: all in one'"
 check "the all-in-one container stops cleanly on SIGTERM" sh -c "docker stop -t 40 op-all >/dev/null && [ \"\$(docker inspect op-all --format '{{.State.ExitCode}}')\" = 0 ]"
@@ -118,20 +157,20 @@ check "the all-in-one container stops cleanly on SIGTERM" sh -c "docker stop -t 
 # docker-compose.yml: valid for Compose (1.29 reads the same file as v2), with the .env the README asks for.
 mkdir -p "$WORK/compose" && cp docker-compose.yml "$WORK/compose/" && cp .env.example "$WORK/compose/.env"
 check "docker-compose.yml is valid and wires the gateway to the services by name" sh -c \
-  "cd $WORK/compose && docker-compose config -q && docker-compose config | grep -q 'OPENAI_RELAY_URL: http://openai-relay:3001'"
+  "cd $WORK/compose && docker-compose config -q && docker-compose config >$WORK/compose-config.yml && $COMPOSE_URLS"
 
 # docker compose up: one container per service on a bridge network, the gateway reaching them by name.
 docker tag openai-proxy/app:local openai-proxy/app:latest
 compose() { (cd "$WORK/compose" && timeout 120 docker-compose -p opcompose "$@"); }
 compose up -d --no-build >"$WORK/compose.log" 2>&1 || true
-for _ in $(seq 1 60); do curl -sf http://127.0.0.1:13000/readyz >/dev/null 2>&1 && break; sleep 1; done
-check "docker compose up: the gateway on :13000 reaches every service by name" sh -c \
-  "curl -sf http://127.0.0.1:13000/readyz | grep -q '\"bard-bridge\":{\"ok\":true' && curl -sf http://127.0.0.1:13000/readyz | grep -q '\"claude-bridge\":{\"ok\":true' && curl -sf http://127.0.0.1:13000/readyz | grep -q '\"openai-relay\":{\"ok\":true'"
+for _ in $(seq 1 60); do curl -sf "http://127.0.0.1:$PUBLISHED/readyz" >/dev/null 2>&1 && break; sleep 1; done
+check "docker compose up: the gateway on :$PUBLISHED reaches every service by name" sh -c \
+  "curl -sf http://127.0.0.1:$PUBLISHED/readyz >$WORK/compose-ready.json && $COMPOSE_READY"
 check "docker compose: a request through the gateway is answered by its bridge" sh -c \
-  "curl -s http://127.0.0.1:13000/claude/v1/models | grep -q 'Missing Anthropic API key'"
+  "curl -s http://127.0.0.1:$PUBLISHED/claude/v1/models | grep -q 'Missing Anthropic API key'"
 compose down >>"$WORK/compose.log" 2>&1 || true
 
-check "SIGTERM stops the gateway container cleanly (exit 0)" sh -c "docker stop -t 30 op-gateway >/dev/null && [ \"\$(docker inspect op-gateway --format '{{.State.ExitCode}}')\" = 0 ]"
+check "SIGTERM stops the gateway container cleanly (exit 0)" sh -c "docker stop -t 30 op-$EDGE >/dev/null && [ \"\$(docker inspect op-$EDGE --format '{{.State.ExitCode}}')\" = 0 ]"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
