@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# npm run test:containers: builds the image and runs the services of the services manifest as containers on this machine, sends
-# OpenAI traffic through the gateway container to a fake upstream, checks the answers, and stops everything.
+# npm run test:containers: builds the image and runs the services of the services manifest as containers on this
+# machine, sends OpenAI traffic through the gateway container to a fake upstream, checks the answers, and stops
+# everything.
 # Works without an image registry (none is reachable from our build machines): dockerd started by hand, a base image made with debootstrap plus
 # this machine's Node.js, builds with the host network so `npm ci` reaches the npm registry. Loopback only.
 set -euo pipefail
