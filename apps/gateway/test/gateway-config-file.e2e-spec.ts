@@ -3,7 +3,15 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
-import { FakeUpstream, fakeChatCompletions, startFakeOpenAi } from '@openai-proxy/testing-fakes';
+import {
+  AZURE_CHAT_PATH,
+  type FakeUpstream,
+  azureArrival,
+  startFakeAzureOpenAi,
+  startFakeOpenAi,
+  streamedText,
+  thrownError,
+} from '@openai-proxy/testing-fakes';
 import { ConfigValidationError } from '@openai-proxy/util-config';
 import { loadGatewayConfig } from '../src/config/gateway.env';
 import { loadOpenAiRelayConfig } from '../../openai-relay/src/config/openai-relay.env';
@@ -13,20 +21,9 @@ import { type Stack, startStack } from './support/stack';
 const root = join(__dirname, '..', '..', '..');
 const EXAMPLE = join(root, 'docs', 'gateway-config.example.yaml');
 const AZURE_KEY = 'azure-key-0123456789abcdef';
-const CHAT_PATH = '/openai/deployments/gpt-4o/chat/completions';
 
 /** The ConfigValidationError `action` throws (fails the test when it throws nothing or something else). */
-function configErrorOf(action: () => unknown): ConfigValidationError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof ConfigValidationError) {
-      return error;
-    }
-    throw error;
-  }
-  throw new Error('expected a ConfigValidationError');
-}
+const configErrorOf = (action: () => unknown): ConfigValidationError => thrownError(action, ConfigValidationError);
 
 describe('GATEWAY_CONFIG through the gateway', () => {
   let folder: string;
@@ -43,7 +40,7 @@ describe('GATEWAY_CONFIG through the gateway', () => {
 
   beforeAll(async () => {
     folder = mkdtempSync(join(tmpdir(), 'gateway-config-file-'));
-    azure = (await FakeUpstream.start()).on('POST', CHAT_PATH, fakeChatCompletions);
+    azure = await startFakeAzureOpenAi();
     deepseek = await startFakeOpenAi();
     configPath = writeConfig(
       'gateway.yaml',
@@ -79,10 +76,11 @@ describe('GATEWAY_CONFIG through the gateway', () => {
       messages: [{ role: 'user', content: 'ping' }],
     });
     expect(completion.choices[0]?.message.content).toBe('Hello from the fake OpenAI upstream. You said: ping');
-    const arrived = azure.lastRequest(CHAT_PATH);
-    expect(arrived?.url).toBe(`${CHAT_PATH}?api-version=2024-10-21`);
-    expect(arrived?.headers['api-key']).toBe(AZURE_KEY);
-    expect(arrived?.headers.authorization).toBeUndefined();
+    expect(azureArrival(azure.lastRequest(AZURE_CHAT_PATH))).toEqual({
+      url: `${AZURE_CHAT_PATH}?api-version=2024-10-21`,
+      apiKey: AZURE_KEY,
+      authorization: undefined,
+    });
   });
 
   it('should stream from Azure through both hops when the client asks for a stream', async () => {
@@ -91,12 +89,8 @@ describe('GATEWAY_CONFIG through the gateway', () => {
       messages: [{ role: 'user', content: 'stream' }],
       stream: true,
     });
-    const pieces: string[] = [];
-    for await (const chunk of stream) {
-      pieces.push(chunk.choices[0]?.delta.content ?? '');
-    }
-    expect(pieces.join('')).toBe('Hello from the fake OpenAI upstream. You said: stream');
-    expect(azure.lastRequest(CHAT_PATH)?.headers['api-key']).toBe(AZURE_KEY);
+    expect(await streamedText(stream)).toBe('Hello from the fake OpenAI upstream. You said: stream');
+    expect(azure.lastRequest(AZURE_CHAT_PATH)?.headers['api-key']).toBe(AZURE_KEY);
   });
 
   it('should relay a file provider with the client key as sent when it has no key header', async () => {

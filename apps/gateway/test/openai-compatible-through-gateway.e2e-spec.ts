@@ -1,6 +1,6 @@
 import OpenAI from 'openai';
 import request from 'supertest';
-import { type FakeUpstream, fakeChatCompletions, startFakeOpenAi } from '@openai-proxy/testing-fakes';
+import { type FakeUpstream, fakeChatCompletions, startFakeOpenAi, streamedText } from '@openai-proxy/testing-fakes';
 import { ConfigValidationError } from '@openai-proxy/util-config';
 import { loadGatewayConfig } from '../src/config/gateway.env';
 import { type Stack, startStack } from './support/stack';
@@ -8,13 +8,10 @@ import { type Stack, startStack } from './support/stack';
 const KEY = 'sk-test-0123456789';
 
 /** The text of a streamed chat answer, read to its end. */
-async function streamedText(client: OpenAI, model: string, content: string): Promise<string> {
-  const stream = await client.chat.completions.create({ model, messages: [{ role: 'user', content }], stream: true });
-  const pieces: string[] = [];
-  for await (const chunk of stream) {
-    pieces.push(chunk.choices[0]?.delta.content ?? '');
-  }
-  return pieces.join('');
+async function streamedAnswer(client: OpenAI, model: string, content: string): Promise<string> {
+  return streamedText(
+    await client.chat.completions.create({ model, messages: [{ role: 'user', content }], stream: true }),
+  );
 }
 
 describe('OpenAI-compatible providers through the gateway', () => {
@@ -50,7 +47,7 @@ describe('OpenAI-compatible providers through the gateway', () => {
   });
 
   it('should stream through both hops when the client asks for a stream', async () => {
-    expect(await streamedText(client(), 'deepseek-chat', 'stream')).toBe(
+    expect(await streamedAnswer(client(), 'deepseek-chat', 'stream')).toBe(
       'Hello from the fake OpenAI upstream. You said: stream',
     );
   });
@@ -61,7 +58,7 @@ describe('OpenAI-compatible providers through the gateway', () => {
       messages: [{ role: 'user', content: '你好' }],
     });
     expect(completion.choices[0]?.message.content).toBe('Hello from the fake OpenAI upstream. You said: 你好');
-    expect(await streamedText(client('qwen'), 'qwen-plus', '流式')).toBe(
+    expect(await streamedAnswer(client('qwen'), 'qwen-plus', '流式')).toBe(
       'Hello from the fake OpenAI upstream. You said: 流式',
     );
     const arrived = qwen.requests.filter((recorded) => recorded.url === '/compatible-mode/v1/chat/completions');

@@ -4,13 +4,16 @@ import { join } from 'node:path';
 import OpenAI from 'openai';
 import request from 'supertest';
 import {
-  FakeUpstream,
+  AZURE_CHAT_PATH,
+  type FakeUpstream,
   FakeWebSocketUpstream,
+  azureArrival,
   closeOf,
-  fakeChatCompletions,
-  json,
   openWebSocket,
+  startFakeAzureOpenAi,
   startFakeOpenAi,
+  streamedText,
+  thrownError,
   webSocketUrl,
 } from '@openai-proxy/testing-fakes';
 import { ConfigValidationError } from '@openai-proxy/util-config';
@@ -18,7 +21,8 @@ import { loadOpenAiRelayConfig } from '../src/config/openai-relay.env';
 import { type RunningRelay, startRelay } from './support/relay-app';
 
 const AZURE_KEY = 'azure-key-0123456789abcdef';
-const CHAT_PATH = '/openai/deployments/gpt-4o/chat/completions';
+/** How the relay must send an Azure chat: the configured api-version, the key as api-key, no Authorization. */
+const AZURE_SENT = { url: `${AZURE_CHAT_PATH}?api-version=2024-10-21`, apiKey: AZURE_KEY, authorization: undefined };
 
 describe('GATEWAY_CONFIG providers in the openai-relay', () => {
   let folder: string;
@@ -41,9 +45,7 @@ describe('GATEWAY_CONFIG providers in the openai-relay', () => {
 
   beforeAll(async () => {
     folder = mkdtempSync(join(tmpdir(), 'relay-config-file-'));
-    azure = (await FakeUpstream.start())
-      .on('POST', CHAT_PATH, fakeChatCompletions)
-      .on('GET', '/openai/models', json(200, { object: 'list', data: [] }));
+    azure = await startFakeAzureOpenAi();
     realtime = await FakeWebSocketUpstream.start();
     deepseek = await startFakeOpenAi();
     const config = writeConfig(
@@ -75,10 +77,7 @@ describe('GATEWAY_CONFIG providers in the openai-relay', () => {
       messages: [{ role: 'user', content: 'ping' }],
     });
     expect(completion.choices[0]?.message.content).toBe('Hello from the fake OpenAI upstream. You said: ping');
-    const arrived = azure.lastRequest(CHAT_PATH);
-    expect(arrived?.url).toBe(`${CHAT_PATH}?api-version=2024-10-21`);
-    expect(arrived?.headers['api-key']).toBe(AZURE_KEY);
-    expect(arrived?.headers.authorization).toBeUndefined();
+    expect(azureArrival(azure.lastRequest(AZURE_CHAT_PATH))).toEqual(AZURE_SENT);
   });
 
   it('should stream the chunks with the same header and query when the client asks for a stream', async () => {
@@ -87,15 +86,8 @@ describe('GATEWAY_CONFIG providers in the openai-relay', () => {
       messages: [{ role: 'user', content: '流式' }],
       stream: true,
     });
-    const pieces: string[] = [];
-    for await (const chunk of stream) {
-      pieces.push(chunk.choices[0]?.delta.content ?? '');
-    }
-    expect(pieces.join('')).toBe('Hello from the fake OpenAI upstream. You said: 流式');
-    const arrived = azure.lastRequest(CHAT_PATH);
-    expect(arrived?.url).toBe(`${CHAT_PATH}?api-version=2024-10-21`);
-    expect(arrived?.headers['api-key']).toBe(AZURE_KEY);
-    expect(arrived?.headers.authorization).toBeUndefined();
+    expect(await streamedText(stream)).toBe('Hello from the fake OpenAI upstream. You said: 流式');
+    expect(azureArrival(azure.lastRequest(AZURE_CHAT_PATH))).toEqual(AZURE_SENT);
   });
 
   it('should keep the configured api-version and the other parameters when the client sends its own', async () => {
@@ -163,14 +155,15 @@ describe('GATEWAY_CONFIG providers in the openai-relay', () => {
     ],
   ])('should stop the start naming the file and the problem when the file %s', (_, pathOf, named) => {
     const path = pathOf();
-    let caught: unknown;
-    try {
-      loadOpenAiRelayConfig({ OPENAI_COMPATIBLE_PROVIDERS: 'deepseek=https://api.deepseek.com', GATEWAY_CONFIG: path });
-    } catch (error) {
-      caught = error;
-    }
-    expect(caught).toBeInstanceOf(ConfigValidationError);
-    expect((caught as Error).message).toContain(path);
-    expect((caught as Error).message).toContain(named);
+    const { message } = thrownError(
+      () =>
+        loadOpenAiRelayConfig({
+          OPENAI_COMPATIBLE_PROVIDERS: 'deepseek=https://api.deepseek.com',
+          GATEWAY_CONFIG: path,
+        }),
+      ConfigValidationError,
+    );
+    expect(message).toContain(path);
+    expect(message).toContain(named);
   });
 });

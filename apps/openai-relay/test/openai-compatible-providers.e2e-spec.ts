@@ -1,18 +1,22 @@
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import OpenAI from 'openai';
 import request from 'supertest';
-import { listenServiceApp } from '@openai-proxy/feature-platform';
-import { type FakeUpstream, fakeChatCompletions, startFakeOpenAi } from '@openai-proxy/testing-fakes';
+import {
+  type FakeUpstream,
+  fakeChatCompletions,
+  startFakeOpenAi,
+  streamedText,
+  thrownError,
+} from '@openai-proxy/testing-fakes';
 import { ConfigValidationError } from '@openai-proxy/util-config';
 import { loadOpenAiRelayConfig } from '../src/config/openai-relay.env';
-import { createOpenAiRelayApp } from '../src/openai-relay.app';
+import { type RunningRelay, startRelay } from './support/relay-app';
 
 const KEY = 'sk-test-0123456789';
 
 describe('OPENAI_COMPATIBLE_PROVIDERS in the openai-relay', () => {
   let deepseek: FakeUpstream;
   let qwen: FakeUpstream;
-  let relay: NestExpressApplication;
+  let relay: RunningRelay;
   let relayUrl: string;
 
   const client = (name: string, apiKey = KEY): OpenAI =>
@@ -22,19 +26,15 @@ describe('OPENAI_COMPATIBLE_PROVIDERS in the openai-relay', () => {
     deepseek = await startFakeOpenAi();
     qwen = await startFakeOpenAi();
     qwen.on('POST', '/compatible-mode/v1/chat/completions', fakeChatCompletions);
-    relay = await createOpenAiRelayApp(
-      loadOpenAiRelayConfig({
-        OPENAI_API_BASE: 'http://127.0.0.1:9',
-        OPENAI_COMPATIBLE_PROVIDERS: `deepseek=${deepseek.url},qwen=${qwen.url}/compatible-mode/`,
-        LOG_LEVEL: 'silent',
-      }),
-    );
-    await listenServiceApp(relay, 0, '127.0.0.1');
-    relayUrl = await relay.getUrl();
+    relay = await startRelay({
+      OPENAI_API_BASE: 'http://127.0.0.1:9',
+      OPENAI_COMPATIBLE_PROVIDERS: `deepseek=${deepseek.url},qwen=${qwen.url}/compatible-mode/`,
+    });
+    relayUrl = relay.url;
   });
 
   afterAll(async () => {
-    await relay.close();
+    await relay.app.close();
     await deepseek.close();
     await qwen.close();
   });
@@ -57,11 +57,7 @@ describe('OPENAI_COMPATIBLE_PROVIDERS in the openai-relay', () => {
       messages: [{ role: 'user', content: '流式' }],
       stream: true,
     });
-    const pieces: string[] = [];
-    for await (const chunk of stream) {
-      pieces.push(chunk.choices[0]?.delta.content ?? '');
-    }
-    expect(pieces.join('')).toBe('Hello from the fake OpenAI upstream. You said: 流式');
+    expect(await streamedText(stream)).toBe('Hello from the fake OpenAI upstream. You said: 流式');
     const arrived = qwen.lastRequest('/compatible-mode/');
     expect(arrived?.url).toBe('/compatible-mode/v1/chat/completions');
     expect(arrived?.headers.authorization).toBe(`Bearer ${KEY}`);
@@ -103,14 +99,11 @@ describe('OPENAI_COMPATIBLE_PROVIDERS in the openai-relay', () => {
     ['a built-in prefix', 'anthropic=https://api.example.com', 'anthropic'],
     ['a duplicate', 'kimi=https://a.example,kimi=https://b.example', 'more than once'],
   ])('should stop the start naming the problem when the value has %s', (_, value, named) => {
-    let caught: unknown;
-    try {
-      loadOpenAiRelayConfig({ OPENAI_COMPATIBLE_PROVIDERS: value });
-    } catch (error) {
-      caught = error;
-    }
-    expect(caught).toBeInstanceOf(ConfigValidationError);
-    expect((caught as Error).message).toContain('OPENAI_COMPATIBLE_PROVIDERS');
-    expect((caught as Error).message).toContain(named);
+    const { message } = thrownError(
+      () => loadOpenAiRelayConfig({ OPENAI_COMPATIBLE_PROVIDERS: value }),
+      ConfigValidationError,
+    );
+    expect(message).toContain('OPENAI_COMPATIBLE_PROVIDERS');
+    expect(message).toContain(named);
   });
 });

@@ -19,3 +19,6 @@ export * from './lib/provider-contract.cases';
 export * from './lib/client-leaves';
 export * from './lib/credential-checks';
 export * from './lib/service-on-fakes';
+export * from './lib/thrown-error';
+export * from './lib/chat-stream-text';
+export * from './lib/fake-azure-openai';

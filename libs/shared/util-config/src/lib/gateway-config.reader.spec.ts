@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { thrownError } from '@openai-proxy/testing-fakes';
 import { ConfigValidationError } from './env-schema';
 import { loadGatewayConfigFile, parseGatewayConfigText, readGatewayConfigDocument } from './gateway-config.reader';
 
@@ -235,17 +236,7 @@ describe('loadGatewayConfigFile', () => {
     return path;
   }
 
-  function errorOf(action: () => unknown): ConfigValidationError {
-    try {
-      action();
-    } catch (error) {
-      if (error instanceof ConfigValidationError) {
-        return error;
-      }
-      throw error;
-    }
-    throw new Error('expected a ConfigValidationError');
-  }
+  const errorOf = (action: () => unknown): ConfigValidationError => thrownError(action, ConfigValidationError);
 
   it('should resolve each env: key from the environment in order when every variable is set', () => {
     const file = loadGatewayConfigFile(fileWith('full.yaml', FULL_FILE), KEYS);

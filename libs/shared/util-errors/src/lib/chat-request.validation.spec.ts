@@ -1,3 +1,4 @@
+import { thrownError } from '@openai-proxy/testing-fakes';
 import type { ChatCompletionRequest } from '@openai-proxy/util-openai-schema';
 import {
   type UnsupportedField,
@@ -23,17 +24,7 @@ function request(fields: Partial<ChatCompletionRequest>): ChatCompletionRequest 
   return { model: 'm', messages: [{ role: 'user', content: 'Hi' }], ...fields };
 }
 
-function thrownBy(run: () => unknown): GatewayException {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof GatewayException) {
-      return error;
-    }
-    throw error;
-  }
-  throw new Error('expected a GatewayException');
-}
+const thrownBy = (run: () => unknown): GatewayException => thrownError(run, GatewayException);
 
 describe('invalidParam', () => {
   it('should be a 400 invalid_request naming the field', () => {
