@@ -157,6 +157,19 @@ describe.each(['dev', 'prod'])('k8s/overlays/%s', (overlay) => {
     }
   });
 
+  // One image serves every service (APP picks it, as in compose): an overlay retags that one image, so a new
+  // service needs no overlay entry.
+  it('should run every Deployment from the one openai-proxy/app image with APP naming its service', () => {
+    for (const deployment of deployments) {
+      const container = deployment.spec.template.spec.containers[0];
+      expect({ app: deployment.metadata.name, image: container.image.replace(/:[^:/]+$/, '') }).toEqual({
+        app: deployment.metadata.name,
+        image: 'openai-proxy/app',
+      });
+      expect(container.env?.find((entry) => entry.name === 'APP')?.value).toBe(deployment.metadata.name);
+    }
+  });
+
   it('should give every app the configuration its schema requires, from the ConfigMap and its PORT', () => {
     for (const deployment of deployments) {
       const container = deployment.spec.template.spec.containers[0];

@@ -2,12 +2,12 @@ import { GENERATED_NOTICE, linesOf } from './generated-notice';
 import { backendServices, clusterServiceUrl, edgeService } from './services.query';
 import type { BackendServiceDefinition, EdgeServiceDefinition, ServicesManifest } from './services.types';
 
-const HEADER = [
+const header = (image: string): string[] => [
   `# ${GENERATED_NOTICE}`,
   '# The services on one host: `cp .env.example .env && docker compose up -d` (gateway on host port 13000,',
   '# like the original). Services reach each other by service name; only the gateway publishes a port.',
   'x-service: &service',
-  '  image: openai-proxy/app:latest',
+  `  image: ${image}:latest`,
   '  build: .',
   '  env_file: [.env]',
   '  read_only: true',
@@ -51,5 +51,9 @@ function edgeLines(edge: EdgeServiceDefinition, backends: readonly BackendServic
 /** docker-compose.yml: one container per service from the one image, the gateway published. */
 export function composeFile(manifest: ServicesManifest): string {
   const backends = backendServices(manifest);
-  return linesOf([...HEADER, ...backends.flatMap(backendLines), ...edgeLines(edgeService(manifest), backends)]);
+  return linesOf([
+    ...header(manifest.image),
+    ...backends.flatMap(backendLines),
+    ...edgeLines(edgeService(manifest), backends),
+  ]);
 }

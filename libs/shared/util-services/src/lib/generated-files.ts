@@ -16,7 +16,7 @@ export function generatedFiles(manifest: ServicesManifest): readonly GeneratedFi
     { path: 'k8s/base/network-policies.yaml', text: kubernetesNetworkPoliciesFile(manifest) },
     ...manifest.services.map((service) => ({
       path: `k8s/base/${service.name}.yaml`,
-      text: kubernetesServiceFile(service),
+      text: kubernetesServiceFile(service, manifest.image),
     })),
     { path: 'tools/lint/service-scopes.mjs', text: lintScopesFile(manifest) },
   ];

@@ -3,7 +3,7 @@ import type { ServiceDefinition } from './services.types';
 
 const NAME_LABEL = 'app.kubernetes.io/name';
 
-function podLines(service: ServiceDefinition): string[] {
+function podLines(service: ServiceDefinition, image: string): string[] {
   const { name, port, resources } = service;
   return [
     '    spec:',
@@ -19,7 +19,7 @@ function podLines(service: ServiceDefinition): string[] {
     '          type: RuntimeDefault',
     '      containers:',
     `        - name: ${name}`,
-    `          image: openai-proxy/${name}:latest`,
+    `          image: ${image}:latest`,
     '          imagePullPolicy: IfNotPresent',
     '          ports:',
     '            - name: http',
@@ -31,6 +31,8 @@ function podLines(service: ServiceDefinition): string[] {
     '                name: openai-proxy-secrets',
     '                optional: true',
     '          env:',
+    '            - name: APP',
+    `              value: ${name}`,
     '            - name: PORT',
     `              value: "${port}"`,
     '          resources:',
@@ -78,7 +80,7 @@ function containerSafetyLines(): string[] {
   ];
 }
 
-function deploymentLines(service: ServiceDefinition): string[] {
+function deploymentLines(service: ServiceDefinition, image: string): string[] {
   return [
     'apiVersion: apps/v1',
     'kind: Deployment',
@@ -96,7 +98,7 @@ function deploymentLines(service: ServiceDefinition): string[] {
     '    metadata:',
     '      labels:',
     `        ${NAME_LABEL}: ${service.name}`,
-    ...podLines(service),
+    ...podLines(service, image),
   ];
 }
 
@@ -156,12 +158,15 @@ function disruptionBudgetLines(service: ServiceDefinition): string[] {
   ];
 }
 
-/** k8s/base/<service>.yaml: its Deployment, Service, HorizontalPodAutoscaler and PodDisruptionBudget. */
-export function kubernetesServiceFile(service: ServiceDefinition): string {
+/**
+ * k8s/base/<service>.yaml: its Deployment (the manifest's one image, `APP` naming the service), Service,
+ * HorizontalPodAutoscaler and PodDisruptionBudget.
+ */
+export function kubernetesServiceFile(service: ServiceDefinition, image: string): string {
   return linesOf([
     `# ${GENERATED_NOTICE}`,
     `# ${service.name}: Deployment, Service, HorizontalPodAutoscaler, PodDisruptionBudget.`,
-    ...deploymentLines(service),
+    ...deploymentLines(service, image),
     '---',
     ...serviceLines(service),
     '---',

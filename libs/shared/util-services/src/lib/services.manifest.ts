@@ -20,6 +20,7 @@ const RESOURCES = {
  * (`npm run manifest` writes the generated files): adding a service is one entry here plus its app folder.
  */
 export const SERVICES_MANIFEST = {
+  image: 'openai-proxy/app',
   services: [
     {
       name: 'openai-relay',

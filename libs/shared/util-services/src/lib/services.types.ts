@@ -63,6 +63,8 @@ export type ServiceDefinition = BackendServiceDefinition | EdgeServiceDefinition
 
 /** The services in start order (backends before the edge), and what every service reads. */
 export interface ServicesManifest {
+  /** The one image every service runs from (`APP` picks the service), in docker-compose and Kubernetes. */
+  readonly image: string;
   readonly services: readonly ServiceDefinition[];
   readonly commonEnv: readonly ServiceEnvVariable[];
 }
