@@ -7,21 +7,11 @@ import {
   type RawAnswer,
   streamedChunks,
   validateOpenAiShape,
+  WEATHER_TOOLS,
 } from '@openai-proxy/testing-fakes';
 import { type BardBridgeOnFakes, startBardBridgeOnFakes } from './support/bard-bridge-app';
 
 const GEMINI_KEY = 'AIzaTestKey0123';
-
-const WEATHER_TOOLS = [
-  {
-    type: 'function',
-    function: {
-      name: 'get_weather',
-      description: 'Weather',
-      parameters: { type: 'object', properties: { city: { type: 'string' } } },
-    },
-  },
-];
 
 describe('OpenAI shapes from the bard-bridge (/google/v1), checked against the OpenAI OpenAPI description', () => {
   let bridge: BardBridgeOnFakes;

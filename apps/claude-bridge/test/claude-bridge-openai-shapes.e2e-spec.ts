@@ -10,6 +10,7 @@ import {
   sse,
   streamedChunks,
   validateOpenAiShape,
+  WEATHER_TOOLS,
 } from '@openai-proxy/testing-fakes';
 import { encodeSseEvent } from '@openai-proxy/util-sse';
 import { type ClaudeBridgeOnFakes, startClaudeBridgeOnFakes } from './support/claude-bridge-app';
@@ -18,17 +19,6 @@ const API_KEY = 'sk-ant-test-key';
 const ORG = 'dca2a902-a463-41f0-88cb-b047deb40178';
 const SESSION = 'sk-ant-sid01-x';
 const REQUEST_TIMEOUT_MS = 10_000;
-
-const WEATHER_TOOLS = [
-  {
-    type: 'function',
-    function: {
-      name: 'get_weather',
-      description: 'Weather',
-      parameters: { type: 'object', properties: { city: { type: 'string' } } },
-    },
-  },
-];
 
 describe('OpenAI shapes from the claude-bridge, checked against the OpenAI OpenAPI description', () => {
   let bridge: ClaudeBridgeOnFakes;

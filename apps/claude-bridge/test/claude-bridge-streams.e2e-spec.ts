@@ -1,6 +1,13 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { listenServiceApp } from '@openai-proxy/feature-platform';
-import { type FakeUpstream, json, sse, startFakeAnthropic, startFakeClaudeWeb } from '@openai-proxy/testing-fakes';
+import {
+  type FakeUpstream,
+  emptyConversation,
+  json,
+  sse,
+  startFakeAnthropic,
+  startFakeClaudeWeb,
+} from '@openai-proxy/testing-fakes';
 import { encodeSseData } from '@openai-proxy/util-sse';
 import { loadClaudeBridgeConfig } from '../src/config/claude-bridge.env';
 import { createClaudeBridgeApp } from '../src/claude-bridge.app';
@@ -30,14 +37,7 @@ describe('claude-bridge streams from malformed or cut provider answers', () => {
     );
     await listenServiceApp(app, 0, '127.0.0.1');
     url = await app.getUrl();
-    claudeWeb.conversations.set('conv', {
-      uuid: 'conv',
-      name: 'conv',
-      summary: '',
-      created_at: '',
-      updated_at: '',
-      chat_messages: [],
-    });
+    claudeWeb.conversations.set('conv', emptyConversation('conv'));
   });
 
   afterAll(async () => {

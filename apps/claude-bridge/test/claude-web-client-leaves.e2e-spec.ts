@@ -1,4 +1,4 @@
-import { leaveWhileStalled, stall } from '@openai-proxy/testing-fakes';
+import { emptyConversation, leaveWhileStalled, stall } from '@openai-proxy/testing-fakes';
 import { type ClaudeBridgeOnFakes, startClaudeBridgeOnFakes } from './support/claude-bridge-app';
 
 const SESSION = 'sk-ant-sid01-abort-session';
@@ -46,14 +46,7 @@ describe('claude.ai conversation calls when the client leaves', () => {
   });
 
   it('should close the claude.ai calls when the client leaves while every conversation is being deleted', async () => {
-    bridge.claudeWeb.conversations.set('kept-a', {
-      uuid: 'kept-a',
-      name: 'kept-a',
-      summary: '',
-      created_at: '',
-      updated_at: '',
-      chat_messages: [],
-    });
+    bridge.claudeWeb.conversations.set('kept-a', emptyConversation('kept-a'));
     bridge.claudeWeb.fake.on('DELETE', /^\/organizations\/stalled-all\/chat_conversations\/kept-a$/, stall());
     const arrived = await leaveWhileStalled(
       bridge.url,

@@ -1,5 +1,6 @@
 import OpenAI from 'openai';
 import request from 'supertest';
+import { emptyConversation } from '@openai-proxy/testing-fakes';
 import { type ClaudeBridgeOnFakes, startClaudeBridgeOnFakes } from './support/claude-bridge-app';
 
 const ORG = 'dca2a902-a463-41f0-88cb-b047deb40178';
@@ -25,14 +26,7 @@ describe('claude.ai web routes on the claude-bridge', () => {
   }
 
   it('should answer OpenAI-style in a fresh conversation built from the prompt template, then delete exactly it', async () => {
-    bridge.claudeWeb.conversations.set('user-own', {
-      uuid: 'user-own',
-      name: 'OPENAI-PROXY mine',
-      summary: '',
-      created_at: '',
-      updated_at: '',
-      chat_messages: [],
-    });
+    bridge.claudeWeb.conversations.set('user-own', emptyConversation('user-own', 'OPENAI-PROXY mine'));
     const completion = await client().chat.completions.create({
       model: 'gpt-3.5-turbo',
       messages: [
@@ -89,14 +83,7 @@ describe('claude.ai web routes on the claude-bridge', () => {
   });
 
   it('should keep using a given conversation and never delete it', async () => {
-    bridge.claudeWeb.conversations.set('kept', {
-      uuid: 'kept',
-      name: 'kept',
-      summary: '',
-      created_at: '',
-      updated_at: '',
-      chat_messages: [],
-    });
+    bridge.claudeWeb.conversations.set('kept', emptyConversation('kept'));
     const inConversation = new OpenAI({
       apiKey: SESSION,
       baseURL: `${bridge.url}/claude/${ORG}/kept/v1`,
@@ -163,14 +150,7 @@ describe('claude.ai web routes on the claude-bridge', () => {
 
   it('should stream append_message events through for text/event-stream clients and join them for others', async () => {
     const cookie = `sessionKey=${SESSION}`;
-    bridge.claudeWeb.conversations.set('raw', {
-      uuid: 'raw',
-      name: 'raw',
-      summary: '',
-      created_at: '',
-      updated_at: '',
-      chat_messages: [],
-    });
+    bridge.claudeWeb.conversations.set('raw', emptyConversation('raw'));
     const body = {
       completion: { prompt: 'hello', timezone: 'Asia/Shanghai', model: 'claude-2.1' },
       organization_uuid: ORG,
@@ -233,14 +213,7 @@ describe('claude.ai web routes on the claude-bridge', () => {
     bridge.claudeWeb.fake.on('POST', /^\/organizations\/slow\/chat_conversations$/, async (arrived, response) => {
       await new Promise((resolve) => setTimeout(resolve, 400));
       const body = JSON.parse(arrived.body.toString()) as { uuid: string; name: string };
-      bridge.claudeWeb.conversations.set(body.uuid, {
-        uuid: body.uuid,
-        name: body.name,
-        summary: '',
-        created_at: '',
-        updated_at: '',
-        chat_messages: [],
-      });
+      bridge.claudeWeb.conversations.set(body.uuid, emptyConversation(body.uuid, body.name));
       response
         .writeHead(201, { 'content-type': 'application/json' })
         .end(JSON.stringify({ uuid: body.uuid, name: body.name }));
@@ -273,14 +246,7 @@ describe('claude.ai web routes on the claude-bridge', () => {
   // Regression: DELETE …/chat_conversations/ (a trailing slash, as an empty conversation id leaves it) was routed
   // to delete-all and deleted every conversation of the organization.
   it('should delete nothing and answer 400 when DELETE has a trailing slash and no conversation id', async () => {
-    bridge.claudeWeb.conversations.set('survivor', {
-      uuid: 'survivor',
-      name: 'survivor',
-      summary: '',
-      created_at: '',
-      updated_at: '',
-      chat_messages: [],
-    });
+    bridge.claudeWeb.conversations.set('survivor', emptyConversation('survivor'));
     for (const path of ['chat_conversations/', 'chat_conversations/?confirm=1']) {
       const response = await request(bridge.url)
         .delete(`/claude/organizations/trailing/${path}`)

@@ -36,6 +36,11 @@ export function fakeClaudeWebDeltas(prompt: string): string[] {
   return [' Hello', ' from claude.ai.', ` You said: ${prompt}`];
 }
 
+/** A conversation without messages, as a test puts it in the fake's store. */
+export function emptyConversation(uuid: string, name = uuid): Conversation {
+  return { uuid, name, summary: '', created_at: '', updated_at: '', chat_messages: [] };
+}
+
 /** A running fake claude.ai: its server and the conversations it keeps. */
 export interface FakeClaudeWeb {
   fake: FakeUpstream;

@@ -73,3 +73,15 @@ export function chunkViolations(
     .map((chunk, index) => ({ chunk: index, errors: validateOpenAiShape(schemaName, chunk) }))
     .filter((result) => result.errors.length > 0);
 }
+
+/** One OpenAI function tool (get_weather with a city), as the shape checks send it. */
+export const WEATHER_TOOLS = [
+  {
+    type: 'function',
+    function: {
+      name: 'get_weather',
+      description: 'Weather',
+      parameters: { type: 'object', properties: { city: { type: 'string' } } },
+    },
+  },
+];
