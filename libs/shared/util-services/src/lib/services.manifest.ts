@@ -16,8 +16,10 @@ const RESOURCES = {
 
 /**
  * The services of the product, in start order. Gateway routes and readiness, the launcher, the container
- * healthcheck, docker-compose.yml, the Kubernetes base and the lint scopes are derived from this list
- * (`npm run manifest` writes the generated files): adding a service is one entry here plus its app folder.
+ * healthcheck and proof (tools/containers/prove.sh), docker-compose.yml, the Kubernetes base and the lint scopes
+ * are derived from this list (`npm run manifest` writes the generated files), and so is each app's `PORT`
+ * default; a test holds each entry's `env` to the variables its app's schema reads. Adding a service is one
+ * entry here plus its app folder (and its lines in tsconfig.build.json, which a test names).
  */
 export const SERVICES_MANIFEST = {
   image: 'openai-proxy/app',
