@@ -49,25 +49,29 @@ export class ProviderCallService {
   /**
    * One prepared call from its preparation to its `finish`, as one exchange for `client`: `prepare` runs inside
    * it (its control-plane calls end when the client leaves, and at the drain cap), the answer is sent the way
-   * the call says, and the report (the usage, or the failure) goes to `finish` and back to the caller.
+   * the call says, and the report (the usage, or the failure, its preparation's included) goes to `finish`,
+   * then to `reported`, and back to the caller.
    */
   run(
     target: RelayTarget,
     translateError: ErrorTranslator,
     client: ServerResponse,
     prepare: (signal: AbortSignal) => PreparedCall | Promise<PreparedCall>,
+    reported: (report: CallReport) => void = () => undefined,
   ): Promise<CallReport> {
     return runExchange(this.shutdown, new UpstreamExchange(client), async (exchange) => {
-      const prepared = await this.prepared(prepare, target.name, exchange);
       const report: CallReport = { usage: undefined };
+      let prepared: PreparedCall | undefined;
       try {
+        prepared = await this.prepared(prepare, target.name, exchange);
         report.usage = await this.answer(target, prepared, client, translateError, exchange);
         return report;
       } catch (error) {
         report.error = error instanceof GatewayException ? error : undefined;
         throw error;
       } finally {
-        await prepared.finish?.(report).catch(() => undefined);
+        await prepared?.finish?.(report).catch(() => undefined);
+        reported(report);
       }
     });
   }

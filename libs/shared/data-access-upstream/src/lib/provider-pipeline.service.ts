@@ -8,6 +8,16 @@ import { ProviderCallService } from './provider-call.service';
 import { RelayService } from './relay.service';
 import type { RelayTarget } from './relay.types';
 
+/** Which provider and operation a call report is of. */
+export interface ReportedCall {
+  /** The adapter's name (`anthropic`), as in the metrics. */
+  provider: string;
+  operation: string;
+}
+
+/** Told of each call's report once the call has ended (a ledger reads the usage here). */
+export type ReportListener = (report: CallReport, call: ReportedCall) => void;
+
 /**
  * The one pipeline every translating provider runs on: the JSON body read with the `MAX_JSON_BODY_BYTES` limit
  * (413 over it, 400 when malformed), the client's credentials (401 without), the input validated at entry (400
@@ -19,6 +29,7 @@ import type { RelayTarget } from './relay.types';
 export class ProviderPipeline {
   /** One upstream target (its connection pool) per adapter, made on its first call. */
   private readonly targets = new WeakMap<object, RelayTarget>();
+  private readonly listeners = new Set<ReportListener>();
 
   constructor(
     @Inject(PLATFORM_SETTINGS) private readonly settings: PlatformSettings,
@@ -39,9 +50,35 @@ export class ProviderPipeline {
     const credentials = adapter.credentials(request.headers);
     const input = reader.body === 'json' ? reader.parse(body) : reader.input;
     const pathname = pathnameOf(request.url ?? '/');
-    return this.calls.run(this.target(adapter), adapter.translateError, response, (signal) =>
-      served.prepare({ input, credentials, headers: request.headers, params, pathname, signal }),
+    const call: ReportedCall = { provider: adapter.name, operation };
+    return this.calls.run(
+      this.target(adapter),
+      adapter.translateError,
+      response,
+      (signal) => served.prepare({ input, credentials, headers: request.headers, params, pathname, signal }),
+      (report) => this.report(report, call),
     );
+  }
+
+  /**
+   * Calls `listener` with the report of every call that reached its operation (the usage, or the failure),
+   * once the call has ended; returns what stops it. A request refused before (no credentials, a bad body)
+   * made no provider call and is not reported.
+   */
+  onReport(listener: ReportListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** A listener's failure never changes the client's answer, nor keeps the other listeners from the report. */
+  private report(report: CallReport, call: ReportedCall): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(report, call);
+      } catch {
+        continue;
+      }
+    }
   }
 
   private target(adapter: ProviderAdapter<unknown, string>): RelayTarget {
