@@ -1,19 +1,15 @@
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import { ProviderPipeline } from '@openai-proxy/data-access-upstream';
-import { listenServiceApp } from '@openai-proxy/feature-platform';
 import {
   type ContractBridge,
-  ContractReports,
   type FakeUpstream,
   type ProviderContractFixture,
+  describeProviderContract,
   json,
-  providerContractCases,
   sse,
   startFakeClaudeWeb,
 } from '@openai-proxy/testing-fakes';
 import { encodeSseData } from '@openai-proxy/util-sse';
-import { loadClaudeBridgeConfig } from '../src/config/claude-bridge.env';
-import { createClaudeBridgeApp } from '../src/claude-bridge.app';
+import { startClaudeBridge } from './support/claude-bridge-app';
 
 const ORG = 'dca2a902-a463-41f0-88cb-b047deb40178';
 
@@ -32,21 +28,10 @@ async function startUpstream(): Promise<FakeUpstream> {
   return fake.on('POST', '/append_message', defaultChat);
 }
 
-/** Starts the claude-bridge and records each call report its provider pipeline returns. */
+/** The claude-bridge against the fake claude.ai. */
 async function startBridge(upstreamUrl: string): Promise<ContractBridge> {
-  const app: NestExpressApplication = await createClaudeBridgeApp(
-    loadClaudeBridgeConfig({ CLAUDE_WEB_BASE: upstreamUrl, LOG_LEVEL: 'silent' }),
-  );
-  const reports = new ContractReports();
-  const pipeline = app.get(ProviderPipeline);
-  const serve = pipeline.serve.bind(pipeline);
-  pipeline.serve = async (...args) => {
-    const report = await serve(...args);
-    reports.record(report);
-    return report;
-  };
-  await listenServiceApp(app, 0, '127.0.0.1');
-  return { url: await app.getUrl(), reports, close: () => app.close() };
+  const { app, url } = await startClaudeBridge({ CLAUDE_WEB_BASE: upstreamUrl });
+  return { url, pipeline: app.get(ProviderPipeline), close: () => app.close() };
 }
 
 const CLAUDE_WEB_FIXTURE: ProviderContractFixture = {
@@ -57,43 +42,23 @@ const CLAUDE_WEB_FIXTURE: ProviderContractFixture = {
   model: 'claude-2.1',
   chatRoute: { method: 'POST', path: '/append_message' },
   defaultChat,
-  textFrames,
-  midStreamErrorFrames: (word) => [
-    completionEvent(word, null),
-    encodeSseData({ error: { type: 'overloaded_error', message: 'Overloaded' } }),
-  ],
+  streaming: {
+    textFrames,
+    midStreamErrorFrames: (word) => [
+      completionEvent(word, null),
+      encodeSseData({ error: { type: 'overloaded_error', message: 'Overloaded' } }),
+    ],
+  },
   rateLimited: json(429, { error: { type: 'rate_limit_error', message: 'Slow down' } }, { 'retry-after': '7' }),
   usage: undefined,
-  notApplicable: {
-    tools: 'the claude.ai web prompt has no tools: tool definitions are not sent and no tool call comes back',
-    images: 'claude.ai takes text only: an image part is refused with 400 naming its param',
-    usage: 'claude.ai events carry no token counts: there is no usage chunk to send',
+  lacks: {
+    // The claude.ai web prompt has no tools: the definitions are left out of the prompt it gets.
+    tools: 'not sent',
+    // claude.ai takes text only.
+    images: { refused: { param: 'messages[0].content[1].type' } },
+    // claude.ai events carry no token counts.
+    usage: 'not reported',
   },
 };
 
-describe('claudeWebCompletionsAdapter under the provider contract', () => {
-  let upstream: FakeUpstream;
-  let bridge: ContractBridge;
-
-  beforeAll(async () => {
-    upstream = await CLAUDE_WEB_FIXTURE.startUpstream();
-    bridge = await CLAUDE_WEB_FIXTURE.startBridge(upstream.url);
-  });
-
-  afterEach(() => {
-    upstream.on(CLAUDE_WEB_FIXTURE.chatRoute.method, CLAUDE_WEB_FIXTURE.chatRoute.path, CLAUDE_WEB_FIXTURE.defaultChat);
-  });
-
-  afterAll(async () => {
-    await bridge.close();
-    await upstream.close();
-  });
-
-  for (const contractCase of providerContractCases(CLAUDE_WEB_FIXTURE)) {
-    if (contractCase.notApplicable === undefined) {
-      it(contractCase.name, () => contractCase.run({ upstream, bridge }));
-    } else {
-      it.skip(`${contractCase.name} (not applicable: ${contractCase.notApplicable})`, () => undefined);
-    }
-  }
-});
+describeProviderContract('claudeWebCompletionsAdapter', CLAUDE_WEB_FIXTURE);

@@ -1,152 +1,31 @@
 import assert from 'node:assert/strict';
 import type { FakeHandler, FakeUpstream } from './fake-upstream';
 import { sse } from './fake-responses';
-
-/** The usage a provider call reported, as the provider pipeline returns it (the ledger's shape). */
-export interface ContractUsage {
-  promptTokens: number;
-  completionTokens: number;
-  cachedPromptTokens?: number;
-  reasoningTokens?: number;
-}
-
-/** Hands out the pipeline's call reports to the case waiting for the next one. */
-export class ContractReports {
-  private readonly waiting: Array<(usage: ContractUsage | undefined) => void> = [];
-
-  /** Called by the fixture with each report the pipeline returned. */
-  record(report: { usage: ContractUsage | undefined }): void {
-    this.waiting.shift()?.(report.usage);
-  }
-
-  /** The usage of the next call that ends (bounded: 5 s). */
-  next(): Promise<ContractUsage | undefined> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('no call report within 5 s')), 5_000);
-      this.waiting.push((usage) => {
-        clearTimeout(timer);
-        resolve(usage);
-      });
-    });
-  }
-}
-
-/** One bridge under test, started against a fake upstream. */
-export interface ContractBridge {
-  url: string;
-  reports: ContractReports;
-  close(): Promise<void>;
-}
-
-/** What a contract case needs of a provider beyond text chat; a fixture declares what its provider lacks. */
-export type ContractFeature = 'tools' | 'images' | 'usage' | 'streaming';
-
-/**
- * How a route that is not chat completions is asked and read (Bard: `{"prompt"}` in, a bare JSON string
- * out); without one the cases send a chat completions body and read `choices[0].message.content`.
- */
-export interface ContractDialect {
-  /** The body of a plain text question whose answer mentions "Hello". */
-  body(): unknown;
-  /** The answer's text from its JSON body. */
-  text(answer: unknown): string;
-}
-
-/** What an adapter brings to the contract cases: its fake, its bridge, and its provider's frames. */
-export interface ProviderContractFixture {
-  startUpstream(): Promise<FakeUpstream>;
-  startBridge(upstreamUrl: string): Promise<ContractBridge>;
-  chatPath: string;
-  /** Client headers carrying a valid credential. */
-  headers: Record<string, string>;
-  model: string;
-  /** The fake's route that answers chat calls, to script it. */
-  chatRoute: { method: string; path: string | RegExp };
-  /** The fake's own handler for that route, restored after each scripted case. */
-  defaultChat: FakeHandler;
-  /** A complete provider stream of these text deltas. */
-  textFrames(words: readonly string[]): string[];
-  /** A provider stream with one text delta, then the provider's mid-stream error. */
-  midStreamErrorFrames(word: string): string[];
-  /** The provider's 429 (with `retry-after: 7`) before any stream. */
-  rateLimited: FakeHandler;
-  /** What the fake's own answers report (streamed and not); undefined for a provider that reports no usage. */
-  usage: ContractUsage | undefined;
-  /** The features its provider lacks, each with the reason: their cases are listed as not applicable. */
-  notApplicable?: { readonly [Feature in ContractFeature]?: string };
-  /** The route's own request and answer shape, when it is not chat completions. */
-  dialect?: ContractDialect;
-}
-
-export interface ContractCase {
-  name: string;
-  /** Why the case does not apply to this provider (the fixture said so); the runner lists it as skipped. */
-  notApplicable?: string;
-  run(context: { upstream: FakeUpstream; bridge: ContractBridge }): Promise<void>;
-}
-
-/** A case that needs `feature`, marked not applicable when the fixture declares its provider lacks it. */
-function needing(fixture: ProviderContractFixture, feature: ContractFeature, contractCase: ContractCase): ContractCase {
-  const reason = fixture.notApplicable?.[feature];
-  return reason === undefined ? contractCase : { ...contractCase, notApplicable: reason };
-}
-
-interface ChatOptions {
-  stream?: boolean;
-  includeUsage?: boolean;
-  content?: unknown;
-  tools?: unknown[];
-}
-
-function chatBody(fixture: ProviderContractFixture, options: ChatOptions): unknown {
-  if (fixture.dialect !== undefined) {
-    return fixture.dialect.body();
-  }
-  return {
-    model: fixture.model,
-    stream: options.stream === true,
-    ...(options.includeUsage === true ? { stream_options: { include_usage: true } } : {}),
-    messages: [{ role: 'user', content: options.content ?? 'hi' }],
-    ...(options.tools === undefined ? {} : { tools: options.tools }),
-  };
-}
-
-function chat(fixture: ProviderContractFixture, bridge: ContractBridge, options: ChatOptions): Promise<Response> {
-  return fetch(`${bridge.url}${fixture.chatPath}`, {
-    method: 'POST',
-    headers: { ...fixture.headers, 'content-type': 'application/json' },
-    body: JSON.stringify(chatBody(fixture, options)),
-    signal: AbortSignal.timeout(10_000),
-  });
-}
-
-/** The text of a whole answer: by the fixture's dialect, else the first choice's message. */
-function answerText(fixture: ProviderContractFixture, body: unknown): string {
-  if (fixture.dialect !== undefined) {
-    return fixture.dialect.text(body);
-  }
-  return (body as { choices?: Array<{ message?: { content?: string } }> }).choices?.[0]?.message?.content ?? '';
-}
-
-/** The JSON payloads of an OpenAI event stream's `data:` frames, `[DONE]` left out. */
-function frames(text: string): Array<Record<string, unknown>> {
-  return text
-    .split('\n\n')
-    .filter((frame) => frame.startsWith('data: ') && frame !== 'data: [DONE]')
-    .map((frame) => JSON.parse(frame.slice(6)) as Record<string, unknown>);
-}
-
-function streamedText(text: string): string {
-  return frames(text)
-    .map((chunk) => (chunk['choices'] as Array<{ delta?: { content?: string } }> | undefined)?.[0]?.delta?.content)
-    .join('');
-}
+import {
+  type ChatOptions,
+  answerText,
+  chat,
+  chatCalls,
+  frames,
+  lastChatBody,
+  streamedText,
+} from './provider-contract.requests';
+import type {
+  ChatContractFixture,
+  ContractCase,
+  LackedFeatures,
+  ProviderContractFixture,
+} from './provider-contract.types';
 
 const WEATHER_TOOL = {
   type: 'function',
   function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } },
 };
 const PIXEL = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
+const IMAGE_CONTENT = [
+  { type: 'text', text: 'what is this?' },
+  { type: 'image_url', image_url: { url: `data:image/png;base64,${PIXEL}` } },
+];
 
 function endsCleanly(text: string): void {
   assert.ok(text.endsWith('data: [DONE]\n\n'), 'the stream ends with [DONE]');
@@ -157,76 +36,47 @@ function endsWithError(text: string, code: string): void {
   endsCleanly(text);
 }
 
-/**
- * The same cases for every provider adapter, run through its bridge and the provider pipeline against its fake
- * upstream: text, tools, images, usage, a provider error, a mid-stream error, malformed and split frames.
- */
-export function providerContractCases(fixture: ProviderContractFixture): ContractCase[] {
-  const script = (upstream: FakeUpstream, handler: FakeHandler): void => {
-    upstream.on(fixture.chatRoute.method, fixture.chatRoute.path, handler);
+/** A case asserting a 400 naming `param`, and that the provider got no call for it. */
+function refusedCase(
+  fixture: ProviderContractFixture,
+  name: string,
+  param: string,
+  options: ChatOptions,
+): ContractCase {
+  return {
+    name,
+    async run({ upstream, url }) {
+      const before = chatCalls(fixture, upstream).length;
+      const response = await chat(fixture, url, options);
+      assert.equal(response.status, 400);
+      const body = (await response.json()) as { error: { code: string; param: unknown } };
+      assert.equal(body.error.param, param);
+      assert.equal(chatCalls(fixture, upstream).length, before, 'the provider got no call');
+    },
   };
+}
+
+/** The cases every provider runs: a text answer with its usage, and a provider error before the answer. */
+function commonCases(
+  fixture: ProviderContractFixture,
+  script: (upstream: FakeUpstream, handler: FakeHandler) => void,
+): ContractCase[] {
   return [
     {
       name: 'should answer a text completion and report its usage when the client does not stream',
-      async run({ bridge }) {
-        const report = bridge.reports.next();
-        const response = await chat(fixture, bridge, {});
+      async run({ url, reports }) {
+        const report = reports.next();
+        const response = await chat(fixture, url, {});
         assert.equal(response.status, 200);
         assert.match(answerText(fixture, await response.json()), /Hello/);
         assert.deepEqual(await report, fixture.usage);
       },
     },
-    needing(fixture, 'streaming', {
-      name: 'should report the usage of a stream when the client did not ask for a usage chunk',
-      async run({ bridge }) {
-        const report = bridge.reports.next();
-        const text = await (await chat(fixture, bridge, { stream: true })).text();
-        assert.match(streamedText(text), /Hello/);
-        assert.ok(!frames(text).some((chunk) => chunk['usage'] !== undefined), 'no usage chunk was asked for');
-        endsCleanly(text);
-        assert.deepEqual(await report, fixture.usage);
-      },
-    }),
-    needing(
-      fixture,
-      'streaming',
-      needing(fixture, 'usage', {
-        name: 'should end a stream with a usage chunk when the client asks for include_usage',
-        async run({ bridge }) {
-          const text = await (await chat(fixture, bridge, { stream: true, includeUsage: true })).text();
-          const last = frames(text).at(-1) as { choices?: unknown[]; usage?: { prompt_tokens?: number } };
-          assert.deepEqual(last.choices, []);
-          assert.equal(last.usage?.prompt_tokens, fixture.usage?.promptTokens);
-        },
-      }),
-    ),
-    needing(fixture, 'tools', {
-      name: 'should answer a tool call with finish_reason tool_calls when the model calls a tool',
-      async run({ bridge }) {
-        const response = await chat(fixture, bridge, { content: 'weather in Paris?', tools: [WEATHER_TOOL] });
-        const body = (await response.json()) as {
-          choices: Array<{ finish_reason: string; message: { tool_calls?: Array<{ function: { name: string } }> } }>;
-        };
-        assert.equal(body.choices[0]?.finish_reason, 'tool_calls');
-        assert.equal(body.choices[0]?.message.tool_calls?.[0]?.function.name, 'get_weather');
-      },
-    }),
-    needing(fixture, 'images', {
-      name: 'should send an image given as a data URL to the provider as base64 data',
-      async run({ upstream, bridge }) {
-        const content = [
-          { type: 'text', text: 'what is this?' },
-          { type: 'image_url', image_url: { url: `data:image/png;base64,${PIXEL}` } },
-        ];
-        assert.equal((await chat(fixture, bridge, { content })).status, 200);
-        assert.ok(upstream.requests.at(-1)?.body.toString('utf8').includes(PIXEL), 'the upstream got the image');
-      },
-    }),
     {
       name: 'should answer a provider error with its status, OpenAI envelope and Retry-After when it comes first',
-      async run({ upstream, bridge }) {
+      async run({ upstream, url }) {
         script(upstream, fixture.rateLimited);
-        const response = await chat(fixture, bridge, { stream: true });
+        const response = await chat(fixture, url, { stream: true });
         assert.equal(response.status, 429);
         assert.equal(response.headers.get('retry-after'), '7');
         const body = (await response.json()) as { error: { code: string; param: unknown } };
@@ -234,11 +84,32 @@ export function providerContractCases(fixture: ProviderContractFixture): Contrac
         assert.equal(body.error.param, null);
       },
     },
-    needing(fixture, 'streaming', {
+  ];
+}
+
+/** The stream cases of a chat completions provider. */
+function streamCases(
+  fixture: ChatContractFixture,
+  script: (upstream: FakeUpstream, handler: FakeHandler) => void,
+): ContractCase[] {
+  const { textFrames, midStreamErrorFrames } = fixture.streaming;
+  return [
+    {
+      name: 'should report the usage of a stream when the client did not ask for a usage chunk',
+      async run({ url, reports }) {
+        const report = reports.next();
+        const text = await (await chat(fixture, url, { stream: true })).text();
+        assert.match(streamedText(text), /Hello/);
+        assert.ok(!frames(text).some((chunk) => chunk['usage'] !== undefined), 'no usage chunk was asked for');
+        endsCleanly(text);
+        assert.deepEqual(await report, fixture.usage);
+      },
+    },
+    {
       name: 'should end a stream with an error frame then [DONE] when the provider fails mid-stream',
-      async run({ upstream, bridge }) {
-        script(upstream, sse({ frames: fixture.midStreamErrorFrames('partial') }));
-        const text = await (await chat(fixture, bridge, { stream: true })).text();
+      async run({ upstream, url }) {
+        script(upstream, sse({ frames: midStreamErrorFrames('partial') }));
+        const text = await (await chat(fixture, url, { stream: true })).text();
         assert.equal(streamedText(text), 'partial');
         assert.ok(
           frames(text).some((chunk) => chunk['error'] !== undefined),
@@ -246,27 +117,129 @@ export function providerContractCases(fixture: ProviderContractFixture): Contrac
         );
         endsCleanly(text);
       },
-    }),
-    needing(fixture, 'streaming', {
+    },
+    {
       name: 'should end a stream with upstream_bad_response when a frame is malformed',
-      async run({ upstream, bridge }) {
-        const [first = ''] = fixture.textFrames(['one', 'two']);
-        script(upstream, sse({ frames: [first, 'data: {"not json\n\n', ...fixture.textFrames(['three']).slice(1)] }));
-        const text = await (await chat(fixture, bridge, { stream: true })).text();
+      async run({ upstream, url }) {
+        const [first = ''] = textFrames(['one', 'two']);
+        script(upstream, sse({ frames: [first, 'data: {"not json\n\n', ...textFrames(['three']).slice(1)] }));
+        const text = await (await chat(fixture, url, { stream: true })).text();
         assert.ok(!text.includes('three'), 'nothing after the malformed frame');
         endsWithError(text, 'upstream_bad_response');
       },
-    }),
-    needing(fixture, 'streaming', {
+    },
+    {
       name: 'should translate a stream split at awkward byte offsets as if it came whole',
-      async run({ upstream, bridge }) {
+      async run({ upstream, url }) {
         const words = ['Hé', 'llo ', 'wörld ', '🙂'];
-        script(upstream, sse({ frames: fixture.textFrames(words), splitBytes: 3 }));
-        const text = await (await chat(fixture, bridge, { stream: true })).text();
+        script(upstream, sse({ frames: textFrames(words), splitBytes: 3 }));
+        const text = await (await chat(fixture, url, { stream: true })).text();
         assert.equal(streamedText(text), words.join(''));
         assert.ok(!text.includes('"error"'), 'no error frame');
         endsCleanly(text);
       },
-    }),
+    },
+  ];
+}
+
+function usageChunkCase(fixture: ChatContractFixture, lacks: LackedFeatures): ContractCase {
+  if (lacks.usage === 'not reported') {
+    return {
+      name: 'should send no made-up usage chunk and report no usage when include_usage is asked of a provider without token counts',
+      async run({ url, reports }) {
+        const report = reports.next();
+        const text = await (await chat(fixture, url, { stream: true, includeUsage: true })).text();
+        assert.match(streamedText(text), /Hello/);
+        assert.ok(!frames(text).some((chunk) => chunk['usage'] !== undefined), 'no usage numbers were invented');
+        endsCleanly(text);
+        assert.equal(await report, undefined);
+      },
+    };
+  }
+  return {
+    name: 'should end a stream with a usage chunk when the client asks for include_usage',
+    async run({ url }) {
+      const text = await (await chat(fixture, url, { stream: true, includeUsage: true })).text();
+      const last = frames(text).at(-1) as { choices?: unknown[]; usage?: { prompt_tokens?: number } };
+      assert.deepEqual(last.choices, []);
+      assert.equal(last.usage?.prompt_tokens, fixture.usage?.promptTokens);
+    },
+  };
+}
+
+function toolsCase(fixture: ChatContractFixture, lacks: LackedFeatures): ContractCase {
+  const options = { content: 'weather in Paris?', tools: [WEATHER_TOOL] };
+  if (lacks.tools === 'not sent') {
+    return {
+      name: 'should answer with text and send the provider no tool definitions when it has no tools',
+      async run({ upstream, url }) {
+        const response = await chat(fixture, url, options);
+        assert.equal(response.status, 200);
+        assert.match(answerText(fixture, await response.json()), /Hello/);
+        const sent = lastChatBody(fixture, upstream);
+        assert.match(sent, /weather in Paris/, 'the question reached the provider');
+        assert.ok(!sent.includes('get_weather'), 'no tool definition reached the provider');
+      },
+    };
+  }
+  if (lacks.tools !== undefined) {
+    return refusedCase(
+      fixture,
+      'should refuse tools with a 400 naming the param when the provider has none',
+      lacks.tools.refused.param,
+      options,
+    );
+  }
+  return {
+    name: 'should answer a tool call with finish_reason tool_calls when the model calls a tool',
+    async run({ url }) {
+      const response = await chat(fixture, url, options);
+      const body = (await response.json()) as {
+        choices: Array<{ finish_reason: string; message: { tool_calls?: Array<{ function: { name: string } }> } }>;
+      };
+      assert.equal(body.choices[0]?.finish_reason, 'tool_calls');
+      assert.equal(body.choices[0]?.message.tool_calls?.[0]?.function.name, 'get_weather');
+    },
+  };
+}
+
+function imagesCase(fixture: ChatContractFixture, lacks: LackedFeatures): ContractCase {
+  if (lacks.images !== undefined) {
+    return refusedCase(
+      fixture,
+      'should refuse an image with a 400 naming its param, the provider not called, when it takes text only',
+      lacks.images.refused.param,
+      { content: IMAGE_CONTENT },
+    );
+  }
+  return {
+    name: 'should send an image given as a data URL to the provider as base64 data',
+    async run({ upstream, url }) {
+      assert.equal((await chat(fixture, url, { content: IMAGE_CONTENT })).status, 200);
+      assert.ok(lastChatBody(fixture, upstream).includes(PIXEL), 'the upstream got the image');
+    },
+  };
+}
+
+/**
+ * The same cases for every provider adapter, run through its bridge and the provider pipeline against its fake
+ * upstream: text, tools, images, usage, a provider error, a mid-stream error, malformed and split frames. What
+ * a provider lacks is a case of how it behaves instead; what its route cannot ask for (a dialect's
+ * `cannotAsk`) makes no case.
+ */
+export function providerContractCases(fixture: ProviderContractFixture): ContractCase[] {
+  const script = (upstream: FakeUpstream, handler: FakeHandler): void => {
+    upstream.on(fixture.chatRoute.method, fixture.chatRoute.path, handler);
+  };
+  if ('dialect' in fixture) {
+    return commonCases(fixture, script);
+  }
+  const lacks = fixture.lacks ?? {};
+  return [
+    ...commonCases(fixture, script),
+    ...streamCases(fixture, script),
+    usageChunkCase(fixture, lacks),
+    toolsCase(fixture, lacks),
+    imagesCase(fixture, lacks),
   ];
 }
