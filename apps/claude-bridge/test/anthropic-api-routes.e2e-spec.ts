@@ -30,6 +30,24 @@ describe('ANTHROPIC_API_ROUTES on the claude-bridge', () => {
     expect(await metricSample(bridge.url, series)).toBe(before + 1);
   });
 
+  it('should answer HEAD like GET without a body when HEAD is sent to /claude/v1/models (it was a 404)', async () => {
+    const headers = { authorization: `Bearer ${KEY}` };
+    const series = 'http_requests_total{method="HEAD",route="/claude/v1/models",status="200"}';
+    const before = await metricSample(bridge.url, series);
+    const get = await fetch(`${bridge.url}/claude/v1/models`, { headers, signal: AbortSignal.timeout(10_000) });
+    const getBody = await get.text();
+    const head = await fetch(`${bridge.url}/claude/v1/models`, {
+      method: 'HEAD',
+      headers,
+      signal: AbortSignal.timeout(10_000),
+    });
+    expect(head.status).toBe(get.status);
+    expect(head.headers.get('content-type')).toBe(get.headers.get('content-type'));
+    expect(head.headers.get('content-length')).toBe(String(Buffer.byteLength(getBody)));
+    expect(await head.text()).toBe('');
+    expect(await metricSample(bridge.url, series)).toBe(before + 1);
+  });
+
   it('should answer 404 Unknown route when the method is not declared for the path', async () => {
     const response = await fetch(`${bridge.url}/claude/v1/chat/completions`, {
       headers: { authorization: `Bearer ${KEY}` },

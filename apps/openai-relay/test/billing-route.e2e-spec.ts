@@ -32,6 +32,21 @@ describe('the billing route on the raw router', () => {
     expect(await metricSample(relay.url, series)).toBe(before + 1);
   });
 
+  it('should answer HEAD like GET without a body when HEAD is sent to the billing route (it was a 405)', async () => {
+    const headers = { authorization: 'Bearer sess-head' };
+    const get = await fetch(`${relay.url}${BILLING}`, { headers, signal: AbortSignal.timeout(10_000) });
+    const getBody = await get.text();
+    const head = await fetch(`${relay.url}${BILLING}`, {
+      method: 'HEAD',
+      headers,
+      signal: AbortSignal.timeout(10_000),
+    });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-type')).toBe(get.headers.get('content-type'));
+    expect(head.headers.get('content-length')).toBe(String(Buffer.byteLength(getBody)));
+    expect(await head.text()).toBe('');
+  });
+
   it('should answer 405 with an Allow header naming GET when another method is sent', async () => {
     const response = await fetch(`${relay.url}${BILLING}/`, { method: 'DELETE', signal: AbortSignal.timeout(10_000) });
     expect(response.status).toBe(405);

@@ -46,6 +46,14 @@ function unknownRoute(): GatewayException {
   return new GatewayException(ErrorCode.NotFound, 'Unknown route');
 }
 
+/**
+ * The declared method that serves `method`: HEAD is served as GET (as Express did), its status and headers
+ * those of the GET; Node's server sends no body in answer to a HEAD.
+ */
+function servedMethod(method: string | undefined): string | undefined {
+  return method === 'HEAD' ? 'GET' : method;
+}
+
 /** One method of a declared path: its /docs entry, and how it serves a request (the path's parameters given). */
 interface DeclaredMethod extends RawRouteDoc {
   serve(request: IncomingMessage, response: ServerResponse, params: Record<string, string>): Promise<void>;
@@ -66,7 +74,7 @@ function registerDeclared(
       label: path,
       matches: (pathname) => matchRoutePath(path, pathname) !== undefined,
       handle: async (request, response) => {
-        const served = declared.find((candidate) => candidate.method === request.method);
+        const served = declared.find((candidate) => candidate.method === servedMethod(request.method));
         const params = matchRoutePath(path, pathnameOf(request.url ?? '/'));
         if (params === undefined) {
           throw unknownRoute();
