@@ -28,8 +28,9 @@ export interface EgressProxy {
 /** How one tunnel is opened: the budget for all of it (proxy connect, handshake, TLS), and TLS for the upstream. */
 export interface TunnelOptions {
   timeoutMs: number;
-  /** TLS to the upstream through the tunnel, with its name (SNI and certificate check). */
+  /** TLS to the upstream through the tunnel, its certificate checked against the target host. */
   secure: boolean;
+  /** The SNI: a host name, never an IP (none then). */
   servername?: string;
   /** Extra options for both TLS layers, the proxy's and the upstream's (tests: a certificate authority). */
   tls?: ConnectionOptions;
@@ -123,12 +124,17 @@ function runHandshake(socket: Socket, ready: string, handshake: TunnelHandshake)
   });
 }
 
-/** TLS to the upstream on top of the open tunnel: ALPN http/1.1, the host name as SNI and for the certificate. */
-function startUpstreamTls(tunnel: Socket, options: TunnelOptions): Promise<TLSSocket> {
+/**
+ * TLS to the upstream on top of the open tunnel: ALPN http/1.1, the name as SNI, and the certificate checked
+ * against the target host (name or IP). `host` is what does the check when there is no name: without it, Node
+ * checks the certificate against the socket's own host, the proxy's.
+ */
+function startUpstreamTls(tunnel: Socket, target: TunnelTarget, options: TunnelOptions): Promise<TLSSocket> {
   return new Promise((resolve, reject) => {
     const secured = connectTls({
       ...options.tls,
       socket: tunnel,
+      host: target.host,
       servername: options.servername,
       ALPNProtocols: ['http/1.1'],
     });
@@ -161,7 +167,7 @@ async function establish(
   if (socket.readableLength > 0) {
     throw new EgressProxyRefusedError('The egress proxy sent bytes of its own before the upstream TLS handshake');
   }
-  const secured = startUpstreamTls(socket, options);
+  const secured = startUpstreamTls(socket, target, options);
   opened.push(await secured);
   return secured;
 }
