@@ -4,6 +4,7 @@ import {
   captureLog,
   leaveWhileStalled,
   leavingBardAsk,
+  metricSample,
   stall,
 } from '@openai-proxy/testing-fakes';
 import { type BardBridgeOnFakes, startBardBridgeOnFakes } from './support/bard-bridge-app';
@@ -86,13 +87,16 @@ describe('Bard through browser cookies (POST /google/bard on the bard-bridge)', 
     expect(log.text()).not.toContain('fakePSID');
   });
 
-  it('should answer 502 when Bard answers something that cannot be parsed', async () => {
+  it('should answer 502 and count it as upstream_bad_response when Bard answers something that cannot be parsed', async () => {
     bridge.bardWeb.on('POST', FAKE_BARD_STREAM_GENERATE, (_arrived, response) => {
       response.writeHead(200).end(`)]}'\n\n[["wrb.fr",null,null,null,null,[9]]]\n`);
     });
+    const series = 'upstream_errors_total{upstream="bard",kind="upstream_bad_response"}';
+    const before = await metricSample(bridge.url, series);
     const response = await request(bridge.url).post('/google/bard').set('Cookie', COOKIES).send({ prompt: 'x' });
     expect(response.status).toBe(502);
     expect(response.body.error.message).toContain('could not be read');
+    expect(await metricSample(bridge.url, series)).toBe(before + 1);
   });
 });
 

@@ -63,6 +63,9 @@ function askOperation(session: BardSession): ProviderOperation<BardCookies, Bard
         read: {
           read(text) {
             const answer = parseStreamGenerate(text);
+            if ('problem' in answer) {
+              return answer;
+            }
             if (input.conversationId !== undefined) {
               session.remember(credentials, input.conversationId, answer.context);
             }

@@ -1,4 +1,5 @@
 import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
+import type { UnreadableAnswer } from '@openai-proxy/util-provider-contract';
 
 /** The page values StreamGenerate needs: `SNlM0e` (the XSRF token `at`) and `cfb2h` (the build label `bl`). */
 export interface BardTokens {
@@ -62,11 +63,9 @@ function isArray(value: unknown): value is unknown[] {
   return Array.isArray(value);
 }
 
-function unreadable(detail: string): GatewayException {
-  return new GatewayException(
-    ErrorCode.UpstreamBadResponse,
-    `Bard answered something that could not be read (${detail})`,
-  );
+/** An answer without the parts we read: the pipeline answers 502 upstream_bad_response with this message. */
+function unreadable(detail: string): UnreadableAnswer {
+  return { problem: 'of an unexpected shape', message: `Bard answered something that could not be read (${detail})` };
 }
 
 /** The `wrb.fr` payloads of a StreamGenerate answer (`)]}'` prefix, then length-prefixed JSON lines). */
@@ -97,12 +96,12 @@ function wrbPayloads(body: string): unknown[] {
 
 /**
  * The answer of a StreamGenerate call: the first draft's text (`json[4][0][1][0]`), the conversation ids
- * (`json[1]` = [c, r], the first draft's id as rc) and every draft. No payload, or an unexpected shape, is an error.
+ * (`json[1]` = [c, r], the first draft's id as rc) and every draft; no payload, or an unexpected shape, is unreadable.
  */
-export function parseStreamGenerate(body: string): BardAnswer {
+export function parseStreamGenerate(body: string): BardAnswer | UnreadableAnswer {
   const payload = wrbPayloads(body).find((candidate) => isArray(candidate) && isArray(candidate[4]));
   if (!isArray(payload)) {
-    throw unreadable('no answer payload');
+    return unreadable('no answer payload');
   }
   const ids = isArray(payload[1]) ? payload[1] : [];
   const drafts = (payload[4] as unknown[]).flatMap((draft): BardDraft[] => {
@@ -113,7 +112,7 @@ export function parseStreamGenerate(body: string): BardAnswer {
   });
   const first = drafts[0];
   if (first === undefined) {
-    throw unreadable('no draft');
+    return unreadable('no draft');
   }
   return {
     text: first.text,

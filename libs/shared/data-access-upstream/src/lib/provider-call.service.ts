@@ -138,7 +138,7 @@ export class ProviderCallService {
   ): Promise<{ body: unknown; usage: ProviderUsage | undefined }> {
     const reading = read.read(await this.upstream.readWhole(call, translateError, exchange));
     if ('problem' in reading) {
-      throw this.upstream.badResponse(call.target.name, reading.problem);
+      throw this.upstream.badResponse(call.target.name, reading);
     }
     return reading;
   }

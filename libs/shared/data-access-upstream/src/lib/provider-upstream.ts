@@ -2,9 +2,9 @@ import type { Dispatcher } from 'undici';
 import type { MetricsService } from '@openai-proxy/feature-platform';
 import { ErrorCode, GatewayException, classifyUpstreamError, parseJsonText } from '@openai-proxy/util-errors';
 import type {
-  AnswerProblem,
   EncodedBody,
   ErrorTranslator,
+  UnreadableAnswer,
   UpstreamRequest,
 } from '@openai-proxy/util-provider-contract';
 import { readAnswerText } from './answer-text';
@@ -77,15 +77,17 @@ export class ProviderUpstream {
     }
   }
 
-  /** A 2xx answer the adapter could not read: 502 upstream_bad_response (the body itself is never echoed). */
-  badResponse(name: string, problem: AnswerProblem): GatewayException {
+  /**
+   * A 2xx answer the adapter could not read: 502 upstream_bad_response with the adapter's message, else one
+   * saying why (the body itself is never echoed).
+   */
+  badResponse(name: string, unreadable: UnreadableAnswer): GatewayException {
     this.metrics.upstreamErrors.inc({ upstream: name, kind: ErrorCode.UpstreamBadResponse });
-    return new GatewayException(
-      ErrorCode.UpstreamBadResponse,
-      problem === 'not JSON'
+    const why =
+      unreadable.problem === 'not JSON'
         ? `Upstream ${name} answered with something that is not JSON`
-        : `Upstream ${name} answered with a body of an unexpected shape`,
-    );
+        : `Upstream ${name} answered with a body of an unexpected shape`;
+    return new GatewayException(ErrorCode.UpstreamBadResponse, unreadable.message ?? why);
   }
 
   /**

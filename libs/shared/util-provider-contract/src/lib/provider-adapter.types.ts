@@ -33,9 +33,18 @@ export interface AnswerReading {
 /** Why a 2xx answer could not be read; the client gets 502 upstream_bad_response saying which. */
 export type AnswerProblem = 'not JSON' | 'of an unexpected shape';
 
+/**
+ * A 2xx answer that could not be read: why, and the client's message when the adapter can say more (never
+ * the body itself). The pipeline answers 502 and counts it as upstream_bad_response.
+ */
+export interface UnreadableAnswer {
+  problem: AnswerProblem;
+  message?: string;
+}
+
 /** How a non-streamed 2xx answer is read: its text checked (zod) and translated, or the problem with it. */
 export interface WholeAnswer {
-  read(text: string): AnswerReading | { problem: AnswerProblem };
+  read(text: string): AnswerReading | UnreadableAnswer;
 }
 
 /** How the call ended, for an operation's `finish` (and for a ledger): the usage reported, or the failure. */
