@@ -9,6 +9,8 @@ export function createBardBridgeApp(
 ): Promise<NestExpressApplication> {
   return createServiceApp(BardBridgeAppModule.register(config, options), config.platform, {
     title: 'bard-bridge',
-    description: 'Bard through browser cookies and Gemini through its API (routes arrive with the bard-bridge issue).',
+    description:
+      'Bard through browser cookies (POST /google/bard), OpenAI chat completions and models over the Gemini API ' +
+      '(/google/v1/chat/completions, /google/v1/models), and the Gemini API relayed as it is (/gemini/**).',
   });
 }
