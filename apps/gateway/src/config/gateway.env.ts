@@ -11,6 +11,7 @@ import {
   openAiCompatibleProvidersSchema,
   parseEnvironment,
   portSchema,
+  providerKeyHeaders,
   toPlatformSettings,
 } from '@openai-proxy/util-config';
 import type { GatewaySettings } from '@openai-proxy/gateway-feature-edge';
@@ -50,13 +51,16 @@ export interface GatewayConfig {
 
 export function loadGatewayConfig(env: Environment = process.env): GatewayConfig {
   const parsed = parseEnvironment(gatewayEnvShape, applyAliases(env, GATEWAY_ENV_ALIASES));
+  const compatibleProviders = configuredOpenAiCompatibleProviders(parsed, env, 'resolve');
   return {
-    platform: toPlatformSettings('gateway', parsed.PORT, parsed, false),
+    platform: {
+      ...toPlatformSettings('gateway', parsed.PORT, parsed, false),
+      // A client may send its key in a provider's key header itself: at debug, the logged headers hold it.
+      secretHeaderNames: providerKeyHeaders(compatibleProviders),
+    },
     gateway: {
       serviceUrls: serviceUrlsByName(SERVICES_MANIFEST, parsed),
-      compatibleProviderNames: configuredOpenAiCompatibleProviders(parsed, env, 'resolve').map(
-        (provider) => provider.name,
-      ),
+      compatibleProviderNames: compatibleProviders.map((provider) => provider.name),
       allowOrigin: parsed.ACCESS_CONTROL_ALLOW_ORIGIN,
       rateLimitPerMinute: parsed.RATE_LIMIT_PER_MINUTE,
     },

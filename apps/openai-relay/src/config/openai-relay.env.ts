@@ -10,6 +10,7 @@ import {
   openAiCompatibleProvidersSchema,
   parseEnvironment,
   portSchema,
+  providerKeyHeaders,
   TRUST_DIRECT_PEER_HOP,
   toPlatformSettings,
 } from '@openai-proxy/util-config';
@@ -38,12 +39,14 @@ export interface OpenAiRelayConfig {
 
 export function loadOpenAiRelayConfig(env: Environment = process.env): OpenAiRelayConfig {
   const parsed = parseEnvironment(openAiRelayEnvShape, applyAliases(env, OPENAI_RELAY_ENV_ALIASES));
+  // The relay never holds the file's keys (the gateway attaches them): it checks their references only.
+  const compatibleProviders = configuredOpenAiCompatibleProviders(parsed, env, 'references-only');
   return {
-    platform: toPlatformSettings('openai-relay', parsed.PORT, parsed, TRUST_DIRECT_PEER_HOP),
-    relay: {
-      apiBase: parsed.OPENAI_API_BASE,
-      // The relay never holds the file's keys (the gateway attaches them): it checks their references only.
-      compatibleProviders: configuredOpenAiCompatibleProviders(parsed, env, 'references-only'),
+    platform: {
+      ...toPlatformSettings('openai-relay', parsed.PORT, parsed, TRUST_DIRECT_PEER_HOP),
+      // The relay moves a client's key into these headers: at debug, the logged request headers hold it.
+      secretHeaderNames: providerKeyHeaders(compatibleProviders),
     },
+    relay: { apiBase: parsed.OPENAI_API_BASE, compatibleProviders },
   };
 }

@@ -1,5 +1,5 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { listenServiceApp } from '@openai-proxy/feature-platform';
+import { type PlatformModuleOptions, listenServiceApp } from '@openai-proxy/feature-platform';
 import { type Closable, type FakeUpstream, startFakeOpenAi, startServiceOnFakes } from '@openai-proxy/testing-fakes';
 import { loadOpenAiRelayConfig } from '../../src/config/openai-relay.env';
 import { createOpenAiRelayApp } from '../../src/openai-relay.app';
@@ -11,8 +11,11 @@ export interface RunningRelay {
 }
 
 /** The openai-relay on 127.0.0.1 (port 0) with `env` (logs silent unless `env` says otherwise). */
-export async function startRelay(env: Record<string, string>): Promise<RunningRelay> {
-  const app = await createOpenAiRelayApp(loadOpenAiRelayConfig({ LOG_LEVEL: 'silent', ...env }));
+export async function startRelay(
+  env: Record<string, string>,
+  options: PlatformModuleOptions = {},
+): Promise<RunningRelay> {
+  const app = await createOpenAiRelayApp(loadOpenAiRelayConfig({ LOG_LEVEL: 'silent', ...env }), options);
   await listenServiceApp(app, 0, '127.0.0.1');
   const url = await app.getUrl();
   return { app, url, port: Number(new URL(url).port) };

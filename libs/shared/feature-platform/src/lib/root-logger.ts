@@ -12,13 +12,17 @@ interface SerializableError {
   code?: unknown;
 }
 
-/** Only what is safe: method, redacted URL and, at debug, the redacted headers. */
-function serializeRequest(verbose: boolean) {
+/**
+ * Only what is safe: method, redacted URL and, at debug, the redacted headers (`secretNames` redacted too). The
+ * headers are read when the line is written, after the handler ran: a key the handler moved into a configured
+ * key header is in them by then.
+ */
+function serializeRequest(verbose: boolean, secretNames: ReadonlySet<string>) {
   return (request: IncomingMessage) => ({
     id: request.headers[REQUEST_ID_HEADER],
     method: request.method,
     url: redactText(request.url ?? ''),
-    ...(verbose ? { headers: redactHeaders(request.headers) } : {}),
+    ...(verbose ? { headers: redactHeaders(request.headers, secretNames) } : {}),
   });
 }
 
@@ -44,12 +48,13 @@ export function defaultLogDestination(fd = 1): DestinationStream {
 /** The service's one pino logger: JSON lines, redaction by header name (serializers) and value pattern (hook). */
 export function createRootLogger(settings: PlatformSettings, destination: DestinationStream): Logger {
   const verbose = VERBOSE_LEVELS.has(settings.logLevel);
+  const secretNames = new Set((settings.secretHeaderNames ?? []).map((name) => name.toLowerCase()));
   return pino(
     {
       level: settings.logLevel,
       base: { service: settings.serviceName },
       serializers: {
-        req: serializeRequest(verbose),
+        req: serializeRequest(verbose, secretNames),
         res: (response: ServerResponse) => ({ statusCode: response.statusCode }),
         err: serializeError,
       },

@@ -41,8 +41,14 @@ export const SECRET_HEADER_NAMES: ReadonlySet<string> = new Set([
 const SECRET_HEADER_NAME_PATTERN =
   /(?:^|[-_])(?:token|secret|password|passwd|credentials?|auth|apikey|api[-_]key|session[-_]?key)(?:$|[-_])/;
 
-/** Whether a header's value is a credential, by its name (any case). */
-export function isSecretHeaderName(name: string): boolean {
+const NO_CONFIGURED_NAMES: ReadonlySet<string> = new Set();
+
+/**
+ * Whether a header's value is a credential, by its name (any case): a known name, a name with a credential
+ * word, or one of `configured` (lower-case names a deployment declared as carrying keys, such as a provider's
+ * `key_header`, whatever they are called).
+ */
+export function isSecretHeaderName(name: string, configured: ReadonlySet<string> = NO_CONFIGURED_NAMES): boolean {
   const lower = name.toLowerCase();
-  return SECRET_HEADER_NAMES.has(lower) || SECRET_HEADER_NAME_PATTERN.test(lower);
+  return SECRET_HEADER_NAMES.has(lower) || configured.has(lower) || SECRET_HEADER_NAME_PATTERN.test(lower);
 }

@@ -76,6 +76,15 @@ describe('redactHeaders', () => {
     },
   );
 
+  it('should redact a configured secret header by its name when no known name or pattern covers it', () => {
+    const headers = { 'Ocp-Apim-Subscription-Key': '5f0c3a9e1b7d4e2a8c6f0b3d9e1a7c4f', 'x-key': 'a1b2c3d4e5f6' };
+    expect(redactHeaders(headers)).toEqual(headers);
+    expect(redactHeaders(headers, new Set(['ocp-apim-subscription-key', 'x-key']))).toEqual({
+      'Ocp-Apim-Subscription-Key': REDACTED,
+      'x-key': REDACTED,
+    });
+  });
+
   it('should keep headers that only mention tokens in their name', () => {
     const headers = { 'x-ratelimit-remaining-tokens': '100', 'anthropic-ratelimit-tokens-limit': '9' };
     expect(redactHeaders(headers)).toEqual(headers);

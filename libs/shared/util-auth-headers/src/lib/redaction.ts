@@ -60,15 +60,21 @@ export function looksLikeCredential(text: string): boolean {
   return redactText(text) !== text;
 }
 
-/** A copy of the headers with credential headers replaced and every other value scrubbed by pattern. */
-export function redactHeaders(headers: IncomingHeaders): Record<string, string | string[]> {
+/**
+ * A copy of the headers with credential headers (isSecretHeaderName, with the `configured` secret names)
+ * replaced and every other value scrubbed by pattern.
+ */
+export function redactHeaders(
+  headers: IncomingHeaders,
+  configured?: ReadonlySet<string>,
+): Record<string, string | string[]> {
   const result: Record<string, string | string[]> = {};
   for (const name of Object.keys(headers)) {
     const value = headers[name];
     if (value === undefined) {
       continue;
     }
-    if (isSecretHeaderName(name)) {
+    if (isSecretHeaderName(name, configured)) {
       result[name] = REDACTED;
     } else {
       result[name] = Array.isArray(value) ? value.map(redactText) : redactText(value);

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { configuredOpenAiCompatibleProviders } from './configured-providers';
+import { configuredOpenAiCompatibleProviders, providerKeyHeaders } from './configured-providers';
 import { ConfigValidationError } from './env-schema';
 
 const AZURE_AND_KIMI = `
@@ -104,5 +104,17 @@ describe('configuredOpenAiCompatibleProviders', () => {
         ),
       ),
     ).toEqual([`GATEWAY_CONFIG ${absent}: cannot be read (ENOENT)`]);
+  });
+});
+
+describe('providerKeyHeaders', () => {
+  it('should list each key header once when several providers use it or none', () => {
+    const providers = [
+      DEEPSEEK,
+      { name: 'a', baseUrl: 'https://a.example', keyHeader: 'api-key' },
+      { name: 'b', baseUrl: 'https://b.example', keyHeader: 'ocp-apim-subscription-key' },
+      { name: 'c', baseUrl: 'https://c.example', keyHeader: 'api-key' },
+    ];
+    expect(providerKeyHeaders(providers)).toEqual(['api-key', 'ocp-apim-subscription-key']);
   });
 });

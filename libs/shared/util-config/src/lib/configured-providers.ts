@@ -51,3 +51,11 @@ export function configuredOpenAiCompatibleProviders(
   }
   return [...fromEnv, ...fromFile];
 }
+
+/**
+ * The headers the providers' keys travel in besides Authorization (each `key_header`, once), for
+ * PlatformSettings.secretHeaderNames: a service that sees those headers never logs their values.
+ */
+export function providerKeyHeaders(providers: readonly OpenAiCompatibleProvider[]): readonly string[] {
+  return [...new Set(providers.flatMap((provider) => (provider.keyHeader === undefined ? [] : [provider.keyHeader])))];
+}

@@ -26,6 +26,11 @@ export interface PlatformSettings {
   /** Express `trust proxy` value: which peers' `X-Forwarded-For` counts. */
   trustProxy: TrustProxySetting;
   upstream: UpstreamSettings;
+  /**
+   * Lower-case header names that carry keys besides the ones every service knows (each configured provider's
+   * `key_header`, whatever it is called): their values are never logged.
+   */
+  secretHeaderNames?: readonly string[];
 }
 
 type CommonEnv = z.infer<z.ZodObject<typeof commonEnvShape>>;
