@@ -9,6 +9,10 @@ export function createClaudeBridgeApp(
 ): Promise<NestExpressApplication> {
   return createServiceApp(ClaudeBridgeAppModule.register(config, options), config.platform, {
     title: 'claude-bridge',
-    description: 'Claude through claude.ai and the Anthropic API (routes arrive with the claude-bridge issue).',
+    description:
+      'Claude through claude.ai (its conversation routes under /claude/organizations, /claude/append_message, ' +
+      '/claude/retry_message, and OpenAI chat completions at /claude/:org/v1/chat/completions), OpenAI chat ' +
+      'completions and models over the Anthropic API (/claude/v1/chat/completions, /claude/v1/models), and the ' +
+      'Anthropic API relayed as it is (/anthropic/**).',
   });
 }

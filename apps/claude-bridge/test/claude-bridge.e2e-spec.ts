@@ -1,6 +1,6 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { listenServiceApp } from '@openai-proxy/feature-platform';
-import { readServiceBasics } from '@openai-proxy/testing-fakes';
+import { openApiDocument, readServiceBasics } from '@openai-proxy/testing-fakes';
 import { loadClaudeBridgeConfig } from '../src/config/claude-bridge.env';
 import { createClaudeBridgeApp } from '../src/claude-bridge.app';
 
@@ -26,6 +26,19 @@ describe('claude-bridge', () => {
       status: 404,
       body: { error: { message: 'Unknown route', type: 'invalid_request_error', param: null, code: 'not_found' } },
     });
+  });
+
+  it('should describe the routes it serves in /docs when its description is read (it said they were to come)', async () => {
+    const description = (await openApiDocument(await app.getUrl())).info?.description ?? '';
+    for (const route of [
+      '/claude/organizations',
+      '/claude/:org/v1/chat/completions',
+      '/claude/v1/models',
+      '/anthropic/',
+    ]) {
+      expect(description).toContain(route);
+    }
+    expect(description).not.toContain('issue');
   });
 });
 
