@@ -126,4 +126,13 @@ describe('egress through HTTPS_PROXY and ALL_PROXY', () => {
     expect(() => loadOpenAiRelayConfig({ ALL_PROXY: 'socks4://127.0.0.1:7890' })).toThrow(ConfigValidationError);
     expect(() => loadOpenAiRelayConfig({ all_proxy: 'ftp://127.0.0.1:21' })).toThrow(/ALL_PROXY: must be an http/);
   });
+
+  // Regression: a bare % in the login passed the schema and crashed the start with URIError: URI malformed.
+  it('should refuse to start naming ALL_PROXY and not the login when the login has a bare percent sign', async () => {
+    const start = startRelay({ ALL_PROXY: `socks5://clash:100%@127.0.0.1:${socks.port}` });
+    const error: unknown = await start.catch((failure: unknown) => failure);
+    expect(error).toBeInstanceOf(ConfigValidationError);
+    expect((error as ConfigValidationError).message).toContain('ALL_PROXY: percent-encode the login');
+    expect((error as ConfigValidationError).message).not.toMatch(/clash|100%/);
+  });
 });

@@ -1,3 +1,4 @@
+import { thrownError } from '@openai-proxy/testing-fakes';
 import {
   ConfigValidationError,
   PROXY_ALIASES,
@@ -122,6 +123,16 @@ describe('egress proxy settings', () => {
       const message = (caught as ConfigValidationError).message;
       expect(message).toContain(`${name}: must be an http://, https://, socks5:// or socks5h:// proxy URL`);
       expect(message).not.toContain('hunter2');
+    }
+  });
+
+  it('should refuse the start naming the variable and not the login when the login has a bare percent sign', () => {
+    for (const [name, value] of [
+      ['ALL_PROXY', 'socks5://clash:100%@127.0.0.1:1080'],
+      ['HTTPS_PROXY', 'http://100%25%zz:hunter2@proxy:3128'],
+    ] as const) {
+      const { message } = thrownError(() => egressProxy({ [name]: value }), ConfigValidationError);
+      expect(message).toBe(`Invalid configuration:\n  - ${name}: percent-encode the login (a % is written %25)`);
     }
   });
 });

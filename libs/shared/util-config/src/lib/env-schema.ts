@@ -24,17 +24,34 @@ export const baseUrlSchema = z
   .transform((value) => value.replace(/\/+$/, ''));
 
 const PROXY_URL_PROBLEM = 'must be an http://, https://, socks5:// or socks5h:// proxy URL';
+const PROXY_LOGIN_PROBLEM = 'percent-encode the login (a % is written %25)';
+
+/** Whether the URL's user and password percent-decode (a bare `%` does not); an unparsable URL is not judged here. */
+function hasDecodableLogin(value: string): boolean {
+  if (!URL.canParse(value)) {
+    return true;
+  }
+  const { username, password } = new URL(value);
+  try {
+    decodeURIComponent(username);
+    decodeURIComponent(password);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * An egress proxy URL (`HTTPS_PROXY`, `ALL_PROXY`): HTTP CONNECT (`http`, `https`) or SOCKS5 (`socks5`,
- * `socks5h`), with a host, optionally `user:password@`. The message names the rule, never the value (it may
- * hold a password).
+ * `socks5h`), with a host, optionally `user:password@` (percent-encoded, as the tunnel decodes it). The
+ * messages name the rule, never the value (it may hold a password).
  */
 export const proxyUrlSchema = z
   .string()
   .trim()
   .pipe(z.url({ protocol: /^(?:https?|socks5h?)$/, error: PROXY_URL_PROBLEM }))
-  .refine((value) => URL.canParse(value) && new URL(value).hostname !== '', { error: PROXY_URL_PROBLEM });
+  .refine((value) => URL.canParse(value) && new URL(value).hostname !== '', { error: PROXY_URL_PROBLEM })
+  .refine(hasDecodableLogin, { error: PROXY_LOGIN_PROBLEM });
 
 export const logLevelSchema = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
