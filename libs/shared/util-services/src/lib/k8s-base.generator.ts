@@ -35,6 +35,30 @@ export function kubernetesConfigFile(manifest: ServicesManifest): string {
   ]);
 }
 
+/**
+ * How to let the pods reach an egress proxy on another port than 443: the base opens no proxy port (which one,
+ * and where, is the deployment's), and policies add up, so an overlay adds one more.
+ */
+const EGRESS_PROXY_HINT: readonly string[] = [
+  '# It opens no egress proxy port: with HTTPS_PROXY or ALL_PROXY naming a proxy on another port than 443 (3128,',
+  '# 1080, 7890), every upstream call times out. Egress policies add up: allow the proxy with one more, in an overlay:',
+  '#   apiVersion: networking.k8s.io/v1',
+  '#   kind: NetworkPolicy',
+  '#   metadata:',
+  '#     name: egress-to-proxy',
+  '#   spec:',
+  '#     podSelector: {}',
+  '#     policyTypes: [Egress]',
+  '#     egress:',
+  '#       - to: # the proxy: an address outside the cluster, or its namespace and pods inside it',
+  '#           - ipBlock: { cidr: 10.0.0.7/32 }',
+  '#           # - namespaceSelector: { matchLabels: { kubernetes.io/metadata.name: proxy } }',
+  '#           #   podSelector: { matchLabels: { app: squid } }',
+  '#         ports:',
+  '#           - port: 3128',
+  '#             protocol: TCP',
+];
+
 /** k8s/base/network-policies.yaml: backends take traffic from the edge only; egress to DNS, HTTPS, backends. */
 export function kubernetesNetworkPoliciesFile(manifest: ServicesManifest): string {
   const backends = backendServices(manifest);
@@ -74,6 +98,7 @@ export function kubernetesNetworkPoliciesFile(manifest: ServicesManifest): strin
     `        - port: ${edge.port}`,
     '---',
     `# Egress: DNS, HTTPS to the providers, and the ${edge.name} to its services.`,
+    ...EGRESS_PROXY_HINT,
     'apiVersion: networking.k8s.io/v1',
     'kind: NetworkPolicy',
     'metadata:',
