@@ -47,10 +47,10 @@ describe('the billing route on the raw router', () => {
     expect(await head.text()).toBe('');
   });
 
-  it('should answer 405 with an Allow header naming GET when another method is sent', async () => {
+  it('should answer 405 with an Allow header naming GET and HEAD when another method is sent (it said only GET)', async () => {
     const response = await fetch(`${relay.url}${BILLING}/`, { method: 'DELETE', signal: AbortSignal.timeout(10_000) });
     expect(response.status).toBe(405);
-    expect(response.headers.get('allow')).toBe('GET');
+    expect(response.headers.get('allow')).toBe('GET, HEAD');
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe('method_not_allowed');
   });
 });

@@ -139,9 +139,15 @@ export interface JsonRoute extends RawRouteDoc {
   handle(context: JsonRouteContext): Promise<JsonRouteAnswer>;
 }
 
+/** The methods a path answers: those declared, HEAD after GET (a HEAD is served as the GET, see servedMethod). */
+function allowedMethods(declared: readonly string[]): string[] {
+  return declared.flatMap((method) => (method === 'GET' && !declared.includes('HEAD') ? ['GET', 'HEAD'] : [method]));
+}
+
 function methodNotAllowed(path: string, declared: readonly string[]): GatewayException {
-  return new GatewayException(ErrorCode.MethodNotAllowed, `Only ${declared.join(', ')} allowed on ${path}`, {
-    headers: { allow: declared.join(', ') },
+  const allowed = allowedMethods(declared).join(', ');
+  return new GatewayException(ErrorCode.MethodNotAllowed, `Only ${allowed} allowed on ${path}`, {
+    headers: { allow: allowed },
   });
 }
 
