@@ -170,6 +170,32 @@ describe('parseGatewayConfigText', () => {
     expect(problems[0]).toContain(`GATEWAY_CONFIG ${SOURCE}: ${expected}`);
   });
 
+  it.each([
+    ['a provider', 'providers:\n  __proto__: { type: openai-compatible, base_url: https://x.example }', 'providers'],
+    [
+      'a query parameter',
+      'providers:\n  x: { type: openai-compatible, base_url: https://x.example, query: { __proto__: v } }',
+      'providers.x.query',
+    ],
+    ['a price', 'prices:\n  __proto__: { input: 1, output: 1 }', 'prices'],
+  ])('should refuse an object prototype key naming its path when it names %s', (_, text, parent) => {
+    for (const key of ['__proto__', 'constructor', 'prototype']) {
+      expect(problemsOf(text.replace('__proto__', key))).toEqual([
+        `GATEWAY_CONFIG ${SOURCE}: ${parent}.${key}: "${key}" is a reserved key name`,
+      ]);
+    }
+  });
+
+  it('should look at each node once when YAML aliases repeat it', () => {
+    const levels = ['a0: &a0 { k: v }'];
+    for (let level = 1; level < 12; level += 1) {
+      levels.push(`a${level}: &a${level} [${Array.from({ length: 10 }, () => `*a${level - 1}`).join(', ')}]`);
+    }
+    expect(problemsOf(`extra:\n${levels.map((line) => `  ${line}`).join('\n')}`)).toEqual([
+      `GATEWAY_CONFIG ${SOURCE}: (root): Unrecognized key: "extra"`,
+    ]);
+  });
+
   it('should list every problem at once when several parts are bad', () => {
     const text =
       'providers:\n  v1: { type: openai-compatible, base_url: nope }\nmodels: {}\nprices: { a: 1 }\nextra: true';

@@ -30,11 +30,46 @@ function parseYaml(text: string): YamlResult {
   }
 }
 
+/**
+ * Keys that name a JavaScript object's prototype machinery: the schema's records drop them without a word (a
+ * provider called `__proto__` would skip its name check, a `query: { __proto__: x }` would vanish).
+ */
+const RESERVED_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * The place of each reserved key anywhere in the parsed YAML, as `providers.x.query.__proto__`. Each object is
+ * looked at once: YAML aliases can repeat one node exponentially often (`a1: [*a0, *a0, …]`, `a2: [*a1, …]`).
+ */
+function reservedKeyProblems(value: unknown): string[] {
+  const problems: string[] = [];
+  const seen = new Set<object>();
+  const pending: Array<{ node: unknown; path: readonly string[] }> = [{ node: value, path: [] }];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const { node, path } = next;
+    if (typeof node !== 'object' || node === null || seen.has(node)) {
+      continue;
+    }
+    seen.add(node);
+    for (const key of Object.keys(node)) {
+      const place = [...path, key];
+      if (RESERVED_KEYS.has(key)) {
+        problems.push(`${place.join('.')}: "${key}" is a reserved key name`);
+      }
+      pending.push({ node: (node as Record<string, unknown>)[key], path: place });
+    }
+  }
+  return problems.sort();
+}
+
 /** The file's text as a validated document; throws ConfigValidationError naming each problem and its place. */
 export function parseGatewayConfigText(text: string, source: string): GatewayConfigDocument {
   const yaml = parseYaml(text);
   if (!yaml.ok) {
     throw fileError(source, [yaml.problem]);
+  }
+  const reserved = reservedKeyProblems(yaml.value);
+  if (reserved.length > 0) {
+    throw fileError(source, reserved);
   }
   // An empty file (or one of comments only) is an empty configuration: every part is optional.
   const result = gatewayConfigSchema.safeParse(yaml.value ?? {});
