@@ -6,8 +6,8 @@ import type { FakeUpstream } from './fake-upstream';
 
 /**
  * Registers the contract cases for one adapter as a Jest suite: its fake and its bridge started once, each
- * call report of the bridge's provider pipeline handed to the case waiting for it, the fake's chat route
- * restored after each case, everything closed at the end.
+ * call report of the bridge's provider pipeline handed to the case waiting for it, the waits a case left and
+ * the fake's chat route cleared and restored after each case, everything closed at the end.
  */
 export function describeProviderContract(name: string, fixture: ProviderContractFixture): void {
   describe(`${name} under the provider contract`, () => {
@@ -23,6 +23,7 @@ export function describeProviderContract(name: string, fixture: ProviderContract
     });
 
     afterEach(() => {
+      reports.clear();
       upstream?.on(fixture.chatRoute.method, fixture.chatRoute.path, fixture.defaultChat);
     });
 

@@ -91,24 +91,61 @@ export interface DialectContractFixture extends ContractFixtureBase {
 /** What an adapter brings to the contract cases: its fake, its bridge, and its provider's frames. */
 export type ProviderContractFixture = ChatContractFixture | DialectContractFixture;
 
-/** Hands out the pipeline's call reports to the case waiting for the next one. */
+/** A case waiting for the next report: how it gets it, and the timer that gives up on it. */
+interface PendingReport {
+  deliver(report: ContractReport): void;
+  timer: NodeJS.Timeout;
+}
+
+/** How long a case waits for the report of its call. */
+const REPORT_WAIT_MS = 5_000;
+
+/**
+ * Hands out the pipeline's call reports to the case waiting for the next one. A wait nobody awaited (its case
+ * failed first) never rejects unhandled, and `clear` (after each case) drops the waits left with their timers.
+ */
 export class ContractReports {
-  private readonly waiting: Array<(usage: ContractUsage | undefined) => void> = [];
+  private waiting: PendingReport[] = [];
 
   /** Called with each report the pipeline made. */
   record(report: ContractReport): void {
-    this.waiting.shift()?.(report.usage);
+    const pending = this.waiting.shift();
+    if (pending !== undefined) {
+      clearTimeout(pending.timer);
+      pending.deliver(report);
+    }
+  }
+
+  /** The next report of a call that ends (bounded: 5 s). */
+  nextReport(): Promise<ContractReport> {
+    const report = new Promise<ContractReport>((resolve, reject) => {
+      const pending: PendingReport = {
+        deliver: resolve,
+        timer: setTimeout(() => {
+          this.waiting = this.waiting.filter((other) => other !== pending);
+          reject(new Error('no call report within 5 s'));
+        }, REPORT_WAIT_MS),
+      };
+      this.waiting.push(pending);
+    });
+    // A case that failed before awaiting its report must not leave a rejection nobody handles.
+    report.catch(() => undefined);
+    return report;
   }
 
   /** The usage of the next call that ends (bounded: 5 s). */
   next(): Promise<ContractUsage | undefined> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('no call report within 5 s')), 5_000);
-      this.waiting.push((usage) => {
-        clearTimeout(timer);
-        resolve(usage);
-      });
-    });
+    const usage = this.nextReport().then((report) => report.usage);
+    usage.catch(() => undefined);
+    return usage;
+  }
+
+  /** Drops the waits still pending (their cases are over) and their timers; they never settle. */
+  clear(): void {
+    for (const pending of this.waiting) {
+      clearTimeout(pending.timer);
+    }
+    this.waiting = [];
   }
 }
 
