@@ -103,10 +103,18 @@ describe('GATEWAY_CONFIG through the gateway', () => {
     expect(deepseek.lastRequest('/v1/chat/completions')?.headers.authorization).toBe('Bearer sk-client-0123');
   });
 
-  it('should stop the gateway start naming the variable when a key variable is not set', () => {
-    const error = configErrorOf(() => loadGatewayConfig({ GATEWAY_CONFIG: configPath }));
+  it('should start the gateway with every file provider when a key variable is not set', () => {
+    // Until team mode attaches them, the gateway checks the env:NAME references only, as the relay does.
+    const config = loadGatewayConfig({ GATEWAY_CONFIG: configPath });
+    expect(config.gateway.compatibleProviderNames).toEqual(['deepseek', 'azure']);
+    expect(config.platform.secretHeaderNames).toEqual(['api-key']);
+  });
+
+  it('should stop the gateway start naming the place when a key is written instead of referenced', () => {
+    const path = writeConfig('inline-key.yaml', 'providers:\n  openai: { api_keys: [sk-inline-0123456789] }');
+    const error = configErrorOf(() => loadGatewayConfig({ GATEWAY_CONFIG: path }));
     expect(error.problems).toEqual([
-      `GATEWAY_CONFIG ${configPath}: providers.deepseek.api_keys.0: environment variable DEEPSEEK_API_KEY is not set`,
+      `GATEWAY_CONFIG ${path}: providers.openai.api_keys.0: must be an env:NAME reference (a key is never written in the file)`,
     ]);
   });
 
@@ -142,10 +150,8 @@ describe('GATEWAY_CONFIG through the gateway', () => {
 });
 
 describe('docs/gateway-config.example.yaml', () => {
-  const keys = { DEEPSEEK_API_KEY: 'sk-1', OPENAI_API_KEY: 'sk-2', OPENAI_API_KEY_2: 'sk-3' };
-
   it('should start the gateway and the relay with its providers when the file is the example', () => {
-    const gateway = loadGatewayConfig({ GATEWAY_CONFIG: EXAMPLE, ...keys });
+    const gateway = loadGatewayConfig({ GATEWAY_CONFIG: EXAMPLE });
     expect(gateway.gateway.compatibleProviderNames).toEqual(['deepseek', 'azure']);
     const relay = loadOpenAiRelayConfig({ GATEWAY_CONFIG: EXAMPLE });
     expect(relay.relay.compatibleProviders).toEqual([

@@ -51,7 +51,7 @@ export interface GatewayConfig {
 
 export function loadGatewayConfig(env: Environment = process.env): GatewayConfig {
   const parsed = parseEnvironment(gatewayEnvShape, applyAliases(env, GATEWAY_ENV_ALIASES));
-  const compatibleProviders = configuredOpenAiCompatibleProviders(parsed, env, 'resolve');
+  const compatibleProviders = configuredOpenAiCompatibleProviders(parsed);
   return {
     platform: {
       ...toPlatformSettings('gateway', parsed.PORT, parsed, false),

@@ -39,8 +39,7 @@ export interface OpenAiRelayConfig {
 
 export function loadOpenAiRelayConfig(env: Environment = process.env): OpenAiRelayConfig {
   const parsed = parseEnvironment(openAiRelayEnvShape, applyAliases(env, OPENAI_RELAY_ENV_ALIASES));
-  // The relay never holds the file's keys (the gateway attaches them): it checks their references only.
-  const compatibleProviders = configuredOpenAiCompatibleProviders(parsed, env, 'references-only');
+  const compatibleProviders = configuredOpenAiCompatibleProviders(parsed);
   return {
     platform: {
       ...toPlatformSettings('openai-relay', parsed.PORT, parsed, TRUST_DIRECT_PEER_HOP),

@@ -39,17 +39,14 @@ describe('configuredOpenAiCompatibleProviders', () => {
   }
 
   it('should give the env providers alone when no file is configured', () => {
-    expect(configuredOpenAiCompatibleProviders({ OPENAI_COMPATIBLE_PROVIDERS: [DEEPSEEK] }, {}, 'resolve')).toEqual([
-      DEEPSEEK,
-    ]);
+    expect(configuredOpenAiCompatibleProviders({ OPENAI_COMPATIBLE_PROVIDERS: [DEEPSEEK] })).toEqual([DEEPSEEK]);
   });
 
   it('should give the env providers, then the file ones, when both declare providers', () => {
-    const providers = configuredOpenAiCompatibleProviders(
-      { OPENAI_COMPATIBLE_PROVIDERS: [DEEPSEEK], GATEWAY_CONFIG: path },
-      { KIMI_API_KEY: 'sk-kimi' },
-      'resolve',
-    );
+    const providers = configuredOpenAiCompatibleProviders({
+      OPENAI_COMPATIBLE_PROVIDERS: [DEEPSEEK],
+      GATEWAY_CONFIG: path,
+    });
     expect(providers.map((provider) => provider.name)).toEqual(['deepseek', 'azure', 'kimi']);
     expect(providers[1]).toEqual({
       name: 'azure',
@@ -61,35 +58,18 @@ describe('configuredOpenAiCompatibleProviders', () => {
 
   it('should stop naming both sources when a name is in the env and in the file', () => {
     const problems = problemsOf(() =>
-      configuredOpenAiCompatibleProviders(
-        {
-          OPENAI_COMPATIBLE_PROVIDERS: [DEEPSEEK, { name: 'kimi', baseUrl: 'https://a.example' }],
-          GATEWAY_CONFIG: path,
-        },
-        { KIMI_API_KEY: 'sk-kimi' },
-        'resolve',
-      ),
+      configuredOpenAiCompatibleProviders({
+        OPENAI_COMPATIBLE_PROVIDERS: [DEEPSEEK, { name: 'kimi', baseUrl: 'https://a.example' }],
+        GATEWAY_CONFIG: path,
+      }),
     );
     expect(problems).toEqual([
       `provider name "kimi" is configured both in OPENAI_COMPATIBLE_PROVIDERS and in GATEWAY_CONFIG ${path}`,
     ]);
   });
 
-  it('should name the unset key variable when keys are resolved', () => {
-    const problems = problemsOf(() =>
-      configuredOpenAiCompatibleProviders({ OPENAI_COMPATIBLE_PROVIDERS: [], GATEWAY_CONFIG: path }, {}, 'resolve'),
-    );
-    expect(problems).toEqual([
-      `GATEWAY_CONFIG ${path}: providers.kimi.api_keys.0: environment variable KIMI_API_KEY is not set`,
-    ]);
-  });
-
-  it('should not need the key variables when only the references are checked', () => {
-    const providers = configuredOpenAiCompatibleProviders(
-      { OPENAI_COMPATIBLE_PROVIDERS: [], GATEWAY_CONFIG: path },
-      {},
-      'references-only',
-    );
+  it('should not need the key variables when the file references keys', () => {
+    const providers = configuredOpenAiCompatibleProviders({ OPENAI_COMPATIBLE_PROVIDERS: [], GATEWAY_CONFIG: path });
     expect(providers.map((provider) => provider.name)).toEqual(['azure', 'kimi']);
   });
 
@@ -97,11 +77,7 @@ describe('configuredOpenAiCompatibleProviders', () => {
     const absent = join(folder, 'absent.yaml');
     expect(
       problemsOf(() =>
-        configuredOpenAiCompatibleProviders(
-          { OPENAI_COMPATIBLE_PROVIDERS: [], GATEWAY_CONFIG: absent },
-          {},
-          'references-only',
-        ),
+        configuredOpenAiCompatibleProviders({ OPENAI_COMPATIBLE_PROVIDERS: [], GATEWAY_CONFIG: absent }),
       ),
     ).toEqual([`GATEWAY_CONFIG ${absent}: cannot be read (ENOENT)`]);
   });

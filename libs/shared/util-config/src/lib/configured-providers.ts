@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { ConfigValidationError, type Environment } from './env-schema';
-import { loadGatewayConfigFile, readGatewayConfigDocument } from './gateway-config.reader';
+import { ConfigValidationError } from './env-schema';
+import { readGatewayConfigDocument } from './gateway-config.reader';
 import type { OpenAiCompatibleProvider } from './openai-compatible-providers';
 
 /** `GATEWAY_CONFIG`: the path of the YAML config file, relative to the working directory; unset: no file. */
@@ -13,33 +13,20 @@ export interface CompatibleProviderSettings {
 }
 
 /**
- * `resolve`: every `env:NAME` key in the file must be set (the gateway, which attaches the keys).
- * `references-only`: the references are checked but not read (the openai-relay, which never holds the keys).
- */
-export type ApiKeyHandling = 'resolve' | 'references-only';
-
-function fileProviders(source: string, env: Environment, apiKeys: ApiKeyHandling): readonly OpenAiCompatibleProvider[] {
-  return apiKeys === 'resolve'
-    ? loadGatewayConfigFile(source, env).compatibleProviders
-    : readGatewayConfigDocument(source).compatibleProviders;
-}
-
-/**
  * Every OpenAI-compatible provider: those of `OPENAI_COMPATIBLE_PROVIDERS`, then those of the `GATEWAY_CONFIG`
  * file. The openai-relay and the gateway both take their list from here, so the two cannot disagree. A name
- * declared in both stops the start, as does any problem in the file.
+ * declared in both stops the start, as does any problem in the file. The file's `env:NAME` key references are
+ * checked, never read: no service uses the keys yet, so none holds them (loadGatewayConfigFile resolves them).
  */
 export function configuredOpenAiCompatibleProviders(
   settings: CompatibleProviderSettings,
-  env: Environment,
-  apiKeys: ApiKeyHandling,
 ): readonly OpenAiCompatibleProvider[] {
   const fromEnv = settings.OPENAI_COMPATIBLE_PROVIDERS;
   const source = settings.GATEWAY_CONFIG;
   if (source === undefined) {
     return fromEnv;
   }
-  const fromFile = fileProviders(source, env, apiKeys);
+  const fromFile = readGatewayConfigDocument(source).compatibleProviders;
   const problems = fromFile
     .filter((provider) => fromEnv.some((other) => other.name === provider.name))
     .map(
