@@ -70,10 +70,14 @@ describe(BardService.name, () => {
       if ('problem' in reading) {
         throw new Error(reading.problem);
       }
-      await prepared.finish?.({ usage: reading.usage });
+      await prepared.finish?.({ usage: reading.usage, clientLeft: false });
       return String(reading.body);
     } catch (error) {
-      await prepared.finish?.({ usage: undefined, error: error instanceof GatewayException ? error : undefined });
+      await prepared.finish?.({
+        usage: undefined,
+        error: error instanceof GatewayException ? error : undefined,
+        clientLeft: false,
+      });
       throw error;
     }
   };

@@ -74,9 +74,9 @@ describe(bardAdapter.name, () => {
   it('should forget the cached tokens when the call ends in invalid_api_key, and only then', async () => {
     const session = new MemorySession();
     const prepared = await prepareAsk(session, 'hello');
-    await prepared.finish?.({ usage: undefined, error: bardError(429, undefined, undefined) });
+    await prepared.finish?.({ usage: undefined, error: bardError(429, undefined, undefined), clientLeft: false });
     expect(session.forgotten).toEqual([]);
-    await prepared.finish?.({ usage: undefined, error: bardError(403, undefined, undefined) });
+    await prepared.finish?.({ usage: undefined, error: bardError(403, undefined, undefined), clientLeft: false });
     expect(session.forgotten).toEqual([COOKIES]);
   });
 });

@@ -1,9 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
-import { MetricsService, PLATFORM_SETTINGS, ShutdownService, withEdgeHeaders } from '@openai-proxy/feature-platform';
+import {
+  MetricsService,
+  PLATFORM_SETTINGS,
+  ShutdownService,
+  toGatewayException,
+  withEdgeHeaders,
+} from '@openai-proxy/feature-platform';
 import type { PlatformSettings } from '@openai-proxy/util-config';
 import type { ChatCompletionChunk, ProviderUsage } from '@openai-proxy/util-openai-schema';
-import { GatewayException } from '@openai-proxy/util-errors';
+import type { GatewayException } from '@openai-proxy/util-errors';
 import {
   SSE_RESPONSE_HEADERS,
   SseDecoder,
@@ -27,6 +33,9 @@ type StreamedAnswer =
   | { answer: 'stream'; transformer: StreamTransformer<SseEvent> }
   | { answer: 'relay'; watch?: StreamTransformer<SseEvent> };
 
+/** What sending the answer came to: the usage delivered, and the error a stream ended on after its first byte. */
+type AnswerOutcome = Pick<CallReport, 'usage' | 'error'>;
+
 /**
  * The shared pipeline of the translating bridges: the I/O to the provider, cancellation when the client
  * leaves, the drain for the whole call, the provider's errors before the first byte as OpenAI errors with
@@ -49,8 +58,8 @@ export class ProviderCallService {
   /**
    * One prepared call from its preparation to its `finish`, as one exchange for `client`: `prepare` runs inside
    * it (its control-plane calls end when the client leaves, and at the drain cap), the answer is sent the way
-   * the call says, and the report (the usage, or the failure, its preparation's included) goes to `finish`,
-   * then to `reported`, and back to the caller.
+   * the call says, and the report (the usage, the failure, its preparation's and a stream's after its first
+   * byte included, and whether the client left) goes to `finish`, then to `reported`, and back to the caller.
    */
   run(
     target: RelayTarget,
@@ -60,16 +69,21 @@ export class ProviderCallService {
     reported: (report: CallReport) => void = () => undefined,
   ): Promise<CallReport> {
     return runExchange(this.shutdown, new UpstreamExchange(client), async (exchange) => {
-      const report: CallReport = { usage: undefined };
+      const report: CallReport = { usage: undefined, clientLeft: false };
       let prepared: PreparedCall | undefined;
       try {
         prepared = await this.prepared(prepare, target.name, exchange);
-        report.usage = await this.answer(target, prepared, client, translateError, exchange);
+        const outcome = await this.answer(target, prepared, client, translateError, exchange);
+        report.usage = outcome.usage;
+        if (outcome.error !== undefined) {
+          report.error = outcome.error;
+        }
         return report;
       } catch (error) {
-        report.error = error instanceof GatewayException ? error : undefined;
+        report.error = toGatewayException(error);
         throw error;
       } finally {
+        report.clientLeft = exchange.clientLeft;
         await prepared?.finish?.(report).catch(() => undefined);
         reported(report);
       }
@@ -92,30 +106,32 @@ export class ProviderCallService {
     }
   }
 
-  /** Sends the client the answer the prepared call describes; resolves with the usage it reported. */
+  /** Sends the client the answer the prepared call describes; resolves with the usage and a stream's ending error. */
   private async answer(
     target: RelayTarget,
     prepared: PreparedCall,
     client: ServerResponse,
     translateError: ErrorTranslator,
     exchange: UpstreamExchange,
-  ): Promise<ProviderUsage | undefined> {
+  ): Promise<AnswerOutcome> {
     const headers = prepared.responseHeaders ?? {};
     if (prepared.answer === 'ready') {
       sendJson(client, prepared.body, headers, prepared.status);
-      return undefined;
+      return { usage: undefined };
     }
     const call: ProviderCall = { ...prepared.request, target };
     switch (prepared.answer) {
       case 'whole': {
         const reading = await this.whole(call, prepared.read, translateError, exchange);
         sendJson(client, reading.body, headers);
-        return reading.usage;
+        return { usage: reading.usage };
       }
       case 'stream':
-      case 'relay':
-        await this.streamed(call, client, prepared, translateError, exchange, headers);
-        return prepared.answer === 'stream' ? prepared.transformer.usage?.() : undefined;
+      case 'relay': {
+        const error = await this.streamed(call, client, prepared, translateError, exchange, headers);
+        const usage = prepared.answer === 'stream' ? prepared.transformer.usage?.() : undefined;
+        return error === undefined ? { usage } : { usage, error };
+      }
       case 'collect': {
         const chunks = await this.collected(call, prepared.transformer, translateError, exchange);
         const body = prepared.complete(chunks);
@@ -124,7 +140,7 @@ export class ProviderCallService {
         } else {
           sendText(client, String(body), prepared.textType, headers);
         }
-        return prepared.transformer.usage?.();
+        return { usage: prepared.transformer.usage?.() };
       }
     }
   }
@@ -143,7 +159,10 @@ export class ProviderCallService {
     return reading;
   }
 
-  /** An event stream to the client: its head sent once the provider answered 2xx, then each event as it comes. */
+  /**
+   * An event stream to the client: its head sent once the provider answered 2xx, then each event as it comes;
+   * resolves with the error it ended on (undefined when complete).
+   */
   private async streamed(
     call: ProviderCall,
     client: ServerResponse,
@@ -151,7 +170,7 @@ export class ProviderCallService {
     translateError: ErrorTranslator,
     exchange: UpstreamExchange,
     extraHeaders: Record<string, string>,
-  ): Promise<void> {
+  ): Promise<GatewayException | undefined> {
     const name = call.target.name;
     const upstream = await this.upstream.open(call, translateError, exchange);
     client.writeHead(200, withEdgeHeaders(client, { ...SSE_RESPONSE_HEADERS, ...extraHeaders }));
@@ -167,11 +186,10 @@ export class ProviderCallService {
     this.metrics.streamsInFlight.inc();
     try {
       if (streamed.answer === 'stream') {
-        await pipeTranslatedStream({ ...stream, transformer: guardTransformer(streamed.transformer, name) });
-      } else {
-        const watch = streamed.watch === undefined ? undefined : guardTransformer(streamed.watch, name);
-        await pipeWatchedStream({ ...stream, watch });
+        return await pipeTranslatedStream({ ...stream, transformer: guardTransformer(streamed.transformer, name) });
       }
+      const watch = streamed.watch === undefined ? undefined : guardTransformer(streamed.watch, name);
+      return await pipeWatchedStream({ ...stream, watch });
     } finally {
       this.metrics.streamsInFlight.dec();
     }

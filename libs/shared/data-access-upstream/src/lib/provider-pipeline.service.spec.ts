@@ -66,9 +66,12 @@ describe(ProviderPipeline.name, () => {
       stop();
     }
     expect(reports).toEqual([
-      [{ usage: undefined }, { provider: 'example', operation: 'ok' }],
       [
-        { usage: undefined, error: expect.objectContaining({ code: ErrorCode.PermissionDenied }) },
+        { usage: undefined, clientLeft: false },
+        { provider: 'example', operation: 'ok' },
+      ],
+      [
+        { usage: undefined, error: expect.objectContaining({ code: ErrorCode.PermissionDenied }), clientLeft: false },
         { provider: 'example', operation: 'refused' },
       ],
     ]);

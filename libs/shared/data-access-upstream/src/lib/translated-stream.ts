@@ -32,6 +32,8 @@ export interface TranslatedStream {
 class TranslatingCopy implements BodyCopyHooks {
   private readonly decoder = new SseDecoder();
   private ended = false;
+  /** The error the stream ended on (its error frame's, or the failure of a client that left); none when complete. */
+  ending: GatewayException | undefined;
 
   constructor(private readonly stream: TranslatedStream) {}
 
@@ -50,6 +52,7 @@ class TranslatingCopy implements BodyCopyHooks {
 
   onError(error: unknown): void {
     const failure = this.stream.failure(error);
+    this.ending ??= failure;
     if (!this.ended && !this.stream.client.destroyed) {
       this.ended = true;
       this.stream.writer.fail(failure);
@@ -81,6 +84,7 @@ class TranslatingCopy implements BodyCopyHooks {
       }
       if (item.kind === 'error') {
         this.ended = true;
+        this.ending ??= item.error;
         this.stream.source.destroy();
         this.stream.writer.fail(item.error);
         return ready;
@@ -108,10 +112,12 @@ class TranslatingCopy implements BodyCopyHooks {
  * Decodes the provider's events as they arrive and writes each translated chunk at once, with backpressure.
  * The stream ends with `[DONE]` when the transformer saw the provider's end, or with an error frame: an error
  * item (a provider error, an unreadable event, an end without the terminal event), a failed upstream body,
- * or the drain cap. Its listeners leave the upstream body when the copy settles (see copyBody).
+ * or the drain cap. Its listeners leave the upstream body when the copy settles (see copyBody). Resolves with
+ * the error the stream ended on, undefined when it ended complete.
  */
-export function pipeTranslatedStream(stream: TranslatedStream): Promise<void> {
+export async function pipeTranslatedStream(stream: TranslatedStream): Promise<GatewayException | undefined> {
   const copy = new TranslatingCopy(stream);
   stream.exchange.onTerminate(() => copy.shutDown());
-  return copyBody(stream.source, stream.client, copy);
+  await copyBody(stream.source, stream.client, copy);
+  return copy.ending;
 }

@@ -24,6 +24,8 @@ class WatchedCopy implements BodyCopyHooks {
   private readonly decoder = new SseDecoder();
   /** The first error the watch reported: the stream then ends with it instead of looking complete. */
   private problem: GatewayException | undefined;
+  /** The error the stream ended on (its error frame's, or the failure of a client that left); none when complete. */
+  ending: GatewayException | undefined;
 
   constructor(private readonly stream: WatchedStream) {}
 
@@ -37,6 +39,7 @@ class WatchedCopy implements BodyCopyHooks {
     const { watch, writer, client } = this.stream;
     this.note(watch === undefined ? [] : watch.flush());
     if (this.problem !== undefined) {
+      this.ending ??= this.problem;
       writer.fail(this.problem);
     } else {
       writer.stop();
@@ -46,6 +49,7 @@ class WatchedCopy implements BodyCopyHooks {
 
   onError(error: unknown): void {
     const failure = this.stream.failure(error);
+    this.ending ??= failure;
     if (!this.stream.client.destroyed && !this.stream.client.writableEnded) {
       this.stream.writer.fail(failure);
     }
@@ -57,8 +61,10 @@ class WatchedCopy implements BodyCopyHooks {
 
   /** The drain cap: the upstream body goes, the stream ends with an error frame. */
   shutDown(): void {
+    const ending = shuttingDown();
+    this.ending ??= ending;
     this.stream.source.destroy();
-    this.stream.writer.fail(shuttingDown());
+    this.stream.writer.fail(ending);
   }
 
   private judge(decode: () => SseEvent[]): void {
@@ -78,9 +84,11 @@ class WatchedCopy implements BodyCopyHooks {
  * Relays a provider's event stream untouched, with backpressure. `watch` reads the same events only to tell a
  * complete stream from a cut one: when it reports an error (no terminal event, a frame cut in the middle) the
  * stream ends with an error frame instead of looking complete; a failed upstream body or the drain cap too.
+ * Resolves with the error the stream ended on, undefined when it ended complete.
  */
-export function pipeWatchedStream(stream: WatchedStream): Promise<void> {
+export async function pipeWatchedStream(stream: WatchedStream): Promise<GatewayException | undefined> {
   const copy = new WatchedCopy(stream);
   stream.exchange.onTerminate(() => copy.shutDown());
-  return copyBody(stream.source, stream.client, copy);
+  await copyBody(stream.source, stream.client, copy);
+  return copy.ending;
 }

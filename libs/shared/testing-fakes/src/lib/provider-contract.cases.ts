@@ -10,6 +10,7 @@ import {
   lastChatBody,
   streamedText,
 } from './provider-contract.requests';
+import { streamReportCases } from './provider-contract.report-cases';
 import type {
   ChatContractFixture,
   ContractCase,
@@ -223,9 +224,9 @@ function imagesCase(fixture: ChatContractFixture, lacks: LackedFeatures): Contra
 
 /**
  * The same cases for every provider adapter, run through its bridge and the provider pipeline against its fake
- * upstream: text, tools, images, usage, a provider error, a mid-stream error, malformed and split frames. What
- * a provider lacks is a case of how it behaves instead; what its route cannot ask for (a dialect's
- * `cannotAsk`) makes no case.
+ * upstream: text, tools, images, usage, a provider error, a mid-stream error, malformed and split frames, and
+ * the reports of streams that do not complete. What a provider lacks is a case of how it behaves instead; what
+ * its route cannot ask for (a dialect's `cannotAsk`) makes no case.
  */
 export function providerContractCases(fixture: ProviderContractFixture): ContractCase[] {
   const script = (upstream: FakeUpstream, handler: FakeHandler): void => {
@@ -238,6 +239,7 @@ export function providerContractCases(fixture: ProviderContractFixture): Contrac
   return [
     ...commonCases(fixture, script),
     ...streamCases(fixture, script),
+    ...streamReportCases(fixture, script),
     usageChunkCase(fixture, lacks),
     toolsCase(fixture, lacks),
     imagesCase(fixture, lacks),

@@ -9,7 +9,7 @@ export interface ChatOptions {
   tools?: unknown[];
 }
 
-function chatBody(fixture: ProviderContractFixture, options: ChatOptions): unknown {
+export function chatBody(fixture: ProviderContractFixture, options: ChatOptions): unknown {
   if ('dialect' in fixture) {
     return fixture.dialect.body();
   }

@@ -3,11 +3,13 @@
 import { providerContractCases } from './provider-contract.cases';
 import { type ContractBridge, ContractReports, type ProviderContractFixture } from './provider-contract.types';
 import type { FakeUpstream } from './fake-upstream';
+import { chatCalls } from './provider-contract.requests';
 
 /**
  * Registers the contract cases for one adapter as a Jest suite: its fake and its bridge started once, each
- * call report of the bridge's provider pipeline handed to the case waiting for it, the waits a case left and
- * the fake's chat route cleared and restored after each case, everything closed at the end.
+ * call report of the bridge's provider pipeline handed to the case waiting for it, each case ended once every
+ * provider call it made was reported (a late report never reaches the next case), the waits it left and the
+ * fake's chat route cleared and restored after it, everything closed at the end.
  */
 export function describeProviderContract(name: string, fixture: ProviderContractFixture): void {
   describe(`${name} under the provider contract`, () => {
@@ -15,6 +17,8 @@ export function describeProviderContract(name: string, fixture: ProviderContract
     let upstream: FakeUpstream | undefined;
     let bridge: ContractBridge | undefined;
     let stopReports: (() => void) | undefined;
+    let reportsBefore = 0;
+    let callsBefore = 0;
 
     beforeAll(async () => {
       upstream = await fixture.startUpstream();
@@ -22,9 +26,19 @@ export function describeProviderContract(name: string, fixture: ProviderContract
       stopReports = bridge.pipeline.onReport((report) => reports.record(report));
     });
 
-    afterEach(() => {
-      reports.clear();
-      upstream?.on(fixture.chatRoute.method, fixture.chatRoute.path, fixture.defaultChat);
+    beforeEach(() => {
+      reportsBefore = reports.count;
+      callsBefore = upstream === undefined ? 0 : chatCalls(fixture, upstream).length;
+    });
+
+    afterEach(async () => {
+      try {
+        const calls = upstream === undefined ? 0 : chatCalls(fixture, upstream).length - callsBefore;
+        await reports.reached(reportsBefore + calls);
+      } finally {
+        reports.clear();
+        upstream?.on(fixture.chatRoute.method, fixture.chatRoute.path, fixture.defaultChat);
+      }
     });
 
     afterAll(async () => {

@@ -29,7 +29,7 @@ describe(ContractReports.name, () => {
   it('should hand the next report to the case waiting for it when a call ends', async () => {
     const reports = new ContractReports();
     const next = reports.next();
-    reports.record({ usage: { promptTokens: 1, completionTokens: 2 } });
+    reports.record({ usage: { promptTokens: 1, completionTokens: 2 }, clientLeft: false });
     await expect(next).resolves.toEqual({ promptTokens: 1, completionTokens: 2 });
   });
 

@@ -1,4 +1,5 @@
 import type { FakeHandler, FakeUpstream } from './fake-upstream';
+import { Waiters } from './waiters';
 
 /** The usage a provider call reported, as the provider pipeline returns it (the ledger's shape). */
 export interface ContractUsage {
@@ -11,6 +12,10 @@ export interface ContractUsage {
 /** The report a bridge's provider pipeline makes of each call (ProviderPipeline.onReport's). */
 export interface ContractReport {
   usage: ContractUsage | undefined;
+  /** The error the call ended on (its OpenAI code), when it did not complete. */
+  error?: { code: string };
+  /** Whether the client left before its answer was complete. */
+  clientLeft: boolean;
 }
 
 /** One bridge under test, started against a fake upstream: its URL, its pipeline's report hook, its close. */
@@ -106,9 +111,18 @@ const REPORT_WAIT_MS = 5_000;
  */
 export class ContractReports {
   private waiting: PendingReport[] = [];
+  private recorded = 0;
+  private readonly counted = new Waiters();
+
+  /** How many reports the pipeline made so far. */
+  get count(): number {
+    return this.recorded;
+  }
 
   /** Called with each report the pipeline made. */
   record(report: ContractReport): void {
+    this.recorded += 1;
+    this.counted.changed();
     const pending = this.waiting.shift();
     if (pending !== undefined) {
       clearTimeout(pending.timer);
@@ -138,6 +152,18 @@ export class ContractReports {
     const usage = this.nextReport().then((report) => report.usage);
     usage.catch(() => undefined);
     return usage;
+  }
+
+  /**
+   * Resolves once `count` reports were made in all (bounded: 5 s): a call's report can come after its client
+   * read the end (claude.ai's `finish` deletes the conversation first), and must not reach the next case.
+   */
+  async reached(count: number): Promise<void> {
+    await this.counted.until(
+      () => (this.recorded >= count ? true : undefined),
+      REPORT_WAIT_MS,
+      `${count} call reports`,
+    );
   }
 
   /** Drops the waits still pending (their cases are over) and their timers; they never settle. */

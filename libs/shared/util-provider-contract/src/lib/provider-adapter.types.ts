@@ -47,10 +47,22 @@ export interface WholeAnswer {
   read(text: string): AnswerReading | UnreadableAnswer;
 }
 
-/** How the call ended, for an operation's `finish` (and for a ledger): the usage reported, or the failure. */
+/**
+ * How the call ended, for an operation's `finish` (and for a ledger): the usage delivered, and whether it failed
+ * or was left. A call that completed has no `error` and `clientLeft` false.
+ */
 export interface CallReport {
+  /** The usage the provider reported so far: a stream that failed or was left reports what came before. */
   usage: ProviderUsage | undefined;
+  /**
+   * The error the call ended on: before the first byte the client's error answer; after it the error frame
+   * that ended the stream (a provider error event, a cut frame, a missing end marker, a reset, an idle timeout,
+   * the drain cap); anything else thrown as the internal error the client got. When the client left, the
+   * failure its abandoned upstream call was cut with (not a fault of the provider), or none.
+   */
   error?: GatewayException;
+  /** True when the client's connection closed before its answer was complete (a client that left). */
+  clientLeft: boolean;
 }
 
 interface PreparedCallBase {
