@@ -1,5 +1,6 @@
 import { type RawRoute, RawRouteRegistry, underPrefix } from '@openai-proxy/feature-platform';
-import { type JsonRoute, registerJsonRoutes } from './provider-routes';
+import fc from 'fast-check';
+import { type JsonRoute, compileRoutePath, registerJsonRoutes } from './provider-routes';
 
 const BILLING = '/openai/billing/credit_grants';
 
@@ -42,3 +43,41 @@ describe(registerJsonRoutes.name, () => {
     ]);
   });
 });
+
+describe(compileRoutePath.name, () => {
+  it.each([
+    ['/openai/billing/credit_grants', '/openai/billing/credit_grants', {}],
+    ['/openai/billing/credit_grants', '/OpenAI/Billing/Credit_Grants/', {}],
+    ['/openai/billing/credit_grants', '/openai/billing/credit_grants//', undefined],
+    ['/openai/billing/credit_grants', '/openai/billing/credit_grantsx', undefined],
+    ['/openai/billing/credit_grants', '/openai/v1/chat/completions', undefined],
+    ['/claude/:org/v1/chat/completions', '/claude/o-1/v1/chat/completions', { org: 'o-1' }],
+    ['/claude/:org/v1/chat/completions', '/claude/a%20b/v1/chat/completions/', { org: 'a b' }],
+    ['/claude/:org/v1/chat/completions', '/claude//v1/chat/completions', undefined],
+    ['/claude/:org/v1/chat/completions', '/claude/%E0%A4%A/v1/chat/completions', undefined],
+    ['/claude/:org/v1/chat/completions', '/claude/o/x/v1/chat/completions', undefined],
+  ])('should match %s against %s as Express did (any case, one trailing slash)', (pattern, pathname, expected) => {
+    expect(compileRoutePath(pattern)(pathname)).toEqual(expected);
+  });
+
+  it('should agree with the segment-by-segment rule for any path when the pattern has no parameters', () => {
+    const match = compileRoutePath('/google/bard');
+    fc.assert(
+      fc.property(fc.string({ maxLength: 20 }), (rest) => {
+        for (const pathname of [`/google/bard${rest}`, `/${rest}`, `/GOOGLE/BARD${rest}`]) {
+          expect(match(pathname)).toEqual(matchSegmentsReference('/google/bard', pathname));
+        }
+      }),
+    );
+  });
+});
+
+/** The matching rule written the slow way: split both and compare segment by segment, ignoring case. */
+function matchSegmentsReference(pattern: string, pathname: string): Record<string, string> | undefined {
+  const trimmed = pathname.length > 1 && pathname.endsWith('/') ? pathname.slice(0, -1) : pathname;
+  const expected = pattern.toLowerCase().split('/');
+  const actual = trimmed.toLowerCase().split('/');
+  return expected.length === actual.length && expected.every((segment, index) => segment === actual[index])
+    ? {}
+    : undefined;
+}

@@ -14,12 +14,9 @@ function decodedSegment(segment: string): string | undefined {
   }
 }
 
-/** The path parameters of `pathname` under `pattern` (`:name` segments), or undefined when it does not match. */
-export function matchRoutePath(pattern: string, pathname: string): Record<string, string> | undefined {
-  // As Express matched the Nest routes these replace: any letter case, and one trailing slash.
-  const trimmed = pathname.length > 1 && pathname.endsWith('/') ? pathname.slice(0, -1) : pathname;
-  const expected = pattern.split('/');
-  const actual = trimmed.split('/');
+/** The parameters of a path split into segments, under a pattern's segments; undefined when it does not match. */
+function matchSegments(expected: readonly string[], path: string): Record<string, string> | undefined {
+  const actual = path.split('/');
   if (expected.length !== actual.length) {
     return undefined;
   }
@@ -27,10 +24,7 @@ export function matchRoutePath(pattern: string, pathname: string): Record<string
   for (const [index, segment] of expected.entries()) {
     const given = actual[index] ?? '';
     if (segment.startsWith(':')) {
-      if (given === '') {
-        return undefined;
-      }
-      const value = decodedSegment(given);
+      const value = given === '' ? undefined : decodedSegment(given);
       if (value === undefined) {
         return undefined;
       }
@@ -40,6 +34,35 @@ export function matchRoutePath(pattern: string, pathname: string): Record<string
     }
   }
   return params;
+}
+
+/** Reads a pathname's parameters under one declared pattern; undefined when the pathname does not match. */
+export type RoutePathMatcher = (pathname: string) => Record<string, string> | undefined;
+
+const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
+
+/**
+ * Compiles a declared pattern (`:name` segments are parameters) into its matcher, which takes paths as Express
+ * matched the Nest routes these replace: any letter case, and one trailing slash. The front door asks every
+ * declared route about every request (the relays' included), so a pattern without parameters is decided by
+ * its length and one comparison, with nothing allocated for a path that is not it.
+ */
+export function compileRoutePath(pattern: string): RoutePathMatcher {
+  const segments = pattern.split('/');
+  const lowered = pattern.toLowerCase();
+  const literal = !segments.some((segment) => segment.startsWith(':'));
+  return (pathname) => {
+    const length = pathname.length > 1 && pathname.endsWith('/') ? pathname.length - 1 : pathname.length;
+    if (literal) {
+      return length === lowered.length && pathname.slice(0, length).toLowerCase() === lowered ? NO_PARAMS : undefined;
+    }
+    return matchSegments(segments, pathname.slice(0, length));
+  };
+}
+
+/** The path parameters of `pathname` under `pattern`, or undefined when it does not match. */
+export function matchRoutePath(pattern: string, pathname: string): Record<string, string> | undefined {
+  return compileRoutePath(pattern)(pathname);
 }
 
 function unknownRoute(): GatewayException {
@@ -70,12 +93,13 @@ function registerDeclared(
 ): void {
   for (const path of [...new Set(methods.map((method) => method.path))]) {
     const declared = methods.filter((method) => method.path === path);
+    const match = compileRoutePath(path);
     registry.register({
       label: path,
-      matches: (pathname) => matchRoutePath(path, pathname) !== undefined,
+      matches: (pathname) => match(pathname) !== undefined,
       handle: async (request, response) => {
         const served = declared.find((candidate) => candidate.method === servedMethod(request.method));
-        const params = matchRoutePath(path, pathnameOf(request.url ?? '/'));
+        const params = match(pathnameOf(request.url ?? '/'));
         if (params === undefined) {
           throw unknownRoute();
         }
