@@ -42,10 +42,10 @@ export type RoutePathMatcher = (pathname: string) => Record<string, string> | un
 const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
 
 /**
- * Compiles a declared pattern (`:name` segments are parameters) into its matcher, which takes paths as Express
- * matched the Nest routes these replace: any letter case, and one trailing slash. The front door asks every
- * declared route about every request (the relays' included), so a pattern without parameters is decided by
- * its length and one comparison, with nothing allocated for a path that is not it.
+ * Compiles a declared pattern (`:name` segments are parameters) into its matcher, which takes paths as
+ * Express matched the Nest routes these replace (letter case ignored, one trailing slash allowed). The front
+ * door asks every declared route about every request (the relays' included), so a pattern without parameters
+ * is decided by its length and one comparison, with nothing allocated for a path that is not it.
  */
 export function compileRoutePath(pattern: string): RoutePathMatcher {
   const segments = pattern.split('/');

@@ -8,7 +8,7 @@ export const portSchema = z.coerce.number().int().min(0).max(65535);
 /** A whole, non-negative number of milliseconds or bytes. */
 export const wholeNumberSchema = z.coerce.number().int().min(0);
 
-/** `true`/`false`/`1`/`0`/`yes`/`no`, any case. */
+/** `true`/`false`/`1`/`0`/`yes`/`no`, in upper or lower case. */
 export const booleanSchema = z
   .string()
   .trim()
