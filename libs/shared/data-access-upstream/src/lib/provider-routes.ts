@@ -147,7 +147,7 @@ export interface JsonRouteContext {
   signal: AbortSignal;
 }
 
-/** A JsonRoute's answer: its status, its JSON body (any shape, such as the billing query's), its headers. */
+/** A JsonRoute's answer: its status, its JSON body (of whatever shape, such as the billing query's), its headers. */
 export interface JsonRouteAnswer {
   status: number;
   body: unknown;

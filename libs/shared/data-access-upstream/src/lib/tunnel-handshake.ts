@@ -18,8 +18,8 @@ export type HandshakeStep =
 
 /**
  * One tunnel handshake with an egress proxy as a pure state machine (no I/O): `start` gives the first bytes
- * to send; `receive` takes whatever arrived (any split) and returns the steps it allows, in order (none:
- * read more; `open` comes last); a refusal throws.
+ * to send; `receive` takes whatever arrived (split wherever TCP split it) and returns the steps it allows, in
+ * order (none: read more; `open` comes last); a refusal throws.
  */
 export interface TunnelHandshake {
   start(): Buffer;

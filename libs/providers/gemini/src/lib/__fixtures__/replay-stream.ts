@@ -10,7 +10,7 @@ export const fixtureJson = <T>(name: string): T => JSON.parse(fixture(name)) as 
 
 /**
  * A Gemini stream fixture through the decoder and a fresh transformer, in one piece or cut in two at `cut`:
- * the chunks (and any error item) the client would get.
+ * the chunks (and the error item, if there is one) the client would get.
  */
 export function replayGeminiStream(bytes: Buffer, cut: number | undefined, id: string): unknown[] {
   const decoder = new SseDecoder();
