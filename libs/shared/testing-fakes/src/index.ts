@@ -24,3 +24,4 @@ export * from './lib/service-on-fakes';
 export * from './lib/thrown-error';
 export * from './lib/chat-stream-text';
 export * from './lib/fake-azure-openai';
+export * from './lib/loopback-server';

@@ -1,5 +1,4 @@
 import { type Server, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { RelayService, WebSocketRelay } from '@openai-proxy/data-access-upstream';
 import {
   ClientAddressService,
@@ -8,7 +7,7 @@ import {
   ShutdownService,
   pathnameOf,
 } from '@openai-proxy/feature-platform';
-import { type FakeUpstream, startFakeGemini } from '@openai-proxy/testing-fakes';
+import { type FakeUpstream, closeServer, listenOnLoopback, startFakeGemini } from '@openai-proxy/testing-fakes';
 import { commonEnvShape, parseEnvironment, toPlatformSettings } from '@openai-proxy/util-config';
 import { GeminiRelayRoute } from './gemini-relay.route';
 
@@ -34,13 +33,12 @@ async function serveRoute(
     }
     route.handle(request, response).catch(() => response.destroy());
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { url } = await listenOnLoopback(server);
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url,
     registry,
     close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closeServer(server);
       await webSockets.onModuleDestroy();
       await relay.onModuleDestroy();
     },

@@ -1,9 +1,15 @@
 import { type Server as HttpsServer, createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { Agent } from 'undici';
 import { WebSocket, WebSocketServer } from 'ws';
-import { FakeConnectProxy, FakeSocks5Proxy, TEST_TLS_IP_ONLY, TEST_TLS_NAME_ONLY } from '@openai-proxy/testing-fakes';
+import {
+  FakeConnectProxy,
+  FakeSocks5Proxy,
+  TEST_TLS_IP_ONLY,
+  TEST_TLS_NAME_ONLY,
+  closeServer,
+  listenOnLoopback,
+} from '@openai-proxy/testing-fakes';
 import { EgressAgent, type EgressProxy, egressConnector, parseEgressProxy } from './egress-proxy';
 
 // Regression: a tunnelled TLS upstream addressed by IP had its certificate checked against the proxy's host
@@ -38,15 +44,6 @@ function upstreamWith(kind: CertificateKind): HttpsServer {
   sockets.on('connection', (socket) => socket.on('message', (data: Buffer) => socket.send(data)));
   server.once('close', () => sockets.close());
   return server;
-}
-
-function listen(server: HttpsServer): Promise<number> {
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
-}
-
-function close(server: HttpsServer): Promise<void> {
-  server.closeAllConnections();
-  return new Promise((resolve) => server.close(() => resolve()));
 }
 
 async function getThrough(proxy: EgressProxy, port: number): Promise<unknown> {
@@ -85,13 +82,13 @@ describe.each<ProxyKind>(['http CONNECT', 'socks5'])('the upstream certificate t
   let proxy: ProxyUnderTest;
 
   beforeAll(async () => {
-    ports['name-only'] = await listen(upstreams['name-only']);
-    ports['ip-only'] = await listen(upstreams['ip-only']);
+    ports['name-only'] = (await listenOnLoopback(upstreams['name-only'])).port;
+    ports['ip-only'] = (await listenOnLoopback(upstreams['ip-only'])).port;
     proxy = await startProxy(proxyKind);
   });
 
   afterAll(async () => {
-    await Promise.all([close(upstreams['name-only']), close(upstreams['ip-only']), proxy.close()]);
+    await Promise.all([closeServer(upstreams['name-only']), closeServer(upstreams['ip-only']), proxy.close()]);
   });
 
   describe(egressConnector.name, () => {

@@ -1,22 +1,20 @@
 import { createServer as createHttpsServer } from 'node:https';
-import { type AddressInfo, type Server, type Socket, connect, createServer } from 'node:net';
+import { type Server, type Socket, connect, createServer } from 'node:net';
 import { type TLSSocket, createServer as createTlsServer } from 'node:tls';
 import { Agent } from 'undici';
 import { WebSocket, WebSocketServer } from 'ws';
-import { FakeConnectProxy, FakeSocks5Proxy, TEST_TLS } from '@openai-proxy/testing-fakes';
+import {
+  FakeConnectProxy,
+  FakeSocks5Proxy,
+  TEST_TLS,
+  closeServer,
+  listenOnLoopback,
+} from '@openai-proxy/testing-fakes';
 import { classifyUpstreamError } from '@openai-proxy/util-errors';
 import { EgressAgent, type EgressProxy, egressConnector, openTunnel, parseEgressProxy } from './egress-proxy';
 import { EgressProxyRefusedError } from './tunnel-handshake';
 
 const TRUST_TEST_CA = { ca: TEST_TLS.cert };
-
-function listen<T extends Server>(server: T): Promise<number> {
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
-}
-
-function close(server: Server): Promise<void> {
-  return new Promise((resolve) => server.close(() => resolve()));
-}
 
 /** A TCP server that answers each connection's first bytes with the same bytes. */
 function echoServer(): Server {
@@ -54,10 +52,10 @@ describe(openTunnel.name, () => {
   let echoPort = 0;
 
   beforeAll(async () => {
-    echoPort = await listen(echo);
+    echoPort = (await listenOnLoopback(echo)).port;
   });
 
-  afterAll(() => close(echo));
+  afterAll(() => closeServer(echo));
 
   it('should carry bytes and let the proxy resolve the name when the target is a host name', async () => {
     const proxy = await FakeSocks5Proxy.start();
@@ -116,7 +114,7 @@ describe(openTunnel.name, () => {
     const sockets: Socket[] = [];
     // Reads what arrives and never answers (reading, so that the client's close is seen).
     const silent = createServer((socket) => sockets.push(socket.resume()));
-    const port = await listen(silent);
+    const port = (await listenOnLoopback(silent)).port;
     try {
       const closed = new Promise<void>((resolve) =>
         silent.once('connection', (socket) => socket.once('close', resolve)),
@@ -127,14 +125,14 @@ describe(openTunnel.name, () => {
       await closed;
     } finally {
       sockets.forEach((socket) => socket.destroy());
-      await close(silent);
+      await closeServer(silent);
     }
   });
 
   it('should fail as a refused connection when nothing listens at the proxy address', async () => {
     const unused = createServer();
-    const port = await listen(unused);
-    await close(unused);
+    const port = (await listenOnLoopback(unused)).port;
+    await closeServer(unused);
     const proxy: EgressProxy = { protocol: 'socks5:', host: '127.0.0.1', port, credentials: undefined };
     const tunnel = openTunnel(proxy, { host: '127.0.0.1', port: echoPort }, { timeoutMs: 2_000, secure: false });
     await expect(tunnel).rejects.toMatchObject({ code: 'ECONNREFUSED' });
@@ -151,10 +149,10 @@ describe(egressConnector.name, () => {
   let upstreamPort = 0;
 
   beforeAll(async () => {
-    upstreamPort = await listen(upstream);
+    upstreamPort = (await listenOnLoopback(upstream)).port;
   });
 
-  afterAll(() => close(upstream));
+  afterAll(() => closeServer(upstream));
 
   async function getThrough(proxy: EgressProxy): Promise<unknown> {
     const agent = new Agent({ connect: egressConnector(proxy, 2_000, TRUST_TEST_CA) });
@@ -188,14 +186,14 @@ describe(egressConnector.name, () => {
       inner.once('error', () => socket.destroy());
       socket.once('error', () => inner.destroy());
     });
-    const frontPort = await listen(front);
+    const frontPort = (await listenOnLoopback(front)).port;
     try {
       const proxy: EgressProxy = { protocol: 'https:', host: 'localhost', port: frontPort, credentials: undefined };
       expect(await getThrough(proxy)).toEqual({ alpn: 'http/1.1', servername: 'localhost' });
       expect(connectProxy.tunnels).toEqual([`localhost:${upstreamPort}`]);
     } finally {
       sockets.forEach((socket) => socket.destroy());
-      await Promise.all([close(front), connectProxy.close()]);
+      await Promise.all([closeServer(front), connectProxy.close()]);
     }
   });
 });
@@ -211,7 +209,7 @@ describe(EgressAgent.name, () => {
     const https = createHttpsServer(TEST_TLS);
     const server = new WebSocketServer({ server: https });
     server.on('connection', (socket) => socket.on('message', (data: Buffer) => socket.send(data)));
-    const port = await listen(https);
+    const port = (await listenOnLoopback(https)).port;
     const proxy = await FakeSocks5Proxy.start();
     const agent = new EgressAgent(parseEgressProxy(proxy.url()), true, 2_000, TRUST_TEST_CA);
     try {
@@ -229,7 +227,7 @@ describe(EgressAgent.name, () => {
     } finally {
       agent.destroy();
       server.close();
-      await Promise.all([close(https), proxy.close()]);
+      await Promise.all([closeServer(https), proxy.close()]);
     }
   });
 });

@@ -1,10 +1,9 @@
 import { type Server, type ServerResponse, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Agent } from 'undici';
 import { MetricsService, ShutdownService } from '@openai-proxy/feature-platform';
 import type { PlatformSettings } from '@openai-proxy/util-config';
 import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
-import { FakeUpstream, sse } from '@openai-proxy/testing-fakes';
+import { FakeUpstream, closeServer, listenOnLoopback, sse } from '@openai-proxy/testing-fakes';
 import type { CallReport, PreparedCall, ProviderAdapter, UpstreamRequest } from '@openai-proxy/util-provider-contract';
 import {
   type SseEvent,
@@ -42,12 +41,6 @@ function countingTransformer(): StreamTransformer<SseEvent> {
     flush: () => (ended ? [] : [cutStreamItem('example', 'its end event')]),
     usage: () => ({ promptTokens: 1, completionTokens: chunks }),
   };
-}
-
-function listen(server: Server): Promise<string> {
-  return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)),
-  );
 }
 
 function answerError(response: ServerResponse, error: unknown): void {
@@ -154,7 +147,7 @@ describe('ProviderCallService reports', () => {
       const operation = (request.url ?? '/').slice(1) as Operation;
       pipeline.serve(adapter, operation, request, response).catch((error: unknown) => answerError(response, error));
     });
-    url = await listen(bridge);
+    url = (await listenOnLoopback(bridge)).url;
   });
 
   afterEach(() => {
@@ -167,8 +160,7 @@ describe('ProviderCallService reports', () => {
 
   afterAll(async () => {
     stopReports();
-    bridge.closeAllConnections();
-    await new Promise((resolve) => bridge.close(resolve));
+    await closeServer(bridge);
     await upstream.close();
     await agent.close();
   });

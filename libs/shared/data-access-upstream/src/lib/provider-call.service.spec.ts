@@ -1,11 +1,11 @@
-import { type Server, type ServerResponse, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type ServerResponse, createServer } from 'node:http';
 import { Agent } from 'undici';
 import { MetricsService, ShutdownService } from '@openai-proxy/feature-platform';
 import type { PlatformSettings } from '@openai-proxy/util-config';
 import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
 import { type SseEvent, type StreamItem, type StreamTransformer, chunkItem } from '@openai-proxy/util-sse';
 import type { PreparedCall, UpstreamRequest } from '@openai-proxy/util-provider-contract';
+import { closeServer, listenOnLoopback } from '@openai-proxy/testing-fakes';
 import { ProviderCallService } from './provider-call.service';
 import type { RelayTarget } from './relay.types';
 
@@ -23,17 +23,6 @@ function countingTransformer(throwAt: number | undefined): StreamTransformer<Sse
     },
     flush: () => [],
   };
-}
-
-function listen(server: Server): Promise<string> {
-  return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)),
-  );
-}
-
-function close(server: Server): Promise<void> {
-  server.closeAllConnections();
-  return new Promise((resolve) => server.close(() => resolve()));
 }
 
 function answerError(response: ServerResponse, error: unknown): void {
@@ -69,8 +58,8 @@ describe(ProviderCallService.name, () => {
   let bridgeUrl = '';
 
   beforeAll(async () => {
-    const origin = await listen(upstream);
-    bridgeUrl = await listen(bridge);
+    const origin = (await listenOnLoopback(upstream)).url;
+    bridgeUrl = (await listenOnLoopback(bridge)).url;
     const fake = { name: 'fake', kind: 'provider', origin, basePath: '', dispatcher: agent };
     target = { ...fake, dropResponseHeaderPrefixes: [] } as unknown as RelayTarget;
     service = new ProviderCallService(
@@ -81,7 +70,7 @@ describe(ProviderCallService.name, () => {
   });
 
   afterAll(async () => {
-    await Promise.all([close(bridge), close(upstream)]);
+    await Promise.all([closeServer(bridge), closeServer(upstream)]);
     await agent.close();
   });
 

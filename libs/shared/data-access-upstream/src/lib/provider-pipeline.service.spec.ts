@@ -1,7 +1,7 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { MetricsService, ShutdownService } from '@openai-proxy/feature-platform';
 import type { PlatformSettings } from '@openai-proxy/util-config';
+import { closeServer, listenOnLoopback } from '@openai-proxy/testing-fakes';
 import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
 import { type CallReport, type ProviderAdapter, noInput } from '@openai-proxy/util-provider-contract';
 import { ProviderCallService } from './provider-call.service';
@@ -47,13 +47,11 @@ describe(ProviderPipeline.name, () => {
   let url = '';
 
   beforeAll(async () => {
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    url = (await listenOnLoopback(server)).url;
   });
 
   afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
+    await closeServer(server);
   });
 
   it('should hand every report to the listeners, with the provider and operation, when a call ends', async () => {

@@ -1,7 +1,7 @@
-import { type Server, type ServerResponse, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type ServerResponse, createServer } from 'node:http';
 import { PassThrough } from 'node:stream';
 import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
+import { closeServer, listenOnLoopback } from '@openai-proxy/testing-fakes';
 import { type SseEvent, type StreamItem, type StreamTransformer, chunkItem } from '@openai-proxy/util-sse';
 import { EventStreamWriter } from './stream-watch';
 import { pipeTranslatedStream } from './translated-stream';
@@ -16,17 +16,6 @@ const echo: StreamTransformer<SseEvent> = {
   ],
   flush: () => [],
 };
-
-function listen(server: Server): Promise<string> {
-  return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)),
-  );
-}
-
-function close(server: Server): Promise<void> {
-  server.closeAllConnections();
-  return new Promise((resolve) => server.close(() => resolve()));
-}
 
 /** The listeners still on the upstream body once its copy settled, by event. */
 function listenersLeft(source: PassThrough): Record<string, number> {
@@ -54,11 +43,11 @@ describe(pipeTranslatedStream.name, () => {
   let url = '';
 
   beforeAll(async () => {
-    url = await listen(bridge);
+    url = (await listenOnLoopback(bridge)).url;
   });
 
   afterAll(async () => {
-    await close(bridge);
+    await closeServer(bridge);
   });
 
   // Regression: the translated stream left its data/end/error/close listeners on the upstream body, which the

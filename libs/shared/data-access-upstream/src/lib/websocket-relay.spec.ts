@@ -1,7 +1,8 @@
 import type { IncomingMessage } from 'node:http';
-import { type AddressInfo, type Server, type Socket, connect, createServer } from 'node:net';
+import { type Server, type Socket, connect, createServer } from 'node:net';
 import { ClientAddressService, MetricsService, ShutdownService } from '@openai-proxy/feature-platform';
 import type { PlatformSettings } from '@openai-proxy/util-config';
+import { closeServer, listenOnLoopback } from '@openai-proxy/testing-fakes';
 import { ErrorCode } from '@openai-proxy/util-errors';
 import type { RelayTarget } from './relay.types';
 import { WebSocketRelay } from './websocket-relay';
@@ -10,14 +11,6 @@ const SETTINGS = {
   trustProxy: false,
   upstream: { headersTimeoutMs: 2_000, egressProxy: undefined, noProxy: undefined },
 } as unknown as PlatformSettings;
-
-function listen(server: Server): Promise<number> {
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
-}
-
-function close(server: Server): Promise<void> {
-  return new Promise((resolve) => server.close(() => resolve()));
-}
 
 /** The server side of a fresh TCP connection on 127.0.0.1, as an upgrade handler gets it. */
 async function acceptedSocket(server: Server, port: number): Promise<{ accepted: Socket; client: Socket }> {
@@ -39,14 +32,14 @@ describe(WebSocketRelay.name, () => {
   let downPort = 0;
 
   beforeAll(async () => {
-    frontPort = await listen(front);
+    frontPort = (await listenOnLoopback(front)).port;
     const down = createServer();
-    downPort = await listen(down);
-    await close(down);
+    downPort = (await listenOnLoopback(down)).port;
+    await closeServer(down);
   });
 
   afterAll(async () => {
-    await close(front);
+    await closeServer(front);
   });
 
   // Regression: when the upstream attempt failed (refused, timed out), the client's hold was never released

@@ -1,5 +1,6 @@
 import { type IncomingMessage, type Server, createServer } from 'node:http';
-import { type AddressInfo, type Socket, connect } from 'node:net';
+import { type Socket, connect } from 'node:net';
+import { closeServer, listenOnLoopback, loopbackAddress } from './loopback-server';
 
 /**
  * An HTTP CONNECT proxy on 127.0.0.1 that records each tunnel target. It only tunnels to loopback
@@ -21,19 +22,19 @@ export class FakeConnectProxy {
 
   static async start(): Promise<FakeConnectProxy> {
     const proxy = new FakeConnectProxy();
-    await new Promise<void>((resolve) => proxy.server.listen(0, '127.0.0.1', resolve));
+    await listenOnLoopback(proxy.server);
     return proxy;
   }
 
   get url(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return loopbackAddress(this.server).url;
   }
 
   async close(): Promise<void> {
     for (const socket of this.sockets) {
       socket.destroy();
     }
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await closeServer(this.server);
   }
 
   private tunnel(request: IncomingMessage, client: Socket, head: Buffer): void {

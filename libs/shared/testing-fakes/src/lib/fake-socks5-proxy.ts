@@ -1,4 +1,5 @@
-import { type AddressInfo, type Server, type Socket, connect, createServer } from 'node:net';
+import { type Server, type Socket, connect, createServer } from 'node:net';
+import { closeServer, listenOnLoopback, loopbackAddress } from './loopback-server';
 
 /** One CONNECT request as the fake read it. */
 export interface Socks5Connect {
@@ -95,12 +96,12 @@ export class FakeSocks5Proxy {
 
   static async start(options: FakeSocks5Options = {}): Promise<FakeSocks5Proxy> {
     const proxy = new FakeSocks5Proxy(options);
-    await new Promise<void>((resolve) => proxy.server.listen(0, '127.0.0.1', resolve));
+    await listenOnLoopback(proxy.server);
     return proxy;
   }
 
   get port(): number {
-    return (this.server.address() as AddressInfo).port;
+    return loopbackAddress(this.server).port;
   }
 
   /** `socks5://127.0.0.1:<port>`, or with another scheme and a user info (`user:password@`). */
@@ -112,7 +113,7 @@ export class FakeSocks5Proxy {
     for (const socket of this.sockets) {
       socket.destroy();
     }
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await closeServer(this.server);
   }
 
   private track(socket: Socket): void {

@@ -6,7 +6,8 @@ import {
   type ServerResponse,
   createServer,
 } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { closeServer, listenOnLoopback, loopbackAddress } from './loopback-server';
 import { DEFAULT_WAIT_MS, Waiters } from './waiters';
 
 /** What one request brought to a fake upstream, exactly as it arrived. */
@@ -72,13 +73,12 @@ export class FakeUpstream {
 
   static async start(): Promise<FakeUpstream> {
     const fake = new FakeUpstream();
-    await new Promise<void>((resolve) => fake.server.listen(0, '127.0.0.1', resolve));
+    await listenOnLoopback(fake.server);
     return fake;
   }
 
   get url(): string {
-    const address = this.server.address() as AddressInfo;
-    return `http://127.0.0.1:${address.port}`;
+    return loopbackAddress(this.server).url;
   }
 
   get openConnections(): number {
@@ -112,7 +112,7 @@ export class FakeUpstream {
     for (const socket of this.sockets) {
       socket.destroy();
     }
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await closeServer(this.server);
   }
 
   private waitFor<T>(probe: () => T | undefined, timeoutMs: number, what: string): Promise<T> {

@@ -1,7 +1,8 @@
 import { type IncomingHttpHeaders, type IncomingMessage, type Server, createServer } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
+import { closeServer, listenOnLoopback, loopbackAddress } from './loopback-server';
 import { DEFAULT_WAIT_MS, Waiters } from './waiters';
 
 /** One message as it arrived: the bytes and whether it was a binary or a text frame. */
@@ -71,13 +72,13 @@ export class FakeWebSocketUpstream {
 
   static async start(): Promise<FakeWebSocketUpstream> {
     const fake = new FakeWebSocketUpstream();
-    await new Promise<void>((resolve) => fake.server.listen(0, '127.0.0.1', resolve));
+    await listenOnLoopback(fake.server);
     return fake;
   }
 
   /** The fake's base URL, `http://…` (as an `*_API_BASE` is configured). */
   get url(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return loopbackAddress(this.server).url;
   }
 
   /** TCP connections open now (upgraded ones included). */
@@ -107,7 +108,7 @@ export class FakeWebSocketUpstream {
     for (const socket of this.sockets) {
       socket.destroy();
     }
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await closeServer(this.server);
   }
 
   private notify(): void {

@@ -1,4 +1,5 @@
 import { type Server, type Socket, connect, createServer } from 'node:net';
+import { closeServer, listenOnLoopback, loopbackAddress } from './loopback-server';
 
 /** What a raw upstream does with one connection once the request head (and maybe some body) has arrived. */
 export type RawScript = (socket: Socket, head: string, bodyStart: string) => void | Promise<void>;
@@ -34,23 +35,19 @@ export class RawUpstream {
 
   static async start(script: RawScript): Promise<RawUpstream> {
     const upstream = new RawUpstream(script);
-    await new Promise<void>((resolve) => upstream.server.listen(0, '127.0.0.1', resolve));
+    await listenOnLoopback(upstream.server);
     return upstream;
   }
 
   get url(): string {
-    const address = this.server.address();
-    if (address === null || typeof address === 'string') {
-      throw new Error('The raw upstream is not listening');
-    }
-    return `http://127.0.0.1:${address.port}`;
+    return loopbackAddress(this.server).url;
   }
 
   async close(): Promise<void> {
     for (const socket of this.sockets) {
       socket.destroy();
     }
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await closeServer(this.server);
   }
 }
 
