@@ -55,4 +55,13 @@ describe(ContractReports.name, () => {
     });
     expect(seen).toEqual([]);
   });
+
+  it('should make no unhandled rejection when a report wait nobody awaited runs out', async () => {
+    const reports = new ContractReports();
+    const seen = await unhandledRejectionsDuring(() => {
+      void reports.nextReport();
+      jest.advanceTimersByTime(5_000);
+    });
+    expect(seen).toEqual([]);
+  });
 });
