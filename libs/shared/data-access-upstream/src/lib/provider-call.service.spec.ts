@@ -4,7 +4,7 @@ import { MetricsService, ShutdownService } from '@openai-proxy/feature-platform'
 import type { PlatformSettings } from '@openai-proxy/util-config';
 import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
 import { type SseEvent, type StreamItem, type StreamTransformer, chunkItem } from '@openai-proxy/util-sse';
-import type { PreparedCall, UpstreamRequest } from '@openai-proxy/util-provider-contract';
+import type { CallReport, PreparedCall, UpstreamRequest } from '@openai-proxy/util-provider-contract';
 import { closeServer, listenOnLoopback } from '@openai-proxy/testing-fakes';
 import { ProviderCallService } from './provider-call.service';
 import type { RelayTarget } from './relay.types';
@@ -41,6 +41,8 @@ describe(ProviderCallService.name, () => {
   });
   let throwAt: number | undefined;
   let collect = false;
+  let finishThrows = false;
+  let reportTo: (report: CallReport) => void = () => undefined;
   let service: ProviderCallService;
   let target: RelayTarget;
   const request: UpstreamRequest = { method: 'POST', path: '/', headers: {} };
@@ -48,11 +50,25 @@ describe(ProviderCallService.name, () => {
     const transformer = countingTransformer(throwAt);
     const translateError = (status: number): GatewayException =>
       new GatewayException(ErrorCode.UpstreamServerError, `answered ${status}`);
-    const prepared: PreparedCall = collect
+    const planned: PreparedCall = collect
       ? { answer: 'collect', request, transformer, complete: (chunks) => chunks }
       : { answer: 'stream', request, transformer };
+    const prepared: PreparedCall = finishThrows
+      ? {
+          ...planned,
+          finish: () => {
+            throw new TypeError('a finish that is not async threw');
+          },
+        }
+      : planned;
     service
-      .run(target, translateError, response, () => prepared)
+      .run(
+        target,
+        translateError,
+        response,
+        () => prepared,
+        (report) => reportTo(report),
+      )
       .catch((error: unknown) => answerError(response, error));
   });
   let bridgeUrl = '';
@@ -99,5 +115,27 @@ describe(ProviderCallService.name, () => {
     const answer = await ask();
     expect(answer.status).toBe(502);
     expect(answer.text).toContain('"code":"upstream_bad_response"');
+  });
+
+  // Regression: a finish that throws synchronously (not a rejected promise) skipped the report to the pipeline's
+  // listeners and replaced the call's own outcome.
+  it('should still report the call when its finish throws synchronously', async () => {
+    throwAt = undefined;
+    collect = false;
+    finishThrows = true;
+    const report = new Promise<CallReport>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no report within 2 s')), 2_000);
+      reportTo = (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      };
+    });
+    try {
+      const answer = await ask();
+      expect(answer.text.endsWith('data: [DONE]\n\n')).toBe(true);
+      expect(await report).toEqual({ usage: undefined, clientLeft: false });
+    } finally {
+      finishThrows = false;
+    }
   });
 });

@@ -43,6 +43,15 @@ type AnswerOutcome = Pick<CallReport, 'usage' | 'error'>;
  * each translated chunk written as soon as its source event arrives, heartbeats, and mid-stream failures as
  * an error frame then `[DONE]`. Adapters stay pure: they only map objects.
  */
+/** Runs a call's `finish`; whatever it throws or rejects with (its own clean-up failing) changes nothing. */
+async function finishQuietly(prepared: PreparedCall | undefined, report: CallReport): Promise<void> {
+  try {
+    await prepared?.finish?.(report);
+  } catch {
+    // The call's outcome stands; a finish reports its own failures (claude.ai logs a delete that failed).
+  }
+}
+
 @Injectable()
 export class ProviderCallService {
   private readonly upstream: ProviderUpstream;
@@ -84,7 +93,7 @@ export class ProviderCallService {
         throw error;
       } finally {
         report.clientLeft = exchange.clientLeft;
-        await prepared?.finish?.(report).catch(() => undefined);
+        await finishQuietly(prepared, report);
         reported(report);
       }
     });
