@@ -22,12 +22,20 @@ function listenersLeft(source: PassThrough): Record<string, number> {
   return Object.fromEntries(EVENTS.map((event) => [event, source.listenerCount(event)]));
 }
 
+/** An upstream body that, like undici's, errors when it is destroyed before its end. */
+class AbortingBody extends PassThrough {
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    callback(error ?? new Error('Request aborted'));
+  }
+}
+
 describe(pipeTranslatedStream.name, () => {
+  let failures = 0;
   let settled: Promise<Record<string, number>> | undefined;
   let ending: (source: PassThrough) => void = (source) => source.end('data: one\n\n');
   let transformer: StreamTransformer<SseEvent> = echo;
   const bridge = createServer((_request, response: ServerResponse) => {
-    const source = new PassThrough();
+    const source = new AbortingBody();
     response.writeHead(200, { 'content-type': 'text/event-stream' });
     settled = pipeTranslatedStream({
       provider: 'fake',
@@ -36,7 +44,10 @@ describe(pipeTranslatedStream.name, () => {
       transformer,
       writer: new EventStreamWriter(response, 0, false),
       exchange: new UpstreamExchange(response),
-      failure: () => new GatewayException(ErrorCode.UpstreamConnectionReset, 'reset'),
+      failure: () => {
+        failures += 1;
+        return new GatewayException(ErrorCode.UpstreamConnectionReset, 'reset');
+      },
     }).then(() => listenersLeft(source));
     ending(source);
   });
@@ -73,6 +84,28 @@ describe(pipeTranslatedStream.name, () => {
       const text = await (await fetch(url, { signal: AbortSignal.timeout(5_000) })).text();
       expect(text).toContain('"code":"upstream_bad_response"');
       expect(text.endsWith('data: [DONE]\n\n')).toBe(true);
+    } finally {
+      transformer = echo;
+    }
+  });
+
+  // Regression: after an error item the stream lets the upstream body go (destroy), and the abort error that
+  // body then emits was classified as an upstream failure: upstream_errors_total counted one more per such stream.
+  it('should count no upstream failure when it destroyed the upstream body itself after an error item', async () => {
+    failures = 0;
+    ending = (source) => source.write('data: one\n\ndata: stop\n\n');
+    transformer = {
+      transform: (event: SseEvent): StreamItem[] =>
+        event.data === 'stop'
+          ? [{ kind: 'error', error: new GatewayException(ErrorCode.UpstreamServerError, 'provider error') }]
+          : [chunkItem({ id: 'c', created: 1, model: 'm' }, { content: event.data })],
+      flush: () => [],
+    };
+    try {
+      const text = await (await fetch(url, { signal: AbortSignal.timeout(5_000) })).text();
+      expect(text).toContain('"code":"upstream_server_error"');
+      await settled;
+      expect(failures).toBe(0);
     } finally {
       transformer = echo;
     }

@@ -51,9 +51,13 @@ class TranslatingCopy implements BodyCopyHooks {
   }
 
   onError(error: unknown): void {
+    if (this.ended) {
+      // The stream already ended: its own error item let the upstream body go, and this is that body's abort.
+      return;
+    }
     const failure = this.stream.failure(error);
     this.ending ??= failure;
-    if (!this.ended && !this.stream.client.destroyed) {
+    if (!this.stream.client.destroyed) {
       this.ended = true;
       this.stream.writer.fail(failure);
     }
