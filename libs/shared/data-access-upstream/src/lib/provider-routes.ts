@@ -60,11 +60,6 @@ export function compileRoutePath(pattern: string): RoutePathMatcher {
   };
 }
 
-/** The path parameters of `pathname` under `pattern`, or undefined when it does not match. */
-export function matchRoutePath(pattern: string, pathname: string): Record<string, string> | undefined {
-  return compileRoutePath(pattern)(pathname);
-}
-
 function unknownRoute(): GatewayException {
   return new GatewayException(ErrorCode.NotFound, 'Unknown route');
 }
@@ -165,7 +160,7 @@ export interface JsonRoute extends RawRouteDoc {
 
 /** The methods a path answers: those declared, HEAD after GET (a HEAD is served as the GET, see servedMethod). */
 function allowedMethods(declared: readonly string[]): string[] {
-  return declared.flatMap((method) => (method === 'GET' && !declared.includes('HEAD') ? ['GET', 'HEAD'] : [method]));
+  return declared.flatMap((method) => (method === 'GET' ? ['GET', 'HEAD'] : [method]));
 }
 
 function methodNotAllowed(path: string, declared: readonly string[]): GatewayException {
