@@ -1,9 +1,9 @@
-import { type Server, type ServerResponse, createServer } from 'node:http';
+import { type Server, createServer } from 'node:http';
 import { Agent } from 'undici';
 import { MetricsService, ShutdownService } from '@openai-proxy/feature-platform';
 import type { PlatformSettings } from '@openai-proxy/util-config';
 import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
-import { FakeUpstream, closeServer, listenOnLoopback, sse } from '@openai-proxy/testing-fakes';
+import { FakeUpstream, closeServer, leaveOnceSeen, listenOnLoopback, sse } from '@openai-proxy/testing-fakes';
 import type { CallReport, PreparedCall, ProviderAdapter, UpstreamRequest } from '@openai-proxy/util-provider-contract';
 import {
   type SseEvent,
@@ -12,6 +12,7 @@ import {
   chunkItem,
   cutStreamItem,
 } from '@openai-proxy/util-sse';
+import { answerError } from './__fixtures__/answer-error';
 import { ProviderCallService } from './provider-call.service';
 import { ProviderPipeline } from './provider-pipeline.service';
 import type { RelayService } from './relay.service';
@@ -41,35 +42,6 @@ function countingTransformer(): StreamTransformer<SseEvent> {
     flush: () => (ended ? [] : [cutStreamItem('example', 'its end event')]),
     usage: () => ({ promptTokens: 1, completionTokens: chunks }),
   };
-}
-
-function answerError(response: ServerResponse, error: unknown): void {
-  const exception = error instanceof GatewayException ? error : new GatewayException(ErrorCode.Internal, 'internal');
-  if (!response.headersSent) {
-    response.writeHead(exception.status, { 'content-type': 'application/json' });
-  }
-  response.end(JSON.stringify(exception.toEnvelope()));
-}
-
-/** Reads a stream until `seen` arrived, then leaves. */
-async function leaveOnceSeen(url: string, seen: string): Promise<void> {
-  const client = new AbortController();
-  const deadline = setTimeout(() => client.abort(), WAIT_MS);
-  try {
-    const response = await fetch(url, { method: 'POST', signal: client.signal });
-    const reader = response.body?.getReader();
-    let text = '';
-    while (reader !== undefined && !text.includes(seen)) {
-      const read = await reader.read();
-      if (read.done) {
-        break;
-      }
-      text += Buffer.from(read.value).toString('utf8');
-    }
-  } finally {
-    clearTimeout(deadline);
-    client.abort();
-  }
 }
 
 describe('ProviderCallService reports', () => {
@@ -203,7 +175,7 @@ describe('ProviderCallService reports', () => {
   it('should report a client that left mid-stream with the usage so far (it reported a success)', async () => {
     upstream.on('POST', '/v1/stream', sse({ frames: [frame(1), END], stallAfter: 1 }));
     const report = nextReport();
-    await leaveOnceSeen(`${url}/stream`, 'word1');
+    await leaveOnceSeen(url, { method: 'POST', path: '/stream', headers: {} }, (text) => text.includes('word1'));
     expect(await report).toMatchObject({ usage: { promptTokens: 1, completionTokens: 1 }, clientLeft: true });
     expect(finished.at(-1)).toBe(await report);
   });

@@ -1,4 +1,4 @@
-import { type ServerResponse, createServer } from 'node:http';
+import { createServer } from 'node:http';
 import { Agent } from 'undici';
 import { MetricsService, ShutdownService } from '@openai-proxy/feature-platform';
 import type { PlatformSettings } from '@openai-proxy/util-config';
@@ -6,6 +6,7 @@ import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
 import { type SseEvent, type StreamItem, type StreamTransformer, chunkItem } from '@openai-proxy/util-sse';
 import type { CallReport, PreparedCall, UpstreamRequest } from '@openai-proxy/util-provider-contract';
 import { closeServer, listenOnLoopback } from '@openai-proxy/testing-fakes';
+import { answerError } from './__fixtures__/answer-error';
 import { ProviderCallService } from './provider-call.service';
 import type { RelayTarget } from './relay.types';
 
@@ -23,14 +24,6 @@ function countingTransformer(throwAt: number | undefined): StreamTransformer<Sse
     },
     flush: () => [],
   };
-}
-
-function answerError(response: ServerResponse, error: unknown): void {
-  const exception = error instanceof GatewayException ? error : new GatewayException(ErrorCode.Internal, 'internal');
-  if (!response.headersSent) {
-    response.writeHead(exception.status, { 'content-type': 'application/json' });
-  }
-  response.end(JSON.stringify(exception.toEnvelope()));
 }
 
 describe(ProviderCallService.name, () => {

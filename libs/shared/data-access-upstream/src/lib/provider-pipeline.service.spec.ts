@@ -4,6 +4,7 @@ import type { PlatformSettings } from '@openai-proxy/util-config';
 import { closeServer, listenOnLoopback } from '@openai-proxy/testing-fakes';
 import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
 import { type CallReport, type ProviderAdapter, noInput } from '@openai-proxy/util-provider-contract';
+import { answerError } from './__fixtures__/answer-error';
 import { ProviderCallService } from './provider-call.service';
 import { ProviderPipeline, type ReportedCall } from './provider-pipeline.service';
 import type { RelayService } from './relay.service';
@@ -25,12 +26,6 @@ const ADAPTER: ProviderAdapter<string, 'ok' | 'refused'> = {
     },
   },
 };
-
-function answerError(response: ServerResponse, error: unknown): void {
-  const exception = error instanceof GatewayException ? error : new GatewayException(ErrorCode.Internal, 'internal');
-  response.writeHead(exception.status, { 'content-type': 'application/json' });
-  response.end(JSON.stringify(exception.toEnvelope()));
-}
 
 describe(ProviderPipeline.name, () => {
   const settings = { heartbeatMs: 0, maxJsonBodyBytes: 1024 } as PlatformSettings;

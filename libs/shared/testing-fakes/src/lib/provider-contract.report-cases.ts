@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
 import type { FakeHandler, FakeUpstream } from './fake-upstream';
 import { sse } from './fake-responses';
-import { chat, chatBody, frames, streamedText } from './provider-contract.requests';
+import { leaveOnceSeen } from './client-leaves';
+import { arrivedFrames, chat, chatBody, frames, streamedText } from './provider-contract.requests';
 import type { ChatContractFixture, ContractCase, ContractReport } from './provider-contract.types';
-
-/** How long a case reads a stream before it gives up on the text it waits for. */
-const READ_WITHIN_MS = 5_000;
 
 /** The code of the stream's error frame (the stream must carry one). */
 function errorFrameCode(text: string): string {
@@ -20,32 +18,16 @@ function assertFailedReport(report: ContractReport, code: string): void {
   assert.equal(report.clientLeft, false, 'the client stayed to the end');
 }
 
-/** Reads a streamed answer until `seen` is in it, then leaves (aborts the request). */
-async function leaveOnceSeen(fixture: ChatContractFixture, url: string, seen: string): Promise<void> {
-  const client = new AbortController();
-  const deadline = setTimeout(() => client.abort(), READ_WITHIN_MS);
-  try {
-    const response = await fetch(`${url}${fixture.chatPath}`, {
-      method: 'POST',
-      headers: { ...fixture.headers, 'content-type': 'application/json' },
-      body: JSON.stringify(chatBody(fixture, { stream: true })),
-      signal: client.signal,
-    });
-    const reader = response.body?.getReader();
-    const decoder = new TextDecoder();
-    let text = '';
-    while (reader !== undefined && !streamedText(text).includes(seen)) {
-      const read = await reader.read();
-      if (read.done) {
-        break;
-      }
-      text += decoder.decode(read.value as Uint8Array, { stream: true });
-    }
-    assert.match(streamedText(text), new RegExp(seen), 'the first text arrived before the client left');
-  } finally {
-    clearTimeout(deadline);
-    client.abort();
-  }
+/** Reads a streamed answer until `seen` is in its text, then leaves (aborts the request). */
+async function leaveOnceSeenIn(fixture: ChatContractFixture, url: string, seen: string): Promise<void> {
+  const sent = {
+    method: 'POST',
+    path: fixture.chatPath,
+    headers: { ...fixture.headers, 'content-type': 'application/json' },
+    body: JSON.stringify(chatBody(fixture, { stream: true })),
+  };
+  const text = await leaveOnceSeen(url, sent, (read) => streamedText(arrivedFrames(read)).includes(seen));
+  assert.match(streamedText(arrivedFrames(text)), new RegExp(seen), 'the first text arrived before the client left');
 }
 
 /**
@@ -105,7 +87,7 @@ export function streamReportCases(
       async run({ upstream, url, reports }) {
         script(upstream, sse({ frames: twoWords, stallAfter: twoWords.length - 1 }));
         const report = reports.nextReport();
-        await leaveOnceSeen(fixture, url, 'one');
+        await leaveOnceSeenIn(fixture, url, 'one');
         assert.equal((await report).clientLeft, true);
       },
     },

@@ -47,6 +47,15 @@ export function frames(text: string): Array<Record<string, unknown>> {
     .map((frame) => JSON.parse(frame.slice(6)) as Record<string, unknown>);
 }
 
+/**
+ * The frames of a stream read so far that fully arrived: up to its last blank line (a frame still arriving
+ * after it would not parse yet).
+ */
+export function arrivedFrames(text: string): string {
+  const end = text.lastIndexOf('\n\n');
+  return end === -1 ? '' : text.slice(0, end + 2);
+}
+
 export function streamedText(text: string): string {
   return frames(text)
     .map((chunk) => (chunk['choices'] as Array<{ delta?: { content?: string } }> | undefined)?.[0]?.delta?.content)
