@@ -1,4 +1,4 @@
-import { metricSample, openApiDocument } from '@openai-proxy/testing-fakes';
+import { headThenGet, metricSample, openApiDocument } from '@openai-proxy/testing-fakes';
 import { type ClaudeBridgeOnFakes, startClaudeBridgeOnFakes } from './support/claude-bridge-app';
 
 const KEY = 'sk-ant-api03-routes-test';
@@ -34,17 +34,11 @@ describe('ANTHROPIC_API_ROUTES on the claude-bridge', () => {
     const headers = { authorization: `Bearer ${KEY}` };
     const series = 'http_requests_total{method="HEAD",route="/claude/v1/models",status="200"}';
     const before = await metricSample(bridge.url, series);
-    const get = await fetch(`${bridge.url}/claude/v1/models`, { headers, signal: AbortSignal.timeout(10_000) });
-    const getBody = await get.text();
-    const head = await fetch(`${bridge.url}/claude/v1/models`, {
-      method: 'HEAD',
-      headers,
-      signal: AbortSignal.timeout(10_000),
-    });
+    const { head, bytesAfterHead, get } = await headThenGet(bridge.url, '/claude/v1/models', headers);
     expect(head.status).toBe(get.status);
-    expect(head.headers.get('content-type')).toBe(get.headers.get('content-type'));
-    expect(head.headers.get('content-length')).toBe(String(Buffer.byteLength(getBody)));
-    expect(await head.text()).toBe('');
+    expect(head.headers['content-type']).toBe(get.headers['content-type']);
+    expect(head.headers['content-length']).toBe(String(Buffer.byteLength(get.body)));
+    expect(bytesAfterHead).toBe('');
     expect(await metricSample(bridge.url, series)).toBe(before + 1);
   });
 

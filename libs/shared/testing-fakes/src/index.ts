@@ -25,3 +25,4 @@ export * from './lib/thrown-error';
 export * from './lib/chat-stream-text';
 export * from './lib/fake-azure-openai';
 export * from './lib/loopback-server';
+export * from './lib/head-then-get';
