@@ -8,7 +8,7 @@ import {
   chatCalls,
   frames,
   lastChatBody,
-  streamedText,
+  sseDeltaText,
 } from './provider-contract.requests';
 import { streamReportCases } from './provider-contract.report-cases';
 import type {
@@ -100,7 +100,7 @@ function streamCases(
       async run({ url, reports }) {
         const report = reports.next();
         const text = await (await chat(fixture, url, { stream: true })).text();
-        assert.match(streamedText(text), /Hello/);
+        assert.match(sseDeltaText(text), /Hello/);
         assert.ok(!frames(text).some((chunk) => chunk['usage'] !== undefined), 'no usage chunk was asked for');
         endsCleanly(text);
         assert.deepEqual(await report, fixture.usage);
@@ -111,7 +111,7 @@ function streamCases(
       async run({ upstream, url }) {
         script(upstream, sse({ frames: midStreamErrorFrames('partial') }));
         const text = await (await chat(fixture, url, { stream: true })).text();
-        assert.equal(streamedText(text), 'partial');
+        assert.equal(sseDeltaText(text), 'partial');
         assert.ok(
           frames(text).some((chunk) => chunk['error'] !== undefined),
           'an error frame came',
@@ -135,7 +135,7 @@ function streamCases(
         const words = ['Hé', 'llo ', 'wörld ', '🙂'];
         script(upstream, sse({ frames: textFrames(words), splitBytes: 3 }));
         const text = await (await chat(fixture, url, { stream: true })).text();
-        assert.equal(streamedText(text), words.join(''));
+        assert.equal(sseDeltaText(text), words.join(''));
         assert.ok(!text.includes('"error"'), 'no error frame');
         endsCleanly(text);
       },
@@ -150,7 +150,7 @@ function usageChunkCase(fixture: ChatContractFixture, lacks: LackedFeatures): Co
       async run({ url, reports }) {
         const report = reports.next();
         const text = await (await chat(fixture, url, { stream: true, includeUsage: true })).text();
-        assert.match(streamedText(text), /Hello/);
+        assert.match(sseDeltaText(text), /Hello/);
         assert.ok(!frames(text).some((chunk) => chunk['usage'] !== undefined), 'no usage numbers were invented');
         endsCleanly(text);
         assert.equal(await report, undefined);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { FakeHandler, FakeUpstream } from './fake-upstream';
 import { sse } from './fake-responses';
 import { leaveOnceSeen } from './client-leaves';
-import { arrivedFrames, chat, chatBody, frames, streamedText } from './provider-contract.requests';
+import { arrivedFrames, chat, chatBody, frames, sseDeltaText } from './provider-contract.requests';
 import type { ChatContractFixture, ContractCase, ContractReport } from './provider-contract.types';
 
 /** The code of the stream's error frame (the stream must carry one). */
@@ -26,8 +26,8 @@ async function leaveOnceSeenIn(fixture: ChatContractFixture, url: string, seen: 
     headers: { ...fixture.headers, 'content-type': 'application/json' },
     body: JSON.stringify(chatBody(fixture, { stream: true })),
   };
-  const text = await leaveOnceSeen(url, sent, (read) => streamedText(arrivedFrames(read)).includes(seen));
-  assert.match(streamedText(arrivedFrames(text)), new RegExp(seen), 'the first text arrived before the client left');
+  const text = await leaveOnceSeen(url, sent, (read) => sseDeltaText(arrivedFrames(read)).includes(seen));
+  assert.match(sseDeltaText(arrivedFrames(text)), new RegExp(seen), 'the first text arrived before the client left');
 }
 
 /**

@@ -56,7 +56,7 @@ export function arrivedFrames(text: string): string {
   return end === -1 ? '' : text.slice(0, end + 2);
 }
 
-export function streamedText(text: string): string {
+export function sseDeltaText(text: string): string {
   return frames(text)
     .map((chunk) => (chunk['choices'] as Array<{ delta?: { content?: string } }> | undefined)?.[0]?.delta?.content)
     .join('');
