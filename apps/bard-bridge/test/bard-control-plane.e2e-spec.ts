@@ -1,11 +1,12 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { listenServiceApp, shutdownServiceApp } from '@openai-proxy/feature-platform';
 import {
+  answerAfterShutdown,
   type FakeUpstream,
-  stall,
-  startFakeBard,
   metricSample,
   metricSampleReaching,
+  stall,
+  startFakeBard,
 } from '@openai-proxy/testing-fakes';
 import { loadBardBridgeConfig } from '../src/config/bard-bridge.env';
 import { createBardBridgeApp } from '../src/bard-bridge.app';
@@ -49,10 +50,10 @@ describe('BardService control-plane calls', () => {
     try {
       const pending = ask(bridge.url, 'drained');
       await bard.waitForRequest((request) => String(request.headers.cookie).includes('g.a000drained'));
-      await shutdownServiceApp(bridge.app, loadBardBridgeConfig({ SHUTDOWN_DRAIN_MS: '200' }).platform);
-      const response = await pending;
-      expect(response.status).toBe(503);
-      expect(((await response.json()) as { error: { code: string } }).error.code).toBe('server_shutting_down');
+      const drained = answerAfterShutdown(pending, () =>
+        shutdownServiceApp(bridge.app, loadBardBridgeConfig({ SHUTDOWN_DRAIN_MS: '200' }).platform),
+      );
+      expect(await drained).toEqual({ status: 503, code: 'server_shutting_down' });
     } finally {
       await bridge.app.close();
     }

@@ -1,14 +1,15 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { MetricsService, listenServiceApp, shutdownServiceApp } from '@openai-proxy/feature-platform';
 import {
+  answerAfterShutdown,
+  fakeGeminiGenerate,
   type FakeHandler,
   type FakeUpstream,
-  fakeGeminiGenerate,
   json,
+  metricSample,
   sse,
   stall,
   startFakeGemini,
-  metricSample,
 } from '@openai-proxy/testing-fakes';
 import { loadBardBridgeConfig } from '../src/config/bard-bridge.env';
 import { createBardBridgeApp } from '../src/bard-bridge.app';
@@ -189,10 +190,10 @@ describe('ProviderCallService at the drain cap', () => {
       const before = gemini.requests.length;
       const pending = chat(bridge.url, 'slow', stream);
       await gemini.waitForRequest(() => gemini.requests.length > before);
-      await shutdownServiceApp(bridge.app, loadBardBridgeConfig({ SHUTDOWN_DRAIN_MS: '200' }).platform);
-      const response = await pending;
-      expect(response.status).toBe(503);
-      expect(((await response.json()) as { error: { code: string } }).error.code).toBe('server_shutting_down');
+      const drained = answerAfterShutdown(pending, () =>
+        shutdownServiceApp(bridge.app, loadBardBridgeConfig({ SHUTDOWN_DRAIN_MS: '200' }).platform),
+      );
+      expect(await drained).toEqual({ status: 503, code: 'server_shutting_down' });
     } finally {
       await bridge.app.close();
     }

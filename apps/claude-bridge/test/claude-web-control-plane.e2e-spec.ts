@@ -1,11 +1,12 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { listenServiceApp, shutdownServiceApp } from '@openai-proxy/feature-platform';
 import {
+  answerAfterShutdown,
   type FakeUpstream,
-  stall,
-  startFakeClaudeWeb,
   metricSample,
   metricSampleReaching,
+  stall,
+  startFakeClaudeWeb,
 } from '@openai-proxy/testing-fakes';
 import { loadClaudeBridgeConfig } from '../src/config/claude-bridge.env';
 import { createClaudeBridgeApp } from '../src/claude-bridge.app';
@@ -58,10 +59,10 @@ describe('ClaudeWebService control-plane calls', () => {
     try {
       const pending = send(bridge.url, org);
       await claude.waitForRequest((request) => request.url.startsWith(`/organizations/${org}/`));
-      await shutdownServiceApp(bridge.app, loadClaudeBridgeConfig({ SHUTDOWN_DRAIN_MS: '200' }).platform);
-      const response = await pending;
-      expect(response.status).toBe(503);
-      expect(((await response.json()) as { error: { code: string } }).error.code).toBe('server_shutting_down');
+      const drained = answerAfterShutdown(pending, () =>
+        shutdownServiceApp(bridge.app, loadClaudeBridgeConfig({ SHUTDOWN_DRAIN_MS: '200' }).platform),
+      );
+      expect(await drained).toEqual({ status: 503, code: 'server_shutting_down' });
     } finally {
       await bridge.app.close();
     }

@@ -1,7 +1,15 @@
 import { connect } from 'node:net';
 import request from 'supertest';
 import { shutdownServiceApp } from '@openai-proxy/feature-platform';
-import { type FakeUpstream, delayed, json, sse, stall, startFakeOpenAi } from '@openai-proxy/testing-fakes';
+import {
+  answerAfterShutdown,
+  delayed,
+  type FakeUpstream,
+  json,
+  sse,
+  stall,
+  startFakeOpenAi,
+} from '@openai-proxy/testing-fakes';
 import { loadOpenAiRelayConfig } from '../src/config/openai-relay.env';
 import { type RelayOnFakeOpenAi, startRelay, startRelayOnFakeOpenAi } from './support/relay-app';
 
@@ -192,10 +200,10 @@ describe('RelayService hardening', () => {
     try {
       const pending = fetch(`${relay.url}/openai/v1/slow-answer`, { method: 'POST', body: '{}' });
       await openai.waitForRequest((arrived) => arrived.url === '/v1/slow-answer');
-      await shutdownServiceApp(relay.app, loadOpenAiRelayConfig({ SHUTDOWN_DRAIN_MS: '200' }).platform);
-      const response = await pending;
-      expect(response.status).toBe(503);
-      expect(((await response.json()) as { error: { code: string } }).error.code).toBe('server_shutting_down');
+      const drained = answerAfterShutdown(pending, () =>
+        shutdownServiceApp(relay.app, loadOpenAiRelayConfig({ SHUTDOWN_DRAIN_MS: '200' }).platform),
+      );
+      expect(await drained).toEqual({ status: 503, code: 'server_shutting_down' });
     } finally {
       await relay.app.close();
     }

@@ -51,3 +51,23 @@ export async function openApiDocument(baseUrl: string): Promise<OpenApiDocument>
   const response = await fetch(`${baseUrl}/docs/openapi.json`, { signal: AbortSignal.timeout(5_000) });
   return (await response.json()) as OpenApiDocument;
 }
+
+/** What a client waiting on a call got once the service shut down under it: its status and error code. */
+export interface DrainedAnswer {
+  status: number;
+  code: unknown;
+}
+
+/**
+ * Shuts the service down (`shutDown`, which should end at a short drain cap) while `pending` still waits for its
+ * answer, then reads that answer: at the drain cap a waiting call gets 503 `server_shutting_down`.
+ */
+export async function answerAfterShutdown(
+  pending: Promise<Response>,
+  shutDown: () => Promise<void>,
+): Promise<DrainedAnswer> {
+  await shutDown();
+  const response = await pending;
+  const body = (await response.json()) as { error?: { code?: unknown } };
+  return { status: response.status, code: body.error?.code };
+}
