@@ -39,6 +39,10 @@ const transform = {
 };
 
 module.exports = {
+  // One PostgreSQL and one Redis for the whole run (real servers; see tools/jest/global-setup.ts).
+  globalSetup: join(root, 'tools', 'jest', 'global-setup.ts'),
+  globalTeardown: join(root, 'tools', 'jest', 'global-teardown.ts'),
+  transform,
   projects: projectDirectories().map((directory) => ({
     displayName: JSON.parse(readFileSync(join(root, directory, 'project.json'), 'utf8')).name,
     rootDir: join(root, directory),

@@ -7,7 +7,10 @@ import {
   baseUrlSchema,
   commonEnvShape,
   configuredOpenAiCompatibleProviders,
+  type GatewayConfigDocument,
   gatewayConfigPathSchema,
+  readGatewayConfigDocument,
+  resolveApiKeys,
   openAiCompatibleProvidersSchema,
   parseEnvironment,
   portSchema,
@@ -15,6 +18,7 @@ import {
   toPlatformSettings,
 } from '@openai-proxy/util-config';
 import type { GatewaySettings } from '@openai-proxy/gateway-feature-edge';
+import type { TeamSettings } from '@openai-proxy/gateway-feature-team';
 import {
   SERVICES_MANIFEST,
   type ServiceUrlVariable,
@@ -30,6 +34,40 @@ function serviceUrlShape(): Record<ServiceUrlVariable, z.ZodDefault<typeof baseU
   ) as Record<ServiceUrlVariable, z.ZodDefault<typeof baseUrlSchema>>;
 }
 
+/** A comma-separated list of provider keys (a pool); empty entries are dropped. */
+const keyListSchema = z
+  .string()
+  .optional()
+  .transform((value) =>
+    (value ?? '')
+      .split(',')
+      .map((key) => key.trim())
+      .filter((key) => key !== ''),
+  );
+
+/** `sqlite:<path>` (a file, or `:memory:`) or `postgres://…` / `postgresql://…`. */
+const databaseUrlSchema = z
+  .string()
+  .trim()
+  .refine(
+    (url) => /^sqlite:.+/.test(url) || /^postgres(ql)?:\/\/.+/.test(url),
+    'expected sqlite:<path> or postgres://user:password@host:port/database',
+  )
+  .default('sqlite:./data/gateway.db');
+
+const redisUrlSchema = z
+  .string()
+  .trim()
+  .regex(/^rediss?:\/\/.+/, 'expected redis://host:port (or rediss:// for TLS)')
+  .optional();
+
+/** The provider keys the gateway may hold, by the provider they are for. */
+const PROVIDER_KEY_VARIABLES = {
+  openai: 'OPENAI_API_KEY',
+  anthropic: 'ANTHROPIC_API_KEY',
+  gemini: 'GEMINI_API_KEY',
+} as const;
+
 /** The variables this app reads, with their defaults (the services manifest lists the same names). */
 export const gatewayEnvShape = {
   ...commonEnvShape,
@@ -39,6 +77,13 @@ export const gatewayEnvShape = {
   GATEWAY_CONFIG: gatewayConfigPathSchema,
   ACCESS_CONTROL_ALLOW_ORIGIN: z.string().trim().min(1).default('*'),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().optional(),
+  GATEWAY_KEYS: z.enum(['off', 'optional', 'required']).default('off'),
+  GATEWAY_ADMIN_TOKEN: z.string().trim().min(16, 'use at least 16 characters').optional(),
+  OPENAI_API_KEY: keyListSchema,
+  ANTHROPIC_API_KEY: keyListSchema,
+  GEMINI_API_KEY: keyListSchema,
+  DATABASE_URL: databaseUrlSchema,
+  REDIS_URL: redisUrlSchema,
 };
 
 /** Other spellings this app accepts for its variables. */
@@ -47,6 +92,52 @@ export const GATEWAY_ENV_ALIASES: Readonly<Record<string, readonly string[]>> = 
 export interface GatewayConfig {
   platform: PlatformSettings;
   gateway: GatewaySettings;
+  team: TeamSettings;
+}
+
+type ParsedGatewayEnv = z.infer<z.ZodObject<typeof gatewayEnvShape>>;
+
+/**
+ * Each provider's key pool: its variable's keys, then those the config file names. Read only in team mode: with
+ * `GATEWAY_KEYS=off` the gateway holds no provider key, and the file's `env:NAME` references are only checked.
+ */
+function providerKeyPools(
+  parsed: ParsedGatewayEnv,
+  env: Environment,
+  document: GatewayConfigDocument | undefined,
+): ReadonlyMap<string, readonly string[]> {
+  if (parsed.GATEWAY_KEYS === 'off') {
+    return new Map();
+  }
+  const pools = new Map<string, readonly string[]>();
+  for (const [provider, variable] of Object.entries(PROVIDER_KEY_VARIABLES)) {
+    pools.set(provider, parsed[variable]);
+  }
+  if (document !== undefined && parsed.GATEWAY_CONFIG !== undefined) {
+    for (const [provider, keys] of resolveApiKeys(document, parsed.GATEWAY_CONFIG, env)) {
+      pools.set(provider, [...(pools.get(provider) ?? []), ...keys]);
+    }
+  }
+  return new Map([...pools].filter(([, keys]) => keys.length > 0));
+}
+
+function teamSettings(
+  parsed: ParsedGatewayEnv,
+  env: Environment,
+  compatibleProviders: TeamSettings['compatibleProviders'],
+): TeamSettings {
+  const document = parsed.GATEWAY_CONFIG === undefined ? undefined : readGatewayConfigDocument(parsed.GATEWAY_CONFIG);
+  return {
+    mode: parsed.GATEWAY_KEYS,
+    adminToken: parsed.GATEWAY_ADMIN_TOKEN,
+    providerKeys: providerKeyPools(parsed, env, document),
+    databaseUrl: parsed.DATABASE_URL,
+    redisUrl: parsed.REDIS_URL,
+    compatibleProviders,
+    models: document?.models ?? [],
+    prices: document?.prices ?? {},
+    maxJsonBodyBytes: parsed.MAX_JSON_BODY_BYTES,
+  };
 }
 
 export function loadGatewayConfig(env: Environment = process.env): GatewayConfig {
@@ -64,5 +155,6 @@ export function loadGatewayConfig(env: Environment = process.env): GatewayConfig
       allowOrigin: parsed.ACCESS_CONTROL_ALLOW_ORIGIN,
       rateLimitPerMinute: parsed.RATE_LIMIT_PER_MINUTE,
     },
+    team: teamSettings(parsed, env, compatibleProviders),
   };
 }

@@ -26,3 +26,4 @@ export * from './lib/chat-stream-text';
 export * from './lib/fake-azure-openai';
 export * from './lib/loopback-server';
 export * from './lib/head-then-get';
+export * from './lib/test-servers';

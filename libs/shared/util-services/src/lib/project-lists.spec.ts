@@ -29,14 +29,18 @@ interface ProjectConfig {
 }
 
 /** Every provider folder is mapped by one wildcard: `@openai-proxy/provider-<folder>` → its src/index.ts. */
-const PROVIDER_WILDCARD = '@openai-proxy/provider-*';
-const PROVIDER_WILDCARD_TARGET = 'libs/providers/*/src/index.ts';
+/** Scopes whose libs one `@openai-proxy/<package prefix>*` line maps (a lib there is named after its folder). */
+const WILDCARDS: ReadonlyArray<{ folder: string; packagePrefix: string }> = [
+  { folder: 'libs/providers', packagePrefix: '@openai-proxy/provider-' },
+  { folder: 'libs/gateway', packagePrefix: '@openai-proxy/gateway-' },
+];
 
-function coveredByProviderWildcard(folder: string): boolean {
+function wildcardOf(folder: string): (typeof WILDCARDS)[number] | undefined {
   const name = folder.split('/').at(-1) ?? '';
-  return (
-    folder.startsWith('libs/providers/') &&
-    readJson<{ name: string }>(`${folder}/package.json`).name === `@openai-proxy/provider-${name}`
+  return WILDCARDS.find(
+    (wildcard) =>
+      folder === `${wildcard.folder}/${name}` &&
+      readJson<{ name: string }>(`${folder}/package.json`).name === `${wildcard.packagePrefix}${name}`,
   );
 }
 
@@ -76,10 +80,12 @@ describe('tsconfig project lists', () => {
     const expected = Object.fromEntries(
       projectFolders()
         .filter((folder) => folder.startsWith('libs/'))
-        .filter((folder) => !coveredByProviderWildcard(folder))
+        .filter((folder) => wildcardOf(folder) === undefined)
         .map((folder) => [readJson<{ name: string }>(`${folder}/package.json`).name, [`${folder}/src/index.ts`]]),
     );
-    expected[PROVIDER_WILDCARD] = [PROVIDER_WILDCARD_TARGET];
+    for (const wildcard of WILDCARDS) {
+      expected[`${wildcard.packagePrefix}*`] = [`${wildcard.folder}/*/src/index.ts`];
+    }
     const names = [...new Set([...Object.keys(paths), ...Object.keys(expected)])];
     const wrong = names.filter((name) => JSON.stringify(paths[name]) !== JSON.stringify(expected[name]));
     expect(

@@ -99,6 +99,15 @@ export const SERVICES_MANIFEST = {
         // The config file's path; the secrets it references are read as `env:NAME`, never inline.
         { name: 'GATEWAY_CONFIG', secret: false },
         { name: 'RATE_LIMIT_PER_MINUTE', secret: false },
+        // Team mode (README "Team gateway"): gateway keys, the keys the gateway holds, and where its state lives.
+        { name: 'GATEWAY_KEYS', secret: false, deployed: 'off' },
+        { name: 'GATEWAY_ADMIN_TOKEN', secret: true, deployed: '' },
+        { name: 'OPENAI_API_KEY', secret: true, deployed: '' },
+        { name: 'ANTHROPIC_API_KEY', secret: true, deployed: '' },
+        { name: 'GEMINI_API_KEY', secret: true, deployed: '' },
+        // A Postgres URL carries its password; unset: SQLite in the pod (one replica only).
+        { name: 'DATABASE_URL', secret: true, deployed: '' },
+        { name: 'REDIS_URL', secret: true, deployed: '' },
       ],
       scaling: SCALING,
       resources: RESOURCES,
