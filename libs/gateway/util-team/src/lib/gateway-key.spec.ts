@@ -1,0 +1,62 @@
+import fc from 'fast-check';
+import { gatewayKeyDigest, gatewayKeyPrefix, isGatewayKeyShaped, newGatewayKey, newKeyId } from './gateway-key';
+import { budgetPeriodEnd, budgetPeriodKey, budgetPeriodStart } from './budget-period';
+
+describe('gateway keys', () => {
+  it('should make keys of gk- and 43 URL-safe characters, each different', () => {
+    const keys = new Set(Array.from({ length: 50 }, () => newGatewayKey()));
+    expect(keys.size).toBe(50);
+    for (const key of keys) {
+      expect(key).toMatch(/^gk-[A-Za-z0-9_-]{43}$/);
+      expect(isGatewayKeyShaped(key)).toBe(true);
+    }
+  });
+
+  it('should refuse text that is not a gateway key', () => {
+    for (const text of [
+      '',
+      'gk-',
+      'sk-abcdefghijklmnopqrstuvwxyz0123456789',
+      `gk-${'a'.repeat(31)}`,
+      `gk-${'a'.repeat(40)}!`,
+    ]) {
+      expect(isGatewayKeyShaped(text)).toBe(false);
+    }
+  });
+
+  it('should store a 64-character hex digest that differs for every key and never contains it', () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 1 }), fc.string({ minLength: 1 }), (a, b) => {
+        const digest = gatewayKeyDigest(a);
+        expect(digest).toMatch(/^[0-9a-f]{64}$/);
+        expect(gatewayKeyDigest(a)).toBe(digest);
+        if (a !== b) {
+          expect(gatewayKeyDigest(b)).not.toBe(digest);
+        }
+      }),
+    );
+  });
+
+  it('should show only the first 8 characters and make distinct ids', () => {
+    expect(gatewayKeyPrefix('gk-AbCdEfGhIjK')).toBe('gk-AbCdE');
+    expect(newKeyId()).toMatch(/^key_[A-Za-z0-9_-]{16}$/);
+    expect(newKeyId()).not.toBe(newKeyId());
+  });
+});
+
+describe('budget periods', () => {
+  it('should run a monthly budget from the first of the month (UTC) to the next', () => {
+    const now = new Date('2026-12-31T23:59:59.999Z');
+    expect(budgetPeriodStart('monthly', now)?.toISOString()).toBe('2026-12-01T00:00:00.000Z');
+    expect(budgetPeriodEnd('monthly', now)?.toISOString()).toBe('2027-01-01T00:00:00.000Z');
+    expect(budgetPeriodKey('monthly', now)).toBe('2026-12');
+    expect(budgetPeriodKey('monthly', new Date('2027-01-01T00:00:00Z'))).toBe('2027-01');
+  });
+
+  it("should run a total budget over the key's whole life", () => {
+    const now = new Date('2026-05-03T10:00:00Z');
+    expect(budgetPeriodStart('total', now)).toBeNull();
+    expect(budgetPeriodEnd('total', now)).toBeNull();
+    expect(budgetPeriodKey('total', now)).toBe('total');
+  });
+});
