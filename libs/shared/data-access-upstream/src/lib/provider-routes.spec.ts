@@ -1,5 +1,7 @@
 import { type RawRoute, RawRouteRegistry, underPrefix } from '@openai-proxy/feature-platform';
+import { closeServer, listenOnLoopback } from '@openai-proxy/testing-fakes';
 import fc from 'fast-check';
+import { createServer } from 'node:http';
 import { type JsonRoute, compileRoutePath, registerJsonRoutes } from './provider-routes';
 
 const BILLING = '/openai/billing/credit_grants';
@@ -41,6 +43,56 @@ describe(registerJsonRoutes.name, () => {
     expect(registry.documented()).toEqual([
       { method: 'GET', path: BILLING, summary: 'The billing query.', tag: 'openai' },
     ]);
+  });
+});
+
+describe('registerJsonRoutes with bodies', () => {
+  const patch: JsonRoute = {
+    method: 'PATCH',
+    path: '/admin/things/:id',
+    summary: 'Change a thing.',
+    tag: 'admin',
+    requestSchema: { type: 'object', properties: { name: { type: 'string' } } },
+    responseSchema: { type: 'object' },
+    security: 'admin-token',
+    handle: (context) => Promise.resolve({ status: 200, body: { id: context.params['id'], got: context.body } }),
+  };
+
+  it('should read a PATCH body as JSON and hand it to the route with its path parameters', async () => {
+    const registry = new RawRouteRegistry();
+    registerJsonRoutes(registry, [patch]);
+    const server = createServer((request, response) => {
+      void registry.find('/admin/things/t1')?.handle(request, response);
+    });
+    const address = await listenOnLoopback(server);
+    try {
+      const answer = await fetch(`${address.url}/admin/things/t1`, {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'new' }),
+      });
+      expect(answer.status).toBe(200);
+      await expect(answer.json()).resolves.toEqual({ id: 't1', got: { name: 'new' } });
+    } finally {
+      await closeServer(server);
+    }
+  });
+
+  it("should list a route's schemas and security in /docs, and no field it does not document", () => {
+    const registry = new RawRouteRegistry();
+    registerJsonRoutes(registry, [patch]);
+    expect(registry.documented()).toEqual([
+      {
+        method: 'PATCH',
+        path: '/admin/things/:id',
+        summary: 'Change a thing.',
+        tag: 'admin',
+        requestSchema: patch.requestSchema,
+        responseSchema: patch.responseSchema,
+        security: 'admin-token',
+      },
+    ]);
+    expect(Object.keys(registry.documented()[0] ?? {})).not.toContain('handle');
   });
 });
 

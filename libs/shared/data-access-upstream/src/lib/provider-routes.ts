@@ -3,6 +3,7 @@ import { type RawRouteDoc, type RawRouteRegistry, pathnameOf } from '@openai-pro
 import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
 import type { ProviderAdapter, ProviderRoute } from '@openai-proxy/util-provider-contract';
 import { sendJson } from './client-answer';
+import { readJsonBody } from './json-body';
 import type { ProviderPipeline } from './provider-pipeline.service';
 
 /** One path segment with its percent escapes decoded; undefined when they are malformed. */
@@ -77,6 +78,21 @@ interface DeclaredMethod extends RawRouteDoc {
   serve(request: IncomingMessage, response: ServerResponse, params: Record<string, string>): Promise<void>;
 }
 
+/** What /docs lists of a declared method: its RawRouteDoc fields, and nothing else it carries. */
+function docOf(method: DeclaredMethod): RawRouteDoc {
+  return {
+    method: method.method,
+    path: method.path,
+    summary: method.summary,
+    tag: method.tag,
+    requestSchema: method.requestSchema,
+    responseSchema: method.responseSchema,
+    successStatus: method.successStatus,
+    queryParameters: method.queryParameters,
+    security: method.security,
+  };
+}
+
 /**
  * Registers declared methods as raw routes, one per path (matched as Express did, labelled in metrics with the
  * declared path, listed in /docs); `otherMethod` is what a method the path does not declare is answered.
@@ -106,7 +122,7 @@ function registerDeclared(
         }
         await served.serve(request, response, params);
       },
-      docs: declared.map(({ method, summary, tag }) => ({ method, path, summary, tag })),
+      docs: declared.map(docOf),
     });
   }
 }
@@ -140,6 +156,8 @@ export interface JsonRouteContext {
   params: Readonly<Record<string, string>>;
   /** Aborted when the client leaves: for the control-plane calls the handler makes. */
   signal: AbortSignal;
+  /** The JSON body of a POST or PATCH (`{}` when empty; 400 when not JSON, 413 over the limit); undefined else. */
+  body: unknown;
 }
 
 /** A JsonRoute's answer: its status, its JSON body (of whatever shape, such as the billing query's), its headers. */
@@ -181,18 +199,37 @@ function clientSignal(response: ServerResponse): AbortSignal {
   return clientGone.signal;
 }
 
+/** How JsonRoutes read bodies: at most this many bytes of JSON (MAX_JSON_BODY_BYTES). */
+export interface JsonRouteOptions {
+  maxJsonBodyBytes: number;
+}
+
+/** A JsonRoute's control-plane bodies are small: one MiB unless the caller says otherwise. */
+const JSON_ROUTE_DEFAULTS: JsonRouteOptions = { maxJsonBodyBytes: 1024 * 1024 };
+
+function bodyOf(request: IncomingMessage, method: string, options: JsonRouteOptions): Promise<unknown> {
+  return method === 'POST' || method === 'PATCH'
+    ? readJsonBody(request, options.maxJsonBodyBytes)
+    : Promise.resolve(undefined);
+}
+
 /** Serves declared JsonRoutes as raw routes, with the same matching and /docs listing as the provider routes. */
-export function registerJsonRoutes(registry: RawRouteRegistry, routes: readonly JsonRoute[]): void {
-  const methods = routes.map((route): DeclaredMethod => ({
-    method: route.method,
-    path: route.path,
-    summary: route.summary,
-    tag: route.tag,
-    serve: async (request, response, params) => {
-      const query = new URL(request.url ?? '/', 'http://route.invalid').searchParams;
-      const answer = await route.handle({ headers: request.headers, query, params, signal: clientSignal(response) });
-      sendJson(response, answer.body, answer.headers ?? {}, answer.status);
-    },
-  }));
+export function registerJsonRoutes(
+  registry: RawRouteRegistry,
+  routes: readonly JsonRoute[],
+  options: JsonRouteOptions = JSON_ROUTE_DEFAULTS,
+): void {
+  const methods = routes.map((route): DeclaredMethod => {
+    const { handle, ...doc } = route;
+    return {
+      ...doc,
+      serve: async (request, response, params) => {
+        const query = new URL(request.url ?? '/', 'http://route.invalid').searchParams;
+        const body = await bodyOf(request, route.method, options);
+        const answer = await handle({ headers: request.headers, query, params, signal: clientSignal(response), body });
+        sendJson(response, answer.body, answer.headers ?? {}, answer.status);
+      },
+    };
+  });
   registerDeclared(registry, methods, methodNotAllowed);
 }

@@ -13,15 +13,47 @@ function openApiPath(path: string): { path: string; parameters: string[] } {
   return { path: converted, parameters };
 }
 
-function operationOf(doc: RawRouteDoc, parameters: string[]): NonNullable<PathItem['get']> {
+type Operation = NonNullable<PathItem['get']>;
+
+/** The two ways a documented route authenticates: both are `Authorization: Bearer …`. */
+const SCHEMES = {
+  'admin-token': { type: 'http', scheme: 'bearer', description: 'GATEWAY_ADMIN_TOKEN' },
+  'gateway-key': { type: 'http', scheme: 'bearer', description: 'a gateway key (gk-…)' },
+} as const;
+
+function requestBodyOf(doc: RawRouteDoc): Pick<Operation, 'requestBody'> {
+  if (doc.requestSchema === undefined && doc.method !== 'POST') {
+    return {};
+  }
+  const schema = doc.requestSchema ?? { type: 'object' };
+  return { requestBody: { required: doc.method === 'POST', content: { 'application/json': { schema } } } };
+}
+
+function responsesOf(doc: RawRouteDoc): Operation['responses'] {
+  const status = String(doc.successStatus ?? 200);
+  if (doc.responseSchema === undefined) {
+    return { [status]: { description: 'OpenAI-shaped answer (JSON, or an event stream when asked for)' } };
+  }
+  return { [status]: { description: 'JSON answer', content: { 'application/json': { schema: doc.responseSchema } } } };
+}
+
+function operationOf(doc: RawRouteDoc, parameters: string[]): Operation {
+  const query = (doc.queryParameters ?? []).map((name) => ({
+    name,
+    in: 'query' as const,
+    required: false,
+    schema: { type: 'string' },
+  }));
   return {
     summary: doc.summary,
     tags: [doc.tag],
-    parameters: parameters.map((name) => ({ name, in: 'path' as const, required: true, schema: { type: 'string' } })),
-    ...(doc.method === 'POST'
-      ? { requestBody: { required: true, content: { 'application/json': { schema: { type: 'object' } } } } }
-      : {}),
-    responses: { '200': { description: 'OpenAI-shaped answer (JSON, or an event stream when asked for)' } },
+    parameters: [
+      ...parameters.map((name) => ({ name, in: 'path' as const, required: true, schema: { type: 'string' } })),
+      ...query,
+    ],
+    ...requestBodyOf(doc),
+    ...(doc.security === undefined ? {} : { security: [{ [doc.security]: [] }] }),
+    responses: responsesOf(doc),
   };
 }
 
@@ -35,5 +67,15 @@ export function withRawRouteDocs(document: OpenAPIObject, docs: readonly RawRout
     const { path, parameters } = openApiPath(doc.path);
     paths[path] = { ...paths[path], [doc.method.toLowerCase()]: operationOf(doc, parameters) };
   }
-  return { ...document, paths };
+  const secured = docs.some((doc) => doc.security !== undefined);
+  return secured
+    ? {
+        ...document,
+        paths,
+        components: {
+          ...document.components,
+          securitySchemes: { ...document.components?.securitySchemes, ...SCHEMES },
+        },
+      }
+    : { ...document, paths };
 }

@@ -4,10 +4,20 @@ import type { Duplex } from 'node:stream';
 
 /** One operation of a raw route as /docs lists it (`:name` path segments are parameters). */
 export interface RawRouteDoc {
-  method: 'GET' | 'POST' | 'DELETE';
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   path: string;
   summary: string;
   tag: string;
+  /** The JSON Schema of the request body, when the route documents one (else any JSON object for POST). */
+  requestSchema?: Readonly<Record<string, unknown>>;
+  /** The JSON Schema of the success answer, when the route documents one. */
+  responseSchema?: Readonly<Record<string, unknown>>;
+  /** The success status (200 unless said). */
+  successStatus?: number;
+  /** The query parameters it reads. */
+  queryParameters?: readonly string[];
+  /** How a caller authenticates, for /docs: the gateway's admin token or a gateway key. */
+  security?: 'admin-token' | 'gateway-key';
 }
 
 /**
