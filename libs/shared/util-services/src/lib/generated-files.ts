@@ -1,4 +1,4 @@
-import { composeFile } from './compose.generator';
+import { TEAM_COMPOSE_FILE, composeFile, composeTeamFile } from './compose.generator';
 import { dockerfile } from './dockerfile.generator';
 import type { GeneratedFile } from './generated-notice';
 import { kubernetesConfigFile, kubernetesKustomizationFile, kubernetesNetworkPoliciesFile } from './k8s-base.generator';
@@ -10,6 +10,7 @@ import type { ServicesManifest } from './services.types';
 export function generatedFiles(manifest: ServicesManifest): readonly GeneratedFile[] {
   return [
     { path: 'docker-compose.yml', text: composeFile(manifest) },
+    { path: TEAM_COMPOSE_FILE, text: composeTeamFile(manifest) },
     { path: 'Dockerfile', text: dockerfile(manifest) },
     { path: 'k8s/base/kustomization.yaml', text: kubernetesKustomizationFile(manifest) },
     { path: 'k8s/base/config.yaml', text: kubernetesConfigFile(manifest) },

@@ -15,8 +15,8 @@ export function kubernetesConfigFile(manifest: ServicesManifest): string {
   const data = [...urls, ...deployedEnv(manifest, false)];
   return linesOf([
     `# ${GENERATED_NOTICE}`,
-    "# Configuration every service reads (the variables in the README's configuration table). No secret here: provider keys",
-    '# travel with each request (pass-through mode); a Secret holds what an operator wants to keep out of view.',
+    "# Configuration every service reads (the variables in the README's configuration table). No secret here: in",
+    "# pass-through mode provider keys travel with each request; the Secret below holds the gateway's team-mode secrets.",
     'apiVersion: v1',
     'kind: ConfigMap',
     'metadata:',
@@ -24,7 +24,10 @@ export function kubernetesConfigFile(manifest: ServicesManifest): string {
     'data:',
     ...data.map(([name, value]) => `  ${name}: ${yamlValue(value ?? '')}`),
     '---',
-    '# Example only: never commit real values. Egress proxy credentials, if any, belong here.',
+    '# Example only: never commit real values; an empty value counts as unset. Team mode (GATEWAY_KEYS optional or',
+    '# required, in the ConfigMap): the provider keys the gateway attaches, its admin token, and DATABASE_URL',
+    '# (postgres://…) and REDIS_URL, which more than one gateway replica needs (unset: SQLite in each pod, limits in',
+    '# each process); k8s/overlays/dev-team runs both in the cluster. Egress proxy credentials belong here too.',
     'apiVersion: v1',
     'kind: Secret',
     'metadata:',
