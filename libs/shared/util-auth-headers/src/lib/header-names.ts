@@ -28,6 +28,8 @@ export const SECRET_HEADER_NAMES: ReadonlySet<string> = new Set([
   'x-goog-api-key',
   // Azure OpenAI's key header.
   'api-key',
+  // The gateway key beside the client's own provider credentials (team mode).
+  'x-gateway-key',
   'x-auth-token',
   'cookie',
   'set-cookie',

@@ -1,0 +1,62 @@
+import fc from 'fast-check';
+import { newGatewayKey } from '@openai-proxy/gateway-util-team';
+import { readRequestCredential, withoutQueryKey } from './gateway-credential';
+
+const KEY = newGatewayKey();
+
+describe(readRequestCredential.name, () => {
+  it.each([
+    ['Authorization: Bearer', { authorization: `Bearer ${KEY}` }, '/v1/chat/completions'],
+    ['x-api-key (Anthropic SDKs)', { 'x-api-key': KEY }, '/anthropic/v1/messages'],
+    ['x-goog-api-key (Gemini SDKs)', { 'x-goog-api-key': KEY }, '/gemini/v1beta/models'],
+    ['api-key (Azure)', { 'api-key': KEY }, '/azure/v1/chat/completions'],
+  ])('should find a gateway key in %s and have the gateway attach its provider key', (_where, headers, url) => {
+    expect(readRequestCredential(headers, url)).toEqual({ kind: 'gateway', key: KEY, use: 'attach' });
+  });
+
+  it('should find a gateway key in ?key= and in a configured key header', () => {
+    expect(readRequestCredential({}, `/gemini/v1beta/models?alt=sse&key=${KEY}`)).toEqual({
+      kind: 'gateway',
+      key: KEY,
+      use: 'attach',
+    });
+    expect(readRequestCredential({ 'x-my-key': KEY }, '/mine/v1/models', ['x-my-key'])).toMatchObject({
+      kind: 'gateway',
+    });
+  });
+
+  it('should take X-Gateway-Key as identity only, the client keeping its own credentials', () => {
+    expect(
+      readRequestCredential({ 'x-gateway-key': KEY, authorization: 'Bearer sk-ant-sid01-session' }, '/claude/x'),
+    ).toEqual({ kind: 'gateway', key: KEY, use: 'identify' });
+  });
+
+  it('should call any other credential a provider key, and no credential none', () => {
+    expect(readRequestCredential({ authorization: 'Bearer sk-proj-abc' }, '/openai/v1/models')).toEqual({
+      kind: 'provider',
+    });
+    expect(readRequestCredential({}, '/gemini/v1beta/models?key=AIzaSyabc')).toEqual({ kind: 'provider' });
+    expect(readRequestCredential({ cookie: 'sessionKey=sk-ant-sid01' }, '/claude/append_message')).toEqual({
+      kind: 'none',
+    });
+  });
+});
+
+describe(withoutQueryKey.name, () => {
+  it('should drop only the key parameter and keep the rest in order', () => {
+    expect(withoutQueryKey(`/gemini/v1beta/models/x:streamGenerateContent?alt=sse&key=${KEY}`)).toBe(
+      '/gemini/v1beta/models/x:streamGenerateContent?alt=sse',
+    );
+    expect(withoutQueryKey(`/gemini/v1beta/models?key=${KEY}`)).toBe('/gemini/v1beta/models');
+    expect(withoutQueryKey('/openai/v1/models')).toBe('/openai/v1/models');
+  });
+
+  it('should never leave a key parameter behind, whatever the query', () => {
+    fc.assert(
+      fc.property(fc.webPath(), fc.webQueryParameters(), (path, query) => {
+        const url = `${path === '' ? '/' : path}?${query}&key=${KEY}`;
+        expect(new URLSearchParams(withoutQueryKey(url).split('?')[1] ?? '').has('key')).toBe(false);
+      }),
+    );
+  });
+});

@@ -1,0 +1,75 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { readBearerToken, readHeaderText } from '@openai-proxy/util-auth-headers';
+import { isGatewayKeyShaped } from '@openai-proxy/gateway-util-team';
+
+/** The header that carries a gateway key beside the client's own provider credentials (which then pass as sent). */
+export const GATEWAY_KEY_HEADER = 'x-gateway-key';
+
+/** The headers a provider credential may travel in, besides `Authorization`: each is also read for a gateway key. */
+const KEY_HEADERS: readonly string[] = ['x-api-key', 'x-goog-api-key', 'api-key'];
+
+/** Gemini's clients may send their key as `?key=`. */
+const KEY_QUERY_PARAMETER = 'key';
+
+/**
+ * What a request authenticates with. `attach`: the gateway key stands where a provider key would, and the
+ * gateway swaps in the provider key it holds. `identify`: it came in X-Gateway-Key, and the client's own
+ * credentials (a claude.ai session, say) pass on as sent.
+ */
+export type RequestCredential =
+  { kind: 'gateway'; key: string; use: 'attach' | 'identify' } | { kind: 'provider' } | { kind: 'none' };
+
+function queryKey(url: string): string | undefined {
+  const start = url.indexOf('?');
+  if (start === -1) {
+    return undefined;
+  }
+  const value = new URLSearchParams(url.slice(start + 1)).get(KEY_QUERY_PARAMETER);
+  return value === null || value === '' ? undefined : value;
+}
+
+/**
+ * Reads a request's credential: X-Gateway-Key first, then `Authorization: Bearer`, `x-api-key`, `x-goog-api-key`,
+ * `api-key`, a configured provider key header, and `?key=`. A credential there that is not gateway-key shaped is a
+ * provider's (a cookie alone counts as none: the web-session routes' own business).
+ */
+export function readRequestCredential(
+  headers: IncomingHttpHeaders,
+  url: string,
+  extraKeyHeaders: readonly string[] = [],
+): RequestCredential {
+  const explicit = readHeaderText(headers, GATEWAY_KEY_HEADER);
+  if (explicit !== undefined) {
+    return { kind: 'gateway', key: explicit, use: 'identify' };
+  }
+  const candidates = [
+    readBearerToken(headers),
+    ...[...KEY_HEADERS, ...extraKeyHeaders].map((name) => readHeaderText(headers, name)),
+    queryKey(url),
+  ].filter((value): value is string => value !== undefined);
+  const gatewayKey = candidates.find(isGatewayKeyShaped);
+  if (gatewayKey !== undefined) {
+    return { kind: 'gateway', key: gatewayKey, use: 'attach' };
+  }
+  return candidates.length > 0 ? { kind: 'provider' } : { kind: 'none' };
+}
+
+/** The credential headers a request loses when the gateway attaches its own provider key. */
+export function credentialHeaderNames(extraKeyHeaders: readonly string[] = []): readonly string[] {
+  return ['authorization', ...KEY_HEADERS, ...extraKeyHeaders, GATEWAY_KEY_HEADER];
+}
+
+/** The path and query without `?key=` (a gateway key there must not travel on). */
+export function withoutQueryKey(url: string): string {
+  const start = url.indexOf('?');
+  if (start === -1) {
+    return url;
+  }
+  const query = new URLSearchParams(url.slice(start + 1));
+  if (!query.has(KEY_QUERY_PARAMETER)) {
+    return url;
+  }
+  query.delete(KEY_QUERY_PARAMETER);
+  const rest = query.toString();
+  return rest === '' ? url.slice(0, start) : `${url.slice(0, start)}?${rest}`;
+}
