@@ -1,0 +1,81 @@
+import type { ModelPrice } from '@openai-proxy/util-config';
+import type { MeteredUsage } from './team.types';
+
+const TOKENS_PER_MILLION = 1_000_000;
+
+/**
+ * USD per million tokens for the common models: prices as listed by the providers, checked December 2026 (the
+ * lists as the providers published them in 2025; newer models are priced through the config file's `prices:`).
+ * Anthropic's and Gemini's prices are those for prompts up to 200k tokens; `cachedInput` is the prompt-cache read
+ * price. A dated model (`gpt-4o-2024-08-06`, `claude-sonnet-4-5-20250929`) takes its family's entry; the `-pro`
+ * and `-mini` entries are listed so that such a model never takes a far cheaper or dearer family's price.
+ */
+const BUILT_IN_PRICES: ReadonlyMap<string, ModelPrice> = new Map<string, ModelPrice>([
+  ['gpt-4o', { input: 2.5, output: 10, cachedInput: 1.25 }],
+  ['gpt-4o-mini', { input: 0.15, output: 0.6, cachedInput: 0.075 }],
+  ['gpt-4.1', { input: 2, output: 8, cachedInput: 0.5 }],
+  ['gpt-4.1-mini', { input: 0.4, output: 1.6, cachedInput: 0.1 }],
+  ['gpt-4.1-nano', { input: 0.1, output: 0.4, cachedInput: 0.025 }],
+  ['o1', { input: 15, output: 60, cachedInput: 7.5 }],
+  ['o1-mini', { input: 1.1, output: 4.4, cachedInput: 0.55 }],
+  ['o1-pro', { input: 150, output: 600 }],
+  ['o3', { input: 2, output: 8, cachedInput: 0.5 }],
+  ['o3-mini', { input: 1.1, output: 4.4, cachedInput: 0.55 }],
+  ['o3-pro', { input: 20, output: 80 }],
+  ['o4-mini', { input: 1.1, output: 4.4, cachedInput: 0.275 }],
+  ['gpt-5', { input: 1.25, output: 10, cachedInput: 0.125 }],
+  ['gpt-5-mini', { input: 0.25, output: 2, cachedInput: 0.025 }],
+  ['gpt-5-nano', { input: 0.05, output: 0.4, cachedInput: 0.005 }],
+  ['gpt-5-pro', { input: 15, output: 120 }],
+  ['text-embedding-3-small', { input: 0.02, output: 0 }],
+  ['text-embedding-3-large', { input: 0.13, output: 0 }],
+  ['claude-opus-4-1', { input: 15, output: 75, cachedInput: 1.5 }],
+  ['claude-opus-4', { input: 15, output: 75, cachedInput: 1.5 }],
+  ['claude-sonnet-4-5', { input: 3, output: 15, cachedInput: 0.3 }],
+  ['claude-sonnet-4', { input: 3, output: 15, cachedInput: 0.3 }],
+  ['claude-3-7-sonnet', { input: 3, output: 15, cachedInput: 0.3 }],
+  ['claude-haiku-4-5', { input: 1, output: 5, cachedInput: 0.1 }],
+  ['claude-3-5-haiku', { input: 0.8, output: 4, cachedInput: 0.08 }],
+  ['gemini-2.5-pro', { input: 1.25, output: 10, cachedInput: 0.125 }],
+  ['gemini-2.5-flash', { input: 0.3, output: 2.5, cachedInput: 0.03 }],
+  ['gemini-2.5-flash-lite', { input: 0.1, output: 0.4, cachedInput: 0.01 }],
+  ['gemini-2.0-flash', { input: 0.1, output: 0.4, cachedInput: 0.025 }],
+  ['gemini-2.0-flash-lite', { input: 0.075, output: 0.3 }],
+]);
+
+/**
+ * The price of `model`: from the config file's `prices:` (which overrides the built-in table, name by name),
+ * else the built-in table. An exact name first, then the longest listed name that the model starts, followed by
+ * `-` (`gpt-4o-2024-08-06` → `gpt-4o`, while `gpt-4o-mini` is its own entry). Undefined when none is known: the
+ * request is metered in tokens and costs 0 USD.
+ */
+export function priceFor(model: string, configPrices: Readonly<Record<string, ModelPrice>>): ModelPrice | undefined {
+  const prices = new Map(BUILT_IN_PRICES);
+  for (const [name, price] of Object.entries(configPrices)) {
+    prices.set(name, price);
+  }
+  const exact = prices.get(model);
+  if (exact !== undefined) {
+    return exact;
+  }
+  const family = [...prices.keys()]
+    .filter((name) => model.startsWith(`${name}-`))
+    .reduce<string | undefined>((longest, name) => (name.length > (longest?.length ?? -1) ? name : longest), undefined);
+  return family === undefined ? undefined : prices.get(family);
+}
+
+/**
+ * What a request cost in USD: uncached prompt tokens at the input price, cached ones at the cached price (the
+ * input price when none is listed), completion tokens at the output price. 0 without a price.
+ */
+export function costUsd(price: ModelPrice | undefined, usage: MeteredUsage): number {
+  if (price === undefined) {
+    return 0;
+  }
+  const prompt = Math.max(0, usage.promptTokens);
+  const cached = Math.min(prompt, Math.max(0, usage.cachedPromptTokens));
+  const completion = Math.max(0, usage.completionTokens);
+  const usdTimesMillion =
+    (prompt - cached) * price.input + cached * (price.cachedInput ?? price.input) + completion * price.output;
+  return usdTimesMillion / TOKENS_PER_MILLION;
+}
