@@ -22,12 +22,18 @@ export type ReadinessPolicy = 'all' | 'any';
 @Injectable()
 export class ReadinessService {
   private readonly checks = new Map<string, ReadinessCheck>();
+  /** Checks that must pass whatever the policy (the gateway's shared limit store: without it, no request is served). */
+  private readonly required = new Set<string>();
   private policy: ReadinessPolicy = 'all';
 
   constructor(private readonly shutdown: ShutdownService) {}
 
-  register(name: string, check: ReadinessCheck): void {
+  /** Adds a check; a `required` one must pass even under the `any` policy. */
+  register(name: string, check: ReadinessCheck, options: { required?: boolean } = {}): void {
     this.checks.set(name, check);
+    if (options.required === true) {
+      this.required.add(name);
+    }
   }
 
   setPolicy(policy: ReadinessPolicy): void {
@@ -47,8 +53,10 @@ export class ReadinessService {
         }
       }),
     );
-    const results = entries.map(([, result]) => result.ok);
-    const ok = entries.length === 0 || (this.policy === 'all' ? results.every(Boolean) : results.some(Boolean));
+    const requiredOk = entries.every(([name, result]) => !this.required.has(name) || result.ok);
+    const results = entries.filter(([name]) => !this.required.has(name)).map(([, result]) => result.ok);
+    const othersOk = results.length === 0 || (this.policy === 'all' ? results.every(Boolean) : results.some(Boolean));
+    const ok = requiredOk && othersOk;
     return { status: ok ? 'ready' : 'not_ready', checks: Object.fromEntries(entries) };
   }
 }
