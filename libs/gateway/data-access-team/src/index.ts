@@ -1,1 +1,3 @@
 export * from './lib/team-store.types';
+export * from './lib/team-migrations';
+export * from './lib/team-database';
