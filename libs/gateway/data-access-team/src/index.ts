@@ -1,3 +1,4 @@
 export * from './lib/team-store.types';
 export * from './lib/team-migrations';
 export * from './lib/team-database';
+export * from './lib/memory-limiter';

@@ -128,19 +128,24 @@ export interface LimitAsk {
 export type Reservation =
   | {
       granted: true;
-      /** The minute window the reservation was counted in, and what it counted, for settle(). */
-      window: number;
+      keyId: string;
+      /** The limits it was counted under, what it took (whole tokens, the USD estimate), for settle(). */
+      limits: KeyLimits;
       tokens: number;
       costUsd: number;
-      keyId: string;
+      /** The budget period it was charged to (`budgetPeriodKey`). */
       budgetPeriodKey: string;
       requests: LimitWindow | undefined;
       tokensWindow: LimitWindow | undefined;
     }
   | {
       granted: false;
+      /** When several refuse: the budget, else the limit that takes longest to let the ask through. */
       refusedBy: 'requests' | 'tokens' | 'budget';
-      retryAfterMs: number;
+      /** Milliseconds until the ask would fit; null when no wait helps (too large, or a whole-life budget spent). */
+      retryAfterMs: number | null;
+      /** The ask alone is more than the whole limit (tokens above the tpm, a cost above the budget). */
+      tooLarge: boolean;
       requests: LimitWindow | undefined;
       tokensWindow: LimitWindow | undefined;
     };
