@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import { Pool } from 'pg';
-import { type TeamDialect, type TeamTables, migrateTeamDatabase } from './team-migrations';
+import { type TeamDialect, type TeamTables, migrateTeamDatabase, thrownMessage } from './team-migrations';
 
 /** An open team database (`DATABASE_URL`), migrated to the latest tables. */
 export interface TeamDatabase {
@@ -79,7 +79,7 @@ function parseDatabaseUrl(url: string): DatabaseTarget {
 
 /** The error's message, with every secret cut out should a driver echo one. */
 function messageOf(error: unknown, secrets: readonly string[] = []): string {
-  let message = error instanceof Error ? error.message : String(error);
+  let message = thrownMessage(error);
   for (const secret of secrets) {
     message = message.split(secret).join('[REDACTED]');
   }

@@ -74,6 +74,14 @@ export const databaseInteger = z
   ])
   .pipe(z.number().int().safe());
 
+const withMessage = z.object({ message: z.string() });
+
+/** The message of anything thrown (a driver's errors can come from another realm, where `instanceof Error` fails). */
+export function thrownMessage(error: unknown): string {
+  const described = withMessage.safeParse(error);
+  return described.success ? described.data.message : 'unknown error';
+}
+
 /** The first migration: both tables and the ledger's indexes. */
 function teamTablesMigration(dialect: TeamDialect): Migration {
   return {
@@ -138,7 +146,7 @@ export async function migrateTeamDatabase(db: Kysely<TeamTables>, dialect: TeamD
   const migrator = new Migrator({ db, provider: { getMigrations: () => Promise.resolve(migrations) } });
   const { error, results } = await migrator.migrateToLatest();
   if (error !== undefined) {
-    throw error instanceof Error ? error : new Error('the team database migration failed', { cause: error });
+    throw new Error(thrownMessage(error), { cause: error });
   }
   return (results ?? []).filter((result) => result.status === 'Success').map((result) => result.migrationName);
 }
