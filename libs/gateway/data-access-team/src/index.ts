@@ -1,4 +1,5 @@
 export * from './lib/team-store.types';
 export * from './lib/team-migrations';
 export * from './lib/team-database';
+export * from './lib/key-store';
 export * from './lib/memory-limiter';
