@@ -4,3 +4,7 @@ export * from './lib/budget-period';
 export * from './lib/model-patterns';
 export * from './lib/model-router';
 export * from './lib/prices';
+export * from './lib/usage-meter';
+export * from './lib/stream-usage-meter';
+export * from './lib/prompt-text';
+export * from './lib/token-estimate';

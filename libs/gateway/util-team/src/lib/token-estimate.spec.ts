@@ -1,0 +1,134 @@
+import fc from 'fast-check';
+import {
+  completionAllowance,
+  estimatePromptTokens,
+  estimateTextTokens,
+  meteredUsage,
+  TOKENS_PER_MESSAGE,
+  TOKENS_PER_REQUEST,
+} from './token-estimate';
+
+describe('estimateTextTokens', () => {
+  it('should count tokens by the o200k encoding', () => {
+    expect(estimateTextTokens('')).toBe(0);
+    expect(estimateTextTokens('hello world')).toBe(2);
+  });
+
+  it('should count special-token text as plain text instead of refusing it', () => {
+    expect(estimateTextTokens('a <|endoftext|> b')).toBeGreaterThan(3);
+  });
+
+  it('should count at least one token for any text that is not empty', () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 1 }), (text) => {
+        const tokens = estimateTextTokens(text);
+        expect(Number.isInteger(tokens) && tokens >= 1 && tokens <= text.length * 3).toBe(true);
+      }),
+    );
+  });
+});
+
+describe('estimatePromptTokens', () => {
+  it('should add the per-message overhead to the text', () => {
+    const body = { messages: [{ role: 'user', content: 'hello world' }] };
+    expect(estimatePromptTokens('openai', body)).toBe(2 + TOKENS_PER_MESSAGE + TOKENS_PER_REQUEST);
+  });
+
+  it('should count token arrays by their length, with no message overhead', () => {
+    expect(estimatePromptTokens('openai', { input: [[1, 2, 3], [4]] })).toBe(4);
+    expect(estimatePromptTokens('openai', { input: 'hello world' })).toBe(2);
+  });
+
+  it('should be 0 for a body with no prompt', () => {
+    expect(estimatePromptTokens('anthropic', null)).toBe(0);
+    expect(estimatePromptTokens('gemini', {})).toBe(0);
+  });
+});
+
+describe('completionAllowance', () => {
+  it('should take max_completion_tokens over max_tokens, then the other dialects', () => {
+    expect(completionAllowance({ max_completion_tokens: 100, max_tokens: 50 })).toBe(100);
+    expect(completionAllowance({ max_tokens: 50 })).toBe(50);
+    expect(completionAllowance({ max_output_tokens: 70 })).toBe(70);
+    expect(completionAllowance({ generationConfig: { maxOutputTokens: 30 } })).toBe(30);
+  });
+
+  it('should take only positive whole numbers', () => {
+    expect(completionAllowance({ max_completion_tokens: 0, max_tokens: 50 })).toBe(50);
+    expect(completionAllowance({ max_completion_tokens: -1 })).toBeUndefined();
+    expect(completionAllowance({ max_tokens: 1.5 })).toBeUndefined();
+    expect(completionAllowance({ max_tokens: '100' })).toBeUndefined();
+    expect(completionAllowance({ max_tokens: Number.POSITIVE_INFINITY })).toBeUndefined();
+    expect(completionAllowance({ generationConfig: 'x' })).toBeUndefined();
+    expect(completionAllowance(undefined)).toBeUndefined();
+    expect(completionAllowance([100])).toBeUndefined();
+  });
+
+  it('should answer a positive whole number or undefined for any body', () => {
+    fc.assert(
+      fc.property(fc.anything(), fc.anything(), (value, other) => {
+        for (const body of [value, { max_tokens: value, max_completion_tokens: other }]) {
+          const allowance = completionAllowance(body);
+          expect(allowance === undefined || (Number.isSafeInteger(allowance) && allowance > 0)).toBe(true);
+        }
+      }),
+    );
+  });
+});
+
+describe('meteredUsage', () => {
+  const estimate = { promptTokens: 40, deliveredText: 'hello world' };
+
+  it("should take the provider's counts when it reported them", () => {
+    const reported = { promptTokens: 100, completionTokens: 20, cachedPromptTokens: 64, reasoningTokens: 8 };
+    expect(meteredUsage(reported, estimate)).toEqual({
+      ...reported,
+      promptSource: 'provider',
+      completionSource: 'provider',
+    });
+  });
+
+  it('should estimate both counts when the provider reported nothing', () => {
+    expect(meteredUsage(undefined, estimate)).toEqual({
+      promptTokens: 40,
+      completionTokens: 2,
+      cachedPromptTokens: 0,
+      reasoningTokens: 0,
+      promptSource: 'estimated',
+      completionSource: 'estimated',
+    });
+  });
+
+  it('should estimate only the completion when a stream ended after reporting its prompt', () => {
+    expect(meteredUsage({ promptTokens: 112, cachedPromptTokens: 100 }, estimate)).toEqual({
+      promptTokens: 112,
+      completionTokens: 2,
+      cachedPromptTokens: 100,
+      reasoningTokens: 0,
+      promptSource: 'provider',
+      completionSource: 'estimated',
+    });
+  });
+
+  it('should keep cached and reasoning tokens within their counts', () => {
+    fc.assert(
+      fc.property(
+        fc.nat(),
+        fc.nat(),
+        fc.nat(),
+        fc.nat(),
+        fc.string(),
+        (prompt, completion, cached, reasoning, text) => {
+          const reported = { promptTokens: prompt, completionTokens: completion, cachedPromptTokens: cached };
+          const usage = meteredUsage(
+            { ...reported, reasoningTokens: reasoning },
+            { promptTokens: 1, deliveredText: text },
+          );
+          expect(usage.cachedPromptTokens).toBeLessThanOrEqual(usage.promptTokens);
+          expect(usage.reasoningTokens).toBeLessThanOrEqual(usage.completionTokens);
+          expect(usage.cachedPromptTokens).toBeGreaterThanOrEqual(0);
+        },
+      ),
+    );
+  });
+});

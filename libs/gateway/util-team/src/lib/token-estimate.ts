@@ -1,0 +1,87 @@
+import { countTokens } from 'gpt-tokenizer';
+import { z } from 'zod';
+import type { MeteredUsage } from './team.types';
+import { promptParts } from './prompt-text';
+import type { ReportedUsage, WireDialect } from './usage-meter';
+
+/** What a reservation counts for the completion of a request that names no maximum. */
+export const DEFAULT_COMPLETION_RESERVE = 1024;
+/** Tokens each message adds beyond its text (its role and separators; OpenAI's counting guide says 3). */
+export const TOKENS_PER_MESSAGE = 3;
+/** Tokens a request with messages adds once (the opening of the reply), as in the same guide. */
+export const TOKENS_PER_REQUEST = 3;
+
+/** Special-token text (`<|endoftext|>`) in a prompt is counted as plain text, never refused. */
+const NO_SPECIAL_TOKENS = new Set<string>();
+
+/** Tokens in a text, by the o200k encoding (GPT-4o and later); other providers' tokenizers differ a little. */
+export function estimateTextTokens(text: string): number {
+  return text === '' ? 0 : countTokens(text, { disallowedSpecial: NO_SPECIAL_TOKENS });
+}
+
+/**
+ * An estimate of a request's prompt tokens, made before it is sent (for a reservation) and when the provider
+ * reports none: the prompt text's tokens, the token arrays' lengths, and `TOKENS_PER_MESSAGE` for each message
+ * plus `TOKENS_PER_REQUEST` once when there are messages.
+ */
+export function estimatePromptTokens(dialect: WireDialect, body: unknown): number {
+  const parts = promptParts(dialect, body);
+  const overhead = parts.messages === 0 ? 0 : parts.messages * TOKENS_PER_MESSAGE + TOKENS_PER_REQUEST;
+  return estimateTextTokens(parts.texts.join('\n')) + parts.tokenIds + overhead;
+}
+
+const allowance = z.number().int().positive().optional().catch(undefined);
+const allowanceFields = z.looseObject({
+  max_completion_tokens: allowance,
+  max_tokens: allowance,
+  max_output_tokens: allowance,
+  generationConfig: z.looseObject({ maxOutputTokens: allowance }).optional().catch(undefined),
+});
+
+/**
+ * The most completion tokens a request allows itself: OpenAI's `max_completion_tokens`, else `max_tokens` (also
+ * Anthropic's), the Responses API's `max_output_tokens`, Gemini's `generationConfig.maxOutputTokens`. Only a
+ * positive whole number counts; undefined when none is given (a reservation then counts
+ * `DEFAULT_COMPLETION_RESERVE`).
+ */
+export function completionAllowance(body: unknown): number | undefined {
+  const parsed = allowanceFields.safeParse(body);
+  if (!parsed.success) {
+    return undefined;
+  }
+  const fields = parsed.data;
+  return (
+    fields.max_completion_tokens ??
+    fields.max_tokens ??
+    fields.max_output_tokens ??
+    fields.generationConfig?.maxOutputTokens
+  );
+}
+
+/** A reported part of a count (cached, reasoning): none below 0, none above the count. */
+function partOf(value: number | undefined, most: number): number {
+  return Math.min(most, Math.max(0, value ?? 0));
+}
+
+/**
+ * The usage to record and bill: each count as the provider reported it, or, when it did not (a stream that ended
+ * early, a provider that reports nothing), the prompt estimate and the delivered text's tokens; the sources say
+ * which. Cached and reasoning tokens come only with a provider's count, and never exceed it.
+ */
+export function meteredUsage(
+  reported: ReportedUsage | undefined,
+  estimate: { promptTokens: number; deliveredText: string },
+): MeteredUsage {
+  const reportedPrompt = reported?.promptTokens;
+  const reportedCompletion = reported?.completionTokens;
+  const promptTokens = reportedPrompt ?? Math.max(0, Math.ceil(estimate.promptTokens));
+  const completionTokens = reportedCompletion ?? estimateTextTokens(estimate.deliveredText);
+  return {
+    promptTokens,
+    completionTokens,
+    cachedPromptTokens: reportedPrompt === undefined ? 0 : partOf(reported?.cachedPromptTokens, promptTokens),
+    reasoningTokens: reportedCompletion === undefined ? 0 : partOf(reported?.reasoningTokens, completionTokens),
+    promptSource: reportedPrompt === undefined ? 'estimated' : 'provider',
+    completionSource: reportedCompletion === undefined ? 'estimated' : 'provider',
+  };
+}

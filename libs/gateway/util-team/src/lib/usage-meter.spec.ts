@@ -1,0 +1,175 @@
+import fc from 'fast-check';
+import { isUsageOnlyChunk, usageFromJson, type WireDialect } from './usage-meter';
+
+const dialects: readonly WireDialect[] = ['openai', 'anthropic', 'gemini'];
+
+describe('usageFromJson', () => {
+  it('should read an OpenAI chat completion with cached and reasoning tokens', () => {
+    const body = {
+      object: 'chat.completion',
+      usage: {
+        prompt_tokens: 1200,
+        completion_tokens: 300,
+        total_tokens: 1500,
+        prompt_tokens_details: { cached_tokens: 1024, audio_tokens: 0 },
+        completion_tokens_details: { reasoning_tokens: 256 },
+      },
+    };
+    expect(usageFromJson('openai', body)).toEqual({
+      promptTokens: 1200,
+      completionTokens: 300,
+      cachedPromptTokens: 1024,
+      reasoningTokens: 256,
+    });
+  });
+
+  it('should read OpenAI embeddings, which have prompt tokens only', () => {
+    const body = { object: 'list', data: [], usage: { prompt_tokens: 8, total_tokens: 8 } };
+    expect(usageFromJson('openai', body)).toEqual({ promptTokens: 8, completionTokens: 0 });
+  });
+
+  it('should read the Responses API usage', () => {
+    const body = {
+      object: 'response',
+      usage: {
+        input_tokens: 50,
+        input_tokens_details: { cached_tokens: 10 },
+        output_tokens: 70,
+        output_tokens_details: { reasoning_tokens: 64 },
+        total_tokens: 120,
+      },
+    };
+    expect(usageFromJson('openai', body)).toEqual({
+      promptTokens: 50,
+      completionTokens: 70,
+      cachedPromptTokens: 10,
+      reasoningTokens: 64,
+    });
+  });
+
+  it('should keep the counts when a detail is null or malformed', () => {
+    const body = { usage: { prompt_tokens: 5, completion_tokens: 6, prompt_tokens_details: null } };
+    expect(usageFromJson('openai', body)).toEqual({ promptTokens: 5, completionTokens: 6 });
+    const odd = { usage: { prompt_tokens: 5, completion_tokens: 6, prompt_tokens_details: { cached_tokens: 'x' } } };
+    expect(usageFromJson('openai', odd)).toEqual({ promptTokens: 5, completionTokens: 6 });
+  });
+
+  it("should count all of Anthropic's input, cache writes and reads as prompt, the reads as cached", () => {
+    const body = {
+      type: 'message',
+      usage: { input_tokens: 10, cache_creation_input_tokens: 200, cache_read_input_tokens: 3000, output_tokens: 42 },
+    };
+    expect(usageFromJson('anthropic', body)).toEqual({
+      promptTokens: 3210,
+      completionTokens: 42,
+      cachedPromptTokens: 3000,
+    });
+    expect(usageFromJson('anthropic', { usage: { input_tokens: 10, output_tokens: 2 } })).toEqual({
+      promptTokens: 10,
+      completionTokens: 2,
+    });
+  });
+
+  it("should count Gemini's thinking as completion and reasoning, and its cached content as cached", () => {
+    const body = {
+      candidates: [],
+      usageMetadata: {
+        promptTokenCount: 900,
+        candidatesTokenCount: 100,
+        thoughtsTokenCount: 400,
+        cachedContentTokenCount: 512,
+        totalTokenCount: 1400,
+      },
+    };
+    expect(usageFromJson('gemini', body)).toEqual({
+      promptTokens: 900,
+      completionTokens: 500,
+      cachedPromptTokens: 512,
+      reasoningTokens: 400,
+    });
+    expect(usageFromJson('gemini', { usageMetadata: { promptTokenCount: 7, totalTokenCount: 7 } })).toEqual({
+      promptTokens: 7,
+      completionTokens: 0,
+    });
+  });
+
+  it('should answer undefined for bodies of another shape', () => {
+    const bodies: unknown[] = [
+      undefined,
+      null,
+      'usage',
+      [],
+      {},
+      { usage: null },
+      { usage: { prompt_tokens: -1, completion_tokens: 1 } },
+      { usage: { prompt_tokens: 1.5, completion_tokens: 1 } },
+      { usage: { prompt_tokens: '3', completion_tokens: 1 } },
+      { usage: { input_tokens: 3 } },
+      { usageMetadata: {} },
+    ];
+    for (const dialect of dialects) {
+      for (const body of bodies) {
+        expect(usageFromJson(dialect, body)).toBeUndefined();
+      }
+    }
+    expect(usageFromJson('gemini', { usage: { prompt_tokens: 1, completion_tokens: 1 } })).toBeUndefined();
+  });
+
+  it('should read back any OpenAI counts it is given', () => {
+    fc.assert(
+      fc.property(fc.nat(), fc.nat(), fc.nat(), fc.nat(), (prompt, completion, cached, reasoning) => {
+        const usage = {
+          prompt_tokens: prompt,
+          completion_tokens: completion,
+          prompt_tokens_details: { cached_tokens: cached },
+          completion_tokens_details: { reasoning_tokens: reasoning },
+        };
+        expect(usageFromJson('openai', { usage })).toEqual({
+          promptTokens: prompt,
+          completionTokens: completion,
+          cachedPromptTokens: cached,
+          reasoningTokens: reasoning,
+        });
+      }),
+    );
+  });
+
+  it('should never throw, and answer counts that are non-negative integers, for any JSON', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...dialects), fc.jsonValue(), fc.jsonValue(), (dialect, usage, other) => {
+        for (const body of [other, { usage }, { usageMetadata: usage }]) {
+          const result = usageFromJson(dialect, body);
+          for (const value of Object.values(result ?? {})) {
+            expect(Number.isInteger(value) && value >= 0).toBe(true);
+          }
+        }
+      }),
+    );
+  });
+});
+
+describe('isUsageOnlyChunk', () => {
+  it('should know the usage-only chunk of an OpenAI stream', () => {
+    const chunk = { id: 'c', object: 'chat.completion.chunk', choices: [], usage: { prompt_tokens: 1 } };
+    expect(isUsageOnlyChunk(JSON.stringify(chunk))).toBe(true);
+  });
+
+  it('should not take other chunks or text for it', () => {
+    const texts = [
+      JSON.stringify({ choices: [{ index: 0, delta: { content: 'hi' } }], usage: null }),
+      JSON.stringify({ choices: [{ index: 0, delta: {} }], usage: { prompt_tokens: 1 } }),
+      JSON.stringify({ choices: [], usage: null }),
+      JSON.stringify({ choices: [] }),
+      '[DONE]',
+      '',
+      '{',
+    ];
+    for (const text of texts) {
+      expect(isUsageOnlyChunk(text)).toBe(false);
+    }
+  });
+
+  it('should never throw on any text', () => {
+    fc.assert(fc.property(fc.string(), (text) => expect(typeof isUsageOnlyChunk(text)).toBe('boolean')));
+  });
+});
