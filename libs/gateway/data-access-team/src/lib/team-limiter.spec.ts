@@ -6,7 +6,10 @@ import type {
   LimitWindow,
   Reservation,
 } from '@openai-proxy/gateway-util-team';
+import { testRedisUrl } from '@openai-proxy/testing-fakes';
 import { MemoryLimiter } from './memory-limiter';
+import { RedisLimiter } from './redis-limiter';
+import { createTeamLimiter } from './team-limiter';
 import type { TeamLimiter } from './team-store.types';
 
 /** The suite both limiters are held to: same asks, same clock, same answers. */
@@ -22,7 +25,10 @@ interface Subject {
   create(now: () => number): TeamLimiter;
 }
 
-const SUBJECTS: Subject[] = [{ name: 'MemoryLimiter', create: (now) => new MemoryLimiter({ now }) }];
+const SUBJECTS: Subject[] = [
+  { name: 'MemoryLimiter', create: (now) => new MemoryLimiter({ now }) },
+  { name: 'RedisLimiter', create: (now) => new RedisLimiter({ redisUrl: testRedisUrl(), now }) },
+];
 
 /** A spentUsd callback that answers `usd` and counts its calls. */
 function ledgerSays(usd: number): { spentUsd: () => Promise<number>; calls: () => number } {
@@ -275,6 +281,11 @@ describe.each(SUBJECTS)('$name', ({ create }) => {
     expect(ledger.calls()).toBe(1);
   });
 
+  it('should pass a failure of the ledger on as it is', async () => {
+    const failure = new Error('ledger down');
+    await expect(limiter.reserve(ask({ budgetUsd: 1 }, 0, 0.1), () => Promise.reject(failure))).rejects.toBe(failure);
+  });
+
   it('should start a new counter, seeded again, when the month changes', async () => {
     const january = ledgerSays(1);
     const limits = { ...NO_LIMITS, budgetUsd: 1 };
@@ -343,5 +354,23 @@ describe.each(SUBJECTS)('$name', ({ create }) => {
 
   it('should be ready', async () => {
     await expect(limiter.ready()).resolves.toBe(true);
+  });
+});
+
+describe('createTeamLimiter', () => {
+  it('should keep the limits in process without a Redis URL', async () => {
+    const limiter = createTeamLimiter({ redisUrl: undefined });
+    expect(limiter).toBeInstanceOf(MemoryLimiter);
+    await limiter.close();
+  });
+
+  it('should keep the limits in Redis with a Redis URL', async () => {
+    const limiter = createTeamLimiter({ redisUrl: testRedisUrl() });
+    try {
+      expect(limiter).toBeInstanceOf(RedisLimiter);
+      await expect(limiter.ready()).resolves.toBe(true);
+    } finally {
+      await limiter.close();
+    }
   });
 });

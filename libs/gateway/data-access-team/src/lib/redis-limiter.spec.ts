@@ -1,0 +1,186 @@
+import { randomUUID } from 'node:crypto';
+import type { KeyLimits, LimitAsk, Reservation } from '@openai-proxy/gateway-util-team';
+import { freeLoopbackPort, startRedisServer, testRedisUrl } from '@openai-proxy/testing-fakes';
+import { Redis } from 'ioredis';
+import { limitKeys, RedisLimiter } from './redis-limiter';
+import { LimiterUnavailableError } from './team-store.types';
+
+const START = Date.UTC(2026, 0, 15, 12, 0, 0);
+const FEBRUARY = Date.UTC(2026, 1, 1);
+const DAY_MS = 24 * 60 * 60_000;
+const NO_LIMITS: KeyLimits = { rpm: null, tpm: null, budgetUsd: null, budgetPeriod: 'monthly' };
+const NOTHING_SPENT = (): Promise<number> => Promise.resolve(0);
+/** How long a test waits for a restarted Redis to be used again (the client retries at most 2 s apart). */
+const RECOVERY_DEADLINE_MS = 15_000;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function askOf(keyId: string, limits: Partial<KeyLimits>, tokens = 0, costUsd = 0): LimitAsk {
+  return { keyId, limits: { ...NO_LIMITS, ...limits }, tokens, costUsd };
+}
+
+function grantedCount(reservations: readonly Reservation[]): number {
+  return reservations.filter((reservation) => reservation.granted).length;
+}
+
+/** The error a promise rejects with (fails the test when it resolves). */
+async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('RedisLimiter across replicas', () => {
+  let one: RedisLimiter;
+  let two: RedisLimiter;
+
+  beforeEach(() => {
+    one = new RedisLimiter({ redisUrl: testRedisUrl(), now: () => START });
+    two = new RedisLimiter({ redisUrl: testRedisUrl(), now: () => START });
+  });
+
+  afterEach(async () => {
+    await Promise.all([one.close(), two.close()]);
+  });
+
+  /** 100 parallel reservations of one ask, shared by the two replicas in turn. */
+  function parallelOnBoth(ask: LimitAsk): Promise<Reservation[]> {
+    return Promise.all(
+      Array.from({ length: 100 }, (_, index) => (index % 2 === 0 ? one : two).reserve(ask, NOTHING_SPENT)),
+    );
+  }
+
+  it('should grant exactly the rpm of 100 parallel requests spread over two replicas', async () => {
+    expect(grantedCount(await parallelOnBoth(askOf(`key_${randomUUID()}`, { rpm: 10 })))).toBe(10);
+  });
+
+  it('should grant exactly as many parallel asks as the tpm holds, over two replicas', async () => {
+    expect(grantedCount(await parallelOnBoth(askOf(`key_${randomUUID()}`, { tpm: 1000 }, 30)))).toBe(33);
+  });
+
+  it('should grant exactly as many parallel asks as the budget holds, over two replicas', async () => {
+    expect(grantedCount(await parallelOnBoth(askOf(`key_${randomUUID()}`, { budgetUsd: 1 }, 0, 0.3)))).toBe(3);
+  });
+});
+
+describe('RedisLimiter keys', () => {
+  let redis: Redis;
+  let limiter: RedisLimiter;
+  let keyId: string;
+
+  beforeEach(() => {
+    redis = new Redis(testRedisUrl());
+    limiter = new RedisLimiter({ redisUrl: testRedisUrl(), now: () => START });
+    keyId = `key_${randomUUID()}`;
+  });
+
+  afterEach(async () => {
+    await limiter.close();
+    await redis.quit();
+  });
+
+  it('should name its keys by the key id under openai-proxy:limits:, one Redis Cluster slot per key', async () => {
+    await limiter.reserve(askOf(keyId, { rpm: 10, tpm: 1000, budgetUsd: 1 }, 100, 0.1), NOTHING_SPENT);
+    const keys = await redis.keys(`openai-proxy:limits:{${keyId}}:*`);
+    expect(keys.sort()).toEqual(
+      [
+        `openai-proxy:limits:{${keyId}}:budget:2026-01`,
+        `openai-proxy:limits:{${keyId}}:requests`,
+        `openai-proxy:limits:{${keyId}}:tokens`,
+      ].sort(),
+    );
+    expect(await redis.get(limitKeys(keyId, '2026-01').budget)).toBe('100000');
+  });
+
+  it('should let a bucket expire a minute after it would be full again', async () => {
+    await limiter.reserve(askOf(keyId, { rpm: 10, tpm: 1000 }, 500), NOTHING_SPENT);
+    const keys = limitKeys(keyId, '2026-01');
+    const requestsTtl = await redis.pttl(keys.requests);
+    const tokensTtl = await redis.pttl(keys.tokens);
+    expect(requestsTtl).toBeGreaterThan(60_000);
+    expect(requestsTtl).toBeLessThanOrEqual(6_000 + 60_000);
+    expect(tokensTtl).toBeGreaterThan(6_000 + 60_000);
+    expect(tokensTtl).toBeLessThanOrEqual(30_000 + 60_000);
+  });
+
+  it('should keep a monthly budget counter until a day after its month, and a whole-life one for good', async () => {
+    await limiter.reserve(askOf(keyId, { budgetUsd: 1 }, 0, 0.1), NOTHING_SPENT);
+    await limiter.reserve(askOf(keyId, { budgetUsd: 1, budgetPeriod: 'total' }, 0, 0.1), NOTHING_SPENT);
+    const monthlyTtl = await redis.pttl(limitKeys(keyId, '2026-01').budget);
+    expect(monthlyTtl).toBeGreaterThan(FEBRUARY - START + DAY_MS - 60_000);
+    expect(monthlyTtl).toBeLessThanOrEqual(FEBRUARY - START + DAY_MS);
+    expect(await redis.pttl(limitKeys(keyId, 'total').budget)).toBe(-1);
+  });
+
+  it('should seed the budget counter again from the ledger when Redis has lost it', async () => {
+    let reads = 0;
+    const spentUsd = (): Promise<number> => {
+      reads += 1;
+      return Promise.resolve(0.5);
+    };
+    await limiter.reserve(askOf(keyId, { budgetUsd: 1 }, 0, 0.1), spentUsd);
+    await redis.del(limitKeys(keyId, '2026-01').budget);
+    await limiter.reserve(askOf(keyId, { budgetUsd: 1 }, 0, 0.2), spentUsd);
+    expect(reads).toBe(2);
+    expect(await redis.get(limitKeys(keyId, '2026-01').budget)).toBe('700000');
+  });
+});
+
+describe('RedisLimiter when Redis is down', () => {
+  it('should refuse with LimiterUnavailableError while Redis is stopped, and work again once it is back', async () => {
+    let server = await startRedisServer();
+    const limiter = new RedisLimiter({ redisUrl: server.url, now: () => START });
+    const keyId = `key_${randomUUID()}`;
+    const ask = askOf(keyId, { rpm: 100 });
+    try {
+      const granted = await limiter.reserve(ask, NOTHING_SPENT);
+      if (!granted.granted) {
+        throw new Error('expected a grant while Redis runs');
+      }
+      await server.stop();
+
+      const startedAt = Date.now();
+      const error = await rejectionOf(limiter.reserve(ask, NOTHING_SPENT));
+      expect(Date.now() - startedAt).toBeLessThan(3_000);
+      expect(error).toBeInstanceOf(LimiterUnavailableError);
+      expect(String(error)).toContain(`Redis at 127.0.0.1:${server.port}`);
+      if (granted.granted) {
+        await expect(limiter.settle(granted, { tokens: 0, costUsd: 0 })).rejects.toBeInstanceOf(
+          LimiterUnavailableError,
+        );
+      }
+      await expect(limiter.ready()).resolves.toBe(false);
+
+      server = await startRedisServer(server.port);
+      const deadline = Date.now() + RECOVERY_DEADLINE_MS;
+      let answer: Reservation | undefined;
+      while (answer === undefined && Date.now() < deadline) {
+        answer = await limiter.reserve(ask, NOTHING_SPENT).catch(() => sleep(100).then(() => undefined));
+      }
+      expect(answer?.granted).toBe(true);
+      await expect(limiter.ready()).resolves.toBe(true);
+    } finally {
+      await limiter.close();
+      await server.stop();
+    }
+  }, 30_000);
+
+  it('should name Redis and its address, never the password of its URL', async () => {
+    const port = await freeLoopbackPort();
+    const limiter = new RedisLimiter({ redisUrl: `redis://:hunter2-secret@127.0.0.1:${port}` });
+    try {
+      const error = await rejectionOf(limiter.reserve(askOf(`key_${randomUUID()}`, { rpm: 1 }), NOTHING_SPENT));
+      expect(error).toBeInstanceOf(LimiterUnavailableError);
+      expect(String(error)).toContain(`Redis at 127.0.0.1:${port}`);
+      expect(String(error)).not.toContain('hunter2-secret');
+      await expect(limiter.ready()).resolves.toBe(false);
+    } finally {
+      await limiter.close();
+    }
+  });
+});
