@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Starts the services of the services manifest on one machine (npm start), or the same against bundled fake upstreams
-// (npm run demo, with --demo); `--only a,b` starts just those. A service that dies is restarted, however often
+// (npm run demo, with --demo); `--only a,b` starts just those, with the same environment: one more gateway replica
+// in front of running services is `GATEWAY_PORT=3100 npm start -- --only gateway` (its team-mode variables, e.g.
+// DATABASE_URL and REDIS_URL, pass through like every other). A service that dies is restarted, however often
 // (see launch/supervisor.mjs); Ctrl-C (or SIGTERM) stops them all, letting each drain its streams, and exits 0.
 // Log lines: readable in a terminal, the services' JSON untouched otherwise (LOG_FORMAT=pretty|json forces one).
 import { existsSync } from 'node:fs';

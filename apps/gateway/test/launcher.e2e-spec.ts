@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createInterface } from 'node:readline';
 import OpenAI from 'openai';
+import { startFakeOpenAi } from '@openai-proxy/testing-fakes';
 import { SERVICES_MANIFEST } from '@openai-proxy/util-services';
-import { type Ports, exited, freePorts, portEnvironment, waitUntilReady } from './support/launcher-process';
+import { type Ports, exited, freePort, freePorts, portEnvironment, waitUntilReady } from './support/launcher-process';
 
 const root = join(__dirname, '..', '..', '..');
 
@@ -314,4 +315,72 @@ describe('Supervisor', () => {
     expect(logs.filter((log) => log.msg.startsWith('quick exited (code 1)'))).toHaveLength(2);
     expect(logs.filter((log) => log.msg.startsWith('quick started (pid'))).toHaveLength(2);
   });
+});
+
+describe('a second gateway replica (tools/scripts/launch.mjs --only gateway)', () => {
+  // `npm start`, then `GATEWAY_PORT=3100 npm start -- --only gateway` with the same environment.
+  it('should start one more gateway on its GATEWAY_PORT in front of the running services, and only that', async () => {
+    const upstream = await startFakeOpenAi();
+    const sameEnvironment = {
+      LOG_FORMAT: 'json',
+      OPENAI_API_BASE: upstream.url,
+      OPENAI_COMPATIBLE_PROVIDERS: `deepseek=${upstream.url}`,
+    };
+    const ports = await freePorts();
+    const replicaPorts = { ...ports, gateway: await freePort() };
+    const stack = new RunningLauncher([], ports, sameEnvironment);
+    let replica: RunningLauncher | undefined;
+    try {
+      await waitForAll(ports);
+      const second = new RunningLauncher(['--only', 'gateway'], replicaPorts, sameEnvironment);
+      replica = second;
+      await waitUntilReady(`http://127.0.0.1:${replicaPorts.gateway}/readyz`, 20_000);
+      expect(SERVICES_MANIFEST.services.map((service) => second.pidsOf(service.name).length)).toEqual(
+        SERVICES_MANIFEST.services.map((service) => (service.role === 'edge' ? 1 : 0)),
+      );
+      const readiness = await (await fetch(`http://127.0.0.1:${replicaPorts.gateway}/readyz`)).text();
+      for (const service of SERVICES_MANIFEST.services.filter(({ role }) => role === 'backend')) {
+        expect(readiness).toContain(`"${service.name}":{"ok":true`);
+      }
+      expect(await chatThroughGateway(replicaPorts)).toContain('You said: hi');
+      const stackPids = SERVICES_MANIFEST.services.flatMap((service) => stack.pidsOf(service.name));
+      second.signal('SIGTERM');
+      expect(await second.exit).toBe(0);
+      // The replica leaves; the stack it stood in front of keeps serving.
+      expect(stackPids.filter(alive)).toEqual(stackPids);
+      expect(await chatThroughGateway(ports)).toContain('You said: hi');
+    } finally {
+      replica?.signal('SIGKILL');
+      await replica?.exit;
+      stack.signal('SIGTERM');
+      await stack.exit;
+      await upstream.close();
+    }
+  }, 60_000);
+
+  it('should hand the team-mode variables to the gateway it starts, and log none of their values', async () => {
+    const ports = await freePorts();
+    const team = {
+      GATEWAY_KEYS: 'sometimes',
+      GATEWAY_ADMIN_TOKEN: 'tok-0123',
+      DATABASE_URL: 'mysql://ledger:db-pass-4567@127.0.0.1:3306/ledger',
+      REDIS_URL: 'http://:redis-pass-89@127.0.0.1:6379',
+    };
+    const launcher = new RunningLauncher(['--only', 'gateway'], ports, {
+      LOG_FORMAT: 'json',
+      LAUNCHER_RESTART_MAX_MS: '100',
+      ...team,
+    });
+    try {
+      await launcher.waitForLine((line) => line.includes('"msg":"gateway exited (code 1)'), 20_000);
+      const output = [...launcher.lines, ...launcher.errors].join('\n');
+      expect(Object.keys(team).filter((name) => !output.includes(name))).toEqual([]);
+      expect(['tok-0123', 'db-pass-4567', 'redis-pass-89'].filter((value) => output.includes(value))).toEqual([]);
+      launcher.signal('SIGTERM');
+      expect(await launcher.exit).toBe(0);
+    } finally {
+      launcher.signal('SIGKILL');
+      await launcher.exit;
+    }
+  }, 40_000);
 });
