@@ -8,3 +8,7 @@ export * from './lib/usage-meter';
 export * from './lib/stream-usage-meter';
 export * from './lib/prompt-text';
 export * from './lib/token-estimate';
+export * from './lib/admin-input';
+export * from './lib/team-answers';
+export * from './lib/billing-answers';
+export * from './lib/rate-limit-headers';
