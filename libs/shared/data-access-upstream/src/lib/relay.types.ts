@@ -1,5 +1,8 @@
 import type { Agent as HttpAgent } from 'node:http';
 import type { Dispatcher } from 'undici';
+import type { OutgoingHeaders } from '@openai-proxy/util-auth-headers';
+import type { GatewayException } from '@openai-proxy/util-errors';
+import type { SseEvent } from '@openai-proxy/util-sse';
 
 /** How to reach one upstream; built once per route (RelayService.target), used for every request. */
 export interface RelayTargetOptions {
@@ -50,3 +53,67 @@ export interface StreamTerminal {
  * the endpoint's end is not known, and then only a stream cut in the middle of a frame counts as broken.
  */
 export type StreamTerminalRule = (path: string) => StreamTerminal | undefined;
+
+/** One attempt of a shaped relay (RelayService.relayShaped): what the caller sends upstream instead of the request. */
+export interface ShapedCall {
+  /** Path and query after the target's base path, as `relay` takes it (a query `key=` already removed). */
+  readonly path: string;
+  /** The request headers, sent as given (the client's credentials replaced by the provider key, say). */
+  readonly headers: OutgoingHeaders;
+  /**
+   * A body read and rewritten whole (its length is set from it, any `content-length` given is dropped), or
+   * `client` for the client's body streamed unchanged, as `relay` sends it. Only a Buffer body can be sent again:
+   * an answer to a `client` body is the answer, whatever `accept` says.
+   */
+  readonly body: Buffer | 'client';
+}
+
+/** Where a shaped relay's attempts come from, such as a pool of provider keys. */
+export interface ShapedCalls {
+  /** The next attempt, or undefined when none is left; asked once first, then once after each refused answer. */
+  next(): ShapedCall | undefined | Promise<ShapedCall | undefined>;
+}
+
+/** Response headers as the upstream sent them. */
+export type UpstreamHeaders = Readonly<Record<string, string | string[] | undefined>>;
+
+/** What became of a watched relay for its client. */
+export type RelayOutcome =
+  /** The whole answer went out, with a status below 400. */
+  | 'completed'
+  /** An error status went out (ours before the first byte, or the upstream's), or the body broke after it. */
+  | 'failed'
+  /** The client left before its answer was complete. */
+  | 'aborted';
+
+/** How one watched relay ended, given once at its end. */
+export interface RelayReport {
+  /** The status the client got (the error's status when the relay threw); undefined when it left before any. */
+  status: number | undefined;
+  /** When the first body byte went to the client, in ms since the relay started; undefined when none did. */
+  firstByteMs: number | undefined;
+  outcome: RelayOutcome;
+  /** The error the relay ended on: the one it threw, or what cut the body (its error frame's); none otherwise. */
+  error?: GatewayException;
+  /** True when the client's connection closed before its answer was complete. */
+  clientLeft: boolean;
+}
+
+/**
+ * What a shaped relay asks its caller and tells it, while it forwards exactly as `relay` does (timeouts,
+ * heartbeats, error frames, the drain, backpressure). None of these should throw: an `onEvent` or `onBytes`
+ * that does ends the answer as failed with an internal error, an `accept` or `onEnd` that does rejects the relay.
+ */
+export interface RelayWatcher {
+  /**
+   * The upstream answered this status and these headers, before anything went to the client: true takes the
+   * answer; false tries the next call (this answer's body is discarded), and without one sends this answer on.
+   */
+  accept(status: number, headers: UpstreamHeaders): boolean;
+  /** An event of the event stream on its way to the client (each whole frame once): `drop` leaves it out whole. */
+  onEvent(event: SseEvent): 'keep' | 'drop';
+  /** Bytes of any other body (or of a compressed event stream) as they go to the client. */
+  onBytes(chunk: Buffer): void;
+  /** The relay ended, whichever way: called once, before `relayShaped` settles. */
+  onEnd(report: RelayReport): void;
+}
