@@ -7,16 +7,26 @@ import {
   MetricsService,
   PLATFORM_SETTINGS,
   ShutdownService,
+  toGatewayException,
   withEdgeHeaders,
 } from '@openai-proxy/feature-platform';
-import { buildForwardedResponseHeaders } from '@openai-proxy/util-auth-headers';
+import { type OutgoingHeaders, buildForwardedResponseHeaders } from '@openai-proxy/util-auth-headers';
 import type { PlatformSettings } from '@openai-proxy/util-config';
-import { ErrorCode, GatewayException, classifyUpstreamError } from '@openai-proxy/util-errors';
+import { GatewayException } from '@openai-proxy/util-errors';
 import { isEventStream } from '@openai-proxy/util-sse';
-import { type BodyCopyHooks, copyBody } from './body-copy';
+import { copyBody } from './body-copy';
 import { forwardedRequestHeaders } from './forwarded-request';
+import { RelayCopy, type WatchedProgress, WatchedRelayCopy, upstreamFailure } from './relay-copy';
 import { BodyLimitStream, bodyHandling, payloadTooLarge, readWholeBody, watchUploadIdle } from './request-body';
-import type { RelayTarget, RelayTargetOptions, StreamTerminal } from './relay.types';
+import type {
+  RelayTarget,
+  RelayTargetOptions,
+  RelayWatcher,
+  ShapedCall,
+  ShapedCalls,
+  StreamTerminal,
+} from './relay.types';
+import { noCall, relayReport, shapedHeaders } from './shaped-relay';
 import { StreamEndWatch } from './stream-end';
 import { EventStreamWriter } from './stream-watch';
 import { UpstreamDispatchers } from './upstream-dispatchers';
@@ -32,6 +42,12 @@ export function joinPath(basePath: string, rest: string): string {
 interface RelayedStream {
   opaque: boolean;
   terminal: StreamTerminal | undefined;
+}
+
+/** The answer a shaped relay sends on: the upstream's, and the path of the call that got it. */
+interface ShapedAnswer {
+  path: string;
+  upstream: Dispatcher.ResponseData;
 }
 
 /** True when the upstream compressed the body: we relay it, but cannot add frames to it. */
@@ -81,28 +97,126 @@ export class RelayService implements OnModuleDestroy {
 
   /** Relays one request to `target` + `path` (path and query, as received after the route prefix). */
   async relay(request: IncomingMessage, response: ServerResponse, target: RelayTarget, path: string): Promise<void> {
-    const limit = this.settings.maxRelayBodyBytes;
-    if (Number(request.headers['content-length'] ?? 0) > limit) {
-      throw payloadTooLarge(limit);
-    }
+    this.refuseDeclaredOversize(request);
     // While waiting for the upstream, a shutdown at the drain cap aborts the call (503); pipeBody takes over after.
     // Registered here rather than through runExchange: one closure and one promise less on the hot path.
     const exchange = new UpstreamExchange(response);
     const unregister = this.shutdown.registerStream(exchange);
     try {
-      const upstream = await this.send(request, target, path, exchange);
+      const headers = forwardedRequestHeaders(request, target, this.addresses);
+      const upstream = await this.send(request, target, path, headers, 'client', exchange);
       if (exchange.shuttingDown) {
         throw shuttingDown();
       }
       if (upstream !== undefined) {
-        await this.answer(request, response, target, path, upstream, exchange);
+        await this.answer(request, response, target, path, upstream, exchange, undefined);
       }
     } finally {
       unregister();
     }
   }
 
-  /** Sends the upstream's status and headers on, then its body. */
+  /**
+   * Relays one request the way its caller shaped it (team mode): each call from `calls` goes to `target` with its
+   * own path, headers and body, until `watcher.accept` takes an answer or no call is left (the last answer then
+   * goes on as it is). That answer reaches the client exactly as `relay` sends one, each event of an event stream
+   * (or each byte of any other body) shown to `watcher` on the way; `watcher.onEnd` gets the report. Throws as
+   * `relay` does (the route answers the error), after the report.
+   */
+  async relayShaped(
+    request: IncomingMessage,
+    response: ServerResponse,
+    target: RelayTarget,
+    calls: ShapedCalls,
+    watcher: RelayWatcher,
+  ): Promise<void> {
+    const progress: WatchedProgress = {
+      watcher,
+      startedAt: performance.now(),
+      firstByteAt: undefined,
+      ending: undefined,
+    };
+    const exchange = new UpstreamExchange(response);
+    const unregister = this.shutdown.registerStream(exchange);
+    let thrown: GatewayException | undefined;
+    try {
+      this.refuseDeclaredOversize(request);
+      const answer = await this.acceptedAnswer(request, target, calls, watcher, exchange);
+      if (exchange.shuttingDown) {
+        throw shuttingDown();
+      }
+      if (answer !== undefined) {
+        await this.answer(request, response, target, answer.path, answer.upstream, exchange, progress);
+      }
+    } catch (error) {
+      thrown = toGatewayException(error);
+      throw error;
+    } finally {
+      unregister();
+      watcher.onEnd(relayReport(progress, response, exchange.clientLeft, thrown));
+    }
+  }
+
+  /** A body declared larger than the relay limit is refused before any upstream contact. */
+  private refuseDeclaredOversize(request: IncomingMessage): void {
+    const limit = this.settings.maxRelayBodyBytes;
+    if (Number(request.headers['content-length'] ?? 0) > limit) {
+      throw payloadTooLarge(limit);
+    }
+  }
+
+  /**
+   * Sends the calls in turn: the answer to send on is the first one `accept` takes, else the last one sent;
+   * undefined when the client went away first.
+   */
+  private async acceptedAnswer(
+    request: IncomingMessage,
+    target: RelayTarget,
+    calls: ShapedCalls,
+    watcher: RelayWatcher,
+    exchange: UpstreamExchange,
+  ): Promise<ShapedAnswer | undefined> {
+    let call = await calls.next();
+    while (call !== undefined) {
+      const upstream = await this.send(request, target, call.path, shapedHeaders(call), call.body, exchange);
+      if (upstream === undefined) {
+        return undefined;
+      }
+      const next = await this.retryWith(upstream, call, calls, watcher);
+      if (next === undefined) {
+        return { path: call.path, upstream };
+      }
+      call = next;
+    }
+    throw noCall(target);
+  }
+
+  /**
+   * The call to try instead of this answer: none when `accept` takes it, when its body cannot be sent again, or
+   * when no call is left. A refused answer's body is read and dropped (its connection stays reusable).
+   */
+  private async retryWith(
+    upstream: Dispatcher.ResponseData,
+    call: ShapedCall,
+    calls: ShapedCalls,
+    watcher: RelayWatcher,
+  ): Promise<ShapedCall | undefined> {
+    try {
+      if (watcher.accept(upstream.statusCode, upstream.headers) || call.body === 'client') {
+        return undefined;
+      }
+      const next = await calls.next();
+      if (next !== undefined) {
+        await upstream.body.dump();
+      }
+      return next;
+    } catch (error) {
+      upstream.body.destroy();
+      throw error;
+    }
+  }
+
+  /** Sends the upstream's status and headers on, then its body (shown to the watcher of `progress`, if any). */
   private answer(
     request: IncomingMessage,
     response: ServerResponse,
@@ -110,6 +224,7 @@ export class RelayService implements OnModuleDestroy {
     path: string,
     upstream: Dispatcher.ResponseData,
     exchange: UpstreamExchange,
+    progress: WatchedProgress | undefined,
   ): Promise<void> {
     const eventStream = isEventStream(upstream.headers['content-type']);
     const encoded = eventStream && isEncoded(upstream.headers);
@@ -125,42 +240,51 @@ export class RelayService implements OnModuleDestroy {
       response.flushHeaders();
     }
     const stream = eventStream ? this.relayedStream(request, upstream.statusCode, encoded, target, path) : undefined;
-    return this.pipeBody(upstream.body, response, target, stream, exchange);
+    return this.pipeBody(upstream.body, response, target, stream, exchange, progress);
   }
 
-  /** Sends the request; undefined when the client went away first. */
+  /**
+   * Sends the request with `headers` and `body` (`client`: the client's, read whole when small, else streamed
+   * through the body limit) to `target` + `path`; undefined when the client went away first.
+   */
   private async send(
     request: IncomingMessage,
     target: RelayTarget,
     path: string,
+    headers: OutgoingHeaders,
+    body: ShapedCall['body'],
     signal: UpstreamExchange,
   ): Promise<Dispatcher.ResponseData | undefined> {
-    const bodyKind = bodyHandling(request);
-    if (bodyKind !== 'none') {
-      watchUploadIdle(request, this.settings.upstream.idleTimeoutMs);
-    }
-    let body: Buffer | Readable | undefined;
+    let sent: Buffer | Readable | undefined;
     let bodyError: unknown;
-    if (bodyKind === 'whole') {
-      body = await readWholeBody(request, signal);
-      if (body === undefined) {
-        return undefined;
+    if (body !== 'client') {
+      sent = body;
+    } else {
+      const bodyKind = bodyHandling(request);
+      if (bodyKind !== 'none') {
+        watchUploadIdle(request, this.settings.upstream.idleTimeoutMs);
       }
-    } else if (bodyKind === 'stream') {
-      // undici destroys a body it could not send; it gets a counting pipe, never the request itself, so that a
-      // refused body can still be read to its end (sendErrorResponse) and the client gets the answer.
-      body = request.pipe(new BodyLimitStream(this.settings.maxRelayBodyBytes));
-      body.once('error', (error: unknown) => {
-        bodyError = error;
-      });
+      if (bodyKind === 'whole') {
+        sent = await readWholeBody(request, signal);
+        if (sent === undefined) {
+          return undefined;
+        }
+      } else if (bodyKind === 'stream') {
+        // undici destroys a body it could not send; it gets a counting pipe, never the request itself, so that a
+        // refused body can still be read to its end (sendErrorResponse) and the client gets the answer.
+        sent = request.pipe(new BodyLimitStream(this.settings.maxRelayBodyBytes));
+        sent.once('error', (error: unknown) => {
+          bodyError = error;
+        });
+      }
     }
     try {
       return await target.dispatcher.request({
         origin: target.origin,
         path: joinPath(target.basePath, path),
         method: request.method as Dispatcher.HttpMethod,
-        headers: forwardedRequestHeaders(request, target, this.addresses),
-        body,
+        headers,
+        body: sent,
         signal,
       });
     } catch (error) {
@@ -170,7 +294,7 @@ export class RelayService implements OnModuleDestroy {
       if (signal.aborted) {
         return undefined;
       }
-      throw this.upstreamFailure(error, target);
+      throw upstreamFailure(this.metrics, error, target);
     }
   }
 
@@ -186,21 +310,9 @@ export class RelayService implements OnModuleDestroy {
     return { opaque: encoded, terminal: expectsTerminal ? target.streamTerminal?.(path) : undefined };
   }
 
-  private upstreamFailure(error: unknown, target: RelayTarget): GatewayException {
-    const exception = classifyUpstreamError(error, target.name);
-    this.metrics.upstreamErrors.inc({ upstream: target.name, kind: exception.code });
-    return exception;
-  }
-
-  /** An event stream that ended without its terminal, or in the middle of a frame, lost its end. */
-  private cutShort(target: RelayTarget): GatewayException {
-    this.metrics.upstreamErrors.inc({ upstream: target.name, kind: ErrorCode.UpstreamConnectionReset });
-    return new GatewayException(ErrorCode.UpstreamConnectionReset, `Upstream ${target.name} ended the stream early`);
-  }
-
   /**
    * Copies the upstream body to the client with backpressure; ends or fails the response as the rules say.
-   * `stream` is undefined for bodies that are not event streams.
+   * `stream` is undefined for bodies that are not event streams; `progress` only for a watched relay.
    */
   private pipeBody(
     source: Readable,
@@ -208,6 +320,7 @@ export class RelayService implements OnModuleDestroy {
     target: RelayTarget,
     stream: RelayedStream | undefined,
     exchange: UpstreamExchange,
+    progress: WatchedProgress | undefined,
   ): Promise<void> {
     const writer =
       stream === undefined ? undefined : new EventStreamWriter(response, this.settings.heartbeatMs, stream.opaque);
@@ -215,58 +328,12 @@ export class RelayService implements OnModuleDestroy {
     if (writer !== undefined) {
       this.metrics.streamsInFlight.inc();
     }
-    exchange.onTerminate(() => {
-      source.destroy();
-      if (writer === undefined) {
-        response.destroy();
-      } else {
-        writer.fail(shuttingDown());
-      }
-    });
-    return copyBody(source, response, this.copyHooks(response, target, writer, watch, stream?.opaque === false));
-  }
-
-  /** What the copy does: `writer` for event streams (`framed` when we may add frames to it), else plain bytes. */
-  private copyHooks(
-    response: ServerResponse,
-    target: RelayTarget,
-    writer: EventStreamWriter | undefined,
-    watch: StreamEndWatch | undefined,
-    framed: boolean,
-  ): BodyCopyHooks {
-    return {
-      write: (chunk) => {
-        if (writer === undefined) {
-          return response.write(chunk);
-        }
-        watch?.observe(chunk);
-        return writer.write(chunk);
-      },
-      onEnd: () => {
-        // A close-delimited body ends cleanly when the upstream closes early: only its bytes tell.
-        if (writer !== undefined && framed && (!writer.atFrameBoundary || watch?.completed() === false)) {
-          writer.fail(this.cutShort(target));
-        } else {
-          response.end();
-        }
-      },
-      onError: (error) => {
-        if (response.destroyed || response.writableEnded) {
-          return;
-        }
-        const failure = this.upstreamFailure(error, target);
-        if (writer === undefined) {
-          response.destroy();
-        } else {
-          writer.fail(failure);
-        }
-      },
-      onSettled: () => {
-        if (writer !== undefined) {
-          writer.stop();
-          this.metrics.streamsInFlight.dec();
-        }
-      },
-    };
+    const framed = stream?.opaque === false;
+    const copy =
+      progress === undefined
+        ? new RelayCopy(response, source, target, this.metrics, writer, watch, framed)
+        : new WatchedRelayCopy(response, source, target, this.metrics, writer, watch, framed, progress);
+    exchange.onTerminate(() => copy.shutDown());
+    return copyBody(source, response, copy);
   }
 }
