@@ -12,7 +12,7 @@ export class GatewayAppModule {
       imports: [
         PlatformModule.forRoot(config.platform, options),
         UpstreamModule,
-        GatewayEdgeModule.register(config.gateway),
+        GatewayEdgeModule.register(config.gateway, config.team),
       ],
     };
   }

@@ -137,6 +137,7 @@ function teamSettings(
     models: document?.models ?? [],
     prices: document?.prices ?? {},
     maxJsonBodyBytes: parsed.MAX_JSON_BODY_BYTES,
+    serviceUrls: serviceUrlsByName(SERVICES_MANIFEST, parsed),
   };
 }
 

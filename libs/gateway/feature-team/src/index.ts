@@ -1,1 +1,5 @@
 export * from './lib/team.settings';
+export * from './lib/team.module';
+export * from './lib/team-gate';
+export * from './lib/team-routes';
+export * from './lib/team-state';

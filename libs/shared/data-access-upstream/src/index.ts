@@ -13,3 +13,5 @@ export * from './lib/provider-routes';
 export * from './lib/provider-routes.provider';
 export * from './lib/control-plane.client';
 export { UpstreamExchange } from './lib/upstream-exchange';
+export * from './lib/forwarded-request';
+export * from './lib/json-body';

@@ -1,4 +1,5 @@
 import { DynamicModule, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
+import { TeamModule, type TeamSettings } from '@openai-proxy/gateway-feature-team';
 import { CorsMiddleware, CorsPolicy } from './cors.middleware';
 import { GATEWAY_SETTINGS, type GatewaySettings } from './gateway.settings';
 import { GatewayRoutes, RootController } from './gateway.routes';
@@ -11,9 +12,10 @@ import { ServiceReadiness } from './service-readiness';
  */
 @Module({})
 export class GatewayEdgeModule implements NestModule {
-  static register(settings: GatewaySettings): DynamicModule {
+  static register(settings: GatewaySettings, team: TeamSettings): DynamicModule {
     return {
       module: GatewayEdgeModule,
+      imports: [TeamModule.register(team)],
       controllers: [RootController],
       providers: [
         { provide: GATEWAY_SETTINGS, useValue: settings },

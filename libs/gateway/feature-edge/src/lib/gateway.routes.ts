@@ -2,8 +2,9 @@ import { Controller, Get, Inject, Injectable, type OnModuleInit, Redirect } from
 import { ApiExcludeEndpoint } from '@nestjs/swagger';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { RawRouteRegistry, pathnameOf, underPrefix } from '@openai-proxy/feature-platform';
-import { RelayService, type RelayTarget, WebSocketRelay } from '@openai-proxy/data-access-upstream';
+import { type RawRoute, RawRouteRegistry, pathnameOf, underPrefix } from '@openai-proxy/feature-platform';
+import { RelayService, type RelayTarget, type RouteSink, WebSocketRelay } from '@openai-proxy/data-access-upstream';
+import { TeamGate, TeamRoutes } from '@openai-proxy/gateway-feature-team';
 import { CorsPolicy } from './cors.middleware';
 import { GATEWAY_SETTINGS, type GatewaySettings } from './gateway.settings';
 import { RateLimitPolicy } from './rate-limit.middleware';
@@ -24,10 +25,14 @@ export class GatewayRoutes implements OnModuleInit {
     private readonly webSocketRelay: WebSocketRelay,
     private readonly cors: CorsPolicy,
     private readonly rateLimit: RateLimitPolicy,
+    private readonly teamGate: TeamGate,
+    private readonly teamRoutes: TeamRoutes,
     @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
   ) {}
 
   onModuleInit(): void {
+    this.teamRoutes.register(this.edgeSink());
+    const gatewayKeys = this.teamRoutes.gatewayKeysAccepted;
     for (const route of [...serviceRoutes(this.settings), ...compatibleProviderRoutes(this.settings)]) {
       const target = this.relayService.target({
         name: route.name,
@@ -38,7 +43,9 @@ export class GatewayRoutes implements OnModuleInit {
       this.registry.register({
         label: route.prefixes.map((prefix) => `/${prefix}/*path`).join('|'),
         matches: (pathname) => route.prefixes.some((prefix) => underPrefix(pathname, `/${prefix}`)),
-        handle: (request, response) => this.forward(request, response, target),
+        handle: gatewayKeys
+          ? (request, response) => this.forwardWithKeys(request, response, target, route.name)
+          : (request, response) => this.forward(request, response, target),
         // A WebSocket on any forwarded prefix goes to the owning service as one (it answers 404 if it relays none).
         upgrade: (request, socket, head) => this.forwardUpgrade(request, socket, head, target),
       });
@@ -52,6 +59,39 @@ export class GatewayRoutes implements OnModuleInit {
     const url = request.url ?? '/';
     await this.rateLimit.admit(request, response, pathnameOf(url));
     await this.relayService.relay(request, response, target, url);
+  }
+
+  /** With gateway keys accepted: the same edge, then TeamGate passes the request through or meters it. */
+  private async forwardWithKeys(
+    request: IncomingMessage,
+    response: ServerResponse,
+    target: RelayTarget,
+    label: string,
+  ): Promise<void> {
+    if (this.cors.apply(request, response)) {
+      return;
+    }
+    const url = request.url ?? '/';
+    await this.rateLimit.admit(request, response, pathnameOf(url));
+    await this.teamGate.forwardNative(request, response, target, url, label);
+  }
+
+  /** Team routes get the edge's CORS and rate limit, like the forwarded prefixes. */
+  private edgeSink(): RouteSink {
+    return {
+      register: (route: RawRoute) => {
+        this.registry.register({
+          ...route,
+          handle: async (request, response) => {
+            if (this.cors.apply(request, response)) {
+              return;
+            }
+            await this.rateLimit.admit(request, response, pathnameOf(request.url ?? '/'));
+            await route.handle(request, response);
+          },
+        });
+      },
+    };
   }
 
   /** An upgrade: rate limited like a request (CORS does not apply to WebSockets), then relayed as a WebSocket. */

@@ -77,7 +77,7 @@ export class ProviderKeyPool {
       breaker: circuitBreaker(handleAll, {
         breaker: new ConsecutiveBreaker(1),
         halfOpenAfter: new DelegateBackoff<IHalfOpenAfterBackoffContext>((context) =>
-          restMs(context.result.error, context.attempt),
+          restMs('error' in context.result ? context.result.error : undefined, context.attempt),
         ),
       }),
     }));

@@ -27,4 +27,6 @@ export interface TeamSettings {
   prices: Readonly<Record<string, ModelPrice>>;
   /** `MAX_JSON_BODY_BYTES`: team routes read JSON bodies whole. */
   maxJsonBodyBytes: number;
+  /** Where each backend service listens, by service name (the gateway's `*_URL` variables). */
+  serviceUrls: Readonly<Record<string, string>>;
 }

@@ -7,7 +7,7 @@ function notJson(): GatewayException {
 }
 
 /** The body's bytes, refused with 413 once more than `limitBytes` arrived (or were declared). */
-function readLimited(request: IncomingMessage, limitBytes: number): Promise<Buffer> {
+export function readLimitedBody(request: IncomingMessage, limitBytes: number): Promise<Buffer> {
   if (Number(request.headers['content-length'] ?? 0) > limitBytes) {
     return Promise.reject(payloadTooLarge(limitBytes));
   }
@@ -50,7 +50,7 @@ function readLimited(request: IncomingMessage, limitBytes: number): Promise<Buff
  * and anything that is not an object or an array as malformed (400), as Express's JSON parser did.
  */
 export async function readJsonBody(request: IncomingMessage, limitBytes: number): Promise<unknown> {
-  const text = (await readLimited(request, limitBytes)).toString('utf8');
+  const text = (await readLimitedBody(request, limitBytes)).toString('utf8');
   if (text.trim() === '') {
     return {};
   }

@@ -74,9 +74,12 @@ function servedMethod(method: string | undefined): string | undefined {
 }
 
 /** One method of a declared path: its /docs entry, and how it serves a request (the path's parameters given). */
-interface DeclaredMethod extends RawRouteDoc {
+export interface DeclaredMethod extends RawRouteDoc {
   serve(request: IncomingMessage, response: ServerResponse, params: Record<string, string>): Promise<void>;
 }
+
+/** Where declared routes are registered: the registry itself, or one that wraps each route (the edge's CORS). */
+export type RouteSink = Pick<RawRouteRegistry, 'register'>;
 
 /** What /docs lists of a declared method: its RawRouteDoc fields, and nothing else it carries. */
 function docOf(method: DeclaredMethod): RawRouteDoc {
@@ -98,7 +101,7 @@ function docOf(method: DeclaredMethod): RawRouteDoc {
  * declared path, listed in /docs); `otherMethod` is what a method the path does not declare is answered.
  */
 function registerDeclared(
-  registry: RawRouteRegistry,
+  registry: RouteSink,
   methods: readonly DeclaredMethod[],
   otherMethod: (path: string, declared: readonly string[]) => GatewayException,
 ): void {
@@ -145,6 +148,14 @@ export function registerProviderRoutes<Credentials, Operation extends string>(
     },
   }));
   registerDeclared(registry, methods, unknownRoute);
+}
+
+/**
+ * Serves declared methods that handle the request themselves (a stream, say) as raw routes, matched and listed
+ * like the provider routes; a method a path does not declare is answered 405.
+ */
+export function registerDeclaredRoutes(registry: RouteSink, methods: readonly DeclaredMethod[]): void {
+  registerDeclared(registry, methods, methodNotAllowed);
 }
 
 /** What a JsonRoute's handler sees of its request. */
@@ -215,7 +226,7 @@ function bodyOf(request: IncomingMessage, method: string, options: JsonRouteOpti
 
 /** Serves declared JsonRoutes as raw routes, with the same matching and /docs listing as the provider routes. */
 export function registerJsonRoutes(
-  registry: RawRouteRegistry,
+  registry: RouteSink,
   routes: readonly JsonRoute[],
   options: JsonRouteOptions = JSON_ROUTE_DEFAULTS,
 ): void {

@@ -8,6 +8,12 @@ export enum ErrorCode {
   MethodNotAllowed = 'method_not_allowed',
   PayloadTooLarge = 'payload_too_large',
   RateLimited = 'rate_limit_exceeded',
+  /** Team mode: the gateway key may not use the model it asked for. */
+  ModelNotAllowed = 'model_not_allowed',
+  /** Team mode: no route knows the model. */
+  ModelNotFound = 'model_not_found',
+  /** Team mode: the gateway key's USD budget is spent. */
+  InsufficientQuota = 'insufficient_quota',
   UpstreamTimeout = 'upstream_timeout',
   UpstreamUnavailable = 'upstream_unavailable',
   UpstreamConnectionReset = 'upstream_connection_reset',
@@ -42,6 +48,12 @@ export function describeErrorCode(code: ErrorCode): ErrorCodeDescription {
       return { status: 413, type: 'invalid_request_error' };
     case ErrorCode.RateLimited:
       return { status: 429, type: 'rate_limit_exceeded' };
+    case ErrorCode.ModelNotAllowed:
+      return { status: 403, type: 'permission_error' };
+    case ErrorCode.ModelNotFound:
+      return { status: 404, type: 'invalid_request_error' };
+    case ErrorCode.InsufficientQuota:
+      return { status: 429, type: 'insufficient_quota' };
     case ErrorCode.UpstreamTimeout:
       return { status: 504, type: 'timeout_error' };
     case ErrorCode.UpstreamUnavailable:

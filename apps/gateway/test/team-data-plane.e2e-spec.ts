@@ -1,0 +1,262 @@
+import Anthropic from '@anthropic-ai/sdk';
+import OpenAI from 'openai';
+import { TeamState } from '@openai-proxy/gateway-feature-team';
+import type { KeySettings } from '@openai-proxy/gateway-util-team';
+import { fakeChatCompletions, openAiError, startFakeOpenAi, type FakeUpstream } from '@openai-proxy/testing-fakes';
+import { type Stack, startStack } from './support/stack';
+
+const POOL = ['sk-pool-first-0123456789', 'sk-pool-second-0123456789'];
+const ANTHROPIC_KEY = 'sk-ant-api03-gateway-held-key';
+const GEMINI_KEY = 'AIzaGatewayHeldKey0123456789';
+const ADMIN_TOKEN = 'admin-token-0123456789abcdef';
+
+const MEMBER: KeySettings = {
+  name: 'alice',
+  models: [],
+  rpm: null,
+  tpm: null,
+  budgetUsd: null,
+  budgetPeriod: 'monthly',
+  expiresAt: null,
+};
+
+/** The rows the ledger holds for one key, after writing what it queued. */
+async function rowsOf(stack: Stack, keyId: string): Promise<number> {
+  const state = stack.gateway.get(TeamState);
+  await state.ledger.flush();
+  const report = await state.ledger.usage({ startDate: '2000-01-01', endDate: '2100-12-31', groupBy: 'key', keyId });
+  return report.total.requests;
+}
+
+describe('team mode data plane (GATEWAY_KEYS=required)', () => {
+  let deepseek: FakeUpstream;
+  let stack: Stack;
+  let state: TeamState;
+
+  beforeAll(async () => {
+    deepseek = await startFakeOpenAi();
+    const providers = { OPENAI_COMPATIBLE_PROVIDERS: `deepseek=${deepseek.url}` };
+    stack = await startStack({
+      relayEnv: providers,
+      gatewayEnv: {
+        ...providers,
+        GATEWAY_KEYS: 'required',
+        GATEWAY_ADMIN_TOKEN: ADMIN_TOKEN,
+        DATABASE_URL: 'sqlite::memory:',
+        OPENAI_API_KEY: POOL.join(','),
+        ANTHROPIC_API_KEY: ANTHROPIC_KEY,
+        GEMINI_API_KEY: GEMINI_KEY,
+      },
+    });
+    state = stack.gateway.get(TeamState);
+  });
+
+  afterAll(async () => {
+    await stack.close();
+    await deepseek.close();
+  });
+
+  afterEach(() => {
+    stack.openai.on('POST', '/v1/chat/completions', fakeChatCompletions);
+  });
+
+  async function newKey(settings: Partial<KeySettings> = {}): Promise<{ key: string; id: string }> {
+    const created = await state.keys.create({ ...MEMBER, ...settings });
+    return { key: created.key, id: created.record.id };
+  }
+
+  function member(key: string): OpenAI {
+    return new OpenAI({ apiKey: key, baseURL: `${stack.gatewayUrl}/v1`, maxRetries: 0, timeout: 10_000 });
+  }
+
+  it('should route gpt-* to OpenAI with a pool key, never the gateway key, and record the usage OpenAI reported', async () => {
+    const { key, id } = await newKey();
+    const completion = await member(key).chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'ping' }],
+    });
+    expect(completion.choices[0]?.message.content).toBe('Hello from the fake OpenAI upstream. You said: ping');
+    const arrived = stack.openai.lastRequest('/v1/chat/completions');
+    expect(POOL.map((pooled) => `Bearer ${pooled}`)).toContain(arrived?.headers.authorization);
+    expect(JSON.stringify(arrived?.headers)).not.toContain(key);
+    await state.ledger.flush();
+    const usage = await state.ledger.usage({
+      startDate: '2000-01-01',
+      endDate: '2100-12-31',
+      groupBy: 'model',
+      keyId: id,
+    });
+    expect(usage.data).toEqual([
+      expect.objectContaining({ group: 'gpt-4o-mini', requests: 1, promptTokens: 9, completionTokens: 7 }),
+    ]);
+    expect(usage.total.costUsd).toBeGreaterThan(0);
+  });
+
+  it('should ask a stream for its usage, keep the usage chunk from a client that did not ask, and bill it', async () => {
+    const { key, id } = await newKey();
+    const stream = await member(key).chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'stream' }],
+      stream: true,
+    });
+    const chunks = [];
+    for await (const chunk of stream) {
+      chunks.push(chunk);
+    }
+    expect(chunks.map((chunk) => chunk.choices[0]?.delta.content ?? '').join('')).toBe(
+      'Hello from the fake OpenAI upstream. You said: stream',
+    );
+    expect(chunks.some((chunk) => chunk.usage !== undefined && chunk.usage !== null)).toBe(false);
+    const sent = JSON.parse(stack.openai.lastRequest('/v1/chat/completions')?.body.toString('utf8') ?? '{}');
+    expect(sent.stream_options).toEqual({ include_usage: true });
+    await state.ledger.flush();
+    const usage = await state.ledger.usage({
+      startDate: '2000-01-01',
+      endDate: '2100-12-31',
+      groupBy: 'key',
+      keyId: id,
+    });
+    expect(usage.total).toMatchObject({ requests: 1, promptTokens: 9, completionTokens: 7 });
+  });
+
+  it('should give the usage chunk to a client that asked for it', async () => {
+    const { key } = await newKey();
+    const stream = await member(key).chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'usage please' }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    let usage: OpenAI.CompletionUsage | undefined | null;
+    for await (const chunk of stream) {
+      usage = chunk.usage ?? usage;
+    }
+    expect(usage).toMatchObject({ prompt_tokens: 9, completion_tokens: 7 });
+  });
+
+  it('should route claude-* and gemini-* to their bridges with the keys the gateway holds', async () => {
+    const { key } = await newKey();
+    const claude = await member(key).chat.completions.create({
+      model: 'claude-sonnet-4-5',
+      messages: [{ role: 'user', content: 'hi claude' }],
+    });
+    expect(claude.choices[0]?.message.content).toContain('hi claude');
+    expect(stack.anthropic.lastRequest('/v1/messages')?.headers['x-api-key']).toBe(ANTHROPIC_KEY);
+    const gemini = await member(key).chat.completions.create({
+      model: 'gemini-2.5-flash',
+      messages: [{ role: 'user', content: 'hi gemini' }],
+    });
+    expect(gemini.choices[0]?.message.content).toContain('hi gemini');
+    expect(stack.gemini.lastRequest('/v1beta/models/gemini-2.5-flash')?.headers['x-goog-api-key']).toBe(GEMINI_KEY);
+  });
+
+  it('should send <name>/<model> to the configured provider as <model>, and refuse when the gateway holds no key for it', async () => {
+    const { key } = await newKey();
+    await expect(
+      member(key).chat.completions.create({
+        model: 'deepseek/deepseek-chat',
+        messages: [{ role: 'user', content: 'x' }],
+      }),
+    ).rejects.toMatchObject({ status: 503 });
+    expect(deepseek.requests).toHaveLength(0);
+  });
+
+  it('should take Claude Code style requests on /anthropic with a gateway key and attach the held key', async () => {
+    const { key, id } = await newKey();
+    const client = new Anthropic({ apiKey: key, baseURL: `${stack.gatewayUrl}/anthropic`, maxRetries: 0 });
+    const message = await client.messages.create({
+      model: 'claude-sonnet-4-5',
+      max_tokens: 64,
+      messages: [{ role: 'user', content: 'native' }],
+    });
+    expect(message.content[0]).toMatchObject({ type: 'text' });
+    const arrived = stack.anthropic.lastRequest('/v1/messages');
+    expect(arrived?.headers['x-api-key']).toBe(ANTHROPIC_KEY);
+    expect(JSON.stringify(arrived?.headers)).not.toContain(key);
+    await state.ledger.flush();
+    const usage = await state.ledger.usage({
+      startDate: '2000-01-01',
+      endDate: '2100-12-31',
+      groupBy: 'key',
+      keyId: id,
+    });
+    // The fake reports 11 input, 2 cache-creation and 3 cache-read tokens: all are prompt tokens.
+    expect(usage.total).toMatchObject({ requests: 1, promptTokens: 16 });
+  });
+
+  it('should refuse provider keys and requests without a key with 401 when gateway keys are required', async () => {
+    await expect(
+      member('sk-proj-a-provider-key').chat.completions.create({ model: 'gpt-4o-mini', messages: [] }),
+    ).rejects.toMatchObject({ status: 401 });
+    const native = await fetch(`${stack.gatewayUrl}/openai/v1/models`, { headers: { authorization: 'Bearer sk-x' } });
+    expect(native.status).toBe(401);
+    await expect(native.json()).resolves.toMatchObject({ error: { code: 'invalid_api_key' } });
+  });
+
+  it('should answer unknown, revoked and expired keys 401, other models 403 and unknown models 404', async () => {
+    const unknownKey = `gk-${'x'.repeat(43)}`;
+    await expect(
+      member(unknownKey).chat.completions.create({ model: 'gpt-4o-mini', messages: [] }),
+    ).rejects.toMatchObject({ status: 401 });
+    const revoked = await newKey();
+    await state.keys.revoke(revoked.id, new Date());
+    await expect(
+      member(revoked.key).chat.completions.create({ model: 'gpt-4o-mini', messages: [] }),
+    ).rejects.toMatchObject({ status: 401, code: 'invalid_api_key' });
+    const expired = await newKey({ expiresAt: new Date(Date.now() - 1000) });
+    await expect(
+      member(expired.key).chat.completions.create({ model: 'gpt-4o-mini', messages: [] }),
+    ).rejects.toMatchObject({ status: 401 });
+    const limited = await newKey({ models: ['gpt-*'] });
+    await expect(
+      member(limited.key).chat.completions.create({ model: 'claude-sonnet-4-5', messages: [] }),
+    ).rejects.toMatchObject({ status: 403, code: 'model_not_allowed' });
+    await expect(
+      member(limited.key).chat.completions.create({ model: 'no-such-model', messages: [] }),
+    ).rejects.toMatchObject({ status: 404, code: 'model_not_found' });
+  });
+
+  it('should refuse the request past the key rpm with 429, Retry-After and the x-ratelimit headers', async () => {
+    const { key } = await newKey({ rpm: 2 });
+    const client = member(key);
+    const first = await client.chat.completions
+      .create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'a' }] })
+      .withResponse();
+    expect(first.response.headers.get('x-ratelimit-limit-requests')).toBe('2');
+    expect(first.response.headers.get('x-ratelimit-remaining-requests')).toBe('1');
+    await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'b' }] });
+    const refused = await fetch(`${stack.gatewayUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'c' }] }),
+    });
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(refused.headers.get('x-ratelimit-remaining-requests')).toBe('0');
+    await expect(refused.json()).resolves.toMatchObject({ error: { code: 'rate_limit_exceeded' } });
+  });
+
+  it('should fail over to the next pool key when the provider refuses one with 429 before the first byte', async () => {
+    const { key, id } = await newKey();
+    const before = await rowsOf(stack, id);
+    const seen = stack.openai.requests.length;
+    const refused = openAiError(429, 'Rate limit reached for requests', 'requests');
+    stack.openai.on('POST', '/v1/chat/completions', (request, response) =>
+      request.headers.authorization === `Bearer ${POOL[0]}`
+        ? refused(request, response)
+        : fakeChatCompletions(request, response),
+    );
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      const completion = await member(key).chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: `failover ${attempt}` }],
+      });
+      expect(completion.choices[0]?.message.content).toContain(`failover ${attempt}`);
+    }
+    expect(await rowsOf(stack, id)).toBe(before + 2);
+    // In turn, one of the two requests went to the first key first: refused, it rests, and the second key served both.
+    const keysUsed = stack.openai.requests.slice(seen).map((request) => request.headers.authorization);
+    expect(keysUsed.filter((used) => used === `Bearer ${POOL[0]}`)).toHaveLength(1);
+    expect(keysUsed.filter((used) => used === `Bearer ${POOL[1]}`)).toHaveLength(2);
+  });
+});

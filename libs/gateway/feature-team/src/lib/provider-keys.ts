@@ -1,0 +1,58 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
+import { type KeyLease, ProviderKeyPool } from './provider-key-pool';
+import { TEAM_SETTINGS, type TeamSettings } from './team.settings';
+
+/** The variable that gives each built-in provider its keys, for the message when none is set. */
+const KEY_VARIABLES: Readonly<Record<string, string>> = {
+  openai: 'OPENAI_API_KEY',
+  anthropic: 'ANTHROPIC_API_KEY',
+  gemini: 'GEMINI_API_KEY',
+};
+
+/** The key pools the gateway holds, one per provider (`OPENAI_API_KEY`…, and the config file's `api_keys`). */
+@Injectable()
+export class ProviderKeys {
+  private readonly pools: ReadonlyMap<string, ProviderKeyPool>;
+  private readonly headers: readonly string[];
+
+  constructor(@Inject(TEAM_SETTINGS) settings: TeamSettings) {
+    this.pools = new Map([...settings.providerKeys].map(([provider, keys]) => [provider, new ProviderKeyPool(keys)]));
+    this.headers = [
+      ...new Set(
+        settings.compatibleProviders.flatMap((provider) =>
+          provider.keyHeader === undefined ? [] : [provider.keyHeader],
+        ),
+      ),
+    ];
+  }
+
+  /** Refuses with 503 when the gateway holds no key for `provider` (a member cannot bring one with a gateway key). */
+  requireKeys(provider: string): void {
+    if (!this.pools.has(provider)) {
+      const where = KEY_VARIABLES[provider] ?? `providers.${provider}.api_keys in GATEWAY_CONFIG`;
+      throw new GatewayException(
+        ErrorCode.UpstreamUnavailable,
+        `The gateway holds no key for ${provider}: its operator sets ${where}`,
+      );
+    }
+  }
+
+  lease(provider: string, tried: ReadonlySet<string>): KeyLease | undefined {
+    return this.pools.get(provider)?.lease(tried);
+  }
+
+  poolSize(provider: string): number {
+    return this.pools.get(provider)?.size ?? 0;
+  }
+
+  /** Providers the gateway holds keys for. */
+  providers(): readonly string[] {
+    return [...this.pools.keys()];
+  }
+
+  /** The configured providers' own key headers (Azure's `api-key` is one of the standard ones). */
+  keyHeaders(): readonly string[] {
+    return this.headers;
+  }
+}

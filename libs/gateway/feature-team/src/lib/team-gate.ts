@@ -1,0 +1,111 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pathnameOf } from '@openai-proxy/feature-platform';
+import { RelayService, type RelayTarget } from '@openai-proxy/data-access-upstream';
+import type { GatewayKeyRecord } from '@openai-proxy/gateway-util-team';
+import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
+import { type RequestCredential, readRequestCredential, withoutQueryKey } from './gateway-credential';
+import { geminiPathModel, nativeRouteOf } from './native-routes';
+import { ProviderKeys } from './provider-keys';
+import { readShapedBody, withStreamUsage } from './shaped-body';
+import { TeamAccess } from './team-access';
+import { TeamForwarder } from './team-forwarder';
+import { TEAM_SETTINGS, type TeamSettings } from './team.settings';
+
+/** The answer to a request without a gateway key where one is required. */
+function gatewayKeyRequired(): GatewayException {
+  return new GatewayException(
+    ErrorCode.InvalidApiKey,
+    'This gateway requires a gateway key: send Authorization: Bearer gk-… (provider keys are not accepted here)',
+  );
+}
+
+/** A gateway key's request as the gate admitted it. */
+export interface AdmittedKey {
+  record: GatewayKeyRecord;
+  credential: Extract<RequestCredential, { kind: 'gateway' }>;
+}
+
+/**
+ * Gateway keys on the native prefixes (`/openai/**`, `/anthropic/**`, `/gemini/**`, `/<name>/**`, `/claude/…`,
+ * `/google/…`): with `GATEWAY_KEYS=optional` a request with a provider key (or none) passes as before; with
+ * `required` it gets 401. A request with a gateway key is checked (key, model), limited, forwarded with the
+ * provider key the gateway holds, and metered.
+ */
+@Injectable()
+export class TeamGate {
+  private readonly compatibleNames: readonly string[];
+
+  constructor(
+    private readonly relay: RelayService,
+    private readonly access: TeamAccess,
+    private readonly forwarder: TeamForwarder,
+    private readonly providerKeys: ProviderKeys,
+    @Inject(TEAM_SETTINGS) private readonly settings: TeamSettings,
+  ) {
+    this.compatibleNames = settings.compatibleProviders.map((provider) => provider.name);
+  }
+
+  /** The gateway key a request carries, checked: undefined for a request without one that may pass without. */
+  async admit(request: IncomingMessage, url: string): Promise<AdmittedKey | undefined> {
+    if (this.settings.mode === 'off') {
+      return undefined;
+    }
+    const credential = readRequestCredential(request.headers, url, this.providerKeys.keyHeaders());
+    if (credential.kind !== 'gateway') {
+      if (this.settings.mode === 'required') {
+        throw gatewayKeyRequired();
+      }
+      return undefined;
+    }
+    return { record: await this.access.authenticate(credential.key), credential };
+  }
+
+  /** A native-prefix request: passed through, or checked, limited, forwarded with our key and metered. */
+  async forwardNative(
+    request: IncomingMessage,
+    response: ServerResponse,
+    target: RelayTarget,
+    url: string,
+    route: string,
+  ): Promise<void> {
+    const admitted = await this.admit(request, url);
+    if (admitted === undefined) {
+      await this.relay.relay(request, response, target, url);
+      return;
+    }
+    const pathname = pathnameOf(url);
+    const native = nativeRouteOf(pathname, this.compatibleNames);
+    if (native === undefined) {
+      throw new GatewayException(ErrorCode.NotFound, 'Unknown route');
+    }
+    const body = await readShapedBody(request, this.settings.maxJsonBodyBytes);
+    const value = body.kind === 'json' ? body.value : undefined;
+    const named = native.dialect === 'gemini' ? geminiPathModel(pathname) : value?.['model'];
+    const model = typeof named === 'string' && named !== '' ? named : null;
+    if (model !== null) {
+      this.access.checkModel(admitted.record, model);
+    }
+    const chat = native.dialect === 'openai' && value !== undefined && pathname.endsWith('/chat/completions');
+    const shaped = chat ? withStreamUsage(value) : { body: value, hidden: false };
+    const attach = admitted.credential.use === 'attach' && native.attachesKey;
+    await this.forwarder.forward(
+      request,
+      response,
+      {
+        target,
+        path: attach ? withoutQueryKey(url) : url,
+        provider: native.provider,
+        dialect: native.dialect,
+        route,
+        modelRequested: model,
+        modelServed: model,
+        body: body.kind === 'client' ? 'client' : shaped.hidden ? Buffer.from(JSON.stringify(shaped.body)) : body.bytes,
+        parsedBody: shaped.body,
+        hideUsageChunk: shaped.hidden,
+        credentials: attach ? 'attach' : 'keep',
+      },
+      admitted.record,
+    );
+  }
+}

@@ -1,0 +1,101 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { ServerResponse } from 'node:http';
+import { setEdgeHeader } from '@openai-proxy/feature-platform';
+import { LimiterUnavailableError } from '@openai-proxy/gateway-data-access-team';
+import {
+  type GatewayKeyRecord,
+  type GrantedReservation,
+  type Reservation,
+  budgetPeriodStart,
+  rateLimitHeaders,
+  retryAfterSeconds,
+} from '@openai-proxy/gateway-util-team';
+import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
+import { TeamState } from './team-state';
+
+type Refusal = Extract<Reservation, { granted: false }>;
+
+/** The 429 a refused reservation becomes: OpenAI's codes, its `x-ratelimit-*` headers and Retry-After. */
+function refusalException(refusal: Refusal, ask: { tokens: number; costUsd: number }): GatewayException {
+  const headers: Record<string, string> = { ...rateLimitHeaders(refusal.requests, refusal.tokensWindow) };
+  if (refusal.retryAfterMs !== null) {
+    headers['retry-after'] = String(retryAfterSeconds(refusal.retryAfterMs));
+  }
+  switch (refusal.refusedBy) {
+    case 'budget':
+      return new GatewayException(
+        ErrorCode.InsufficientQuota,
+        refusal.tooLarge
+          ? `This request could cost up to $${ask.costUsd.toFixed(6)}, more than the key's whole budget`
+          : "This gateway key's budget is spent: ask the team's admin to raise it, or wait for the next period",
+        { headers },
+      );
+    case 'tokens':
+      return new GatewayException(
+        ErrorCode.RateLimited,
+        refusal.tooLarge
+          ? `Request too large: it may use ${ask.tokens} tokens, more than the key's tokens per minute`
+          : "Rate limit reached for this gateway key's tokens per minute",
+        { headers },
+      );
+    case 'requests':
+      return new GatewayException(
+        ErrorCode.RateLimited,
+        "Rate limit reached for this gateway key's requests per minute",
+        {
+          headers,
+        },
+      );
+  }
+}
+
+/**
+ * The limits of gateway keys: a reservation before the upstream call (refused: 429 with OpenAI's headers; the
+ * limit store unreachable: 503, never a per-replica fallback), the `x-ratelimit-*` headers on the answer, and the
+ * settlement on real usage after it (off the request path).
+ */
+@Injectable()
+export class TeamLimits {
+  private readonly logger = new Logger('TeamLimits');
+
+  constructor(private readonly state: TeamState) {}
+
+  async reserve(
+    key: GatewayKeyRecord,
+    ask: { tokens: number; costUsd: number },
+    response: ServerResponse,
+  ): Promise<GrantedReservation> {
+    let reservation: Reservation;
+    try {
+      reservation = await this.state.limiter.reserve({ keyId: key.id, limits: key, ...ask }, () =>
+        this.state.ledger.spentUsd(key.id, budgetPeriodStart(key.budgetPeriod, new Date())),
+      );
+    } catch (error) {
+      if (error instanceof LimiterUnavailableError) {
+        this.logger.error(`${error.message}: refusing gateway-key requests with 503`);
+        throw new GatewayException(
+          ErrorCode.UpstreamUnavailable,
+          'The gateway cannot check its limits right now (its limit store is unreachable); try again shortly',
+          { headers: { 'retry-after': '1' } },
+        );
+      }
+      throw error;
+    }
+    if (!reservation.granted) {
+      throw refusalException(reservation, ask);
+    }
+    for (const [name, value] of Object.entries(rateLimitHeaders(reservation.requests, reservation.tokensWindow))) {
+      setEdgeHeader(response, name, value);
+    }
+    return reservation;
+  }
+
+  /** Settles in the background: a failure is logged (the reservation then counts as spent until its window passes). */
+  settle(reservation: GrantedReservation, tokens: number, costUsd: number): void {
+    this.state.limiter.settle(reservation, { tokens, costUsd }).catch((error: unknown) => {
+      this.logger.warn(
+        `could not settle a reservation of ${reservation.keyId}: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    });
+  }
+}

@@ -1,0 +1,143 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  type DeclaredMethod,
+  readLimitedBody,
+  type RouteSink,
+  registerDeclaredRoutes,
+} from '@openai-proxy/data-access-upstream';
+import { ModelRouter, type ResolvedModel } from '@openai-proxy/gateway-util-team';
+import { ErrorCode, GatewayException, parseJsonText } from '@openai-proxy/util-errors';
+import { ProviderEndpoints } from './provider-endpoints';
+import { jsonObject, withStreamUsage } from './shaped-body';
+import { TeamAccess } from './team-access';
+import { TeamGate } from './team-gate';
+import { TeamForwarder } from './team-forwarder';
+import { TEAM_SETTINGS, type TeamSettings } from './team.settings';
+
+const TAG = 'team';
+
+/** The team endpoint's operations that take a model: where each goes at the provider's OpenAI-format endpoint. */
+interface ModelOperation {
+  path: string;
+  upstreamPath: string;
+  summary: string;
+  /** Providers whose OpenAI-format endpoint has no such operation (the bridges translate chat only). */
+  chatOnly: boolean;
+}
+
+const OPERATIONS: readonly ModelOperation[] = [
+  {
+    path: '/v1/chat/completions',
+    upstreamPath: '/chat/completions',
+    summary: 'Chat completion routed by model to its provider (gpt-*, claude-*, gemini-*, <name>/<model>, aliases)',
+    chatOnly: false,
+  },
+  {
+    path: '/v1/embeddings',
+    upstreamPath: '/embeddings',
+    summary: 'Embeddings routed by model (OpenAI and OpenAI-compatible providers)',
+    chatOnly: true,
+  },
+];
+
+/** Providers whose OpenAI-format endpoint is a translating bridge: chat completions and models only. */
+const BRIDGED_PROVIDERS: ReadonlySet<string> = new Set(['anthropic', 'gemini']);
+
+function modelNotFound(model: unknown): GatewayException {
+  const named =
+    typeof model === 'string' && model !== ''
+      ? `The model ${model} does not exist on this gateway`
+      : 'model is required';
+  return new GatewayException(ErrorCode.ModelNotFound, named, { param: 'model' });
+}
+
+/**
+ * The team endpoint (`POST /v1/chat/completions`, `POST /v1/embeddings`): routed by model over the routing
+ * table (README "Routing by model"). With a gateway key the gateway attaches its provider key, limits and meters
+ * the call; without one (`GATEWAY_KEYS=off` or `optional`) the client's own key goes to the provider the model
+ * names, unmetered.
+ */
+@Injectable()
+export class V1Routes {
+  private readonly router: ModelRouter;
+
+  constructor(
+    private readonly gate: TeamGate,
+    private readonly forwarder: TeamForwarder,
+    private readonly endpoints: ProviderEndpoints,
+    private readonly access: TeamAccess,
+    @Inject(TEAM_SETTINGS) private readonly settings: TeamSettings,
+  ) {
+    this.router = new ModelRouter({ compatibleProviders: settings.compatibleProviders, models: settings.models });
+  }
+
+  /** Where a model goes; also for /v1/models. */
+  resolve(model: unknown): ResolvedModel | undefined {
+    return this.router.resolve(model);
+  }
+
+  modelRouter(): ModelRouter {
+    return this.router;
+  }
+
+  register(sink: RouteSink): void {
+    const methods = OPERATIONS.map((operation): DeclaredMethod => ({
+      method: 'POST',
+      path: operation.path,
+      summary: operation.summary,
+      tag: TAG,
+      security: 'gateway-key',
+      serve: (request, response) => this.serve(request, response, operation),
+    }));
+    registerDeclaredRoutes(sink, methods);
+  }
+
+  private async serve(request: IncomingMessage, response: ServerResponse, operation: ModelOperation): Promise<void> {
+    const url = request.url ?? operation.path;
+    const admitted = await this.gate.admit(request, url);
+    const bytes = await readLimitedBody(request, this.settings.maxJsonBodyBytes);
+    const body = jsonObject(parseJsonText(bytes.toString('utf8')));
+    if (body === undefined) {
+      throw new GatewayException(ErrorCode.InvalidRequest, 'Request body must be a JSON object');
+    }
+    const resolved = this.resolve(body['model']);
+    const endpoint = resolved === undefined ? undefined : this.endpoints.of(resolved.provider);
+    if (resolved === undefined || endpoint === undefined) {
+      throw modelNotFound(body['model']);
+    }
+    if (operation.chatOnly && BRIDGED_PROVIDERS.has(resolved.provider)) {
+      throw new GatewayException(
+        ErrorCode.InvalidRequest,
+        `${resolved.provider} models have no ${operation.path} on this gateway`,
+        { param: 'model' },
+      );
+    }
+    if (admitted !== undefined) {
+      this.access.checkModel(admitted.record, resolved.requested, resolved.upstreamModel);
+    }
+    const renamed = { ...body, model: resolved.upstreamModel };
+    const shaped =
+      admitted !== undefined && operation.upstreamPath === '/chat/completions'
+        ? withStreamUsage(renamed)
+        : { body: renamed, hidden: false };
+    await this.forwarder.forward(
+      request,
+      response,
+      {
+        target: endpoint.target,
+        path: `${endpoint.basePath}${operation.upstreamPath}`,
+        provider: resolved.provider,
+        dialect: 'openai',
+        route: operation.path,
+        modelRequested: resolved.requested,
+        modelServed: resolved.upstreamModel,
+        body: Buffer.from(JSON.stringify(shaped.body)),
+        parsedBody: shaped.body,
+        hideUsageChunk: shaped.hidden,
+        credentials: admitted === undefined || admitted.credential.use === 'identify' ? 'keep' : 'attach',
+      },
+      admitted?.record,
+    );
+  }
+}
