@@ -1,0 +1,148 @@
+import { TeamState } from '@openai-proxy/gateway-feature-team';
+import { estimatePromptTokens } from '@openai-proxy/gateway-util-team';
+import { testRedisUrl } from '@openai-proxy/testing-fakes';
+import { type Stack, startStack } from './support/stack';
+import {
+  type ReadAnswer,
+  FAKE_CHAT_PATH,
+  type TestConfigFile,
+  type TestDatabase,
+  burst,
+  chatBody,
+  createGatewayKey,
+  createTestDatabase,
+  ledgerRowsOnce,
+  postChat,
+  readAnswer,
+  statusCounts,
+  writeGatewayConfig,
+} from './support/team';
+
+const POOL_KEY = 'sk-team-limits-0123456789';
+/** USD per million tokens, input and output alike: each token costs this many micro-dollars. */
+const PRICE_PER_MILLION = 100;
+/** What the fake OpenAI reports for every chat: 9 prompt and 7 completion tokens. */
+const FAKE_REPORTED_TOKENS = 9 + 7;
+const BURST_SIZE = 30;
+const MAX_TOKENS = 40;
+
+const LIMITERS = [
+  { where: 'in process', redis: false },
+  { where: 'in Redis', redis: true },
+];
+
+/** The codes of a burst's answers that had `status`. */
+function codesOf(answers: readonly ReadAnswer[], status: number): (string | undefined)[] {
+  return answers.filter((answer) => answer.status === status).map((answer) => answer.errorCode);
+}
+
+describe.each(LIMITERS)('team limits under concurrency, limits kept $where', ({ redis }) => {
+  let database: TestDatabase;
+  let config: TestConfigFile;
+  let stack: Stack;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    config = writeGatewayConfig(
+      `prices:\n  gpt-4o-mini: { input: ${PRICE_PER_MILLION}, output: ${PRICE_PER_MILLION} }\n`,
+    );
+    stack = await startStack({
+      gatewayEnv: {
+        GATEWAY_KEYS: 'required',
+        DATABASE_URL: database.url,
+        OPENAI_API_KEY: POOL_KEY,
+        GATEWAY_CONFIG: config.path,
+        ...(redis ? { REDIS_URL: testRedisUrl() } : {}),
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await stack.close();
+    await database.drop();
+    config.remove();
+  });
+
+  /** How many chats reached the fake OpenAI whose last message was `content`-prefixed. */
+  function arrivedWith(prefix: string): number {
+    return stack.openai.requests.filter(
+      (request) => request.url === FAKE_CHAT_PATH && request.body.toString('utf8').includes(`"content":"${prefix}`),
+    ).length;
+  }
+
+  it('should let exactly rpm of 30 parallel requests through and refuse the other 20 with 429 rate_limit_exceeded', async () => {
+    const { key } = await createGatewayKey(stack.gateway, { rpm: 10 });
+    const answers = await burst(stack.openai, BURST_SIZE, (index) =>
+      postChat(stack.gatewayUrl, key, chatBody(`rpm plain ${index}`)),
+    );
+    expect(statusCounts(answers)).toEqual({ 200: 10, 429: 20 });
+    expect(codesOf(answers, 429)).toEqual(Array(20).fill('rate_limit_exceeded'));
+    expect(arrivedWith('rpm plain')).toBe(10);
+  });
+
+  it('should let exactly rpm of 30 parallel streams through, each streamed whole, and refuse the other 20', async () => {
+    const { key } = await createGatewayKey(stack.gateway, { rpm: 10 });
+    const answers = await burst(stack.openai, BURST_SIZE, (index) =>
+      postChat(stack.gatewayUrl, key, chatBody(`rpm stream ${index}`, { stream: true })),
+    );
+    expect(statusCounts(answers)).toEqual({ 200: 10, 429: 20 });
+    expect(codesOf(answers, 429)).toEqual(Array(20).fill('rate_limit_exceeded'));
+    const streamed = answers.filter((answer) => answer.status === 200);
+    expect(
+      streamed.every((answer) => answer.body.includes('You said: rpm stream') && answer.body.includes('[DONE]')),
+    ).toBe(true);
+    expect(arrivedWith('rpm stream')).toBe(10);
+  });
+
+  it('should let exactly as many parallel requests through as their max_tokens and prompt fit in tpm', async () => {
+    const body = chatBody('tpm burst', { max_tokens: MAX_TOKENS });
+    const reserved = estimatePromptTokens('openai', body) + MAX_TOKENS;
+    const fitting = 5;
+    const { key } = await createGatewayKey(stack.gateway, { tpm: fitting * reserved + Math.floor(reserved / 2) });
+    const answers = await burst(stack.openai, BURST_SIZE, () => postChat(stack.gatewayUrl, key, body));
+    expect(statusCounts(answers)).toEqual({ 200: fitting, 429: BURST_SIZE - fitting });
+    expect(codesOf(answers, 429)).toEqual(Array(BURST_SIZE - fitting).fill('rate_limit_exceeded'));
+    expect(arrivedWith('tpm burst')).toBe(fitting);
+  });
+
+  it('should grant exactly the reservations a budget holds, refuse the rest with insufficient_quota, and never let the ledger pass the budget', async () => {
+    const body = chatBody('budget burst', { max_tokens: MAX_TOKENS });
+    const reservationMicros = (estimatePromptTokens('openai', body) + MAX_TOKENS) * PRICE_PER_MILLION;
+    const fitting = 4;
+    const budgetMicros = fitting * reservationMicros;
+    const { key, id } = await createGatewayKey(stack.gateway, { budgetUsd: budgetMicros / 1_000_000 });
+    const answers = await burst(stack.openai, BURST_SIZE, () => postChat(stack.gatewayUrl, key, body));
+    expect(statusCounts(answers)).toEqual({ 200: fitting, 429: BURST_SIZE - fitting });
+    expect(codesOf(answers, 429)).toEqual(Array(BURST_SIZE - fitting).fill('insufficient_quota'));
+    expect(arrivedWith('budget burst')).toBe(fitting);
+
+    // Settled on what the fake reported (less than reserved), the budget has room again: one request at a time
+    // (each settled before the next) until it is refused.
+    let granted = (await ledgerRowsOnce(stack.gateway, database.url, id, fitting)).length;
+    let refusal: ReadAnswer | undefined;
+    for (let attempt = 0; attempt < BURST_SIZE && refusal === undefined; attempt += 1) {
+      const answer = await readAnswer(await postChat(stack.gatewayUrl, key, body));
+      if (answer.status === 200) {
+        granted += 1;
+        await ledgerRowsOnce(stack.gateway, database.url, id, granted);
+      } else {
+        refusal = answer;
+      }
+    }
+    expect(refusal).toMatchObject({ status: 429, errorCode: 'insufficient_quota' });
+    expect(granted).toBeGreaterThan(fitting);
+    const state = stack.gateway.get(TeamState);
+    await state.ledger.flush();
+    const usage = await state.ledger.usage({
+      startDate: '2000-01-01',
+      endDate: '2100-12-31',
+      groupBy: 'key',
+      keyId: id,
+    });
+    const spentMicros = Math.round(usage.total.costUsd * 1_000_000);
+    expect(spentMicros).toBe(granted * FAKE_REPORTED_TOKENS * PRICE_PER_MILLION);
+    expect(spentMicros).toBeLessThanOrEqual(budgetMicros);
+    // Refused only when one more reservation no longer fitted beside what was spent.
+    expect(spentMicros + reservationMicros).toBeGreaterThan(budgetMicros);
+  });
+});
