@@ -2,9 +2,12 @@
 // npm run bench [-- --quick] [-- --only <scenario>[,<scenario>]] : load against the stack and two baselines in the same run, reported as ratios.
 // Targets: the upstream called directly, the floor (a minimal node:http + undici proxy), the floor chained to
 // itself (two floors on the same core: the least two Node hops cost), the openai-relay alone, and the
-// gateway -> openai-relay chain, judged against the floor chain. Everything listens on 127.0.0.1; every run is bounded in time.
+// gateway -> openai-relay chain, judged against the floor chain. Team mode (issue 12): the same chain with
+// GATEWAY_KEYS=required, a gateway key on /v1/chat/completions, limits in a private Redis (and, beside it, in
+// process), judged against the plain chain. Everything listens on 127.0.0.1; every run is bounded in time.
 import autocannon from 'autocannon';
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -12,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { Agent } from 'undici';
 import { renderChart } from './chart.mjs';
 import { freePort, reportedPort, spawnTracked, stopAll, waitUntilOk } from './processes.mjs';
+import { startRedis, teamDatabaseWithKey, teamFolder } from './team.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const quick = process.argv.includes('--quick');
@@ -21,7 +25,11 @@ const DURATION_S = quick ? 2 : 8;
 const WARMUP_S = quick ? 0.5 : 2;
 const HARD_LIMIT_MS = (quick ? 3 : 15) * 60_000;
 const PAYLOAD = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
-const HEADERS = { 'content-type': 'application/json', authorization: 'Bearer sk-bench-0000' };
+/** The provider key clients send through the pass-through targets, and the one the team gateways attach. */
+const PROVIDER_KEY = 'sk-bench-0000';
+const HEADERS = { 'content-type': 'application/json', authorization: `Bearer ${PROVIDER_KEY}` };
+/** What team mode is asked: the same chat, streamed for the SSE scenarios (the usage chunk not asked for). */
+const CHAT_STREAM_PAYLOAD = JSON.stringify({ ...JSON.parse(PAYLOAD), stream: true });
 
 const SCENARIOS = [
   { name: 'json-instant-c32', path: '/v1/instant', connections: 32, kind: 'json' },
@@ -38,6 +46,11 @@ const SCENARIOS = [
 /** The baseline the gateway -> relay chain is judged against: two floors, one behind the other. */
 const FLOOR_CHAIN = 'floor+floor';
 const CHAIN = 'gateway+relay';
+/** The team chain (limits in Redis) and its variant with limits in process, both judged against CHAIN. */
+const TEAM_CHAIN = 'gateway+relay (team)';
+const TEAM_CHAIN_IN_PROCESS = 'gateway+relay (team, in-process limits)';
+/** The scenarios the team chains run: instant JSON and one event stream, both at 32 connections. */
+const TEAM_SCENARIOS = new Set(['json-instant-c32', 'sse-20x5ms-c32']);
 
 const TRANSLATE_PAYLOAD = JSON.stringify({
   model: 'claude-bench',
@@ -49,10 +62,15 @@ const TRANSLATE_PAYLOAD = JSON.stringify({
 
 const pinning = existsSync('/usr/bin/taskset') && cpus().length >= 2;
 
+/** Spawns `command` tracked, pinned to `cpu` when pinning. */
+function launchCommand(name, command, args, env, cpu) {
+  return pinning
+    ? spawnTracked(name, 'taskset', ['-c', String(cpu), command, ...args], env)
+    : spawnTracked(name, command, args, env);
+}
+
 function launch(name, script, env, cpu) {
-  const command = pinning ? 'taskset' : process.execPath;
-  const args = pinning ? ['-c', String(cpu), process.execPath, script] : [script];
-  return spawnTracked(name, command, args, env);
+  return launchCommand(name, process.execPath, [script], env, cpu);
 }
 
 function peakRssMb(pid) {
@@ -89,12 +107,7 @@ async function startTargets() {
   const gateway = launch(
     'gateway',
     join(root, 'apps/gateway/dist/main.js'),
-    {
-      PORT: String(gatewayPort),
-      OPENAI_RELAY_URL: relayUrl,
-      CLAUDE_BRIDGE_URL: 'http://127.0.0.1:9',
-      BARD_BRIDGE_URL: 'http://127.0.0.1:9',
-    },
+    { ...gatewayEnv(gatewayPort, relayUrl), GATEWAY_KEYS: 'off' },
     0,
   );
   const claude = launch(
@@ -109,6 +122,9 @@ async function startTargets() {
     waitUntilOk(`http://127.0.0.1:${gatewayPort}/healthz`),
     waitUntilOk(`http://127.0.0.1:${claudePort}/healthz`),
   ]);
+  const team = SCENARIOS.some((scenario) => TEAM_SCENARIOS.has(scenario.name))
+    ? await startTeamTargets(relayUrl)
+    : { targets: [], notRun: [], pids: {} };
   return {
     targets: [
       { name: 'direct', base: upstreamUrl, prefix: '' },
@@ -121,7 +137,9 @@ async function startTargets() {
         prefix: '/openai',
         pid: gateway.pid,
         alsoPid: relay.pid,
+        chained: true,
       },
+      ...team.targets,
     ],
     translateTargets: [
       { name: 'direct', base: upstreamUrl, prefix: '' },
@@ -130,29 +148,115 @@ async function startTargets() {
         base: `http://127.0.0.1:${claudePort}`,
         prefix: '',
         path: '/claude/v1/chat/completions',
-        payload: 'translate',
+        payloads: { sse: TRANSLATE_PAYLOAD },
       },
     ],
+    notRun: team.notRun,
     pids: {
       'openai-relay': relay.pid,
       gateway: gateway.pid,
       'claude-bridge': claude.pid,
       floor: floor.pid,
       'floor-chain': floorChain.pid,
+      ...team.pids,
     },
   };
 }
 
+/** The gateway's variables in front of the relay (the bridges are not reached). */
+function gatewayEnv(port, relayUrl) {
+  return {
+    PORT: String(port),
+    OPENAI_RELAY_URL: relayUrl,
+    CLAUDE_BRIDGE_URL: 'http://127.0.0.1:9',
+    BARD_BRIDGE_URL: 'http://127.0.0.1:9',
+  };
+}
+
+/**
+ * A gateway in team mode in front of the same relay: gateway keys required, the provider key attached by the
+ * gateway, the team database `databaseUrl`, limits in `redisUrl` (undefined: in process, whatever the caller's
+ * environment says). Ready when /readyz passes (the limit store is one of its checks).
+ */
+async function startTeamGateway(name, relayUrl, databaseUrl, redisUrl) {
+  const port = await freePort();
+  const child = launch(
+    name,
+    join(root, 'apps/gateway/dist/main.js'),
+    {
+      ...gatewayEnv(port, relayUrl),
+      GATEWAY_KEYS: 'required',
+      // Unused by the bench, but set as a team deployment sets it; random, never printed.
+      GATEWAY_ADMIN_TOKEN: randomBytes(24).toString('hex'),
+      OPENAI_API_KEY: PROVIDER_KEY,
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: redisUrl,
+    },
+    0,
+  );
+  child.stdout.resume();
+  const base = `http://127.0.0.1:${port}`;
+  await waitUntilOk(`${base}/readyz`);
+  return { base, pid: child.pid };
+}
+
+/** One chat through a team gateway must be answered 200 before it is measured (a 401 would be measured too). */
+async function checkTeamChat(target) {
+  const answer = await fetch(`${target.base}${target.path}`, {
+    method: 'POST',
+    headers: { ...HEADERS, authorization: `Bearer ${target.token}` },
+    body: PAYLOAD,
+    signal: AbortSignal.timeout(10_000),
+  });
+  const text = await answer.text();
+  if (answer.status !== 200) throw new Error(`${target.name} answered ${answer.status}: ${text.slice(0, 300)}`);
+}
+
+/**
+ * The team chains: a temporary SQLite database with one gateway key, one gateway with limits in a private Redis
+ * and one with limits in process. Without redis-server the Redis chain is listed as not run, with the reason.
+ */
+async function startTeamTargets(relayUrl) {
+  const folder = teamFolder();
+  const { databaseUrl, key } = await teamDatabaseWithKey(folder);
+  const redis = await startRedis((name, command, args) => launchCommand(name, command, args, {}, 1), folder);
+  const chains = [
+    ...(redis.url === undefined ? [] : [{ name: TEAM_CHAIN, pidName: 'gateway (team)', redisUrl: redis.url }]),
+    { name: TEAM_CHAIN_IN_PROCESS, pidName: 'gateway (team, in-process)', redisUrl: undefined },
+  ];
+  const targets = [];
+  const pids = {};
+  for (const chain of chains) {
+    const gateway = await startTeamGateway(chain.pidName, relayUrl, databaseUrl, chain.redisUrl);
+    const target = {
+      name: chain.name,
+      base: gateway.base,
+      prefix: '',
+      path: '/v1/chat/completions',
+      payloads: { json: PAYLOAD, sse: CHAT_STREAM_PAYLOAD },
+      token: key,
+      scenarios: TEAM_SCENARIOS,
+      chained: true,
+      judgedAgainstChain: true,
+    };
+    await checkTeamChat(target);
+    targets.push(target);
+    pids[chain.pidName] = gateway.pid;
+  }
+  const notRun = redis.problem === undefined ? [] : [{ target: TEAM_CHAIN, reason: redis.problem }];
+  return { targets, notRun, pids };
+}
+
 // --- measurements ----------------------------------------------------------------------------------------
 
-async function loadJson(url, connections, seconds) {
+async function loadJson(url, connections, seconds, payload, headers) {
   const result = await autocannon({
     url,
     connections,
     duration: seconds,
     method: 'POST',
-    headers: HEADERS,
-    body: PAYLOAD,
+    headers,
+    body: payload,
   });
   return {
     requestsPerSecond: result.requests.average,
@@ -169,7 +273,7 @@ function percentile(values, fraction) {
 }
 
 /** Streams in a loop from `connections` clients; records time to first chunk and the gaps between chunks. */
-async function loadSse(url, connections, seconds, payload = PAYLOAD) {
+async function loadSse(url, connections, seconds, payload, headers) {
   const target = new URL(url);
   const agent = new Agent({ connections, keepAliveTimeout: 10_000 });
   const firstChunk = [];
@@ -185,7 +289,7 @@ async function loadSse(url, connections, seconds, payload = PAYLOAD) {
           origin: target.origin,
           path: target.pathname,
           method: 'POST',
-          headers: HEADERS,
+          headers,
           body: payload,
         });
         if (statusCode !== 200) {
@@ -225,10 +329,11 @@ function rateOf(scenario, result) {
 
 async function measure(scenario, target) {
   const url = `${target.base}${target.prefix}${target.path ?? scenario.path}`;
-  const payload = target.payload === 'translate' ? TRANSLATE_PAYLOAD : PAYLOAD;
+  const payload = target.payloads?.[scenario.kind] ?? PAYLOAD;
+  const headers = target.token === undefined ? HEADERS : { ...HEADERS, authorization: `Bearer ${target.token}` };
   const run = scenario.kind === 'sse' ? loadSse : loadJson;
-  await run(url, scenario.connections, WARMUP_S, payload);
-  return run(url, scenario.connections, DURATION_S, payload);
+  await run(url, scenario.connections, WARMUP_S, payload, headers);
+  return run(url, scenario.connections, DURATION_S, payload, headers);
 }
 
 // --- report ----------------------------------------------------------------------------------------------
@@ -242,6 +347,7 @@ function printTable(rows) {
     'rate/s',
     'x floor',
     'x floor chain',
+    'x chain',
     'p50 ms',
     'p99 ms',
     '+p99 vs direct',
@@ -255,6 +361,7 @@ function printTable(rows) {
     fixed(row.rate, 0),
     fixed(row.ratioToFloor, 2),
     row.ratioToFloorChain === undefined ? '' : fixed(row.ratioToFloorChain, 2),
+    row.ratioToChain === undefined ? '' : fixed(row.ratioToChain, 2),
     row.kind === 'json' ? fixed(row.p50Ms, 0) : '',
     row.kind === 'json' ? fixed(row.p99Ms, 0) : '',
     row.kind === 'json' ? fixed(row.addedP99Ms, 0) : '',
@@ -271,6 +378,11 @@ function printTable(rows) {
   process.stdout.write(`\n${format(header)}\n${widths.map((width) => '-'.repeat(width)).join('  ')}\n`);
   for (const line of lines) process.stdout.write(`${format(line)}\n`);
   process.stdout.write('* for anthropic-translate rows: x the openai-relay SSE rate at 32 connections\n');
+  process.stdout.write(`* x chain: a team chain's rate as a ratio to ${CHAIN} (GATEWAY_KEYS=off) in the same run\n`);
+}
+
+function printNotRun(notRun) {
+  for (const skipped of notRun) process.stdout.write(`Not run: ${skipped.target}: ${skipped.reason}\n`);
 }
 
 function goals(rows, rss) {
@@ -304,9 +416,18 @@ function goals(rows, rss) {
       value: bridge.ratioToFloor,
       ok: bridge.ratioToFloor >= 0.7,
     });
+  for (const row of rows.filter((candidate) => candidate.ratioToChain !== undefined))
+    checks.push({
+      goal: `${row.target}, ${row.scenario}: >= 0.9 x ${CHAIN} (issue 12: team mode costs under 10%)`,
+      value: row.ratioToChain,
+      ok: row.ratioToChain >= 0.9,
+    });
+  // Issue 3's stream goals are the pass-through stack's; the team chains meter their streams (see the table).
   for (const row of rows.filter(
     (candidate) =>
-      candidate.kind === 'sse' && !['direct', 'floor', FLOOR_CHAIN, 'claude-bridge'].includes(candidate.target),
+      candidate.kind === 'sse' &&
+      candidate.ratioToChain === undefined &&
+      !['direct', 'floor', FLOOR_CHAIN, 'claude-bridge'].includes(candidate.target),
   )) {
     checks.push({
       goal: `${row.target}, ${row.scenario}: first chunk p50 within 1 ms of direct`,
@@ -329,7 +450,7 @@ function goals(rows, rss) {
   }
   const errors = rows.reduce((sum, row) => sum + row.errors, 0);
   checks.push({ goal: 'no error in any run', value: errors, ok: errors === 0 });
-  process.stdout.write('\nGoals (issue 3):\n');
+  process.stdout.write('\nGoals (issues 3 and 12):\n');
   for (const check of checks)
     process.stdout.write(`  ${check.ok ? 'met ' : 'MISS'}  ${check.goal}  (measured ${fixed(check.value, 2)})\n`);
   return checks;
@@ -346,11 +467,13 @@ async function main() {
   for (const app of ['openai-relay', 'gateway']) {
     if (!existsSync(join(root, 'apps', app, 'dist', 'main.js'))) throw new Error('Build first: npm run build');
   }
-  const { targets, translateTargets, pids } = await startTargets();
+  const { targets, translateTargets, notRun, pids } = await startTargets();
   const rows = [];
   for (const scenario of SCENARIOS) {
     const results = {};
-    const scenarioTargets = scenario.translate ? translateTargets : targets;
+    const scenarioTargets = (scenario.translate ? translateTargets : targets).filter(
+      (target) => target.scenarios === undefined || target.scenarios.has(scenario.name),
+    );
     for (const target of scenarioTargets) {
       results[target.name] = await measure(scenario, target);
       process.stdout.write(`  ${scenario.name} / ${target.name}: done\n`);
@@ -370,8 +493,8 @@ async function main() {
         target: target.name,
         rate,
         ratioToFloor: rate / floorRate,
-        ratioToFloorChain:
-          target.name === CHAIN && floorChain !== undefined ? rate / rateOf(scenario, floorChain) : undefined,
+        ratioToFloorChain: target.chained && floorChain !== undefined ? rate / rateOf(scenario, floorChain) : undefined,
+        ratioToChain: target.judgedAgainstChain ? rate / rateOf(scenario, results[CHAIN]) : undefined,
         ...result,
         addedP99Ms: scenario.kind === 'json' ? result.p99Ms - direct.p99Ms : undefined,
         firstChunkDeltaMs: scenario.kind === 'sse' ? result.firstChunkP50Ms - direct.firstChunkP50Ms : undefined,
@@ -385,6 +508,7 @@ async function main() {
     `\nMachine: ${machine()}\nMode: ${quick ? 'quick' : 'full'}, ${DURATION_S} s per run after ${WARMUP_S} s warm-up\n`,
   );
   printTable(rows);
+  printNotRun(notRun);
   process.stdout.write(
     `\nPeak RSS (MB): ${Object.entries(rss)
       .map(([name, megabytes]) => `${name} ${megabytes}`)
@@ -399,6 +523,7 @@ async function main() {
     mode: quick ? 'quick' : 'full',
     durationSeconds: DURATION_S,
     rows,
+    notRun,
     peakRssMb: rss,
     goals: checks,
   };

@@ -5,6 +5,8 @@ const COLORS = {
   'floor+floor': '#90a4ae',
   'openai-relay': '#1e88e5',
   'gateway+relay': '#43a047',
+  'gateway+relay (team)': '#fb8c00',
+  'gateway+relay (team, in-process limits)': '#fdd835',
 };
 const escape = (text) => String(text).replace(/[<>&"]/g, (character) => `&#${character.charCodeAt(0)};`);
 

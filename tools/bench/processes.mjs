@@ -1,9 +1,11 @@
 // The processes of a bench run: spawned and tracked (so one call stops them all), their reported ports, and
 // waiting until one answers. Shared by bench.mjs and instructions.mjs.
 import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 const children = [];
+const folders = [];
 
 /** Spawns `command` with stdout piped (for the port line) and tracks it for stopAll. */
 export function spawnTracked(name, command, args, env, stderr = 'inherit') {
@@ -49,6 +51,12 @@ export async function waitUntilOk(url, { init = {}, deadlineMs = 20_000, attempt
   throw new Error(`${url} did not answer within ${deadlineMs} ms`);
 }
 
+/** Has stopAll remove `folder` (a run's temporary files) once the processes that use it are stopped. */
+export function removeOnStop(folder) {
+  folders.push(folder);
+}
+
 export function stopAll() {
   for (const child of children) child.kill('SIGKILL');
+  for (const folder of folders) rmSync(folder, { recursive: true, force: true });
 }

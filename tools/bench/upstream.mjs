@@ -2,6 +2,8 @@
 //   /v1/instant  JSON at once          /v1/delayed  JSON after 50 ms
 //   /v1/sse      20 chat chunks, 5 ms apart, then [DONE]
 //   /v1/messages an Anthropic stream with 20 text deltas, 5 ms apart (for the translating bridge)
+//   /v1/chat/completions  what team mode sends (the body is read): JSON at once, or with "stream": true the same
+//                20 chunks and, when stream_options.include_usage is asked, OpenAI's usage chunk before [DONE]
 import { createServer } from 'node:http';
 
 const DELAY_MS = 50;
@@ -27,6 +29,9 @@ const jsonHeaders = { 'content-type': 'application/json', 'content-length': Buff
 const chunk = (index) =>
   `data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: 1700000000, model: 'gpt-4o-mini', choices: [{ index: 0, delta: { content: `token${index} ` }, logprobs: null, finish_reason: null }] })}\n\n`;
 const frames = Array.from({ length: SSE_CHUNKS }, (_, index) => chunk(index));
+const done = 'data: [DONE]\n\n';
+// OpenAI's last chunk when include_usage is asked: no choices, the whole stream's usage.
+const usageChunk = `data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: 1700000000, model: 'gpt-4o-mini', choices: [], usage: { prompt_tokens: 9, completion_tokens: SSE_CHUNKS, total_tokens: 9 + SSE_CHUNKS } })}\n\n`;
 const anthropicEvent = (type, payload) => `event: ${type}\ndata: ${JSON.stringify({ type, ...payload })}\n\n`;
 const anthropicFrames = [
   anthropicEvent('message_start', {
@@ -70,12 +75,41 @@ function streamChunks(response, chunks, last) {
   sent = 1;
 }
 
+/** The chat request's body, when it is a JSON object; anything else reads as an empty request. */
+function chatRequest(text) {
+  try {
+    const value = JSON.parse(text);
+    return typeof value === 'object' && value !== null ? value : {};
+  } catch {
+    return {};
+  }
+}
+
+/** `/v1/chat/completions`: a stream when asked for one (with the usage chunk when asked for it), else JSON. */
+function answerChat(request, response) {
+  const parts = [];
+  request.on('data', (part) => parts.push(part));
+  request.once('end', () => {
+    const body = chatRequest(Buffer.concat(parts).toString('utf8'));
+    if (body.stream !== true) {
+      response.writeHead(200, jsonHeaders).end(completion);
+      return;
+    }
+    const withUsage = body.stream_options?.include_usage === true;
+    streamChunks(response, frames, withUsage ? usageChunk + done : done);
+  });
+}
+
 const server = createServer((request, response) => {
+  const path = request.url ?? '';
+  if (path.startsWith('/v1/chat/completions')) {
+    answerChat(request, response);
+    return;
+  }
   request.resume();
   request.once('end', () => {
-    const path = request.url ?? '';
     if (path.startsWith('/v1/sse')) {
-      streamChunks(response, frames, 'data: [DONE]\n\n');
+      streamChunks(response, frames, done);
     } else if (path.startsWith('/v1/messages')) {
       streamChunks(response, anthropicFrames.slice(0, -1), anthropicFrames[anthropicFrames.length - 1]);
     } else if (path.startsWith('/v1/delayed')) {
