@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { z } from 'zod';
 import { ClientAddressService } from '@openai-proxy/feature-platform';
 import {
   RelayService,
@@ -39,6 +40,20 @@ import { TEAM_SETTINGS, type TeamSettings } from './team.settings';
 
 /** A whole answer's JSON is read for its usage up to this size; a larger one is metered by estimate. */
 const MAX_METERED_JSON_BYTES = 4 * 1024 * 1024;
+
+/** An error event's data: OpenAI's (and Gemini's) `{"error": {…}}`, Anthropic's and the Responses API's `type: "error"`. */
+const errorEventData = z.union([
+  z.looseObject({ error: z.looseObject({}) }),
+  z.looseObject({ type: z.literal('error') }),
+]);
+
+/**
+ * Whether a stream event reports an error: the answer failed even when the stream then ends cleanly (our services
+ * end a broken stream with an error frame and `[DONE]`, and providers send one for a mid-stream error).
+ */
+function isErrorEvent(event: { event?: string; data: string }): boolean {
+  return event.event === 'error' || errorEventData.safeParse(parseJsonText(event.data)).success;
+}
 
 /** One request on its way to a service, as team mode shaped it. */
 export interface TeamCall {
@@ -200,10 +215,12 @@ export class TeamForwarder {
     const meter = new StreamUsageMeter(call.dialect);
     const body = new BoundedBytes();
     const started = Date.now();
+    let errorInStream = false;
     const watcher: RelayWatcher = {
       accept: (status, upstreamHeaders) => calls.accept(status, upstreamHeaders),
       onEvent: (event) => {
         meter.observe(event);
+        errorInStream ||= isErrorEvent(event);
         return call.hideUsageChunk && isUsageOnlyChunk(event.data) ? 'drop' : 'keep';
       },
       onBytes: (chunk) => body.push(chunk),
@@ -214,7 +231,8 @@ export class TeamForwarder {
           promptTokens: accepted ? promptEstimate : 0,
           deliveredText: meter.deliveredText(),
         });
-        this.settle(key, call, reservation, usage, price, report, Date.now() - started);
+        const outcome = errorInStream && report.outcome === 'completed' ? 'failed' : report.outcome;
+        this.settle(key, call, reservation, usage, price, { ...report, outcome }, Date.now() - started);
       },
     };
     await this.relay.relayShaped(request, response, call.target, calls, watcher);

@@ -1,0 +1,199 @@
+import { estimatePromptTokens, estimateTextTokens } from '@openai-proxy/gateway-util-team';
+import { fakeChatCompletions, leaveOnceSeen, openAiError, sse } from '@openai-proxy/testing-fakes';
+import { encodeSseData } from '@openai-proxy/util-sse';
+import { type Stack, startStack } from './support/stack';
+import {
+  FAKE_CHAT_PATH,
+  type LedgerRow,
+  type TestConfigFile,
+  type TestDatabase,
+  chatBody,
+  createGatewayKey,
+  createTestDatabase,
+  ledgerRowsOnce,
+  postChat,
+  readAnswer,
+  writeGatewayConfig,
+} from './support/team';
+
+const POOL_KEY = 'sk-team-ledger-0123456789';
+/** USD per million tokens: each prompt token costs this many micro-dollars, each completion token OUTPUT_PRICE. */
+const INPUT_PRICE = 1000;
+const OUTPUT_PRICE = 2000;
+
+/** An OpenAI stream chunk carrying `content`, as the fake scripts its broken streams. */
+function contentChunk(content: string): string {
+  return encodeSseData({
+    id: 'chatcmpl-ledger',
+    object: 'chat.completion.chunk',
+    created: 1_700_000_000,
+    model: 'gpt-4o-mini',
+    choices: [{ index: 0, delta: { content }, logprobs: null, finish_reason: null }],
+  });
+}
+
+/** What a row costs at the test's prices, in micro-dollars. */
+function costMicros(promptTokens: number, completionTokens: number): number {
+  return promptTokens * INPUT_PRICE + completionTokens * OUTPUT_PRICE;
+}
+
+/** The row every chat through `/v1/chat/completions` for gpt-4o-mini shares. */
+const CHAT_ROW: Partial<LedgerRow> = {
+  provider: 'openai',
+  modelRequested: 'gpt-4o-mini',
+  modelServed: 'gpt-4o-mini',
+  route: '/v1/chat/completions',
+};
+
+describe('the usage ledger against what the fake upstream reported and delivered', () => {
+  let database: TestDatabase;
+  let config: TestConfigFile;
+  let stack: Stack;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    config = writeGatewayConfig(`prices:\n  gpt-4o-mini: { input: ${INPUT_PRICE}, output: ${OUTPUT_PRICE} }\n`);
+    stack = await startStack({
+      gatewayEnv: {
+        GATEWAY_KEYS: 'required',
+        DATABASE_URL: database.url,
+        OPENAI_API_KEY: POOL_KEY,
+        GATEWAY_CONFIG: config.path,
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await stack.close();
+    await database.drop();
+    config.remove();
+  });
+
+  afterEach(() => {
+    stack.openai.on('POST', FAKE_CHAT_PATH, fakeChatCompletions);
+  });
+
+  /** The one row a new key's single request left. */
+  async function onlyRow(keyId: string): Promise<LedgerRow | undefined> {
+    const rows = await ledgerRowsOnce(stack.gateway, database.url, keyId, 1);
+    expect(rows).toHaveLength(1);
+    return rows[0];
+  }
+
+  it('should record a plain answer with the usage the provider reported (9 prompt, 7 completion), completed', async () => {
+    const { key, id } = await createGatewayKey(stack.gateway);
+    const answer = await readAnswer(await postChat(stack.gatewayUrl, key, chatBody('ledger plain')));
+    expect(answer.status).toBe(200);
+    expect(await onlyRow(id)).toMatchObject({
+      ...CHAT_ROW,
+      promptTokens: 9,
+      completionTokens: 7,
+      promptSource: 'provider',
+      completionSource: 'provider',
+      costMicroUsd: costMicros(9, 7),
+      status: 200,
+      outcome: 'completed',
+      clientAborted: false,
+    });
+  });
+
+  it('should record a stream with the usage chunk the provider sent, while the client that did not ask never sees it', async () => {
+    const { key, id } = await createGatewayKey(stack.gateway);
+    const answer = await readAnswer(await postChat(stack.gatewayUrl, key, chatBody('ledger stream', { stream: true })));
+    expect(answer.status).toBe(200);
+    expect(answer.body).toContain('You said: ledger stream');
+    expect(answer.body).not.toContain('"usage"');
+    expect(await onlyRow(id)).toMatchObject({
+      ...CHAT_ROW,
+      promptTokens: 9,
+      completionTokens: 7,
+      promptSource: 'provider',
+      completionSource: 'provider',
+      costMicroUsd: costMicros(9, 7),
+      status: 200,
+      outcome: 'completed',
+      clientAborted: false,
+    });
+  });
+
+  it('should record a request the provider failed before the first byte with the status the client got, failed, 0 tokens and no cost', async () => {
+    stack.openai.on('POST', FAKE_CHAT_PATH, openAiError(500, 'The server had an error', 'server_error'));
+    const { key, id } = await createGatewayKey(stack.gateway);
+    const answer = await readAnswer(await postChat(stack.gatewayUrl, key, chatBody('ledger failed')));
+    expect(answer.status).toBe(500);
+    expect(await onlyRow(id)).toMatchObject({
+      ...CHAT_ROW,
+      promptTokens: 0,
+      completionTokens: 0,
+      costMicroUsd: 0,
+      status: answer.status,
+      outcome: 'failed',
+      clientAborted: false,
+    });
+  });
+
+  it('should record a stream the upstream cut after three chunks as failed, charged the prompt estimate and the delivered text', async () => {
+    stack.openai.on(
+      'POST',
+      FAKE_CHAT_PATH,
+      sse({ frames: ['Hello', ' from', ' the', ' fake', ' upstream'].map(contentChunk), resetAfter: 3 }),
+    );
+    const body = chatBody('ledger cut', { stream: true });
+    const { key, id } = await createGatewayKey(stack.gateway);
+    const answer = await readAnswer(await postChat(stack.gatewayUrl, key, body));
+    expect(answer.status).toBe(200);
+    expect(answer.body).not.toContain(' fake');
+    const promptTokens = estimatePromptTokens('openai', body);
+    const completionTokens = estimateTextTokens('Hello from the');
+    expect(await onlyRow(id)).toMatchObject({
+      ...CHAT_ROW,
+      promptTokens,
+      completionTokens,
+      promptSource: 'estimated',
+      completionSource: 'estimated',
+      costMicroUsd: costMicros(promptTokens, completionTokens),
+      status: 200,
+      outcome: 'failed',
+      clientAborted: false,
+    });
+  });
+
+  it('should record a stream the client left after the first chunk as aborted, charged for what was delivered, and close the upstream request', async () => {
+    stack.openai.on(
+      'POST',
+      FAKE_CHAT_PATH,
+      sse({ frames: [contentChunk('Hello'), contentChunk(' again')], stallAfter: 1 }),
+    );
+    const body = chatBody('ledger aborted', { stream: true });
+    const { key, id } = await createGatewayKey(stack.gateway);
+    const read = await leaveOnceSeen(
+      stack.gatewayUrl,
+      {
+        method: 'POST',
+        path: '/v1/chat/completions',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      },
+      (text) => text.includes('Hello'),
+    );
+    expect(read).toContain('Hello');
+    const upstream = await stack.openai.waitForRequest((request) =>
+      request.body.toString('utf8').includes('ledger aborted'),
+    );
+    await stack.openai.waitForClose(upstream);
+    expect(upstream.closedEarly).toBe(true);
+    const promptTokens = estimatePromptTokens('openai', body);
+    const completionTokens = estimateTextTokens('Hello');
+    expect(await onlyRow(id)).toMatchObject({
+      ...CHAT_ROW,
+      promptTokens,
+      completionTokens,
+      promptSource: 'estimated',
+      completionSource: 'estimated',
+      costMicroUsd: costMicros(promptTokens, completionTokens),
+      status: 200,
+      outcome: 'aborted',
+      clientAborted: true,
+    });
+  });
+});
