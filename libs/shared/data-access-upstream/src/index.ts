@@ -15,3 +15,5 @@ export * from './lib/control-plane.client';
 export { UpstreamExchange } from './lib/upstream-exchange';
 export * from './lib/forwarded-request';
 export * from './lib/json-body';
+export * from './lib/client-answer';
+export * from './lib/answer-text';
