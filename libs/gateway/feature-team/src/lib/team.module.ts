@@ -1,4 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { AdminRoutes } from './admin-routes';
+import { ModelsRoute } from './models-route';
 import { ProviderEndpoints } from './provider-endpoints';
 import { ProviderKeys } from './provider-keys';
 import { TeamAccess } from './team-access';
@@ -8,6 +10,7 @@ import { TeamLimits } from './team-limits';
 import { TeamRoutes } from './team-routes';
 import { TeamState } from './team-state';
 import { TEAM_SETTINGS, type TeamSettings } from './team.settings';
+import { UsageRoutes } from './usage-routes';
 import { V1Routes } from './v1-routes';
 
 /**
@@ -30,6 +33,9 @@ export class TeamModule {
         TeamForwarder,
         TeamGate,
         V1Routes,
+        ModelsRoute,
+        AdminRoutes,
+        UsageRoutes,
         TeamRoutes,
       ],
       exports: [TeamGate, TeamRoutes, TEAM_SETTINGS],

@@ -1,0 +1,148 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  RelayService,
+  type RouteSink,
+  joinPath,
+  readAnswerText,
+  registerDeclaredRoutes,
+  sendJson,
+} from '@openai-proxy/data-access-upstream';
+import type { GatewayKeyRecord } from '@openai-proxy/gateway-util-team';
+import { parseJsonText } from '@openai-proxy/util-errors';
+import {
+  type ProviderModels,
+  modelListAnswerSchema,
+  teamModelList,
+  upstreamModelListSchema,
+} from './models-route.list';
+import { ProviderEndpoints } from './provider-endpoints';
+import { KeyRefusedError, refusesKey } from './provider-key-pool';
+import { ProviderKeys } from './provider-keys';
+import { TeamGate } from './team-gate';
+import { jsonSchemaOf } from './usage-routes.schemas';
+import { V1Routes } from './v1-routes';
+
+/** How long one provider's model list may take; past it the provider is left out of the answer. */
+export const MODEL_LIST_TIMEOUT_MS = 5_000;
+/** The largest model list read from a provider (OpenRouter's, the longest known, is a few hundred KiB). */
+const MAX_MODEL_LIST_BYTES = 8 * 1024 * 1024;
+/** The provider whose relay answers `/v1/models` for a client that brings its own key. */
+const PASS_THROUGH_PROVIDER = 'openai';
+const PATH = '/v1/models';
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The query string of a request's URL, with its `?`; empty when it has none. */
+function searchOf(url: string): string {
+  const start = url.indexOf('?');
+  return start === -1 ? '' : url.slice(start);
+}
+
+/**
+ * `GET /v1/models`, decided as follows (README "Routing by model").
+ *
+ * - With a gateway key: the models that key may use, in OpenAI's list shape. They are the config file's aliases
+ *   and, for each provider the gateway holds keys for, that provider's own list, fetched through its service
+ *   (`GET <its OpenAI-format path>/models`, e.g. `/openai/v1/models`, with a key from its pool, at most
+ *   `MODEL_LIST_TIMEOUT_MS`) at each call, so the list is the providers' current one. A model is listed under the
+ *   id that routes to it (`<name>/<id>` unless the routing table sends the bare id to that provider) and only when
+ *   the key's `models` allow it. A provider that fails (an error status, a timeout, a list of the wrong shape) is
+ *   left out and logged, and the others are still answered; a key its provider refuses rests, as on any call.
+ * - Without one (`GATEWAY_KEYS=off`, or `optional` and the client brings a provider key): relayed to the OpenAI
+ *   relay's `/openai/v1/models` with the client's own key, answer unchanged, as `/openai/v1/models` would be.
+ *
+ * The listing is not metered and counts against no limit.
+ */
+@Injectable()
+export class ModelsRoute {
+  private readonly logger = new Logger('ModelsRoute');
+
+  constructor(
+    private readonly gate: TeamGate,
+    private readonly relay: RelayService,
+    private readonly endpoints: ProviderEndpoints,
+    private readonly providerKeys: ProviderKeys,
+    private readonly v1: V1Routes,
+  ) {}
+
+  register(sink: RouteSink): void {
+    registerDeclaredRoutes(sink, [
+      {
+        method: 'GET',
+        path: PATH,
+        summary: 'The models this gateway key may use (aliases, then each provider the gateway holds keys for)',
+        tag: 'team',
+        security: 'gateway-key',
+        responseSchema: jsonSchemaOf(modelListAnswerSchema),
+        serve: (request, response) => this.serve(request, response),
+      },
+    ]);
+  }
+
+  private async serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = request.url ?? PATH;
+    const admitted = await this.gate.admit(request, url);
+    if (admitted === undefined) {
+      await this.passThrough(request, response, url);
+      return;
+    }
+    sendJson(response, await this.modelsFor(admitted.record), {});
+  }
+
+  private async passThrough(request: IncomingMessage, response: ServerResponse, url: string): Promise<void> {
+    const endpoint = this.endpoints.of(PASS_THROUGH_PROVIDER);
+    if (endpoint === undefined) {
+      throw new Error(`no service serves ${PASS_THROUGH_PROVIDER}`);
+    }
+    await this.relay.relay(request, response, endpoint.target, `${endpoint.basePath}/models${searchOf(url)}`);
+  }
+
+  private async modelsFor(record: GatewayKeyRecord): Promise<unknown> {
+    const lists = await Promise.all(this.providerKeys.providers().map((provider) => this.providerModels(provider)));
+    const upstream = lists.filter((list): list is ProviderModels => list !== undefined);
+    return teamModelList(this.v1.modelRouter(), record.models, upstream);
+  }
+
+  /** One provider's own list through its service, with a pooled key; undefined (and logged) when it fails. */
+  private async providerModels(provider: string): Promise<ProviderModels | undefined> {
+    const endpoint = this.endpoints.of(provider);
+    const lease = this.providerKeys.lease(provider, new Set());
+    if (endpoint === undefined || lease === undefined) {
+      return undefined;
+    }
+    const { target } = endpoint;
+    try {
+      const answer = await target.dispatcher.request({
+        origin: target.origin,
+        path: joinPath(target.basePath, `${endpoint.basePath}/models`),
+        method: 'GET',
+        headers: { authorization: `Bearer ${lease.key}`, accept: 'application/json' },
+        signal: AbortSignal.timeout(MODEL_LIST_TIMEOUT_MS),
+      });
+      const text = await readAnswerText(answer.body, MAX_MODEL_LIST_BYTES);
+      if (refusesKey(answer.statusCode)) {
+        lease.refused(new KeyRefusedError(answer.statusCode, undefined));
+      } else {
+        lease.succeeded();
+      }
+      if (answer.statusCode !== 200) {
+        this.logger.warn(`/v1/models: ${provider} left out, its model list answered ${answer.statusCode}`);
+        return undefined;
+      }
+      const list = upstreamModelListSchema.safeParse(parseJsonText(text));
+      if (!list.success) {
+        this.logger.warn(`/v1/models: ${provider} left out, its model list is not OpenAI's list shape`);
+        return undefined;
+      }
+      return { provider, models: list.data.data };
+    } catch (error) {
+      // No answer came (a timeout, the service down): nothing the key did, so it does not rest.
+      lease.succeeded();
+      this.logger.warn(`/v1/models: ${provider} left out, its model list failed: ${describe(error)}`);
+      return undefined;
+    }
+  }
+}
