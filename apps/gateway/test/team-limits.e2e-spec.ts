@@ -4,11 +4,11 @@ import { testRedisUrl } from '@openai-proxy/testing-fakes';
 import { type Stack, startStack } from './support/stack';
 import {
   type ReadAnswer,
-  FAKE_CHAT_PATH,
   type TestConfigFile,
   type TestDatabase,
   burst,
   chatBody,
+  chatsArrivedWith,
   createGatewayKey,
   createTestDatabase,
   ledgerRowsOnce,
@@ -63,13 +63,6 @@ describe.each(LIMITERS)('team limits under concurrency, limits kept $where', ({ 
     config.remove();
   });
 
-  /** How many chats reached the fake OpenAI whose last message was `content`-prefixed. */
-  function arrivedWith(prefix: string): number {
-    return stack.openai.requests.filter(
-      (request) => request.url === FAKE_CHAT_PATH && request.body.toString('utf8').includes(`"content":"${prefix}`),
-    ).length;
-  }
-
   it('should let exactly rpm of 30 parallel requests through and refuse the other 20 with 429 rate_limit_exceeded', async () => {
     const { key } = await createGatewayKey(stack.gateway, { rpm: 10 });
     const answers = await burst(stack.openai, BURST_SIZE, (index) =>
@@ -77,7 +70,7 @@ describe.each(LIMITERS)('team limits under concurrency, limits kept $where', ({ 
     );
     expect(statusCounts(answers)).toEqual({ 200: 10, 429: 20 });
     expect(codesOf(answers, 429)).toEqual(Array(20).fill('rate_limit_exceeded'));
-    expect(arrivedWith('rpm plain')).toBe(10);
+    expect(chatsArrivedWith(stack.openai, 'rpm plain')).toBe(10);
   });
 
   it('should let exactly rpm of 30 parallel streams through, each streamed whole, and refuse the other 20', async () => {
@@ -91,7 +84,7 @@ describe.each(LIMITERS)('team limits under concurrency, limits kept $where', ({ 
     expect(
       streamed.every((answer) => answer.body.includes('You said: rpm stream') && answer.body.includes('[DONE]')),
     ).toBe(true);
-    expect(arrivedWith('rpm stream')).toBe(10);
+    expect(chatsArrivedWith(stack.openai, 'rpm stream')).toBe(10);
   });
 
   it('should let exactly as many parallel requests through as their max_tokens and prompt fit in tpm', async () => {
@@ -102,7 +95,7 @@ describe.each(LIMITERS)('team limits under concurrency, limits kept $where', ({ 
     const answers = await burst(stack.openai, BURST_SIZE, () => postChat(stack.gatewayUrl, key, body));
     expect(statusCounts(answers)).toEqual({ 200: fitting, 429: BURST_SIZE - fitting });
     expect(codesOf(answers, 429)).toEqual(Array(BURST_SIZE - fitting).fill('rate_limit_exceeded'));
-    expect(arrivedWith('tpm burst')).toBe(fitting);
+    expect(chatsArrivedWith(stack.openai, 'tpm burst')).toBe(fitting);
   });
 
   it('should grant exactly the reservations a budget holds, refuse the rest with insufficient_quota, and never let the ledger pass the budget', async () => {
@@ -114,7 +107,7 @@ describe.each(LIMITERS)('team limits under concurrency, limits kept $where', ({ 
     const answers = await burst(stack.openai, BURST_SIZE, () => postChat(stack.gatewayUrl, key, body));
     expect(statusCounts(answers)).toEqual({ 200: fitting, 429: BURST_SIZE - fitting });
     expect(codesOf(answers, 429)).toEqual(Array(BURST_SIZE - fitting).fill('insufficient_quota'));
-    expect(arrivedWith('budget burst')).toBe(fitting);
+    expect(chatsArrivedWith(stack.openai, 'budget burst')).toBe(fitting);
 
     // Settled on what the fake reported (less than reserved), the budget has room again: one request at a time
     // (each settled before the next) until it is refused.

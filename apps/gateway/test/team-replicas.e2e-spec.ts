@@ -8,6 +8,7 @@ import {
   type TestDatabase,
   burst,
   chatBody,
+  chatsArrivedWith,
   createGatewayKey,
   createTestDatabase,
   pollFor,
@@ -26,13 +27,6 @@ const RECOVERY_WITHIN_MS = 15_000;
 
 /** The part of a `/readyz` answer these tests read. */
 const readinessReport = z.object({ checks: z.record(z.string(), z.looseObject({ ok: z.boolean() })) });
-
-/** How many chats reached the fake OpenAI whose last message started with `prefix`. */
-function arrivedWith(stack: Stack, prefix: string): number {
-  return stack.openai.requests.filter(
-    (request) => request.url === FAKE_CHAT_PATH && request.body.toString('utf8').includes(`"content":"${prefix}`),
-  ).length;
-}
 
 describe('two gateway replicas sharing PostgreSQL and Redis', () => {
   let database: TestDatabase;
@@ -67,7 +61,7 @@ describe('two gateway replicas sharing PostgreSQL and Redis', () => {
     expect(
       answers.filter((answer) => answer.status === 429).every((answer) => answer.errorCode === 'rate_limit_exceeded'),
     ).toBe(true);
-    expect(arrivedWith(stack, 'replicas rpm')).toBe(10);
+    expect(chatsArrivedWith(stack.openai, 'replicas rpm')).toBe(10);
   });
 
   it('should refuse a key revoked through replica A on replica B with 401 on its very next request', async () => {
@@ -76,7 +70,7 @@ describe('two gateway replicas sharing PostgreSQL and Redis', () => {
     await stack.gateway.get(TeamState).keys.revoke(id, new Date());
     const refused = await readAnswer(await postChat(replica.url, key, chatBody('after revocation')));
     expect(refused).toMatchObject({ status: 401, errorCode: 'invalid_api_key' });
-    expect(arrivedWith(stack, 'after revocation')).toBe(0);
+    expect(chatsArrivedWith(stack.openai, 'after revocation')).toBe(0);
   });
 });
 
@@ -124,7 +118,7 @@ describe('team limits when Redis goes away and comes back (GATEWAY_KEYS=optional
     await redis.stop();
     const refused = await readAnswer(await chatWithin(key, 'redis down'));
     expect(refused).toMatchObject({ status: 503, errorCode: 'upstream_unavailable' });
-    expect(arrivedWith(stack, 'redis down')).toBe(0);
+    expect(chatsArrivedWith(stack.openai, 'redis down')).toBe(0);
     expect(await stack.logs.waitFor('refusing gateway-key requests with 503', { from: logsFrom })).toBe(true);
     expect(await readiness()).toEqual({ status: 503, limitsOk: false });
     expect(await stack.logs.waitFor('limit store (Redis) unreachable', { from: logsFrom })).toBe(true);

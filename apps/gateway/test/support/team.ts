@@ -157,6 +157,13 @@ export function postChat(
   });
 }
 
+/** How many chats reached the fake OpenAI whose user message starts with `prefix`. */
+export function chatsArrivedWith(fake: FakeUpstream, prefix: string): number {
+  return fake.requests.filter(
+    (request) => request.url === FAKE_CHAT_PATH && request.body.toString('utf8').includes(`"content":"${prefix}`),
+  ).length;
+}
+
 /** A chat request body for `gpt-4o-mini` with one user message. */
 export function chatBody(content: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { model: 'gpt-4o-mini', messages: [{ role: 'user', content }], ...extra };
