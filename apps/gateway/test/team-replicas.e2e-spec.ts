@@ -120,6 +120,12 @@ describe('team limits when Redis goes away and comes back (GATEWAY_KEYS=optional
     expect(refused).toMatchObject({ status: 503, errorCode: 'upstream_unavailable' });
     expect(chatsArrivedWith(stack.openai, 'redis down')).toBe(0);
     expect(await stack.logs.waitFor('refusing gateway-key requests with 503', { from: logsFrom })).toBe(true);
+    // Every refusal is not a log line: while the store stays down, one line per ten seconds at most.
+    for (const attempt of [1, 2, 3]) {
+      expect((await readAnswer(await chatWithin(key, `redis down ${attempt}`))).status).toBe(503);
+    }
+    const refusalLines = stack.logs.lines.slice(logsFrom).filter((line) => line.includes('refusing gateway-key'));
+    expect(refusalLines).toHaveLength(1);
     expect(await readiness()).toEqual({ status: 503, limitsOk: false });
     expect(await stack.logs.waitFor('limit store (Redis) unreachable', { from: logsFrom })).toBe(true);
     const passThrough = await readAnswer(await chatWithin(CLIENT_PROVIDER_KEY, 'provider key while redis down'));

@@ -15,6 +15,9 @@ import { TeamState } from './team-state';
 
 type Refusal = Extract<Reservation, { granted: false }>;
 
+/** While the limit store is down, its refusals are logged at most this often. */
+const UNAVAILABLE_LOG_MS = 10_000;
+
 /** The 429 a refused reservation becomes: OpenAI's codes, its `x-ratelimit-*` headers and Retry-After. */
 function refusalException(refusal: Refusal, ask: { tokens: number; costUsd: number }): GatewayException {
   const headers: Record<string, string> = { ...rateLimitHeaders(refusal.requests, refusal.tokensWindow) };
@@ -57,6 +60,9 @@ function refusalException(refusal: Refusal, ask: { tokens: number; costUsd: numb
 @Injectable()
 export class TeamLimits {
   private readonly logger = new Logger('TeamLimits');
+  /** When the last "limit store unreachable" line was logged, and how many refusals since went unlogged. */
+  private lastUnavailableLog = Number.NEGATIVE_INFINITY;
+  private unloggedRefusals = 0;
 
   constructor(private readonly state: TeamState) {}
 
@@ -72,7 +78,7 @@ export class TeamLimits {
       );
     } catch (error) {
       if (error instanceof LimiterUnavailableError) {
-        this.logger.error(`${error.message}: refusing gateway-key requests with 503`);
+        this.logUnavailable(error);
         throw new GatewayException(
           ErrorCode.UpstreamUnavailable,
           'The gateway cannot check its limits right now (its limit store is unreachable); try again shortly',
@@ -88,6 +94,19 @@ export class TeamLimits {
       setEdgeHeader(response, name, value);
     }
     return reservation;
+  }
+
+  /** One line per UNAVAILABLE_LOG_MS at most while the store is down, with the number of refusals in between. */
+  private logUnavailable(error: LimiterUnavailableError): void {
+    const now = Date.now();
+    if (now - this.lastUnavailableLog < UNAVAILABLE_LOG_MS) {
+      this.unloggedRefusals += 1;
+      return;
+    }
+    const since = this.unloggedRefusals > 0 ? ` (${this.unloggedRefusals} more refused since the last line)` : '';
+    this.logger.error(`${error.message}: refusing gateway-key requests with 503${since}`);
+    this.lastUnavailableLog = now;
+    this.unloggedRefusals = 0;
   }
 
   /** Settles in the background: a failure is logged (the reservation then counts as spent until its window passes). */
