@@ -21,7 +21,23 @@ const USER_VARIABLES: Readonly<Record<string, string>> = {
   GEMINI_API_KEY: 'AIzaDemoReadme',
   PSID: 'g.a000demoReadme',
   PSIDTS: 'sidts-demoReadme',
+  GATEWAY_ADMIN_TOKEN: 'readme-admin-token-0123456789',
 };
+
+/**
+ * The demo runs in team mode's `optional` setting, so that the pass-through examples (provider keys) and the
+ * team examples (gateway keys, the admin API) both run against it; the gateway holds the user's demo keys.
+ */
+function teamEnvironment(folder: string): Record<string, string> {
+  return {
+    GATEWAY_KEYS: 'optional',
+    GATEWAY_ADMIN_TOKEN: USER_VARIABLES['GATEWAY_ADMIN_TOKEN'] ?? '',
+    OPENAI_API_KEY: USER_VARIABLES['OPENAI_API_KEY'] ?? '',
+    ANTHROPIC_API_KEY: USER_VARIABLES['ANTHROPIC_API_KEY'] ?? '',
+    GEMINI_API_KEY: USER_VARIABLES['GEMINI_API_KEY'] ?? '',
+    DATABASE_URL: `sqlite:${join(folder, 'gateway.db')}`,
+  };
+}
 
 /** Files an example uploads, created in the folder the examples run in. */
 const EXAMPLE_FILES: Readonly<Record<string, string>> = {
@@ -141,13 +157,15 @@ function runExample(example: Example, gatewayUrl: string, folder: string): Promi
   const bodyFile = join(folder, 'body.out');
   const script = [
     `curl() { command curl --max-time ${CURL_MAX_TIME_SECONDS} --silent --show-error --output "$BODY_FILE" --write-out '%{http_code}' "$@"; }`,
+    // The README's npm commands run in the repository (the examples run in a folder of their own, for uploads).
+    `npm() { (cd "$REPO_ROOT" && command npm "$@"); }`,
     ...example.assignments,
     example.command.replaceAll(README_GATEWAY, gatewayUrl),
   ].join('\n');
   return new Promise((resolve) => {
     const child = spawn('bash', ['-c', script], {
       cwd: folder,
-      env: { ...process.env, ...USER_VARIABLES, BODY_FILE: bodyFile },
+      env: { ...process.env, ...USER_VARIABLES, BODY_FILE: bodyFile, REPO_ROOT: root, GATEWAY_URL: gatewayUrl },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -194,7 +212,13 @@ describe('README curl examples', () => {
     }
     const launcher = spawn(process.execPath, [join(root, 'tools/scripts/launch.mjs'), '--demo'], {
       cwd: root,
-      env: { ...process.env, ...portEnvironment(ports), LOG_LEVEL: 'warn', LOG_FORMAT: 'json' },
+      env: {
+        ...process.env,
+        ...portEnvironment(ports),
+        ...teamEnvironment(folder),
+        LOG_LEVEL: 'warn',
+        LOG_FORMAT: 'json',
+      },
       stdio: 'ignore',
     });
     const exit = exited(launcher);
