@@ -31,7 +31,6 @@ export class GatewayRoutes implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.teamRoutes.register(this.edgeSink());
     const gatewayKeys = this.teamRoutes.gatewayKeysAccepted;
     for (const route of [...serviceRoutes(this.settings), ...compatibleProviderRoutes(this.settings)]) {
       const target = this.relayService.target({
@@ -40,16 +39,20 @@ export class GatewayRoutes implements OnModuleInit {
         kind: 'internal',
         dropResponseHeaderPrefixes: EDGE_RESPONSE_HEADER_PREFIXES,
       });
+      const label = route.prefixes.map((prefix) => `/${prefix}/*path`).join('|');
       this.registry.register({
-        label: route.prefixes.map((prefix) => `/${prefix}/*path`).join('|'),
+        label,
         matches: (pathname) => route.prefixes.some((prefix) => underPrefix(pathname, `/${prefix}`)),
         handle: gatewayKeys
-          ? (request, response) => this.forwardWithKeys(request, response, target, route.name)
+          ? (request, response) => this.forwardWithKeys(request, response, target, label)
           : (request, response) => this.forward(request, response, target),
         // A WebSocket on any forwarded prefix goes to the owning service as one (it answers 404 if it relays none).
-        upgrade: (request, socket, head) => this.forwardUpgrade(request, socket, head, target),
+        upgrade: (request, socket, head) => this.forwardUpgrade(request, socket, head, target, gatewayKeys),
       });
     }
+    // After the forwarded prefixes, which most requests take: the team routes' paths (/v1, /admin, /dashboard)
+    // are names no provider may take, so the order changes no answer, only how soon a relay is found.
+    this.teamRoutes.register(this.edgeSink());
   }
 
   private async forward(request: IncomingMessage, response: ServerResponse, target: RelayTarget): Promise<void> {
@@ -100,10 +103,12 @@ export class GatewayRoutes implements OnModuleInit {
     socket: Duplex,
     head: Buffer,
     target: RelayTarget,
+    gatewayKeys: boolean,
   ): Promise<number> {
     const url = request.url ?? '/';
     await this.rateLimit.admit(request, undefined, pathnameOf(url));
-    return this.webSocketRelay.relay(request, socket, head, target, url);
+    const relayed = gatewayKeys ? await this.teamGate.admitUpgrade(request, url) : url;
+    return this.webSocketRelay.relay(request, socket, head, target, relayed);
   }
 }
 

@@ -311,7 +311,7 @@ function reservationAsk(
  * `x-api-key`, Gemini's `x-goog-api-key` for an API key), else as `Authorization: Bearer`, which our bridges and
  * the relay (a configured `key_header` included) take.
  */
-function credentialHeaders(dialect: WireDialect, key: string): OutgoingHeaders {
+export function credentialHeaders(dialect: WireDialect, key: string): OutgoingHeaders {
   if (dialect === 'anthropic' && isAnthropicApiKey(key)) {
     return { 'x-api-key': key };
   }

@@ -4,12 +4,19 @@ import { pathnameOf } from '@openai-proxy/feature-platform';
 import { RelayService, type RelayTarget } from '@openai-proxy/data-access-upstream';
 import type { GatewayKeyRecord } from '@openai-proxy/gateway-util-team';
 import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
-import { type RequestCredential, readRequestCredential, withoutQueryKey } from './gateway-credential';
+import {
+  GATEWAY_KEY_HEADER,
+  type RequestCredential,
+  credentialHeaderNames,
+  readRequestCredential,
+  withoutQueryKey,
+} from './gateway-credential';
 import { geminiPathModel, nativeRouteOf } from './native-routes';
 import { ProviderKeys } from './provider-keys';
 import { readShapedBody, withStreamUsage } from './shaped-body';
 import { TeamAccess } from './team-access';
-import { TeamForwarder } from './team-forwarder';
+import { TeamForwarder, credentialHeaders } from './team-forwarder';
+import { TeamLimits } from './team-limits';
 import { TEAM_SETTINGS, type TeamSettings } from './team.settings';
 
 /** The answer to a request without a gateway key where one is required. */
@@ -40,6 +47,7 @@ export class TeamGate {
     private readonly relay: RelayService,
     private readonly access: TeamAccess,
     private readonly forwarder: TeamForwarder,
+    private readonly limits: TeamLimits,
     private readonly providerKeys: ProviderKeys,
     @Inject(TEAM_SETTINGS) private readonly settings: TeamSettings,
   ) {
@@ -59,6 +67,42 @@ export class TeamGate {
       return undefined;
     }
     return { record: await this.access.authenticate(credential.key), credential };
+  }
+
+  /**
+   * A WebSocket upgrade on a native prefix (the Realtime API): admitted like a request (401 without a gateway key
+   * where one is required; the `?model=` checked against the key's list; one request counted against its rpm),
+   * the held key put in place of the gateway key on the upgrade request itself. Sessions are not metered in
+   * tokens. Resolves with the path and query to relay.
+   */
+  async admitUpgrade(request: IncomingMessage, url: string): Promise<string> {
+    const admitted = await this.admit(request, url);
+    if (admitted === undefined) {
+      return url;
+    }
+    const pathname = pathnameOf(url);
+    const native = nativeRouteOf(pathname, this.compatibleNames);
+    const model = new URL(url, 'http://upgrade.invalid').searchParams.get('model');
+    if (model !== null && model !== '') {
+      this.access.checkModel(admitted.record, model);
+    }
+    const reservation = await this.limits.reserve(admitted.record, { tokens: 0, costUsd: 0 }, undefined);
+    this.limits.settle(reservation, 0, 0);
+    if (native === undefined || admitted.credential.use !== 'attach' || !native.attachesKey) {
+      delete request.headers[GATEWAY_KEY_HEADER];
+      return url;
+    }
+    this.providerKeys.requireKeys(native.provider);
+    const lease = this.providerKeys.lease(native.provider, new Set());
+    if (lease === undefined) {
+      return url;
+    }
+    lease.succeeded();
+    for (const name of credentialHeaderNames(this.providerKeys.keyHeaders())) {
+      delete request.headers[name];
+    }
+    Object.assign(request.headers, credentialHeaders(native.dialect, lease.key));
+    return withoutQueryKey(url);
   }
 
   /** A native-prefix request: passed through, or checked, limited, forwarded with our key and metered. */

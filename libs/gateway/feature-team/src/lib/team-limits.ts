@@ -69,7 +69,7 @@ export class TeamLimits {
   async reserve(
     key: GatewayKeyRecord,
     ask: { tokens: number; costUsd: number },
-    response: ServerResponse,
+    response: ServerResponse | undefined,
   ): Promise<GrantedReservation> {
     let reservation: Reservation;
     try {
@@ -90,8 +90,10 @@ export class TeamLimits {
     if (!reservation.granted) {
       throw refusalException(reservation, ask);
     }
-    for (const [name, value] of Object.entries(rateLimitHeaders(reservation.requests, reservation.tokensWindow))) {
-      setEdgeHeader(response, name, value);
+    if (response !== undefined) {
+      for (const [name, value] of Object.entries(rateLimitHeaders(reservation.requests, reservation.tokensWindow))) {
+        setEdgeHeader(response, name, value);
+      }
     }
     return reservation;
   }
