@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { Agent } from 'undici';
 import { renderChart } from './chart.mjs';
 import { freePort, reportedPort, spawnTracked, stopAll, waitUntilOk } from './processes.mjs';
-import { startRedis, teamDatabaseWithKey, teamFolder } from './team.mjs';
+import { createGatewayKey, startRedis, teamDatabaseUrl, teamFolder } from './team.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const quick = process.argv.includes('--quick');
@@ -175,10 +175,10 @@ function gatewayEnv(port, relayUrl) {
 
 /**
  * A gateway in team mode in front of the same relay: gateway keys required, the provider key attached by the
- * gateway, the team database `databaseUrl`, limits in `redisUrl` (undefined: in process, whatever the caller's
- * environment says). Ready when /readyz passes (the limit store is one of its checks).
+ * gateway, the run's team database and admin token (`team`), limits in `redisUrl` (undefined: in process,
+ * whatever the caller's environment says). Ready when /readyz passes (the limit store is one of its checks).
  */
-async function startTeamGateway(name, relayUrl, databaseUrl, redisUrl) {
+async function startTeamGateway(name, relayUrl, team, redisUrl) {
   const port = await freePort();
   const child = launch(
     name,
@@ -186,10 +186,9 @@ async function startTeamGateway(name, relayUrl, databaseUrl, redisUrl) {
     {
       ...gatewayEnv(port, relayUrl),
       GATEWAY_KEYS: 'required',
-      // Unused by the bench, but set as a team deployment sets it; random, never printed.
-      GATEWAY_ADMIN_TOKEN: randomBytes(24).toString('hex'),
+      GATEWAY_ADMIN_TOKEN: team.adminToken,
       OPENAI_API_KEY: PROVIDER_KEY,
-      DATABASE_URL: databaseUrl,
+      DATABASE_URL: team.databaseUrl,
       REDIS_URL: redisUrl,
     },
     0,
@@ -213,12 +212,13 @@ async function checkTeamChat(target) {
 }
 
 /**
- * The team chains: a temporary SQLite database with one gateway key, one gateway with limits in a private Redis
- * and one with limits in process. Without redis-server the Redis chain is listed as not run, with the reason.
+ * The team chains: one gateway with limits in a private Redis and one with limits in process, sharing a
+ * temporary SQLite database and one gateway key (made through the first one's admin API; the admin token is
+ * random, never printed). Without redis-server the Redis chain is listed as not run, with the reason.
  */
 async function startTeamTargets(relayUrl) {
   const folder = teamFolder();
-  const { databaseUrl, key } = await teamDatabaseWithKey(folder);
+  const team = { databaseUrl: teamDatabaseUrl(folder), adminToken: randomBytes(24).toString('hex') };
   const redis = await startRedis((name, command, args) => launchCommand(name, command, args, {}, 1), folder);
   const chains = [
     ...(redis.url === undefined ? [] : [{ name: TEAM_CHAIN, pidName: 'gateway (team)', redisUrl: redis.url }]),
@@ -226,8 +226,11 @@ async function startTeamTargets(relayUrl) {
   ];
   const targets = [];
   const pids = {};
+  let key;
   for (const chain of chains) {
-    const gateway = await startTeamGateway(chain.pidName, relayUrl, databaseUrl, chain.redisUrl);
+    // One after the other: the first gateway creates and migrates the database file before the next opens it.
+    const gateway = await startTeamGateway(chain.pidName, relayUrl, team, chain.redisUrl);
+    key ??= await createGatewayKey(gateway.base, team.adminToken);
     const target = {
       name: chain.name,
       base: gateway.base,

@@ -1,5 +1,6 @@
-// Team mode's state for a bench run: a temporary SQLite team database holding one gateway key, and a private
-// Redis (Debian's redis-server) on a free loopback port. Both go when the run stops (processes.mjs stopAll).
+// Team mode's state for a bench run: a temporary folder for the SQLite team database, the gateway key made
+// through the admin API, and a private Redis (Debian's redis-server) on a free loopback port. The folder and
+// Redis go when the run stops (processes.mjs stopAll).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -12,18 +13,17 @@ const REDIS_POLL_MS = 50;
 const REDIS_PING_MS = 1_000;
 
 /**
- * The bench key's limits: all three set, so every request runs the whole reservation (requests, tokens and
- * budget), and each far above what a run can spend, so none ever refuses.
+ * The bench key's limits, as `POST /admin/keys` takes them: all three set, so every request runs the whole
+ * reservation (requests, tokens and budget), and each far above what a run can spend, so none ever refuses.
  */
 const BENCH_KEY = {
   name: 'bench',
-  models: [],
   rpm: 1_000_000_000,
   tpm: 1_000_000_000_000,
-  budgetUsd: 1_000_000,
-  budgetPeriod: 'monthly',
-  expiresAt: null,
+  budget_usd: 1_000_000,
+  budget_period: 'monthly',
 };
+const ADMIN_CALL_MS = 10_000;
 
 /** A temporary folder for the run's team files, removed by stopAll. */
 export function teamFolder() {
@@ -32,20 +32,27 @@ export function teamFolder() {
   return folder;
 }
 
+/** The `DATABASE_URL` of the run's team database (SQLite in `folder`; the first gateway creates it). */
+export function teamDatabaseUrl(folder) {
+  return `sqlite:${join(folder, 'team.db')}`;
+}
+
 /**
- * A team database in `folder` (SQLite, migrated) with the bench's gateway key, made with the gateway's own store
- * before any gateway opens the file; the key is a secret of the run, never printed.
+ * The bench's gateway key, made through the admin API of the gateway at `base`. The key is a secret of the run:
+ * never printed, nor is the admin token.
  */
-export async function teamDatabaseWithKey(folder) {
-  const { KyselyKeyStore, openTeamDatabase } = await import('@openai-proxy/gateway-data-access-team');
-  const databaseUrl = `sqlite:${join(folder, 'team.db')}`;
-  const database = await openTeamDatabase(databaseUrl);
-  try {
-    const created = await new KyselyKeyStore(database.db).create(BENCH_KEY);
-    return { databaseUrl, key: created.key };
-  } finally {
-    await database.close();
+export async function createGatewayKey(base, adminToken) {
+  const answer = await fetch(`${base}/admin/keys`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
+    body: JSON.stringify(BENCH_KEY),
+    signal: AbortSignal.timeout(ADMIN_CALL_MS),
+  });
+  const body = await answer.json().catch(() => undefined);
+  if (answer.status !== 201 || typeof body?.key !== 'string' || !body.key.startsWith('gk-')) {
+    throw new Error(`POST /admin/keys answered ${answer.status}: ${body?.error?.message ?? 'no gateway key'}`);
   }
+  return body.key;
 }
 
 function redisServerBinary() {
