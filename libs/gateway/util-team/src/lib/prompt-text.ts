@@ -12,15 +12,19 @@ export interface PromptParts {
 const MAX_CONTENT_DEPTH = 4;
 const NO_PARTS: PromptParts = { texts: [], tokenIds: 0, messages: 0 };
 
-function joined(...parts: readonly PromptParts[]): PromptParts {
-  return parts.reduce(
-    (sum, next) => ({
-      texts: [...sum.texts, ...next.texts],
-      tokenIds: sum.tokenIds + next.tokenIds,
-      messages: sum.messages + next.messages,
-    }),
-    NO_PARTS,
-  );
+/** The parts together, in order (one pass: an input of many items must not cost their square). */
+function joined(parts: readonly PromptParts[]): PromptParts {
+  const texts: string[] = [];
+  let tokenIds = 0;
+  let messages = 0;
+  for (const part of parts) {
+    for (const text of part.texts) {
+      texts.push(text);
+    }
+    tokenIds += part.tokenIds;
+    messages += part.messages;
+  }
+  return { texts, tokenIds, messages };
 }
 
 const textPart = z.looseObject({ text: z.string() });
@@ -65,7 +69,7 @@ function inputParts(input: unknown): PromptParts {
   const whole = tokenArray.safeParse(input);
   const items: readonly unknown[] = whole.success || !Array.isArray(input) ? [input] : input;
   return joined(
-    ...items.map((item): PromptParts => {
+    items.map((item): PromptParts => {
       const ids = tokenArray.safeParse(item);
       if (ids.success) {
         return { texts: [], tokenIds: ids.data.length, messages: 0 };
@@ -109,19 +113,19 @@ export function promptParts(dialect: WireDialect, body: unknown): PromptParts {
         return NO_PARTS;
       }
       const { instructions, messages, input } = parsed.data;
-      return joined(
+      return joined([
         { texts: instructions === undefined ? [] : [instructions], tokenIds: 0, messages: 0 },
         messageParts(messages, messageContent),
         input === undefined ? NO_PARTS : inputParts(input),
-      );
+      ]);
     }
     case 'anthropic': {
       const parsed = anthropicPrompt.safeParse(body);
       return parsed.success
-        ? joined(
+        ? joined([
             { ...NO_PARTS, texts: contentTexts(parsed.data.system) },
             messageParts(parsed.data.messages, messageContent),
-          )
+          ])
         : NO_PARTS;
     }
     case 'gemini': {
@@ -130,10 +134,10 @@ export function promptParts(dialect: WireDialect, body: unknown): PromptParts {
         return NO_PARTS;
       }
       const system = parsed.data.systemInstruction ?? parsed.data.system_instruction;
-      return joined(
+      return joined([
         { ...NO_PARTS, texts: geminiSystemTexts(system) },
         messageParts(parsed.data.contents, geminiContent),
-      );
+      ]);
     }
   }
 }

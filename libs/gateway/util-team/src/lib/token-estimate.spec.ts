@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import {
+  EXACT_TOKENS_TEXT_LENGTH,
   completionAllowance,
   estimatePromptTokens,
   estimateTextTokens,
@@ -7,6 +8,7 @@ import {
   TOKENS_PER_MESSAGE,
   TOKENS_PER_REQUEST,
 } from './token-estimate';
+import { promptText } from './prompt-text';
 
 describe('estimateTextTokens', () => {
   it('should count tokens by the o200k encoding', () => {
@@ -130,5 +132,21 @@ describe('meteredUsage', () => {
         },
       ),
     );
+  });
+});
+
+describe('estimates of very large prompts', () => {
+  // Regression: an embeddings input of many items was joined by copying the whole list once per item (its
+  // square), and passed as that many function arguments: 150 000 items threw a RangeError.
+  it('should count an input of 150 000 one-letter texts without throwing', () => {
+    const input = Array.from({ length: 150_000 }, () => 'a');
+    expect(estimatePromptTokens('openai', { model: 'text-embedding-3-small', input })).toBeGreaterThanOrEqual(1);
+    expect(promptText('openai', { input }).length).toBe(2 * 150_000 - 1);
+  });
+
+  it('should tokenize the first EXACT_TOKENS_TEXT_LENGTH characters and count the rest by length', () => {
+    const head = 'word'.repeat(EXACT_TOKENS_TEXT_LENGTH / 4);
+    const tail = 'x'.repeat(4_000_000);
+    expect(estimateTextTokens(head + tail)).toBe(estimateTextTokens(head) + 1_000_000);
   });
 });

@@ -14,9 +14,26 @@ export const TOKENS_PER_REQUEST = 3;
 /** Special-token text (`<|endoftext|>`) in a prompt is counted as plain text, never refused. */
 const NO_SPECIAL_TOKENS = new Set<string>();
 
-/** Tokens in a text, by the o200k encoding (GPT-4o and later); other providers' tokenizers differ a little. */
+/**
+ * How much of a text is tokenized exactly (a few milliseconds' work); the rest of a longer text counts one token
+ * per 4 characters, so no request can hold the event loop for long (a 32 MiB body would take seconds).
+ */
+export const EXACT_TOKENS_TEXT_LENGTH = 256 * 1024;
+const CHARACTERS_PER_TOKEN = 4;
+
+/**
+ * Tokens in a text, by the o200k encoding (GPT-4o and later; other providers' tokenizers differ a little), exact
+ * up to EXACT_TOKENS_TEXT_LENGTH characters and estimated by length past them.
+ */
 export function estimateTextTokens(text: string): number {
-  return text === '' ? 0 : countTokens(text, { disallowedSpecial: NO_SPECIAL_TOKENS });
+  if (text === '') {
+    return 0;
+  }
+  if (text.length <= EXACT_TOKENS_TEXT_LENGTH) {
+    return countTokens(text, { disallowedSpecial: NO_SPECIAL_TOKENS });
+  }
+  const exact = countTokens(text.slice(0, EXACT_TOKENS_TEXT_LENGTH), { disallowedSpecial: NO_SPECIAL_TOKENS });
+  return exact + Math.ceil((text.length - EXACT_TOKENS_TEXT_LENGTH) / CHARACTERS_PER_TOKEN);
 }
 
 /**
