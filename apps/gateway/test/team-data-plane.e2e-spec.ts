@@ -260,3 +260,100 @@ describe('team mode data plane (GATEWAY_KEYS=required)', () => {
     expect(keysUsed.filter((used) => used === `Bearer ${POOL[1]}`)).toHaveLength(2);
   });
 });
+
+describe('team mode data plane: what a gateway key may not do', () => {
+  let stack: Stack;
+  let state: TeamState;
+
+  beforeAll(async () => {
+    stack = await startStack({
+      gatewayEnv: {
+        GATEWAY_KEYS: 'optional',
+        DATABASE_URL: 'sqlite::memory:',
+        OPENAI_API_KEY: POOL[0] ?? '',
+        GEMINI_API_KEY: GEMINI_KEY,
+      },
+    });
+    state = stack.gateway.get(TeamState);
+  });
+
+  afterAll(async () => {
+    await stack.close();
+  });
+
+  afterEach(() => {
+    stack.openai.on('POST', '/v1/chat/completions', fakeChatCompletions);
+  });
+
+  async function limitedKey(models: string[], rpm: number | null = null): Promise<string> {
+    return (await state.keys.create({ ...MEMBER, models, rpm })).key;
+  }
+
+  // Regression: the model was read only from Gemini's method paths, so a body's model went unchecked there.
+  it("should check the model of a body on Gemini's OpenAI-compatible path against the key's list", async () => {
+    const key = await limitedKey(['gemini-2.5-flash']);
+    const refused = await fetch(`${stack.gatewayUrl}/gemini/v1beta/openai/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gemini-2.5-pro', messages: [{ role: 'user', content: 'x' }] }),
+    });
+    expect(refused.status).toBe(403);
+    await expect(refused.json()).resolves.toMatchObject({ error: { code: 'model_not_allowed' } });
+  });
+
+  // Regression: a body the gateway cannot read (an upload) named no model, and so passed any model list.
+  it('should refuse a key limited to some models a request with a body that names none it can read, and still let it list', async () => {
+    const key = await limitedKey(['gpt-4o-mini']);
+    const form = new FormData();
+    form.append('model', 'gpt-4o-transcribe');
+    form.append('file', new Blob([Buffer.from('RIFF')]), 'a.wav');
+    const upload = await fetch(`${stack.gatewayUrl}/openai/v1/audio/transcriptions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}` },
+      body: form,
+    });
+    expect(upload.status).toBe(403);
+    const listing = await fetch(`${stack.gatewayUrl}/openai/v1/models`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
+    expect(listing.status).toBe(200);
+  });
+
+  // Regression: a gateway key in Authorization on a claude.ai route went on to claude.ai as the session key.
+  it('should refuse a gateway key in Authorization on the web-session routes and point to X-Gateway-Key', async () => {
+    const key = await limitedKey([]);
+    const before = stack.claudeWeb.fake.requests.length;
+    const refused = await fetch(`${stack.gatewayUrl}/claude/append_message`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ organization_uuid: 'org', conversation_uuid: 'conv', text: 'hi' }),
+    });
+    expect(refused.status).toBe(401);
+    await expect(refused.text()).resolves.toContain('X-Gateway-Key');
+    expect(stack.claudeWeb.fake.requests.length).toBe(before);
+  });
+
+  // Regression: the provider's own x-ratelimit-* headers (its key's quota) replaced the gateway key's.
+  it("should answer a gateway key with its own x-ratelimit headers, never the provider key's", async () => {
+    const key = await limitedKey([], 5);
+    stack.openai.on('POST', '/v1/chat/completions', (request, response) => {
+      response.setHeader('x-ratelimit-limit-requests', '10000');
+      response.setHeader('x-ratelimit-remaining-requests', '9999');
+      return fakeChatCompletions(request, response);
+    });
+    const answer = await fetch(`${stack.gatewayUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'limits' }] }),
+    });
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('x-ratelimit-limit-requests')).toBe('5');
+    expect(answer.headers.get('x-ratelimit-remaining-requests')).toBe('4');
+    const own = await fetch(`${stack.gatewayUrl}/openai/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer sk-own-key-0123456789', 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'own limits' }] }),
+    });
+    expect(own.headers.get('x-ratelimit-limit-requests')).toBe('10000');
+  });
+});

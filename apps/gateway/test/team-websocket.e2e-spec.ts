@@ -64,6 +64,22 @@ describe('WebSocket upgrades in team mode (GATEWAY_KEYS=required)', () => {
     await closed;
   });
 
+  it("should take a gateway key from the browser's openai-insecure-api-key subprotocol and not pass it on", async () => {
+    const key = await newKey();
+    const before = upstream.connections.length;
+    const client = await openWebSocket(webSocketUrl(stack.gatewayUrl, REALTIME), [
+      'realtime',
+      `openai-insecure-api-key.${key}`,
+    ]);
+    const connection = await upstream.waitForConnection(before);
+    expect(connection.headers.authorization).toBe(`Bearer ${HELD_KEY}`);
+    expect(JSON.stringify(connection.headers)).not.toContain(key);
+    expect(connection.headers['sec-websocket-protocol']).toBe('realtime');
+    const closed = closeOf(client);
+    client.close(1000, 'done');
+    await closed;
+  });
+
   it('should refuse a model outside the key list with 403 and count upgrades against the key rpm', async () => {
     const limited = await newKey({ models: ['gpt-4o-mini'] });
     const refused = await refusedWebSocket(webSocketUrl(stack.gatewayUrl, REALTIME), {

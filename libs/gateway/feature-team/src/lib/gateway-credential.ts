@@ -11,6 +11,35 @@ const KEY_HEADERS: readonly string[] = ['x-api-key', 'x-goog-api-key', 'api-key'
 /** Gemini's clients may send their key as `?key=`. */
 const KEY_QUERY_PARAMETER = 'key';
 
+/** Browsers cannot set headers on a WebSocket: OpenAI's Realtime clients send the key as this subprotocol. */
+const KEY_PROTOCOL_PREFIX = 'openai-insecure-api-key.';
+
+function protocols(headers: IncomingHttpHeaders): string[] {
+  const value = headers['sec-websocket-protocol'];
+  return typeof value === 'string' ? value.split(',').map((protocol) => protocol.trim()) : [];
+}
+
+function protocolKey(headers: IncomingHttpHeaders): string | undefined {
+  const protocol = protocols(headers).find((candidate) => candidate.startsWith(KEY_PROTOCOL_PREFIX));
+  const key = protocol?.slice(KEY_PROTOCOL_PREFIX.length);
+  return key === undefined || key === '' ? undefined : key;
+}
+
+/** Removes a key subprotocol from an upgrade request (the gateway key must not travel on); true when one was there. */
+export function dropKeyProtocol(headers: IncomingHttpHeaders): boolean {
+  const all = protocols(headers);
+  const kept = all.filter((protocol) => !protocol.startsWith(KEY_PROTOCOL_PREFIX));
+  if (kept.length === all.length) {
+    return false;
+  }
+  if (kept.length === 0) {
+    delete headers['sec-websocket-protocol'];
+  } else {
+    headers['sec-websocket-protocol'] = kept.join(', ');
+  }
+  return true;
+}
+
 /**
  * What a request authenticates with. `attach`: the gateway key stands where a provider key would, and the
  * gateway swaps in the provider key it holds. `identify`: it came in X-Gateway-Key, and the client's own
@@ -30,7 +59,7 @@ function queryKey(url: string): string | undefined {
 
 /**
  * Reads a request's credential: X-Gateway-Key first, then `Authorization: Bearer`, `x-api-key`, `x-goog-api-key`,
- * `api-key`, a configured provider key header, and `?key=`. A credential there that is not gateway-key shaped is a
+ * `api-key`, a configured provider key header, `?key=`, and a WebSocket's `openai-insecure-api-key.` subprotocol. A credential there that is not gateway-key shaped is a
  * provider's (a cookie alone counts as none: the web-session routes' own business).
  */
 export function readRequestCredential(
@@ -46,6 +75,7 @@ export function readRequestCredential(
     readBearerToken(headers),
     ...[...KEY_HEADERS, ...extraKeyHeaders].map((name) => readHeaderText(headers, name)),
     queryKey(url),
+    protocolKey(headers),
   ].filter((value): value is string => value !== undefined);
   const gatewayKey = candidates.find(isGatewayKeyShaped);
   if (gatewayKey !== undefined) {

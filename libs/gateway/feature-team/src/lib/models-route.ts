@@ -17,7 +17,6 @@ import {
   upstreamModelListSchema,
 } from './models-route.list';
 import { ProviderEndpoints } from './provider-endpoints';
-import { KeyRefusedError, refusesKey } from './provider-key-pool';
 import { ProviderKeys } from './provider-keys';
 import { TeamGate } from './team-gate';
 import { jsonSchemaOf } from './usage-routes.schemas';
@@ -123,11 +122,9 @@ export class ModelsRoute {
         signal: AbortSignal.timeout(MODEL_LIST_TIMEOUT_MS),
       });
       const text = await readAnswerText(answer.body, MAX_MODEL_LIST_BYTES);
-      if (refusesKey(answer.statusCode)) {
-        lease.refused(new KeyRefusedError(answer.statusCode, undefined));
-      } else {
-        lease.succeeded();
-      }
+      // A list call never rests a shared key: any member may ask for lists as often as they like, and a refusal
+      // here must not take the key from everyone's chats (those rest it when the provider refuses them).
+      lease.succeeded();
       if (answer.statusCode !== 200) {
         this.logger.warn(`/v1/models: ${provider} left out, its model list answered ${answer.statusCode}`);
         return undefined;

@@ -7,6 +7,11 @@ export type ShapedBody = { kind: 'json'; bytes: Buffer; value: Record<string, un
 
 const METHODS_WITHOUT_BODY: ReadonlySet<string> = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS']);
 
+/** Methods whose requests team mode treats as bodiless (listings, reads, deletes). */
+export function carriesNoBody(method: string | undefined): boolean {
+  return METHODS_WITHOUT_BODY.has(method ?? 'GET');
+}
+
 function isJsonType(contentType: string | undefined): boolean {
   return contentType !== undefined && /^application\/(?:[\w.+-]+\+)?json\b/i.test(contentType.trim());
 }
@@ -23,7 +28,7 @@ export function jsonObject(value: unknown): Record<string, unknown> | undefined 
  * upload, a body that is not a JSON object) is forwarded as it came.
  */
 export async function readShapedBody(request: IncomingMessage, limitBytes: number): Promise<ShapedBody> {
-  if (METHODS_WITHOUT_BODY.has(request.method ?? 'GET') || !isJsonType(request.headers['content-type'])) {
+  if (carriesNoBody(request.method) || !isJsonType(request.headers['content-type'])) {
     return { kind: 'client' };
   }
   const bytes = await readLimitedBody(request, limitBytes);

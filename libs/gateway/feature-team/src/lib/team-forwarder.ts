@@ -116,10 +116,22 @@ function retryAfterMs(headers: UpstreamHeaders): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
-/** One attempt per key of the provider's pool: a refused key (401, 429, 5xx) rests, and the next is tried. */
-class PooledCalls implements ShapedCalls {
+/** A source of calls that is told of each answer before the client sees it, and released when the relay ends. */
+interface TeamCalls extends ShapedCalls {
+  accept(status: number, headers: UpstreamHeaders): boolean;
+  /** The relay ended: a lease no answer settled (no answer came, the client left first) counts as taken: nothing said the key was refused. */
+  release(): void;
+}
+
+/**
+ * One attempt per key of the provider's pool: a key the provider refuses (401, 429) rests and the next is tried;
+ * a server error (5xx) rests its key too but is tried on one other key at most, so an outage does not cost one
+ * attempt per key.
+ */
+class PooledCalls implements TeamCalls {
   private readonly tried = new Set<string>();
   private lease: KeyLease | undefined;
+  private serverErrorRetried = false;
 
   constructor(
     private readonly keys: ProviderKeys,
@@ -141,17 +153,29 @@ class PooledCalls implements ShapedCalls {
     if (lease === undefined) {
       return true;
     }
+    this.lease = undefined;
     if (!refusesKey(status)) {
       lease.succeeded();
       return true;
     }
     lease.refused(new KeyRefusedError(status, retryAfterMs(headers)));
+    if (status >= 500) {
+      if (this.serverErrorRetried) {
+        return true;
+      }
+      this.serverErrorRetried = true;
+    }
     return this.tried.size >= this.keys.poolSize(this.provider);
+  }
+
+  release(): void {
+    this.lease?.succeeded();
+    this.lease = undefined;
   }
 }
 
 /** The client's own credentials pass: one attempt, its answer taken. */
-class SingleCall implements ShapedCalls {
+class SingleCall implements TeamCalls {
   private sent = false;
 
   constructor(private readonly call: ShapedCall) {}
@@ -166,6 +190,10 @@ class SingleCall implements ShapedCalls {
 
   accept(): boolean {
     return true;
+  }
+
+  release(): void {
+    return undefined;
   }
 }
 
@@ -201,7 +229,7 @@ export class TeamForwarder {
       headers: providerKey === undefined ? headers : { ...headers, ...credentialHeaders(call.dialect, providerKey) },
       body: call.body,
     });
-    const calls =
+    const calls: TeamCalls =
       call.credentials === 'attach'
         ? new PooledCalls(this.providerKeys, this.providersKeyCheck(call.provider), build)
         : new SingleCall(build(undefined));
@@ -225,6 +253,7 @@ export class TeamForwarder {
       },
       onBytes: (chunk) => body.push(chunk),
       onEnd: (report) => {
+        calls.release();
         const reported = meter.usage() ?? usageFromJson(call.dialect, body.json());
         const accepted = report.status !== undefined && report.status < 400;
         const usage = meteredUsage(reported, {
@@ -235,7 +264,7 @@ export class TeamForwarder {
         this.settle(key, call, reservation, usage, price, { ...report, outcome }, Date.now() - started);
       },
     };
-    await this.relay.relayShaped(request, response, call.target, calls, watcher);
+    await this.relay.relayShaped(request, response, withOwnRateLimits(call.target), calls, watcher);
   }
 
   /** The provider whose pool serves `provider`: refused with 503 when the gateway holds no key for it. */
@@ -322,13 +351,21 @@ export function credentialHeaders(dialect: WireDialect, key: string): OutgoingHe
 }
 
 /** Pass-through: every event kept, nothing metered. */
-function passThroughWatcher(
-  calls: ShapedCalls & { accept(status: number, headers: UpstreamHeaders): boolean },
-): RelayWatcher {
+function passThroughWatcher(calls: TeamCalls): RelayWatcher {
   return {
     accept: (status, headers) => calls.accept(status, headers),
     onEvent: () => 'keep',
     onBytes: () => undefined,
-    onEnd: () => undefined,
+    onEnd: () => calls.release(),
   };
 }
+
+/**
+ * The target with the provider's own `x-ratelimit-*` headers dropped: a gateway key's answer carries its own
+ * limits (TeamLimits sets them), never the quota of the provider key behind it.
+ */
+function withOwnRateLimits(target: RelayTarget): RelayTarget {
+  return { ...target, dropResponseHeaderPrefixes: [...target.dropResponseHeaderPrefixes, RATE_LIMIT_HEADER_PREFIX] };
+}
+
+const RATE_LIMIT_HEADER_PREFIX = 'x-ratelimit-';

@@ -8,16 +8,23 @@ import {
   GATEWAY_KEY_HEADER,
   type RequestCredential,
   credentialHeaderNames,
+  dropKeyProtocol,
   readRequestCredential,
   withoutQueryKey,
 } from './gateway-credential';
 import { geminiPathModel, nativeRouteOf } from './native-routes';
 import { ProviderKeys } from './provider-keys';
-import { readShapedBody, withStreamUsage } from './shaped-body';
+import { carriesNoBody, readShapedBody, withStreamUsage } from './shaped-body';
 import { TeamAccess } from './team-access';
 import { TeamForwarder, credentialHeaders } from './team-forwarder';
 import { TeamLimits } from './team-limits';
 import { TEAM_SETTINGS, type TeamSettings } from './team.settings';
+
+/** The model a native request names: in its path (Gemini's methods), else its JSON body's `model`. */
+function requestModel(pathModel: string | undefined, body: Record<string, unknown> | undefined): string | null {
+  const named = pathModel ?? body?.['model'];
+  return typeof named === 'string' && named !== '' ? named : null;
+}
 
 /** The answer to a request without a gateway key where one is required. */
 function gatewayKeyRequired(): GatewayException {
@@ -101,6 +108,7 @@ export class TeamGate {
     for (const name of credentialHeaderNames(this.providerKeys.keyHeaders())) {
       delete request.headers[name];
     }
+    dropKeyProtocol(request.headers);
     Object.assign(request.headers, credentialHeaders(native.dialect, lease.key));
     return withoutQueryKey(url);
   }
@@ -123,12 +131,24 @@ export class TeamGate {
     if (native === undefined) {
       throw new GatewayException(ErrorCode.NotFound, 'Unknown route');
     }
+    if (admitted.credential.use === 'attach' && !native.attachesKey) {
+      throw new GatewayException(
+        ErrorCode.InvalidApiKey,
+        `The ${native.provider} routes use your own session: send the gateway key in X-Gateway-Key and your session as usual`,
+      );
+    }
     const body = await readShapedBody(request, this.settings.maxJsonBodyBytes);
     const value = body.kind === 'json' ? body.value : undefined;
-    const named = native.dialect === 'gemini' ? geminiPathModel(pathname) : value?.['model'];
-    const model = typeof named === 'string' && named !== '' ? named : null;
+    const model = requestModel(native.dialect === 'gemini' ? geminiPathModel(pathname) : undefined, value);
     if (model !== null) {
       this.access.checkModel(admitted.record, model);
+    } else if (admitted.record.models.length > 0 && !carriesNoBody(request.method)) {
+      // A key limited to some models may still list, read and delete without naming one.
+      throw new GatewayException(
+        ErrorCode.ModelNotAllowed,
+        'This gateway key may use only some models, and this request names none the gateway can read (send JSON with a "model")',
+        { param: 'model' },
+      );
     }
     const chat = native.dialect === 'openai' && value !== undefined && pathname.endsWith('/chat/completions');
     const shaped = chat ? withStreamUsage(value) : { body: value, hidden: false };

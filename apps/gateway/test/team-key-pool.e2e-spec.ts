@@ -1,0 +1,74 @@
+import { TeamState } from '@openai-proxy/gateway-feature-team';
+import { fakeChatCompletions, openAiError } from '@openai-proxy/testing-fakes';
+import { type Stack, startStack } from './support/stack';
+
+const POOL = ['sk-pool-a-0123456789', 'sk-pool-b-0123456789', 'sk-pool-c-0123456789'];
+const CHAT = '/v1/chat/completions';
+
+describe('the provider key pool in team mode (three OpenAI keys)', () => {
+  let stack: Stack;
+  let key: string;
+
+  beforeAll(async () => {
+    stack = await startStack({
+      gatewayEnv: { GATEWAY_KEYS: 'required', DATABASE_URL: 'sqlite::memory:', OPENAI_API_KEY: POOL.join(',') },
+    });
+    const created = await stack.gateway.get(TeamState).keys.create({
+      name: 'pool',
+      models: [],
+      rpm: null,
+      tpm: null,
+      budgetUsd: null,
+      budgetPeriod: 'monthly',
+      expiresAt: null,
+    });
+    key = created.key;
+  });
+
+  afterAll(async () => {
+    await stack.close();
+  });
+
+  afterEach(() => {
+    stack.openai.on('POST', CHAT, fakeChatCompletions);
+  });
+
+  function chat(content: string): Promise<Response> {
+    return fetch(`${stack.gatewayUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content }] }),
+    });
+  }
+
+  function attemptsSince(seen: number): number {
+    return stack.openai.requests.slice(seen).filter((request) => request.url === CHAT).length;
+  }
+
+  it('should try every key the provider refuses with 429 before the first byte, and answer from the one that takes it', async () => {
+    const busy = openAiError(429, 'Rate limit reached', 'requests');
+    stack.openai.on('POST', CHAT, (request, response) =>
+      request.headers.authorization === `Bearer ${POOL[2]}`
+        ? fakeChatCompletions(request, response)
+        : busy(request, response),
+    );
+    const seen = stack.openai.requests.length;
+    const answer = await chat('three keys');
+    expect(answer.status).toBe(200);
+    await expect(answer.json()).resolves.toMatchObject({
+      choices: [{ message: { content: expect.stringContaining('three keys') } }],
+    });
+    const attempts = stack.openai.requests.slice(seen).filter((request) => request.url === CHAT);
+    // In turn from wherever the pool stood: the keys before the third one were refused, each tried once.
+    expect(attempts.at(-1)?.headers.authorization).toBe(`Bearer ${POOL[2]}`);
+    expect(new Set(attempts.map((attempt) => attempt.headers.authorization)).size).toBe(attempts.length);
+  });
+
+  it('should try a server error on one other key at most, then give the client that error', async () => {
+    stack.openai.on('POST', CHAT, openAiError(500, 'The server had an error', 'server_error'));
+    const seen = stack.openai.requests.length;
+    const answer = await chat('outage');
+    expect(answer.status).toBe(500);
+    expect(attemptsSince(seen)).toBe(2);
+  });
+});
