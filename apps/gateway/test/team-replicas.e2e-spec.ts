@@ -128,6 +128,9 @@ describe('team limits when Redis goes away and comes back (GATEWAY_KEYS=optional
     expect(refusalLines).toHaveLength(1);
     expect(await readiness()).toEqual({ status: 503, limitsOk: false });
     expect(await stack.logs.waitFor('limit store (Redis) unreachable', { from: logsFrom })).toBe(true);
+    // A key without limits has nothing to reserve: it does not wait on the limit store.
+    const unlimited = (await createGatewayKey(stack.gateway, {})).key;
+    expect((await readAnswer(await chatWithin(unlimited, 'no limits while redis down'))).status).toBe(200);
     const passThrough = await readAnswer(await chatWithin(CLIENT_PROVIDER_KEY, 'provider key while redis down'));
     expect(passThrough.status).toBe(200);
     expect(stack.openai.lastRequest(FAKE_CHAT_PATH)?.headers.authorization).toBe(`Bearer ${CLIENT_PROVIDER_KEY}`);

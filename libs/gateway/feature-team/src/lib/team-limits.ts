@@ -6,6 +6,7 @@ import {
   type GatewayKeyRecord,
   type GrantedReservation,
   type Reservation,
+  budgetPeriodKey,
   budgetPeriodStart,
   rateLimitHeaders,
   retryAfterSeconds,
@@ -17,6 +18,20 @@ type Refusal = Extract<Reservation, { granted: false }>;
 
 /** While the limit store is down, its refusals are logged at most this often. */
 const UNAVAILABLE_LOG_MS = 10_000;
+
+/** The reservation of a key without limits: granted, with no window to report and nothing to settle. */
+function unlimited(key: GatewayKeyRecord, ask: { tokens: number; costUsd: number }): GrantedReservation {
+  return {
+    granted: true,
+    keyId: key.id,
+    limits: key,
+    tokens: ask.tokens,
+    costUsd: ask.costUsd,
+    budgetPeriodKey: budgetPeriodKey(key.budgetPeriod, new Date()),
+    requests: undefined,
+    tokensWindow: undefined,
+  };
+}
 
 /** The 429 a refused reservation becomes: OpenAI's codes, its `x-ratelimit-*` headers and Retry-After. */
 function refusalException(refusal: Refusal, ask: { tokens: number; costUsd: number }): GatewayException {
@@ -71,6 +86,10 @@ export class TeamLimits {
     ask: { tokens: number; costUsd: number },
     response: ServerResponse | undefined,
   ): Promise<GrantedReservation> {
+    if (key.rpm === null && key.tpm === null && key.budgetUsd === null) {
+      // A key without limits has nothing to reserve: its requests never wait on the limit store.
+      return unlimited(key, ask);
+    }
     let reservation: Reservation;
     try {
       reservation = await this.state.limiter.reserve({ keyId: key.id, limits: key, ...ask }, () =>
@@ -113,6 +132,10 @@ export class TeamLimits {
 
   /** Settles in the background: a failure is logged (the reservation then counts as spent until its window passes). */
   settle(reservation: GrantedReservation, tokens: number, costUsd: number): void {
+    if (reservation.limits.tpm === null && reservation.limits.budgetUsd === null) {
+      // Only tokens and money settle; a request counted against rpm stays counted.
+      return;
+    }
     this.state.limiter.settle(reservation, { tokens, costUsd }).catch((error: unknown) => {
       this.logger.warn(
         `could not settle a reservation of ${reservation.keyId}: ${error instanceof Error ? error.message : String(error)}`,
