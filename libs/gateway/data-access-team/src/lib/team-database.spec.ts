@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { InsertQueryNode, type Kysely, type KyselyPlugin, sql } from 'kysely';
 import { Client } from 'pg';
@@ -21,6 +22,7 @@ import { KyselyUsageLedger, type UsageLedgerOptions } from './usage-ledger';
 const DAY_MS = 86_400_000;
 /** Long enough that a timer never writes during a test that does not wait for it. */
 const NEVER_MS = 600_000;
+const SQLITE_MEMORY = ':memory:';
 
 function keySettings(changes: Partial<KeySettings> = {}): KeySettings {
   return {
@@ -58,6 +60,32 @@ function ledgerEntry(changes: Partial<LedgerEntry> = {}): LedgerEntry {
     ...changes,
   };
 }
+
+/**
+ * Makes this file see SQLite errors of a class not its own, in every run, as it does in a Jest worker that ran
+ * another spec using SQLite before it. better-sqlite3's native addon is loaded once per process and builds each
+ * error with the error class of the copy of its JavaScript that opened a database first; each test file has its
+ * own copy (in its own realm, too), so a later file's errors are not `instanceof Database.SqliteError`. Here a copy
+ * of its own (isolated modules) opens a database first; the check says whether that took.
+ */
+async function loadSqliteThroughAnotherCopy(): Promise<void> {
+  await jest.isolateModulesAsync(async () => {
+    const { default: OtherCopy } = await import('better-sqlite3');
+    new OtherCopy(SQLITE_MEMORY).close();
+  });
+  const probe = new Database(SQLITE_MEMORY);
+  try {
+    probe.exec('not sql');
+  } catch (error) {
+    if (error instanceof Database.SqliteError) {
+      throw new Error("SQLite errors are still of this file's class: the tests would not see another copy's");
+    }
+  } finally {
+    probe.close();
+  }
+}
+
+beforeAll(loadSqliteThroughAnotherCopy);
 
 async function ledgerRowCount(db: Kysely<TeamTables>): Promise<number> {
   const row = await db
@@ -348,7 +376,8 @@ function teamDatabaseSuite(open: () => Promise<TeamDatabase>): void {
       try {
         ledger.record(ledgerEntry({ promptTokens: 1 }));
         ledger.record(ledgerEntry({ promptTokens: 2 }));
-        await expect(ledger.flush()).rejects.toThrow();
+        // Not `rejects.toThrow()`: a SQLite error of another realm's class is no Error to Jest (see above).
+        await expect(ledger.flush()).rejects.toHaveProperty('message', expect.stringContaining('usage_ledger'));
         ledger.record(ledgerEntry({ promptTokens: 3 }));
         ledger.record(ledgerEntry({ promptTokens: 4 }));
         expect(ledger.stats()).toEqual({ queuedRows: 3, droppedRows: 1, failedWrites: 1 });

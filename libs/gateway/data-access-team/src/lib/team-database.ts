@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import { Pool } from 'pg';
+import { z } from 'zod';
 import { type TeamDialect, type TeamTables, migrateTeamDatabase, thrownMessage } from './team-migrations';
 
 /** An open team database (`DATABASE_URL`), migrated to the latest tables. */
@@ -86,8 +87,18 @@ function messageOf(error: unknown, secrets: readonly string[] = []): string {
   return message;
 }
 
+/** An error SQLite gave because another connection holds the lock it needs. */
+const sqliteBusyError = z.object({ code: z.string().startsWith('SQLITE_BUSY') });
+
+/**
+ * Whether SQLite refused for a lock another connection holds, read from the error's `code` alone. Not `instanceof
+ * Database.SqliteError`: better-sqlite3's native addon is loaded once per process and builds every error with the
+ * class of the copy of its JavaScript that opened a database first, so where that is another copy (each test file
+ * of a Jest worker has its own, in its own realm) the check is false, and a file another opener was migrating
+ * failed to open at once instead of waiting for it.
+ */
 function isSqliteBusy(error: unknown): boolean {
-  return error instanceof Database.SqliteError && error.code.startsWith('SQLITE_BUSY');
+  return sqliteBusyError.safeParse(error).success;
 }
 
 /**
