@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run bench [-- --quick] [-- --only <scenario>[,<scenario>]] : load against the stack and two baselines in the same run, reported as ratios.
+// npm run bench [-- --quick] [-- --only <scenario>[,<scenario>]] [-- --no-team] : load against the stack and two baselines in the same run, reported as ratios.
 // Targets: the upstream called directly, the floor (a minimal node:http + undici proxy), the floor chained to
 // itself (two floors on the same core: the least two Node hops cost), the openai-relay alone, and the
 // gateway -> openai-relay chain, judged against the floor chain. Team mode (issue 12): the same chain with
@@ -19,6 +19,8 @@ import { createGatewayKey, startRedis, teamDatabaseUrl, teamFolder } from './tea
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const quick = process.argv.includes('--quick');
+/** `--no-team`: pass-through targets only (a before/after against a commit without team mode). */
+const withTeam = !process.argv.includes('--no-team');
 const onlyIndex = process.argv.indexOf('--only');
 const only = onlyIndex === -1 ? undefined : new Set((process.argv[onlyIndex + 1] ?? '').split(','));
 const DURATION_S = quick ? 2 : 8;
@@ -122,7 +124,7 @@ async function startTargets() {
     waitUntilOk(`http://127.0.0.1:${gatewayPort}/healthz`),
     waitUntilOk(`http://127.0.0.1:${claudePort}/healthz`),
   ]);
-  const team = SCENARIOS.some((scenario) => TEAM_SCENARIOS.has(scenario.name))
+  const team = withTeam && SCENARIOS.some((scenario) => TEAM_SCENARIOS.has(scenario.name))
     ? await startTeamTargets(relayUrl)
     : { targets: [], notRun: [], pids: {} };
   return {
