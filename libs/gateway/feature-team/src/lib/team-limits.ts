@@ -1,7 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
 import { setEdgeHeader } from '@openai-proxy/feature-platform';
-import { LimiterUnavailableError } from '@openai-proxy/gateway-data-access-team';
 import {
   type GatewayKeyRecord,
   type GrantedReservation,
@@ -96,7 +95,7 @@ export class TeamLimits {
         this.state.ledger.spentUsd(key.id, budgetPeriodStart(key.budgetPeriod, new Date())),
       );
     } catch (error) {
-      if (error instanceof LimiterUnavailableError) {
+      if (this.state.isLimiterUnavailable(error)) {
         this.logUnavailable(error);
         throw new GatewayException(
           ErrorCode.UpstreamUnavailable,
@@ -118,14 +117,15 @@ export class TeamLimits {
   }
 
   /** One line per UNAVAILABLE_LOG_MS at most while the store is down, with the number of refusals in between. */
-  private logUnavailable(error: LimiterUnavailableError): void {
+  private logUnavailable(error: unknown): void {
     const now = Date.now();
     if (now - this.lastUnavailableLog < UNAVAILABLE_LOG_MS) {
       this.unloggedRefusals += 1;
       return;
     }
     const since = this.unloggedRefusals > 0 ? ` (${this.unloggedRefusals} more refused since the last line)` : '';
-    this.logger.error(`${error.message}: refusing gateway-key requests with 503${since}`);
+    const reason = error instanceof Error ? error.message : String(error);
+    this.logger.error(`${reason}: refusing gateway-key requests with 503${since}`);
     this.lastUnavailableLog = now;
     this.unloggedRefusals = 0;
   }

@@ -1,14 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { ReadinessService } from '@openai-proxy/feature-platform';
-import {
-  type KeyStore,
-  KyselyKeyStore,
-  KyselyUsageLedger,
-  type TeamDatabase,
-  type TeamLimiter,
-  createTeamLimiter,
-  openTeamDatabase,
-} from '@openai-proxy/gateway-data-access-team';
+import type { KeyStore, KyselyUsageLedger, TeamDatabase, TeamLimiter } from '@openai-proxy/gateway-data-access-team';
 import { TEAM_SETTINGS, type TeamSettings } from './team.settings';
 
 /** The readiness check of the shared limit store: without it no gateway-key request is served. */
@@ -20,6 +12,8 @@ interface OpenState {
   keys: KeyStore;
   ledger: KyselyUsageLedger;
   limiter: TeamLimiter;
+  /** Whether an error is the limit store's being unreachable (its class comes with the lazily loaded lib). */
+  isLimiterUnavailable(error: unknown): boolean;
 }
 
 /**
@@ -47,12 +41,20 @@ export class TeamState implements OnModuleInit, OnModuleDestroy {
     if (!this.enabled) {
       return;
     }
-    const database = await openTeamDatabase(this.settings.databaseUrl);
-    const ledger = new KyselyUsageLedger(database.db, {
+    // Loaded only here: the database and Redis drivers (tens of MB) are not the pass-through gateway's to carry.
+    const store = await import('@openai-proxy/gateway-data-access-team');
+    const database = await store.openTeamDatabase(this.settings.databaseUrl);
+    const ledger = new store.KyselyUsageLedger(database.db, {
       onWriteError: (error) => this.logger.error(`usage ledger write failed (rows kept, retried): ${describe(error)}`),
     });
-    const limiter = createTeamLimiter({ redisUrl: this.settings.redisUrl });
-    this.state = { database, keys: new KyselyKeyStore(database.db), ledger, limiter };
+    const limiter = store.createTeamLimiter({ redisUrl: this.settings.redisUrl });
+    this.state = {
+      database,
+      keys: new store.KyselyKeyStore(database.db),
+      ledger,
+      limiter,
+      isLimiterUnavailable: (error) => error instanceof store.LimiterUnavailableError,
+    };
     this.readiness.register(LIMITS_READINESS_CHECK, () => this.limiterReadiness(limiter), { required: true });
     this.logger.log(
       `team mode: GATEWAY_KEYS=${this.settings.mode}, ${database.dialect} database, limits ${this.settings.redisUrl === undefined ? 'in process' : 'in Redis'}`,
@@ -82,6 +84,11 @@ export class TeamState implements OnModuleInit, OnModuleDestroy {
 
   get limiter(): TeamLimiter {
     return this.open().limiter;
+  }
+
+  /** True for the error a limiter throws when its store (Redis) cannot be reached. */
+  isLimiterUnavailable(error: unknown): boolean {
+    return this.open().isLimiterUnavailable(error);
   }
 
   private open(): OpenState {

@@ -1,4 +1,4 @@
-import { countTokens } from 'gpt-tokenizer';
+import type * as GptTokenizer from 'gpt-tokenizer';
 import { z } from 'zod';
 import type { MeteredUsage } from './team.types';
 import { promptParts } from './prompt-text';
@@ -10,6 +10,19 @@ export const DEFAULT_COMPLETION_RESERVE = 1024;
 export const TOKENS_PER_MESSAGE = 3;
 /** Tokens a request with messages adds once (the opening of the reply), as in the same guide. */
 export const TOKENS_PER_REQUEST = 3;
+
+let tokenizer: typeof GptTokenizer | undefined;
+
+/**
+ * The tokenizer, loaded at its first use: its encoding tables take about 70 MB, which a gateway that never
+ * meters (GATEWAY_KEYS=off) should not carry.
+ */
+function countTokens(text: string): number {
+  // A lazy require, not an import: the module must not load with this one. Both are CommonJS here.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  tokenizer ??= require('gpt-tokenizer') as typeof GptTokenizer;
+  return tokenizer.countTokens(text, { disallowedSpecial: NO_SPECIAL_TOKENS });
+}
 
 /** Special-token text (`<|endoftext|>`) in a prompt is counted as plain text, never refused. */
 const NO_SPECIAL_TOKENS = new Set<string>();
@@ -30,9 +43,9 @@ export function estimateTextTokens(text: string): number {
     return 0;
   }
   if (text.length <= EXACT_TOKENS_TEXT_LENGTH) {
-    return countTokens(text, { disallowedSpecial: NO_SPECIAL_TOKENS });
+    return countTokens(text);
   }
-  const exact = countTokens(text.slice(0, EXACT_TOKENS_TEXT_LENGTH), { disallowedSpecial: NO_SPECIAL_TOKENS });
+  const exact = countTokens(text.slice(0, EXACT_TOKENS_TEXT_LENGTH));
   return exact + Math.ceil((text.length - EXACT_TOKENS_TEXT_LENGTH) / CHARACTERS_PER_TOKEN);
 }
 
