@@ -124,9 +124,10 @@ async function startTargets() {
     waitUntilOk(`http://127.0.0.1:${gatewayPort}/healthz`),
     waitUntilOk(`http://127.0.0.1:${claudePort}/healthz`),
   ]);
-  const team = withTeam && SCENARIOS.some((scenario) => TEAM_SCENARIOS.has(scenario.name))
-    ? await startTeamTargets(relayUrl)
-    : { targets: [], notRun: [], pids: {} };
+  const team =
+    withTeam && SCENARIOS.some((scenario) => TEAM_SCENARIOS.has(scenario.name))
+      ? await startTeamTargets(relayUrl)
+      : { targets: [], notRun: [], pids: {} };
   return {
     targets: [
       { name: 'direct', base: upstreamUrl, prefix: '' },
