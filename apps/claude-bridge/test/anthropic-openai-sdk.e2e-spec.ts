@@ -33,7 +33,12 @@ describe('Claude through the Anthropic API, OpenAI-style (official openai SDK ag
     expect(completion.id).toBe('chatcmpl-msg_fake01');
     expect(completion.object).toBe('chat.completion');
     expect(Number.isInteger(completion.created) && completion.created < 1e11).toBe(true);
-    expect(completion.usage).toEqual({ prompt_tokens: 16, completion_tokens: 7, total_tokens: 23 });
+    expect(completion.usage).toEqual({
+      prompt_tokens: 16,
+      completion_tokens: 7,
+      total_tokens: 23,
+      prompt_tokens_details: { cached_tokens: 3 },
+    });
     const arrived = bridge.anthropic.lastRequest('/v1/messages');
     expect(arrived?.headers['x-api-key']).toBe('sk-ant-api03-test-key');
     expect(arrived?.headers['anthropic-version']).toBe('2023-06-01');
@@ -151,7 +156,12 @@ describe('Claude through the Anthropic API, OpenAI-style (official openai SDK ag
     }
     expect(pieces.join('')).toBe('Hello from the fake Anthropic upstream. You said: 流式 🚀');
     expect(finish.filter((reason) => reason !== null)).toEqual(['stop']);
-    expect(usage).toEqual({ prompt_tokens: 16, completion_tokens: 7, total_tokens: 23 });
+    expect(usage).toEqual({
+      prompt_tokens: 16,
+      completion_tokens: 7,
+      total_tokens: 23,
+      prompt_tokens_details: { cached_tokens: 3 },
+    });
     expect([...ids]).toEqual(['chatcmpl-msg_fake01']);
     expect(lastMessagesBody()['stream']).toBe(true);
   });

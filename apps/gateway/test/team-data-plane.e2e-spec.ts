@@ -184,6 +184,30 @@ describe('team mode data plane (GATEWAY_KEYS=required)', () => {
     expect(usage.total).toMatchObject({ requests: 1, promptTokens: 16 });
   });
 
+  // Regression: the claude-bridge did not pass Anthropic's cache reads on as OpenAI's cached_tokens, so through
+  // /v1 they were billed at the full input price while /anthropic billed them at the cached one.
+  it('should bill the cache reads of one Anthropic answer the same through /v1 and through /anthropic', async () => {
+    const viaV1 = await newKey();
+    const viaNative = await newKey();
+    await member(viaV1.key).chat.completions.create({
+      model: 'claude-sonnet-4-5',
+      messages: [{ role: 'user', content: 'cached' }],
+    });
+    const native = new Anthropic({ apiKey: viaNative.key, baseURL: `${stack.gatewayUrl}/anthropic`, maxRetries: 0 });
+    await native.messages.create({
+      model: 'claude-sonnet-4-5',
+      max_tokens: 64,
+      messages: [{ role: 'user', content: 'cached' }],
+    });
+    await state.ledger.flush();
+    const costOf = async (keyId: string): Promise<number> =>
+      (await state.ledger.usage({ startDate: '2000-01-01', endDate: '2100-12-31', groupBy: 'key', keyId })).total
+        .costUsd;
+    const [bridged, direct] = [await costOf(viaV1.id), await costOf(viaNative.id)];
+    expect(bridged).toBeGreaterThan(0);
+    expect(bridged).toBe(direct);
+  });
+
   it('should refuse provider keys and requests without a key with 401 when gateway keys are required', async () => {
     await expect(
       member('sk-proj-a-provider-key').chat.completions.create({ model: 'gpt-4o-mini', messages: [] }),

@@ -2,12 +2,21 @@ import type { ChatCompletion, ChatToolCall, ChatUsage, ProviderUsage } from '@op
 import type { AnthropicMessagesResponse, AnthropicUsage } from './anthropic.types';
 import { toFinishReason } from './finish-reason.map';
 
-/** prompt = input + cache creation + cache read tokens; completion = output tokens. */
+/**
+ * prompt = input + cache creation + cache read tokens; completion = output tokens; the cache reads, when Anthropic
+ * gives them, as OpenAI's `prompt_tokens_details.cached_tokens` (a meter then bills them at the cached price).
+ */
 export function toChatUsage(usage: AnthropicUsage): ChatUsage {
   const prompt =
     (usage.input_tokens ?? 0) + (usage.cache_creation_input_tokens ?? 0) + (usage.cache_read_input_tokens ?? 0);
   const completion = usage.output_tokens ?? 0;
-  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+  const cached = usage.cache_read_input_tokens;
+  return {
+    prompt_tokens: prompt,
+    completion_tokens: completion,
+    total_tokens: prompt + completion,
+    ...(typeof cached === 'number' ? { prompt_tokens_details: { cached_tokens: cached } } : {}),
+  };
 }
 
 /** The usage a ledger reads: the same prompt and completion counts, and the prompt tokens read from the cache. */

@@ -142,7 +142,12 @@ describe('GeminiStreamTransformer with several candidates (regression: other can
       [0, 'stop'],
       [1, 'length'],
     ]);
-    expect(chunks[chunks.length - 1]?.usage).toEqual({ prompt_tokens: 2, completion_tokens: 7, total_tokens: 9 });
+    expect(chunks[chunks.length - 1]?.usage).toEqual({
+      prompt_tokens: 2,
+      completion_tokens: 7,
+      total_tokens: 9,
+      completion_tokens_details: { reasoning_tokens: 3 },
+    });
     expect(items.some((item) => item.kind === 'error')).toBe(false);
   });
 });

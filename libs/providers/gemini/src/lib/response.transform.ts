@@ -3,13 +3,22 @@ import type { GeminiResponse, GeminiUsage } from './gemini.types';
 import { toFinishReason } from './finish-reason.map';
 import { withThoughtSignature } from './thought-signature.transform';
 
+/**
+ * prompt = the prompt's tokens (cached content included); completion = candidates + thinking tokens; the cached
+ * content and the thinking, when Gemini gives them, as OpenAI's `prompt_tokens_details.cached_tokens` and
+ * `completion_tokens_details.reasoning_tokens`.
+ */
 export function toChatUsage(usage: GeminiUsage | undefined): ChatUsage {
   const prompt = usage?.promptTokenCount ?? 0;
   const completion = (usage?.candidatesTokenCount ?? 0) + (usage?.thoughtsTokenCount ?? 0);
+  const cached = usage?.cachedContentTokenCount;
+  const thoughts = usage?.thoughtsTokenCount;
   return {
     prompt_tokens: prompt,
     completion_tokens: completion,
     total_tokens: usage?.totalTokenCount ?? prompt + completion,
+    ...(typeof cached === 'number' ? { prompt_tokens_details: { cached_tokens: cached } } : {}),
+    ...(typeof thoughts === 'number' ? { completion_tokens_details: { reasoning_tokens: thoughts } } : {}),
   };
 }
 

@@ -58,6 +58,10 @@ export interface ChatUsage {
   prompt_tokens: number;
   completion_tokens: number;
   total_tokens: number;
+  /** The part of the prompt the provider read from its cache, as OpenAI reports it. */
+  prompt_tokens_details?: { cached_tokens: number };
+  /** The part of the completion the provider spent reasoning, as OpenAI reports it. */
+  completion_tokens_details?: { reasoning_tokens: number };
 }
 
 export interface ChatCompletion {
