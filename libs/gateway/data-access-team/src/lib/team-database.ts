@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase } from 'kysely';
 import { Pool } from 'pg';
 import { z } from 'zod';
 import { type TeamDialect, type TeamTables, migrateTeamDatabase, thrownMessage } from './team-migrations';
@@ -138,6 +138,36 @@ async function migrateSqlite(sqlite: Database.Database, db: Kysely<TeamTables>):
   }
 }
 
+/** At most this many prepared statements are kept (the queries are few; a batch insert has one per size). */
+const SQLITE_STATEMENT_CACHE_SIZE = 256;
+
+/**
+ * The database as Kysely's SQLite dialect sees it, with each statement prepared once per SQL text: the dialect
+ * prepares every query it runs, and preparing was the largest single cost of a gateway-key lookup (SQLite
+ * prepares a statement again by itself when the schema changed under it).
+ */
+function withStatementCache(sqlite: Database.Database): SqliteDatabase {
+  const statements = new Map<string, Database.Statement>();
+  return {
+    close: () => {
+      statements.clear();
+      sqlite.close();
+    },
+    prepare: (sql) => {
+      const cached = statements.get(sql);
+      if (cached !== undefined) {
+        return cached;
+      }
+      if (statements.size >= SQLITE_STATEMENT_CACHE_SIZE) {
+        statements.clear();
+      }
+      const statement = sqlite.prepare(sql);
+      statements.set(sql, statement);
+      return statement;
+    },
+  };
+}
+
 /** Opens (creating it and its folder) a SQLite file in WAL mode, so several processes can share it. */
 async function openSqlite(target: Extract<DatabaseTarget, { dialect: 'sqlite' }>): Promise<TeamDatabase> {
   let sqlite: Database.Database;
@@ -149,7 +179,7 @@ async function openSqlite(target: Extract<DatabaseTarget, { dialect: 'sqlite' }>
   } catch (error) {
     throw new Error(`team database ${target.shown} cannot be opened: ${messageOf(error)}`);
   }
-  const db = new Kysely<TeamTables>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<TeamTables>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   try {
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = NORMAL');
