@@ -1,47 +1,7 @@
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { freeLoopbackPort } from '@openai-proxy/testing-fakes';
 import { ADMIN_TOKEN, callJson, errorOf, eventually, teamClient } from './support/admin-api';
+import { type CliRun, runKeysCli } from './support/keys-cli';
 import { type Stack, startStack } from './support/stack';
-
-const root = join(__dirname, '..', '..', '..');
-const KEYS_CLI = join(root, 'tools', 'scripts', 'keys.mjs');
-/** Bounds each CLI run: one that hangs is killed and fails its test. */
-const CLI_TIMEOUT_MS = 20_000;
-
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `node tools/scripts/keys.mjs <args>` with only `env` (and PATH) in its environment. */
-function runKeys(args: readonly string[], env: Record<string, string>): Promise<CliRun> {
-  const child = spawn(process.execPath, [KEYS_CLI, ...args], {
-    cwd: root,
-    env: { PATH: process.env['PATH'] ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString('utf8');
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString('utf8');
-  });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), CLI_TIMEOUT_MS);
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 function lastLine(text: string): string {
   return text.trimEnd().split('\n').at(-1) ?? '';
@@ -50,7 +10,7 @@ function lastLine(text: string): string {
 describe('npm run keys (tools/scripts/keys.mjs) against a running gateway', () => {
   let stack: Stack;
   let env: Record<string, string>;
-  const keys = (...args: string[]): Promise<CliRun> => runKeys(args, env);
+  const keys = (...args: string[]): Promise<CliRun> => runKeysCli(args, env);
 
   beforeAll(async () => {
     stack = await startStack({
@@ -189,11 +149,11 @@ describe('npm run keys (tools/scripts/keys.mjs) against a running gateway', () =
   });
 
   it('should exit 1 without the admin token, or with a wrong one, and never print the token', async () => {
-    const missing = await runKeys(['list'], { GATEWAY_URL: stack.gatewayUrl });
+    const missing = await runKeysCli(['list'], { GATEWAY_URL: stack.gatewayUrl });
     expect(missing.code).toBe(1);
     expect(missing.stderr).toBe('GATEWAY_ADMIN_TOKEN is not set: it is the admin token the gateway was started with\n');
     const wrongToken = 'wrong-admin-token-0123456789';
-    const wrong = await runKeys(['list'], { GATEWAY_URL: stack.gatewayUrl, GATEWAY_ADMIN_TOKEN: wrongToken });
+    const wrong = await runKeysCli(['list'], { GATEWAY_URL: stack.gatewayUrl, GATEWAY_ADMIN_TOKEN: wrongToken });
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toBe(
       '401: The admin API needs the admin token: send Authorization: Bearer $GATEWAY_ADMIN_TOKEN\n',
@@ -203,14 +163,14 @@ describe('npm run keys (tools/scripts/keys.mjs) against a running gateway', () =
 
   it('should exit 1 naming the gateway it cannot reach', async () => {
     const closed = `http://127.0.0.1:${await freeLoopbackPort()}`;
-    const run = await runKeys(['list'], { GATEWAY_URL: closed, GATEWAY_ADMIN_TOKEN: ADMIN_TOKEN });
+    const run = await runKeysCli(['list'], { GATEWAY_URL: closed, GATEWAY_ADMIN_TOKEN: ADMIN_TOKEN });
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(new RegExp(`^cannot reach the gateway at ${closed}: `));
   });
 
   it('should print its usage with --help and with no command', async () => {
     for (const args of [['--help'], []]) {
-      const run = await runKeys(args, {});
+      const run = await runKeysCli(args, {});
       expect(run.code).toBe(0);
       expect(run.stdout).toMatch(/^usage: npm run keys -- <create\|list\|get\|update\|revoke\|usage> \[options\]\n/);
     }

@@ -1,25 +1,13 @@
-import type { NestExpressApplication } from '@nestjs/platform-express';
-import { listenServiceApp } from '@openai-proxy/feature-platform';
 import {
   createdKeyAnswerSchema,
   gatewayKeyAnswerSchema,
   keyListAnswerSchema,
   usageAnswerSchema,
 } from '@openai-proxy/gateway-feature-team';
-import { SERVICES_MANIFEST, backendServices } from '@openai-proxy/util-services';
-import { loadGatewayConfig } from '../src/config/gateway.env';
-import { createGatewayApp } from '../src/gateway.app';
-import {
-  ADMIN_TOKEN,
-  type JsonAnswer,
-  callJson,
-  createPostgresDatabase,
-  dropPostgresDatabase,
-  errorOf,
-  eventually,
-  teamClient,
-} from './support/admin-api';
-import { type Env, type Stack, startStack, urlOf } from './support/stack';
+import { type TestPostgresDatabase, createTestPostgresDatabase } from '@openai-proxy/testing-fakes';
+import { ADMIN_TOKEN, type JsonAnswer, callJson, errorOf, eventually, teamClient } from './support/admin-api';
+import { type Env, type Stack, startStack } from './support/stack';
+import { type GatewayReplica, startGatewayReplica } from './support/team';
 
 const OPENAI_TEAM_KEY = 'sk-team-openai-0123456789';
 const TEAM_ENV: Env = { GATEWAY_KEYS: 'required', GATEWAY_ADMIN_TOKEN: ADMIN_TOKEN, OPENAI_API_KEY: OPENAI_TEAM_KEY };
@@ -29,6 +17,16 @@ const FAKE_PROMPT_TOKENS = 9;
 const FAKE_COMPLETION_TOKENS = 7;
 /** gpt-4o-mini at 0.15 / 0.60 USD per million: 5.55 micro-USD, kept in whole micro-dollars: 6 per request. */
 const MINI_REQUEST_MICRO_USD = 6;
+
+/** Every route of the admin API, with an id where it takes one. */
+const ADMIN_ROUTES = [
+  ['GET', '/admin/keys'],
+  ['POST', '/admin/keys'],
+  ['GET', '/admin/keys/key_x'],
+  ['PATCH', '/admin/keys/key_x'],
+  ['DELETE', '/admin/keys/key_x'],
+  ['GET', '/admin/usage'],
+] as const;
 
 interface CreatedKey {
   id: string;
@@ -73,14 +71,7 @@ describe('the admin API (team mode, SQLite)', () => {
       ['the token with a character more', `${ADMIN_TOKEN}x`],
       ['an empty-looking token', '-'],
     ])('should answer 401 invalid_api_key with %s', async (_label, token) => {
-      for (const [method, path] of [
-        ['GET', '/admin/keys'],
-        ['POST', '/admin/keys'],
-        ['GET', '/admin/keys/key_x'],
-        ['PATCH', '/admin/keys/key_x'],
-        ['DELETE', '/admin/keys/key_x'],
-        ['GET', '/admin/usage'],
-      ] as const) {
+      for (const [method, path] of ADMIN_ROUTES) {
         const answer = await admin(method, path, { token, body: method === 'POST' ? { name: 'x' } : undefined });
         expect({ method, path, ...errorOf(answer) }).toEqual({
           method,
@@ -452,15 +443,7 @@ describe('the admin API without GATEWAY_ADMIN_TOKEN', () => {
   it('should answer every /admin path 404 as an unknown route, with or without a token', async () => {
     const unknown = await callJson(stack.gatewayUrl, 'GET', '/no-such-route', { token: null });
     expect(errorOf(unknown)).toMatchObject({ status: 404, code: 'not_found' });
-    for (const [method, path] of [
-      ['GET', '/admin/keys'],
-      ['POST', '/admin/keys'],
-      ['GET', '/admin/keys/key_x'],
-      ['PATCH', '/admin/keys/key_x'],
-      ['DELETE', '/admin/keys/key_x'],
-      ['GET', '/admin/usage'],
-      ['GET', '/admin'],
-    ] as const) {
+    for (const [method, path] of [...ADMIN_ROUTES, ['GET', '/admin'] as const]) {
       for (const token of [null, ADMIN_TOKEN]) {
         const body = method === 'POST' || method === 'PATCH' ? { name: 'x' } : undefined;
         const answer = await callJson(stack.gatewayUrl, method, path, { token, body });
@@ -475,42 +458,24 @@ describe('the admin API without GATEWAY_ADMIN_TOKEN', () => {
   });
 });
 
-/** The gateway's service URL variables for a running stack, to start one more gateway replica in front of it. */
-function serviceEnvOf(stack: Stack): Env {
-  const [claude, bard] = stack.bridges.map(urlOf);
-  const urls: Record<string, string | undefined> = {
-    'openai-relay': stack.relayUrl,
-    'claude-bridge': claude,
-    'bard-bridge': bard,
-  };
-  return Object.fromEntries(
-    backendServices(SERVICES_MANIFEST).map((service) => [service.urlVariable, urls[service.name] ?? '']),
-  );
-}
-
 describe('the admin API on two gateway replicas sharing one PostgreSQL database', () => {
-  let databaseUrl: string;
+  let database: TestPostgresDatabase;
   let stack: Stack;
-  let replica: NestExpressApplication;
+  let replica: GatewayReplica;
   let replicaUrl: string;
 
   beforeAll(async () => {
-    databaseUrl = await createPostgresDatabase();
-    const env = { ...TEAM_ENV, DATABASE_URL: databaseUrl };
+    database = await createTestPostgresDatabase();
+    const env = { ...TEAM_ENV, DATABASE_URL: database.url };
     stack = await startStack({ gatewayEnv: env });
-    replica = await createGatewayApp(loadGatewayConfig({ ...serviceEnvOf(stack), LOG_LEVEL: 'debug', ...env }), {
-      logDestination: stack.logs,
-    });
-    await listenServiceApp(replica, 0, '127.0.0.1');
-    replicaUrl = urlOf(replica);
+    replica = await startGatewayReplica(stack, env);
+    replicaUrl = replica.url;
   });
 
   afterAll(async () => {
     await replica?.close();
     await stack?.close();
-    if (databaseUrl !== undefined) {
-      await dropPostgresDatabase(databaseUrl);
-    }
+    await database?.drop();
   });
 
   it('should see a key one replica creates on the other, and its revocation at once', async () => {

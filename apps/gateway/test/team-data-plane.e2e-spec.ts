@@ -1,37 +1,23 @@
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { TeamState } from '@openai-proxy/gateway-feature-team';
-import type { KeySettings } from '@openai-proxy/gateway-util-team';
 import { fakeChatCompletions, openAiError, startFakeOpenAi, type FakeUpstream } from '@openai-proxy/testing-fakes';
 import { type Stack, startStack } from './support/stack';
+import { createGatewayKey, keyUsage } from './support/team';
 
 const POOL = ['sk-pool-first-0123456789', 'sk-pool-second-0123456789'];
 const ANTHROPIC_KEY = 'sk-ant-api03-gateway-held-key';
 const GEMINI_KEY = 'AIzaGatewayHeldKey0123456789';
 const ADMIN_TOKEN = 'admin-token-0123456789abcdef';
 
-const MEMBER: KeySettings = {
-  name: 'alice',
-  models: [],
-  rpm: null,
-  tpm: null,
-  budgetUsd: null,
-  budgetPeriod: 'monthly',
-  expiresAt: null,
-};
-
 /** The rows the ledger holds for one key, after writing what it queued. */
 async function rowsOf(stack: Stack, keyId: string): Promise<number> {
-  const state = stack.gateway.get(TeamState);
-  await state.ledger.flush();
-  const report = await state.ledger.usage({ startDate: '2000-01-01', endDate: '2100-12-31', groupBy: 'key', keyId });
-  return report.total.requests;
+  return (await keyUsage(stack.gateway, keyId)).total.requests;
 }
 
 describe('team mode data plane (GATEWAY_KEYS=required)', () => {
   let deepseek: FakeUpstream;
   let stack: Stack;
-  let state: TeamState;
 
   beforeAll(async () => {
     deepseek = await startFakeOpenAi();
@@ -48,7 +34,6 @@ describe('team mode data plane (GATEWAY_KEYS=required)', () => {
         GEMINI_API_KEY: GEMINI_KEY,
       },
     });
-    state = stack.gateway.get(TeamState);
   });
 
   afterAll(async () => {
@@ -60,17 +45,12 @@ describe('team mode data plane (GATEWAY_KEYS=required)', () => {
     stack.openai.on('POST', '/v1/chat/completions', fakeChatCompletions);
   });
 
-  async function newKey(settings: Partial<KeySettings> = {}): Promise<{ key: string; id: string }> {
-    const created = await state.keys.create({ ...MEMBER, ...settings });
-    return { key: created.key, id: created.record.id };
-  }
-
   function member(key: string): OpenAI {
     return new OpenAI({ apiKey: key, baseURL: `${stack.gatewayUrl}/v1`, maxRetries: 0, timeout: 10_000 });
   }
 
   it('should route gpt-* to OpenAI with a pool key, never the gateway key, and record the usage OpenAI reported', async () => {
-    const { key, id } = await newKey();
+    const { key, id } = await createGatewayKey(stack.gateway);
     const completion = await member(key).chat.completions.create({
       model: 'gpt-4o-mini',
       messages: [{ role: 'user', content: 'ping' }],
@@ -79,13 +59,7 @@ describe('team mode data plane (GATEWAY_KEYS=required)', () => {
     const arrived = stack.openai.lastRequest('/v1/chat/completions');
     expect(POOL.map((pooled) => `Bearer ${pooled}`)).toContain(arrived?.headers.authorization);
     expect(JSON.stringify(arrived?.headers)).not.toContain(key);
-    await state.ledger.flush();
-    const usage = await state.ledger.usage({
-      startDate: '2000-01-01',
-      endDate: '2100-12-31',
-      groupBy: 'model',
-      keyId: id,
-    });
+    const usage = await keyUsage(stack.gateway, id, 'model');
     expect(usage.data).toEqual([
       expect.objectContaining({ group: 'gpt-4o-mini', requests: 1, promptTokens: 9, completionTokens: 7 }),
     ]);
@@ -93,7 +67,7 @@ describe('team mode data plane (GATEWAY_KEYS=required)', () => {
   });
 
   it('should ask a stream for its usage, keep the usage chunk from a client that did not ask, and bill it', async () => {
-    const { key, id } = await newKey();
+    const { key, id } = await createGatewayKey(stack.gateway);
     const stream = await member(key).chat.completions.create({
       model: 'gpt-4o-mini',
       messages: [{ role: 'user', content: 'stream' }],
@@ -109,18 +83,12 @@ describe('team mode data plane (GATEWAY_KEYS=required)', () => {
     expect(chunks.some((chunk) => chunk.usage !== undefined && chunk.usage !== null)).toBe(false);
     const sent = JSON.parse(stack.openai.lastRequest('/v1/chat/completions')?.body.toString('utf8') ?? '{}');
     expect(sent.stream_options).toEqual({ include_usage: true });
-    await state.ledger.flush();
-    const usage = await state.ledger.usage({
-      startDate: '2000-01-01',
-      endDate: '2100-12-31',
-      groupBy: 'key',
-      keyId: id,
-    });
+    const usage = await keyUsage(stack.gateway, id);
     expect(usage.total).toMatchObject({ requests: 1, promptTokens: 9, completionTokens: 7 });
   });
 
   it('should give the usage chunk to a client that asked for it', async () => {
-    const { key } = await newKey();
+    const { key } = await createGatewayKey(stack.gateway);
     const stream = await member(key).chat.completions.create({
       model: 'gpt-4o-mini',
       messages: [{ role: 'user', content: 'usage please' }],
@@ -135,7 +103,7 @@ describe('team mode data plane (GATEWAY_KEYS=required)', () => {
   });
 
   it('should route claude-* and gemini-* to their bridges with the keys the gateway holds', async () => {
-    const { key } = await newKey();
+    const { key } = await createGatewayKey(stack.gateway);
     const claude = await member(key).chat.completions.create({
       model: 'claude-sonnet-4-5',
       messages: [{ role: 'user', content: 'hi claude' }],
@@ -151,7 +119,7 @@ describe('team mode data plane (GATEWAY_KEYS=required)', () => {
   });
 
   it('should send <name>/<model> to the configured provider as <model>, and refuse when the gateway holds no key for it', async () => {
-    const { key } = await newKey();
+    const { key } = await createGatewayKey(stack.gateway);
     await expect(
       member(key).chat.completions.create({
         model: 'deepseek/deepseek-chat',
@@ -162,7 +130,7 @@ describe('team mode data plane (GATEWAY_KEYS=required)', () => {
   });
 
   it('should take Claude Code style requests on /anthropic with a gateway key and attach the held key', async () => {
-    const { key, id } = await newKey();
+    const { key, id } = await createGatewayKey(stack.gateway);
     const client = new Anthropic({ apiKey: key, baseURL: `${stack.gatewayUrl}/anthropic`, maxRetries: 0 });
     const message = await client.messages.create({
       model: 'claude-sonnet-4-5',
@@ -173,13 +141,7 @@ describe('team mode data plane (GATEWAY_KEYS=required)', () => {
     const arrived = stack.anthropic.lastRequest('/v1/messages');
     expect(arrived?.headers['x-api-key']).toBe(ANTHROPIC_KEY);
     expect(JSON.stringify(arrived?.headers)).not.toContain(key);
-    await state.ledger.flush();
-    const usage = await state.ledger.usage({
-      startDate: '2000-01-01',
-      endDate: '2100-12-31',
-      groupBy: 'key',
-      keyId: id,
-    });
+    const usage = await keyUsage(stack.gateway, id);
     // The fake reports 11 input, 2 cache-creation and 3 cache-read tokens: all are prompt tokens.
     expect(usage.total).toMatchObject({ requests: 1, promptTokens: 16 });
   });
@@ -187,8 +149,8 @@ describe('team mode data plane (GATEWAY_KEYS=required)', () => {
   // Regression: the claude-bridge did not pass Anthropic's cache reads on as OpenAI's cached_tokens, so through
   // /v1 they were billed at the full input price while /anthropic billed them at the cached one.
   it('should bill the cache reads of one Anthropic answer the same through /v1 and through /anthropic', async () => {
-    const viaV1 = await newKey();
-    const viaNative = await newKey();
+    const viaV1 = await createGatewayKey(stack.gateway);
+    const viaNative = await createGatewayKey(stack.gateway);
     await member(viaV1.key).chat.completions.create({
       model: 'claude-sonnet-4-5',
       messages: [{ role: 'user', content: 'cached' }],
@@ -199,10 +161,7 @@ describe('team mode data plane (GATEWAY_KEYS=required)', () => {
       max_tokens: 64,
       messages: [{ role: 'user', content: 'cached' }],
     });
-    await state.ledger.flush();
-    const costOf = async (keyId: string): Promise<number> =>
-      (await state.ledger.usage({ startDate: '2000-01-01', endDate: '2100-12-31', groupBy: 'key', keyId })).total
-        .costUsd;
+    const costOf = async (keyId: string): Promise<number> => (await keyUsage(stack.gateway, keyId)).total.costUsd;
     const [bridged, direct] = [await costOf(viaV1.id), await costOf(viaNative.id)];
     expect(bridged).toBeGreaterThan(0);
     expect(bridged).toBe(direct);
@@ -222,16 +181,16 @@ describe('team mode data plane (GATEWAY_KEYS=required)', () => {
     await expect(
       member(unknownKey).chat.completions.create({ model: 'gpt-4o-mini', messages: [] }),
     ).rejects.toMatchObject({ status: 401 });
-    const revoked = await newKey();
-    await state.keys.revoke(revoked.id, new Date());
+    const revoked = await createGatewayKey(stack.gateway);
+    await stack.gateway.get(TeamState).keys.revoke(revoked.id, new Date());
     await expect(
       member(revoked.key).chat.completions.create({ model: 'gpt-4o-mini', messages: [] }),
     ).rejects.toMatchObject({ status: 401, code: 'invalid_api_key' });
-    const expired = await newKey({ expiresAt: new Date(Date.now() - 1000) });
+    const expired = await createGatewayKey(stack.gateway, { expiresAt: new Date(Date.now() - 1000) });
     await expect(
       member(expired.key).chat.completions.create({ model: 'gpt-4o-mini', messages: [] }),
     ).rejects.toMatchObject({ status: 401 });
-    const limited = await newKey({ models: ['gpt-*'] });
+    const limited = await createGatewayKey(stack.gateway, { models: ['gpt-*'] });
     await expect(
       member(limited.key).chat.completions.create({ model: 'claude-sonnet-4-5', messages: [] }),
     ).rejects.toMatchObject({ status: 403, code: 'model_not_allowed' });
@@ -241,7 +200,7 @@ describe('team mode data plane (GATEWAY_KEYS=required)', () => {
   });
 
   it('should refuse the request past the key rpm with 429, Retry-After and the x-ratelimit headers', async () => {
-    const { key } = await newKey({ rpm: 2 });
+    const { key } = await createGatewayKey(stack.gateway, { rpm: 2 });
     const client = member(key);
     const first = await client.chat.completions
       .create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'a' }] })
@@ -261,7 +220,7 @@ describe('team mode data plane (GATEWAY_KEYS=required)', () => {
   });
 
   it('should fail over to the next pool key when the provider refuses one with 429 before the first byte', async () => {
-    const { key, id } = await newKey();
+    const { key, id } = await createGatewayKey(stack.gateway);
     const before = await rowsOf(stack, id);
     const seen = stack.openai.requests.length;
     const refused = openAiError(429, 'Rate limit reached for requests', 'requests');
@@ -287,7 +246,6 @@ describe('team mode data plane (GATEWAY_KEYS=required)', () => {
 
 describe('team mode data plane: what a gateway key may not do', () => {
   let stack: Stack;
-  let state: TeamState;
 
   beforeAll(async () => {
     stack = await startStack({
@@ -298,7 +256,6 @@ describe('team mode data plane: what a gateway key may not do', () => {
         GEMINI_API_KEY: GEMINI_KEY,
       },
     });
-    state = stack.gateway.get(TeamState);
   });
 
   afterAll(async () => {
@@ -310,7 +267,7 @@ describe('team mode data plane: what a gateway key may not do', () => {
   });
 
   async function limitedKey(models: string[], rpm: number | null = null): Promise<string> {
-    return (await state.keys.create({ ...MEMBER, models, rpm })).key;
+    return (await createGatewayKey(stack.gateway, { models, rpm })).key;
   }
 
   // Regression: the model was read only from Gemini's method paths, so a body's model went unchecked there.

@@ -1,15 +1,20 @@
 import Anthropic from '@anthropic-ai/sdk';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { z } from 'zod';
 import { usageAnswerSchema } from '@openai-proxy/gateway-feature-team';
-import { type FakeUpstream, startFakeOpenAi, testRedisUrl } from '@openai-proxy/testing-fakes';
+import {
+  type FakeUpstream,
+  createTestPostgresDatabase,
+  startFakeOpenAi,
+  testRedisUrl,
+} from '@openai-proxy/testing-fakes';
 import { ADMIN_TOKEN, callJson, eventually, teamClient } from './support/admin-api';
+import { type CliRun, runKeysCli } from './support/keys-cli';
 import { type Env, type Stack, startStack } from './support/stack';
-import { type TestConfigFile, createTestDatabase, startGatewayReplica, writeGatewayConfig } from './support/team';
+import { type TestConfigFile, startGatewayReplica, writeGatewayConfig } from './support/team';
 
 /*
  * Issue 12's "Done when", told as one story: a team lead starts the gateway with provider keys and an admin token,
@@ -17,11 +22,6 @@ import { type TestConfigFile, createTestDatabase, startGatewayReplica, writeGate
  * B uses the Anthropic SDK on /anthropic (as Claude Code does) and hits its rpm, and the usage answers show exactly
  * what the fakes reported. Once on one gateway with SQLite, once on two replicas sharing PostgreSQL and Redis.
  */
-
-const root = join(__dirname, '..', '..', '..');
-const KEYS_CLI = join(root, 'tools', 'scripts', 'keys.mjs');
-/** Bounds each CLI run: one that hangs is killed and fails its test. */
-const CLI_TIMEOUT_MS = 20_000;
 
 const OPENAI_TEAM_KEY = 'sk-team-openai-done-0123456789';
 const ANTHROPIC_TEAM_KEY = 'sk-ant-api03-team-done-0123456789';
@@ -108,40 +108,6 @@ function modelRows(rows: Readonly<Record<string, UsageCounts>>): Array<{ group: 
   return byGroup(Object.entries(rows).map(([group, counts]) => ({ group, ...counts })));
 }
 
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `node tools/scripts/keys.mjs <args>` with only `env` (and PATH) in its environment. */
-function runKeys(args: readonly string[], env: Env): Promise<CliRun> {
-  const child = spawn(process.execPath, [KEYS_CLI, ...args], {
-    cwd: root,
-    env: { PATH: process.env['PATH'] ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString('utf8');
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString('utf8');
-  });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), CLI_TIMEOUT_MS);
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
 /** A key the lead created with the CLI: its id from the first line, the key itself from the last. */
 interface CliKey {
   id: string;
@@ -215,7 +181,7 @@ const SETUPS: readonly Setup[] = [
   {
     label: 'two replicas, PostgreSQL and Redis',
     start: async ({ relayEnv, gatewayEnv }) => {
-      const database = await createTestDatabase();
+      const database = await createTestPostgresDatabase();
       const replicaEnv: Env = { ...gatewayEnv, DATABASE_URL: database.url, REDIS_URL: testRedisUrl() };
       const stack = await startStack({ relayEnv, gatewayEnv: replicaEnv });
       const replica = await startGatewayReplica(stack, replicaEnv);
@@ -291,8 +257,8 @@ describe.each(SETUPS)('issue 12 done when: a team on the gateway ($label)', (set
 
   it('should let the lead create two keys with the CLI, one limited to 3 requests per minute', async () => {
     const cliEnv: Env = { GATEWAY_URL: gateway(0), GATEWAY_ADMIN_TOKEN: ADMIN_TOKEN };
-    alice = createdKeyOf(await runKeys(['create', '--name', 'alice'], cliEnv));
-    bob = createdKeyOf(await runKeys(['create', '--name', 'bob', '--rpm', String(LIMITED_RPM)], cliEnv));
+    alice = createdKeyOf(await runKeysCli(['create', '--name', 'alice'], cliEnv));
+    bob = createdKeyOf(await runKeysCli(['create', '--name', 'bob', '--rpm', String(LIMITED_RPM)], cliEnv));
     expect(alice.id).not.toBe(bob.id);
   });
 

@@ -1,6 +1,6 @@
-import { TeamState } from '@openai-proxy/gateway-feature-team';
 import { fakeChatCompletions, openAiError } from '@openai-proxy/testing-fakes';
 import { type Stack, startStack } from './support/stack';
+import { createGatewayKey } from './support/team';
 
 const POOL = ['sk-pool-a-0123456789', 'sk-pool-b-0123456789', 'sk-pool-c-0123456789'];
 const CHAT = '/v1/chat/completions';
@@ -13,16 +13,7 @@ describe('the provider key pool in team mode (three OpenAI keys)', () => {
     stack = await startStack({
       gatewayEnv: { GATEWAY_KEYS: 'required', DATABASE_URL: 'sqlite::memory:', OPENAI_API_KEY: POOL.join(',') },
     });
-    const created = await stack.gateway.get(TeamState).keys.create({
-      name: 'pool',
-      models: [],
-      rpm: null,
-      tpm: null,
-      budgetUsd: null,
-      budgetPeriod: 'monthly',
-      expiresAt: null,
-    });
-    key = created.key;
+    key = (await createGatewayKey(stack.gateway)).key;
   });
 
   afterAll(async () => {

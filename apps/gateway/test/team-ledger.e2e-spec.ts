@@ -1,15 +1,20 @@
 import { estimatePromptTokens, estimateTextTokens } from '@openai-proxy/gateway-util-team';
-import { fakeChatCompletions, leaveOnceSeen, openAiError, sse } from '@openai-proxy/testing-fakes';
+import {
+  type TestPostgresDatabase,
+  createTestPostgresDatabase,
+  fakeChatCompletions,
+  leaveOnceSeen,
+  openAiError,
+  sse,
+} from '@openai-proxy/testing-fakes';
 import { encodeSseData } from '@openai-proxy/util-sse';
 import { type Stack, startStack } from './support/stack';
 import {
   FAKE_CHAT_PATH,
   type LedgerRow,
   type TestConfigFile,
-  type TestDatabase,
   chatBody,
   createGatewayKey,
-  createTestDatabase,
   ledgerRowsOnce,
   postChat,
   readAnswer,
@@ -46,12 +51,12 @@ const CHAT_ROW: Partial<LedgerRow> = {
 };
 
 describe('the usage ledger against what the fake upstream reported and delivered', () => {
-  let database: TestDatabase;
+  let database: TestPostgresDatabase;
   let config: TestConfigFile;
   let stack: Stack;
 
   beforeAll(async () => {
-    database = await createTestDatabase();
+    database = await createTestPostgresDatabase();
     config = writeGatewayConfig(`prices:\n  gpt-4o-mini: { input: ${INPUT_PRICE}, output: ${OUTPUT_PRICE} }\n`);
     stack = await startStack({
       gatewayEnv: {

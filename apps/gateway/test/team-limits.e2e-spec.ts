@@ -1,16 +1,14 @@
-import { TeamState } from '@openai-proxy/gateway-feature-team';
 import { estimatePromptTokens } from '@openai-proxy/gateway-util-team';
-import { testRedisUrl } from '@openai-proxy/testing-fakes';
+import { type TestPostgresDatabase, createTestPostgresDatabase, testRedisUrl } from '@openai-proxy/testing-fakes';
 import { type Stack, startStack } from './support/stack';
 import {
   type ReadAnswer,
   type TestConfigFile,
-  type TestDatabase,
   burst,
   chatBody,
   chatsArrivedWith,
   createGatewayKey,
-  createTestDatabase,
+  keyUsage,
   ledgerRowsOnce,
   postChat,
   readAnswer,
@@ -37,12 +35,12 @@ function codesOf(answers: readonly ReadAnswer[], status: number): (string | unde
 }
 
 describe.each(LIMITERS)('team limits under concurrency, limits kept $where', ({ redis }) => {
-  let database: TestDatabase;
+  let database: TestPostgresDatabase;
   let config: TestConfigFile;
   let stack: Stack;
 
   beforeAll(async () => {
-    database = await createTestDatabase();
+    database = await createTestPostgresDatabase();
     config = writeGatewayConfig(
       `prices:\n  gpt-4o-mini: { input: ${PRICE_PER_MILLION}, output: ${PRICE_PER_MILLION} }\n`,
     );
@@ -124,14 +122,7 @@ describe.each(LIMITERS)('team limits under concurrency, limits kept $where', ({ 
     }
     expect(refusal).toMatchObject({ status: 429, errorCode: 'insufficient_quota' });
     expect(granted).toBeGreaterThan(fitting);
-    const state = stack.gateway.get(TeamState);
-    await state.ledger.flush();
-    const usage = await state.ledger.usage({
-      startDate: '2000-01-01',
-      endDate: '2100-12-31',
-      groupBy: 'key',
-      keyId: id,
-    });
+    const usage = await keyUsage(stack.gateway, id);
     const spentMicros = Math.round(usage.total.costUsd * 1_000_000);
     expect(spentMicros).toBe(granted * FAKE_REPORTED_TOKENS * PRICE_PER_MILLION);
     expect(spentMicros).toBeLessThanOrEqual(budgetMicros);

@@ -1,16 +1,20 @@
 import { TeamState } from '@openai-proxy/gateway-feature-team';
-import { type TestServer, startRedisServer, testRedisUrl } from '@openai-proxy/testing-fakes';
+import {
+  type TestPostgresDatabase,
+  type TestServer,
+  createTestPostgresDatabase,
+  startRedisServer,
+  testRedisUrl,
+} from '@openai-proxy/testing-fakes';
 import { z } from 'zod';
 import { type Env, type Stack, startStack } from './support/stack';
 import {
   FAKE_CHAT_PATH,
   type GatewayReplica,
-  type TestDatabase,
   burst,
   chatBody,
   chatsArrivedWith,
   createGatewayKey,
-  createTestDatabase,
   pollFor,
   postChat,
   readAnswer,
@@ -29,12 +33,12 @@ const RECOVERY_WITHIN_MS = 15_000;
 const readinessReport = z.object({ checks: z.record(z.string(), z.looseObject({ ok: z.boolean() })) });
 
 describe('two gateway replicas sharing PostgreSQL and Redis', () => {
-  let database: TestDatabase;
+  let database: TestPostgresDatabase;
   let stack: Stack;
   let replica: GatewayReplica;
 
   beforeAll(async () => {
-    database = await createTestDatabase();
+    database = await createTestPostgresDatabase();
     const teamEnv: Env = {
       GATEWAY_KEYS: 'required',
       DATABASE_URL: database.url,
@@ -75,13 +79,13 @@ describe('two gateway replicas sharing PostgreSQL and Redis', () => {
 });
 
 describe('team limits when Redis goes away and comes back (GATEWAY_KEYS=optional)', () => {
-  let database: TestDatabase;
+  let database: TestPostgresDatabase;
   let redis: TestServer;
   let stack: Stack;
   let key: string;
 
   beforeAll(async () => {
-    database = await createTestDatabase();
+    database = await createTestPostgresDatabase();
     redis = await startRedisServer();
     stack = await startStack({
       gatewayEnv: {

@@ -1,4 +1,3 @@
-import { TeamState } from '@openai-proxy/gateway-feature-team';
 import {
   FakeWebSocketUpstream,
   closeOf,
@@ -7,6 +6,7 @@ import {
   webSocketUrl,
 } from '@openai-proxy/testing-fakes';
 import { type Stack, startStack } from './support/stack';
+import { createGatewayKey } from './support/team';
 
 const REALTIME = '/openai/v1/realtime?model=gpt-realtime';
 const HELD_KEY = 'sk-held-realtime-0123456789';
@@ -29,16 +29,7 @@ describe('WebSocket upgrades in team mode (GATEWAY_KEYS=required)', () => {
   });
 
   async function newKey(settings: { models?: string[]; rpm?: number } = {}): Promise<string> {
-    const created = await stack.gateway.get(TeamState).keys.create({
-      name: 'realtime',
-      models: settings.models ?? [],
-      rpm: settings.rpm ?? null,
-      tpm: null,
-      budgetUsd: null,
-      budgetPeriod: 'monthly',
-      expiresAt: null,
-    });
-    return created.key;
+    return (await createGatewayKey(stack.gateway, settings)).key;
   }
 
   it('should refuse an upgrade without a gateway key with 401, before any upstream contact', async () => {

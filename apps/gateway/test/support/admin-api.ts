@@ -1,7 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
 import OpenAI from 'openai';
-import { testPostgresUrl } from '@openai-proxy/testing-fakes';
 
 /** The admin token the team tests start gateways with; a canary: it must never appear in a log line. */
 export const ADMIN_TOKEN = 'admin-token-canary-5f1c9a7e3d2b';
@@ -65,29 +62,4 @@ export async function eventually<T>(
     value = await read();
   }
   return value;
-}
-
-async function withPostgresAdmin<T>(work: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: testPostgresUrl() });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
-
-/** A new, empty database on the test run's PostgreSQL server: its URL (the gateway migrates it at start). */
-export async function createPostgresDatabase(): Promise<string> {
-  const name = `team_${randomBytes(6).toString('hex')}`;
-  await withPostgresAdmin((client) => client.query(`CREATE DATABASE ${name}`));
-  const url = new URL(testPostgresUrl());
-  url.pathname = `/${name}`;
-  return url.toString();
-}
-
-/** Drops a database createPostgresDatabase made (connections still open to it are ended). */
-export async function dropPostgresDatabase(url: string): Promise<void> {
-  const name = new URL(url).pathname.slice(1);
-  await withPostgresAdmin((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
 }

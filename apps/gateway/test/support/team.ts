@@ -1,5 +1,4 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,8 +6,9 @@ import { Client } from 'pg';
 import { z } from 'zod';
 import { listenServiceApp } from '@openai-proxy/feature-platform';
 import { TeamState } from '@openai-proxy/gateway-feature-team';
-import type { KeySettings } from '@openai-proxy/gateway-util-team';
-import { type FakeHandler, type FakeUpstream, fakeChatCompletions, testPostgresUrl } from '@openai-proxy/testing-fakes';
+import type { UsageReport } from '@openai-proxy/gateway-data-access-team';
+import type { KeySettings, UsageGroupBy } from '@openai-proxy/gateway-util-team';
+import { type FakeHandler, type FakeUpstream, fakeChatCompletions } from '@openai-proxy/testing-fakes';
 import { type BackendServiceName, SERVICES_MANIFEST, backendServices } from '@openai-proxy/util-services';
 import { loadGatewayConfig } from '../../src/config/gateway.env';
 import { createGatewayApp } from '../../src/gateway.app';
@@ -49,38 +49,6 @@ export async function pollFor<T>(
     }
     await sleep(POLL_MS);
   }
-}
-
-async function withPostgresAdmin<T>(work: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: testPostgresUrl() });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
-
-/** A database of one test file's own on the test run's PostgreSQL server. */
-export interface TestDatabase {
-  /** Its `postgres://` URL, for `DATABASE_URL`. */
-  url: string;
-  /** Drops it (connections still open are ended). */
-  drop(): Promise<void>;
-}
-
-/** Creates an empty database `team_<random>` on the test run's PostgreSQL server. */
-export async function createTestDatabase(): Promise<TestDatabase> {
-  const name = `team_${randomBytes(6).toString('hex')}`;
-  await withPostgresAdmin((client) => client.query(`CREATE DATABASE ${name}`));
-  const url = new URL(testPostgresUrl());
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      await withPostgresAdmin((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
-    },
-  };
 }
 
 /** A `GATEWAY_CONFIG` file in a folder of its own. */
@@ -140,6 +108,17 @@ export async function createGatewayKey(
 ): Promise<{ key: string; id: string }> {
   const created = await gateway.get(TeamState).keys.create({ ...UNLIMITED_KEY, ...settings });
   return { key: created.key, id: created.record.id };
+}
+
+/** A key's usage over all time, grouped by `groupBy`, after the gateway wrote what it queued. */
+export async function keyUsage(
+  gateway: NestExpressApplication,
+  keyId: string,
+  groupBy: UsageGroupBy = 'key',
+): Promise<UsageReport> {
+  const { ledger } = gateway.get(TeamState);
+  await ledger.flush();
+  return ledger.usage({ startDate: '2000-01-01', endDate: '2100-12-31', groupBy, keyId });
 }
 
 /** POSTs a chat request to the gateway's `/v1/chat/completions` with a bearer key. */

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,8 +5,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { InsertQueryNode, type Kysely, type KyselyPlugin, sql } from 'kysely';
-import { Client } from 'pg';
-import { freeLoopbackPort, testPostgresUrl } from '@openai-proxy/testing-fakes';
+import {
+  type TestPostgresDatabase,
+  createTestPostgresDatabase,
+  freeLoopbackPort,
+  testPostgresUrl,
+} from '@openai-proxy/testing-fakes';
 import {
   type KeySettings,
   type LedgerEntry,
@@ -126,30 +129,6 @@ function countingInserts(db: Kysely<TeamTables>): { db: Kysely<TeamTables>; inse
     transformResult: (args) => Promise.resolve(args.result),
   };
   return { db: db.withPlugin(plugin), inserts: () => inserts };
-}
-
-async function withPostgresAdmin<T>(work: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: testPostgresUrl() });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
-
-/** A new, empty database on the test run's PostgreSQL server; its URL. */
-async function createPostgresDatabase(): Promise<string> {
-  const name = `team_${randomBytes(6).toString('hex')}`;
-  await withPostgresAdmin((client) => client.query(`CREATE DATABASE ${name}`));
-  const url = new URL(testPostgresUrl());
-  url.pathname = `/${name}`;
-  return url.toString();
-}
-
-async function dropPostgresDatabase(url: string): Promise<void> {
-  const name = new URL(url).pathname.slice(1);
-  await withPostgresAdmin((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
 }
 
 /**
@@ -654,24 +633,22 @@ describe('team database on SQLite', () => {
 });
 
 describe('team database on PostgreSQL', () => {
-  let url: string;
+  let database: TestPostgresDatabase;
 
   beforeAll(async () => {
-    url = await createPostgresDatabase();
+    database = await createTestPostgresDatabase();
   });
 
   afterAll(async () => {
-    if (url !== undefined) {
-      await dropPostgresDatabase(url);
-    }
+    await database?.drop();
   });
 
-  teamDatabaseSuite(() => openTeamDatabase(url));
+  teamDatabaseSuite(() => openTeamDatabase(database.url));
 
   it('should open a new database from two replicas at once, migrating it once', async () => {
-    const fresh = await createPostgresDatabase();
+    const fresh = await createTestPostgresDatabase();
     try {
-      const both = await Promise.all([openTeamDatabase(fresh), openTeamDatabase(fresh)]);
+      const both = await Promise.all([openTeamDatabase(fresh.url), openTeamDatabase(fresh.url)]);
       try {
         expect(both.map((database) => database.dialect)).toEqual(['postgres', 'postgres']);
         for (const database of both) {
@@ -681,7 +658,7 @@ describe('team database on PostgreSQL', () => {
         await Promise.all(both.map((database) => database.close()));
       }
     } finally {
-      await dropPostgresDatabase(fresh);
+      await fresh.drop();
     }
   });
 

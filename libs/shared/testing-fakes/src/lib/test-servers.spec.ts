@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { connect } from 'node:net';
-import { startRedisServer, testPostgresUrl, testRedisUrl } from './test-servers';
+import { createTestPostgresDatabase, startRedisServer, testPostgresUrl, testRedisUrl } from './test-servers';
 
 function redisCommand(url: string, command: string): Promise<string> {
   const { hostname, port } = new URL(url);
@@ -25,6 +25,26 @@ describe('test servers', () => {
     } finally {
       await client.end();
     }
+  });
+
+  it('should create a database of its own on the run-wide PostgreSQL and drop it with a client still on it', async () => {
+    const database = await createTestPostgresDatabase();
+    const name = new URL(database.url).pathname.slice(1);
+    expect(name).toMatch(/^team_[0-9a-f]{12}$/);
+    const client = new Client({ connectionString: database.url });
+    client.on('error', () => undefined);
+    await client.connect();
+    try {
+      const result = await client.query<{ name: string }>('select current_database() as name');
+      expect(result.rows[0]?.name).toBe(name);
+      await database.drop();
+      await expect(client.query('select 1')).rejects.toThrow();
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+    const again = new Client({ connectionString: database.url });
+    await expect(again.connect()).rejects.toThrow(`database "${name}" does not exist`);
+    await again.end().catch(() => undefined);
   });
 
   it('should give every test the run-wide Redis, which answers PING', async () => {

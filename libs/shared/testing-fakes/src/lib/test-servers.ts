@@ -1,8 +1,10 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { type AddressInfo, connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client } from 'pg';
 
 /**
  * Real PostgreSQL and Redis servers for tests, from the machine's own packages (Debian's `postgresql` and
@@ -275,4 +277,36 @@ export function testPostgresUrl(): string {
 /** The test run's Redis server; fails (never skips) with the reason when there is none. */
 export function testRedisUrl(): string {
   return sharedServerUrl(TEST_REDIS_URL, TEST_REDIS_PROBLEM, 'Redis');
+}
+
+/** A database of a test's own on the test run's PostgreSQL server. */
+export interface TestPostgresDatabase {
+  /** Its `postgres://` URL (for `DATABASE_URL`). */
+  readonly url: string;
+  /** Drops it; connections still open to it are ended. */
+  drop(): Promise<void>;
+}
+
+async function withPostgresAdmin<T>(work: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: testPostgresUrl() });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Creates an empty database `team_<random>` on the test run's PostgreSQL server, for one test or test file. */
+export async function createTestPostgresDatabase(): Promise<TestPostgresDatabase> {
+  const name = `team_${randomBytes(6).toString('hex')}`;
+  await withPostgresAdmin((client) => client.query(`CREATE DATABASE ${name}`));
+  const url = new URL(testPostgresUrl());
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      await withPostgresAdmin((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+    },
+  };
 }
