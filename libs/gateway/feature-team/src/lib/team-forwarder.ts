@@ -353,6 +353,7 @@ export function credentialHeaders(dialect: WireDialect, key: string): OutgoingHe
 /** Pass-through: every event kept, nothing metered. */
 function passThroughWatcher(calls: TeamCalls): RelayWatcher {
   return {
+    readsEvents: false,
     accept: (status, headers) => calls.accept(status, headers),
     onEvent: () => 'keep',
     onBytes: () => undefined,

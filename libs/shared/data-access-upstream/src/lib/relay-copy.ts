@@ -136,7 +136,9 @@ export class WatchedRelayCopy extends RelayCopy {
     private readonly progress: WatchedProgress,
   ) {
     super(response, source, target, metrics, writer, watch, framed);
-    this.framing = framed && writer !== undefined ? { splitter: new SseFrameSplitter(), writer } : undefined;
+    const readsEvents = progress.watcher.readsEvents !== false;
+    this.framing =
+      framed && writer !== undefined && readsEvents ? { splitter: new SseFrameSplitter(), writer } : undefined;
   }
 
   override write(chunk: Buffer): boolean {

@@ -58,6 +58,7 @@ function isUsageOnly(event: SseEvent): boolean {
  * It is the calls source and the watcher both.
  */
 class Scenario implements ShapedCalls, RelayWatcher {
+  readonly readsEvents: boolean | undefined;
   readonly asked: number[] = [];
   readonly events: SseEvent[] = [];
   readonly bytes: Buffer[] = [];
@@ -72,8 +73,10 @@ class Scenario implements ShapedCalls, RelayWatcher {
     private readonly decide: {
       accept?: (status: number) => boolean;
       onEvent?: (event: SseEvent) => 'keep' | 'drop';
+      readsEvents?: boolean;
     } = {},
   ) {
+    this.readsEvents = decide.readsEvents;
     this.report = new Promise((resolve) => {
       this.reported = resolve;
     });
@@ -296,6 +299,26 @@ describe('RelayService.relayShaped', () => {
     expect(report).toMatchObject({ status: 200, outcome: 'completed', clientLeft: false });
     expect(report.firstByteMs).toBeGreaterThanOrEqual(0);
     expect(report.error).toBeUndefined();
+  });
+
+  it('should pass an event stream on as its bytes came, split into no frames, for a watcher that reads no events', async () => {
+    upstream.on('POST', '/v1/stream', async (_request, response) => {
+      response.writeHead(200, { 'content-type': 'text/event-stream' });
+      for (const piece of [TEXT_FRAME.slice(0, 10), TEXT_FRAME.slice(10) + USAGE_FRAME, DONE_FRAME]) {
+        response.write(piece);
+        await sleep(20);
+      }
+      response.end();
+    });
+    scenario = new Scenario(target, (request) => [withKey(request, 'sk-a', Buffer.from('{}'), '/v1/stream')], {
+      readsEvents: false,
+      onEvent: () => 'drop',
+    });
+    const answer = await post('/v1/stream', '{}');
+    expect(await answer.text()).toBe(TEXT_FRAME + USAGE_FRAME + DONE_FRAME);
+    expect(scenario.events).toEqual([]);
+    expect(Buffer.concat(scenario.bytes).toString('utf8')).toBe(TEXT_FRAME + USAGE_FRAME + DONE_FRAME);
+    await expect(scenario.ended()).resolves.toMatchObject({ status: 200, outcome: 'completed' });
   });
 
   it('should end a stream the upstream cut in the middle of a frame with an error frame, and report it failed', async () => {

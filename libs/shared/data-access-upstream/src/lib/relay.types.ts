@@ -110,6 +110,11 @@ export interface RelayWatcher {
    * answer; false tries the next call (this answer's body is discarded), and without one sends this answer on.
    */
   accept(status: number, headers: UpstreamHeaders): boolean;
+  /**
+   * False when the watcher wants no event (it drops none: a pass-through): an event stream then goes out as the
+   * bytes came, not split into frames, and `onBytes` sees them. Default true.
+   */
+  readonly readsEvents?: boolean;
   /** An event of the event stream on its way to the client (each whole frame once): `drop` leaves it out whole. */
   onEvent(event: SseEvent): 'keep' | 'drop';
   /** Bytes of any other body (or of a compressed event stream) as they go to the client. */
