@@ -300,6 +300,39 @@ describe('team mode data plane: what a gateway key may not do', () => {
     expect(listing.status).toBe(200);
   });
 
+  // Regression: a bodiless POST (a cancel) names no model and was refused to a limited key.
+  it('should let a key limited to some models make a POST without a body', async () => {
+    const key = await limitedKey(['gpt-4o-mini']);
+    const cancel = await fetch(`${stack.gatewayUrl}/openai/v1/batches/batch_1/cancel`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}` },
+    });
+    expect(cancel.status).not.toBe(403);
+  });
+
+  // Regression: on Gemini's own method paths the body's model stood in where the path named none.
+  it("should not take a body's model on Gemini's own paths where the path names none", async () => {
+    const key = await limitedKey(['gemini-2.5-flash']);
+    const refused = await fetch(`${stack.gatewayUrl}/gemini/v1beta/tunedModels/mine:generateContent`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gemini-2.5-flash', contents: [] }),
+    });
+    expect(refused.status).toBe(403);
+  });
+
+  // Regression: a key subprotocol on a plain request was read as a gateway key, the held key attached, and the
+  // header (the gateway key in it) sent on with it.
+  it('should read the key subprotocol on WebSocket upgrades only', async () => {
+    const key = await limitedKey([]);
+    const before = stack.openai.requests.length;
+    await fetch(`${stack.gatewayUrl}/openai/v1/models`, {
+      headers: { 'sec-websocket-protocol': `openai-insecure-api-key.${key}` },
+    });
+    const arrived = stack.openai.requests.slice(before);
+    expect(arrived.map((request) => request.headers.authorization)).toEqual([undefined]);
+  });
+
   // Regression: a gateway key in Authorization on a claude.ai route went on to claude.ai as the session key.
   it('should refuse a gateway key in Authorization on the web-session routes and point to X-Gateway-Key', async () => {
     const key = await limitedKey([]);

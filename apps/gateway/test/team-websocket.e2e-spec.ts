@@ -71,6 +71,19 @@ describe('WebSocket upgrades in team mode (GATEWAY_KEYS=required)', () => {
     await closed;
   });
 
+  it('should refuse a gateway key standing in for a session on the web routes, and a limited key naming no model', async () => {
+    const key = await newKey();
+    const session = await refusedWebSocket(webSocketUrl(stack.gatewayUrl, '/claude/org/socket'), {
+      headers: { Authorization: `Bearer ${key}` },
+    });
+    expect(session.status).toBe(401);
+    const limited = await newKey({ models: ['gpt-realtime'] });
+    const unnamed = await refusedWebSocket(webSocketUrl(stack.gatewayUrl, '/openai/v1/realtime'), {
+      headers: { Authorization: `Bearer ${limited}` },
+    });
+    expect(unnamed.status).toBe(403);
+  });
+
   it('should refuse a model outside the key list with 403 and count upgrades against the key rpm', async () => {
     const limited = await newKey({ models: ['gpt-4o-mini'] });
     const refused = await refusedWebSocket(webSocketUrl(stack.gatewayUrl, REALTIME), {

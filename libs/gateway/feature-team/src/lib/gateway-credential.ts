@@ -19,7 +19,11 @@ function protocols(headers: IncomingHttpHeaders): string[] {
   return typeof value === 'string' ? value.split(',').map((protocol) => protocol.trim()) : [];
 }
 
+/** The key of a WebSocket upgrade's key subprotocol; none on any other request (the header means nothing there). */
 function protocolKey(headers: IncomingHttpHeaders): string | undefined {
+  if (headers.upgrade?.toLowerCase() !== 'websocket') {
+    return undefined;
+  }
   const protocol = protocols(headers).find((candidate) => candidate.startsWith(KEY_PROTOCOL_PREFIX));
   const key = protocol?.slice(KEY_PROTOCOL_PREFIX.length);
   return key === undefined || key === '' ? undefined : key;

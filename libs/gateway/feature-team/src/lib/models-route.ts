@@ -108,8 +108,9 @@ export class ModelsRoute {
   /** One provider's own list through its service, with a pooled key; undefined (and logged) when it fails. */
   private async providerModels(provider: string): Promise<ProviderModels | undefined> {
     const endpoint = this.endpoints.of(provider);
-    const lease = this.providerKeys.lease(provider, new Set());
-    if (endpoint === undefined || lease === undefined) {
+    // A list call neither rests nor revives a shared key: any member may ask for lists as often as they like.
+    const key = this.providerKeys.peek(provider);
+    if (endpoint === undefined || key === undefined) {
       return undefined;
     }
     const { target } = endpoint;
@@ -118,13 +119,10 @@ export class ModelsRoute {
         origin: target.origin,
         path: joinPath(target.basePath, `${endpoint.basePath}/models`),
         method: 'GET',
-        headers: { authorization: `Bearer ${lease.key}`, accept: 'application/json' },
+        headers: { authorization: `Bearer ${key}`, accept: 'application/json' },
         signal: AbortSignal.timeout(MODEL_LIST_TIMEOUT_MS),
       });
       const text = await readAnswerText(answer.body, MAX_MODEL_LIST_BYTES);
-      // A list call never rests a shared key: any member may ask for lists as often as they like, and a refusal
-      // here must not take the key from everyone's chats (those rest it when the provider refuses them).
-      lease.succeeded();
       if (answer.statusCode !== 200) {
         this.logger.warn(`/v1/models: ${provider} left out, its model list answered ${answer.statusCode}`);
         return undefined;
@@ -136,8 +134,6 @@ export class ModelsRoute {
       }
       return { provider, models: list.data.data };
     } catch (error) {
-      // No answer came (a timeout, the service down): nothing the key did, so it does not rest.
-      lease.succeeded();
       this.logger.warn(`/v1/models: ${provider} left out, its model list failed: ${describe(error)}`);
       return undefined;
     }

@@ -63,6 +63,26 @@ describe(ProviderKeyPool.name, () => {
   });
 });
 
+describe('ProviderKeyPool.peek', () => {
+  it('should give a key that is not resting, and never change a breaker', async () => {
+    const pool = new ProviderKeyPool(['a', 'b']);
+    const refused = pool.lease(NONE);
+    refused?.refused(new KeyRefusedError(429, undefined));
+    await settle();
+    const other = refused?.key === 'a' ? 'b' : 'a';
+    expect([pool.peek(), pool.peek(), pool.peek()]).toEqual([other, other, other]);
+    expect(pool.availableCount()).toBe(1);
+  });
+
+  it('should give a resting key when every key rests, leaving it resting', async () => {
+    const pool = new ProviderKeyPool(['only']);
+    pool.lease(NONE)?.refused(new KeyRefusedError(401, undefined));
+    await settle();
+    expect(pool.peek()).toBe('only');
+    expect(pool.availableCount()).toBe(0);
+  });
+});
+
 describe(restMs.name, () => {
   it('should rest a rejected key longest, a busy one less, a failing one least, and honour Retry-After', () => {
     expect(restMs(new KeyRefusedError(401, undefined), 1)).toBe(300_000);

@@ -108,6 +108,15 @@ export class ProviderKeyPool {
     return fallback === undefined ? undefined : outsideBreaker(fallback.key);
   }
 
+  /**
+   * A key for a call whose answer says nothing about the key (a model list): the next in turn that is not
+   * resting, else the next in turn; no breaker is touched, so such calls neither rest nor revive a key.
+   */
+  peek(): string | undefined {
+    const order = this.turnOrder();
+    return (order.find((pooled) => pooled.breaker.state === CircuitState.Closed) ?? order[0])?.key;
+  }
+
   private turnOrder(): PooledKey[] {
     const start = this.cursor % Math.max(this.keys.length, 1);
     this.cursor = (this.cursor + 1) % Math.max(this.keys.length, 1);

@@ -42,6 +42,11 @@ export class ProviderKeys {
     return this.pools.get(provider)?.lease(tried);
   }
 
+  /** A key for a call that must not rest or revive one (see ProviderKeyPool.peek). */
+  peek(provider: string): string | undefined {
+    return this.pools.get(provider)?.peek();
+  }
+
   poolSize(provider: string): number {
     return this.pools.get(provider)?.size ?? 0;
   }

@@ -12,7 +12,7 @@ import {
   readRequestCredential,
   withoutQueryKey,
 } from './gateway-credential';
-import { geminiPathModel, nativeRouteOf } from './native-routes';
+import { type NativeRoute, geminiPathModel, nativeRouteOf } from './native-routes';
 import { ProviderKeys } from './provider-keys';
 import { carriesNoBody, readShapedBody, withStreamUsage } from './shaped-body';
 import { TeamAccess } from './team-access';
@@ -20,10 +20,44 @@ import { TeamForwarder, credentialHeaders } from './team-forwarder';
 import { TeamLimits } from './team-limits';
 import { TEAM_SETTINGS, type TeamSettings } from './team.settings';
 
-/** The model a native request names: in its path (Gemini's methods), else its JSON body's `model`. */
-function requestModel(pathModel: string | undefined, body: Record<string, unknown> | undefined): string | null {
-  const named = pathModel ?? body?.['model'];
+/**
+ * The model a native request names: Gemini's in its method path (`/models/<id>:…`), or in the body only on its
+ * OpenAI-compatible paths (`/gemini/…/openai/…`); the others' in the JSON body's `model`.
+ */
+function requestModel(
+  dialect: NativeRoute['dialect'],
+  pathname: string,
+  body: Record<string, unknown> | undefined,
+): string | null {
+  const named = dialect === 'gemini' && !pathname.includes('/openai/') ? geminiPathModel(pathname) : body?.['model'];
   return typeof named === 'string' && named !== '' ? named : null;
+}
+
+/** A request that carries a body (a bodiless POST, such as a cancel, names no model and needs none). */
+function hasBody(request: IncomingMessage): boolean {
+  if (carriesNoBody(request.method)) {
+    return false;
+  }
+  const length = Number(request.headers['content-length'] ?? 0);
+  return length > 0 || request.headers['transfer-encoding'] !== undefined;
+}
+
+function namesNoModel(): GatewayException {
+  return new GatewayException(
+    ErrorCode.ModelNotAllowed,
+    'This gateway key may use only some models, and this request names none the gateway can read (send JSON with a "model")',
+    { param: 'model' },
+  );
+}
+
+/** The web-session routes take the member's own session: a gateway key standing in for it is refused. */
+function refuseGatewayKeyForSession(admitted: AdmittedKey, native: NativeRoute): void {
+  if (admitted.credential.use === 'attach' && !native.attachesKey) {
+    throw new GatewayException(
+      ErrorCode.InvalidApiKey,
+      `The ${native.provider} routes use your own session: send the gateway key in X-Gateway-Key and your session as usual`,
+    );
+  }
 }
 
 /** The answer to a request without a gateway key where one is required. */
@@ -89,9 +123,14 @@ export class TeamGate {
     }
     const pathname = pathnameOf(url);
     const native = nativeRouteOf(pathname, this.compatibleNames);
+    if (native !== undefined) {
+      refuseGatewayKeyForSession(admitted, native);
+    }
     const model = new URL(url, 'http://upgrade.invalid').searchParams.get('model');
     if (model !== null && model !== '') {
       this.access.checkModel(admitted.record, model);
+    } else if (admitted.record.models.length > 0) {
+      throw namesNoModel();
     }
     const reservation = await this.limits.reserve(admitted.record, { tokens: 0, costUsd: 0 }, undefined);
     this.limits.settle(reservation, 0, 0);
@@ -131,24 +170,15 @@ export class TeamGate {
     if (native === undefined) {
       throw new GatewayException(ErrorCode.NotFound, 'Unknown route');
     }
-    if (admitted.credential.use === 'attach' && !native.attachesKey) {
-      throw new GatewayException(
-        ErrorCode.InvalidApiKey,
-        `The ${native.provider} routes use your own session: send the gateway key in X-Gateway-Key and your session as usual`,
-      );
-    }
+    refuseGatewayKeyForSession(admitted, native);
     const body = await readShapedBody(request, this.settings.maxJsonBodyBytes);
     const value = body.kind === 'json' ? body.value : undefined;
-    const model = requestModel(native.dialect === 'gemini' ? geminiPathModel(pathname) : undefined, value);
+    const model = requestModel(native.dialect, pathname, value);
     if (model !== null) {
       this.access.checkModel(admitted.record, model);
-    } else if (admitted.record.models.length > 0 && !carriesNoBody(request.method)) {
-      // A key limited to some models may still list, read and delete without naming one.
-      throw new GatewayException(
-        ErrorCode.ModelNotAllowed,
-        'This gateway key may use only some models, and this request names none the gateway can read (send JSON with a "model")',
-        { param: 'model' },
-      );
+    } else if (admitted.record.models.length > 0 && hasBody(request)) {
+      // A key limited to some models may still list, read, delete and cancel without naming one.
+      throw namesNoModel();
     }
     const chat = native.dialect === 'openai' && value !== undefined && pathname.endsWith('/chat/completions');
     const shaped = chat ? withStreamUsage(value) : { body: value, hidden: false };

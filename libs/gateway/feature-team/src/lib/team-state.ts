@@ -12,8 +12,6 @@ interface OpenState {
   keys: KeyStore;
   ledger: KyselyUsageLedger;
   limiter: TeamLimiter;
-  /** Whether an error is the limit store's being unreachable (its class comes with the lazily loaded lib). */
-  isLimiterUnavailable(error: unknown): boolean;
 }
 
 /**
@@ -25,6 +23,8 @@ interface OpenState {
 export class TeamState implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('TeamState');
   private state: OpenState | undefined;
+  /** The limiter's "store unreachable" class (it comes with the lazily loaded lib); kept after a stop. */
+  private unavailableError: (new (message: string) => Error) | undefined;
   private limiterWasReady = true;
 
   constructor(
@@ -53,8 +53,8 @@ export class TeamState implements OnModuleInit, OnModuleDestroy {
       keys: new store.KyselyKeyStore(database.db),
       ledger,
       limiter,
-      isLimiterUnavailable: (error) => error instanceof store.LimiterUnavailableError,
     };
+    this.unavailableError = store.LimiterUnavailableError;
     this.readiness.register(LIMITS_READINESS_CHECK, () => this.limiterReadiness(limiter), { required: true });
     this.logger.log(
       `team mode: GATEWAY_KEYS=${this.settings.mode}, ${database.dialect} database, limits ${this.settings.redisUrl === undefined ? 'in process' : 'in Redis'}`,
@@ -88,7 +88,7 @@ export class TeamState implements OnModuleInit, OnModuleDestroy {
 
   /** True for the error a limiter throws when its store (Redis) cannot be reached. */
   isLimiterUnavailable(error: unknown): boolean {
-    return this.open().isLimiterUnavailable(error);
+    return this.unavailableError !== undefined && error instanceof this.unavailableError;
   }
 
   private open(): OpenState {
