@@ -108,7 +108,7 @@ export class ModelsRoute {
   /** One provider's own list through its service, with a pooled key; undefined (and logged) when it fails. */
   private async providerModels(provider: string): Promise<ProviderModels | undefined> {
     const endpoint = this.endpoints.of(provider);
-    // A list call neither rests nor revives a shared key: any member may ask for lists as often as they like.
+    // A list call neither rests nor revives a shared key: every member may ask for lists as often as they like.
     const key = this.providerKeys.peek(provider);
     if (endpoint === undefined || key === undefined) {
       return undefined;

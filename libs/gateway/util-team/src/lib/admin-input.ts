@@ -48,7 +48,7 @@ const expiresField = z.iso
   .nullable()
   .transform((text) => (text === null ? null : new Date(text)));
 
-/** `PATCH /admin/keys/:id`: any of the settings, unknown fields refused. */
+/** `PATCH /admin/keys/:id`: some or all of the settings, unknown fields refused. */
 export const keyPatchSchema = z.strictObject({
   name: nameField.optional(),
   models: modelsField.optional(),
