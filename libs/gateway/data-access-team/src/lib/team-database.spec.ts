@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
-import { InsertQueryNode, type Kysely, type KyselyPlugin, sql } from 'kysely';
+import { type Kysely, type KyselyPlugin, sql } from 'kysely';
 import {
   type TestPostgresDatabase,
   createTestPostgresDatabase,
@@ -116,19 +116,22 @@ async function eventually(check: () => Promise<boolean>, what: string): Promise<
   throw new Error(`never happened: ${what}`);
 }
 
-/** The same database, counting the INSERT statements sent through it. */
-function countingInserts(db: Kysely<TeamTables>): { db: Kysely<TeamTables>; inserts: () => number } {
-  let inserts = 0;
+/**
+ * The same database, noting the rows each write statement sent through it changed, in order (a statement run
+ * from its SQL, as the ledger runs its INSERT, is seen only in its result).
+ */
+function countingWrites(db: Kysely<TeamTables>): { db: Kysely<TeamTables>; writes: () => number[] } {
+  const writes: number[] = [];
   const plugin: KyselyPlugin = {
-    transformQuery: (args) => {
-      if (InsertQueryNode.is(args.node)) {
-        inserts += 1;
+    transformQuery: (args) => args.node,
+    transformResult: (args) => {
+      if (args.result.numAffectedRows !== undefined) {
+        writes.push(Number(args.result.numAffectedRows));
       }
-      return args.node;
+      return Promise.resolve(args.result);
     },
-    transformResult: (args) => Promise.resolve(args.result),
   };
-  return { db: db.withPlugin(plugin), inserts: () => inserts };
+  return { db: db.withPlugin(plugin), writes: () => [...writes] };
 }
 
 /**
@@ -292,7 +295,7 @@ function teamDatabaseSuite(open: () => Promise<TeamDatabase>): void {
 
   describe('usage ledger', () => {
     it('should write a batch in one INSERT once batchSize rows are queued, and not before', async () => {
-      const counted = countingInserts(main.db);
+      const counted = countingWrites(main.db);
       const ledger = ledgerOn(counted.db, { batchSize: 3, flushIntervalMs: NEVER_MS });
       ledger.record(ledgerEntry());
       ledger.record(ledgerEntry());
@@ -300,22 +303,22 @@ function teamDatabaseSuite(open: () => Promise<TeamDatabase>): void {
       await expect(ledgerRowCount(main.db)).resolves.toBe(0);
       ledger.record(ledgerEntry());
       await eventually(async () => (await ledgerRowCount(main.db)) === 3, 'three rows written');
-      expect(counted.inserts()).toBe(1);
+      expect(counted.writes()).toEqual([3]);
       expect(ledger.stats()).toEqual({ queuedRows: 0, droppedRows: 0, failedWrites: 0 });
     });
 
     it('should write queued rows in one INSERT when the flush interval has passed', async () => {
-      const counted = countingInserts(main.db);
+      const counted = countingWrites(main.db);
       const ledger = ledgerOn(counted.db, { batchSize: 100, flushIntervalMs: 30 });
       ledger.record(ledgerEntry());
       ledger.record(ledgerEntry());
       await expect(ledgerRowCount(main.db)).resolves.toBe(0);
       await eventually(async () => (await ledgerRowCount(main.db)) === 2, 'two rows written');
-      expect(counted.inserts()).toBe(1);
+      expect(counted.writes()).toEqual([2]);
     });
 
     it('should write everything queued on flush, a batch per INSERT', async () => {
-      const counted = countingInserts(main.db);
+      const counted = countingWrites(main.db);
       const ledger = ledgerOn(counted.db, { batchSize: 4, flushIntervalMs: NEVER_MS });
       ledger.record(ledgerEntry());
       ledger.record(ledgerEntry());
@@ -326,8 +329,25 @@ function teamDatabaseSuite(open: () => Promise<TeamDatabase>): void {
       }
       await Promise.all([first, ledger.flush()]);
       await expect(ledgerRowCount(main.db)).resolves.toBe(10);
-      expect(counted.inserts()).toBe(3);
+      expect(counted.writes()).toEqual([4, 4, 2]);
       expect(ledger.stats().queuedRows).toBe(0);
+    });
+
+    it('should write a batch that would bind more parameters than one statement may, whole, in several INSERTs', async () => {
+      // 18 columns a row: 5000 rows are 90 000 parameters, past SQLite's 32 766 and Postgres's 65 535.
+      const rows = 5000;
+      const counted = countingWrites(main.db);
+      const ledger = ledgerOn(counted.db, { batchSize: rows, flushIntervalMs: NEVER_MS });
+      for (let row = 0; row < rows; row += 1) {
+        ledger.record(ledgerEntry({ promptTokens: row }));
+      }
+      await ledger.flush();
+      await expect(ledgerRowCount(main.db)).resolves.toBe(rows);
+      expect(counted.writes().length).toBeGreaterThan(1);
+      expect(counted.writes().reduce((sum, written) => sum + written, 0)).toBe(rows);
+      const report = await ledger.usage({ startDate: '2026-04-02', endDate: '2026-04-02', groupBy: 'day' });
+      expect(report.total.promptTokens).toBe((rows * (rows - 1)) / 2);
+      expect(ledger.stats()).toEqual({ queuedRows: 0, droppedRows: 0, failedWrites: 0 });
     });
 
     it('should write every queued row on close, for a new store on the same database to read', async () => {
@@ -398,10 +418,13 @@ function teamDatabaseSuite(open: () => Promise<TeamDatabase>): void {
       const ledger = ledgerOn(main.db, { flushIntervalMs: NEVER_MS });
       expect(() => ledger.record(ledgerEntry({ costUsd: Number.NaN }))).not.toThrow();
       ledger.record(ledgerEntry({ promptTokens: -1 }));
+      // Past a Postgres `integer`: it would fail its whole batch there.
+      ledger.record(ledgerEntry({ completionTokens: 2 ** 31 }));
+      ledger.record(ledgerEntry({ time: new Date(Number.NaN) }));
       ledger.record(ledgerEntry());
       await ledger.flush();
       await expect(ledgerRowCount(main.db)).resolves.toBe(1);
-      expect(ledger.stats().droppedRows).toBe(2);
+      expect(ledger.stats().droppedRows).toBe(4);
     });
 
     it('should store every field of an entry', async () => {

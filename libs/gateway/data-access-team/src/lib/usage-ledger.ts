@@ -1,4 +1,4 @@
-import { type Insertable, type Kysely, type SelectQueryBuilder, sql } from 'kysely';
+import { CompiledQuery, type Insertable, type Kysely, type SelectQueryBuilder, sql } from 'kysely';
 import { z } from 'zod';
 import type { LedgerEntry, UsageGroup, UsageGroupBy, UsageQuery, UsageTotals } from '@openai-proxy/gateway-util-team';
 import { type TeamTables, type UsageLedgerTable, databaseInteger } from './team-migrations';
@@ -37,51 +37,157 @@ export interface UsageLedgerStats {
   failedWrites: number;
 }
 
-const count = z.number().int().nonnegative().safe();
+/**
+ * A row for building the INSERT: Kysely takes the columns in the order of its keys, the order `QueuedRows.add`
+ * queues a row's parameters in. Its values are never bound.
+ */
+const COLUMN_ORDER_ROW: Required<Omit<Insertable<UsageLedgerTable>, 'id'>> = {
+  time: 0,
+  key_id: '',
+  provider: '',
+  model_requested: null,
+  model_served: null,
+  route: '',
+  prompt_tokens: 0,
+  completion_tokens: 0,
+  cached_prompt_tokens: 0,
+  reasoning_tokens: 0,
+  prompt_source: '',
+  completion_source: '',
+  cost_micro_usd: 0,
+  latency_ms: 0,
+  first_token_ms: null,
+  status: 0,
+  outcome: '',
+  client_aborted: 0,
+};
 
-/** A ledger entry as the database can store it; anything else would fail its whole batch. */
-const storableEntry = z.object({
-  time: z.date(),
-  keyId: z.string(),
-  provider: z.string(),
-  modelRequested: z.string().nullable(),
-  modelServed: z.string().nullable(),
-  route: z.string(),
-  promptTokens: count,
-  completionTokens: count,
-  cachedPromptTokens: count,
-  reasoningTokens: count,
-  promptSource: z.enum(['provider', 'estimated']),
-  completionSource: z.enum(['provider', 'estimated']),
-  costUsd: z.number().nonnegative().finite(),
-  latencyMs: z.number().nonnegative().finite(),
-  firstTokenMs: z.number().nonnegative().finite().nullable(),
-  status: z.number().int(),
-  outcome: z.enum(['completed', 'failed', 'aborted']),
-  clientAborted: z.boolean(),
-});
+const COLUMNS = Object.keys(COLUMN_ORDER_ROW);
+const PARAMETERS_PER_ROW = COLUMNS.length;
+/** Where a queued row's time, key id and cost are among its parameters. */
+const TIME_PARAMETER = COLUMNS.indexOf('time');
+const KEY_ID_PARAMETER = COLUMNS.indexOf('key_id');
+const COST_PARAMETER = COLUMNS.indexOf('cost_micro_usd');
 
-function toRow(entry: z.infer<typeof storableEntry>): Insertable<UsageLedgerTable> {
-  return {
-    time: entry.time.getTime(),
-    key_id: entry.keyId,
-    provider: entry.provider,
-    model_requested: entry.modelRequested,
-    model_served: entry.modelServed,
-    route: entry.route,
-    prompt_tokens: entry.promptTokens,
-    completion_tokens: entry.completionTokens,
-    cached_prompt_tokens: entry.cachedPromptTokens,
-    reasoning_tokens: entry.reasoningTokens,
-    prompt_source: entry.promptSource,
-    completion_source: entry.completionSource,
-    cost_micro_usd: Math.round(entry.costUsd * MICROS_PER_USD),
-    latency_ms: Math.round(entry.latencyMs),
-    first_token_ms: entry.firstTokenMs === null ? null : Math.round(entry.firstTokenMs),
-    status: entry.status,
-    outcome: entry.outcome,
-    client_aborted: entry.clientAborted ? 1 : 0,
-  };
+/**
+ * The most parameters one statement binds: SQLite's limit (Postgres allows 65 535), so one INSERT holds on both
+ * databases. A batch of more rows is written in several.
+ */
+const MAX_PARAMETERS_PER_STATEMENT = 32_766;
+const MAX_ROWS_PER_STATEMENT = Math.floor(MAX_PARAMETERS_PER_STATEMENT / PARAMETERS_PER_ROW);
+/** INSERT texts kept, one per row count (with the default batch size there are at most 100). */
+const INSERT_SQL_CACHE_SIZE = 128;
+/** The largest value of an `integer` column on Postgres (SQLite's are wider); a larger one fails its batch. */
+const MAX_INTEGER_COLUMN = 2_147_483_647;
+
+/** One bound value of a ledger row. */
+type LedgerParameter = string | number | null;
+
+/** A count or a duration in milliseconds that an `integer` column takes. */
+function fitsIntegerColumn(value: number): boolean {
+  return Number.isInteger(value) && value >= 0 && value <= MAX_INTEGER_COLUMN;
+}
+
+/**
+ * The queued rows, each as its parameters one after the other (no object per row), oldest first. Rows leave from
+ * the front by moving a start index, so taking a batch off a long queue copies the batch, not the queue.
+ */
+class QueuedRows {
+  private parameters: LedgerParameter[] = [];
+  private start = 0;
+
+  /** Rows queued. */
+  get count(): number {
+    return (this.parameters.length - this.start) / PARAMETERS_PER_ROW;
+  }
+
+  /**
+   * Queues an entry's row, or answers false (queueing nothing) when a column would refuse a value of it (a date,
+   * count, duration or cost that is not a finite non-negative number of its range): it would fail its whole batch.
+   * The entry's fields are typed by our own code, so only the numbers, which arithmetic makes, are checked.
+   */
+  add(entry: LedgerEntry): boolean {
+    const time = entry.time.getTime();
+    const costMicroUsd = Math.round(entry.costUsd * MICROS_PER_USD);
+    const latencyMs = Math.round(entry.latencyMs);
+    const firstTokenMs = entry.firstTokenMs === null ? null : Math.round(entry.firstTokenMs);
+    const storable =
+      Number.isSafeInteger(time) &&
+      Number.isSafeInteger(costMicroUsd) &&
+      costMicroUsd >= 0 &&
+      fitsIntegerColumn(entry.promptTokens) &&
+      fitsIntegerColumn(entry.completionTokens) &&
+      fitsIntegerColumn(entry.cachedPromptTokens) &&
+      fitsIntegerColumn(entry.reasoningTokens) &&
+      fitsIntegerColumn(latencyMs) &&
+      (firstTokenMs === null || fitsIntegerColumn(firstTokenMs)) &&
+      fitsIntegerColumn(entry.status);
+    if (!storable) {
+      return false;
+    }
+    // In the order of COLUMN_ORDER_ROW's keys.
+    this.parameters.push(
+      time,
+      entry.keyId,
+      entry.provider,
+      entry.modelRequested,
+      entry.modelServed,
+      entry.route,
+      entry.promptTokens,
+      entry.completionTokens,
+      entry.cachedPromptTokens,
+      entry.reasoningTokens,
+      entry.promptSource,
+      entry.completionSource,
+      costMicroUsd,
+      latencyMs,
+      firstTokenMs,
+      entry.status,
+      entry.outcome,
+      entry.clientAborted ? 1 : 0,
+    );
+    return true;
+  }
+
+  /** Takes the oldest `rows` rows off the queue: their parameters, in order. */
+  take(rows: number): LedgerParameter[] {
+    const end = this.start + rows * PARAMETERS_PER_ROW;
+    const taken = this.parameters.slice(this.start, end);
+    this.start = end;
+    this.compact();
+    return taken;
+  }
+
+  /** Puts rows taken off the queue back at its front (their write failed). */
+  putBack(parameters: readonly LedgerParameter[]): void {
+    this.parameters = parameters.concat(this.parameters.slice(this.start));
+    this.start = 0;
+  }
+
+  /** Drops the oldest `rows` rows. */
+  dropOldest(rows: number): void {
+    this.start += rows * PARAMETERS_PER_ROW;
+    this.compact();
+  }
+
+  /** The cost, in micro-dollars, of the queued rows of a key at or after `sinceMs`. */
+  costMicroUsd(keyId: string, sinceMs: number): number {
+    let micros = 0;
+    for (let at = this.start; at < this.parameters.length; at += PARAMETERS_PER_ROW) {
+      if (this.parameters[at + KEY_ID_PARAMETER] === keyId && Number(this.parameters[at + TIME_PARAMETER]) >= sinceMs) {
+        micros += Number(this.parameters[at + COST_PARAMETER]);
+      }
+    }
+    return micros;
+  }
+
+  /** Lets go of the rows before the start once they are half the array (each row is copied at most once more). */
+  private compact(): void {
+    if (this.start * 2 >= this.parameters.length) {
+      this.parameters = this.parameters.slice(this.start);
+      this.start = 0;
+    }
+  }
 }
 
 /** Midnight (UTC) of a `YYYY-MM-DD` date, in epoch milliseconds. */
@@ -176,16 +282,24 @@ type LedgerQuery = SelectQueryBuilder<TeamTables, 'usage_ledger', object>;
 
 /**
  * The usage ledger in the team database. `record` only queues (never waits, never throws); rows are written in
- * one multi-row INSERT when `batchSize` are queued or `flushIntervalMs` after the first. A write that fails keeps
- * its rows queued (up to `maxQueuedRows`, the oldest dropped past it) for the next flush, which a timer brings.
- * Call `close()` at shutdown, after the last request: it writes what is queued.
+ * one multi-row INSERT when `batchSize` are queued or `flushIntervalMs` after the first (a batch of more rows
+ * than one statement may bind is written in several). A write that fails keeps its rows queued (up to
+ * `maxQueuedRows`, the oldest dropped past it) for the next flush, which a timer brings. Call `close()` at
+ * shutdown, after the last request: it writes what is queued.
  */
 export class KyselyUsageLedger implements UsageLedger {
   private readonly batchSize: number;
+  /** Rows one INSERT writes at most: a batch, or fewer when a batch would bind too many parameters. */
+  private readonly rowsPerStatement: number;
   private readonly flushIntervalMs: number;
   private readonly maxQueuedRows: number;
   private readonly onWriteError: (error: unknown) => void;
-  private queue: Insertable<UsageLedgerTable>[] = [];
+  private readonly queue = new QueuedRows();
+  /**
+   * The INSERT of each row count written so far, built by Kysely once: building it for every batch was most of
+   * a row's cost. Its parameters are the queued ones as they are.
+   */
+  private readonly insertSqlByRows = new Map<number, string>();
   private timer: NodeJS.Timeout | undefined;
   private draining: Promise<void> | undefined;
   /** Writes and `spentUsd` take turns, so a row is counted either queued or written, never both nor neither. */
@@ -201,6 +315,7 @@ export class KyselyUsageLedger implements UsageLedger {
     options: UsageLedgerOptions = {},
   ) {
     this.batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+    this.rowsPerStatement = Math.max(1, Math.min(this.batchSize, MAX_ROWS_PER_STATEMENT));
     this.flushIntervalMs = options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS;
     this.maxQueuedRows = options.maxQueuedRows ?? DEFAULT_MAX_QUEUED_ROWS;
     this.onWriteError = options.onWriteError ?? (() => undefined);
@@ -208,18 +323,16 @@ export class KyselyUsageLedger implements UsageLedger {
 
   /** Rows queued, dropped, and failed writes. */
   stats(): UsageLedgerStats {
-    return { queuedRows: this.queue.length, droppedRows: this.droppedRows, failedWrites: this.failedWrites };
+    return { queuedRows: this.queue.count, droppedRows: this.droppedRows, failedWrites: this.failedWrites };
   }
 
   record(entry: LedgerEntry): void {
-    const parsed = storableEntry.safeParse(entry);
-    if (this.closed || !parsed.success) {
+    if (this.closed || !this.queue.add(entry)) {
       this.droppedRows += 1;
       return;
     }
-    this.queue.push(toRow(parsed.data));
     this.dropOverflow();
-    if (this.queue.length >= this.batchSize && !this.writeFailing) {
+    if (this.queue.count >= this.batchSize && !this.writeFailing) {
       this.flushInBackground();
     } else {
       this.startTimer();
@@ -231,7 +344,7 @@ export class KyselyUsageLedger implements UsageLedger {
     try {
       await this.drain();
       // A row queued just as the drain in flight finished is written too.
-      if (this.queue.length > 0) {
+      if (this.queue.count > 0) {
         await this.drain();
       }
     } catch (error) {
@@ -265,9 +378,7 @@ export class KyselyUsageLedger implements UsageLedger {
   async spentUsd(keyId: string, since: Date | null): Promise<number> {
     const sinceMs = since?.getTime() ?? Number.NEGATIVE_INFINITY;
     const micros = await this.takeTurn(async () => {
-      const queued = this.queue
-        .filter((row) => row.key_id === keyId && row.time >= sinceMs)
-        .reduce((sum, row) => sum + row.cost_micro_usd, 0);
+      const queued = this.queue.costMicroUsd(keyId, sinceMs);
       let query = this.db
         .selectFrom('usage_ledger')
         .select((eb) => eb.fn.sum<string | number | null>('cost_micro_usd').as('cost_micro_usd'))
@@ -342,9 +453,9 @@ export class KyselyUsageLedger implements UsageLedger {
   }
 
   private dropOverflow(): void {
-    const excess = this.queue.length - this.maxQueuedRows;
+    const excess = this.queue.count - this.maxQueuedRows;
     if (excess > 0) {
-      this.queue.splice(0, excess);
+      this.queue.dropOldest(excess);
       this.droppedRows += excess;
     }
   }
@@ -355,7 +466,7 @@ export class KyselyUsageLedger implements UsageLedger {
   }
 
   private startTimer(): void {
-    if (this.timer === undefined && !this.closed && this.queue.length > 0) {
+    if (this.timer === undefined && !this.closed && this.queue.count > 0) {
       this.timer = setTimeout(() => {
         this.timer = undefined;
         this.flushInBackground();
@@ -378,27 +489,45 @@ export class KyselyUsageLedger implements UsageLedger {
 
   private async writeQueued(): Promise<void> {
     // Bounded: each pass writes rows out of the queue or throws.
-    while (this.queue.length > 0) {
+    while (this.queue.count > 0) {
       await this.takeTurn(() => this.writeBatch());
     }
   }
 
   private async writeBatch(): Promise<void> {
-    const batch = this.queue.splice(0, this.batchSize);
-    if (batch.length === 0) {
+    const rows = Math.min(this.queue.count, this.rowsPerStatement);
+    if (rows === 0) {
       return;
     }
+    const parameters = this.queue.take(rows);
     try {
-      await this.db.insertInto('usage_ledger').values(batch).execute();
+      await this.db.executeQuery(CompiledQuery.raw(this.insertSql(rows), parameters));
       this.writeFailing = false;
     } catch (error) {
       this.writeFailing = true;
       this.failedWrites += 1;
-      this.queue.unshift(...batch);
+      this.queue.putBack(parameters);
       this.dropOverflow();
       this.onWriteError(error);
       throw error;
     }
+  }
+
+  /** The INSERT of `rows` rows, its parameters in the order of COLUMN_ORDER_ROW's keys. */
+  private insertSql(rows: number): string {
+    const cached = this.insertSqlByRows.get(rows);
+    if (cached !== undefined) {
+      return cached;
+    }
+    if (this.insertSqlByRows.size >= INSERT_SQL_CACHE_SIZE) {
+      this.insertSqlByRows.clear();
+    }
+    const built = this.db
+      .insertInto('usage_ledger')
+      .values(new Array<typeof COLUMN_ORDER_ROW>(rows).fill(COLUMN_ORDER_ROW))
+      .compile().sql;
+    this.insertSqlByRows.set(rows, built);
+    return built;
   }
 
   private takeTurn<T>(work: () => Promise<T>): Promise<T> {
