@@ -75,8 +75,9 @@ function settingsColumns(changes: Partial<KeySettings>): Updateable<GatewayKeysT
 }
 
 /**
- * The gateway keys in the team database. Every call reads or writes the database, so a key one replica creates
- * or revokes holds at once on every other. The key itself is returned once by `create` and never stored.
+ * The gateway keys in the team database. Every call reads or writes the database (nothing is kept here: the
+ * gateway's key check keeps what `findByDigest` found for up to a second). The key itself is returned once by
+ * `create` and never stored.
  */
 export class KyselyKeyStore implements KeyStore {
   /** The last creation time given out, so keys created here list in the order they were made. */

@@ -16,7 +16,11 @@ export interface CreatedKey {
   key: string;
 }
 
-/** The gateway keys, in the team database (SQLite or Postgres). Lookups read the database: a revocation holds at once on every replica. */
+/**
+ * The gateway keys, in the team database (SQLite or Postgres). Every call reads or writes the database; the
+ * gateway trusts what `findByDigest` found for up to a second, so a revocation holds at once on the replica that
+ * made it and within one second on every other.
+ */
 export interface KeyStore {
   create(settings: KeySettings): Promise<CreatedKey>;
   list(): Promise<GatewayKeyRecord[]>;

@@ -25,6 +25,7 @@ import {
 import { readBearerToken } from '@openai-proxy/util-auth-headers';
 import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
 import { createdKeyAnswerSchema, gatewayKeyAnswerSchema, keyListAnswerSchema } from './admin-routes.schemas';
+import { TeamAccess } from './team-access';
 import { TeamState } from './team-state';
 import { TEAM_SETTINGS, type TeamSettings } from './team.settings';
 import { jsonSchemaOf, usageAnswerSchema } from './usage-routes.schemas';
@@ -90,6 +91,8 @@ const ok = (body: unknown): JsonRouteAnswer => ({ status: 200, body });
  * usage (`/admin/usage`), for `Authorization: Bearer $GATEWAY_ADMIN_TOKEN` only (401 `invalid_api_key` else).
  * Without `GATEWAY_ADMIN_TOKEN` nothing is registered, so every `/admin/*` path is an unknown route (404).
  * A key's secret appears once, in the 201 of its creation; every other answer shows its `key_prefix`.
+ * A change or revocation holds at once on this replica (the key's cached record is dropped) and within one
+ * second on every other.
  */
 @Injectable()
 export class AdminRoutes {
@@ -97,6 +100,7 @@ export class AdminRoutes {
 
   constructor(
     private readonly state: TeamState,
+    private readonly access: TeamAccess,
     @Inject(TEAM_SETTINGS) settings: TeamSettings,
   ) {
     this.tokenDigest = settings.adminToken === undefined ? undefined : sha256(settings.adminToken);
@@ -152,10 +156,9 @@ export class AdminRoutes {
         ...common,
         method: 'DELETE',
         path: '/admin/keys/:id',
-        summary: 'Revoke a gateway key (401 from then on, on every replica)',
+        summary: 'Revoke a gateway key (401 from then on: at once here, within a second on every other replica)',
         responseSchema: key,
-        handle: async (context) =>
-          ok(await this.answer(await this.state.keys.revoke(pathId(context), new Date()), pathId(context))),
+        handle: (context) => this.revoke(pathId(context)),
       },
       {
         ...common,
@@ -196,7 +199,19 @@ export class AdminRoutes {
     if (!parsed.ok) {
       throw invalidInput(parsed);
     }
-    return ok(await this.answer(await this.state.keys.update(id, parsed.settings), id));
+    return ok(await this.answer(this.forgotten(await this.state.keys.update(id, parsed.settings)), id));
+  }
+
+  private async revoke(id: string): Promise<JsonRouteAnswer> {
+    return ok(await this.answer(this.forgotten(await this.state.keys.revoke(id, new Date())), id));
+  }
+
+  /** A key just changed, after its cached record was dropped, so this replica's next request reads it anew. */
+  private forgotten(record: GatewayKeyRecord | undefined): GatewayKeyRecord | undefined {
+    if (record !== undefined) {
+      this.access.forget(record);
+    }
+    return record;
   }
 
   private async usage(query: URLSearchParams): Promise<JsonRouteAnswer> {

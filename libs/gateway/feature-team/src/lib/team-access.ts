@@ -1,23 +1,28 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { type GatewayKeyRecord, gatewayKeyDigest, modelAllowed } from '@openai-proxy/gateway-util-team';
 import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
+import { KeyRecordCache } from './key-record-cache';
 import { TeamState } from './team-state';
 
 /**
- * Who a gateway key is: looked up by its digest in the team database on every request, so a revocation holds at
- * once on every replica. Unknown, revoked and expired keys get 401 `invalid_api_key`; a model outside the key's
- * list 403 `model_not_allowed`.
+ * Who a gateway key is: found by its digest in the team database, and the record trusted for up to a second
+ * (KeyRecordCache), so a change or revocation holds at once on the replica that made it (`forget`) and within
+ * one second on every other. Unknown, revoked and expired keys get 401 `invalid_api_key` (expiry is checked
+ * against the clock on every request); a model outside the key's list 403 `model_not_allowed`.
  */
 @Injectable()
 export class TeamAccess {
   private readonly logger = new Logger('TeamAccess');
+  private readonly records: KeyRecordCache;
 
-  constructor(private readonly state: TeamState) {}
+  constructor(private readonly state: TeamState) {
+    this.records = new KeyRecordCache((digest) => this.state.keys.findByDigest(digest));
+  }
 
   async authenticate(key: string, now: Date = new Date()): Promise<GatewayKeyRecord> {
     let record: GatewayKeyRecord | undefined;
     try {
-      record = await this.state.keys.findByDigest(gatewayKeyDigest(key));
+      record = await this.records.find(gatewayKeyDigest(key));
     } catch (error) {
       this.logger.error(`gateway key lookup failed: ${error instanceof Error ? error.message : String(error)}`);
       throw new GatewayException(
@@ -38,6 +43,11 @@ export class TeamAccess {
       throw new GatewayException(ErrorCode.InvalidApiKey, 'This gateway key has expired');
     }
     return record;
+  }
+
+  /** Makes the next request with this key read it from the database: for the admin routes that changed it. */
+  forget(record: GatewayKeyRecord): void {
+    this.records.forget(record.digest);
   }
 
   /**
