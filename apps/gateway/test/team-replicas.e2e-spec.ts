@@ -28,6 +28,8 @@ const CLIENT_PROVIDER_KEY = 'sk-client-own-0123456789';
 /** A bound on one request while Redis is down: the limiter gives up on Redis within about a second. */
 const REQUEST_BOUND_MS = 8_000;
 const RECOVERY_WITHIN_MS = 15_000;
+/** A replica trusts a key record it read for a second (KEY_RECORD_TTL_MS); the rest is slack for a loaded machine. */
+const REVOKED_ELSEWHERE_WITHIN_MS = 1_500;
 
 /** The part of a `/readyz` answer these tests read. */
 const readinessReport = z.object({ checks: z.record(z.string(), z.looseObject({ ok: z.boolean() })) });
@@ -68,13 +70,18 @@ describe('two gateway replicas sharing PostgreSQL and Redis', () => {
     expect(chatsArrivedWith(stack.openai, 'replicas rpm')).toBe(10);
   });
 
-  it('should refuse a key revoked through replica A on replica B with 401 on its very next request', async () => {
+  it('should refuse a key revoked in the shared database on replica B within the documented second', async () => {
     const { key, id } = await createGatewayKey(stack.gateway);
     expect((await readAnswer(await postChat(replica.url, key, chatBody('before revocation')))).status).toBe(200);
     await stack.gateway.get(TeamState).keys.revoke(id, new Date());
-    const refused = await readAnswer(await postChat(replica.url, key, chatBody('after revocation')));
+    const refused = await pollFor(async () => {
+      const answer = await readAnswer(await postChat(replica.url, key, chatBody('after revocation')));
+      return answer.status === 200 ? undefined : answer;
+    }, REVOKED_ELSEWHERE_WITHIN_MS);
     expect(refused).toMatchObject({ status: 401, errorCode: 'invalid_api_key' });
-    expect(chatsArrivedWith(stack.openai, 'after revocation')).toBe(0);
+    const again = await readAnswer(await postChat(replica.url, key, chatBody('once refused')));
+    expect(again).toMatchObject({ status: 401, errorCode: 'invalid_api_key' });
+    expect(chatsArrivedWith(stack.openai, 'once refused')).toBe(0);
   });
 });
 
