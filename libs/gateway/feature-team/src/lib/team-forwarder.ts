@@ -1,6 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { z } from 'zod';
 import { ClientAddressService } from '@openai-proxy/feature-platform';
 import {
   RelayService,
@@ -18,14 +17,16 @@ import {
   type GrantedReservation,
   type LedgerEntry,
   type MeteredUsage,
+  PriceBook,
+  type StreamEvent,
   StreamUsageMeter,
   type WireDialect,
   completionAllowance,
   costUsd,
   estimatePromptTokens,
+  isErrorEventData,
   isUsageOnlyChunk,
   meteredUsage,
-  priceFor,
   usageFromJson,
 } from '@openai-proxy/gateway-util-team';
 import { type OutgoingHeaders, isAnthropicApiKey, isGoogleApiKey } from '@openai-proxy/util-auth-headers';
@@ -41,19 +42,11 @@ import { TEAM_SETTINGS, type TeamSettings } from './team.settings';
 /** A whole answer's JSON is read for its usage up to this size; a larger one is metered by estimate. */
 const MAX_METERED_JSON_BYTES = 4 * 1024 * 1024;
 
-/** An error event's data: OpenAI's (and Gemini's) `{"error": {…}}`, Anthropic's and the Responses API's `type: "error"`. */
-const errorEventData = z.union([
-  z.looseObject({ error: z.looseObject({}) }),
-  z.looseObject({ type: z.literal('error') }),
-]);
+/** The headers a request loses when its client's own credentials pass: the gateway key's. */
+const GATEWAY_KEY_HEADERS: readonly string[] = [GATEWAY_KEY_HEADER];
 
-/**
- * Whether a stream event reports an error: the answer failed even when the stream then ends cleanly (our services
- * end a broken stream with an error frame and `[DONE]`, and providers send one for a mid-stream error).
- */
-function isErrorEvent(event: { event?: string; data: string }): boolean {
-  return event.event === 'error' || errorEventData.safeParse(parseJsonText(event.data)).success;
-}
+/** The provider's own rate-limit headers, which a gateway key's answer never carries. */
+const RATE_LIMIT_HEADER_PREFIX = 'x-ratelimit-';
 
 /** One request on its way to a service, as team mode shaped it. */
 export interface TeamCall {
@@ -97,7 +90,12 @@ class BoundedBytes {
   }
 
   json(): unknown {
-    return this.overflowed || this.size === 0 ? undefined : parseJsonText(Buffer.concat(this.chunks).toString('utf8'));
+    if (this.overflowed || this.size === 0) {
+      return undefined;
+    }
+    // One chunk (a small answer's usual) is read in place, not copied.
+    const whole = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
+    return parseJsonText(whole.toString('utf8'));
   }
 }
 
@@ -133,10 +131,12 @@ class PooledCalls implements TeamCalls {
   private lease: KeyLease | undefined;
   private serverErrorRetried = false;
 
+  /** `shaped` is the call without credentials; each attempt adds its key's, as `dialect` carries them. */
   constructor(
     private readonly keys: ProviderKeys,
     private readonly provider: string,
-    private readonly build: (providerKey: string) => ShapedCall,
+    private readonly shaped: ShapedCall,
+    private readonly dialect: WireDialect,
   ) {}
 
   next(): ShapedCall | undefined {
@@ -145,7 +145,10 @@ class PooledCalls implements TeamCalls {
       return undefined;
     }
     this.tried.add(this.lease.key);
-    return this.build(this.lease.key);
+    return {
+      ...this.shaped,
+      headers: { ...this.shaped.headers, ...credentialHeaders(this.dialect, this.lease.key) },
+    };
   }
 
   accept(status: number, headers: UpstreamHeaders): boolean {
@@ -197,6 +200,80 @@ class SingleCall implements TeamCalls {
   }
 }
 
+/** Pass-through: every event kept, nothing metered. */
+class PassThroughWatcher implements RelayWatcher {
+  readonly readsEvents = false;
+
+  constructor(private readonly calls: TeamCalls) {}
+
+  accept(status: number, headers: UpstreamHeaders): boolean {
+    return this.calls.accept(status, headers);
+  }
+
+  onEvent(): 'keep' {
+    return 'keep';
+  }
+
+  onBytes(): void {
+    return undefined;
+  }
+
+  onEnd(): void {
+    this.calls.release();
+  }
+}
+
+/** What a metered answer comes to, for its settlement: its usage, how it ended, and how long it took. */
+type Settle = (usage: MeteredUsage, report: RelayReport, latencyMs: number) => void;
+
+/**
+ * Meters one answer as it passes: the usage its stream or its whole JSON body reports (estimated where it
+ * reports none), whether an error event came in a stream that then ended cleanly (the answer failed), and the
+ * usage-only chunk kept from a client that did not ask for it; at the end, `settle` gets the usage.
+ */
+class MeteredWatcher implements RelayWatcher {
+  private readonly meter: StreamUsageMeter;
+  private readonly body = new BoundedBytes();
+  private readonly started = Date.now();
+  private errorInStream = false;
+
+  constructor(
+    private readonly calls: TeamCalls,
+    private readonly call: TeamCall,
+    private readonly promptEstimate: number,
+    private readonly settle: Settle,
+  ) {
+    this.meter = new StreamUsageMeter(call.dialect);
+  }
+
+  accept(status: number, headers: UpstreamHeaders): boolean {
+    return this.calls.accept(status, headers);
+  }
+
+  onEvent(event: StreamEvent): 'keep' | 'drop' {
+    this.meter.observe(event);
+    const data = parseJsonText(event.data);
+    this.errorInStream ||= event.event === 'error' || isErrorEventData(data);
+    return this.call.hideUsageChunk && isUsageOnlyChunk(data) ? 'drop' : 'keep';
+  }
+
+  onBytes(chunk: Buffer): void {
+    this.body.push(chunk);
+  }
+
+  onEnd(report: RelayReport): void {
+    this.calls.release();
+    const reported = this.meter.usage() ?? usageFromJson(this.call.dialect, this.body.json());
+    const accepted = report.status !== undefined && report.status < 400;
+    const usage = meteredUsage(reported, {
+      promptTokens: accepted ? this.promptEstimate : 0,
+      deliveredText: this.meter.deliveredText(),
+    });
+    const failed = this.errorInStream && report.outcome === 'completed';
+    this.settle(usage, failed ? { ...report, outcome: 'failed' } : report, Date.now() - this.started);
+  }
+}
+
 /**
  * Forwards one team-mode request to its service with the shaped relay: the provider key the gateway holds in
  * place of the client's credentials (spread over the pool, failing over before the first byte), the limits
@@ -207,6 +284,11 @@ class SingleCall implements TeamCalls {
 @Injectable()
 export class TeamForwarder {
   private readonly logger = new Logger('TeamForwarder');
+  private readonly prices: PriceBook;
+  /** The credential headers a request loses when the gateway attaches its own provider key. */
+  private readonly attachedCredentialHeaders: readonly string[];
+  /** Each service's target with the provider's own rate-limit headers dropped, made at its first request. */
+  private readonly ownRateLimitTargets = new WeakMap<RelayTarget, RelayTarget>();
 
   constructor(
     private readonly relay: RelayService,
@@ -214,8 +296,11 @@ export class TeamForwarder {
     private readonly state: TeamState,
     private readonly limits: TeamLimits,
     private readonly providerKeys: ProviderKeys,
-    @Inject(TEAM_SETTINGS) private readonly settings: TeamSettings,
-  ) {}
+    @Inject(TEAM_SETTINGS) settings: TeamSettings,
+  ) {
+    this.prices = new PriceBook(settings.prices);
+    this.attachedCredentialHeaders = credentialHeaderNames(providerKeys.keyHeaders());
+  }
 
   async forward(
     request: IncomingMessage,
@@ -223,48 +308,22 @@ export class TeamForwarder {
     call: TeamCall,
     key: GatewayKeyRecord | undefined,
   ): Promise<void> {
-    const headers = this.headersFor(request, call);
-    const build = (providerKey: string | undefined): ShapedCall => ({
-      path: call.path,
-      headers: providerKey === undefined ? headers : { ...headers, ...credentialHeaders(call.dialect, providerKey) },
-      body: call.body,
-    });
+    const shaped: ShapedCall = { path: call.path, headers: this.headersFor(request, call), body: call.body };
     const calls: TeamCalls =
       call.credentials === 'attach'
-        ? new PooledCalls(this.providerKeys, this.providersKeyCheck(call.provider), build)
-        : new SingleCall(build(undefined));
+        ? new PooledCalls(this.providerKeys, this.providersKeyCheck(call.provider), shaped, call.dialect)
+        : new SingleCall(shaped);
     if (key === undefined) {
-      await this.relay.relayShaped(request, response, call.target, calls, passThroughWatcher(calls));
+      await this.relay.relayShaped(request, response, call.target, calls, new PassThroughWatcher(calls));
       return;
     }
-    const price = call.modelServed === null ? undefined : priceFor(call.modelServed, this.settings.prices);
+    const price = call.modelServed === null ? undefined : this.prices.priceFor(call.modelServed);
     const promptEstimate = call.parsedBody === undefined ? 0 : estimatePromptTokens(call.dialect, call.parsedBody);
     const reservation = await this.limits.reserve(key, reservationAsk(call, promptEstimate, price), response);
-    const meter = new StreamUsageMeter(call.dialect);
-    const body = new BoundedBytes();
-    const started = Date.now();
-    let errorInStream = false;
-    const watcher: RelayWatcher = {
-      accept: (status, upstreamHeaders) => calls.accept(status, upstreamHeaders),
-      onEvent: (event) => {
-        meter.observe(event);
-        errorInStream ||= isErrorEvent(event);
-        return call.hideUsageChunk && isUsageOnlyChunk(event.data) ? 'drop' : 'keep';
-      },
-      onBytes: (chunk) => body.push(chunk),
-      onEnd: (report) => {
-        calls.release();
-        const reported = meter.usage() ?? usageFromJson(call.dialect, body.json());
-        const accepted = report.status !== undefined && report.status < 400;
-        const usage = meteredUsage(reported, {
-          promptTokens: accepted ? promptEstimate : 0,
-          deliveredText: meter.deliveredText(),
-        });
-        const outcome = errorInStream && report.outcome === 'completed' ? 'failed' : report.outcome;
-        this.settle(key, call, reservation, usage, price, { ...report, outcome }, Date.now() - started);
-      },
-    };
-    await this.relay.relayShaped(request, response, withOwnRateLimits(call.target), calls, watcher);
+    const watcher = new MeteredWatcher(calls, call, promptEstimate, (usage, report, latencyMs) =>
+      this.settle(key, call, reservation, usage, price, report, latencyMs),
+    );
+    await this.relay.relayShaped(request, response, this.withOwnRateLimits(call.target), calls, watcher);
   }
 
   /** The provider whose pool serves `provider`: refused with 503 when the gateway holds no key for it. */
@@ -276,12 +335,24 @@ export class TeamForwarder {
   /** The client's headers as the relay forwards them, its credentials removed when the gateway attaches its own. */
   private headersFor(request: IncomingMessage, call: TeamCall): OutgoingHeaders {
     const headers = forwardedRequestHeaders(request, call.target, this.addresses);
-    const dropped =
-      call.credentials === 'attach' ? credentialHeaderNames(this.providerKeys.keyHeaders()) : [GATEWAY_KEY_HEADER];
+    const dropped = call.credentials === 'attach' ? this.attachedCredentialHeaders : GATEWAY_KEY_HEADERS;
     for (const name of dropped) {
       delete headers[name];
     }
     return headers;
+  }
+
+  /**
+   * The target with the provider's own `x-ratelimit-*` headers dropped: a gateway key's answer carries its own
+   * limits (TeamLimits sets them), never the quota of the provider key behind it.
+   */
+  private withOwnRateLimits(target: RelayTarget): RelayTarget {
+    let own = this.ownRateLimitTargets.get(target);
+    if (own === undefined) {
+      own = { ...target, dropResponseHeaderPrefixes: [...target.dropResponseHeaderPrefixes, RATE_LIMIT_HEADER_PREFIX] };
+      this.ownRateLimitTargets.set(target, own);
+    }
+    return own;
   }
 
   private settle(
@@ -349,24 +420,3 @@ export function credentialHeaders(dialect: WireDialect, key: string): OutgoingHe
   }
   return { authorization: `Bearer ${key}` };
 }
-
-/** Pass-through: every event kept, nothing metered. */
-function passThroughWatcher(calls: TeamCalls): RelayWatcher {
-  return {
-    readsEvents: false,
-    accept: (status, headers) => calls.accept(status, headers),
-    onEvent: () => 'keep',
-    onBytes: () => undefined,
-    onEnd: () => calls.release(),
-  };
-}
-
-/**
- * The target with the provider's own `x-ratelimit-*` headers dropped: a gateway key's answer carries its own
- * limits (TeamLimits sets them), never the quota of the provider key behind it.
- */
-function withOwnRateLimits(target: RelayTarget): RelayTarget {
-  return { ...target, dropResponseHeaderPrefixes: [...target.dropResponseHeaderPrefixes, RATE_LIMIT_HEADER_PREFIX] };
-}
-
-const RATE_LIMIT_HEADER_PREFIX = 'x-ratelimit-';

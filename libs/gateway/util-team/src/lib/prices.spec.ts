@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { ModelPrice } from '@openai-proxy/util-config';
-import { costUsd, priceFor } from './prices';
+import { MAX_REMEMBERED_MODELS, PriceBook, costUsd } from './prices';
 import type { MeteredUsage } from './team.types';
 
 function usage(promptTokens: number, completionTokens: number, cachedPromptTokens = 0): MeteredUsage {
@@ -24,39 +24,88 @@ const priceArbitrary: fc.Arbitrary<ModelPrice> = fc.record(
 );
 const tokens = fc.nat({ max: 10_000_000 });
 
-describe('priceFor', () => {
+const builtIn = new PriceBook({});
+
+/** The definition a PriceBook keeps to: exact name, else the longest listed family followed by `-`. */
+function referencePrice(model: string, table: ReadonlyMap<string, ModelPrice>): ModelPrice | undefined {
+  const exact = table.get(model);
+  if (exact !== undefined) {
+    return exact;
+  }
+  const family = [...table.keys()]
+    .filter((name) => model.startsWith(`${name}-`))
+    .reduce<string | undefined>((longest, name) => (name.length > (longest?.length ?? -1) ? name : longest), undefined);
+  return family === undefined ? undefined : table.get(family);
+}
+
+describe('PriceBook', () => {
   it('should find a listed model by its exact name', () => {
-    expect(priceFor('gpt-4o', {})).toEqual({ input: 2.5, output: 10, cachedInput: 1.25 });
-    expect(priceFor('claude-sonnet-4-5', {})).toMatchObject({ input: 3, output: 15 });
-    expect(priceFor('gemini-2.5-flash-lite', {})).toMatchObject({ input: 0.1, output: 0.4 });
+    expect(builtIn.priceFor('gpt-4o')).toEqual({ input: 2.5, output: 10, cachedInput: 1.25 });
+    expect(builtIn.priceFor('claude-sonnet-4-5')).toMatchObject({ input: 3, output: 15 });
+    expect(builtIn.priceFor('gemini-2.5-flash-lite')).toMatchObject({ input: 0.1, output: 0.4 });
   });
 
   it('should give a dated model its family price, taking the longest family', () => {
-    expect(priceFor('gpt-4o-2024-08-06', {})).toEqual(priceFor('gpt-4o', {}));
-    expect(priceFor('gpt-4o-mini-2024-07-18', {})).toEqual(priceFor('gpt-4o-mini', {}));
-    expect(priceFor('gpt-4o-mini', {})).not.toEqual(priceFor('gpt-4o', {}));
-    expect(priceFor('claude-opus-4-1-20250805', {})).toEqual(priceFor('claude-opus-4-1', {}));
-    expect(priceFor('claude-sonnet-4-20250514', {})).toEqual(priceFor('claude-sonnet-4', {}));
-    expect(priceFor('o3-pro-2025-06-10', {})).toEqual({ input: 20, output: 80 });
+    expect(builtIn.priceFor('gpt-4o-2024-08-06')).toEqual(builtIn.priceFor('gpt-4o'));
+    expect(builtIn.priceFor('gpt-4o-mini-2024-07-18')).toEqual(builtIn.priceFor('gpt-4o-mini'));
+    expect(builtIn.priceFor('gpt-4o-mini')).not.toEqual(builtIn.priceFor('gpt-4o'));
+    expect(builtIn.priceFor('claude-opus-4-1-20250805')).toEqual(builtIn.priceFor('claude-opus-4-1'));
+    expect(builtIn.priceFor('claude-sonnet-4-20250514')).toEqual(builtIn.priceFor('claude-sonnet-4'));
+    expect(builtIn.priceFor('o3-pro-2025-06-10')).toEqual({ input: 20, output: 80 });
   });
 
   it('should need a dash after the family name', () => {
-    expect(priceFor('gpt-4object', {})).toBeUndefined();
-    expect(priceFor('o10', {})).toBeUndefined();
+    expect(builtIn.priceFor('gpt-4object')).toBeUndefined();
+    expect(builtIn.priceFor('o10')).toBeUndefined();
   });
 
   it('should know no price for an unlisted model or an inherited object name', () => {
     for (const model of ['deepseek-chat', 'llama3.1:8b', '', 'constructor', '__proto__', 'toString']) {
-      expect(priceFor(model, {})).toBeUndefined();
+      expect(builtIn.priceFor(model)).toBeUndefined();
     }
   });
 
   it("should let the config file's price win, exactly and by family", () => {
     const own: ModelPrice = { input: 1, output: 2 };
-    expect(priceFor('gpt-4o-mini', { 'gpt-4o-mini': own })).toBe(own);
-    expect(priceFor('gpt-4o-2024-08-06', { 'gpt-4o': own })).toBe(own);
-    expect(priceFor('deepseek-chat-v3', { 'deepseek-chat': own })).toBe(own);
-    expect(priceFor('gpt-4o-mini', { 'gpt-4o': own })).toEqual(priceFor('gpt-4o-mini', {}));
+    expect(new PriceBook({ 'gpt-4o-mini': own }).priceFor('gpt-4o-mini')).toBe(own);
+    expect(new PriceBook({ 'gpt-4o': own }).priceFor('gpt-4o-2024-08-06')).toBe(own);
+    expect(new PriceBook({ 'deepseek-chat': own }).priceFor('deepseek-chat-v3')).toBe(own);
+    expect(new PriceBook({ 'gpt-4o': own }).priceFor('gpt-4o-mini')).toEqual(builtIn.priceFor('gpt-4o-mini'));
+  });
+
+  it('should keep answering as the first time past as many models as it keeps found', () => {
+    const book = new PriceBook({});
+    const mini = builtIn.priceFor('gpt-4o-mini');
+    const dated = Array.from({ length: MAX_REMEMBERED_MODELS + 10 }, (_, index) => `gpt-4o-mini-${index}`);
+    for (let round = 0; round < 2; round += 1) {
+      for (const model of dated) {
+        expect(book.priceFor(model)).toBe(mini);
+      }
+      expect(book.priceFor('gpt-4o-2024-08-06')).toBe(builtIn.priceFor('gpt-4o'));
+      expect(book.priceFor('deepseek-chat-v3')).toBeUndefined();
+    }
+  });
+
+  it("should price any model by the config's names as the definition does, asked once or again", () => {
+    // Names of a small alphabet, so that one often starts another; no built-in name starts with `zz`.
+    const name = fc.stringMatching(/^zz[ab-]{0,5}$/);
+    const model = fc.oneof(
+      name,
+      fc.tuple(name, name).map(([family, rest]) => `${family}-${rest}`),
+    );
+    fc.assert(
+      fc.property(
+        fc.dictionary(name, priceArbitrary, { maxKeys: 6 }),
+        fc.array(model, { maxLength: 6 }),
+        (own, asked) => {
+          const book = new PriceBook(own);
+          const table = new Map(Object.entries(own));
+          for (const one of [...asked, ...asked]) {
+            expect(book.priceFor(one)).toBe(referencePrice(one, table));
+          }
+        },
+      ),
+    );
   });
 });
 

@@ -43,25 +43,52 @@ const BUILT_IN_PRICES: ReadonlyMap<string, ModelPrice> = new Map<string, ModelPr
   ['gemini-2.0-flash-lite', { input: 0.075, output: 0.3 }],
 ]);
 
+/** How many models' family prices a PriceBook keeps found: model names come from clients; past it, it starts over. */
+export const MAX_REMEMBERED_MODELS = 1024;
+
 /**
- * The price of `model`: from the config file's `prices:` (which overrides the built-in table, name by name),
- * else the built-in table. An exact name first, then the longest listed name that the model starts, followed by
- * `-` (`gpt-4o-2024-08-06` → `gpt-4o`, while `gpt-4o-mini` is its own entry). Undefined when none is known: the
- * request is metered in tokens and costs 0 USD.
+ * The prices requests are billed by: the config file's `prices:` over the built-in table (name by name), made
+ * once per config. A model's price is its exact name's, else that of the longest listed name that the model
+ * starts, followed by `-` (`gpt-4o-2024-08-06` → `gpt-4o`, while `gpt-4o-mini` is its own entry), found once and
+ * kept (up to MAX_REMEMBERED_MODELS models). Undefined when none is known: the request is metered in tokens and
+ * costs 0 USD.
  */
-export function priceFor(model: string, configPrices: Readonly<Record<string, ModelPrice>>): ModelPrice | undefined {
-  const prices = new Map(BUILT_IN_PRICES);
-  for (const [name, price] of Object.entries(configPrices)) {
-    prices.set(name, price);
+export class PriceBook {
+  private readonly prices: ReadonlyMap<string, ModelPrice>;
+  /** The listed names, longest first: the first one a model starts (with a `-` after it) is its family. */
+  private readonly families: readonly string[];
+  private readonly found = new Map<string, ModelPrice | undefined>();
+
+  constructor(configPrices: Readonly<Record<string, ModelPrice>>) {
+    const prices = new Map(BUILT_IN_PRICES);
+    for (const [name, price] of Object.entries(configPrices)) {
+      prices.set(name, price);
+    }
+    this.prices = prices;
+    this.families = [...prices.keys()].sort((a, b) => b.length - a.length);
   }
-  const exact = prices.get(model);
-  if (exact !== undefined) {
-    return exact;
+
+  /** The price of `model`, or undefined when none is known. */
+  priceFor(model: string): ModelPrice | undefined {
+    const exact = this.prices.get(model);
+    if (exact !== undefined) {
+      return exact;
+    }
+    if (this.found.has(model)) {
+      return this.found.get(model);
+    }
+    const price = this.familyPrice(model);
+    if (this.found.size >= MAX_REMEMBERED_MODELS) {
+      this.found.clear();
+    }
+    this.found.set(model, price);
+    return price;
   }
-  const family = [...prices.keys()]
-    .filter((name) => model.startsWith(`${name}-`))
-    .reduce<string | undefined>((longest, name) => (name.length > (longest?.length ?? -1) ? name : longest), undefined);
-  return family === undefined ? undefined : prices.get(family);
+
+  private familyPrice(model: string): ModelPrice | undefined {
+    const family = this.families.find((name) => model.startsWith(`${name}-`));
+    return family === undefined ? undefined : this.prices.get(family);
+  }
 }
 
 /**

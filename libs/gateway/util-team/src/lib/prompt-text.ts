@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { isRecord } from './usage-counts';
 import type { WireDialect } from './usage-meter';
 
 /** What a request's prompt is made of: its texts, the token ids it gives as such (token arrays), its messages. */
@@ -10,93 +10,77 @@ export interface PromptParts {
 
 /** How deep the text of nested content (a tool result's blocks) is looked for. */
 const MAX_CONTENT_DEPTH = 4;
-const NO_PARTS: PromptParts = { texts: [], tokenIds: 0, messages: 0 };
 
-/** The parts together, in order (one pass: an input of many items must not cost their square). */
-function joined(parts: readonly PromptParts[]): PromptParts {
-  const texts: string[] = [];
-  let tokenIds = 0;
-  let messages = 0;
-  for (const part of parts) {
-    for (const text of part.texts) {
-      texts.push(text);
-    }
-    tokenIds += part.tokenIds;
-    messages += part.messages;
-  }
-  return { texts, tokenIds, messages };
+/**
+ * The parts as they are found, in order: one list that every reader adds to (an input of many items must not
+ * cost their square, nor a list per item). Every check is a plain type check on the parsed body, as a zod
+ * `looseObject` would make it (prompt-text.spec.ts checks them against the schemas on any JSON).
+ */
+interface FoundParts {
+  texts: string[];
+  tokenIds: number;
+  messages: number;
 }
 
-const textPart = z.looseObject({ text: z.string() });
-const tokenArray = z.array(z.number());
-/** A message's content: OpenAI's and Anthropic's `content`, Gemini's `parts`. */
-const messageContent = z.looseObject({ content: z.unknown().optional() }).transform((message) => message.content);
-const geminiContent = z.looseObject({ parts: z.unknown().optional() }).transform((content) => content.parts);
+/** Whether a value is a token array: numbers only (finite, as zod's `number()` takes them). */
+function isTokenArray(value: unknown): value is readonly number[] {
+  return Array.isArray(value) && value.every((item: unknown) => typeof item === 'number' && Number.isFinite(item));
+}
 
-/** The text of a content value: a string, or parts with `text`, or parts that hold `content` (looked into). */
-function contentTexts(content: unknown, depth = 0): string[] {
+/** Adds the text of a content value: a string, or parts with `text`, or parts that hold `content` (looked into). */
+function addContentTexts(found: FoundParts, content: unknown, depth = 0): void {
   if (typeof content === 'string') {
-    return [content];
+    found.texts.push(content);
+    return;
   }
   if (!Array.isArray(content) || depth >= MAX_CONTENT_DEPTH) {
-    return [];
+    return;
   }
-  return content.flatMap((part: unknown): string[] => {
+  for (const part of content as readonly unknown[]) {
     if (typeof part === 'string') {
-      return [part];
-    }
-    const text = textPart.safeParse(part);
-    if (text.success) {
-      return [text.data.text];
-    }
-    const nested = messageContent.safeParse(part);
-    return nested.success ? contentTexts(nested.data, depth + 1) : [];
-  });
-}
-
-/** A list of messages, each read by `content` for its content. */
-function messageParts(list: unknown, content: z.ZodType<unknown>): PromptParts {
-  const items: readonly unknown[] = Array.isArray(list) ? list : [];
-  const messages = items.flatMap((item) => {
-    const parsed = content.safeParse(item);
-    return parsed.success ? [contentTexts(parsed.data)] : [];
-  });
-  return { texts: messages.flat(), tokenIds: 0, messages: messages.length };
-}
-
-/** Embeddings' and the Responses API's `input`: a text, texts, token arrays, or message items. */
-function inputParts(input: unknown): PromptParts {
-  const whole = tokenArray.safeParse(input);
-  const items: readonly unknown[] = whole.success || !Array.isArray(input) ? [input] : input;
-  return joined(
-    items.map((item): PromptParts => {
-      const ids = tokenArray.safeParse(item);
-      if (ids.success) {
-        return { texts: [], tokenIds: ids.data.length, messages: 0 };
+      found.texts.push(part);
+    } else if (isRecord(part)) {
+      const text = part['text'];
+      if (typeof text === 'string') {
+        found.texts.push(text);
+      } else {
+        addContentTexts(found, part['content'], depth + 1);
       }
-      return typeof item === 'string'
-        ? { texts: [item], tokenIds: 0, messages: 0 }
-        : messageParts([item], messageContent);
-    }),
-  );
+    }
+  }
 }
 
-const openAiPrompt = z.looseObject({
-  messages: z.unknown().optional(),
-  input: z.unknown().optional(),
-  instructions: z.string().optional().catch(undefined),
-});
-const anthropicPrompt = z.looseObject({ system: z.unknown().optional(), messages: z.unknown().optional() });
-const geminiPrompt = z.looseObject({
-  contents: z.unknown().optional(),
-  systemInstruction: z.unknown().optional(),
-  system_instruction: z.unknown().optional(),
-});
+/** Adds a list of messages, each an object whose `field` (`content`, Gemini's `parts`) holds its content. */
+function addMessages(found: FoundParts, list: unknown, field: 'content' | 'parts'): void {
+  if (!Array.isArray(list)) {
+    return;
+  }
+  for (const item of list as readonly unknown[]) {
+    if (isRecord(item)) {
+      found.messages += 1;
+      addContentTexts(found, item[field]);
+    }
+  }
+}
 
-/** A Gemini system instruction: a content with parts, or a text. */
-function geminiSystemTexts(instruction: unknown): string[] {
-  const parts = geminiContent.safeParse(instruction);
-  return parts.success ? contentTexts(parts.data) : contentTexts(instruction);
+/** Adds embeddings' and the Responses API's `input`: a text, texts, token arrays, or message items. */
+function addInput(found: FoundParts, input: unknown): void {
+  const items: readonly unknown[] = isTokenArray(input) || !Array.isArray(input) ? [input] : input;
+  for (const item of items) {
+    if (isTokenArray(item)) {
+      found.tokenIds += item.length;
+    } else if (typeof item === 'string') {
+      found.texts.push(item);
+    } else if (isRecord(item)) {
+      found.messages += 1;
+      addContentTexts(found, item['content']);
+    }
+  }
+}
+
+/** Adds a Gemini system instruction: a content with parts, or a text. */
+function addGeminiSystem(found: FoundParts, instruction: unknown): void {
+  addContentTexts(found, isRecord(instruction) ? instruction['parts'] : instruction);
 }
 
 /**
@@ -106,39 +90,31 @@ function geminiSystemTexts(instruction: unknown): string[] {
  * a body of another shape has no parts.
  */
 export function promptParts(dialect: WireDialect, body: unknown): PromptParts {
+  const found: FoundParts = { texts: [], tokenIds: 0, messages: 0 };
+  if (!isRecord(body)) {
+    return found;
+  }
   switch (dialect) {
     case 'openai': {
-      const parsed = openAiPrompt.safeParse(body);
-      if (!parsed.success) {
-        return NO_PARTS;
+      const instructions = body['instructions'];
+      if (typeof instructions === 'string') {
+        found.texts.push(instructions);
       }
-      const { instructions, messages, input } = parsed.data;
-      return joined([
-        { texts: instructions === undefined ? [] : [instructions], tokenIds: 0, messages: 0 },
-        messageParts(messages, messageContent),
-        input === undefined ? NO_PARTS : inputParts(input),
-      ]);
-    }
-    case 'anthropic': {
-      const parsed = anthropicPrompt.safeParse(body);
-      return parsed.success
-        ? joined([
-            { ...NO_PARTS, texts: contentTexts(parsed.data.system) },
-            messageParts(parsed.data.messages, messageContent),
-          ])
-        : NO_PARTS;
-    }
-    case 'gemini': {
-      const parsed = geminiPrompt.safeParse(body);
-      if (!parsed.success) {
-        return NO_PARTS;
+      addMessages(found, body['messages'], 'content');
+      const input = body['input'];
+      if (input !== undefined) {
+        addInput(found, input);
       }
-      const system = parsed.data.systemInstruction ?? parsed.data.system_instruction;
-      return joined([
-        { ...NO_PARTS, texts: geminiSystemTexts(system) },
-        messageParts(parsed.data.contents, geminiContent),
-      ]);
+      return found;
     }
+    case 'anthropic':
+      addContentTexts(found, body['system']);
+      addMessages(found, body['messages'], 'content');
+      return found;
+    case 'gemini':
+      addGeminiSystem(found, body['systemInstruction'] ?? body['system_instruction']);
+      addMessages(found, body['contents'], 'parts');
+      return found;
   }
 }
 

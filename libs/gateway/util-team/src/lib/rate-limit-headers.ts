@@ -26,15 +26,28 @@ export function openAiDuration(ms: number): string {
   return minutes > 0 ? `${minutes}m${seconds}` : seconds;
 }
 
-function windowHeaders(kind: 'requests' | 'tokens', window: LimitWindow | undefined): Record<string, string> {
-  if (window === undefined) {
-    return {};
-  }
-  return {
-    [`x-ratelimit-limit-${kind}`]: String(Math.floor(window.limit)),
-    [`x-ratelimit-remaining-${kind}`]: String(Math.max(0, Math.floor(window.remaining))),
-    [`x-ratelimit-reset-${kind}`]: openAiDuration(window.resetMs),
-  };
+/** The three header names of one kind of limit. */
+interface WindowHeaderNames {
+  limit: string;
+  remaining: string;
+  reset: string;
+}
+
+const REQUEST_HEADERS: WindowHeaderNames = {
+  limit: 'x-ratelimit-limit-requests',
+  remaining: 'x-ratelimit-remaining-requests',
+  reset: 'x-ratelimit-reset-requests',
+};
+const TOKEN_HEADERS: WindowHeaderNames = {
+  limit: 'x-ratelimit-limit-tokens',
+  remaining: 'x-ratelimit-remaining-tokens',
+  reset: 'x-ratelimit-reset-tokens',
+};
+
+function setWindowHeaders(headers: Record<string, string>, names: WindowHeaderNames, window: LimitWindow): void {
+  headers[names.limit] = String(Math.floor(window.limit));
+  headers[names.remaining] = String(Math.max(0, Math.floor(window.remaining)));
+  headers[names.reset] = openAiDuration(window.resetMs);
 }
 
 /**
@@ -45,7 +58,14 @@ export function rateLimitHeaders(
   requests: LimitWindow | undefined,
   tokens: LimitWindow | undefined,
 ): Record<string, string> {
-  return { ...windowHeaders('requests', requests), ...windowHeaders('tokens', tokens) };
+  const headers: Record<string, string> = {};
+  if (requests !== undefined) {
+    setWindowHeaders(headers, REQUEST_HEADERS, requests);
+  }
+  if (tokens !== undefined) {
+    setWindowHeaders(headers, TOKEN_HEADERS, tokens);
+  }
+  return headers;
 }
 
 /** `Retry-After` in whole seconds: the wait rounded up, at least 1. */

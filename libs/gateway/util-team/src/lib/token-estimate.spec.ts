@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { z } from 'zod';
 import {
   EXACT_TOKENS_TEXT_LENGTH,
   completionAllowance,
@@ -64,6 +65,44 @@ describe('completionAllowance', () => {
     expect(completionAllowance({ generationConfig: 'x' })).toBeUndefined();
     expect(completionAllowance(undefined)).toBeUndefined();
     expect(completionAllowance([100])).toBeUndefined();
+  });
+
+  it('should answer as its zod schema does, for any body', () => {
+    const allowance = z.number().int().positive().optional().catch(undefined);
+    const schema = z.looseObject({
+      max_completion_tokens: allowance,
+      max_tokens: allowance,
+      max_output_tokens: allowance,
+      generationConfig: z.looseObject({ maxOutputTokens: allowance }).optional().catch(undefined),
+    });
+    const bySchema = (body: unknown): number | undefined => {
+      const parsed = schema.safeParse(body);
+      const fields = parsed.success ? parsed.data : undefined;
+      return (
+        fields?.max_completion_tokens ??
+        fields?.max_tokens ??
+        fields?.max_output_tokens ??
+        fields?.generationConfig?.maxOutputTokens
+      );
+    };
+    const value = fc.oneof(
+      fc.integer({ min: -3, max: 3 }),
+      fc.constantFrom(1.5, 2 ** 53, Infinity, NaN),
+      fc.anything(),
+    );
+    const body = fc.record(
+      {
+        max_completion_tokens: value,
+        max_tokens: value,
+        max_output_tokens: value,
+        generationConfig: fc.oneof(fc.record({ maxOutputTokens: value }, { requiredKeys: [] }), value),
+      },
+      { requiredKeys: [] },
+    );
+    fc.assert(
+      fc.property(fc.oneof(body, fc.anything()), (given) => expect(completionAllowance(given)).toBe(bySchema(given))),
+      { numRuns: 1000 },
+    );
   });
 
   it('should answer a positive whole number or undefined for any body', () => {

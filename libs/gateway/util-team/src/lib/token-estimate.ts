@@ -1,7 +1,7 @@
 import type * as GptTokenizer from 'gpt-tokenizer';
-import { z } from 'zod';
 import type { MeteredUsage } from './team.types';
 import { promptParts } from './prompt-text';
+import { isRecord } from './usage-counts';
 import type { ReportedUsage, WireDialect } from './usage-meter';
 
 /** What a reservation counts for the completion of a request that names no maximum. */
@@ -60,13 +60,10 @@ export function estimatePromptTokens(dialect: WireDialect, body: unknown): numbe
   return estimateTextTokens(parts.texts.join('\n')) + parts.tokenIds + overhead;
 }
 
-const allowance = z.number().int().positive().optional().catch(undefined);
-const allowanceFields = z.looseObject({
-  max_completion_tokens: allowance,
-  max_tokens: allowance,
-  max_output_tokens: allowance,
-  generationConfig: z.looseObject({ maxOutputTokens: allowance }).optional().catch(undefined),
-});
+/** A field's allowance: a positive, whole (and safe) number, else none (zod's `number().int().positive()`). */
+function allowanceOf(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value > 0 ? value : undefined;
+}
 
 /**
  * The most completion tokens a request allows itself: OpenAI's `max_completion_tokens`, else `max_tokens` (also
@@ -75,16 +72,15 @@ const allowanceFields = z.looseObject({
  * `DEFAULT_COMPLETION_RESERVE`).
  */
 export function completionAllowance(body: unknown): number | undefined {
-  const parsed = allowanceFields.safeParse(body);
-  if (!parsed.success) {
+  if (!isRecord(body)) {
     return undefined;
   }
-  const fields = parsed.data;
+  const generationConfig = body['generationConfig'];
   return (
-    fields.max_completion_tokens ??
-    fields.max_tokens ??
-    fields.max_output_tokens ??
-    fields.generationConfig?.maxOutputTokens
+    allowanceOf(body['max_completion_tokens']) ??
+    allowanceOf(body['max_tokens']) ??
+    allowanceOf(body['max_output_tokens']) ??
+    (isRecord(generationConfig) ? allowanceOf(generationConfig['maxOutputTokens']) : undefined)
   );
 }
 

@@ -4,29 +4,35 @@ import type { ProviderUsage } from '@openai-proxy/util-openai-schema';
 /*
  * How each provider reports a request's tokens, read into one shape. Shared by the whole-answer and the stream
  * readers (usage-meter.ts, stream-usage-meter.ts); not exported from the lib.
+ *
+ * The readers every answer passes through check types by hand (`typeof`) rather than with a zod parse, which
+ * costs a copy of what it reads: they answer exactly what the zod schemas of the same shapes would (the specs
+ * check it on any JSON), a wrong type giving "no usage", never a throw.
  */
+
+/** Whether a value is an object that is neither null nor an array: what a zod object takes. */
+export function isRecord(value: unknown): value is Readonly<Record<string, unknown>> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Whether a value is a token count: a whole, safe, non-negative number (zod's `number().int().nonnegative()`). */
+export function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+/** A count that details a total we have: undefined when missing, null or malformed. */
+function detailOf(value: unknown): number | undefined {
+  return isCount(value) ? value : undefined;
+}
+
+/** A detail count inside a details object (`prompt_tokens_details.cached_tokens`); undefined if either is malformed. */
+function detailIn(details: unknown, name: string): number | undefined {
+  return isRecord(details) ? detailOf(details[name]) : undefined;
+}
 
 const count = z.number().int().nonnegative();
 /** A count that may be missing or null; a malformed one counts as missing (it only details a total we have). */
 const detailCount = count.nullish().catch(undefined);
-const cachedDetails = z.looseObject({ cached_tokens: detailCount }).nullish().catch(undefined);
-const reasoningDetails = z.looseObject({ reasoning_tokens: detailCount }).nullish().catch(undefined);
-
-/** Chat completions (`completion_tokens` absent for embeddings, which have only `prompt_tokens`). */
-const openAiChatUsage = z.looseObject({
-  prompt_tokens: count,
-  completion_tokens: count.nullish(),
-  prompt_tokens_details: cachedDetails,
-  completion_tokens_details: reasoningDetails,
-});
-
-/** The Responses API. */
-const openAiResponsesUsage = z.looseObject({
-  input_tokens: count,
-  output_tokens: count,
-  input_tokens_details: cachedDetails,
-  output_tokens_details: reasoningDetails,
-});
 
 /** Anthropic's usage; every part is optional here, since a stream's events each carry some of it. */
 export const anthropicUsageSchema = z.looseObject({
@@ -51,36 +57,45 @@ function providerUsage(
   cached: number | null | undefined,
   reasoning: number | null | undefined,
 ): ProviderUsage {
-  return {
-    promptTokens,
-    completionTokens,
-    ...(typeof cached === 'number' ? { cachedPromptTokens: cached } : {}),
-    ...(typeof reasoning === 'number' ? { reasoningTokens: reasoning } : {}),
-  };
+  const usage: ProviderUsage = { promptTokens, completionTokens };
+  if (typeof cached === 'number') {
+    usage.cachedPromptTokens = cached;
+  }
+  if (typeof reasoning === 'number') {
+    usage.reasoningTokens = reasoning;
+  }
+  return usage;
 }
 
-/** An OpenAI `usage` object (chat completions, embeddings or the Responses API), or undefined. */
+/**
+ * An OpenAI `usage` object, or undefined: chat completions' `prompt_tokens` and `completion_tokens` (null or
+ * absent for embeddings, which count as 0), else the Responses API's `input_tokens` and `output_tokens`; each
+ * with its cached and reasoning details where they are well formed.
+ */
 export function openAiUsage(usage: unknown): ProviderUsage | undefined {
-  const chat = openAiChatUsage.safeParse(usage);
-  if (chat.success) {
-    const { data } = chat;
-    return providerUsage(
-      data.prompt_tokens,
-      data.completion_tokens ?? 0,
-      data.prompt_tokens_details?.cached_tokens,
-      data.completion_tokens_details?.reasoning_tokens,
-    );
-  }
-  const responses = openAiResponsesUsage.safeParse(usage);
-  if (!responses.success) {
+  if (!isRecord(usage)) {
     return undefined;
   }
-  const { data } = responses;
+  const prompt = usage['prompt_tokens'];
+  const completion = usage['completion_tokens'];
+  if (isCount(prompt) && (completion === undefined || completion === null || isCount(completion))) {
+    return providerUsage(
+      prompt,
+      completion ?? 0,
+      detailIn(usage['prompt_tokens_details'], 'cached_tokens'),
+      detailIn(usage['completion_tokens_details'], 'reasoning_tokens'),
+    );
+  }
+  const input = usage['input_tokens'];
+  const output = usage['output_tokens'];
+  if (!isCount(input) || !isCount(output)) {
+    return undefined;
+  }
   return providerUsage(
-    data.input_tokens,
-    data.output_tokens,
-    data.input_tokens_details?.cached_tokens,
-    data.output_tokens_details?.reasoning_tokens,
+    input,
+    output,
+    detailIn(usage['input_tokens_details'], 'cached_tokens'),
+    detailIn(usage['output_tokens_details'], 'reasoning_tokens'),
   );
 }
 
@@ -101,34 +116,47 @@ export function anthropicPromptTokens(usage: AnthropicPromptCounts): number | un
 
 /** An Anthropic `usage` object of a whole answer (both counts present), or undefined. */
 export function anthropicUsage(usage: unknown): ProviderUsage | undefined {
-  const parsed = anthropicUsageSchema.safeParse(usage);
-  if (!parsed.success || typeof parsed.data.output_tokens !== 'number') {
+  if (!isRecord(usage)) {
     return undefined;
   }
-  const prompt = anthropicPromptTokens(parsed.data);
-  return prompt === undefined
-    ? undefined
-    : providerUsage(prompt, parsed.data.output_tokens, parsed.data.cache_read_input_tokens, undefined);
+  const input = usage['input_tokens'];
+  const output = usage['output_tokens'];
+  if (!isCount(input) || !isCount(output)) {
+    return undefined;
+  }
+  const cacheRead = detailOf(usage['cache_read_input_tokens']);
+  const cacheWrite = detailOf(usage['cache_creation_input_tokens']);
+  const prompt = anthropicPromptTokens({
+    input_tokens: input,
+    cache_creation_input_tokens: cacheWrite,
+    cache_read_input_tokens: cacheRead,
+  });
+  return prompt === undefined ? undefined : providerUsage(prompt, output, cacheRead, undefined);
+}
+
+/** The parts of Gemini's usage that make up the completion. */
+export interface GeminiCompletionCounts {
+  candidatesTokenCount?: number | null;
+  thoughtsTokenCount?: number | null;
 }
 
 /** Gemini's completion: the answer's tokens and the thinking tokens (billed as output). */
-export function geminiCompletionTokens(usage: z.infer<typeof geminiUsageSchema>): number | undefined {
+export function geminiCompletionTokens(usage: GeminiCompletionCounts): number | undefined {
   const { candidatesTokenCount: answer, thoughtsTokenCount: thoughts } = usage;
   return typeof answer !== 'number' && typeof thoughts !== 'number' ? undefined : (answer ?? 0) + (thoughts ?? 0);
 }
 
 /** A Gemini `usageMetadata` object of a whole answer (a prompt count present), or undefined. */
 export function geminiUsage(usage: unknown): ProviderUsage | undefined {
-  const parsed = geminiUsageSchema.safeParse(usage);
-  const prompt = parsed.data?.promptTokenCount;
-  if (!parsed.success || typeof prompt !== 'number') {
+  if (!isRecord(usage)) {
     return undefined;
   }
-  const { data } = parsed;
-  return providerUsage(
-    prompt,
-    geminiCompletionTokens(data) ?? 0,
-    data.cachedContentTokenCount,
-    data.thoughtsTokenCount,
-  );
+  const prompt = usage['promptTokenCount'];
+  if (!isCount(prompt)) {
+    return undefined;
+  }
+  const thoughts = detailOf(usage['thoughtsTokenCount']);
+  const answer = detailOf(usage['candidatesTokenCount']);
+  const completion = geminiCompletionTokens({ candidatesTokenCount: answer, thoughtsTokenCount: thoughts });
+  return providerUsage(prompt, completion ?? 0, detailOf(usage['cachedContentTokenCount']), thoughts);
 }

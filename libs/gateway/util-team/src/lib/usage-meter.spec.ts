@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { isUsageOnlyChunk, usageFromJson, type WireDialect } from './usage-meter';
+import { z } from 'zod';
+import { isErrorEventData, isUsageOnlyChunk, usageFromJson, type WireDialect } from './usage-meter';
 
 const dialects: readonly WireDialect[] = ['openai', 'anthropic', 'gemini'];
 
@@ -151,25 +152,66 @@ describe('usageFromJson', () => {
 describe('isUsageOnlyChunk', () => {
   it('should know the usage-only chunk of an OpenAI stream', () => {
     const chunk = { id: 'c', object: 'chat.completion.chunk', choices: [], usage: { prompt_tokens: 1 } };
-    expect(isUsageOnlyChunk(JSON.stringify(chunk))).toBe(true);
+    expect(isUsageOnlyChunk(chunk)).toBe(true);
   });
 
-  it('should not take other chunks or text for it', () => {
-    const texts = [
-      JSON.stringify({ choices: [{ index: 0, delta: { content: 'hi' } }], usage: null }),
-      JSON.stringify({ choices: [{ index: 0, delta: {} }], usage: { prompt_tokens: 1 } }),
-      JSON.stringify({ choices: [], usage: null }),
-      JSON.stringify({ choices: [] }),
+  it('should not take other chunks or values for it', () => {
+    const values: unknown[] = [
+      { choices: [{ index: 0, delta: { content: 'hi' } }], usage: null },
+      { choices: [{ index: 0, delta: {} }], usage: { prompt_tokens: 1 } },
+      { choices: [], usage: null },
+      { choices: [], usage: [] },
+      { choices: {}, usage: {} },
+      { choices: [] },
       '[DONE]',
-      '',
-      '{',
+      undefined,
+      null,
+      [],
     ];
-    for (const text of texts) {
-      expect(isUsageOnlyChunk(text)).toBe(false);
+    for (const value of values) {
+      expect(isUsageOnlyChunk(value)).toBe(false);
     }
   });
 
-  it('should never throw on any text', () => {
-    fc.assert(fc.property(fc.string(), (text) => expect(typeof isUsageOnlyChunk(text)).toBe('boolean')));
+  it('should answer as its zod schema does, for any value', () => {
+    const schema = z.looseObject({ choices: z.array(z.unknown()).length(0), usage: z.looseObject({}) });
+    const chunk = fc.record(
+      { choices: fc.oneof(fc.constant([]), fc.jsonValue()), usage: fc.oneof(fc.constant({}), fc.jsonValue()) },
+      { requiredKeys: [] },
+    );
+    fc.assert(
+      fc.property(fc.oneof(chunk, fc.jsonValue()), (value) =>
+        expect(isUsageOnlyChunk(value)).toBe(schema.safeParse(value).success),
+      ),
+      { numRuns: 1000 },
+    );
+  });
+});
+
+describe('isErrorEventData', () => {
+  it("should know OpenAI's error object and the type: error events", () => {
+    expect(isErrorEventData({ error: { message: 'overloaded' } })).toBe(true);
+    expect(isErrorEventData({ type: 'error', error: { type: 'overloaded_error' } })).toBe(true);
+    expect(isErrorEventData({ type: 'error' })).toBe(true);
+  });
+
+  it('should not take other events for one', () => {
+    for (const value of [{ error: null }, { error: 'x' }, { type: 'message_stop' }, { choices: [] }, '[DONE]', null]) {
+      expect(isErrorEventData(value)).toBe(false);
+    }
+  });
+
+  it('should answer as its zod schema does, for any value', () => {
+    const schema = z.union([z.looseObject({ error: z.looseObject({}) }), z.looseObject({ type: z.literal('error') })]);
+    const event = fc.record(
+      { error: fc.oneof(fc.constant({}), fc.jsonValue()), type: fc.oneof(fc.constant('error'), fc.jsonValue()) },
+      { requiredKeys: [] },
+    );
+    fc.assert(
+      fc.property(fc.oneof(event, fc.jsonValue()), (value) =>
+        expect(isErrorEventData(value)).toBe(schema.safeParse(value).success),
+      ),
+      { numRuns: 1000 },
+    );
   });
 });
