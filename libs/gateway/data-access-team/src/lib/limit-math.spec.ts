@@ -1,10 +1,14 @@
 import {
+  type BucketState,
+  BudgetPeriods,
+  fullBucket,
   fullInMs,
   limitWindow,
   MINUTE_MS,
-  refilledBucket,
+  moveBucket,
+  refilledLevel,
   reservationAnswer,
-  settledBucket,
+  SHORT_BITS,
   toMicros,
   waitMs,
   wholeCount,
@@ -12,18 +16,30 @@ import {
 
 describe('limit math', () => {
   it('should read a missing bucket as a full one', () => {
-    expect(refilledBucket(undefined, 10, 5_000)).toEqual({ level: 10 * MINUTE_MS, at: 5_000 });
+    expect(refilledLevel(undefined, 10, 5_000)).toBe(10 * MINUTE_MS);
+    expect(fullBucket(10, 5_000)).toEqual({ level: 10 * MINUTE_MS, at: 5_000 });
   });
 
   it('should refill `limit` units per millisecond up to the limit', () => {
-    expect(refilledBucket({ level: 0, at: 1_000 }, 10, 4_000)).toEqual({ level: 30_000, at: 4_000 });
-    expect(refilledBucket({ level: 0, at: 0 }, 10, 120_000)).toEqual({ level: 10 * MINUTE_MS, at: 120_000 });
+    expect(refilledLevel({ level: 0, at: 1_000 }, 10, 4_000)).toBe(30_000);
+    expect(refilledLevel({ level: 0, at: 0 }, 10, 120_000)).toBe(10 * MINUTE_MS);
+  });
+
+  it('should refill nothing, and keep the later time, when the clock goes back', () => {
+    const bucket: BucketState = { level: 0, at: 5_000 };
+    expect(refilledLevel(bucket, 10, 1_000)).toBe(0);
+    moveBucket(bucket, 10, 1_000, MINUTE_MS);
+    expect(bucket).toEqual({ level: MINUTE_MS, at: 5_000 });
   });
 
   it('should let a settle take a bucket below zero and leave one above its limit to the next refill', () => {
-    expect(settledBucket({ level: 0, at: 0 }, 10, 0, -2 * MINUTE_MS)).toEqual({ level: -2 * MINUTE_MS, at: 0 });
-    const over = settledBucket(undefined, 10, 0, MINUTE_MS);
-    expect(refilledBucket(over, 10, 0).level).toBe(10 * MINUTE_MS);
+    const low: BucketState = { level: 0, at: 0 };
+    moveBucket(low, 10, 0, -2 * MINUTE_MS);
+    expect(low).toEqual({ level: -2 * MINUTE_MS, at: 0 });
+    const over = fullBucket(10, 0);
+    moveBucket(over, 10, 0, MINUTE_MS);
+    expect(over.level).toBe(11 * MINUTE_MS);
+    expect(refilledLevel(over, 10, 0)).toBe(10 * MINUTE_MS);
   });
 
   it('should wait for what is missing, and tell when no wait is enough', () => {
@@ -52,12 +68,10 @@ describe('limit math', () => {
       costUsd: 0,
     };
     expect(
-      reservationAnswer({
-        ask,
-        levels: { requests: 0, tokens: undefined, chargedMicros: undefined },
-        short: ['requests'],
-        now: 0,
-      }),
+      reservationAnswer(
+        { ask, requestsLevel: 0, tokensLevel: 0, chargedMicros: 0, short: SHORT_BITS.requests, now: 0 },
+        'total',
+      ),
     ).toEqual({
       granted: false,
       refusedBy: 'requests',
@@ -66,5 +80,35 @@ describe('limit math', () => {
       requests: { limit: 0, remaining: 0, resetMs: 0 },
       tokensWindow: undefined,
     });
+  });
+
+  it('should name the bucket with the longer wait when both are short, the requests one when they tie', () => {
+    const ask = {
+      keyId: 'key_a',
+      limits: { rpm: 10, tpm: 100, budgetUsd: null, budgetPeriod: 'total' as const },
+      tokens: 10,
+      costUsd: 0,
+    };
+    const both = SHORT_BITS.requests | SHORT_BITS.tokens;
+    const answer = (requestsLevel: number, tokensLevel: number, short = both) =>
+      reservationAnswer({ ask, requestsLevel, tokensLevel, chargedMicros: 0, short, now: 0 }, 'total');
+    // One request is 6 000 ms of an rpm of 10 away at level 0; ten tokens 6 000 ms of a tpm of 100.
+    expect(answer(0, 0)).toMatchObject({ refusedBy: 'requests', retryAfterMs: 6_000 });
+    expect(answer(0, -MINUTE_MS * 100)).toMatchObject({ refusedBy: 'tokens', retryAfterMs: 66_000 });
+    expect(answer(MINUTE_MS / 2, 0)).toMatchObject({ refusedBy: 'tokens', retryAfterMs: 6_000 });
+    expect(answer(0, 0, SHORT_BITS.tokens)).toMatchObject({ refusedBy: 'tokens', retryAfterMs: 6_000 });
+    expect(answer(MINUTE_MS, 0, SHORT_BITS.tokens).requests).toEqual({ limit: 10, remaining: 1, resetMs: 54_000 });
+  });
+
+  it('should name the budget period of a moment, and tell when a monthly one ends', () => {
+    const periods = new BudgetPeriods();
+    const january = Date.UTC(2026, 0, 31, 23, 59, 59, 999);
+    const february = Date.UTC(2026, 1, 1);
+    expect(periods.keyAt('monthly', january)).toBe('2026-01');
+    expect(periods.endAt('monthly', january)).toBe(february);
+    expect(periods.keyAt('monthly', february)).toBe('2026-02');
+    expect(periods.keyAt('monthly', january)).toBe('2026-01');
+    expect(periods.endAt('monthly', february)).toBe(Date.UTC(2026, 2, 1));
+    expect([periods.keyAt('total', january), periods.endAt('total', january)]).toEqual(['total', null]);
   });
 });

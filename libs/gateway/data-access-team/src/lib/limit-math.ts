@@ -1,7 +1,8 @@
 import {
+  type BudgetPeriod,
   budgetPeriodEnd,
   budgetPeriodKey,
-  type KeyLimits,
+  budgetPeriodStart,
   type LimitAsk,
   type LimitWindow,
   type Reservation,
@@ -20,6 +21,9 @@ import {
  * A budget is a counter of the micro-dollars charged in the period (spent, plus reserved by requests in flight).
  * A spent budget (charged ≥ budget) refuses every request, even one that costs nothing, so a budget of 0 refuses
  * all; otherwise an ask is refused when charged + its cost would exceed the budget.
+ *
+ * Everything here runs on every request, so it works on plain numbers: the limits an ask does not fit are bits of
+ * one number (SHORT_BITS), and the in-process buckets are updated in place.
  */
 
 /** The span rpm and tpm are counted over. */
@@ -28,11 +32,11 @@ export const MINUTE_MS = 60_000;
 /** USD are counted in whole micro-dollars, so sums never drift. */
 export const MICROS_PER_USD = 1_000_000;
 
-/** The limits a reservation is counted against. */
-export const LIMIT_NAMES = ['requests', 'tokens', 'budget'] as const;
+/** Bucket units one request takes from the requests bucket. */
+export const REQUEST_UNITS = MINUTE_MS;
 
-/** One of LIMIT_NAMES. */
-export type LimitName = (typeof LIMIT_NAMES)[number];
+/** Bit of each limit in a "short" mask: the limits an ask did not fit (0: it fits them all). */
+export const SHORT_BITS = { requests: 1, tokens: 2, budget: 4 } as const;
 
 /** A token bucket as kept: its level in units (see above) and the last time it was brought up to date. */
 export interface BucketState {
@@ -40,34 +44,17 @@ export interface BucketState {
   at: number;
 }
 
-/** What one ask takes: bucket units for the request and its tokens, micro-dollars for its cost. */
-export interface LimitTake {
-  requests: number;
-  tokens: number;
-  micros: number;
-}
-
-/** A key's limits at a moment, before an ask: each bucket's level and the budget's charged micro-dollars (undefined: no such limit). */
-export interface LimitLevels {
-  requests: number | undefined;
-  tokens: number | undefined;
-  chargedMicros: number | undefined;
-}
-
-/** Everything a reservation's answer is built from: the ask, the levels it met, and which limits it did not fit. */
+/**
+ * A key's limits at a moment, as an ask met them: each bucket's level and the budget's charged micro-dollars
+ * (ignored for a limit the key does not have), which limits it did not fit (SHORT_BITS), and when.
+ */
 export interface ReservationFacts {
   ask: LimitAsk;
-  levels: LimitLevels;
-  short: readonly LimitName[];
+  requestsLevel: number;
+  tokensLevel: number;
+  chargedMicros: number;
+  short: number;
   now: number;
-}
-
-/** One bucket of a key, with what an ask needs from it. */
-interface BucketNeed {
-  name: 'requests' | 'tokens';
-  limit: number;
-  level: number;
-  need: number;
 }
 
 /** A count of requests or tokens as the limits count it: whole ones, rounded up, never negative. */
@@ -85,29 +72,28 @@ export function toMicros(usd: number): number {
   return Math.round(Math.max(0, usd) * MICROS_PER_USD);
 }
 
-/** What an ask takes from each limit. */
-export function limitTake(ask: LimitAsk): LimitTake {
-  return { requests: bucketUnits(1), tokens: bucketUnits(ask.tokens), micros: toMicros(ask.costUsd) };
+/** A bucket that was never used: full, as of `now`. */
+export function fullBucket(limit: number, now: number): BucketState {
+  return { level: limit * MINUTE_MS, at: now };
 }
 
 /**
- * A bucket brought up to `now`: refilled for the time since it was last updated and capped at its limit (a limit
- * lowered since is applied at once). A missing bucket is a full one. Time never runs backwards: a `now` earlier than
- * the bucket's (another replica's clock) refills nothing and keeps the later time.
+ * A bucket's level at `now`: refilled for the time since it was last updated and capped at its limit (a limit
+ * lowered since is applied at once). A missing bucket is a full one. Time never runs backwards: a `now` earlier
+ * than the bucket's (another replica's clock) refills nothing.
  */
-export function refilledBucket(state: BucketState | undefined, limit: number, now: number): BucketState {
+export function refilledLevel(state: BucketState | undefined, limit: number, now: number): number {
   const capacity = limit * MINUTE_MS;
-  if (state === undefined) {
-    return { level: capacity, at: now };
-  }
-  const elapsed = Math.max(0, now - state.at);
-  return { level: Math.min(capacity, state.level + elapsed * limit), at: Math.max(state.at, now) };
+  return state === undefined ? capacity : Math.min(capacity, state.level + Math.max(0, now - state.at) * limit);
 }
 
-/** A bucket after a settle: refilled, then given back `units` (negative: taken); above its limit until the next refill caps it. */
-export function settledBucket(state: BucketState | undefined, limit: number, now: number, units: number): BucketState {
-  const refilled = refilledBucket(state, limit, now);
-  return { level: refilled.level + units, at: refilled.at };
+/**
+ * Brings a bucket up to `now` in place (refilledLevel), then adds `units` (negative: takes them); a bucket given
+ * back more than its limit stays above it until the next refill caps it. The later of the two times is kept.
+ */
+export function moveBucket(state: BucketState, limit: number, now: number, units: number): void {
+  state.level = refilledLevel(state, limit, now) + units;
+  state.at = Math.max(state.at, now);
 }
 
 /** Milliseconds until a bucket at `level` is full again. */
@@ -136,84 +122,120 @@ export function budgetRefuses(chargedMicros: number, costMicros: number, budgetM
   return chargedMicros >= budgetMicros || chargedMicros + costMicros > budgetMicros;
 }
 
-function bucketNeeds(levels: LimitLevels, take: LimitTake, limits: KeyLimits): BucketNeed[] {
-  const needs: BucketNeed[] = [];
-  if (limits.rpm !== null && levels.requests !== undefined) {
-    needs.push({ name: 'requests', limit: limits.rpm, level: levels.requests, need: take.requests });
+/** The limits an ask does not fit (SHORT_BITS), given the levels it meets (0: it is granted). */
+export function shortLimits(ask: LimitAsk, requestsLevel: number, tokensLevel: number, chargedMicros: number): number {
+  const { rpm, tpm, budgetUsd } = ask.limits;
+  let short = 0;
+  if (rpm !== null && requestsLevel < REQUEST_UNITS) {
+    short |= SHORT_BITS.requests;
   }
-  if (limits.tpm !== null && levels.tokens !== undefined) {
-    needs.push({ name: 'tokens', limit: limits.tpm, level: levels.tokens, need: take.tokens });
+  if (tpm !== null && tokensLevel < bucketUnits(ask.tokens)) {
+    short |= SHORT_BITS.tokens;
   }
-  return needs;
-}
-
-/** The limits an ask does not fit, given the levels it meets (none: it is granted). */
-export function shortLimits(levels: LimitLevels, ask: LimitAsk): LimitName[] {
-  const take = limitTake(ask);
-  const short: LimitName[] = bucketNeeds(levels, take, ask.limits)
-    .filter((bucket) => bucket.level < bucket.need)
-    .map((bucket) => bucket.name);
-  const { budgetUsd } = ask.limits;
-  if (
-    budgetUsd !== null &&
-    levels.chargedMicros !== undefined &&
-    budgetRefuses(levels.chargedMicros, take.micros, toMicros(budgetUsd))
-  ) {
-    short.push('budget');
+  if (budgetUsd !== null && budgetRefuses(chargedMicros, toMicros(ask.costUsd), toMicros(budgetUsd))) {
+    short |= SHORT_BITS.budget;
   }
   return short;
 }
 
-/** The windows of the headers: the levels as met, less what a granted ask took. */
-function windows(
-  levels: LimitLevels,
-  take: LimitTake,
-  limits: KeyLimits,
-  granted: boolean,
-): Pick<Reservation, 'requests' | 'tokensWindow'> {
-  const taken = granted ? take : { requests: 0, tokens: 0, micros: 0 };
-  const window = (level: number | undefined, limit: number | null, units: number): LimitWindow | undefined =>
-    level === undefined || limit === null ? undefined : limitWindow(level - units, limit);
-  return {
-    requests: window(levels.requests, limits.rpm, taken.requests),
-    tokensWindow: window(levels.tokens, limits.tpm, taken.tokens),
-  };
+/** A bucket's window for the headers, less what a granted ask took from it; undefined for a limit the key lacks. */
+function windowAfter(limit: number | null, level: number, taken: number): LimitWindow | undefined {
+  return limit === null ? undefined : limitWindow(level - taken, limit);
+}
+
+/** A wait in milliseconds; null: no wait is long enough. */
+type Wait = number | null;
+
+/** Whether waiting `a` takes at least as long as waiting `b`. */
+function noShorter(a: Wait, b: Wait): boolean {
+  return a === null || (b !== null && b <= a);
 }
 
 /** Why an ask was refused: the budget when it is short, else the bucket that takes longest to let it through. */
 function refusal(
   facts: ReservationFacts,
-  take: LimitTake,
 ): Pick<Extract<Reservation, { granted: false }>, 'refusedBy' | 'retryAfterMs' | 'tooLarge'> {
-  const { limits } = facts.ask;
-  if (facts.short.includes('budget') && limits.budgetUsd !== null) {
-    const tooLarge = take.micros > toMicros(limits.budgetUsd);
-    const end = budgetPeriodEnd(limits.budgetPeriod, new Date(facts.now));
-    return { refusedBy: 'budget', tooLarge, retryAfterMs: tooLarge || end === null ? null : end.getTime() - facts.now };
+  const { ask, short, now } = facts;
+  const { rpm, tpm, budgetUsd, budgetPeriod } = ask.limits;
+  if ((short & SHORT_BITS.budget) !== 0 && budgetUsd !== null) {
+    const tooLarge = toMicros(ask.costUsd) > toMicros(budgetUsd);
+    const end = budgetPeriodEnd(budgetPeriod, new Date(now));
+    return { refusedBy: 'budget', tooLarge, retryAfterMs: tooLarge || end === null ? null : end.getTime() - now };
   }
-  const waits = bucketNeeds(facts.levels, take, limits)
-    .filter((bucket) => facts.short.includes(bucket.name))
-    .map((bucket) => ({ name: bucket.name, wait: waitMs(bucket.level, bucket.need, bucket.limit) }));
-  const longest = waits.reduce((worst, next) =>
-    worst.wait === null || (next.wait !== null && next.wait <= worst.wait) ? worst : next,
-  );
-  return { refusedBy: longest.name, tooLarge: longest.wait === null, retryAfterMs: longest.wait };
+  // undefined: that bucket is not short.
+  const requestsWait =
+    (short & SHORT_BITS.requests) !== 0 && rpm !== null ? waitMs(facts.requestsLevel, REQUEST_UNITS, rpm) : undefined;
+  const tokensWait =
+    (short & SHORT_BITS.tokens) !== 0 && tpm !== null
+      ? waitMs(facts.tokensLevel, bucketUnits(ask.tokens), tpm)
+      : undefined;
+  const byRequests = requestsWait !== undefined && (tokensWait === undefined || noShorter(requestsWait, tokensWait));
+  const wait = (byRequests ? requestsWait : tokensWait) ?? null;
+  return { refusedBy: byRequests ? 'requests' : 'tokens', tooLarge: wait === null, retryAfterMs: wait };
 }
 
-/** The answer to a reservation: granted with the windows after it, or refused with why and for how long. */
-export function reservationAnswer(facts: ReservationFacts): Reservation {
-  const { ask, levels, now } = facts;
-  const take = limitTake(ask);
-  if (facts.short.length === 0) {
+/**
+ * The answer to a reservation: granted (charged to the budget period `period`) with the windows after it, or
+ * refused with why and for how long.
+ */
+export function reservationAnswer(facts: ReservationFacts, period: string): Reservation {
+  const { ask, requestsLevel, tokensLevel } = facts;
+  const { rpm, tpm } = ask.limits;
+  if (facts.short === 0) {
     return {
       granted: true,
       keyId: ask.keyId,
       limits: ask.limits,
       tokens: wholeCount(ask.tokens),
       costUsd: ask.costUsd,
-      budgetPeriodKey: budgetPeriodKey(ask.limits.budgetPeriod, new Date(now)),
-      ...windows(levels, take, ask.limits, true),
+      budgetPeriodKey: period,
+      requests: windowAfter(rpm, requestsLevel, REQUEST_UNITS),
+      tokensWindow: windowAfter(tpm, tokensLevel, bucketUnits(ask.tokens)),
     };
   }
-  return { granted: false, ...refusal(facts, take), ...windows(levels, take, ask.limits, false) };
+  return {
+    granted: false,
+    ...refusal(facts),
+    requests: windowAfter(rpm, requestsLevel, 0),
+    tokensWindow: windowAfter(tpm, tokensLevel, 0),
+  };
+}
+
+/**
+ * The current budget period of each kind, remembered until it ends: its key (`budgetPeriodKey`) and, for a
+ * monthly one, when it ends, so that no date is built on every request. A clock that goes back re-reads the month.
+ */
+export class BudgetPeriods {
+  private readonly totalKey = budgetPeriodKey('total', new Date(0));
+  private monthStart = 0;
+  private monthEnd = 0;
+  private monthKey = '';
+
+  /** The key of the period `now` falls in. */
+  keyAt(period: BudgetPeriod, now: number): string {
+    if (period === 'total') {
+      return this.totalKey;
+    }
+    this.readMonth(now);
+    return this.monthKey;
+  }
+
+  /** When the period `now` falls in ends (ms since the epoch); null for a whole-life budget. */
+  endAt(period: BudgetPeriod, now: number): number | null {
+    if (period === 'total') {
+      return null;
+    }
+    this.readMonth(now);
+    return this.monthEnd;
+  }
+
+  private readMonth(now: number): void {
+    if (now >= this.monthStart && now < this.monthEnd) {
+      return;
+    }
+    const at = new Date(now);
+    this.monthStart = budgetPeriodStart('monthly', at)?.getTime() ?? now;
+    this.monthEnd = budgetPeriodEnd('monthly', at)?.getTime() ?? now;
+    this.monthKey = budgetPeriodKey('monthly', at);
+  }
 }

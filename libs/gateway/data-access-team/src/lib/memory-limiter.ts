@@ -1,16 +1,13 @@
-import {
-  budgetPeriodKey,
-  type GrantedReservation,
-  type LimitAsk,
-  type Reservation,
-} from '@openai-proxy/gateway-util-team';
+import type { GrantedReservation, LimitAsk, Reservation } from '@openai-proxy/gateway-util-team';
 import {
   type BucketState,
+  BudgetPeriods,
   bucketUnits,
-  limitTake,
-  refilledBucket,
+  fullBucket,
+  moveBucket,
+  REQUEST_UNITS,
+  refilledLevel,
   reservationAnswer,
-  settledBucket,
   shortLimits,
   toMicros,
 } from './limit-math';
@@ -23,7 +20,7 @@ interface BudgetCounter {
   chargedMicros: number;
 }
 
-/** What the limiter keeps for one key (a bucket is absent until first used: absent is full). */
+/** What the limiter keeps for one key, updated in place (a bucket is absent until first used: absent is full). */
 interface KeyState {
   requests?: BucketState;
   tokens?: BucketState;
@@ -43,6 +40,7 @@ export interface MemoryLimiterOptions {
 export class MemoryLimiter implements TeamLimiter {
   private readonly keys = new Map<string, KeyState>();
   private readonly seeds = new SeedReads();
+  private readonly periods = new BudgetPeriods();
   private readonly now: () => number;
 
   constructor(options: MemoryLimiterOptions = {}) {
@@ -52,39 +50,42 @@ export class MemoryLimiter implements TeamLimiter {
   async reserve(ask: LimitAsk, spentUsd: () => Promise<number>): Promise<Reservation> {
     const now = this.now();
     const state = this.stateOf(ask.keyId);
-    const period = budgetPeriodKey(ask.limits.budgetPeriod, new Date(now));
-    if (ask.limits.budgetUsd !== null && state.budget?.period !== period) {
+    const { rpm, tpm, budgetUsd, budgetPeriod } = ask.limits;
+    const period = this.periods.keyAt(budgetPeriod, now);
+    if (budgetUsd !== null && state.budget?.period !== period) {
       const spent = await this.seeds.read(`${ask.keyId}:${period}`, spentUsd);
       if (state.budget?.period !== period) {
         state.budget = { period, chargedMicros: toMicros(spent) };
       }
     }
-    const requests = ask.limits.rpm === null ? undefined : refilledBucket(state.requests, ask.limits.rpm, now);
-    const tokens = ask.limits.tpm === null ? undefined : refilledBucket(state.tokens, ask.limits.tpm, now);
-    const budget = ask.limits.budgetUsd === null ? undefined : state.budget;
-    const levels = { requests: requests?.level, tokens: tokens?.level, chargedMicros: budget?.chargedMicros };
-    const short = shortLimits(levels, ask);
-    if (short.length === 0) {
-      const take = limitTake(ask);
-      if (requests !== undefined) {
-        state.requests = { level: requests.level - take.requests, at: requests.at };
+    // Levels of limits the key does not have are never read.
+    const requestsLevel = rpm === null ? 0 : refilledLevel(state.requests, rpm, now);
+    const tokensLevel = tpm === null ? 0 : refilledLevel(state.tokens, tpm, now);
+    const chargedMicros = state.budget?.chargedMicros ?? 0;
+    const short = shortLimits(ask, requestsLevel, tokensLevel, chargedMicros);
+    if (short === 0) {
+      if (rpm !== null) {
+        state.requests ??= fullBucket(rpm, now);
+        moveBucket(state.requests, rpm, now, -REQUEST_UNITS);
       }
-      if (tokens !== undefined) {
-        state.tokens = { level: tokens.level - take.tokens, at: tokens.at };
+      if (tpm !== null) {
+        state.tokens ??= fullBucket(tpm, now);
+        moveBucket(state.tokens, tpm, now, -bucketUnits(ask.tokens));
       }
-      if (budget !== undefined) {
-        budget.chargedMicros += take.micros;
+      if (budgetUsd !== null && state.budget !== undefined) {
+        state.budget.chargedMicros += toMicros(ask.costUsd);
       }
     }
-    return reservationAnswer({ ask, levels, short, now });
+    return reservationAnswer({ ask, requestsLevel, tokensLevel, chargedMicros, short, now }, period);
   }
 
   settle(reservation: GrantedReservation, actual: { tokens: number; costUsd: number }): Promise<void> {
     const state = this.stateOf(reservation.keyId);
     const { tpm, budgetUsd } = reservation.limits;
     if (tpm !== null) {
-      const back = bucketUnits(reservation.tokens) - bucketUnits(actual.tokens);
-      state.tokens = settledBucket(state.tokens, tpm, this.now(), back);
+      const now = this.now();
+      state.tokens ??= fullBucket(tpm, now);
+      moveBucket(state.tokens, tpm, now, bucketUnits(reservation.tokens) - bucketUnits(actual.tokens));
     }
     if (budgetUsd !== null && state.budget?.period === reservation.budgetPeriodKey) {
       state.budget.chargedMicros += toMicros(actual.costUsd) - toMicros(reservation.costUsd);

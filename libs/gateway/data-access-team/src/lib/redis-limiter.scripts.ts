@@ -1,4 +1,4 @@
-import { type LimitName, MINUTE_MS } from './limit-math';
+import { MINUTE_MS, SHORT_BITS } from './limit-math';
 
 /**
  * The Redis limiter's two Lua scripts: the steps of limit-math.ts, run inside Redis so that each check-and-take
@@ -9,13 +9,10 @@ import { type LimitName, MINUTE_MS } from './limit-math';
 /** How long an idle bucket outlives the moment it is full again (a missing bucket reads as a full one). */
 export const BUCKET_IDLE_MARGIN_MS = 60_000;
 
-/** Bit of each limit in the reserve script's answer: the limits the ask did not fit. */
-export const SHORT_BITS: Readonly<Record<LimitName, number>> = { requests: 1, tokens: 2, budget: 4 };
-
 /** What the reserve script answers when the budget counter is missing and no seed was given. */
 export const SEED_NEEDED = -1;
 
-/** A bucket's refill and store, as in limit-math.ts (refilledBucket, fullInMs). */
+/** A bucket's refill and store, as in limit-math.ts (refilledLevel, moveBucket, fullInMs). */
 const BUCKETS = `
 local MINUTE = ${MINUTE_MS}
 local IDLE_MARGIN = ${BUCKET_IDLE_MARGIN_MS}
@@ -47,9 +44,9 @@ end
  * Redis and of the replica need not agree), the seed of a missing counter (micro-dollars). An empty argument means
  * no such limit, no expiry, or no seed yet.
  *
- * Refills, checks all three and takes all three or none. Answers {short bits, requests level, tokens level,
- * charged micro-dollars}, the levels as found (before the take); or {SEED_NEEDED} before touching anything when
- * the budget counter is missing and there is no seed.
+ * Refills, checks all three and takes all three or none. Answers {short bits (SHORT_BITS), requests level, tokens
+ * level, charged micro-dollars}, the levels as found (before the take); or {SEED_NEEDED} before touching anything
+ * when the budget counter is missing and there is no seed.
  */
 export const RESERVE_SCRIPT = `${BUCKETS}
 local rpm = tonumber(ARGV[2])
@@ -105,9 +102,10 @@ return {short, requestsLevel, tokensLevel, charged}
 `;
 
 /**
- * Settle. KEYS: tokens bucket, budget counter. ARGV: now, tpm (empty: none), token units given back (negative:
- * taken), micro-dollars to add to the counter (negative: given back). The bucket is refilled and given back (the next refill caps it);
- * a counter that is gone (expired, or Redis lost it) is left for the next reservation to seed from the ledger.
+ * Settle, of one or several reservations of a key at once. KEYS: tokens bucket, budget counter. ARGV: now, tpm
+ * (empty: none), token units given back (negative: taken), micro-dollars to add to the counter (negative: given
+ * back), each summed over the settles sent together. The bucket is refilled and given back (the next refill caps
+ * it); a counter that is gone (expired, or Redis lost it) is left for the next reservation to seed from the ledger.
  */
 export const SETTLE_SCRIPT = `${BUCKETS}
 local tpm = tonumber(ARGV[2])

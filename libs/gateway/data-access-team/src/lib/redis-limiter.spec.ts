@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { KeyLimits, LimitAsk, Reservation } from '@openai-proxy/gateway-util-team';
+import type { GrantedReservation, KeyLimits, LimitAsk, Reservation } from '@openai-proxy/gateway-util-team';
 import { freeLoopbackPort, startRedisServer, testRedisUrl } from '@openai-proxy/testing-fakes';
 import { Redis } from 'ioredis';
 import { limitKeys, RedisLimiter } from './redis-limiter';
@@ -128,6 +128,139 @@ describe('RedisLimiter keys', () => {
     await limiter.reserve(askOf(keyId, { budgetUsd: 1 }, 0, 0.2), spentUsd);
     expect(reads).toBe(2);
     expect(await redis.get(limitKeys(keyId, '2026-01').budget)).toBe('700000');
+  });
+});
+
+describe('RedisLimiter settles', () => {
+  const MINUTE_UNITS = 60_000;
+  /** A settle window no test waits for: what it holds reaches Redis only when a take or close() sends it. */
+  const LONG_WINDOW_MS = 60_000;
+  /** How long a test waits for a settle to land with nothing else happening (far more than the window). */
+  const LANDING_DEADLINE_MS = 2_000;
+  let redis: Redis;
+  let keyId: string;
+
+  beforeEach(() => {
+    redis = new Redis(testRedisUrl());
+    keyId = `key_${randomUUID()}`;
+  });
+
+  afterEach(async () => {
+    await redis.quit();
+  });
+
+  /** The tokens bucket's level in Redis, in tokens. */
+  async function tokensLevel(period = '2026-01'): Promise<number> {
+    return Number(await redis.hget(limitKeys(keyId, period).tokens, 'level')) / MINUTE_UNITS;
+  }
+
+  async function budgetCounter(period = '2026-01'): Promise<string | null> {
+    return redis.get(limitKeys(keyId, period).budget);
+  }
+
+  async function grantedOn(limiter: RedisLimiter, ask: LimitAsk): Promise<GrantedReservation> {
+    const answer = await limiter.reserve(ask, NOTHING_SPENT);
+    if (!answer.granted) {
+      throw new Error(`expected a grant, got a refusal by ${answer.refusedBy}`);
+    }
+    return answer;
+  }
+
+  it('should sum the give-backs of one key into one command, run by its SHA once the script is loaded', async () => {
+    const server = await startRedisServer();
+    const own = new Redis(server.url);
+    const limiter = new RedisLimiter({ redisUrl: server.url, now: () => START });
+    try {
+      const ask = askOf(keyId, { tpm: 1000, budgetUsd: 1 }, 100, 0.1);
+      const reservations = [
+        await grantedOn(limiter, ask),
+        await grantedOn(limiter, ask),
+        await grantedOn(limiter, ask),
+      ];
+      await Promise.all(reservations.map((reservation) => limiter.settle(reservation, { tokens: 0, costUsd: 0.05 })));
+      const keys = limitKeys(keyId, '2026-01');
+      expect(Number(await own.hget(keys.tokens, 'level')) / MINUTE_UNITS).toBe(1000);
+      expect(await own.get(keys.budget)).toBe('150000');
+      // Four runs of the reserve script (the first asked for the budget counter's seed) and one of the settle
+      // script for the three settles; each script sent whole once on the connection, then by its SHA.
+      const stats = await own.info('commandstats');
+      const calls = (command: string): number =>
+        Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
+      expect({ eval: calls('eval'), evalsha: calls('evalsha') }).toEqual({ eval: 2, evalsha: 3 });
+    } finally {
+      await limiter.close();
+      await own.quit();
+      await server.stop();
+    }
+  });
+
+  it('should let a give-back reach Redis within the settle window with nothing else happening', async () => {
+    const limiter = new RedisLimiter({ redisUrl: testRedisUrl(), now: () => START });
+    try {
+      const reservation = await grantedOn(limiter, askOf(keyId, { tpm: 1000 }, 100));
+      let settled = false;
+      const settling = limiter.settle(reservation, { tokens: 40, costUsd: 0 }).then(() => {
+        settled = true;
+      });
+      const deadline = Date.now() + LANDING_DEADLINE_MS;
+      while ((await tokensLevel()) !== 960 && Date.now() < deadline) {
+        await sleep(5);
+      }
+      expect(await tokensLevel()).toBe(960);
+      await settling;
+      expect(settled).toBe(true);
+    } finally {
+      await limiter.close();
+    }
+  });
+
+  it('should keep give-backs waiting for the window, and send every one of them at close', async () => {
+    let time = START;
+    const limiter = new RedisLimiter({ redisUrl: testRedisUrl(), now: () => time, settleWindowMs: LONG_WINDOW_MS });
+    const settles: Promise<void>[] = [];
+    try {
+      const ask = askOf(keyId, { tpm: 1000, budgetUsd: 1 }, 100, 0.5);
+      const january = await grantedOn(limiter, ask);
+      settles.push(limiter.settle(january, { tokens: 10, costUsd: 0.2 }));
+      // A PING on the limiter's connection: whatever it had sent before is applied by now.
+      await expect(limiter.ready()).resolves.toBe(true);
+      expect(await budgetCounter('2026-01')).toBe('500000');
+      time = FEBRUARY + 1;
+      const february = await grantedOn(limiter, ask);
+      // Another month's settle of the key sends January's batch on its way and starts its own.
+      settles.push(limiter.settle(february, { tokens: 20, costUsd: 0.1 }));
+    } finally {
+      await limiter.close();
+    }
+    await Promise.all(settles);
+    expect([await budgetCounter('2026-01'), await budgetCounter('2026-02')]).toEqual(['200000', '100000']);
+    // Full again by February, the bucket gave February's reservation 100 tokens; 90 and 80 came back (above the
+    // limit until the next refill caps it).
+    expect(await tokensLevel()).toBe(1000 - 100 + 90 + 80);
+  });
+
+  it('should send at once a settle that takes more than was reserved, with the give-backs of its key', async () => {
+    const limiter = new RedisLimiter({ redisUrl: testRedisUrl(), now: () => START, settleWindowMs: LONG_WINDOW_MS });
+    try {
+      const ask = askOf(keyId, { tpm: 1000 }, 100);
+      const first = await grantedOn(limiter, ask);
+      const second = await grantedOn(limiter, ask);
+      const giveBack = limiter.settle(first, { tokens: 0, costUsd: 0 });
+      await limiter.settle(second, { tokens: 150, costUsd: 0 });
+      await giveBack;
+      expect(await tokensLevel()).toBe(1000 - 200 + 100 - 50);
+    } finally {
+      await limiter.close();
+    }
+  });
+
+  it('should refuse a settle made after close with LimiterUnavailableError, not drop it', async () => {
+    const limiter = new RedisLimiter({ redisUrl: testRedisUrl(), now: () => START });
+    const reservation = await grantedOn(limiter, askOf(keyId, { tpm: 1000 }, 100));
+    await limiter.close();
+    await expect(limiter.settle(reservation, { tokens: 0, costUsd: 0 })).rejects.toBeInstanceOf(
+      LimiterUnavailableError,
+    );
   });
 });
 

@@ -1,15 +1,9 @@
 import { once } from 'node:events';
-import {
-  budgetPeriodEnd,
-  budgetPeriodKey,
-  type GrantedReservation,
-  type LimitAsk,
-  type Reservation,
-} from '@openai-proxy/gateway-util-team';
+import type { GrantedReservation, LimitAsk, Reservation } from '@openai-proxy/gateway-util-team';
 import { Redis, type Result } from 'ioredis';
 import { z } from 'zod';
-import { bucketUnits, LIMIT_NAMES, limitTake, reservationAnswer, toMicros } from './limit-math';
-import { RESERVE_SCRIPT, SEED_NEEDED, SETTLE_SCRIPT, SHORT_BITS } from './redis-limiter.scripts';
+import { BudgetPeriods, bucketUnits, reservationAnswer, toMicros } from './limit-math';
+import { RESERVE_SCRIPT, SEED_NEEDED, SETTLE_SCRIPT } from './redis-limiter.scripts';
 import { SeedReads } from './team-limiter.seeds';
 import { LimiterUnavailableError, type TeamLimiter } from './team-store.types';
 
@@ -34,6 +28,12 @@ const RECONNECT_STEP_MS = 100;
 const RECONNECT_MAX_MS = 2_000;
 /** How long a monthly budget counter outlives its month, so that settles of requests still in flight land. */
 const BUDGET_COUNTER_MARGIN_MS = 24 * 60 * 60_000;
+/**
+ * How long a settle that gives back may wait to be sent with the other settles of its key. A settle only gives
+ * back what a request reserved and did not use, so sending it a little later only keeps the limits tighter for
+ * that while; a settle that takes more than was reserved is sent at once.
+ */
+export const SETTLE_WINDOW_MS = 5;
 
 /** Every Redis key of the limits starts so; `{keyId}` keeps one key's three in one Redis Cluster slot. */
 const LIMIT_KEY_PREFIX = 'openai-proxy:limits:';
@@ -57,33 +57,64 @@ const reserveReply = z.union([z.tuple([z.literal(SEED_NEEDED)]), levelsReply]);
 /** The reserve script's answer when it ran: short bits, requests and tokens levels, charged micro-dollars. */
 type LevelsReply = z.infer<typeof levelsReply>;
 
-/** The reserve script's ARGV (see RESERVE_SCRIPT); `seed` is the missing budget counter's, or empty. */
-function reserveArgs(ask: LimitAsk, now: number, seed: string): string[] {
-  const { limits } = ask;
-  const take = limitTake(ask);
-  const end = budgetPeriodEnd(limits.budgetPeriod, new Date(now));
+/**
+ * The reserve script's ARGV (see RESERVE_SCRIPT) without its last one, the seed of a missing budget counter;
+ * `periodEnd` is when the budget period ends (null: never).
+ */
+function reserveArgs(ask: LimitAsk, now: number, periodEnd: number | null): string[] {
+  const { rpm, tpm, budgetUsd } = ask.limits;
   return [
     String(now),
-    limits.rpm === null ? '' : String(limits.rpm),
-    limits.tpm === null ? '' : String(limits.tpm),
-    String(take.tokens),
-    limits.budgetUsd === null ? '' : String(toMicros(limits.budgetUsd)),
-    String(take.micros),
-    end === null ? '' : String(end.getTime() - now + BUDGET_COUNTER_MARGIN_MS),
-    seed,
+    rpm === null ? '' : String(rpm),
+    tpm === null ? '' : String(tpm),
+    String(bucketUnits(ask.tokens)),
+    budgetUsd === null ? '' : String(toMicros(budgetUsd)),
+    String(toMicros(ask.costUsd)),
+    periodEnd === null ? '' : String(periodEnd - now + BUDGET_COUNTER_MARGIN_MS),
   ];
 }
 
-/** The Redis limiter's options: the server's URL, and the clock (injectable so tests are exact). */
-export interface RedisLimiterOptions {
-  redisUrl: string;
-  now?: () => number;
+/**
+ * The settles of one key waiting to be sent as one command: the token units they give back (negative: take) and
+ * the micro-dollars they add to the budget counter (negative: give back), summed. Each settle of the batch
+ * resolves with `done`, which follows the command once `send` hands it over.
+ */
+interface SettleBatch {
+  keyId: string;
+  period: string;
+  tpm: number | null;
+  tokenUnits: number;
+  micros: number;
+  done: Promise<void>;
+  send: (sent: Promise<void>) => void;
+}
+
+/** An empty batch for the settles of a key under these limits and budget period. */
+function settleBatch(keyId: string, period: string, tpm: number | null): SettleBatch {
+  let send: (sent: Promise<void>) => void = () => undefined;
+  const done = new Promise<void>((resolve) => {
+    send = resolve;
+  });
+  return { keyId, period, tpm, tokenUnits: 0, micros: 0, done, send };
 }
 
 /**
- * The limits shared by every replica (`REDIS_URL`): limit-math.ts run by one Lua script per reservation and one per
- * settle, so no two replicas can take the same room. Keys expire when idle (buckets once full again plus a minute,
- * a monthly budget counter a day after its month; a whole-life one never).
+ * The Redis limiter's options: the server's URL, the clock (injectable so tests are exact), and how long a settle
+ * that gives back may wait for others of its key (SETTLE_WINDOW_MS unless told).
+ */
+export interface RedisLimiterOptions {
+  redisUrl: string;
+  now?: () => number;
+  settleWindowMs?: number;
+}
+
+/**
+ * The limits shared by every replica (`REDIS_URL`): limit-math.ts run by one Lua script per reservation (one
+ * round trip, two when a budget counter must be seeded from the ledger) and one per batch of settles, so no two
+ * replicas can take the same room. The scripts are sent once per connection, then run by their SHA (EVALSHA).
+ * Settles that give back wait up to the settle window to be summed per key into one command; close() sends what
+ * still waits. Keys expire when idle (buckets once full again plus a minute, a monthly budget counter a day after
+ * its month; a whole-life one never).
  *
  * Redis unreachable is never a reason to let requests through: reserve and settle then throw
  * LimiterUnavailableError (within about a second: nothing is queued while disconnected, commands time out), and
@@ -95,12 +126,22 @@ export class RedisLimiter implements TeamLimiter {
   private readonly address: string;
   private readonly now: () => number;
   private readonly seeds = new SeedReads();
+  private readonly periods = new BudgetPeriods();
+  private readonly settleWindowMs: number;
+  /** Settles waiting for the window, by key id; and the batches sent and not answered yet. */
+  private readonly waitingSettles = new Map<string, SettleBatch>();
+  private readonly sentSettles = new Set<Promise<void>>();
+  private settleTimer: NodeJS.Timeout | undefined;
+  private closing = false;
   private connecting: Promise<void> | undefined;
 
   constructor(options: RedisLimiterOptions) {
     const url = new URL(options.redisUrl);
     this.address = `${url.hostname}:${url.port === '' ? '6379' : url.port}`;
     this.now = options.now ?? Date.now;
+    this.settleWindowMs = options.settleWindowMs ?? SETTLE_WINDOW_MS;
+    // No auto-pipelining: measured, its pipeline per tick cost more CPU than the writes it saved unless tens of
+    // commands share a tick.
     this.redis = new Redis(options.redisUrl, {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
@@ -116,37 +157,42 @@ export class RedisLimiter implements TeamLimiter {
 
   async reserve(ask: LimitAsk, spentUsd: () => Promise<number>): Promise<Reservation> {
     const now = Math.floor(this.now());
-    const { limits } = ask;
-    const keys = limitKeys(ask.keyId, budgetPeriodKey(limits.budgetPeriod, new Date(now)));
+    const { budgetPeriod } = ask.limits;
+    const period = this.periods.keyAt(budgetPeriod, now);
+    const keys = limitKeys(ask.keyId, period);
+    const args = reserveArgs(ask, now, this.periods.endAt(budgetPeriod, now));
     const run = (seed: string): Promise<unknown> =>
-      this.command(() =>
-        this.redis.openaiProxyReserveLimits(keys.requests, keys.tokens, keys.budget, ...reserveArgs(ask, now, seed)),
-      );
-    const [mask, requests, tokens, chargedMicros] = await this.reserveLevels(run, keys.budget, spentUsd);
-    const short = LIMIT_NAMES.filter((name) => (mask & SHORT_BITS[name]) !== 0);
-    const levels = {
-      requests: limits.rpm === null ? undefined : requests,
-      tokens: limits.tpm === null ? undefined : tokens,
-      chargedMicros: limits.budgetUsd === null ? undefined : chargedMicros,
-    };
-    return reservationAnswer({ ask, levels, short, now });
+      this.command(() => this.redis.openaiProxyReserveLimits(keys.requests, keys.tokens, keys.budget, ...args, seed));
+    const [short, requestsLevel, tokensLevel, chargedMicros] = await this.reserveLevels(run, keys.budget, spentUsd);
+    return reservationAnswer({ ask, requestsLevel, tokensLevel, chargedMicros, short, now }, period);
   }
 
-  async settle(reservation: GrantedReservation, actual: { tokens: number; costUsd: number }): Promise<void> {
+  /**
+   * Adds the settle to its key's batch, sent within the settle window; at once when it takes more than was
+   * reserved, or once close() began. Resolves when its batch is applied in Redis.
+   */
+  settle(reservation: GrantedReservation, actual: { tokens: number; costUsd: number }): Promise<void> {
+    const { keyId, budgetPeriodKey: period } = reservation;
     const { tpm, budgetUsd } = reservation.limits;
-    const keys = limitKeys(reservation.keyId, reservation.budgetPeriodKey);
-    const back = bucketUnits(reservation.tokens) - bucketUnits(actual.tokens);
-    const extra = budgetUsd === null ? 0 : toMicros(actual.costUsd) - toMicros(reservation.costUsd);
-    await this.command(() =>
-      this.redis.openaiProxySettleLimits(
-        keys.tokens,
-        keys.budget,
-        String(Math.floor(this.now())),
-        tpm === null ? '' : String(tpm),
-        String(back),
-        String(extra),
-      ),
-    );
+    const tokenUnits = bucketUnits(reservation.tokens) - bucketUnits(actual.tokens);
+    const micros = budgetUsd === null ? 0 : toMicros(actual.costUsd) - toMicros(reservation.costUsd);
+    let batch = this.waitingSettles.get(keyId);
+    if (batch !== undefined && (batch.period !== period || batch.tpm !== tpm)) {
+      this.sendSettles(batch);
+      batch = undefined;
+    }
+    if (batch === undefined) {
+      batch = settleBatch(keyId, period, tpm);
+      this.waitingSettles.set(keyId, batch);
+    }
+    batch.tokenUnits += tokenUnits;
+    batch.micros += micros;
+    if (tokenUnits < 0 || micros > 0 || this.closing) {
+      this.sendSettles(batch);
+    } else {
+      this.settleTimer ??= setTimeout(() => this.sendWaitingSettles(), this.settleWindowMs);
+    }
+    return batch.done;
   }
 
   /** A PING: false when Redis does not answer (for /readyz). */
@@ -159,8 +205,14 @@ export class RedisLimiter implements TeamLimiter {
     }
   }
 
-  /** Quits the connection (or drops it, and stops reconnecting, when it is down). */
+  /**
+   * Sends the settles still waiting and waits for every settle sent, then quits the connection (or drops it, and
+   * stops reconnecting, when it is down). A settle made after this is sent at once (and fails once closed).
+   */
   async close(): Promise<void> {
+    this.closing = true;
+    this.sendWaitingSettles();
+    await Promise.allSettled(this.sentSettles);
     try {
       await this.redis.quit();
     } catch {
@@ -185,6 +237,34 @@ export class RedisLimiter implements TeamLimiter {
     return this.parsed(levelsReply, await run(String(toMicros(spent))));
   }
 
+  /** Sends every batch of settles that waits for the window. */
+  private sendWaitingSettles(): void {
+    clearTimeout(this.settleTimer);
+    this.settleTimer = undefined;
+    for (const batch of this.waitingSettles.values()) {
+      this.sendSettles(batch);
+    }
+  }
+
+  /** Sends one batch of settles (SETTLE_SCRIPT) and lets its settles follow the command. */
+  private sendSettles(batch: SettleBatch): void {
+    this.waitingSettles.delete(batch.keyId);
+    const keys = limitKeys(batch.keyId, batch.period);
+    const sent = this.command(() =>
+      this.redis.openaiProxySettleLimits(
+        keys.tokens,
+        keys.budget,
+        String(Math.floor(this.now())),
+        batch.tpm === null ? '' : String(batch.tpm),
+        String(batch.tokenUnits),
+        String(batch.micros),
+      ),
+    ).then(() => undefined);
+    const tracked = sent.catch(() => undefined).finally(() => this.sentSettles.delete(tracked));
+    this.sentSettles.add(tracked);
+    batch.send(sent);
+  }
+
   private parsed<T>(schema: z.ZodType<T>, reply: unknown): T {
     const result = schema.safeParse(reply);
     if (!result.success) {
@@ -196,7 +276,9 @@ export class RedisLimiter implements TeamLimiter {
   /** Runs a command once connected; any failure becomes LimiterUnavailableError. */
   private async command<T>(run: () => Promise<T>): Promise<T> {
     try {
-      await this.connected();
+      if (this.redis.status !== 'ready') {
+        await this.connected();
+      }
       return await run();
     } catch (error) {
       throw this.unavailable(error);

@@ -91,8 +91,9 @@ export class TeamLimits {
     }
     let reservation: Reservation;
     try {
-      reservation = await this.state.limiter.reserve({ keyId: key.id, limits: key, ...ask }, () =>
-        this.state.ledger.spentUsd(key.id, budgetPeriodStart(key.budgetPeriod, new Date())),
+      reservation = await this.state.limiter.reserve(
+        { keyId: key.id, limits: key, tokens: ask.tokens, costUsd: ask.costUsd },
+        () => this.state.ledger.spentUsd(key.id, budgetPeriodStart(key.budgetPeriod, new Date())),
       );
     } catch (error) {
       if (this.state.isLimiterUnavailable(error)) {
@@ -109,8 +110,9 @@ export class TeamLimits {
       throw refusalException(reservation, ask);
     }
     if (response !== undefined) {
-      for (const [name, value] of Object.entries(rateLimitHeaders(reservation.requests, reservation.tokensWindow))) {
-        setEdgeHeader(response, name, value);
+      const headers = rateLimitHeaders(reservation.requests, reservation.tokensWindow);
+      for (const name of Object.keys(headers)) {
+        setEdgeHeader(response, name, headers[name]);
       }
     }
     return reservation;
