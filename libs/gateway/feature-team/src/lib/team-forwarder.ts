@@ -251,8 +251,8 @@ class MeteredWatcher implements RelayWatcher {
   }
 
   onEvent(event: StreamEvent): 'keep' | 'drop' {
-    this.meter.observe(event);
     const data = parseJsonText(event.data);
+    this.meter.observe(data);
     this.errorInStream ||= event.event === 'error' || isErrorEventData(data);
     return this.call.hideUsageChunk && isUsageOnlyChunk(data) ? 'drop' : 'keep';
   }

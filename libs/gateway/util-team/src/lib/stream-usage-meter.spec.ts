@@ -1,11 +1,12 @@
 import fc from 'fast-check';
+import { parseJsonText } from '@openai-proxy/util-errors';
 import { StreamUsageMeter, type StreamEvent } from './stream-usage-meter';
 import type { WireDialect } from './usage-meter';
 
 function metered(dialect: WireDialect, events: readonly StreamEvent[]): StreamUsageMeter {
   const meter = new StreamUsageMeter(dialect);
   for (const event of events) {
-    meter.observe(event);
+    meter.observe(parseJsonText(event.data));
   }
   return meter;
 }

@@ -1,20 +1,12 @@
-import { parseJsonText } from '@openai-proxy/util-errors';
 import type { ReportedUsage, WireDialect } from './usage-meter';
+import { anthropicPromptTokens, geminiCompletionTokens, isCount, isRecord, openAiUsage } from './usage-counts';
 import {
-  anthropicPromptTokens,
-  anthropicUsageSchema,
-  geminiCompletionTokens,
-  geminiUsageSchema,
-  openAiUsage,
-} from './usage-counts';
-import {
-  anthropicEvent,
-  geminiChunk,
-  openAiChunk,
-  openAiResponsesEvent,
+  isAnthropicCounts,
+  isGeminiCounts,
+  isRecordList,
   RESPONSES_FINAL_EVENTS,
   RESPONSES_TEXT_EVENTS,
-} from './stream-events.schema';
+} from './stream-events';
 
 /** One SSE event as decoded: its `event:` name, when it has one, and its data. */
 export interface StreamEvent {
@@ -30,6 +22,14 @@ interface AnthropicCounts {
   output_tokens?: number;
 }
 
+/** The parts of Anthropic's counts that `message_start` gives: the prompt's (its output count is a placeholder). */
+const MESSAGE_START_PARTS = ['input_tokens', 'cache_creation_input_tokens', 'cache_read_input_tokens'] as const;
+/** The parts of Anthropic's counts that `message_delta` gives: any, the output count cumulative. */
+const MESSAGE_DELTA_PARTS = [...MESSAGE_START_PARTS, 'output_tokens'] as const;
+
+/** A JSON object as an event's data holds it. */
+type JsonRecord = Readonly<Record<string, unknown>>;
+
 /**
  * Reads one answer stream as it passes: the usage the provider reports (OpenAI's usage chunk or the Responses
  * API's final event; Anthropic's `message_start` prompt counts and `message_delta` cumulative output count;
@@ -43,25 +43,30 @@ export class StreamUsageMeter {
 
   constructor(private readonly dialect: WireDialect) {}
 
-  /** Takes one SSE event of the answer; `[DONE]` and any frame of another shape is passed over. */
-  observe(event: StreamEvent): void {
-    const value = parseJsonText(event.data);
+  /**
+   * Takes one SSE event's data as parsed (the caller parses it once for all its readers; undefined when it is
+   * not JSON, as `[DONE]` is); a value of any other shape is passed over.
+   */
+  observe(data: unknown): void {
+    if (!isRecord(data)) {
+      return;
+    }
     switch (this.dialect) {
       case 'openai':
-        this.observeOpenAi(value);
+        this.observeOpenAi(data);
         return;
       case 'anthropic':
-        this.observeAnthropic(value);
+        this.observeAnthropic(data);
         return;
       case 'gemini':
-        this.observeGemini(value);
+        this.observeGemini(data);
         return;
     }
   }
 
   /** What the provider has reported so far; undefined when it has reported nothing. */
   usage(): ReportedUsage | undefined {
-    const usage = this.dialect === 'anthropic' ? this.anthropicUsage() : this.reported;
+    const usage = this.dialect === 'anthropic' ? this.anthropicUsage() : { ...this.reported };
     return Object.keys(usage).length === 0 ? undefined : usage;
   }
 
@@ -70,49 +75,85 @@ export class StreamUsageMeter {
     return this.delivered.join('');
   }
 
-  private keep(...pieces: readonly (string | null | undefined)[]): void {
-    for (const piece of pieces) {
-      if (typeof piece === 'string' && piece !== '') {
-        this.delivered.push(piece);
-      }
+  private keep(piece: unknown): void {
+    if (typeof piece === 'string' && piece !== '') {
+      this.delivered.push(piece);
     }
   }
 
-  private observeOpenAi(value: unknown): void {
-    const chunk = openAiChunk.safeParse(value);
-    if (chunk.success) {
-      for (const { delta } of chunk.data.choices ?? []) {
-        this.keep(delta?.content, delta?.reasoning_content);
-        this.keep(...(delta?.tool_calls ?? []).map((call) => call.function?.arguments));
+  /** A chat completion chunk's deltas and usage, or a Responses API event's delta or final usage (or both). */
+  private observeOpenAi(value: JsonRecord): void {
+    const choices = value['choices'];
+    if (isRecordList(choices)) {
+      for (const choice of choices) {
+        this.keepOpenAiDelta(choice['delta']);
       }
-      this.reported = openAiUsage(chunk.data.usage) ?? this.reported;
     }
-    const event = openAiResponsesEvent.safeParse(value);
-    if (event.success && RESPONSES_TEXT_EVENTS.has(event.data.type) && typeof event.data.delta === 'string') {
-      this.keep(event.data.delta);
+    this.reported = openAiUsage(value['usage']) ?? this.reported;
+    const type = value['type'];
+    if (typeof type !== 'string') {
+      return;
     }
-    if (event.success && RESPONSES_FINAL_EVENTS.has(event.data.type)) {
-      this.reported = openAiUsage(event.data.response?.usage) ?? this.reported;
+    if (RESPONSES_TEXT_EVENTS.has(type)) {
+      this.keep(value['delta']);
+    }
+    const response = value['response'];
+    if (RESPONSES_FINAL_EVENTS.has(type) && isRecord(response)) {
+      this.reported = openAiUsage(response['usage']) ?? this.reported;
+    }
+  }
+
+  private keepOpenAiDelta(delta: unknown): void {
+    if (!isRecord(delta)) {
+      return;
+    }
+    this.keep(delta['content']);
+    this.keep(delta['reasoning_content']);
+    const calls = delta['tool_calls'];
+    if (!isRecordList(calls)) {
+      return;
+    }
+    for (const call of calls) {
+      const called = call['function'];
+      if (isRecord(called)) {
+        this.keep(called['arguments']);
+      }
     }
   }
 
   /** `message_start` gives the prompt's counts (its output count is a placeholder); `message_delta` the rest. */
-  private observeAnthropic(value: unknown): void {
-    const parsed = anthropicEvent.safeParse(value);
-    if (!parsed.success) {
+  private observeAnthropic(value: JsonRecord): void {
+    switch (value['type']) {
+      case 'content_block_delta': {
+        const delta = value['delta'];
+        if (isRecord(delta)) {
+          this.keep(delta['text']);
+          this.keep(delta['partial_json']);
+          this.keep(delta['thinking']);
+        }
+        return;
+      }
+      case 'message_start': {
+        const message = value['message'];
+        this.takeAnthropicCounts(isRecord(message) ? message['usage'] : undefined, MESSAGE_START_PARTS);
+        return;
+      }
+      case 'message_delta':
+        this.takeAnthropicCounts(value['usage'], MESSAGE_DELTA_PARTS);
+        return;
+    }
+  }
+
+  /** Keeps each of `parts` that the usage gives as a count, when the usage is well formed. */
+  private takeAnthropicCounts(usage: unknown, parts: readonly (keyof AnthropicCounts)[]): void {
+    if (!isAnthropicCounts(usage)) {
       return;
     }
-    const { type, message, usage, delta } = parsed.data;
-    if (type === 'content_block_delta') {
-      this.keep(delta?.text, delta?.partial_json, delta?.thinking);
-    }
-    const counts = anthropicUsageSchema.safeParse(type === 'message_start' ? message?.usage : usage);
-    if (!counts.success || (type !== 'message_start' && type !== 'message_delta')) {
-      return;
-    }
-    const parts = ['input_tokens', 'cache_creation_input_tokens', 'cache_read_input_tokens', 'output_tokens'] as const;
-    for (const part of type === 'message_start' ? parts.slice(0, 3) : parts) {
-      this.anthropic[part] = counts.data[part] ?? this.anthropic[part];
+    for (const part of parts) {
+      const given = usage[part];
+      if (isCount(given)) {
+        this.anthropic[part] = given;
+      }
     }
   }
 
@@ -126,26 +167,43 @@ export class StreamUsageMeter {
     };
   }
 
-  private observeGemini(value: unknown): void {
-    const chunk = geminiChunk.safeParse(value);
-    if (!chunk.success) {
+  /** A chunk's candidates' parts' text, and its `usageMetadata`: each count it gives replaces the one before. */
+  private observeGemini(value: JsonRecord): void {
+    const candidates = value['candidates'];
+    if (isRecordList(candidates)) {
+      for (const candidate of candidates) {
+        const content = candidate['content'];
+        const parts = isRecord(content) ? content['parts'] : undefined;
+        if (isRecordList(parts)) {
+          for (const part of parts) {
+            this.keep(part['text']);
+          }
+        }
+      }
+    }
+    const usage = value['usageMetadata'];
+    if (!isGeminiCounts(usage)) {
       return;
     }
-    for (const candidate of chunk.data.candidates ?? []) {
-      this.keep(...(candidate.content?.parts ?? []).map((part) => part.text));
+    const prompt = usage['promptTokenCount'];
+    const answer = usage['candidatesTokenCount'];
+    const thoughts = usage['thoughtsTokenCount'];
+    const cached = usage['cachedContentTokenCount'];
+    const completion = geminiCompletionTokens({
+      candidatesTokenCount: isCount(answer) ? answer : undefined,
+      thoughtsTokenCount: isCount(thoughts) ? thoughts : undefined,
+    });
+    if (isCount(prompt)) {
+      this.reported.promptTokens = prompt;
     }
-    const usage = geminiUsageSchema.safeParse(chunk.data.usageMetadata);
-    if (!usage.success) {
-      return;
+    if (completion !== undefined) {
+      this.reported.completionTokens = completion;
     }
-    const { promptTokenCount, cachedContentTokenCount, thoughtsTokenCount } = usage.data;
-    const completion = geminiCompletionTokens(usage.data);
-    this.reported = {
-      ...this.reported,
-      ...(typeof promptTokenCount === 'number' ? { promptTokens: promptTokenCount } : {}),
-      ...(completion === undefined ? {} : { completionTokens: completion }),
-      ...(typeof cachedContentTokenCount === 'number' ? { cachedPromptTokens: cachedContentTokenCount } : {}),
-      ...(typeof thoughtsTokenCount === 'number' ? { reasoningTokens: thoughtsTokenCount } : {}),
-    };
+    if (isCount(cached)) {
+      this.reported.cachedPromptTokens = cached;
+    }
+    if (isCount(thoughts)) {
+      this.reported.reasoningTokens = thoughts;
+    }
   }
 }
