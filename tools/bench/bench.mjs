@@ -37,7 +37,8 @@ const CHAT_STREAM_PAYLOAD = JSON.stringify({ ...JSON.parse(PAYLOAD), stream: tru
 const SCENARIOS = [
   { name: 'json-instant-c32', path: '/v1/instant', connections: 32, kind: 'json' },
   { name: 'json-instant-c128', path: '/v1/instant', connections: 128, kind: 'json', full: true },
-  { name: 'json-50ms-c128', path: '/v1/delayed', connections: 128, kind: 'json' },
+  // The header makes the upstream's /v1/chat/completions (the /v1 and team targets' path) wait 50 ms as well.
+  { name: 'json-50ms-c128', path: '/v1/delayed', connections: 128, kind: 'json', headers: { 'x-bench-delay': '1' } },
   { name: 'sse-20x5ms-c32', path: '/v1/sse', connections: 32, kind: 'sse' },
   { name: 'sse-20x5ms-c128', path: '/v1/sse', connections: 128, kind: 'sse', full: true },
   // The translating bridge: Anthropic events in, OpenAI chunks out (compared with the relay's SSE at c32).
@@ -58,8 +59,8 @@ const CHAIN_V1 = 'gateway+relay /v1';
 /** The team chain (limits in Redis) and its variant with limits in process, both judged against CHAIN_V1. */
 const TEAM_CHAIN = 'gateway+relay (team)';
 const TEAM_CHAIN_IN_PROCESS = 'gateway+relay (team, in-process limits)';
-/** The scenarios the team chains run: instant JSON and one event stream, both at 32 connections. */
-const TEAM_SCENARIOS = new Set(['json-instant-c32', 'sse-20x5ms-c32']);
+/** The scenarios the team chains (and gateway+relay /v1) run: instant JSON, JSON after 50 ms, one event stream. */
+const TEAM_SCENARIOS = new Set(['json-instant-c32', 'json-50ms-c128', 'sse-20x5ms-c32']);
 
 const TRANSLATE_PAYLOAD = JSON.stringify({
   model: 'claude-bench',
@@ -352,7 +353,11 @@ function rateOf(scenario, result) {
 async function measure(scenario, target) {
   const url = `${target.base}${target.prefix}${target.path ?? scenario.path}`;
   const payload = target.payloads?.[scenario.kind] ?? PAYLOAD;
-  const headers = target.token === undefined ? HEADERS : { ...HEADERS, authorization: `Bearer ${target.token}` };
+  const headers = {
+    ...HEADERS,
+    ...scenario.headers,
+    ...(target.token === undefined ? {} : { authorization: `Bearer ${target.token}` }),
+  };
   const run = scenario.kind === 'sse' ? loadSse : loadJson;
   await run(url, scenario.connections, WARMUP_S, payload, headers);
   return run(url, scenario.connections, DURATION_S, payload, headers);

@@ -2,11 +2,14 @@
 //   /v1/instant  JSON at once          /v1/delayed  JSON after 50 ms
 //   /v1/sse      20 chat chunks, 5 ms apart, then [DONE]
 //   /v1/messages an Anthropic stream with 20 text deltas, 5 ms apart (for the translating bridge)
-//   /v1/chat/completions  what team mode sends (the body is read): JSON at once, or with "stream": true the same
-//                20 chunks and, when stream_options.include_usage is asked, OpenAI's usage chunk before [DONE]
+//   /v1/chat/completions  what team mode sends (the body is read): JSON at once (after 50 ms with the request
+//                header x-bench-delay), or with "stream": true the same 20 chunks and, when
+//                stream_options.include_usage is asked, OpenAI's usage chunk before [DONE]
 import { createServer } from 'node:http';
 
 const DELAY_MS = 50;
+/** On `/v1/chat/completions`, this request header asks for the JSON answer after DELAY_MS (what /v1/delayed does). */
+const DELAY_HEADER = 'x-bench-delay';
 const SSE_CHUNKS = 20;
 const SSE_INTERVAL_MS = 5;
 
@@ -92,7 +95,9 @@ function answerChat(request, response) {
   request.once('end', () => {
     const body = chatRequest(Buffer.concat(parts).toString('utf8'));
     if (body.stream !== true) {
-      response.writeHead(200, jsonHeaders).end(completion);
+      const answer = () => response.writeHead(200, jsonHeaders).end(completion);
+      if (request.headers[DELAY_HEADER] === undefined) answer();
+      else setTimeout(answer, DELAY_MS);
       return;
     }
     const withUsage = body.stream_options?.include_usage === true;
