@@ -1,7 +1,16 @@
 import fc from 'fast-check';
+import { z } from 'zod';
 import { parseJsonText } from '@openai-proxy/util-errors';
+import { RESPONSES_FINAL_EVENTS, RESPONSES_TEXT_EVENTS } from './stream-events';
 import { StreamUsageMeter, type StreamEvent } from './stream-usage-meter';
-import type { WireDialect } from './usage-meter';
+import {
+  anthropicPromptTokens,
+  anthropicUsageSchema,
+  geminiCompletionTokens,
+  geminiUsageSchema,
+  openAiUsage,
+} from './usage-counts';
+import type { ReportedUsage, WireDialect } from './usage-meter';
 
 function metered(dialect: WireDialect, events: readonly StreamEvent[]): StreamUsageMeter {
   const meter = new StreamUsageMeter(dialect);
@@ -105,6 +114,14 @@ describe(StreamUsageMeter.name, () => {
     expect(meter.usage()).toEqual({ promptTokens: 8 });
   });
 
+  it('should leave a usage it has given as it was when later events report more', () => {
+    const meter = metered('gemini', [data({ candidates: [], usageMetadata: { promptTokenCount: 8 } })]);
+    const first = meter.usage();
+    meter.observe({ candidates: [], usageMetadata: { promptTokenCount: 8, candidatesTokenCount: 2 } });
+    expect(first).toEqual({ promptTokens: 8 });
+    expect(meter.usage()).toEqual({ promptTokens: 8, completionTokens: 2 });
+  });
+
   it('should report nothing and deliver nothing for frames of other shapes', () => {
     for (const dialect of ['openai', 'anthropic', 'gemini'] as const) {
       const meter = metered(dialect, [
@@ -153,6 +170,337 @@ describe(StreamUsageMeter.name, () => {
           expect(Number.isInteger(value) && value >= 0).toBe(true);
         }
       }),
+    );
+  });
+});
+
+/*
+ * The meter reads events by type checks; this is the same meter written with zod schemas of the events, which it
+ * must agree with on any stream.
+ */
+
+/** A part of an event that may be missing, null or malformed: then it is simply not there. */
+function lenient<Schema extends z.ZodType>(schema: Schema) {
+  return schema.nullish().catch(undefined);
+}
+
+const text = lenient(z.string());
+
+const openAiChunk = z.looseObject({
+  choices: lenient(
+    z.array(
+      z.looseObject({
+        delta: lenient(
+          z.looseObject({
+            content: text,
+            reasoning_content: text,
+            tool_calls: lenient(z.array(z.looseObject({ function: lenient(z.looseObject({ arguments: text })) }))),
+          }),
+        ),
+      }),
+    ),
+  ),
+  usage: z.unknown().optional(),
+});
+
+const openAiResponsesEvent = z.looseObject({
+  type: z.string(),
+  delta: z.unknown().optional(),
+  response: lenient(z.looseObject({ usage: z.unknown().optional() })),
+});
+
+const anthropicEvent = z.looseObject({
+  type: z.string(),
+  message: lenient(z.looseObject({ usage: z.unknown().optional() })),
+  usage: z.unknown().optional(),
+  delta: lenient(z.looseObject({ text, partial_json: text, thinking: text })),
+});
+
+const geminiChunk = z.looseObject({
+  candidates: lenient(
+    z.array(z.looseObject({ content: lenient(z.looseObject({ parts: lenient(z.array(z.looseObject({ text }))) })) })),
+  ),
+  usageMetadata: z.unknown().optional(),
+});
+
+type AnthropicCounts = Partial<
+  Record<'input_tokens' | 'cache_creation_input_tokens' | 'cache_read_input_tokens' | 'output_tokens', number>
+>;
+
+/** The stream meter as written with the zod schemas above. */
+class ZodStreamMeter {
+  private reported: ReportedUsage = {};
+  private readonly anthropic: AnthropicCounts = {};
+  private readonly delivered: string[] = [];
+
+  constructor(private readonly dialect: WireDialect) {}
+
+  observe(value: unknown): void {
+    if (this.dialect === 'openai') {
+      this.observeOpenAi(value);
+    } else if (this.dialect === 'anthropic') {
+      this.observeAnthropic(value);
+    } else {
+      this.observeGemini(value);
+    }
+  }
+
+  usage(): ReportedUsage | undefined {
+    const usage = this.dialect === 'anthropic' ? this.anthropicUsage() : this.reported;
+    return Object.keys(usage).length === 0 ? undefined : usage;
+  }
+
+  deliveredText(): string {
+    return this.delivered.join('');
+  }
+
+  private keep(...pieces: readonly (string | null | undefined)[]): void {
+    for (const piece of pieces) {
+      if (typeof piece === 'string' && piece !== '') {
+        this.delivered.push(piece);
+      }
+    }
+  }
+
+  private observeOpenAi(value: unknown): void {
+    const chunk = openAiChunk.safeParse(value);
+    if (chunk.success) {
+      for (const { delta } of chunk.data.choices ?? []) {
+        this.keep(delta?.content, delta?.reasoning_content);
+        this.keep(...(delta?.tool_calls ?? []).map((call) => call.function?.arguments));
+      }
+      this.reported = openAiUsage(chunk.data.usage) ?? this.reported;
+    }
+    const event = openAiResponsesEvent.safeParse(value);
+    if (event.success && RESPONSES_TEXT_EVENTS.has(event.data.type) && typeof event.data.delta === 'string') {
+      this.keep(event.data.delta);
+    }
+    if (event.success && RESPONSES_FINAL_EVENTS.has(event.data.type)) {
+      this.reported = openAiUsage(event.data.response?.usage) ?? this.reported;
+    }
+  }
+
+  private observeAnthropic(value: unknown): void {
+    const parsed = anthropicEvent.safeParse(value);
+    if (!parsed.success) {
+      return;
+    }
+    const { type, message, usage, delta } = parsed.data;
+    if (type === 'content_block_delta') {
+      this.keep(delta?.text, delta?.partial_json, delta?.thinking);
+    }
+    const counts = anthropicUsageSchema.safeParse(type === 'message_start' ? message?.usage : usage);
+    if (!counts.success || (type !== 'message_start' && type !== 'message_delta')) {
+      return;
+    }
+    const parts = ['input_tokens', 'cache_creation_input_tokens', 'cache_read_input_tokens', 'output_tokens'] as const;
+    for (const part of type === 'message_start' ? parts.slice(0, 3) : parts) {
+      this.anthropic[part] = counts.data[part] ?? this.anthropic[part];
+    }
+  }
+
+  private anthropicUsage(): ReportedUsage {
+    const prompt = anthropicPromptTokens(this.anthropic);
+    const { output_tokens: output, cache_read_input_tokens: cacheRead } = this.anthropic;
+    return {
+      ...(prompt === undefined ? {} : { promptTokens: prompt }),
+      ...(output === undefined ? {} : { completionTokens: output }),
+      ...(prompt === undefined || cacheRead === undefined ? {} : { cachedPromptTokens: cacheRead }),
+    };
+  }
+
+  private observeGemini(value: unknown): void {
+    const chunk = geminiChunk.safeParse(value);
+    if (!chunk.success) {
+      return;
+    }
+    for (const candidate of chunk.data.candidates ?? []) {
+      this.keep(...(candidate.content?.parts ?? []).map((part) => part.text));
+    }
+    const usage = geminiUsageSchema.safeParse(chunk.data.usageMetadata);
+    if (!usage.success) {
+      return;
+    }
+    const { promptTokenCount, cachedContentTokenCount, thoughtsTokenCount } = usage.data;
+    const completion = geminiCompletionTokens(usage.data);
+    this.reported = {
+      ...this.reported,
+      ...(typeof promptTokenCount === 'number' ? { promptTokens: promptTokenCount } : {}),
+      ...(completion === undefined ? {} : { completionTokens: completion }),
+      ...(typeof cachedContentTokenCount === 'number' ? { cachedPromptTokens: cachedContentTokenCount } : {}),
+      ...(typeof thoughtsTokenCount === 'number' ? { reasoningTokens: thoughtsTokenCount } : {}),
+    };
+  }
+}
+
+/** A value where a well-formed one is expected: null, missing, of another kind, or any JSON. */
+const odd: fc.Arbitrary<unknown> = fc.oneof(
+  fc.constantFrom(null, undefined, 0, -1, 1.5, '', 'x', true, [], {}, [null], [{}, 1]),
+  fc.jsonValue(),
+);
+/** Mostly `arbitrary`, sometimes an odd value in its place. */
+const mostly = (arbitrary: fc.Arbitrary<unknown>): fc.Arbitrary<unknown> => fc.oneof({ weight: 3, arbitrary }, odd);
+/** A list of `item`s; sometimes with an odd item among them, sometimes not a list. */
+const listOf = (item: fc.Arbitrary<unknown>): fc.Arbitrary<unknown> =>
+  fc.oneof(
+    { weight: 4, arbitrary: fc.array(item, { minLength: 1, maxLength: 3 }) },
+    fc.array(fc.oneof(item, odd), { maxLength: 3 }),
+    odd,
+  );
+/** An object with some of these keys. */
+const some = (keys: Record<string, fc.Arbitrary<unknown>>): fc.Arbitrary<unknown> =>
+  fc.record(keys, { requiredKeys: [] });
+
+const piece = mostly(fc.string({ maxLength: 6 }));
+const count = mostly(fc.nat({ max: 10_000 }));
+
+const openAiUsageValue = mostly(
+  fc.oneof(
+    some({
+      prompt_tokens: count,
+      completion_tokens: count,
+      total_tokens: count,
+      prompt_tokens_details: mostly(some({ cached_tokens: count })),
+      completion_tokens_details: mostly(some({ reasoning_tokens: count })),
+    }),
+    some({
+      input_tokens: count,
+      output_tokens: count,
+      input_tokens_details: mostly(some({ cached_tokens: count })),
+      output_tokens_details: mostly(some({ reasoning_tokens: count })),
+    }),
+  ),
+);
+
+const openAiChatChunk = fc.record(
+  {
+    id: fc.constant('chatcmpl-1'),
+    object: fc.constant('chat.completion.chunk'),
+    choices: listOf(
+      some({
+        index: fc.nat(3),
+        delta: mostly(
+          some({
+            role: fc.constant('assistant'),
+            content: piece,
+            reasoning_content: piece,
+            tool_calls: listOf(some({ index: fc.nat(3), function: mostly(some({ name: piece, arguments: piece })) })),
+          }),
+        ),
+        finish_reason: fc.constantFrom(null, 'stop'),
+      }),
+    ),
+    usage: openAiUsageValue,
+  },
+  { requiredKeys: ['id', 'object', 'choices'] },
+);
+
+const responsesEvent = fc.record(
+  {
+    type: mostly(fc.constantFrom(...RESPONSES_TEXT_EVENTS, ...RESPONSES_FINAL_EVENTS, 'response.created')),
+    delta: piece,
+    response: mostly(some({ id: fc.constant('resp_1'), usage: openAiUsageValue })),
+    choices: odd,
+  },
+  { requiredKeys: ['type'] },
+);
+
+const anthropicUsageValue = mostly(
+  some({
+    input_tokens: count,
+    output_tokens: count,
+    cache_creation_input_tokens: count,
+    cache_read_input_tokens: count,
+  }),
+);
+
+const anthropicStreamEvent = fc.record(
+  {
+    type: mostly(fc.constantFrom('message_start', 'message_delta', 'content_block_delta', 'ping', 'message_stop')),
+    index: fc.nat(3),
+    message: mostly(some({ id: fc.constant('msg_1'), usage: anthropicUsageValue })),
+    usage: anthropicUsageValue,
+    delta: mostly(
+      some({
+        type: fc.constantFrom('text_delta', 'input_json_delta', 'thinking_delta'),
+        text: piece,
+        partial_json: piece,
+        thinking: piece,
+        stop_reason: fc.constant('end_turn'),
+      }),
+    ),
+  },
+  { requiredKeys: ['type'] },
+);
+
+const geminiStreamChunk = fc.record(
+  {
+    candidates: listOf(
+      some({
+        content: mostly(
+          some({ role: fc.constant('model'), parts: listOf(some({ text: piece, thought: fc.boolean() })) }),
+        ),
+        finishReason: fc.constant('STOP'),
+        index: fc.nat(3),
+      }),
+    ),
+    usageMetadata: mostly(
+      some({
+        promptTokenCount: count,
+        candidatesTokenCount: count,
+        thoughtsTokenCount: count,
+        cachedContentTokenCount: count,
+        totalTokenCount: count,
+      }),
+    ),
+    modelVersion: fc.constant('gemini-2.0-flash'),
+  },
+  { requiredKeys: ['candidates'] },
+);
+
+/** Realistic events of each dialect (their parts sometimes malformed), with events of the others and any JSON. */
+const anyEvent: fc.Arbitrary<unknown> = fc.oneof(
+  openAiChatChunk,
+  responsesEvent,
+  anthropicStreamEvent,
+  geminiStreamChunk,
+  fc.jsonValue(),
+  fc.constant(undefined),
+);
+
+describe('StreamUsageMeter against its zod schemas', () => {
+  const dialect = fc.constantFrom<WireDialect>('openai', 'anthropic', 'gemini');
+
+  it('should read any stream of events as the zod-written meter does', () => {
+    fc.assert(
+      fc.property(dialect, fc.array(anyEvent, { maxLength: 12 }), (wire, stream) => {
+        const meter = new StreamUsageMeter(wire);
+        const reference = new ZodStreamMeter(wire);
+        for (const value of stream) {
+          meter.observe(value);
+          reference.observe(value);
+          expect(meter.usage()).toStrictEqual(reference.usage());
+        }
+        expect(meter.deliveredText()).toBe(reference.deliveredText());
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('should read any JSON, parsed from its text, as the zod-written meter does', () => {
+    fc.assert(
+      fc.property(dialect, fc.array(fc.oneof(anyEvent, fc.anything()), { maxLength: 8 }), (wire, stream) => {
+        const meter = new StreamUsageMeter(wire);
+        const reference = new ZodStreamMeter(wire);
+        for (const value of stream) {
+          const parsed = parseJsonText(JSON.stringify(value) ?? '');
+          meter.observe(parsed);
+          reference.observe(parsed);
+        }
+        expect(meter.usage()).toStrictEqual(reference.usage());
+        expect(meter.deliveredText()).toBe(reference.deliveredText());
+      }),
+      { numRuns: 1000 },
     );
   });
 });
