@@ -27,3 +27,4 @@ export * from './lib/fake-azure-openai';
 export * from './lib/loopback-server';
 export * from './lib/head-then-get';
 export * from './lib/test-servers';
+export * from './lib/idle-cut-proxy';
