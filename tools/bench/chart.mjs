@@ -5,6 +5,7 @@ const COLORS = {
   'floor+floor': '#90a4ae',
   'openai-relay': '#1e88e5',
   'gateway+relay': '#43a047',
+  'gateway+relay /v1': '#81c784',
   'gateway+relay (team)': '#fb8c00',
   'gateway+relay (team, in-process limits)': '#fdd835',
 };
