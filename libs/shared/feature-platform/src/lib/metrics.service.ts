@@ -43,6 +43,24 @@ export class MetricsService {
     labelNames: ['kind'] as const,
     registers: [this.registry],
   });
+  readonly circuitState = new Gauge({
+    name: 'upstream_circuit_state',
+    help: "Each upstream's circuit breaker: 0 closed, 1 half-open (one call probes it), 2 open (calls fail at once).",
+    labelNames: ['upstream'] as const,
+    registers: [this.registry],
+  });
+  readonly retries = new Counter({
+    name: 'upstream_retries_total',
+    help: 'Upstream calls tried again before the first byte, by upstream and reason (connection, 429, 5xx, key failover).',
+    labelNames: ['upstream', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly retryBudgetExhausted = new Counter({
+    name: 'upstream_retry_budget_exhausted_total',
+    help: 'Retries not made because the retry budget of the upstream was spent (the answer went to the client as it came).',
+    labelNames: ['upstream'] as const,
+    registers: [this.registry],
+  });
   readonly clientAborts = new Counter({
     name: 'client_aborts_total',
     help: 'Calls to an upstream ended because the client left before the answer was complete, by upstream.',

@@ -11,9 +11,21 @@ export interface ReadinessResult {
 /** A named dependency check; a service adds its own in onModuleInit. */
 export type ReadinessCheck = () => Promise<ReadinessResult>;
 
+/** One circuit breaker as /readyz shows it. */
+export interface BreakerView {
+  state: 'closed' | 'half_open' | 'open';
+  /** While open: whole seconds until one call may probe again. */
+  retryAfterSeconds?: number;
+}
+
+/** The breakers of one section (`upstreams`, `keys`), each by a name that is never a credential. */
+export type BreakerSource = () => Readonly<Record<string, BreakerView>>;
+
 export interface ReadinessReport {
   status: 'ready' | 'not_ready' | 'shutting_down';
   checks: Record<string, ReadinessResult>;
+  /** The circuit breakers by section; shown, never judged (an open one does not make the service unready). */
+  breakers?: Record<string, Readonly<Record<string, BreakerView>>>;
 }
 
 /** How the checks combine: every check must pass, or (for an edge in front of several services) any. */
@@ -25,6 +37,7 @@ export class ReadinessService {
   /** Checks that must pass whatever the policy (the gateway's shared limit store: without it, no request is served). */
   private readonly required = new Set<string>();
   private policy: ReadinessPolicy = 'all';
+  private readonly breakers = new Map<string, BreakerSource>();
 
   constructor(private readonly shutdown: ShutdownService) {}
 
@@ -34,6 +47,11 @@ export class ReadinessService {
     if (options.required === true) {
       this.required.add(name);
     }
+  }
+
+  /** Shows the breakers `source` gives under `section` of the report (a later source for it replaces the first). */
+  registerBreakers(section: string, source: BreakerSource): void {
+    this.breakers.set(section, source);
   }
 
   setPolicy(policy: ReadinessPolicy): void {
@@ -57,6 +75,10 @@ export class ReadinessService {
     const results = entries.filter(([name]) => !this.required.has(name)).map(([, result]) => result.ok);
     const othersOk = results.length === 0 || (this.policy === 'all' ? results.every(Boolean) : results.some(Boolean));
     const ok = requiredOk && othersOk;
-    return { status: ok ? 'ready' : 'not_ready', checks: Object.fromEntries(entries) };
+    const report: ReadinessReport = { status: ok ? 'ready' : 'not_ready', checks: Object.fromEntries(entries) };
+    if (this.breakers.size > 0) {
+      report.breakers = Object.fromEntries([...this.breakers].map(([section, source]) => [section, source()]));
+    }
+    return report;
   }
 }

@@ -27,6 +27,31 @@ describe('parseEnvironment', () => {
     expect(parsed.LOG_LEVEL).toBe('info');
   });
 
+  it('should default the retry layer to 2 retries within a 20% budget, and breakers that open after 5 failures for 10 s', () => {
+    const settings = toPlatformSettings('svc', 1, parseEnvironment(commonEnvShape, {}), false);
+    expect(settings.upstream.retry).toEqual({
+      retries: 2,
+      budgetPercent: 20,
+      breakerFailures: 5,
+      breakerOpenMs: 10_000,
+    });
+  });
+
+  it('should document each retry and breaker variable in its schema, and refuse a budget over 100% or an open time of 0', () => {
+    for (const name of [
+      'UPSTREAM_RETRIES',
+      'UPSTREAM_RETRY_BUDGET_PERCENT',
+      'UPSTREAM_BREAKER_FAILURES',
+      'UPSTREAM_BREAKER_OPEN_MS',
+    ] as const) {
+      expect(commonEnvShape[name].description).toEqual(expect.any(String));
+    }
+    expect(() => parseEnvironment(commonEnvShape, { UPSTREAM_RETRY_BUDGET_PERCENT: '101' })).toThrow(
+      ConfigValidationError,
+    );
+    expect(() => parseEnvironment(commonEnvShape, { UPSTREAM_BREAKER_OPEN_MS: '0' })).toThrow(ConfigValidationError);
+  });
+
   it('should list every bad variable at once', () => {
     let caught: unknown;
     try {

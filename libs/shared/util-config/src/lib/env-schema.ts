@@ -66,6 +66,29 @@ export const commonEnvShape = {
   SHUTDOWN_DRAIN_MS: wholeNumberSchema.default(25_000),
   MAX_JSON_BODY_BYTES: wholeNumberSchema.default(32 * MIB),
   MAX_RELAY_BODY_BYTES: wholeNumberSchema.default(512 * MIB),
+  UPSTREAM_RETRIES: wholeNumberSchema
+    .default(2)
+    .describe(
+      'Retries of one upstream call at most, before anything went to the client: on a connection error, and on a ' +
+        "provider's 429 or 5xx (never 400, 401, 403, 404, 413, never a headers timeout); 0 turns retries off",
+    ),
+  UPSTREAM_RETRY_BUDGET_PERCENT: wholeNumberSchema
+    .max(100)
+    .default(20)
+    .describe(
+      'Retries to one upstream over the last 10 s may be at most this share of its first attempts (plus 3), so a ' +
+        'failing upstream is not hammered',
+    ),
+  UPSTREAM_BREAKER_FAILURES: wholeNumberSchema
+    .default(5)
+    .describe(
+      'Failures in a row (connection errors, timeouts before the headers, a provider 5xx) that open the circuit of ' +
+        'an upstream: its calls then fail at once with 503; 0 turns the breakers off',
+    ),
+  UPSTREAM_BREAKER_OPEN_MS: wholeNumberSchema
+    .min(1)
+    .default(10_000)
+    .describe('How long an open circuit stays open before one call probes the upstream again'),
   /** The egress proxy; ALL_PROXY when HTTPS_PROXY is unset (toPlatformSettings). */
   HTTPS_PROXY: proxyUrlSchema.optional(),
   ALL_PROXY: proxyUrlSchema.optional(),

@@ -3,6 +3,18 @@ import type { commonEnvShape, logLevelSchema } from './env-schema';
 
 export type LogLevel = z.infer<typeof logLevelSchema>;
 
+/** The one retry layer and the circuit breakers of upstream calls (data-access-upstream retry-policy.ts). */
+export interface UpstreamRetrySettings {
+  /** Retries of one call at most (UPSTREAM_RETRIES); 0: none. */
+  retries: number;
+  /** Retries over the window as a percentage of first attempts (UPSTREAM_RETRY_BUDGET_PERCENT). */
+  budgetPercent: number;
+  /** Failures in a row that open an upstream's circuit (UPSTREAM_BREAKER_FAILURES); 0: no breaker. */
+  breakerFailures: number;
+  /** How long an open circuit stays open before a probe (UPSTREAM_BREAKER_OPEN_MS). */
+  breakerOpenMs: number;
+}
+
 /** How upstream connections are made; one place for every upstream call (HTTP and WebSocket). */
 export interface UpstreamSettings {
   connectTimeoutMs: number;
@@ -12,6 +24,7 @@ export interface UpstreamSettings {
   egressProxy: string | undefined;
   /** Hosts reached directly, past the egress proxy (NO_PROXY). */
   noProxy: string | undefined;
+  retry: UpstreamRetrySettings;
 }
 
 /** What every service needs besides its own routes. */
@@ -77,6 +90,12 @@ export function toPlatformSettings(
       idleTimeoutMs: env.UPSTREAM_IDLE_TIMEOUT_MS,
       egressProxy: env.HTTPS_PROXY ?? env.ALL_PROXY,
       noProxy: env.NO_PROXY,
+      retry: {
+        retries: env.UPSTREAM_RETRIES,
+        budgetPercent: env.UPSTREAM_RETRY_BUDGET_PERCENT,
+        breakerFailures: env.UPSTREAM_BREAKER_FAILURES,
+        breakerOpenMs: env.UPSTREAM_BREAKER_OPEN_MS,
+      },
     },
   };
 }
