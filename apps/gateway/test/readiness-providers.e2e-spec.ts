@@ -24,6 +24,13 @@ describe('the gateway /readyz and its providers', () => {
           'claude-bridge': { ok: true, detail: 'readyz answered 200', providers: ['anthropic', 'claude.ai'] },
           'bard-bridge': { ok: true, detail: 'readyz answered 200', providers: ['gemini', 'bard'] },
         },
+        breakers: {
+          upstreams: {
+            'openai-relay': { state: 'closed' },
+            'claude-bridge': { state: 'closed' },
+            'bard-bridge': { state: 'closed' },
+          },
+        },
       });
       expect(stack.logs.text).not.toContain(WARNING);
     });

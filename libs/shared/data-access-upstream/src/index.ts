@@ -17,3 +17,5 @@ export * from './lib/forwarded-request';
 export * from './lib/json-body';
 export * from './lib/client-answer';
 export * from './lib/answer-text';
+export * from './lib/retry-policy';
+export * from './lib/upstream-guard';

@@ -7,6 +7,7 @@ import {
   circuitBreaker,
   handleAll,
 } from 'cockatiel';
+import type { BreakerView } from '@openai-proxy/feature-platform';
 
 /** Why a provider refused a key: its status, and how long it asked us to wait (Retry-After), if it said. */
 export class KeyRefusedError extends Error {
@@ -87,6 +88,16 @@ export class ProviderKeyPool {
     return this.keys.length;
   }
 
+  /**
+   * Each key's breaker by its place in the pool, `openai#1` for the first (never any part of the key), for
+   * /readyz: closed (in turn), open (resting), half-open (one request is probing it).
+   */
+  views(provider: string): Record<string, BreakerView> {
+    return Object.fromEntries(
+      this.keys.map((pooled, index) => [`${provider}#${index + 1}`, { state: viewState(pooled.breaker.state) }]),
+    );
+  }
+
   /** Keys that are not resting now. */
   availableCount(): number {
     return this.keys.filter((pooled) => pooled.breaker.state === CircuitState.Closed).length;
@@ -155,6 +166,14 @@ export class ProviderKeyPool {
       },
     };
   }
+}
+
+/** A key breaker's state as /readyz names it. */
+function viewState(state: CircuitState): BreakerView['state'] {
+  if (state === CircuitState.Closed) {
+    return 'closed';
+  }
+  return state === CircuitState.HalfOpen ? 'half_open' : 'open';
 }
 
 /** A key lent while its breaker is open (every key rests): its outcome changes nothing. */

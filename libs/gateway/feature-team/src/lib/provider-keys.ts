@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { type BreakerView, ReadinessService } from '@openai-proxy/feature-platform';
 import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
 import { type KeyLease, ProviderKeyPool } from './provider-key-pool';
 import { TEAM_SETTINGS, type TeamSettings } from './team.settings';
@@ -10,13 +11,16 @@ const KEY_VARIABLES: Readonly<Record<string, string>> = {
   gemini: 'GEMINI_API_KEY',
 };
 
-/** The key pools the gateway holds, one per provider (`OPENAI_API_KEY`…, and the config file's `api_keys`). */
+/**
+ * The key pools the gateway holds, one per provider (`OPENAI_API_KEY`…, and the config file's `api_keys`); each
+ * key's breaker is shown under `breakers.keys` of /readyz.
+ */
 @Injectable()
 export class ProviderKeys {
   private readonly pools: ReadonlyMap<string, ProviderKeyPool>;
   private readonly headers: readonly string[];
 
-  constructor(@Inject(TEAM_SETTINGS) settings: TeamSettings) {
+  constructor(@Inject(TEAM_SETTINGS) settings: TeamSettings, readiness: ReadinessService) {
     this.pools = new Map([...settings.providerKeys].map(([provider, keys]) => [provider, new ProviderKeyPool(keys)]));
     this.headers = [
       ...new Set(
@@ -25,6 +29,14 @@ export class ProviderKeys {
         ),
       ),
     ];
+    if (this.pools.size > 0) {
+      readiness.registerBreakers('keys', () => this.views());
+    }
+  }
+
+  /** Every pooled key's breaker, by provider and place (`openai#1`). */
+  private views(): Record<string, BreakerView> {
+    return Object.fromEntries([...this.pools].flatMap(([provider, pool]) => Object.entries(pool.views(provider))));
   }
 
   /** Refuses with 503 when the gateway holds no key for `provider` (a member cannot bring one with a gateway key). */

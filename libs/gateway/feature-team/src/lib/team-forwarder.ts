@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ClientAddressService } from '@openai-proxy/feature-platform';
 import {
+  CALLER_RETRIES_HEADER,
   RelayService,
   type RelayReport,
   type RelayTarget,
@@ -10,6 +11,7 @@ import {
   type ShapedCalls,
   type UpstreamHeaders,
   forwardedRequestHeaders,
+  retryAfterMs,
 } from '@openai-proxy/data-access-upstream';
 import {
   DEFAULT_COMPLETION_RESERVE,
@@ -99,21 +101,6 @@ class BoundedBytes {
   }
 }
 
-/** Seconds or an HTTP date in Retry-After, as milliseconds; undefined when absent or unreadable. */
-function retryAfterMs(headers: UpstreamHeaders): number | undefined {
-  const value = headers['retry-after'];
-  const text = Array.isArray(value) ? value[0] : value;
-  if (text === undefined) {
-    return undefined;
-  }
-  const seconds = Number(text);
-  if (Number.isFinite(seconds) && seconds >= 0) {
-    return seconds * 1000;
-  }
-  const date = Date.parse(text);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
-}
-
 /** A source of calls that is told of each answer before the client sees it, and released when the relay ends. */
 interface TeamCalls extends ShapedCalls {
   accept(status: number, headers: UpstreamHeaders): boolean;
@@ -124,7 +111,9 @@ interface TeamCalls extends ShapedCalls {
 /**
  * One attempt per key of the provider's pool: a key the provider refuses (401, 429) rests and the next is tried;
  * a server error (5xx) rests its key too but is tried on one other key at most, so an outage does not cost one
- * attempt per key.
+ * attempt per key. Moving to the next key is a retry of the relay's budget (RelayService.relayShaped), and each
+ * call tells the service that the gateway fails over itself (CALLER_RETRIES_HEADER): the service answers a 429
+ * or 5xx as it came instead of retrying it on the same key, so one refusal costs one attempt.
  */
 class PooledCalls implements TeamCalls {
   private readonly tried = new Set<string>();
@@ -147,7 +136,11 @@ class PooledCalls implements TeamCalls {
     this.tried.add(this.lease.key);
     return {
       ...this.shaped,
-      headers: { ...this.shaped.headers, ...credentialHeaders(this.dialect, this.lease.key) },
+      headers: {
+        ...this.shaped.headers,
+        ...credentialHeaders(this.dialect, this.lease.key),
+        [CALLER_RETRIES_HEADER]: 'keys',
+      },
     };
   }
 
@@ -161,7 +154,7 @@ class PooledCalls implements TeamCalls {
       lease.succeeded();
       return true;
     }
-    lease.refused(new KeyRefusedError(status, retryAfterMs(headers)));
+    lease.refused(new KeyRefusedError(status, retryAfterMs(headers['retry-after'])));
     if (status >= 500) {
       if (this.serverErrorRetried) {
         return true;

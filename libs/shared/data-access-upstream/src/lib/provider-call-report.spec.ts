@@ -13,6 +13,7 @@ import {
   cutStreamItem,
 } from '@openai-proxy/util-sse';
 import { answerError } from './__fixtures__/answer-error';
+import { specGuard } from './__fixtures__/retry-settings';
 import { ProviderCallService } from './provider-call.service';
 import { ProviderPipeline } from './provider-pipeline.service';
 import type { RelayService } from './relay.service';
@@ -109,6 +110,7 @@ describe('ProviderCallService reports', () => {
       origin: upstream.url,
       basePath: '',
       dispatcher: agent,
+      guard: specGuard('example'),
       dropResponseHeaderPrefixes: [],
     } as unknown as RelayTarget;
     const relay = { target: () => target } as unknown as RelayService;

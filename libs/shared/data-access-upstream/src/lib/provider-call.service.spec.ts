@@ -7,6 +7,7 @@ import { type SseEvent, type StreamItem, type StreamTransformer, chunkItem } fro
 import type { CallReport, PreparedCall, UpstreamRequest } from '@openai-proxy/util-provider-contract';
 import { closeServer, listenOnLoopback } from '@openai-proxy/testing-fakes';
 import { answerError } from './__fixtures__/answer-error';
+import { specGuard } from './__fixtures__/retry-settings';
 import { ProviderCallService } from './provider-call.service';
 import type { RelayTarget } from './relay.types';
 
@@ -69,7 +70,7 @@ describe(ProviderCallService.name, () => {
   beforeAll(async () => {
     const origin = (await listenOnLoopback(upstream)).url;
     bridgeUrl = (await listenOnLoopback(bridge)).url;
-    const fake = { name: 'fake', kind: 'provider', origin, basePath: '', dispatcher: agent };
+    const fake = { name: 'fake', kind: 'provider', origin, basePath: '', dispatcher: agent, guard: specGuard('fake') };
     target = { ...fake, dropResponseHeaderPrefixes: [] } as unknown as RelayTarget;
     service = new ProviderCallService(
       { heartbeatMs: 0 } as PlatformSettings,

@@ -21,6 +21,7 @@ import type { CallReport, ErrorTranslator, PreparedCall, WholeAnswer } from '@op
 import { sendJson, sendText } from './client-answer';
 import { type ProviderCall, ProviderUpstream } from './provider-upstream';
 import type { RelayTarget } from './relay.types';
+import { CALLER_RETRIES_HEADER } from './retry-policy';
 import { EventStreamWriter } from './stream-watch';
 import { pipeTranslatedStream } from './translated-stream';
 import { UpstreamExchange, exchangeError, runExchange } from './upstream-exchange';
@@ -128,7 +129,8 @@ export class ProviderCallService {
       sendJson(client, prepared.body, headers, prepared.status);
       return { usage: undefined };
     }
-    const call: ProviderCall = { ...prepared.request, target };
+    const callerRetries = client.req.headers[CALLER_RETRIES_HEADER] !== undefined;
+    const call: ProviderCall = { ...prepared.request, target, callerRetries };
     switch (prepared.answer) {
       case 'whole': {
         const reading = await this.whole(call, prepared.read, translateError, exchange);

@@ -9,11 +9,15 @@ import type {
 } from '@openai-proxy/util-provider-contract';
 import { readAnswerText } from './answer-text';
 import type { RelayTarget } from './relay.types';
+import { retryScope } from './retry-policy';
+import { requestUpstream } from './upstream-call';
 import { type UpstreamExchange, shuttingDown } from './upstream-exchange';
 
 /** One call to a provider API: the adapter's request to one upstream target. */
 export interface ProviderCall extends UpstreamRequest {
   target: RelayTarget;
+  /** The caller fails over between keys itself (CALLER_RETRIES_HEADER): a 429 or 5xx is not retried here. */
+  callerRetries: boolean;
 }
 
 function header(headers: Dispatcher.ResponseData['headers'], name: string): string | undefined {
@@ -107,17 +111,24 @@ export class ProviderUpstream {
     return exception;
   }
 
+  /** Sends the call through the retry layer (its body is text, so it can always be sent again). */
   private async send(call: ProviderCall, exchange: UpstreamExchange): Promise<Dispatcher.ResponseData> {
     const encoded = encodedBodyOf(call);
     try {
-      return await call.target.dispatcher.request({
-        origin: call.target.origin,
-        path: `${call.target.basePath}${call.path}`,
-        method: call.method,
-        headers: encoded === undefined ? call.headers : { ...call.headers, 'content-type': encoded.contentType },
-        body: encoded?.text,
-        signal: exchange,
-      });
+      return await requestUpstream(
+        call.target,
+        {
+          origin: call.target.origin,
+          path: `${call.target.basePath}${call.path}`,
+          method: call.method,
+          headers: encoded === undefined ? call.headers : { ...call.headers, 'content-type': encoded.contentType },
+          body: encoded?.text,
+          signal: exchange,
+        },
+        retryScope(call.target.kind, true, call.callerRetries),
+        exchange,
+        true,
+      );
     } catch (error) {
       throw this.failure(error, call.target.name, exchange);
     }

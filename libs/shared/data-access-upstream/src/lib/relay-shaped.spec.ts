@@ -14,6 +14,7 @@ import type { PlatformSettings } from '@openai-proxy/util-config';
 import { ErrorCode } from '@openai-proxy/util-errors';
 import type { SseEvent } from '@openai-proxy/util-sse';
 import { answerError } from './__fixtures__/answer-error';
+import { DEFAULT_RETRY_SETTINGS } from './__fixtures__/retry-settings';
 import { forwardedRequestHeaders } from './forwarded-request';
 import { RelayService } from './relay.service';
 import type { RelayReport, RelayTarget, RelayWatcher, ShapedCall, ShapedCalls } from './relay.types';
@@ -33,6 +34,7 @@ const SETTINGS: PlatformSettings = {
     idleTimeoutMs: 2_000,
     egressProxy: undefined,
     noProxy: undefined,
+    retry: DEFAULT_RETRY_SETTINGS,
   },
 };
 const REPORT_WITHIN_MS = 3_000;

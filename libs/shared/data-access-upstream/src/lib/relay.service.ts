@@ -28,9 +28,12 @@ import type {
 } from './relay.types';
 import { noCall, relayReport, shapedHeaders } from './shaped-relay';
 import { StreamEndWatch } from './stream-end';
+import { CALLER_RETRIES_HEADER, retryScope } from './retry-policy';
 import { EventStreamWriter } from './stream-watch';
+import { requestUpstream } from './upstream-call';
 import { UpstreamDispatchers } from './upstream-dispatchers';
 import { UpstreamExchange, shuttingDown } from './upstream-exchange';
+import { UpstreamGuards } from './upstream-guard';
 
 /** The base path followed by the request's rest: `/v1/x?y`, `?y` or nothing. */
 export function joinPath(basePath: string, rest: string): string {
@@ -65,6 +68,8 @@ function isEncoded(headers: Dispatcher.ResponseData['headers']): boolean {
 @Injectable()
 export class RelayService implements OnModuleDestroy {
   readonly dispatchers: UpstreamDispatchers;
+  /** Each upstream's circuit breaker and retry budget, by name. */
+  readonly guards: UpstreamGuards;
 
   constructor(
     @Inject(PLATFORM_SETTINGS) private readonly settings: PlatformSettings,
@@ -73,6 +78,7 @@ export class RelayService implements OnModuleDestroy {
     private readonly addresses: ClientAddressService,
   ) {
     this.dispatchers = new UpstreamDispatchers(settings.upstream);
+    this.guards = new UpstreamGuards(settings.upstream.retry, metrics);
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -89,6 +95,7 @@ export class RelayService implements OnModuleDestroy {
       origin: url.origin,
       basePath: url.pathname.replace(/\/+$/, ''),
       dispatcher: provider ? this.dispatchers.forProvider(url) : this.dispatchers.direct,
+      guard: this.guards.for(options.name),
       webSocketAgent: provider ? this.dispatchers.webSocketAgentFor(url) : undefined,
       dropResponseHeaderPrefixes: options.dropResponseHeaderPrefixes ?? [],
       streamTerminal: options.streamTerminal,
@@ -104,7 +111,7 @@ export class RelayService implements OnModuleDestroy {
     const unregister = this.shutdown.registerStream(exchange);
     try {
       const headers = forwardedRequestHeaders(request, target, this.addresses);
-      const upstream = await this.send(request, target, path, headers, 'client', exchange);
+      const upstream = await this.send(request, target, path, headers, 'client', exchange, true);
       if (exchange.shuttingDown) {
         throw shuttingDown();
       }
@@ -166,8 +173,9 @@ export class RelayService implements OnModuleDestroy {
   }
 
   /**
-   * Sends the calls in turn: the answer to send on is the first one `accept` takes, else the last one sent;
-   * undefined when the client went away first.
+   * Sends the calls in turn: the answer to send on is the first one `accept` takes, else the last one sent (when
+   * no call is left, or the retry budget is spent); undefined when the client went away first. Each call goes
+   * through the retry layer itself (connection errors); moving on to the next call is a retry of the budget.
    */
   private async acceptedAnswer(
     request: IncomingMessage,
@@ -177,25 +185,29 @@ export class RelayService implements OnModuleDestroy {
     exchange: UpstreamExchange,
   ): Promise<ShapedAnswer | undefined> {
     let call = await calls.next();
+    let first = true;
     while (call !== undefined) {
-      const upstream = await this.send(request, target, call.path, shapedHeaders(call), call.body, exchange);
+      const upstream = await this.send(request, target, call.path, shapedHeaders(call), call.body, exchange, first);
       if (upstream === undefined) {
         return undefined;
       }
-      const next = await this.retryWith(upstream, call, calls, watcher);
+      const next = await this.retryWith(target, upstream, call, calls, watcher);
       if (next === undefined) {
         return { path: call.path, upstream };
       }
       call = next;
+      first = false;
     }
     throw noCall(target);
   }
 
   /**
-   * The call to try instead of this answer: none when `accept` takes it, when its body cannot be sent again, or
-   * when no call is left. A refused answer's body is read and dropped (its connection stays reusable).
+   * The call to try instead of this answer: none when `accept` takes it, when its body cannot be sent again, when
+   * the target's retry budget is spent, or when no call is left. A refused answer's body is read and dropped (its
+   * connection stays reusable).
    */
   private async retryWith(
+    target: RelayTarget,
     upstream: Dispatcher.ResponseData,
     call: ShapedCall,
     calls: ShapedCalls,
@@ -203,6 +215,9 @@ export class RelayService implements OnModuleDestroy {
   ): Promise<ShapedCall | undefined> {
     try {
       if (watcher.accept(upstream.statusCode, upstream.headers) || call.body === 'client') {
+        return undefined;
+      }
+      if (!target.guard.allowRetry('key_failover')) {
         return undefined;
       }
       const next = await calls.next();
@@ -245,7 +260,8 @@ export class RelayService implements OnModuleDestroy {
 
   /**
    * Sends the request with `headers` and `body` (`client`: the client's, read whole when small, else streamed
-   * through the body limit) to `target` + `path`; undefined when the client went away first.
+   * through the body limit) to `target` + `path` through the retry layer (a streamed body is never sent again;
+   * `first`: the request's first call); undefined when the client went away first.
    */
   private async send(
     request: IncomingMessage,
@@ -254,9 +270,11 @@ export class RelayService implements OnModuleDestroy {
     headers: OutgoingHeaders,
     body: ShapedCall['body'],
     signal: UpstreamExchange,
+    first: boolean,
   ): Promise<Dispatcher.ResponseData | undefined> {
     let sent: Buffer | Readable | undefined;
     let bodyError: unknown;
+    let resendable = true;
     if (body !== 'client') {
       sent = body;
     } else {
@@ -270,6 +288,7 @@ export class RelayService implements OnModuleDestroy {
           return undefined;
         }
       } else if (bodyKind === 'stream') {
+        resendable = false;
         // undici destroys a body it could not send; it gets a counting pipe, never the request itself, so that a
         // refused body can still be read to its end (sendErrorResponse) and the client gets the answer.
         sent = request.pipe(new BodyLimitStream(this.settings.maxRelayBodyBytes));
@@ -278,15 +297,22 @@ export class RelayService implements OnModuleDestroy {
         });
       }
     }
+    const callerRetries = request.headers[CALLER_RETRIES_HEADER] !== undefined;
     try {
-      return await target.dispatcher.request({
-        origin: target.origin,
-        path: joinPath(target.basePath, path),
-        method: request.method as Dispatcher.HttpMethod,
-        headers,
-        body: sent,
+      return await requestUpstream(
+        target,
+        {
+          origin: target.origin,
+          path: joinPath(target.basePath, path),
+          method: request.method as Dispatcher.HttpMethod,
+          headers,
+          body: sent,
+          signal,
+        },
+        retryScope(target.kind, resendable, callerRetries),
         signal,
-      });
+        first,
+      );
     } catch (error) {
       if (bodyError instanceof GatewayException) {
         throw bodyError;

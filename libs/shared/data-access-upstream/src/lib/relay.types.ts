@@ -3,6 +3,7 @@ import type { Dispatcher } from 'undici';
 import type { OutgoingHeaders } from '@openai-proxy/util-auth-headers';
 import type { GatewayException } from '@openai-proxy/util-errors';
 import type { SseEvent } from '@openai-proxy/util-sse';
+import type { UpstreamGuard } from './upstream-guard';
 
 /** How to reach one upstream; built once per route (RelayService.target), used for every request. */
 export interface RelayTargetOptions {
@@ -31,6 +32,8 @@ export interface RelayTarget {
   /** The base URL's path without its trailing slash (often empty). */
   readonly basePath: string;
   readonly dispatcher: Dispatcher;
+  /** The upstream's circuit breaker and retry budget, shared by every target of the same name. */
+  readonly guard: UpstreamGuard;
   /** The agent for its WebSocket upgrades: the egress proxy's; undefined to connect directly. */
   readonly webSocketAgent?: HttpAgent;
   readonly dropResponseHeaderPrefixes: readonly string[];
