@@ -63,6 +63,17 @@ describe(ProviderKeyPool.name, () => {
   });
 });
 
+describe('ProviderKeyPool.views', () => {
+  it("should name each key's breaker by its place in the pool, never by any part of the key", async () => {
+    const pool = new ProviderKeyPool(['sk-first-0123456789', 'sk-second-0123456789']);
+    pool.lease(NONE)?.refused(new KeyRefusedError(429, 5_000));
+    await settle();
+    const views = pool.views('openai');
+    expect(views).toEqual({ 'openai#1': { state: 'open' }, 'openai#2': { state: 'closed' } });
+    expect(JSON.stringify(views)).not.toMatch(/sk-|first|second|6789/);
+  });
+});
+
 describe('ProviderKeyPool.peek', () => {
   it('should give a key that is not resting, and never change a breaker', async () => {
     const pool = new ProviderKeyPool(['a', 'b']);

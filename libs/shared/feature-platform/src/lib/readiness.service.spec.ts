@@ -30,4 +30,25 @@ describe(ReadinessService.name, () => {
     readiness.register('limits', up, { required: true });
     await expect(readiness.report()).resolves.toMatchObject({ status: 'ready' });
   });
+
+  it('should show registered breakers by section, ready even while one is open (breakers are never judged)', async () => {
+    const readiness = new ReadinessService(new ShutdownService());
+    readiness.register('a', up);
+    readiness.registerBreakers('upstreams', () => ({ openai: { state: 'open', retryAfterSeconds: 4 } }));
+    readiness.registerBreakers('keys', () => ({ 'openai#1': { state: 'closed' } }));
+    await expect(readiness.report()).resolves.toEqual({
+      status: 'ready',
+      checks: { a: { ok: true } },
+      breakers: {
+        upstreams: { openai: { state: 'open', retryAfterSeconds: 4 } },
+        keys: { 'openai#1': { state: 'closed' } },
+      },
+    });
+  });
+
+  it('should leave the breakers section out when none is registered', async () => {
+    const readiness = new ReadinessService(new ShutdownService());
+    readiness.register('a', up);
+    await expect(readiness.report()).resolves.toEqual({ status: 'ready', checks: { a: { ok: true } } });
+  });
 });
