@@ -112,4 +112,31 @@ describe('buildForwardedResponseHeaders', () => {
       'access-control-allow-origin',
     );
   });
+
+  it.each([
+    ['no-cache', 'no-cache'],
+    ['no-cache, must-revalidate, as OpenAI sends', 'no-cache, must-revalidate'],
+    ['no Cache-Control', undefined],
+  ])(
+    'should send an event stream with Cache-Control no-cache, no-transform whatever the upstream said (%s)',
+    (_, sent) => {
+      const stream = {
+        'content-type': 'text/event-stream; charset=utf-8',
+        ...(sent === undefined ? {} : { 'cache-control': sent }),
+      };
+      expect(buildForwardedResponseHeaders(stream)).toEqual({
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+      });
+    },
+  );
+
+  it('should keep the Cache-Control of a body that is not an event stream', () => {
+    expect(
+      buildForwardedResponseHeaders({ 'content-type': 'application/json', 'cache-control': 'max-age=60' }),
+    ).toEqual({
+      'content-type': 'application/json',
+      'cache-control': 'max-age=60',
+    });
+  });
 });

@@ -1,3 +1,4 @@
+import { SSE_RESPONSE_HEADERS, isEventStream } from '@openai-proxy/util-sse';
 import { HOP_BY_HOP_HEADERS, INTERNAL_HEADER_PREFIX } from './header-names';
 
 /** Incoming headers as Node gives them. */
@@ -89,7 +90,9 @@ export interface ResponseForwardingPolicy {
 
 /**
  * The headers a relay sends back: the upstream's, except hop-by-hop ones and `Set-Cookie`. A body passed through
- * unchanged keeps its `Content-Length` and `Content-Encoding`; one we may add bytes to loses the length.
+ * unchanged keeps its `Content-Length` and `Content-Encoding`; one we may add bytes to loses the length. An event
+ * stream goes on with the `Cache-Control` every stream of ours has (`no-cache, no-transform`), whatever the
+ * upstream sent: no cache may keep it and no proxy may compress or otherwise transform it.
  */
 export function buildForwardedResponseHeaders(
   upstream: IncomingHeaders,
@@ -112,6 +115,9 @@ export function buildForwardedResponseHeaders(
       continue;
     }
     outgoing[name] = value;
+  }
+  if (isEventStream(upstream['content-type'])) {
+    outgoing['cache-control'] = SSE_RESPONSE_HEADERS['cache-control'];
   }
   return outgoing;
 }
