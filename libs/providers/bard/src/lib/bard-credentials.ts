@@ -24,11 +24,15 @@ export function bardCookies(headers: IncomingHttpHeaders): BardCookies {
   return { psid, psidts };
 }
 
-/** The headers of a call to Bard (the page or StreamGenerate): the cookies joined by "; ", a browser's agent. */
+/**
+ * The headers of a call to Bard (the page or StreamGenerate): the cookies joined by "; ", a browser's agent, and
+ * `Accept-Encoding: identity`, since the answer is read as it comes and never decompressed.
+ */
 export function bardHeaders(cookies: BardCookies, accept: string): Record<string, string> {
   return {
     cookie: `__Secure-1PSID=${cookies.psid}; __Secure-1PSIDTS=${cookies.psidts}`,
     'user-agent': BROWSER_USER_AGENT,
     accept,
+    'accept-encoding': 'identity',
   };
 }
