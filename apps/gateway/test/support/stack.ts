@@ -71,6 +71,7 @@ export interface StackOptions {
   relayEnv?: Env;
   gatewayEnv?: Env;
   claudeEnv?: Env;
+  bardEnv?: Env;
 }
 
 export interface Stack {
@@ -132,7 +133,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     { logDestination: logs },
   );
   const bard = await createBardBridgeApp(
-    loadBardBridgeConfig({ GEMINI_API_BASE: gemini.url, BARD_BASE: bardWeb.url, LOG_LEVEL: 'debug' }),
+    loadBardBridgeConfig({
+      GEMINI_API_BASE: gemini.url,
+      BARD_BASE: bardWeb.url,
+      LOG_LEVEL: 'debug',
+      ...options.bardEnv,
+    }),
     {
       logDestination: logs,
     },
