@@ -364,15 +364,35 @@ function backAtBaseline(sample, baseline) {
 
 const fixed = (value, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
 
-function rssSlopes(samples, mixedPhase) {
-  const from = mixedPhase.from + (mixedPhase.to - mixedPhase.from) / 2;
-  const window = samples.filter((sample) => sample.phase === 'mixed soak' && sample.t >= from);
+/**
+ * Each service's RSS trend in phase B: the least-squares slope over its second half (the goal's measure; the first
+ * half is the heap growing to its working size), and beside it the peak of each half. A service whose RSS saws
+ * (the heap grows to a major collection, then V8 gives pages back) over a period close to the half's length has a
+ * slope that says more about where the window fell in the cycle than about a trend; a leak also lifts the peaks.
+ */
+function rssTrends(samples, mixedPhase) {
+  const middle = mixedPhase.from + (mixedPhase.to - mixedPhase.from) / 2;
+  const mixedSamples = samples.filter((sample) => sample.phase === 'mixed soak');
+  const peak = (window, name) =>
+    Math.max(...window.map((sample) => sample.services[name].rssMb).filter(Number.isFinite));
   return Object.fromEntries(
     SERVICE_NAMES.map((name) => {
-      const points = window
+      const secondHalf = mixedSamples.filter((sample) => sample.t >= middle);
+      const points = secondHalf
         .map((sample) => [sample.t / 60, sample.services[name].rssMb])
         .filter(([, rss]) => Number.isFinite(rss));
-      return [name, { mbPerMinute: slope(points), points: points.length }];
+      return [
+        name,
+        {
+          mbPerMinute: slope(points),
+          points: points.length,
+          peakFirstHalfMb: peak(
+            mixedSamples.filter((sample) => sample.t < middle),
+            name,
+          ),
+          peakSecondHalfMb: peak(secondHalf, name),
+        },
+      ];
     }),
   );
 }
@@ -500,6 +520,7 @@ function printSummary(report) {
       'service',
       'RSS MB',
       'RSS slope MB/min',
+      'RSS peak B 1st -> 2nd half',
       'fds',
       'upstream sockets',
       'ev-loop p99 max (B)',
@@ -509,7 +530,8 @@ function printSummary(report) {
     SERVICE_NAMES.map((name) => [
       name,
       `${fixed(baseline.services[name].rssMb, 0)} -> ${fixed(final.services[name].rssMb, 0)}`,
-      fixed(report.rssSlopes[name].mbPerMinute, 2),
+      fixed(report.rssTrends[name].mbPerMinute, 2),
+      `${fixed(report.rssTrends[name].peakFirstHalfMb, 0)} -> ${fixed(report.rssTrends[name].peakSecondHalfMb, 0)}`,
       `${baseline.services[name].fds} -> ${final.services[name].fds}`,
       `${baseline.services[name].upstreamSockets} -> ${final.services[name].upstreamSockets}`,
       `${fixed(mixed.eventLoopMaxMs[name])} ms`,
@@ -575,7 +597,7 @@ async function main() {
   const fleetTally = tally(fleetRun.results, [FLEET_STREAM]);
   const mixedTally = tally(mixedResults, MIXED_SCENARIOS);
   const eventLoop = fleetEventLoop(samples, fleetRun);
-  const slopes = rssSlopes(samples, phases[1]);
+  const slopes = rssTrends(samples, phases[1]);
   const mixedSamples = samples.filter((sample) => sample.phase === 'mixed soak');
   const report = {
     date: new Date().toISOString(),
@@ -619,7 +641,7 @@ async function main() {
         ]),
       ),
     },
-    rssSlopes: slopes,
+    rssTrends: slopes,
     baseline,
     final,
     fake: final.fake,
