@@ -4,11 +4,13 @@ import {
   type AnswerOptions,
   type FaultPlan,
   type FaultRecord,
+  anthropicStreamError,
   errorAfter,
   jsonAnswer,
   streamAnswer,
 } from '@openai-proxy/testing-fakes';
 import {
+  CLIENT_ANTHROPIC_KEY,
   type FaultStack,
   STREAM_ROUTE_NAMES,
   type StreamRoute,
@@ -136,7 +138,7 @@ describe('rule: after the first byte, a failure ends the stream with an error fr
       expect(record.request.closedEarly).toBe(true);
     });
 
-    it('should end a stream whose provider sent an error mid-stream with an error frame then [DONE]', async () => {
+    it('should end a stream whose provider sent an error mid-stream with that one error frame then [DONE]', async () => {
       const chat = route(name);
       const frames = chat.answers.complete(WORDS);
       const errorFrame = chat.answers.error('the model fell over');
@@ -144,11 +146,82 @@ describe('rule: after the first byte, a failure ends the stream with an error fr
       const marker = `provider-error-${name}`;
       const client = await streamThrough(chat, marker, streamAnswer(sent));
       const { errors } = expectFailedEnd(client);
-      expect(errors.map((error) => error.message)).toContainEqual(expect.stringContaining('the model fell over'));
+      // The provider's error frame was the stream's end: no second one of ours follows it.
+      expect(errors).toHaveLength(1);
+      expect(errors[0]?.message).toContain('the model fell over');
       const record = await recordWith(chat.upstream, marker);
       expect(record.writes).toHaveLength(sent.length);
       expect(recordsWith(chat.upstream, marker)).toHaveLength(1);
     });
+  });
+});
+
+describe("rule: a provider error frame is a relayed stream's end, followed by [DONE] and no error of ours", () => {
+  /** Streams a request carrying `marker` through the transparent relay at `path`, the upstream sending `frames`. */
+  async function relayThrough(
+    upstream: FaultStack['openai'],
+    path: string,
+    headers: Record<string, string>,
+    marker: string,
+    frames: readonly string[],
+  ): Promise<ClientExchange> {
+    upstream.next(streamAnswer(frames));
+    const client = await exchange(`${faults.stack.gatewayUrl}${path}`, {
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({ model: 'a-model', stream: true, messages: [{ role: 'user', content: marker }] }),
+    });
+    expect(recordsWith(upstream, marker)).toHaveLength(1);
+    return client;
+  }
+
+  const openAiError = route.bind(undefined, 'relay /openai');
+
+  it('should add only [DONE] after an OpenAI error frame the upstream closed its stream on', async () => {
+    const frames = openAiError().answers.complete(WORDS);
+    const sent = errorAfter(frames, afterFirstWord(frames), openAiError().answers.error('the model fell over'));
+    const client = await relayThrough(
+      faults.openai,
+      '/openai/v1/chat/completions',
+      chatHeaders(openAiError()),
+      'relayed-openai-error',
+      sent,
+    );
+    expect([client.status, client.failure]).toEqual([200, undefined]);
+    expect(client.text).toBe(`${sent.join('')}data: [DONE]\n\n`);
+  });
+
+  it("should send an OpenAI error frame and the upstream's own [DONE] after it unchanged", async () => {
+    const frames = openAiError().answers.complete(WORDS);
+    const sent = [
+      ...errorAfter(frames, afterFirstWord(frames), openAiError().answers.error('the model fell over')),
+      'data: [DONE]\n\n',
+    ];
+    const client = await relayThrough(
+      faults.openai,
+      '/openai/v1/chat/completions',
+      chatHeaders(openAiError()),
+      'relayed-openai-error-done',
+      sent,
+    );
+    expect(client.text).toBe(sent.join(''));
+  });
+
+  it('should end an Anthropic stream on its error event, with no error frame of ours after it', async () => {
+    const frames = route('claude-bridge /claude/v1').answers.complete(WORDS);
+    const sent = errorAfter(
+      frames,
+      framesThrough(frames, FIRST_WORD),
+      anthropicStreamError('overloaded_error', 'Overloaded'),
+    );
+    const client = await relayThrough(
+      faults.anthropic,
+      '/anthropic/v1/messages',
+      { 'x-api-key': CLIENT_ANTHROPIC_KEY, 'anthropic-version': '2023-06-01' },
+      'relayed-anthropic-error',
+      sent,
+    );
+    expect([client.status, client.failure]).toEqual([200, undefined]);
+    expect(client.text).toBe(sent.join(''));
   });
 });
 

@@ -22,6 +22,12 @@ function cutShort(metrics: MetricsService, target: RelayTarget): GatewayExceptio
   return new GatewayException(ErrorCode.UpstreamConnectionReset, `Upstream ${target.name} ended the stream early`);
 }
 
+/** An event stream whose last frame is the provider's own error: it ended, as a failure. */
+function providerErrorEnd(metrics: MetricsService, target: RelayTarget): GatewayException {
+  metrics.upstreamErrors.inc({ upstream: target.name, kind: ErrorCode.UpstreamServerError });
+  return new GatewayException(ErrorCode.UpstreamServerError, `Upstream ${target.name} ended the stream on an error`);
+}
+
 /**
  * The relay's copy of one upstream body to its client, with backpressure: plain bytes, or an event stream through
  * `writer` (`framed` when we may add frames to it), ended or failed as the data-plane rules say.
@@ -51,9 +57,18 @@ export class RelayCopy implements BodyCopyHooks {
   onEnd(): void {
     // A close-delimited body ends cleanly when the upstream closes early: only its bytes tell.
     const writer = this.writer;
-    if (writer !== undefined && this.framed && (!writer.atFrameBoundary || this.watch?.completed() === false)) {
+    if (writer === undefined || !this.framed) {
+      this.response.end();
+      return;
+    }
+    const end = writer.atFrameBoundary ? (this.watch?.ending() ?? 'complete') : 'cut';
+    if (end === 'cut') {
       this.ending = cutShort(this.metrics, this.target);
       writer.fail(this.ending);
+    } else if (end === 'provider-error') {
+      // The provider's error frame already told the client: only the [DONE] it did not send is added.
+      this.ending = providerErrorEnd(this.metrics, this.target);
+      writer.finish();
     } else {
       this.response.end();
     }

@@ -1,11 +1,12 @@
+import fc from 'fast-check';
 import type { StreamTerminal } from './relay.types';
-import { StreamEndWatch } from './stream-end';
+import { type StreamEnd, StreamEndWatch } from './stream-end';
 
 const DONE: StreamTerminal = { lastData: '[DONE]' };
 const ANTHROPIC: StreamTerminal = { finalEvents: ['message_stop', 'error'] };
 
-/** Feeds `text` in pieces cut at `cuts` (byte offsets) and says whether the watch saw a complete stream. */
-function completedWhenCutAt(terminal: StreamTerminal, text: string, cuts: readonly number[]): boolean {
+/** Feeds `text` in pieces cut at `cuts` (byte offsets, ascending) and says how the watch saw the stream end. */
+function endingWhenCutAt(terminal: StreamTerminal, text: string, cuts: readonly number[]): StreamEnd {
   const bytes = Buffer.from(text, 'utf8');
   const watch = new StreamEndWatch(terminal);
   let from = 0;
@@ -13,7 +14,12 @@ function completedWhenCutAt(terminal: StreamTerminal, text: string, cuts: readon
     watch.observe(bytes.subarray(from, cut));
     from = cut;
   }
-  return watch.completed();
+  return watch.ending();
+}
+
+/** Whether the watch saw a complete stream in `text` cut at `cuts`. */
+function completedWhenCutAt(terminal: StreamTerminal, text: string, cuts: readonly number[]): boolean {
+  return endingWhenCutAt(terminal, text, cuts) === 'complete';
 }
 
 /** Every way to cut `text` in two, and in pieces of one byte. */
@@ -74,5 +80,61 @@ describe(StreamEndWatch.name, () => {
 
   it('should not take an event whose name only starts like a final one', () => {
     expect(completedWhenCutAt(ANTHROPIC, 'event: message_stopped\ndata: {}\n\n', [])).toBe(false);
+  });
+
+  describe('a provider error frame at the end of a [DONE] stream', () => {
+    const chunk = (text: string): string =>
+      `data: {"choices":[{"delta":{"content":${JSON.stringify(text)}},"index":0}]}\n\n`;
+    const openAiError = (message: string): string =>
+      `data: ${JSON.stringify({ error: { message, type: 'server_error', param: null, code: null } })}\n\n`;
+    const anthropicError = (message: string): string =>
+      `event: error\r\ndata: ${JSON.stringify({ type: 'error', error: { type: 'overloaded_error', message } })}\r\n\r\n`;
+
+    it.each([
+      ['an OpenAI error frame', chunk('Hel') + openAiError('the model fell over')],
+      ['an error event', chunk('Hel') + anthropicError('Overloaded')],
+      ['an error frame as the whole stream', openAiError('at once')],
+      ['an error frame and a ping after it', `${chunk('Hel')}${openAiError('fell over')}: ping\n\n`],
+    ])('should see %s as the end of a failed stream, however the reads are cut', (_name, text) => {
+      for (const cuts of cuttings(text)) {
+        expect(endingWhenCutAt(DONE, text, cuts)).toBe('provider-error');
+      }
+    });
+
+    it.each([
+      ['a frame after the error frame', openAiError('first') + chunk('then more')],
+      ['an error quoted inside a chunk', chunk('data: {"error":{"message":"no"}}\n\n')],
+      ['an error that is not an object', 'data: {"error":"a string"}\n\n'],
+      ['an error frame cut in its middle', chunk('Hel') + openAiError('cut').slice(0, 30)],
+    ])('should not see a provider error end in a stream with %s', (_name, text) => {
+      for (const cuts of cuttings(text)) {
+        expect(endingWhenCutAt(DONE, text, cuts)).toBe('cut');
+      }
+    });
+
+    it("should see the upstream's own [DONE] after its error frame as a complete stream", () => {
+      expect(endingWhenCutAt(DONE, `${openAiError('fell over')}data: [DONE]\n\n`, [])).toBe('complete');
+    });
+
+    it('should see the error frame that ends any stream, whatever its text and length and however its reads are cut', () => {
+      fc.assert(
+        fc.property(
+          fc.array(fc.string({ unit: 'grapheme', maxLength: 40 }), { maxLength: 8 }),
+          fc.nat({ max: 12_000 }),
+          fc.string({ unit: 'grapheme', maxLength: 200 }),
+          fc.boolean(),
+          fc.array(fc.nat(), { maxLength: 12 }),
+          (words, filler, message, asEvent, rawCuts) => {
+            // The filler makes the stream longer than the tail kept, and not only at its start.
+            const frames = [...words, 'x'.repeat(filler), ...words].map(chunk).join('');
+            const text = frames + (asEvent ? anthropicError(message) : openAiError(message));
+            const length = Buffer.byteLength(text, 'utf8');
+            const cuts = [...new Set(rawCuts.map((cut) => cut % (length + 1)))].sort((a, b) => a - b);
+            expect(endingWhenCutAt(DONE, text, cuts)).toBe('provider-error');
+            expect(endingWhenCutAt(DONE, text + chunk('after'), cuts)).toBe('cut');
+          },
+        ),
+      );
+    });
   });
 });

@@ -1,11 +1,30 @@
+import { z } from 'zod';
+import { parseJsonText } from '@openai-proxy/util-errors';
+import type { SseEvent } from '@openai-proxy/util-sse';
 import type { StreamTerminal } from './relay.types';
+import { SseFrameSplitter } from './sse-frame-splitter';
 
 const LF = 0x0a;
 const CR = 0x0d;
 const EVENT_LINE = '\nevent:';
 const EVENT_LINE_BYTES = Buffer.from(EVENT_LINE, 'latin1');
-/** Bytes kept from the end of the stream: for its last `data:` line, and for an `event:` line split between reads. */
+/** Bytes kept from the end of a read for an `event:` line split between reads. */
 const TAIL_BYTES = 64;
+/** Bytes kept from the end of a `[DONE]` stream: enough for its last frame, a provider's error frame included. */
+const LAST_FRAME_BYTES = 4_096;
+/** A byte that is no line end: what the splitter reads before a tail that starts inside a line. */
+const INSIDE_A_LINE = Buffer.from('x', 'latin1');
+
+/** How a watched event stream ended: with its terminal, on a provider's error frame, or cut short. */
+export type StreamEnd = 'complete' | 'provider-error' | 'cut';
+
+/** The data of a provider's error frame, OpenAI's `{"error":{…}}` (Anthropic's `{"type":"error","error":{…}}` too). */
+const providerErrorDataSchema = z.object({ error: z.object({}) });
+
+/** True when `event` is a provider's error: an `error` event, or data that carries an error object. */
+function isProviderError(event: SseEvent): boolean {
+  return event.event === 'error' || providerErrorDataSchema.safeParse(parseJsonText(event.data)).success;
+}
 
 /** Where the line that starts at `from` ends (its CR or LF), or -1 when it goes on past the text. */
 function lineEnd(text: string, from: number): number {
@@ -48,6 +67,9 @@ export class StreamEndWatch {
   /** The stream's last bytes before this read; a stream starts at the beginning of a line. */
   private carry = '\n';
 
+  /** True once a read was let go from the tail: the tail then starts somewhere inside the stream. */
+  private trimmed = false;
+
   constructor(private readonly terminal: StreamTerminal) {}
 
   observe(chunk: Buffer): void {
@@ -59,24 +81,53 @@ export class StreamEndWatch {
     }
   }
 
-  /** True when what arrived ends the way a complete stream of this provider ends. */
-  completed(): boolean {
+  /**
+   * How what arrived ends: `complete` the way a complete stream of this provider ends; `provider-error` when a
+   * `[DONE]` stream's last frame is the provider's error (its end, though no `[DONE]` follows); else `cut`.
+   */
+  ending(): StreamEnd {
     if (this.terminal.finalEvents !== undefined && this.finalEventSeen) {
-      return true;
+      return 'complete';
     }
-    if (this.terminal.lastData !== undefined) {
-      const line = lastLine(Buffer.concat(this.recent).toString('latin1'));
-      return line === `data: ${this.terminal.lastData}` || line === `data:${this.terminal.lastData}`;
+    if (this.terminal.lastData === undefined) {
+      return 'cut';
     }
-    return false;
+    const tail = Buffer.concat(this.recent);
+    const line = lastLine(tail.toString('latin1'));
+    if (line === `data: ${this.terminal.lastData}` || line === `data:${this.terminal.lastData}`) {
+      return 'complete';
+    }
+    const last = this.lastWholeEvent(tail);
+    return last !== undefined && isProviderError(last) ? 'provider-error' : 'cut';
+  }
+
+  /**
+   * The tail's last event (comment frames such as `: ping` after it aside) when its frame is whole and wholly
+   * inside the tail. Once reads were let go the tail starts inside a line, of a frame that began before it: a
+   * byte put before the tail keeps that line's end from reading as a blank line, and that frame is dropped.
+   */
+  private lastWholeEvent(tail: Buffer): SseEvent | undefined {
+    const splitter = new SseFrameSplitter();
+    if (this.trimmed) {
+      splitter.push(INSIDE_A_LINE);
+    }
+    const frames = splitter.push(tail);
+    const end = splitter.end();
+    if (end.rest.length > 0) {
+      return undefined;
+    }
+    const events = [...frames, ...end.frames].slice(this.trimmed ? 1 : 0).flatMap((frame) => frame.event ?? []);
+    return events.at(-1);
   }
 
   /** Holds on to the last reads while the ones after them are shorter than the tail we need. */
   private keepTail(chunk: Buffer): void {
     this.recent.push(chunk);
     this.recentBytes += chunk.length;
-    while (this.recent.length > 1 && this.recentBytes - (this.recent[0]?.length ?? 0) >= TAIL_BYTES) {
-      this.recentBytes -= this.recent.shift()?.length ?? 0;
+    while (this.recent.length > 1 && this.recentBytes - (this.recent[0]?.length ?? 0) >= LAST_FRAME_BYTES) {
+      const dropped = this.recent.shift()?.length ?? 0;
+      this.recentBytes -= dropped;
+      this.trimmed ||= dropped > 0;
     }
   }
 
