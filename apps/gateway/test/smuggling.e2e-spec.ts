@@ -2,7 +2,10 @@ import type { FakeHandler, FakeUpstream } from '@openai-proxy/testing-fakes';
 // The raw-socket attempts are the relay tests' own: the gateway must refuse and relay them the same way.
 import {
   BODY_FRAMINGS,
+  MALFORMED_REQUEST_ERROR,
   REFUSED_FRAMINGS,
+  expectMalformedRequestAnswer,
+  firstRawAnswer,
   hiddenRequest,
   pipelinedPair,
   requestsNaming,
@@ -47,18 +50,28 @@ describe('rule: a smuggled request never reaches the upstream (through the gatew
   afterAll(() => stack.close());
 
   it.each(REFUSED_FRAMINGS.map((attempt) => [attempt.name, attempt] as const))(
-    'should answer 400 at the edge and close, no service or upstream receiving anything, for %s',
+    'should answer 400 with the OpenAI error envelope at the edge and close, no service or upstream receiving anything, for %s',
     async (_name, attempt) => {
       const before = allRecorded(stack);
-      const answers = await sendRawBytes(
-        stack.gatewayUrl,
-        attempt.bytes({ path: '/openai/v1/hostile', smuggledPath: '/openai/v1/smuggled' }),
-      );
+      const sent = attempt.bytes({ path: '/openai/v1/hostile', smuggledPath: '/openai/v1/smuggled' });
+      const answers = await sendRawBytes(stack.gatewayUrl, sent);
       expect(answers.statuses).toEqual([400]);
       expect(answers.closed).toBe(true);
+      expectMalformedRequestAnswer(answers.text, sent);
+      expect(JSON.parse(firstRawAnswer(answers.text).body)).toEqual(MALFORMED_REQUEST_ERROR);
       expect(allRecorded(stack)).toBe(before);
     },
   );
+
+  it('should answer a head over the header size limit with 431 and the OpenAI error envelope, then close', async () => {
+    const before = allRecorded(stack);
+    const sent = `GET /openai/v1/hostile HTTP/1.1\r\nHost: x\r\nX-Padding: ${'p'.repeat(20_000)}\r\n\r\n`;
+    const answers = await sendRawBytes(stack.gatewayUrl, sent);
+    expect(answers.statuses).toEqual([431]);
+    expect(answers.closed).toBe(true);
+    expectMalformedRequestAnswer(answers.text, sent, 431);
+    expect(allRecorded(stack)).toBe(before);
+  });
 
   describe.each(ROUTES.map((route) => [route.prefix, route] as const))('on %s/**', (prefix, route) => {
     const target = { path: `${prefix}/v1/hostile`, smuggledPath: `${prefix}/v1/smuggled` };

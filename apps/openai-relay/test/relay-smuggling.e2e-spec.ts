@@ -1,7 +1,10 @@
 import { json } from '@openai-proxy/testing-fakes';
 import {
   BODY_FRAMINGS,
+  MALFORMED_REQUEST_ERROR,
   REFUSED_FRAMINGS,
+  expectMalformedRequestAnswer,
+  firstRawAnswer,
   hiddenRequest,
   pipelinedPair,
   requestsNaming,
@@ -22,12 +25,15 @@ describe('rule: a smuggled request never reaches the upstream (openai-relay, raw
   afterAll(() => relay.close());
 
   it.each(REFUSED_FRAMINGS.map((attempt) => [attempt.name, attempt] as const))(
-    'should answer 400 and close, sending the upstream nothing, for %s',
+    'should answer 400 with the OpenAI error envelope and close, sending the upstream nothing, for %s',
     async (_name, attempt) => {
       const before = relay.openai.requests.length;
-      const answers = await sendRawBytes(relay.url, attempt.bytes(TARGET));
+      const sent = attempt.bytes(TARGET);
+      const answers = await sendRawBytes(relay.url, sent);
       expect(answers.statuses).toEqual([400]);
       expect(answers.closed).toBe(true);
+      expectMalformedRequestAnswer(answers.text, sent);
+      expect(JSON.parse(firstRawAnswer(answers.text).body)).toEqual(MALFORMED_REQUEST_ERROR);
       expect(relay.openai.requests.length).toBe(before);
       expect(requestsNaming(relay.openai.requests, 'smuggled')).toEqual([]);
     },

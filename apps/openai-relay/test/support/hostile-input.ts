@@ -46,6 +46,58 @@ export function sendRawBytes(url: string, bytes: string, waitMs = RAW_WAIT_MS): 
   });
 }
 
+/** The one answer on a raw connection, read apart: status, headers (names lower-cased) and body. */
+export interface RawAnswer {
+  status: number | undefined;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** The first answer in `text` (what `sendRawBytes` got), its head read apart from its body. */
+export function firstRawAnswer(text: string): RawAnswer {
+  const headEnd = text.indexOf('\r\n\r\n');
+  const [statusLine = '', ...headerLines] = text.slice(0, headEnd === -1 ? text.length : headEnd).split('\r\n');
+  const headers = Object.fromEntries(
+    headerLines.map((line) => {
+      const colon = line.indexOf(':');
+      return [line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim()];
+    }),
+  );
+  const status = /^HTTP\/1\.[01] (\d{3}) /.exec(statusLine)?.[1];
+  return {
+    status: status === undefined ? undefined : Number(status),
+    headers,
+    body: headEnd === -1 ? '' : text.slice(headEnd + 4),
+  };
+}
+
+/** What a request the HTTP parser refused gets: an OpenAI error envelope, never the bytes it was sent. */
+export const MALFORMED_REQUEST_ERROR = {
+  error: { message: 'Malformed HTTP request', type: 'invalid_request_error', param: null, code: null },
+};
+
+/**
+ * Expects `text` to be the one answer to a request the HTTP parser refused: `status` with the OpenAI error
+ * envelope as JSON, the connection closed, and nothing of the request (`sent`) echoed.
+ */
+export function expectMalformedRequestAnswer(text: string, sent: string, status = 400): void {
+  const answer = firstRawAnswer(text);
+  expect(answer.status).toBe(status);
+  expect(answer.headers['content-type']).toBe('application/json');
+  expect(answer.headers.connection).toBe('close');
+  expect(Number(answer.headers['content-length'])).toBe(Buffer.byteLength(answer.body));
+  expect(JSON.parse(answer.body)).toMatchObject({
+    error: { type: 'invalid_request_error', param: null, code: null },
+  });
+  // Content-Length and Connection are lines the answer has of its own; every other line of the request must not come back.
+  const echoable = sent
+    .split(/\r?\n|\r/)
+    .filter((line) => line.length > 6 && !/^(content-length|connection)\b/i.test(line));
+  for (const line of echoable) {
+    expect(text).not.toContain(line);
+  }
+}
+
 /** Where a smuggling attempt is sent: the path it claims, and the path its hidden second request asks for. */
 export interface SmugglingTarget {
   path: string;

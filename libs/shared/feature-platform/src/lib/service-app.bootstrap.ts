@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { PlatformSettings } from '@openai-proxy/util-config';
 import { redactText } from '@openai-proxy/util-auth-headers';
 import { AccessLog } from './access-log';
+import { answerClientErrors } from './client-error';
 import { answerExpectContinue, installFrontDoor } from './front-door';
 import { installLastResortHandlers } from './last-resort';
 import { MetricsService } from './metrics.service';
@@ -55,7 +56,7 @@ function expressRouteLabel(request: Request): string {
 /**
  * Creates a service app the same way for `main.ts` and for tests: the raw relay routes in front of Express,
  * no global body parser (relays stream bodies; JSON routes parse their own with a limit), trust-proxy from
- * settings, request tracking on every route, /docs.
+ * settings, request tracking on every route, requests the HTTP parser refuses answered as OpenAI errors, /docs.
  */
 export async function createServiceApp(
   module: DynamicModule,
@@ -81,6 +82,7 @@ export async function createServiceApp(
   });
   const server: Server = app.getHttpServer();
   installFrontDoor(server, app.get(RawRouteRegistry), tracker, logger);
+  answerClientErrors(server);
   answerExpectContinue(server, settings.maxRelayBodyBytes);
   const document = SwaggerModule.createDocument(
     app,
