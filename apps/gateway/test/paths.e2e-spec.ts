@@ -4,6 +4,8 @@ import { loadGatewayConfig } from '../src/config/gateway.env';
 import { createGatewayApp } from '../src/gateway.app';
 // The raw upstream stands in for the services behind the gateway and records every request that reached one.
 import { RawUpstream, rawRequest, refusedWebSocket, webSocketUrl, writeRaw } from '@openai-proxy/testing-fakes';
+// Raw bytes as written: a WebSocket client would drop the fragment before sending.
+import { sendRawBytes } from '../../openai-relay/test/support/hostile-input';
 
 describe('GatewayRoutes paths', () => {
   let service: RawUpstream;
@@ -38,6 +40,10 @@ describe('GatewayRoutes paths', () => {
     '/gemini/v1beta/..%2f..%2fadmin',
     '/claude/v1\\..\\..\\admin',
     '/admin/../openai/v1/models',
+    '/openai/v1/models#@evil.example',
+    '/anthropic/v1/models?limit=1#frag',
+    '/v1/models#x',
+    '/healthz#x',
   ])('should answer 400 without forwarding anything for %s', async (path) => {
     const answer = await rawRequest(gatewayUrl, 'GET', path);
     expect(answer.startsWith('HTTP/1.1 400')).toBe(true);
@@ -55,6 +61,18 @@ describe('GatewayRoutes paths', () => {
       expect(service.heads).toEqual([]);
     },
   );
+
+  it('should answer a WebSocket upgrade whose target has a #fragment 400 without forwarding anything', async () => {
+    const answers = await sendRawBytes(
+      gatewayUrl,
+      'GET /openai/v1/realtime#@evil.example HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+    );
+    expect(answers.statuses).toEqual([400]);
+    expect(answers.text).toContain('"type":"invalid_request_error"');
+    expect(answers.text).toContain('fragment');
+    expect(service.heads).toEqual([]);
+  });
 
   it('should forward an ordinary path to its service unchanged', async () => {
     const answer = await rawRequest(gatewayUrl, 'GET', '/openai/billing/credit_grants/?start_date=2024-01-01');

@@ -77,6 +77,11 @@ const V1_ATTEMPTS: readonly UpstreamHostAttempt[] = [
     ({ evilHost }) => chatFor('gpt-4o-mini', `http://${evilHost}/v1/chat/completions`),
     404,
   ),
+  refusedAttempt(
+    'a #fragment naming another host',
+    ({ evilHost }) => chatFor('gpt-4o-mini', `/v1/chat/completions#@${evilHost}`),
+    400,
+  ),
   refusedAttempt('a //host path', ({ evilHost }) => chatFor('gpt-4o-mini', `/v1//${evilHost}/chat/completions`), 404),
   refusedAttempt('an @host path', ({ evilHost }) => chatFor('gpt-4o-mini', `/v1/@${evilHost}/chat/completions`), 404),
   refusedAttempt('a model that is a URL of another host', ({ evilHost }) => chatFor(`http://${evilHost}/v1`), 404),

@@ -380,6 +380,16 @@ export const UPSTREAM_HOST_ATTEMPTS: readonly UpstreamHostAttempt[] = [
     ({ rest, evilHost }) => `/%2F%2F${evilHost}${rest}`,
   ),
   refusedAttempt(
+    'a #fragment naming another host',
+    ({ prefix, rest, evilHost }) => rawHttp('GET', `${prefix}${rest}#@${evilHost}`),
+    400,
+  ),
+  refusedAttempt(
+    'a #fragment after the query',
+    ({ prefix, rest, evilHost }) => rawHttp('GET', `${prefix}${rest}?limit=1#//${evilHost}`),
+    400,
+  ),
+  refusedAttempt(
     'the prefix followed by @host',
     ({ prefix, rest, evilHost }) => rawHttp('GET', `${prefix}@${evilHost}${rest}`),
     404,

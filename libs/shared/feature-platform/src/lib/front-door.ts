@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
 import { collectEdgeHeaders } from './edge-headers';
 import { sendErrorResponse } from './error-response';
-import { escapesBasePath, pathnameOf } from './path-guard';
+import { escapesBasePath, hasFragment, pathnameOf } from './path-guard';
 import type { RawRouteRegistry } from './raw-route.registry';
 import type { RequestTracker } from './request-tracker.service';
 import { installUpgradeDoor } from './upgrade-door';
@@ -11,10 +11,18 @@ import { installUpgradeDoor } from './upgrade-door';
 /** Metrics label of a refused path: the one Express gives any path no route matched. */
 const REFUSED_PATH_LABEL = 'unmatched';
 const DOT_SEGMENT_MESSAGE = 'The request path may not contain "." or ".." segments, plain or percent-encoded';
+const FRAGMENT_MESSAGE = 'The request target may not contain a "#" fragment';
 
-/** Why no route may serve this path, for requests and upgrades alike; undefined when one may. */
-function refusalOf(pathname: string): GatewayException | undefined {
-  // Checked once here, for the relays and the Nest routes alike: no path may step out of where it is sent.
+/**
+ * Why no route may serve this request target (`pathname` is its path), for requests and upgrades alike;
+ * undefined when one may.
+ */
+function refusalOf(target: string, pathname: string): GatewayException | undefined {
+  // Checked once here, for the relays and the Nest routes alike: no target may carry a fragment upstream, and
+  // no path may step out of where it is sent.
+  if (hasFragment(target)) {
+    return new GatewayException(ErrorCode.InvalidRequest, FRAGMENT_MESSAGE);
+  }
   return escapesBasePath(pathname) ? new GatewayException(ErrorCode.InvalidRequest, DOT_SEGMENT_MESSAGE) : undefined;
 }
 
@@ -34,8 +42,9 @@ export function installFrontDoor(
   }
   server.removeAllListeners('request');
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {
-    const pathname = pathnameOf(request.url ?? '/');
-    const refusal = refusalOf(pathname);
+    const target = request.url ?? '/';
+    const pathname = pathnameOf(target);
+    const refusal = refusalOf(target, pathname);
     if (refusal !== undefined) {
       collectEdgeHeaders(response);
       tracker.begin(request, response, () => REFUSED_PATH_LABEL);

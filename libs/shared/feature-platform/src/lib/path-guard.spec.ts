@@ -1,4 +1,4 @@
-import { escapesBasePath } from './path-guard';
+import { escapesBasePath, hasFragment } from './path-guard';
 
 describe('escapesBasePath', () => {
   it.each([
@@ -33,5 +33,22 @@ describe('escapesBasePath', () => {
     '/openai/v1/a..b',
   ])('should let %s through', (path) => {
     expect(escapesBasePath(path)).toBe(false);
+  });
+});
+
+describe('hasFragment', () => {
+  it.each(['/openai/v1/models#@host', '/openai/v1/models?limit=1#x', '#', '/v1/chat/completions#'])(
+    'should see the fragment in %s',
+    (target) => {
+      expect(hasFragment(target)).toBe(true);
+    },
+  );
+
+  it.each([
+    '/openai/v1/models',
+    '/openai/v1/models?after=%23x',
+    '/gemini/v1beta/models/gemini-2.5-flash:generateContent',
+  ])('should see no fragment in %s', (target) => {
+    expect(hasFragment(target)).toBe(false);
   });
 });

@@ -42,6 +42,14 @@ export function escapesBasePath(pathname: string): boolean {
   return hasDotSegment(current) || decodeOnce(current) !== current;
 }
 
+/**
+ * True when a request target carries a `#`: no request target may (RFC 9112 §3.2, a client keeps its fragment
+ * to itself), and one relayed as written could reach a server that reads it otherwise.
+ */
+export function hasFragment(target: string): boolean {
+  return target.includes('#');
+}
+
 /** The path of a request target, without its query. */
 export function pathnameOf(url: string): string {
   const query = url.indexOf('?');

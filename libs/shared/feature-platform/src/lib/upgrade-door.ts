@@ -68,8 +68,11 @@ function serveAsPlainRequest(server: Server, request: IncomingMessage, socket: D
 
 /** How the upgrade door judges a request path (without its query): refused outright, or which route owns it. */
 export interface UpgradePaths {
-  /** The error a path is refused with before any route is looked up (the one plain requests get), if any. */
-  refuse(pathname: string): GatewayException | undefined;
+  /**
+   * The error a request target (`pathname` its path) is refused with before any route is looked up (the one
+   * plain requests get), if any.
+   */
+  refuse(target: string, pathname: string): GatewayException | undefined;
   find(pathname: string): RawRoute | undefined;
 }
 
@@ -85,8 +88,9 @@ export function installUpgradeDoor(server: Server, paths: UpgradePaths, tracker:
       return;
     }
     socket.on('error', () => socket.destroy());
-    const pathname = pathnameOf(request.url ?? '/');
-    const refusal = paths.refuse(pathname);
+    const target = request.url ?? '/';
+    const pathname = pathnameOf(target);
+    const refusal = paths.refuse(target, pathname);
     const route = refusal === undefined ? paths.find(pathname) : undefined;
     const exchange = tracker.beginUpgrade(request, socket, () => route?.label ?? 'unmatched');
     if (refusal !== undefined || route?.upgrade === undefined) {
