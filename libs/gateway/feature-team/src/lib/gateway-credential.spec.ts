@@ -31,11 +31,25 @@ describe(readRequestCredential.name, () => {
     ).toEqual({ kind: 'gateway', key: KEY, use: 'identify' });
   });
 
+  it.each([
+    ['Authorization: Bearer', { authorization: 'Bearer gk-short' }, '/openai/v1/models'],
+    ['x-api-key', { 'x-api-key': `gk-${'a'.repeat(31)}` }, '/anthropic/v1/messages'],
+    ['x-goog-api-key', { 'x-goog-api-key': `gk-${'a'.repeat(43)}!` }, '/gemini/v1beta/models'],
+    ['?key=', {}, '/gemini/v1beta/models?key=gk-'],
+    ['an Authorization value that is no bearer token', { authorization: 'Bearer gk-with space' }, '/openai/v1/models'],
+    ['an Authorization value without a scheme', { authorization: 'gk-short' }, '/openai/v1/models'],
+  ])('should take an ill-formed gateway key in %s for a gateway key, never a provider key', (_where, headers, url) => {
+    expect(readRequestCredential(headers, url)).toMatchObject({ kind: 'gateway', use: 'attach' });
+  });
+
   it('should call any other credential a provider key, and no credential none', () => {
     expect(readRequestCredential({ authorization: 'Bearer sk-proj-abc' }, '/openai/v1/models')).toEqual({
       kind: 'provider',
     });
     expect(readRequestCredential({}, '/gemini/v1beta/models?key=AIzaSyabc')).toEqual({ kind: 'provider' });
+    expect(readRequestCredential({ authorization: 'Basic dXNlcjpwYXNz' }, '/openai/v1/models')).toEqual({
+      kind: 'provider',
+    });
     expect(readRequestCredential({ cookie: 'sessionKey=sk-ant-sid01' }, '/claude/append_message')).toEqual({
       kind: 'none',
     });

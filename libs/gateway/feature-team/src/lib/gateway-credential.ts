@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { readBearerToken, readHeaderText } from '@openai-proxy/util-auth-headers';
-import { isGatewayKeyShaped } from '@openai-proxy/gateway-util-team';
+import { claimsGatewayKey } from '@openai-proxy/gateway-util-team';
 
 /** The header that carries a gateway key beside the client's own provider credentials (which then pass as sent). */
 export const GATEWAY_KEY_HEADER = 'x-gateway-key';
@@ -52,6 +52,21 @@ export function dropKeyProtocol(headers: IncomingHttpHeaders): boolean {
 export type RequestCredential =
   { kind: 'gateway'; key: string; use: 'attach' | 'identify' } | { kind: 'provider' } | { kind: 'none' };
 
+/**
+ * The credential in `Authorization`: its bearer token, else the value after any `Bearer` scheme, so that a gateway
+ * key in a value that is no well-formed bearer token (`Bearer gk-with space`, no scheme at all) is still seen.
+ */
+function authorizationCredential(headers: IncomingHttpHeaders): string | undefined {
+  const token = readBearerToken(headers);
+  if (token !== undefined) {
+    return token;
+  }
+  const rest = readHeaderText(headers, 'authorization')
+    ?.replace(/^Bearer\s+/i, '')
+    .trim();
+  return rest === '' ? undefined : rest;
+}
+
 function queryKey(url: string): string | undefined {
   const start = url.indexOf('?');
   if (start === -1) {
@@ -63,8 +78,10 @@ function queryKey(url: string): string | undefined {
 
 /**
  * Reads a request's credential: X-Gateway-Key first, then `Authorization: Bearer`, `x-api-key`, `x-goog-api-key`,
- * `api-key`, a configured provider key header, `?key=`, and a WebSocket's `openai-insecure-api-key.` subprotocol. A credential there that is not gateway-key shaped is a
- * provider's (a cookie alone counts as none: the web-session routes' own business).
+ * `api-key`, a configured provider key header, `?key=`, and a WebSocket's `openai-insecure-api-key.` subprotocol. A
+ * credential there that starts with `gk-` is a gateway key, well formed or not (an ill-formed one is then refused,
+ * never sent to a provider); any other is a provider's (a cookie alone counts as none: the web-session routes'
+ * own business).
  */
 export function readRequestCredential(
   headers: IncomingHttpHeaders,
@@ -76,12 +93,12 @@ export function readRequestCredential(
     return { kind: 'gateway', key: explicit, use: 'identify' };
   }
   const candidates = [
-    readBearerToken(headers),
+    authorizationCredential(headers),
     ...[...KEY_HEADERS, ...extraKeyHeaders].map((name) => readHeaderText(headers, name)),
     queryKey(url),
     protocolKey(headers),
   ].filter((value): value is string => value !== undefined);
-  const gatewayKey = candidates.find(isGatewayKeyShaped);
+  const gatewayKey = candidates.find(claimsGatewayKey);
   if (gatewayKey !== undefined) {
     return { kind: 'gateway', key: gatewayKey, use: 'attach' };
   }

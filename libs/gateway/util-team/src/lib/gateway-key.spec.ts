@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { gatewayKeyDigest, gatewayKeyPrefix, isGatewayKeyShaped, newGatewayKey, newKeyId } from './gateway-key';
+import { claimsGatewayKey, gatewayKeyDigest, gatewayKeyPrefix, newGatewayKey, newKeyId } from './gateway-key';
 import { budgetPeriodEnd, budgetPeriodKey, budgetPeriodStart } from './budget-period';
 
 describe('gateway keys', () => {
@@ -8,20 +8,30 @@ describe('gateway keys', () => {
     expect(keys.size).toBe(50);
     for (const key of keys) {
       expect(key).toMatch(/^gk-[A-Za-z0-9_-]{43}$/);
-      expect(isGatewayKeyShaped(key)).toBe(true);
+      expect(claimsGatewayKey(key)).toBe(true);
     }
   });
 
-  it('should refuse text that is not a gateway key', () => {
-    for (const text of [
-      '',
-      'gk-',
-      'sk-abcdefghijklmnopqrstuvwxyz0123456789',
-      `gk-${'a'.repeat(31)}`,
-      `gk-${'a'.repeat(40)}!`,
-    ]) {
-      expect(isGatewayKeyShaped(text)).toBe(false);
+  it('should take any credential that starts with gk- for a gateway key, ill-formed ones too', () => {
+    for (const text of ['gk-', 'gk-short', `gk-${'a'.repeat(31)}`, `gk-${'a'.repeat(40)}!`]) {
+      expect(claimsGatewayKey(text)).toBe(true);
     }
+    fc.assert(
+      fc.property(fc.string(), (rest) => {
+        expect(claimsGatewayKey(`gk-${rest}`)).toBe(true);
+      }),
+    );
+  });
+
+  it('should take no other credential for a gateway key', () => {
+    for (const text of ['', 'gk', 'GK-abc', ' gk-abc', 'sk-abcdefghijklmnopqrstuvwxyz0123456789', 'sk-gk-abc']) {
+      expect(claimsGatewayKey(text)).toBe(false);
+    }
+    fc.assert(
+      fc.property(fc.string(), (text) => {
+        expect(claimsGatewayKey(text)).toBe(text.startsWith('gk-'));
+      }),
+    );
   });
 
   it('should store a 64-character hex digest that differs for every key and never contains it', () => {
