@@ -55,10 +55,15 @@ export class TeamAccess {
    * `<name>/<model>` is sent upstream as).
    */
   checkModel(record: GatewayKeyRecord, model: string, servedAs: string = model): void {
-    if (!modelAllowed(record.models, model) && !modelAllowed(record.models, servedAs)) {
+    if (!this.mayUse(record, model, servedAs)) {
       throw new GatewayException(ErrorCode.ModelNotAllowed, `This gateway key may not use the model ${model}`, {
         param: 'model',
       });
     }
+  }
+
+  /** Whether the key may use `model`: its list names it or `servedAs` (a model fallback it may not use is skipped). */
+  mayUse(record: GatewayKeyRecord, model: string, servedAs: string = model): boolean {
+    return modelAllowed(record.models, model) || modelAllowed(record.models, servedAs);
   }
 }

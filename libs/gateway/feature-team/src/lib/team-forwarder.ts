@@ -1,17 +1,19 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ClientAddressService } from '@openai-proxy/feature-platform';
+import { ClientAddressService, setEdgeHeader } from '@openai-proxy/feature-platform';
 import {
   CALLER_RETRIES_HEADER,
   RelayService,
   type RelayReport,
   type RelayTarget,
   type RelayWatcher,
+  type RetryReason,
   type ShapedCall,
   type ShapedCalls,
   type UpstreamHeaders,
   forwardedRequestHeaders,
   retryAfterMs,
+  retryReasonForError,
 } from '@openai-proxy/data-access-upstream';
 import {
   DEFAULT_COMPLETION_RESERVE,
@@ -32,7 +34,7 @@ import {
   usageFromJson,
 } from '@openai-proxy/gateway-util-team';
 import { type OutgoingHeaders, isAnthropicApiKey, isGoogleApiKey } from '@openai-proxy/util-auth-headers';
-import { parseJsonText } from '@openai-proxy/util-errors';
+import { ErrorCode, type GatewayException, parseJsonText } from '@openai-proxy/util-errors';
 import type { ModelPrice } from '@openai-proxy/util-config';
 import { credentialHeaderNames, GATEWAY_KEY_HEADER } from './gateway-credential';
 import { KeyRefusedError, type KeyLease, refusesKey } from './provider-key-pool';
@@ -49,6 +51,9 @@ const GATEWAY_KEY_HEADERS: readonly string[] = [GATEWAY_KEY_HEADER];
 
 /** The provider's own rate-limit headers, which a gateway key's answer never carries. */
 const RATE_LIMIT_HEADER_PREFIX = 'x-ratelimit-';
+
+/** The answer's header naming the provider and model the request went to last, as `<provider>/<model>`. */
+const SERVED_MODEL_HEADER = 'x-openai-proxy-model';
 
 /** One request on its way to a service, as team mode shaped it. */
 export interface TeamCall {
@@ -71,6 +76,12 @@ export interface TeamCall {
   /** `attach`: the gateway's provider key replaces the client's credentials; `keep`: they pass as sent. */
   credentials: 'attach' | 'keep';
 }
+
+/**
+ * The models a request falls back to, in order (V1Routes: the route's `fallbacks`, resolved, shaped from the
+ * original body, those the gateway key may not use left out), each made only when it is needed.
+ */
+export type ModelFallbacks = Iterator<TeamCall, void, undefined>;
 
 /** A whole body's first bytes, up to a bound: enough to read a JSON answer's usage. */
 class BoundedBytes {
@@ -193,6 +204,101 @@ class SingleCall implements TeamCalls {
   }
 }
 
+/** One model's attempts: the model's call and its provider's key pool. */
+interface ModelCalls {
+  call: TeamCall;
+  calls: PooledCalls;
+}
+
+/**
+ * True when a call that got no answer may move on to a fallback: a connection error (refused, reset, out of
+ * reach, a connect timeout) or an upstream that is unavailable (its circuit open). Never a timeout waiting for
+ * the answer: the provider may be working on it.
+ */
+function failsOver(error: GatewayException): boolean {
+  return (
+    error.code === ErrorCode.UpstreamUnavailable ||
+    error.code === ErrorCode.UpstreamConnectionReset ||
+    retryReasonForError(error) !== undefined
+  );
+}
+
+/**
+ * A request's attempts over its model and the models it falls back to, before anything went to the client: each
+ * model's key pool first (PooledCalls); when the pool's last answer is still a refusal (401, 429, 5xx), or a call
+ * got no answer (failsOver), the next fallback the gateway holds keys for takes over, its call going to its own
+ * service. Moving on is a retry of the budget (`model_fallback`). Any other answer (400, 403, 404, 413…) is the
+ * answer. `serving` is told of each model as it becomes the one tried.
+ */
+class FallbackCalls implements TeamCalls {
+  private pending: ModelCalls | undefined;
+
+  constructor(
+    private current: ModelCalls,
+    private readonly fallbacks: ModelFallbacks,
+    private readonly open: (call: TeamCall) => ModelCalls | undefined,
+    private readonly serving: (call: TeamCall) => void,
+  ) {}
+
+  /** The model of the last call made: the one whose answer (or failure) the client gets. */
+  served(): TeamCall {
+    return this.current.call;
+  }
+
+  next(): ShapedCall | undefined {
+    const pending = this.pending;
+    if (pending === undefined) {
+      return this.current.calls.next();
+    }
+    this.pending = undefined;
+    const call = pending.calls.next();
+    if (call !== undefined) {
+      this.current.calls.release();
+      this.current = pending;
+      this.serving(pending.call);
+    }
+    return call;
+  }
+
+  accept(status: number, headers: UpstreamHeaders): boolean {
+    if (!this.current.calls.accept(status, headers)) {
+      return false;
+    }
+    if (!refusesKey(status)) {
+      return true;
+    }
+    this.pending = this.nextModel();
+    return this.pending === undefined;
+  }
+
+  failed(error: GatewayException): boolean {
+    if (!failsOver(error)) {
+      return false;
+    }
+    this.pending = this.nextModel();
+    return this.pending !== undefined;
+  }
+
+  nextReason(): RetryReason {
+    return this.pending === undefined ? 'key_failover' : 'model_fallback';
+  }
+
+  release(): void {
+    this.current.calls.release();
+  }
+
+  /** The next fallback that can be tried; undefined when none is left. */
+  private nextModel(): ModelCalls | undefined {
+    for (let step = this.fallbacks.next(); step.done !== true; step = this.fallbacks.next()) {
+      const opened = this.open(step.value);
+      if (opened !== undefined) {
+        return opened;
+      }
+    }
+    return undefined;
+  }
+}
+
 /** Pass-through: every event kept, nothing metered. */
 class PassThroughWatcher implements RelayWatcher {
   readonly readsEvents = false;
@@ -269,10 +375,11 @@ class MeteredWatcher implements RelayWatcher {
 
 /**
  * Forwards one team-mode request to its service with the shaped relay: the provider key the gateway holds in
- * place of the client's credentials (spread over the pool, failing over before the first byte), the limits
- * reserved before and settled after on the real usage, and one ledger row at the end with what the provider
- * reported (estimated only where it reported nothing, the row saying so). Without a gateway key (pass-through
- * routing by model) it forwards the shaped request and meters nothing.
+ * place of the client's credentials (spread over the pool, failing over before the first byte, then to the
+ * route's fallback models), the limits reserved before and settled after on the real usage, and one ledger row at
+ * the end with what the provider reported (estimated only where it reported nothing, the row saying so) and the
+ * model that served. Without a gateway key (pass-through routing by model) it forwards the shaped request and
+ * meters nothing.
  */
 @Injectable()
 export class TeamForwarder {
@@ -295,28 +402,83 @@ export class TeamForwarder {
     this.attachedCredentialHeaders = credentialHeaderNames(providerKeys.keyHeaders());
   }
 
+  /**
+   * Forwards `call`; with `fallbacks` (a call whose provider key the gateway attaches), a call that fails before
+   * the first byte moves on to the next of them (FallbackCalls), and the ledger names the model that served.
+   */
   async forward(
     request: IncomingMessage,
     response: ServerResponse,
     call: TeamCall,
     key: GatewayKeyRecord | undefined,
+    fallbacks?: ModelFallbacks,
   ): Promise<void> {
-    const shaped: ShapedCall = { path: call.path, headers: this.headersFor(request, call), body: call.body };
-    const calls: TeamCalls =
-      call.credentials === 'attach'
-        ? new PooledCalls(this.providerKeys, this.providersKeyCheck(call.provider), shaped, call.dialect)
-        : new SingleCall(shaped);
+    const metered = key !== undefined;
+    const own = this.callsOf(request, call);
+    const fallback =
+      fallbacks === undefined || !(own instanceof PooledCalls)
+        ? undefined
+        : new FallbackCalls(
+            { call, calls: own },
+            fallbacks,
+            (next) => this.fallbackCalls(request, next, metered),
+            (next) => this.announceModel(response, next),
+          );
+    const calls = fallback ?? own;
     if (key === undefined) {
+      this.announceModel(response, call);
       await this.relay.relayShaped(request, response, call.target, calls, new PassThroughWatcher(calls));
       return;
     }
-    const price = call.modelServed === null ? undefined : this.prices.priceFor(call.modelServed);
+    const price = this.priceOf(call);
     const promptEstimate = call.parsedBody === undefined ? 0 : estimatePromptTokens(call.dialect, call.parsedBody);
     const reservation = await this.limits.reserve(key, reservationAsk(call, promptEstimate, price), response);
-    const watcher = new MeteredWatcher(calls, call, promptEstimate, (usage, report, latencyMs) =>
-      this.settle(key, call, reservation, usage, price, report, latencyMs),
-    );
-    await this.relay.relayShaped(request, response, this.withOwnRateLimits(call.target), calls, watcher);
+    const watcher = new MeteredWatcher(calls, call, promptEstimate, (usage, report, latencyMs) => {
+      const served = fallback?.served() ?? call;
+      const servedPrice = served === call ? price : this.priceOf(served);
+      this.settle(key, served, reservation, usage, servedPrice, report, latencyMs);
+    });
+    this.announceModel(response, call);
+    await this.relay.relayShaped(request, response, this.targetOf(call, metered), calls, watcher);
+  }
+
+  /** The call's attempts: its provider's pool when the gateway attaches its key, else the one call as sent. */
+  private callsOf(request: IncomingMessage, call: TeamCall): TeamCalls {
+    const shaped: ShapedCall = { path: call.path, headers: this.headersFor(request, call), body: call.body };
+    return call.credentials === 'attach'
+      ? new PooledCalls(this.providerKeys, this.providersKeyCheck(call.provider), shaped, call.dialect)
+      : new SingleCall(shaped);
+  }
+
+  /** The price of the model the call is sent upstream as; undefined when unpriced or unnamed. */
+  private priceOf(call: TeamCall): ModelPrice | undefined {
+    return call.modelServed === null ? undefined : this.prices.priceFor(call.modelServed);
+  }
+
+  /** A fallback's attempts, going to its own service; undefined when the gateway holds no key for its provider. */
+  private fallbackCalls(request: IncomingMessage, call: TeamCall, metered: boolean): ModelCalls | undefined {
+    if (this.providerKeys.poolSize(call.provider) === 0) {
+      return undefined;
+    }
+    const shaped: ShapedCall = {
+      path: call.path,
+      headers: this.headersFor(request, call),
+      body: call.body,
+      target: this.targetOf(call, metered),
+    };
+    return { call, calls: new PooledCalls(this.providerKeys, call.provider, shaped, call.dialect) };
+  }
+
+  /** The answer names the model the request goes to now (the last one tried is the one the client hears from). */
+  private announceModel(response: ServerResponse, call: TeamCall): void {
+    if (call.modelServed !== null) {
+      setEdgeHeader(response, SERVED_MODEL_HEADER, `${call.provider}/${call.modelServed}`);
+    }
+  }
+
+  /** Where a call goes: a metered call's service with the provider's own rate-limit headers dropped. */
+  private targetOf(call: TeamCall, metered: boolean): RelayTarget {
+    return metered ? this.withOwnRateLimits(call.target) : call.target;
   }
 
   /** The provider whose pool serves `provider`: refused with 503 when the gateway holds no key for it. */
@@ -348,9 +510,13 @@ export class TeamForwarder {
     return own;
   }
 
+  /**
+   * Settles the reservation at `price`, that of `served` (the model the client's answer came from), and records
+   * the ledger row naming that model and its provider.
+   */
   private settle(
     key: GatewayKeyRecord,
-    call: TeamCall,
+    served: TeamCall,
     reservation: GrantedReservation,
     usage: MeteredUsage,
     price: ModelPrice | undefined,
@@ -363,10 +529,10 @@ export class TeamForwarder {
       ...usage,
       time: new Date(),
       keyId: key.id,
-      provider: call.provider,
-      modelRequested: call.modelRequested,
-      modelServed: call.modelServed,
-      route: call.route,
+      provider: served.provider,
+      modelRequested: served.modelRequested,
+      modelServed: served.modelServed,
+      route: served.route,
       costUsd: cost,
       latencyMs,
       firstTokenMs: report.firstByteMs ?? null,
@@ -376,7 +542,7 @@ export class TeamForwarder {
     };
     this.state.ledger.record(entry);
     if (report.outcome !== 'completed') {
-      this.logger.debug(`${call.route} for ${key.id} ended ${report.outcome} (${entry.status})`);
+      this.logger.debug(`${served.route} for ${key.id} ended ${report.outcome} (${entry.status})`);
     }
   }
 }

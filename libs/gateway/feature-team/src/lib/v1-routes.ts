@@ -8,11 +8,11 @@ import {
 } from '@openai-proxy/data-access-upstream';
 import { ModelRouter, type ResolvedModel } from '@openai-proxy/gateway-util-team';
 import { ErrorCode, GatewayException, parseJsonText } from '@openai-proxy/util-errors';
-import { ProviderEndpoints } from './provider-endpoints';
+import { type ProviderEndpoint, ProviderEndpoints } from './provider-endpoints';
 import { jsonObject, withStreamUsage } from './shaped-body';
 import { TeamAccess } from './team-access';
-import { TeamGate } from './team-gate';
-import { TeamForwarder } from './team-forwarder';
+import { type AdmittedKey, TeamGate } from './team-gate';
+import { type TeamCall, TeamForwarder } from './team-forwarder';
 import { TEAM_SETTINGS, type TeamSettings } from './team.settings';
 
 const TAG = 'team';
@@ -106,7 +106,7 @@ export class V1Routes {
     if (resolved === undefined || endpoint === undefined) {
       throw modelNotFound(body['model']);
     }
-    if (operation.chatOnly && BRIDGED_PROVIDERS.has(resolved.provider)) {
+    if (!servesOperation(operation, resolved)) {
       throw new GatewayException(
         ErrorCode.InvalidRequest,
         `${resolved.provider} models have no ${operation.path} on this gateway`,
@@ -116,28 +116,71 @@ export class V1Routes {
     if (admitted !== undefined) {
       this.access.checkModel(admitted.record, resolved.requested, resolved.upstreamModel);
     }
-    const renamed = { ...body, model: resolved.upstreamModel };
-    const shaped =
-      admitted !== undefined && operation.upstreamPath === '/chat/completions'
-        ? withStreamUsage(renamed)
-        : { body: renamed, hidden: false };
-    await this.forwarder.forward(
-      request,
-      response,
-      {
-        target: endpoint.target,
-        path: `${endpoint.basePath}${operation.upstreamPath}`,
-        provider: resolved.provider,
-        dialect: 'openai',
-        route: operation.path,
-        modelRequested: resolved.requested,
-        modelServed: resolved.upstreamModel,
-        body: Buffer.from(JSON.stringify(shaped.body)),
-        parsedBody: shaped.body,
-        hideUsageChunk: shaped.hidden,
-        credentials: admitted === undefined || admitted.credential.use === 'identify' ? 'keep' : 'attach',
-      },
-      admitted?.record,
-    );
+    const asked: ModelRequest = { operation, body, admitted, requested: resolved.requested };
+    const fallbacks = resolved.fallbacks.length === 0 ? undefined : this.fallbackCalls(asked, resolved.fallbacks);
+    await this.forwarder.forward(request, response, teamCall(asked, resolved, endpoint), admitted?.record, fallbacks);
   }
+
+  /**
+   * The calls of the models a route falls back to, in order, each made only when the forwarder gets to it:
+   * resolved again through the router (its provider, model and service), from the original body. A model that
+   * has no route, that cannot serve the operation, or that the gateway key may not use is left out, never tried.
+   * A fallback's own fallbacks are not followed.
+   */
+  private *fallbackCalls(request: ModelRequest, names: readonly string[]): Generator<TeamCall, void, undefined> {
+    for (const name of names) {
+      const fallback = this.resolve(name);
+      const endpoint = fallback === undefined ? undefined : this.endpoints.of(fallback.provider);
+      if (
+        fallback !== undefined &&
+        endpoint !== undefined &&
+        servesOperation(request.operation, fallback) &&
+        (request.admitted === undefined ||
+          this.access.mayUse(request.admitted.record, fallback.requested, fallback.upstreamModel))
+      ) {
+        yield teamCall(request, fallback, endpoint);
+      }
+    }
+  }
+}
+
+/** One request to the team endpoint, as read: what every model it may go to is shaped from. */
+interface ModelRequest {
+  operation: ModelOperation;
+  /** The client's body, as parsed. */
+  body: Record<string, unknown>;
+  admitted: AdmittedKey | undefined;
+  /** The model the client asked for (an alias stays an alias), for the ledger. */
+  requested: string;
+}
+
+/** False when `resolved` goes to a bridge and the operation is not chat (the bridges translate chat only). */
+function servesOperation(operation: ModelOperation, resolved: ResolvedModel): boolean {
+  return !(operation.chatOnly && BRIDGED_PROVIDERS.has(resolved.provider));
+}
+
+/**
+ * The call that sends `request` to `resolved` at `endpoint`: the original body with the model renamed, and a
+ * metered stream asked for its usage.
+ */
+function teamCall(request: ModelRequest, resolved: ResolvedModel, endpoint: ProviderEndpoint): TeamCall {
+  const { operation, admitted } = request;
+  const renamed = { ...request.body, model: resolved.upstreamModel };
+  const shaped =
+    admitted !== undefined && operation.upstreamPath === '/chat/completions'
+      ? withStreamUsage(renamed)
+      : { body: renamed, hidden: false };
+  return {
+    target: endpoint.target,
+    path: `${endpoint.basePath}${operation.upstreamPath}`,
+    provider: resolved.provider,
+    dialect: 'openai',
+    route: operation.path,
+    modelRequested: request.requested,
+    modelServed: resolved.upstreamModel,
+    body: Buffer.from(JSON.stringify(shaped.body)),
+    parsedBody: shaped.body,
+    hideUsageChunk: shaped.hidden,
+    credentials: admitted === undefined || admitted.credential.use === 'identify' ? 'keep' : 'attach',
+  };
 }

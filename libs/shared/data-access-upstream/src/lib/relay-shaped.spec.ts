@@ -11,7 +11,7 @@ import {
   writeRaw,
 } from '@openai-proxy/testing-fakes';
 import type { PlatformSettings } from '@openai-proxy/util-config';
-import { ErrorCode } from '@openai-proxy/util-errors';
+import { ErrorCode, type GatewayException } from '@openai-proxy/util-errors';
 import type { SseEvent } from '@openai-proxy/util-sse';
 import { answerError } from './__fixtures__/answer-error';
 import { DEFAULT_RETRY_SETTINGS } from './__fixtures__/retry-settings';
@@ -64,6 +64,8 @@ class Scenario implements ShapedCalls, RelayWatcher {
   readonly asked: number[] = [];
   readonly events: SseEvent[] = [];
   readonly bytes: Buffer[] = [];
+  /** The codes of the errors calls threw, as `failed` was told them. */
+  readonly failures: string[] = [];
   readonly report: Promise<RelayReport>;
   nextCalls = 0;
   private calls: ShapedCall[] = [];
@@ -76,6 +78,8 @@ class Scenario implements ShapedCalls, RelayWatcher {
       accept?: (status: number) => boolean;
       onEvent?: (event: SseEvent) => 'keep' | 'drop';
       readsEvents?: boolean;
+      /** Whether to move on from a call that threw; never by default. */
+      failed?: (error: GatewayException) => boolean;
     } = {},
   ) {
     this.readsEvents = decide.readsEvents;
@@ -92,6 +96,11 @@ class Scenario implements ShapedCalls, RelayWatcher {
   next(): ShapedCall | undefined {
     this.nextCalls += 1;
     return this.calls.shift();
+  }
+
+  failed(error: GatewayException): boolean {
+    this.failures.push(error.code);
+    return this.decide.failed?.(error) ?? false;
   }
 
   accept(status: number): boolean {
@@ -394,6 +403,31 @@ describe('RelayService.relayShaped', () => {
     expect(report).toMatchObject({ status: answer.status, outcome: 'failed', firstByteMs: undefined });
     expect(report.error?.code).toBe(body.error.code);
     expect(answer.status).toBeGreaterThanOrEqual(500);
+  });
+
+  it('should move on from a call that threw when the calls source says so, the next call going to the target it names', async () => {
+    const down = createServer();
+    const downUrl = (await listenOnLoopback(down)).url;
+    await closeServer(down);
+    const downTarget = relay.target({ name: 'down-first', baseUrl: downUrl, kind: 'internal' });
+    upstream.on('POST', '/v1/elsewhere', (_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end('{"served":"elsewhere"}');
+    });
+    scenario = new Scenario(
+      downTarget,
+      (request) => [
+        withKey(request, 'sk-a', Buffer.from('{}')),
+        { ...withKey(request, 'sk-b', Buffer.from('{}'), '/v1/elsewhere'), target },
+      ],
+      { failed: () => true },
+    );
+    const answer = await post(CHAT, '{}');
+    expect(answer.status).toBe(200);
+    expect(await answer.text()).toBe('{"served":"elsewhere"}');
+    expect(scenario.failures).toEqual([ErrorCode.UpstreamUnavailable]);
+    expect(upstream.lastRequest('/v1/elsewhere')?.headers.authorization).toBe('Bearer sk-b');
+    expect(await scenario.ended()).toMatchObject({ status: 200, outcome: 'completed' });
   });
 
   it('should answer 503 when the calls source gives no call at all', async () => {

@@ -47,8 +47,9 @@ interface RelayedStream {
   terminal: StreamTerminal | undefined;
 }
 
-/** The answer a shaped relay sends on: the upstream's, and the path of the call that got it. */
+/** The answer a shaped relay sends on: the upstream's, and the target and path of the call that got it. */
 interface ShapedAnswer {
+  target: RelayTarget;
   path: string;
   upstream: Dispatcher.ResponseData;
 }
@@ -153,7 +154,7 @@ export class RelayService implements OnModuleDestroy {
         throw shuttingDown();
       }
       if (answer !== undefined) {
-        await this.answer(request, response, target, answer.path, answer.upstream, exchange, progress);
+        await this.answer(request, response, answer.target, answer.path, answer.upstream, exchange, progress);
       }
     } catch (error) {
       thrown = toGatewayException(error);
@@ -173,9 +174,11 @@ export class RelayService implements OnModuleDestroy {
   }
 
   /**
-   * Sends the calls in turn: the answer to send on is the first one `accept` takes, else the last one sent (when
-   * no call is left, or the retry budget is spent); undefined when the client went away first. Each call goes
-   * through the retry layer itself (connection errors); moving on to the next call is a retry of the budget.
+   * Sends the calls in turn, each to its own target if it names one: the answer to send on is the first one
+   * `accept` takes, else the last one sent (when no call is left, or the retry budget is spent); undefined when
+   * the client went away first. A call that throws is answered with its error unless `calls.failed` moves on.
+   * Each call goes through the retry layer itself (connection errors); moving on to the next call is a retry of
+   * the budget of the upstream that failed.
    */
   private async acceptedAnswer(
     request: IncomingMessage,
@@ -187,13 +190,25 @@ export class RelayService implements OnModuleDestroy {
     let call = await calls.next();
     let first = true;
     while (call !== undefined) {
-      const upstream = await this.send(request, target, call.path, shapedHeaders(call), call.body, exchange, first);
+      const callTarget = call.target ?? target;
+      let upstream: Dispatcher.ResponseData | undefined;
+      try {
+        upstream = await this.send(request, callTarget, call.path, shapedHeaders(call), call.body, exchange, first);
+      } catch (error) {
+        const next = await this.retryAfterFailure(callTarget, error, call, calls);
+        if (next === undefined) {
+          throw error;
+        }
+        call = next;
+        first = false;
+        continue;
+      }
       if (upstream === undefined) {
         return undefined;
       }
-      const next = await this.retryWith(target, upstream, call, calls, watcher);
+      const next = await this.retryWith(callTarget, upstream, call, calls, watcher);
       if (next === undefined) {
-        return { path: call.path, upstream };
+        return { target: callTarget, path: call.path, upstream };
       }
       call = next;
       first = false;
@@ -217,7 +232,7 @@ export class RelayService implements OnModuleDestroy {
       if (watcher.accept(upstream.statusCode, upstream.headers) || call.body === 'client') {
         return undefined;
       }
-      if (!target.guard.allowRetry('key_failover')) {
+      if (!target.guard.allowRetry(calls.nextReason?.() ?? 'key_failover')) {
         return undefined;
       }
       const next = await calls.next();
@@ -229,6 +244,25 @@ export class RelayService implements OnModuleDestroy {
       upstream.body.destroy();
       throw error;
     }
+  }
+
+  /**
+   * The call to try instead of a call that threw: none unless `calls.failed` moves on, the body can be sent
+   * again and the target's retry budget allows it.
+   */
+  private async retryAfterFailure(
+    target: RelayTarget,
+    error: unknown,
+    call: ShapedCall,
+    calls: ShapedCalls,
+  ): Promise<ShapedCall | undefined> {
+    if (calls.failed === undefined || call.body === 'client' || !(error instanceof GatewayException)) {
+      return undefined;
+    }
+    if (!calls.failed(error) || !target.guard.allowRetry(calls.nextReason?.() ?? 'key_failover')) {
+      return undefined;
+    }
+    return calls.next();
   }
 
   /** Sends the upstream's status and headers on, then its body (shown to the watcher of `progress`, if any). */

@@ -3,6 +3,7 @@ import type { Dispatcher } from 'undici';
 import type { OutgoingHeaders } from '@openai-proxy/util-auth-headers';
 import type { GatewayException } from '@openai-proxy/util-errors';
 import type { SseEvent } from '@openai-proxy/util-sse';
+import type { RetryReason } from './retry-policy';
 import type { UpstreamGuard } from './upstream-guard';
 
 /** How to reach one upstream; built once per route (RelayService.target), used for every request. */
@@ -69,12 +70,24 @@ export interface ShapedCall {
    * an answer to a `client` body is the answer, whatever `accept` says.
    */
   readonly body: Buffer | 'client';
+  /** Where this call goes when not to the relay's own target (a model fallback served by another service). */
+  readonly target?: RelayTarget;
 }
 
 /** Where a shaped relay's attempts come from, such as a pool of provider keys. */
 export interface ShapedCalls {
-  /** The next attempt, or undefined when none is left; asked once first, then once after each refused answer. */
+  /**
+   * The next attempt, or undefined when none is left; asked once first, then once after each refused answer
+   * (or call `failed` moved on from).
+   */
   next(): ShapedCall | undefined | Promise<ShapedCall | undefined>;
+  /**
+   * The last call got no answer (it threw `error`: a connection error, an open circuit, a timeout): true to try
+   * the next call instead, as a retry of the budget; false (or no such method) answers the error.
+   */
+  failed?(error: GatewayException): boolean;
+  /** Why the next call is made, for the retry budget; asked just before `next` moves on (else `key_failover`). */
+  nextReason?(): RetryReason;
 }
 
 /** Response headers as the upstream sent them. */

@@ -16,7 +16,7 @@
  */
 
 /** Why an upstream call was tried again, as `upstream_retries_total{reason}` counts it. */
-export type RetryReason = 'connection' | 'status_429' | 'status_5xx' | 'key_failover';
+export type RetryReason = 'connection' | 'status_429' | 'status_5xx' | 'key_failover' | 'model_fallback';
 
 /**
  * An internal request header (the relays drop `x-openai-proxy-*` before the provider) by which the gateway says
