@@ -8,11 +8,11 @@ import { listenServiceApp } from '@openai-proxy/feature-platform';
 import { TeamState } from '@openai-proxy/gateway-feature-team';
 import type { UsageReport } from '@openai-proxy/gateway-data-access-team';
 import type { KeySettings, UsageGroupBy } from '@openai-proxy/gateway-util-team';
-import { type FakeHandler, type FakeUpstream, fakeChatCompletions } from '@openai-proxy/testing-fakes';
+import { type FakeHandler, type FakeUpstream, fakeChatCompletions, startFakeOpenAi } from '@openai-proxy/testing-fakes';
 import { type BackendServiceName, SERVICES_MANIFEST, backendServices } from '@openai-proxy/util-services';
 import { loadGatewayConfig } from '../../src/config/gateway.env';
 import { createGatewayApp } from '../../src/gateway.app';
-import { type Env, LogCapture, type Stack, urlOf } from './stack';
+import { type Env, LogCapture, type Stack, type StackOptions, startStack, urlOf } from './stack';
 
 /** The chat route of the fake OpenAI, as the openai-relay calls it. */
 export const FAKE_CHAT_PATH = '/v1/chat/completions';
@@ -304,4 +304,68 @@ export async function ledgerRowsOnce(
     return rows.length >= count ? rows : undefined;
   });
   return rows;
+}
+
+/** The provider keys a fallback team's gateway holds: two for OpenAI, one for each other provider. */
+export const FALLBACK_TEAM_KEYS = {
+  openai: ['sk-fallback-openai-a-0123456789', 'sk-fallback-openai-b-0123456789'],
+  mirror: 'sk-fallback-mirror-0123456789',
+  anthropic: 'sk-ant-api03-fallback-0123456789',
+  gemini: 'AIzaFallbackKey0123456789',
+} as const;
+
+/** A team gateway (GATEWAY_KEYS=required) whose config file routes aliases through fallbacks. */
+export interface FallbackTeam {
+  stack: Stack;
+  /** `mirror`, an OpenAI-compatible provider (`mirror-*` models) reached through the relay, with its own fake. */
+  mirror: FakeUpstream;
+  close(): Promise<void>;
+}
+
+/** What a fallback team is started with. */
+export interface FallbackTeamOptions {
+  /** The team database (a PostgreSQL URL, so that tests can read the ledger rows). */
+  databaseUrl: string;
+  /** The config file's `models:` and `prices:` sections (the helper writes `providers:`). */
+  routes: string;
+  /** More settings for the services (gateway settings replace the team's own). */
+  stack?: StackOptions;
+}
+
+/**
+ * Starts the whole stack in team mode with a fake per provider (OpenAI, Anthropic, Gemini from the stack, and
+ * `mirror`), every provider key held by the gateway, and a config file made of `mirror` and `routes`.
+ */
+export async function startFallbackTeam(options: FallbackTeamOptions): Promise<FallbackTeam> {
+  const mirror = await startFakeOpenAi();
+  const config = writeGatewayConfig(
+    [
+      'providers:',
+      `  mirror: { type: openai-compatible, base_url: ${mirror.url}, models: ["mirror-*"], api_keys: [env:MIRROR_API_KEY] }`,
+      options.routes,
+    ].join('\n'),
+  );
+  const stack = await startStack({
+    ...options.stack,
+    relayEnv: { GATEWAY_CONFIG: config.path, ...options.stack?.relayEnv },
+    gatewayEnv: {
+      GATEWAY_KEYS: 'required',
+      DATABASE_URL: options.databaseUrl,
+      GATEWAY_CONFIG: config.path,
+      OPENAI_API_KEY: FALLBACK_TEAM_KEYS.openai.join(','),
+      MIRROR_API_KEY: FALLBACK_TEAM_KEYS.mirror,
+      ANTHROPIC_API_KEY: FALLBACK_TEAM_KEYS.anthropic,
+      GEMINI_API_KEY: FALLBACK_TEAM_KEYS.gemini,
+      ...options.stack?.gatewayEnv,
+    },
+  });
+  return {
+    stack,
+    mirror,
+    close: async () => {
+      await stack.close();
+      await mirror.close();
+      config.remove();
+    },
+  };
 }
