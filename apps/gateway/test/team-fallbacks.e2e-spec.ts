@@ -312,13 +312,7 @@ describe('model fallbacks in team mode (a fake per provider)', () => {
   });
 
   it("should fall back while the first model's circuit is open at the relay (503 upstream_unavailable), its fake seeing nothing more", async () => {
-    // Each request spends two retries of the gateway's budget (the other OpenAI key, the fallback): at 100% of
-    // first attempts (plus 3) both requests may fall back.
-    const started = await startTeam({
-      ...NO_SERVICE_BREAKERS,
-      relayEnv: { UPSTREAM_BREAKER_FAILURES: '1' },
-      gatewayEnv: { UPSTREAM_RETRY_BUDGET_PERCENT: '100' },
-    });
+    const started = await startTeam({ ...NO_SERVICE_BREAKERS, relayEnv: { UPSTREAM_BREAKER_FAILURES: '1' } });
     started.stack.openai.on('POST', FAKE_CHAT_PATH, openAiError(503, 'gpt-4o is overloaded', 'server_error'));
     const { key, id } = await createGatewayKey(started.stack.gateway);
     for (const content of ['opens the circuit', 'circuit open']) {
@@ -363,20 +357,20 @@ describe('model fallbacks in team mode (a fake per provider)', () => {
     expect(ready.breakers?.upstreams?.['claude-bridge']?.state).toBe('open');
   });
 
-  it('should not fall back once the retry budget is spent: the first model answers as it came', async () => {
+  it("should fall back even once the first model's retry budget is spent, no longer trying its other keys", async () => {
     const started = await startTeam({ ...NO_SERVICE_BREAKERS, gatewayEnv: { UPSTREAM_RETRY_BUDGET_PERCENT: '0' } });
     started.stack.openai.on('POST', FAKE_CHAT_PATH, openAiError(503, 'gpt-4o is overloaded', 'server_error'));
     const { key } = await createGatewayKey(started.stack.gateway);
-    // Each request spends two retries (the other OpenAI key, then the fallback); the idle budget holds three.
-    const first = await readAnswer(
-      await postChat(started.stack.gatewayUrl, key, chatBody('first', { model: 'smart' })),
-    );
-    const second = await readAnswer(
-      await postChat(started.stack.gatewayUrl, key, chatBody('second', { model: 'smart' })),
-    );
-    expect(first.status).toBe(200);
-    expect(second.status).toBe(503);
-    expect(second.body).toContain('gpt-4o is overloaded');
-    expect(attempts(started.mirror)).toBe(1);
+    // At 0% the budget holds its floor of three retries: the first three requests try the other OpenAI key, the
+    // fourth goes from its first key's 503 straight to the fallback. A fallback is never paid from that budget.
+    for (const content of ['first', 'second', 'third', 'fourth']) {
+      const answer = await readAnswer(
+        await postChat(started.stack.gatewayUrl, key, chatBody(content, { model: 'smart' })),
+      );
+      expect(answer.status).toBe(200);
+      expect(answer.body).toContain(`You said: ${content}`);
+    }
+    expect(attempts(started.stack.openai)).toBe(7);
+    expect(attempts(started.mirror)).toBe(4);
   });
 });

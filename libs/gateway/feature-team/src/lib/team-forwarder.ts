@@ -227,7 +227,8 @@ function failsOver(error: GatewayException): boolean {
  * A request's attempts over its model and the models it falls back to, before anything went to the client: each
  * model's key pool first (PooledCalls); when the pool's last answer is still a refusal (401, 429, 5xx), or a call
  * got no answer (failsOver), the next fallback the gateway holds keys for takes over, its call going to its own
- * service. Moving on is a retry of the budget (`model_fallback`). Any other answer (400, 403, 404, 413…) is the
+ * service, as a first attempt there (never refused by the failed upstream's retry budget; when that budget
+ * refuses another key of this model, the fallback comes instead). Any other answer (400, 403, 404, 413…) is the
  * answer. `serving` is told of each model as it becomes the one tried.
  */
 class FallbackCalls implements TeamCalls {
@@ -281,6 +282,12 @@ class FallbackCalls implements TeamCalls {
 
   nextReason(): RetryReason {
     return this.pending === undefined ? 'key_failover' : 'model_fallback';
+  }
+
+  /** The budget refused another key of this model: its next fallback comes instead, when there is one. */
+  skipToFallback(): boolean {
+    this.pending = this.nextModel();
+    return this.pending !== undefined;
   }
 
   release(): void {

@@ -66,6 +66,35 @@ function isEncoded(headers: Dispatcher.ResponseData['headers']): boolean {
  * closes the upstream request, failures before the first byte become OpenAI errors with the right status,
  * failures after it end an event stream with an error frame (any other body is cut, never completed).
  */
+/** The call to send after one that failed, and whether its upstream counts it as a first attempt. */
+interface NextCall {
+  call: ShapedCall;
+  first: boolean;
+}
+
+/**
+ * The next of `calls` after `target` failed it: another key of the same pool is a retry, paid from `target`'s
+ * budget (when it is spent, the calls skip to their fallback if they have one); a model fallback goes to its
+ * own upstream as a first attempt there, counted (`model_fallback`) but never refused by the failed upstream's
+ * budget, so a dead primary does not hold back the fallbacks that are there for it.
+ */
+async function nextCall(target: RelayTarget, calls: ShapedCalls): Promise<NextCall | undefined> {
+  const reason = calls.nextReason?.() ?? 'key_failover';
+  let fallback = reason === 'model_fallback';
+  if (!fallback && !target.guard.allowRetry(reason)) {
+    // The budget refused another key of the same pool; a model fallback may still come instead.
+    if (calls.skipToFallback?.() !== true) {
+      return undefined;
+    }
+    fallback = true;
+  }
+  if (fallback) {
+    target.guard.countFallback();
+  }
+  const call = await calls.next();
+  return call === undefined ? undefined : { call, first: fallback };
+}
+
 @Injectable()
 export class RelayService implements OnModuleDestroy {
   readonly dispatchers: UpstreamDispatchers;
@@ -178,7 +207,7 @@ export class RelayService implements OnModuleDestroy {
    * `accept` takes, else the last one sent (when no call is left, or the retry budget is spent); undefined when
    * the client went away first. A call that throws is answered with its error unless `calls.failed` moves on.
    * Each call goes through the retry layer itself (connection errors); moving on to the next call is a retry of
-   * the budget of the upstream that failed.
+   * the budget of the upstream that failed, except a model fallback (nextCall).
    */
   private async acceptedAnswer(
     request: IncomingMessage,
@@ -199,8 +228,7 @@ export class RelayService implements OnModuleDestroy {
         if (next === undefined) {
           throw error;
         }
-        call = next;
-        first = false;
+        ({ call, first } = next);
         continue;
       }
       if (upstream === undefined) {
@@ -210,8 +238,7 @@ export class RelayService implements OnModuleDestroy {
       if (next === undefined) {
         return { target: callTarget, path: call.path, upstream };
       }
-      call = next;
-      first = false;
+      ({ call, first } = next);
     }
     throw noCall(target);
   }
@@ -227,15 +254,12 @@ export class RelayService implements OnModuleDestroy {
     call: ShapedCall,
     calls: ShapedCalls,
     watcher: RelayWatcher,
-  ): Promise<ShapedCall | undefined> {
+  ): Promise<NextCall | undefined> {
     try {
       if (watcher.accept(upstream.statusCode, upstream.headers) || call.body === 'client') {
         return undefined;
       }
-      if (!target.guard.allowRetry(calls.nextReason?.() ?? 'key_failover')) {
-        return undefined;
-      }
-      const next = await calls.next();
+      const next = await nextCall(target, calls);
       if (next !== undefined) {
         await upstream.body.dump();
       }
@@ -255,14 +279,11 @@ export class RelayService implements OnModuleDestroy {
     error: unknown,
     call: ShapedCall,
     calls: ShapedCalls,
-  ): Promise<ShapedCall | undefined> {
+  ): Promise<NextCall | undefined> {
     if (calls.failed === undefined || call.body === 'client' || !(error instanceof GatewayException)) {
       return undefined;
     }
-    if (!calls.failed(error) || !target.guard.allowRetry(calls.nextReason?.() ?? 'key_failover')) {
-      return undefined;
-    }
-    return calls.next();
+    return calls.failed(error) ? nextCall(target, calls) : undefined;
   }
 
   /** Sends the upstream's status and headers on, then its body (shown to the watcher of `progress`, if any). */

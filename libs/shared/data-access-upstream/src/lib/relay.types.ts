@@ -88,6 +88,11 @@ export interface ShapedCalls {
   failed?(error: GatewayException): boolean;
   /** Why the next call is made, for the retry budget; asked just before `next` moves on (else `key_failover`). */
   nextReason?(): RetryReason;
+  /**
+   * The failed upstream's retry budget refused the next call (another key of the same pool): true when a call of
+   * another kind comes next instead (a model fallback, which the failed upstream's budget does not pay for).
+   */
+  skipToFallback?(): boolean;
 }
 
 /** Response headers as the upstream sent them. */

@@ -115,6 +115,11 @@ export class UpstreamGuard {
     return true;
   }
 
+  /** A move to a model fallback, counted as `model_fallback`: it is the fallback upstream's first attempt. */
+  countFallback(): void {
+    this.metrics.retries.inc({ upstream: this.name, reason: 'model_fallback' });
+  }
+
   /** The breaker as /readyz shows it. */
   view(): BreakerView {
     const state = this.policy?.state ?? CircuitState.Closed;
