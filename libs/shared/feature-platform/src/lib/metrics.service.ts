@@ -51,7 +51,7 @@ export class MetricsService {
   });
   readonly retries = new Counter({
     name: 'upstream_retries_total',
-    help: 'Upstream calls tried again before the first byte, by upstream and reason (connection, 429, 5xx, key failover).',
+    help: 'Upstream calls tried again before the first byte, by upstream and reason (connection, 429, 5xx, key failover, model fallback).',
     labelNames: ['upstream', 'reason'] as const,
     registers: [this.registry],
   });
