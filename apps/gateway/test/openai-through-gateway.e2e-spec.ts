@@ -146,4 +146,37 @@ describe('OpenAI through the gateway (official SDK)', () => {
     expect(arrived.closedEarly).toBe(true);
     expect(closedAt - abortedAt).toBeLessThan(1_000);
   });
+
+  // GATEWAY_KEYS=off still routes /v1 by model, with the client's own key: it reads the model first.
+  it.each([
+    ['/v1/chat/completions', { messages: [{ role: 'user', content: 'hi' }] }, 400, 'model is required'],
+    ['/v1/chat/completions', { model: 7, messages: [{ role: 'user', content: 'hi' }] }, 400, 'model must be a string'],
+    ['/v1/embeddings', { input: 'hi' }, 400, 'model is required'],
+    [
+      '/v1/chat/completions',
+      { model: 'no-such-model', messages: [] },
+      404,
+      'The model no-such-model does not exist on this gateway',
+    ],
+  ])(
+    'should answer POST %s with %j as %i naming model, upstream untouched, with GATEWAY_KEYS=off',
+    async (path, body, status, message) => {
+      const before = stack.openai.requests.length;
+      const answer = await fetch(`${stack.gatewayUrl}${path}`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer sk-test-0123456789', 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      expect(answer.status).toBe(status);
+      await expect(answer.json()).resolves.toEqual({
+        error: {
+          message,
+          type: 'invalid_request_error',
+          param: 'model',
+          code: status === 400 ? 'invalid_request' : 'model_not_found',
+        },
+      });
+      expect(stack.openai.requests).toHaveLength(before);
+    },
+  );
 });

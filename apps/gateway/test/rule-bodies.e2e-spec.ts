@@ -321,6 +321,44 @@ describe('rule: a body that cannot be read is a 400 invalid_request_error, namin
     const error = await expectRefused(name, JSON.stringify(body));
     expect(error.param).toBe(field);
   });
+
+  // Team /v1 routes by model, so it reads the model itself: a missing one is OpenAI's 400, an unknown one a 404.
+  const MESSAGES = [{ role: 'user', content: 'hi' }];
+  it.each([
+    ['/v1/chat/completions', 'no model', { messages: MESSAGES }, 'model is required'],
+    ['/v1/chat/completions', 'an empty model', { model: '', messages: MESSAGES }, 'model is required'],
+    ['/v1/chat/completions', 'a number for model', { model: 42, messages: MESSAGES }, 'model must be a string'],
+    ['/v1/embeddings', 'no model', { input: 'hi' }, 'model is required'],
+    ['/v1/embeddings', 'a list for model', { model: ['gpt-4o-mini'], input: 'hi' }, 'model must be a string'],
+  ])(
+    'should refuse %s with %s as a 400 invalid_request_error naming model, no upstream called, on team /v1',
+    async (path, _, body, message) => {
+      const before = upstreamCalls();
+      const client = await exchange(`${faults.stack.gatewayUrl}${path}`, {
+        headers: chatHeaders(routeNamed(faults.routes, 'team /v1')),
+        body: JSON.stringify(body),
+      });
+      expect(client.status).toBe(400);
+      expect(errorOf(client)).toEqual({
+        type: 'invalid_request_error',
+        code: 'invalid_request',
+        param: 'model',
+        message,
+      });
+      expect(upstreamCalls()).toEqual(before);
+    },
+  );
+
+  it('should still answer an unknown model name with 404 model_not_found on team /v1', async () => {
+    const before = upstreamCalls();
+    const client = await exchange(`${faults.stack.gatewayUrl}/v1/chat/completions`, {
+      headers: chatHeaders(routeNamed(faults.routes, 'team /v1')),
+      body: JSON.stringify({ model: 'no-such-model', messages: MESSAGES }),
+    });
+    expect(client.status).toBe(404);
+    expect(errorOf(client)).toMatchObject({ code: 'model_not_found', param: 'model' });
+    expect(upstreamCalls()).toEqual(before);
+  });
 });
 
 function routeModel(name: StreamRouteName): string {

@@ -7,7 +7,7 @@ import {
   registerDeclaredRoutes,
 } from '@openai-proxy/data-access-upstream';
 import { ModelRouter, type ResolvedModel } from '@openai-proxy/gateway-util-team';
-import { ErrorCode, GatewayException, parseJsonText } from '@openai-proxy/util-errors';
+import { ErrorCode, GatewayException, invalidParam, parseJsonText } from '@openai-proxy/util-errors';
 import { type ProviderEndpoint, ProviderEndpoints } from './provider-endpoints';
 import { jsonObject, withStreamUsage } from './shaped-body';
 import { TeamAccess } from './team-access';
@@ -44,12 +44,26 @@ const OPERATIONS: readonly ModelOperation[] = [
 /** Providers whose OpenAI-format endpoint is a translating bridge: chat completions and models only. */
 const BRIDGED_PROVIDERS: ReadonlySet<string> = new Set(['anthropic', 'gemini']);
 
-function modelNotFound(model: unknown): GatewayException {
-  const named =
-    typeof model === 'string' && model !== ''
-      ? `The model ${model} does not exist on this gateway`
-      : 'model is required';
-  return new GatewayException(ErrorCode.ModelNotFound, named, { param: 'model' });
+/**
+ * The body's model name, as OpenAI reads it: a missing (or null, or empty) model is a 400 "model is required", any
+ * other value that is not a string a 400 "model must be a string", both naming `model`.
+ */
+function requestedModel(body: Record<string, unknown>): string {
+  const model = body['model'];
+  if (model === undefined || model === null || model === '') {
+    throw invalidParam('model is required', 'model');
+  }
+  if (typeof model !== 'string') {
+    throw invalidParam('model must be a string', 'model');
+  }
+  return model;
+}
+
+/** The 404 for a model name no route knows. */
+function modelNotFound(model: string): GatewayException {
+  return new GatewayException(ErrorCode.ModelNotFound, `The model ${model} does not exist on this gateway`, {
+    param: 'model',
+  });
 }
 
 /**
@@ -101,10 +115,11 @@ export class V1Routes {
     if (body === undefined) {
       throw new GatewayException(ErrorCode.InvalidRequest, 'Request body must be a JSON object');
     }
-    const resolved = this.resolve(body['model']);
+    const model = requestedModel(body);
+    const resolved = this.resolve(model);
     const endpoint = resolved === undefined ? undefined : this.endpoints.of(resolved.provider);
     if (resolved === undefined || endpoint === undefined) {
-      throw modelNotFound(body['model']);
+      throw modelNotFound(model);
     }
     if (!servesOperation(operation, resolved)) {
       throw new GatewayException(
