@@ -337,6 +337,30 @@ describe.each(SUBJECTS)('$name', ({ create }) => {
     });
   });
 
+  it('should show the windows of one bucket, settles included, for a key with plenty of room', async () => {
+    const limits = { rpm: 1000, tpm: 1_000_000 };
+    const windows: (LimitWindow | undefined)[] = [];
+    for (let index = 0; index < 3; index += 1) {
+      const reservation = granted(await reserve(limits, 1000));
+      windows.push(reservation.requests, reservation.tokensWindow);
+      await limiter.settle(reservation, { tokens: 400, costUsd: 0 });
+    }
+    time += 30;
+    const later = granted(await reserve(limits, 1000));
+    windows.push(later.requests, later.tokensWindow);
+    expect(windows).toEqual([
+      { limit: 1000, remaining: 999, resetMs: 60 },
+      { limit: 1_000_000, remaining: 999_000, resetMs: 60 },
+      { limit: 1000, remaining: 998, resetMs: 120 },
+      { limit: 1_000_000, remaining: 998_600, resetMs: 84 },
+      { limit: 1000, remaining: 997, resetMs: 180 },
+      { limit: 1_000_000, remaining: 998_200, resetMs: 108 },
+      // 30 ms later: half a request and 500 tokens refilled.
+      { limit: 1000, remaining: 996, resetMs: 210 },
+      { limit: 1_000_000, remaining: 998_300, resetMs: 102 },
+    ]);
+  });
+
   it('should grant exactly the rpm of 100 parallel requests', async () => {
     const answers = await Promise.all(Array.from({ length: 100 }, () => reserve({ rpm: 10 })));
     expect(grantedCount(answers)).toBe(10);
