@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
 import { MetricsService, ShutdownService } from '@openai-proxy/feature-platform';
-import { classifyUpstreamError } from '@openai-proxy/util-errors';
+import { ErrorCode, GatewayException, classifyUpstreamError } from '@openai-proxy/util-errors';
 import { readAnswerText } from './answer-text';
 import { RelayService } from './relay.service';
 import { UpstreamExchange, exchangeError, runExchange } from './upstream-exchange';
@@ -28,10 +28,57 @@ export interface ControlPlaneAnswer {
 const MAX_CONTROL_PLANE_ANSWER_BYTES = 16 * 1024 * 1024;
 
 /**
- * Control-plane calls (billing, claude.ai conversations, the Bard page and its answers) on the data plane's
+ * The end of one control-plane call: the headers budget for the whole call (its body included, however slowly it
+ * comes; 0: none), or the caller's signal, whichever comes first. `signal` is what the call passes to undici.
+ */
+class CallDeadline {
+  /** The budget ran out (rather than the caller's signal aborting). */
+  expired = false;
+  private readonly controller = new AbortController();
+  private readonly timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    budgetMs: number,
+    private readonly caller: AbortSignal | undefined,
+  ) {
+    if (caller?.aborted === true) {
+      this.controller.abort();
+    }
+    caller?.addEventListener('abort', this.onCallerAbort, { once: true });
+    if (budgetMs > 0) {
+      this.timer = setTimeout(() => {
+        this.expired = true;
+        this.controller.abort();
+      }, budgetMs);
+    }
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  /** Stops watching: the call is over. */
+  clear(): void {
+    clearTimeout(this.timer);
+    this.caller?.removeEventListener('abort', this.onCallerAbort);
+  }
+
+  private readonly onCallerAbort = (): void => {
+    this.controller.abort();
+  };
+}
+
+/** A control-plane call its budget ended: 504 naming the upstream. */
+function notInTime(name: string): GatewayException {
+  return new GatewayException(ErrorCode.UpstreamTimeout, `Upstream ${name} did not answer in time`);
+}
+
+/**
+ * Control-plane calls (billing, claude.ai conversations, the Bard page) on the data plane's
  * undici pools (RelayService.dispatchers): the same timeouts, keep-alive and egress proxy, no redirects
  * followed, the status returned as it came; a socket or timeout failure is classified like the data plane's
- * (502/503/504 naming the upstream, never its credentials).
+ * (502/503/504 naming the upstream, never its credentials). Each call is short: the headers budget
+ * (UPSTREAM_HEADERS_TIMEOUT_MS) bounds it whole, a 504 past it.
  */
 @Injectable()
 export class ControlPlaneClient {
@@ -60,6 +107,7 @@ export class ControlPlaneClient {
   }
 
   async request(request: ControlPlaneRequest): Promise<ControlPlaneAnswer> {
+    const deadline = new CallDeadline(this.relay.dispatchers.settings.headersTimeoutMs, request.signal);
     try {
       const answer = await this.relay.dispatchers.forProvider(request.url).request({
         origin: request.url.origin,
@@ -67,7 +115,7 @@ export class ControlPlaneClient {
         method: request.method,
         headers: request.headers,
         body: request.data,
-        signal: request.signal,
+        signal: deadline.signal,
       });
       const retryAfter = answer.headers['retry-after'];
       return {
@@ -76,7 +124,9 @@ export class ControlPlaneClient {
         retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
       };
     } catch (error) {
-      throw classifyUpstreamError(error, request.name);
+      throw deadline.expired ? notInTime(request.name) : classifyUpstreamError(error, request.name);
+    } finally {
+      deadline.clear();
     }
   }
 }

@@ -27,7 +27,8 @@ export class UpstreamDispatchers {
   private readonly webSocketAgents: WebSocketAgents | undefined;
   private closed: Promise<void> | undefined;
 
-  constructor(private readonly settings: UpstreamSettings) {
+  /** `settings`: the budgets, pools and egress proxy they were made with (control-plane calls read their budget). */
+  constructor(readonly settings: UpstreamSettings) {
     const options = {
       headersTimeout: settings.headersTimeoutMs,
       bodyTimeout: settings.idleTimeoutMs,

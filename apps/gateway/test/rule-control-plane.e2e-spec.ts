@@ -1,0 +1,209 @@
+import { type AnswerPlan, type FaultRecord, FaultUpstream } from '@openai-proxy/testing-fakes';
+import { z } from 'zod';
+import { type Stack, startStack } from './support/stack';
+import { type ClientExchange, type ClientRequestInit, exchange } from './support/stream-client';
+
+// The control-plane rules, proven through the whole product (client → gateway → relay or bridge → fault upstream):
+// the calls a service makes for itself before or around the answer (the cost query's billing calls, claude.ai's
+// conversation calls, Bard's page) are short, so the headers budget bounds each one whole, however slowly its body
+// comes; and none follows a redirect, so an upstream cannot send us to another host.
+
+/** The services' headers budget, which bounds a whole control-plane call; the idle budget keeps its 120 s. */
+const HEADERS_TIMEOUT_MS = 1_000;
+/** How much earlier than the budget a call may end: none (a plain timer), bar the clocks' rounding. */
+const TIMER_EARLY_MS = 2;
+const SLACK_MS = 1_000;
+/** A body that never stops coming within any test's patience: a byte every 100 ms, for 6 s. */
+const DRIBBLE_WRITES = 60;
+const DRIBBLE_GAP_MS = 100;
+/** Longer than the budget and its slack, shorter than the dribble: a call the budget did not end fails the test. */
+const CLIENT_PATIENCE_MS = 4_000;
+const CLAUDE_WEB_ORG = 'dca2a902-a463-41f0-88cb-b047deb40178';
+const CLAUDE_WEB_SESSION = 'sk-ant-sid01-control-plane-session';
+
+/** One control-plane call a client request causes, and the fault upstream that call reaches. */
+interface ControlPlaneCall {
+  name: string;
+  upstream(): FaultUpstream;
+  /** The gateway path and request that make the service call its upstream. */
+  path: string;
+  init(marker: string): ClientRequestInit;
+  /** Whether `record` is the call made for the request carrying `marker`. */
+  carries(record: FaultRecord, marker: string): boolean;
+  /** The upstream path the call arrives at. */
+  upstreamPath: string;
+  /** What the client gets when the call is answered 302: the status, and a part of the error's message. */
+  redirectStatus: number;
+  redirectMessage: string;
+}
+
+let stack: Stack;
+let billing: FaultUpstream;
+let claudeWeb: FaultUpstream;
+let bard: FaultUpstream;
+/** Where a redirect points: another host the services must never reach. */
+let elsewhere: FaultUpstream;
+
+beforeAll(async () => {
+  [billing, claudeWeb, bard, elsewhere] = await Promise.all([
+    FaultUpstream.start(),
+    FaultUpstream.start(),
+    FaultUpstream.start(),
+    FaultUpstream.start(),
+  ]);
+  const budget = { UPSTREAM_HEADERS_TIMEOUT_MS: String(HEADERS_TIMEOUT_MS) };
+  stack = await startStack({
+    relayEnv: { ...budget, OPENAI_API_BASE: billing.url },
+    claudeEnv: { ...budget, CLAUDE_WEB_BASE: claudeWeb.url },
+    bardEnv: { ...budget, BARD_BASE: bard.url },
+  });
+});
+
+afterAll(async () => {
+  await stack.close();
+  await Promise.all([billing.close(), claudeWeb.close(), bard.close(), elsewhere.close()]);
+});
+
+/** Each call's marker travels in a credential (billing, Bard) or the organization's conversation list request. */
+const CALLS: ControlPlaneCall[] = [
+  {
+    name: 'the cost query (billing)',
+    upstream: () => billing,
+    path: '/openai/billing/credit_grants',
+    init: (marker) => ({ headers: { authorization: `Bearer sess-${marker}` } }),
+    carries: (record, marker) => String(record.request.headers.authorization).includes(marker),
+    upstreamPath: '/dashboard/billing/credit_grants',
+    // The cost query answers an upstream refusal with its status, in its own `{error}` shape.
+    redirectStatus: 302,
+    redirectMessage: 'OpenAI billing upstream answered 302',
+  },
+  {
+    name: "claude.ai's conversation creation",
+    upstream: () => claudeWeb,
+    path: `/claude/${CLAUDE_WEB_ORG}/v1/chat/completions`,
+    init: (marker) => ({
+      headers: { authorization: `Bearer ${CLAUDE_WEB_SESSION}-${marker}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'claude-2.1', messages: [{ role: 'user', content: marker }] }),
+    }),
+    carries: (record, marker) => String(record.request.headers.cookie).includes(marker),
+    upstreamPath: `/organizations/${CLAUDE_WEB_ORG}/chat_conversations`,
+    redirectStatus: 500,
+    redirectMessage: 'claude.ai answered 302',
+  },
+  {
+    name: "claude.ai's conversation list",
+    upstream: () => claudeWeb,
+    path: `/claude/organizations/${CLAUDE_WEB_ORG}/chat_conversations`,
+    init: (marker) => ({ headers: { cookie: `sessionKey=${CLAUDE_WEB_SESSION}-${marker}` } }),
+    carries: (record, marker) => String(record.request.headers.cookie).includes(marker),
+    upstreamPath: `/organizations/${CLAUDE_WEB_ORG}/chat_conversations`,
+    redirectStatus: 502,
+    redirectMessage: 'claude.ai answered 302 with something that is not JSON',
+  },
+  {
+    name: "Bard's page",
+    upstream: () => bard,
+    path: '/google/bard',
+    init: (marker) => ({
+      headers: {
+        cookie: `__Secure-1PSID=g.a000${marker};__Secure-1PSIDTS=sidts-${marker}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ prompt: 'hello' }),
+    }),
+    carries: (record, marker) => String(record.request.headers.cookie).includes(marker),
+    upstreamPath: '/app',
+    // A page without the session tokens: what Google's redirect to its sign-in page means for the cookies.
+    redirectStatus: 401,
+    redirectMessage: 'Bard did not accept the cookies',
+  },
+];
+
+/** Calls `call` for a request carrying `marker`, its upstream answering with `plan`; resolves with both ends. */
+async function callThrough(
+  call: ControlPlaneCall,
+  marker: string,
+  plan: AnswerPlan,
+): Promise<{ client: ClientExchange; record: FaultRecord }> {
+  const upstream = call.upstream();
+  upstream.next(plan);
+  const client = await exchange(`${stack.gatewayUrl}${call.path}`, {
+    ...call.init(marker),
+    withinMs: CLIENT_PATIENCE_MS,
+  });
+  const record = await upstream.waitFor(
+    () => upstream.records.find((candidate) => call.carries(candidate, marker)),
+    2_000,
+    `the call carrying ${marker}`,
+  );
+  return { client, record };
+}
+
+/** A 200 whose headers come at once and whose body then comes a byte at a time, slower than any budget allows. */
+function dribble(): AnswerPlan {
+  return {
+    kind: 'answer',
+    status: 200,
+    headers: { 'content-type': 'application/json' },
+    body: Array.from({ length: DRIBBLE_WRITES }, () => ' '),
+    gapMs: DRIBBLE_GAP_MS,
+  };
+}
+
+const billingErrorSchema = z.object({ error: z.string() });
+const openAiErrorSchema = z.object({ error: z.object({ message: z.string(), code: z.string().nullable() }) });
+
+/** The message of the error a client got: the cost query's `{error}` shape, or an OpenAI error envelope. */
+function errorMessage(client: ClientExchange): string {
+  const body: unknown = JSON.parse(client.text);
+  const billingError = billingErrorSchema.safeParse(body);
+  return billingError.success ? billingError.data.error : openAiErrorSchema.parse(body).error.message;
+}
+
+describe('rule: the headers budget bounds a whole control-plane call', () => {
+  it.each(CALLS.map((call) => [call.name, call] as const))(
+    'should end %s at the headers budget with a 504 when its body dribbles on forever',
+    async (_, call) => {
+      const marker = `dribble${CALLS.indexOf(call)}`;
+      const { client, record } = await callThrough(call, marker, dribble());
+      expect(client.failure).toBeUndefined();
+      expect(client.status).toBe(504);
+      expect(errorMessage(client)).toMatch(/in time/);
+      // The headers came at once and the body kept coming: it was the budget of the whole call that ended it.
+      expect(record.request.url.startsWith(call.upstreamPath)).toBe(true);
+      expect(record.headersSentAt).toBeDefined();
+      expect(record.writes.length).toBeGreaterThan(0);
+      const elapsed = (client.headersAt ?? Infinity) - client.sentAt;
+      expect(elapsed).toBeGreaterThanOrEqual(HEADERS_TIMEOUT_MS - TIMER_EARLY_MS);
+      expect(elapsed).toBeLessThanOrEqual(HEADERS_TIMEOUT_MS + SLACK_MS);
+      const closedAt = await call.upstream().waitForSocketClose(record);
+      expect(closedAt - client.sentAt).toBeLessThanOrEqual(HEADERS_TIMEOUT_MS + SLACK_MS);
+      expect(record.request.closedEarly).toBe(true);
+      expect(record.writes.length).toBeLessThan(DRIBBLE_WRITES);
+    },
+  );
+});
+
+describe('rule: control-plane calls follow no redirects', () => {
+  it.each(CALLS.map((call) => [call.name, call] as const))(
+    'should not follow a 302 from %s to another host, and answer the client an error without its Location',
+    async (_, call) => {
+      const marker = `redirect${CALLS.indexOf(call)}`;
+      const plan: AnswerPlan = {
+        kind: 'answer',
+        status: 302,
+        headers: { location: `${elsewhere.url}${call.upstreamPath}`, 'content-type': 'text/html' },
+        body: ['<a href="elsewhere">moved</a>'],
+        contentLength: 'exact',
+      };
+      const { client, record } = await callThrough(call, marker, plan);
+      expect(client.status).toBe(call.redirectStatus);
+      expect(errorMessage(client)).toContain(call.redirectMessage);
+      expect(client.headers.location).toBeUndefined();
+      expect(client.text).not.toContain(elsewhere.url);
+      expect(record.headersSentAt).toBeDefined();
+      expect(call.upstream().records.filter((candidate) => call.carries(candidate, marker))).toHaveLength(1);
+      expect(elsewhere.records).toEqual([]);
+    },
+  );
+});
