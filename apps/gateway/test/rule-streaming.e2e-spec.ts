@@ -1,4 +1,4 @@
-import { gunzipSync } from 'node:zlib';
+import { constants, gunzipSync } from 'node:zlib';
 import {
   type AnswerCut,
   type AnswerOptions,
@@ -309,6 +309,21 @@ describe('rule: an event stream goes out unbuffered, uncompressed and untransfor
     expect(call.headers['accept-encoding']).toBe('identity');
   });
 
+  it("should ask Bard for Accept-Encoding: identity on its page call, whatever the client's Accept-Encoding", async () => {
+    // Cookies of their own: no earlier call left this pair's page tokens in the cache, so the page is called.
+    const cookies = '__Secure-1PSID=g.a000identityPage;__Secure-1PSIDTS=sidts-identityPage';
+    const client = await exchange(`${faults.stack.gatewayUrl}/google/bard`, {
+      headers: { cookie: cookies, 'content-type': 'application/json', 'accept-encoding': 'gzip, br' },
+      body: JSON.stringify({ prompt: 'identity-page' }),
+    });
+    expect(client.status).toBe(200);
+    const page = await faults.stack.bardWeb.waitForRequest(
+      (request) => request.url === '/app' && String(request.headers.cookie).includes('identityPage'),
+    );
+    expect(page.method).toBe('GET');
+    expect(page.headers['accept-encoding']).toBe('identity');
+  });
+
   it.each<[StreamRouteName, string, AnswerOptions]>([
     ['relay /openai', 'chunked', {}],
     ['relay /openai', 'with its exact Content-Length', { contentLength: 'exact' }],
@@ -335,6 +350,60 @@ describe('rule: an event stream goes out unbuffered, uncompressed and untransfor
       const record = await recordWith(chat.upstream, marker);
       expect(record.writes).toHaveLength(frames.length);
       expect(client.bytes.length).toBe(record.writes.reduce((sum, bytes) => sum + bytes, 0));
+    },
+  );
+});
+
+describe('rule: a compressed relayed stream that breaks is cut, never given a frame of ours', () => {
+  /** What a client's gzip decoder makes of bytes that may stop short: the text it got, and whether it was whole. */
+  function decodeGzip(bytes: Buffer): { text: string; whole: boolean } {
+    let whole = true;
+    try {
+      gunzipSync(bytes);
+    } catch {
+      whole = false;
+    }
+    return { text: gunzipSync(bytes, { finishFlush: constants.Z_SYNC_FLUSH }).toString('utf8'), whole };
+  }
+
+  it.each<[StreamRouteName, AnswerCut['how']]>([
+    ['relay /openai', 'close'],
+    ['relay /openai', 'reset'],
+    ['team /v1', 'close'],
+    ['team /v1', 'reset'],
+  ])(
+    'should bring a gzip event stream the upstream broke off to the client cut, its decoder seeing the truncation, on %s (%s)',
+    async (name, how) => {
+      const chat = route(name);
+      const frames = chat.answers.complete(WORDS);
+      const afterWrites = afterFirstWord(frames);
+      const marker = `gzip-cut-${how}-${name}`;
+      const client = await streamThrough(
+        chat,
+        marker,
+        streamAnswer(frames, { gzip: true, cut: { afterWrites, how } }),
+        {
+          'accept-encoding': 'gzip',
+        },
+      );
+      expect(client.status).toBe(200);
+      expect(client.headers['content-encoding']).toBe('gzip');
+      // A clean close ends the HTTP answer as the upstream ended it; a reset cuts the client's connection too.
+      expect(client.failure === undefined).toBe(how === 'close');
+      const record = await recordWith(chat.upstream, marker);
+      expect(record.writes).toHaveLength(afterWrites);
+      const sent = record.writes.reduce((sum, bytes) => sum + bytes, 0);
+      // The upstream's gzip bytes and nothing of ours: no error frame (it would corrupt the gzip stream), no [DONE].
+      expect(client.bytes.length).toBeLessThanOrEqual(sent);
+      if (how === 'close') {
+        expect(client.bytes.length).toBe(sent);
+      }
+      const decoded = decodeGzip(client.bytes);
+      expect(decoded.whole).toBe(false);
+      expect(streamedText(sseData(decoded.text))).toBe(FIRST_WORD);
+      expect(decoded.text).not.toContain('"error"');
+      expect(decoded.text).not.toContain('[DONE]');
+      expect(recordsWith(chat.upstream, marker)).toHaveLength(1);
     },
   );
 });
