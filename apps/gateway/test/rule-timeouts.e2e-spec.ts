@@ -1,4 +1,4 @@
-import { type FaultPlan, streamAnswer } from '@openai-proxy/testing-fakes';
+import { type FaultPlan, jsonAnswer, streamAnswer } from '@openai-proxy/testing-fakes';
 import { z } from 'zod';
 import {
   type FaultStack,
@@ -97,6 +97,95 @@ describe('rule: an upstream idle past UPSTREAM_IDLE_TIMEOUT_MS mid-stream ends t
       expectBudget(closedAt - wroteAt, IDLE_TIMEOUT_MS);
       expect(record.request.closedEarly).toBe(true);
       expect(record.writes).toHaveLength(afterWrites);
+      expect(recordsWith(chat.upstream, marker)).toHaveLength(1);
+    },
+  );
+});
+
+describe('rule: an answer that is not a stream, idle past UPSTREAM_IDLE_TIMEOUT_MS after its headers, is cut', () => {
+  /** Waits for the moment the fake wrote the `writes`th piece of the request carrying `marker`: the budget runs from there. */
+  function wroteAt(chat: StreamRoute, marker: string, writes: number): Promise<number> {
+    return chat.upstream.waitFor(
+      () => {
+        const record = chat.upstream.records.find((candidate) => candidate.request.body.includes(marker));
+        return record?.writes.length === writes ? Date.now() : undefined;
+      },
+      5_000,
+      'the last write before the stall',
+    );
+  }
+
+  /**
+   * A JSON answer whose first half is written, the rest held back until the client goes; chunked, or with its
+   * exact `Content-Length` (`exact`).
+   */
+  function halfAnswer(chat: StreamRoute, framing: 'chunked' | 'exact' = 'exact'): { plan: FaultPlan; whole: string } {
+    const whole = JSON.stringify(chat.answers.answer(WORDS.join('')));
+    const plan = jsonAnswer(200, chat.answers.answer(WORDS.join('')), {
+      contentLength: framing === 'exact' ? 'exact' : undefined,
+      splitAt: [Math.floor(Buffer.byteLength(whole) / 2)],
+      cut: { afterWrites: 1, how: 'stall' },
+    });
+    return { plan, whole };
+  }
+
+  /** Starts a chat carrying `marker` on `chat` that does not stream, its upstream answering with `plan`. */
+  function startWholeChat(chat: StreamRoute, marker: string, plan: FaultPlan): ClientCall {
+    chat.upstream.next(plan);
+    return new ClientCall(`${faults.stack.gatewayUrl}${chat.path}`, {
+      headers: chatHeaders(chat),
+      body: JSON.stringify({ model: chat.model, messages: [{ role: 'user', content: marker }] }),
+    });
+  }
+
+  it.each<[StreamRouteName, 'chunked' | 'exact']>([
+    ['relay /openai', 'chunked'],
+    ['relay /openai', 'exact'],
+    ['team /v1', 'chunked'],
+    ['team /v1', 'exact'],
+  ])(
+    'should cut a relayed JSON body that stalls halfway at the idle budget, never completing it, and close the upstream socket, on %s (%s length)',
+    async (name, framing) => {
+      const chat = route(name);
+      const marker = `idle-body-${framing}-${name}`;
+      const lastWriteAt = wroteAt(chat, marker, 1);
+      const { plan, whole } = halfAnswer(chat, framing);
+      const client = await startWholeChat(chat, marker, plan).done;
+      const wrote = await lastWriteAt;
+      // The head and the first half went on as they came; the rest never came, and the client's answer was cut.
+      expect(client.status).toBe(200);
+      expect(client.headers['content-length']).toBe(framing === 'exact' ? String(Buffer.byteLength(whole)) : undefined);
+      expect(client.failure).toBe('the connection closed before the answer ended');
+      expect(client.text.length).toBeGreaterThan(0);
+      expect(client.text.length).toBeLessThan(whole.length);
+      expect(whole.startsWith(client.text)).toBe(true);
+      expect(client.text).not.toContain('"error"');
+      expectBudget(client.endedAt - wrote, IDLE_TIMEOUT_MS);
+
+      const record = await recordWith(chat.upstream, marker);
+      const closedAt = await chat.upstream.waitForSocketClose(record);
+      expectBudget(closedAt - wrote, IDLE_TIMEOUT_MS);
+      expect(record.request.closedEarly).toBe(true);
+      expect(recordsWith(chat.upstream, marker)).toHaveLength(1);
+    },
+  );
+
+  it.each<StreamRouteName>(['claude-bridge /claude/v1', 'bard-bridge /google/v1'])(
+    'should answer 504 upstream_timeout at the idle budget when a provider answer read whole stalls halfway, on %s',
+    async (name) => {
+      // A bridge reads the answer whole before it writes a byte: nothing went to the client, so it gets a 504.
+      const chat = route(name);
+      const marker = `idle-whole-${name}`;
+      const lastWriteAt = wroteAt(chat, marker, 1);
+      const client = await startWholeChat(chat, marker, halfAnswer(chat).plan).done;
+      const wrote = await lastWriteAt;
+      expect([client.status, client.failure]).toEqual([504, undefined]);
+      expect(JSON.parse(client.text)).toMatchObject({ error: { code: 'upstream_timeout' } });
+      expectBudget((client.headersAt ?? Infinity) - wrote, IDLE_TIMEOUT_MS);
+
+      const record = await recordWith(chat.upstream, marker);
+      await chat.upstream.waitForSocketClose(record);
+      expect(record.request.closedEarly).toBe(true);
       expect(recordsWith(chat.upstream, marker)).toHaveLength(1);
     },
   );
