@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { type FaultUpstream, jsonAnswer } from '@openai-proxy/testing-fakes';
+import { MAX_ANSWER_BYTES } from '@openai-proxy/data-access-upstream';
+import { type AnswerPlan, type FaultUpstream, jsonAnswer } from '@openai-proxy/testing-fakes';
 import { z } from 'zod';
 import {
   CLIENT_ANTHROPIC_KEY,
@@ -364,3 +365,51 @@ describe('rule: a body that cannot be read is a 400 invalid_request_error, namin
 function routeModel(name: StreamRouteName): string {
   return name === 'claude-bridge /claude/v1' ? 'claude-sonnet-4-5' : 'gemini-2.5-flash';
 }
+
+describe('rule: a provider answer read whole is capped at 64 MiB, past it a 502', () => {
+  /** One write of the oversize answer: 1 MiB of its one string's characters. */
+  const PAD = 'a'.repeat(MIB);
+  /**
+   * Pieces enough to pass the cap by 16 MiB, between the start and the end of a JSON object: more than the
+   * sockets' buffers hold, so a reader that stops at the cap leaves the rest unsent.
+   */
+  const PAD_PIECES = MAX_ANSWER_BYTES / MIB + 16;
+
+  /** A 200 JSON answer (chunked, as a provider streams a large body) one piece over the cap. */
+  function oversizeAnswer(): AnswerPlan {
+    return {
+      kind: 'answer',
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+      body: ['{"pad":"', ...Array.from({ length: PAD_PIECES }, () => PAD), '"}'],
+    };
+  }
+
+  it.each<StreamRouteName>(['claude-bridge /claude/v1', 'bard-bridge /google/v1'])(
+    'should answer 502 upstream_bad_response and stop reading when a provider answer that does not stream passes 64 MiB, on %s',
+    async (name) => {
+      expect(MAX_ANSWER_BYTES).toBe(64 * MIB);
+      const chat = routeNamed(faults.routes, name);
+      const marker = `oversize-answer-${name}`;
+      chat.upstream.next(oversizeAnswer());
+      const client = await exchange(`${faults.stack.gatewayUrl}${chat.path}`, {
+        headers: chatHeaders(chat),
+        body: JSON.stringify({ model: chat.model, messages: [{ role: 'user', content: marker }] }),
+        withinMs: 20_000,
+      });
+      expect(client.status).toBe(502);
+      expect(errorOf(client)).toMatchObject({ code: 'upstream_bad_response', message: 'Provider answer is too large' });
+      expectNoInternals(client.text);
+      const record = await recordWith(chat.upstream, marker);
+      await chat.upstream.waitForSocketClose(record);
+      // The bridge stopped reading once past the cap and closed the connection: the rest was never sent.
+      expect(record.request.closedEarly).toBe(true);
+      const sent = record.writes.reduce((sum, bytes) => sum + bytes, 0);
+      expect(sent).toBeGreaterThan(MAX_ANSWER_BYTES);
+      expect(record.writes.length).toBeLessThan(PAD_PIECES + 2);
+      expect(sent).toBeLessThan(MAX_ANSWER_BYTES + 16 * MIB);
+      expect(recordsWith(chat.upstream, marker)).toHaveLength(1);
+    },
+    20_000,
+  );
+});
