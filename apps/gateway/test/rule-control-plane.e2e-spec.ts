@@ -207,3 +207,32 @@ describe('rule: control-plane calls follow no redirects', () => {
     },
   );
 });
+
+describe('rule: a control-plane answer is read whole up to 16 MiB, past it a 502', () => {
+  const MIB = 1024 * 1024;
+  /** The control-plane cap (a constant of ControlPlaneClient): a Bard page or a claude.ai list is far smaller. */
+  const CONTROL_PLANE_CAP = 16 * MIB;
+
+  it("should answer 502 upstream_bad_response and stop reading when Bard's page passes 16 MiB", async () => {
+    const call = CALLS.find((candidate) => candidate.upstreamPath === '/app');
+    if (call === undefined) {
+      throw new Error("no call of Bard's page");
+    }
+    // 8 MiB more than the cap, more than the sockets' buffers hold: a reader that stops at the cap leaves it unsent.
+    const pieces = CONTROL_PLANE_CAP / MIB + 8;
+    const plan: AnswerPlan = {
+      kind: 'answer',
+      status: 200,
+      headers: { 'content-type': 'text/html' },
+      body: Array.from({ length: pieces }, () => 'a'.repeat(MIB)),
+    };
+    const { client, record } = await callThrough(call, 'oversizePage', plan);
+    expect(client.status).toBe(502);
+    expect(JSON.parse(client.text)).toMatchObject({ error: { code: 'upstream_bad_response' } });
+    await bard.waitForSocketClose(record);
+    const sent = record.writes.reduce((sum, bytes) => sum + bytes, 0);
+    expect(sent).toBeGreaterThan(CONTROL_PLANE_CAP);
+    expect(record.request.closedEarly).toBe(true);
+    expect(record.writes.length).toBeLessThan(pieces);
+  });
+});
