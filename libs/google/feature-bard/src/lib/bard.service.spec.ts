@@ -148,6 +148,24 @@ describe(BardService.name, () => {
     expect(await turn(other, 'b', 'shared')).toBe('Bard turn 1: you said b');
   });
 
+  it('should key its token and conversation caches by a digest of the cookies, never the cookies themselves', async () => {
+    await ask('a', 'kept');
+    const other = { psid: 'g.a000-other', psidts: 'sidts-other' };
+    await turn(other, 'b', 'kept');
+    // The maps themselves, read as a heap dump would show them: what a cache holds is what could leak from it.
+    const tokenKeys = [...service['tokenCache']['entries'].keys()];
+    const conversationKeys = [...service['conversations']['entries'].keys()];
+    expect(tokenKeys).toHaveLength(2);
+    expect(tokenKeys.every((key) => /^[0-9a-f]{64}$/.test(key))).toBe(true);
+    expect(new Set(tokenKeys).size).toBe(2);
+    expect(conversationKeys.sort()).toEqual(tokenKeys.map((key) => `${key}\nkept`).sort());
+    for (const key of [...tokenKeys, ...conversationKeys]) {
+      for (const secret of [COOKIES.psid, COOKIES.psidts, other.psid, other.psidts]) {
+        expect(key).not.toContain(secret);
+      }
+    }
+  });
+
   it.each([
     [429, ErrorCode.RateLimited],
     [500, ErrorCode.UpstreamBadResponse],
