@@ -315,6 +315,37 @@ describe('RedisLimiter leases', () => {
     expect(granted).toBe(1000);
   });
 
+  it('should keep the bucket and the leases within the limit when a reservation made before a refill settles into a newer lease', async () => {
+    let time = START;
+    const clock = (): number => time;
+    // Leases serve 30 s on the clock; their timers, as long, never fire during the test.
+    const one = own.limiter({ now: clock, leaseTtlMs: 30_000, settleWindowMs: 1 });
+    const two = own.limiter({ now: clock, leaseTtlMs: 30_000, settleWindowMs: 1 });
+    const limits: Partial<KeyLimits> = { tpm: 60_000 };
+    // The reviewer's scenario: a long request reserves half the tpm; 40 s on the bucket is full again and the
+    // first lease has ended, so the next request takes a new one (1 200 tokens); then the long one settles, 100 used.
+    const long = await grantedOn(one, askOf(keyId, limits, 30_000));
+    time += 40_000;
+    await grantedOn(one, askOf(keyId, limits, 100));
+    await one.settle(long, { tokens: 100, costUsd: 0 });
+    time += 100;
+    // Both replicas now reserve all they can at this one moment.
+    const ask = askOf(keyId, limits, 1_000);
+    let granted = 0;
+    for (let wave = 0; wave < 200; wave += 1) {
+      const grants = grantedCount(
+        await Promise.all([one.reserve(ask, NOTHING_SPENT), two.reserve(ask, NOTHING_SPENT)]),
+      );
+      if (grants === 0) {
+        break;
+      }
+      granted += grants;
+    }
+    // One bucket of 60 000 tokens, full, holds 60 asks of 1 000; the leases left at the end hold less than two.
+    expect(granted).toBeLessThanOrEqual(60);
+    expect(granted).toBeGreaterThanOrEqual(58);
+  });
+
   it('should refuse with LimiterUnavailableError once Redis is stopped, a lease in hand or not, and lease again once it is back', async () => {
     const limiter = own.limiter({ leaseTtlMs: LONG_TTL_MS });
     const ask = askOf(keyId, ROOMY, 100, 0.001);

@@ -59,8 +59,10 @@ function levelWithLease(level: number, at: number, limit: number, held: number, 
 /**
  * One lease in hand: the room left in it, taken from as the key's requests are reserved and given back to as they
  * settle (any reservation of the key under the same limits and period, from the lease or from Redis: what it gives
- * back then returns to Redis with the lease, within its lifetime). It ends (expired, superseded, overdrawn, given
- * back at close or dropped) by leaving the Leases in hand.
+ * back then returns to Redis with the lease, within its lifetime). Its tokens never rise above what it was taken
+ * with: a settle of a reservation it did not grant can give back more, and what is past that goes to Redis, whose
+ * bucket caps it, so the bucket and the leases together never hold more than the limit. It ends (expired,
+ * superseded, overdrawn, given back at close or dropped) by leaving the Leases in hand.
  */
 export class Lease {
   readonly terms: LeaseTerms;
@@ -161,6 +163,16 @@ export class Lease {
       this.micros += toMicros(reservation.costUsd) - toMicros(actual.costUsd);
     }
     return this.tokens < 0 || this.micros < 0;
+  }
+
+  /**
+   * Brings its tokens back down to what it was taken with, and answers the token units that were past it (0: none):
+   * they are Redis's to take back, capped at its bucket's ceiling.
+   */
+  takeExcessTokens(): number {
+    const excess = Math.max(0, this.tokens - this.terms.tokens);
+    this.tokens -= excess;
+    return excess;
   }
 
   /** What it gives back when it ends: what is left of it, and what it held. */

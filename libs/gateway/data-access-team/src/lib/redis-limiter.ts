@@ -302,26 +302,23 @@ export class RedisLimiter implements TeamLimiter {
 
   /**
    * Settles into the key's lease in hand when there is one under the same limits and period (given back with it;
-   * at once when that overdraws it). Otherwise adds the settle to its key's batch, sent within the settle window;
-   * at once when it takes more than was reserved, or once close() began. Resolves when its batch is applied in
-   * Redis.
+   * at once when that overdraws it); tokens it gives back past what the lease was taken with go to Redis. Otherwise
+   * adds the settle to its key's batch, sent within the settle window; at once when it takes more than was
+   * reserved, or once close() began. Resolves when what went to Redis is applied there.
    */
   settle(reservation: GrantedReservation, actual: { tokens: number; costUsd: number }): Promise<void> {
     const lease = this.leases.get(reservation.keyId);
     if (lease?.takesSettleOf(reservation) === true) {
-      if (!lease.settle(reservation, actual)) {
-        return SETTLED;
+      if (lease.settle(reservation, actual)) {
+        this.leases.end(lease);
+        return this.giveBack(lease);
       }
-      this.leases.end(lease);
-      return this.giveBack(lease);
+      const excess = lease.takeExcessTokens();
+      return excess === 0 ? SETTLED : this.settleInRedis(reservation, excess, 0);
     }
-    const { keyId, budgetPeriodKey: period, limits } = reservation;
     const tokenUnits = bucketUnits(reservation.tokens) - bucketUnits(actual.tokens);
-    const micros = limits.budgetUsd === null ? 0 : toMicros(actual.costUsd) - toMicros(reservation.costUsd);
-    const batch = this.batchFor(keyId, period, limits, '');
-    batch.tokenUnits += tokenUnits;
-    batch.micros += micros;
-    return this.queue(batch, tokenUnits < 0 || micros > 0);
+    const micros = reservation.limits.budgetUsd === null ? 0 : toMicros(actual.costUsd) - toMicros(reservation.costUsd);
+    return this.settleInRedis(reservation, tokenUnits, micros);
   }
 
   /** A PING: false when Redis does not answer (for /readyz). */
@@ -420,6 +417,18 @@ export class RedisLimiter implements TeamLimiter {
     batch.heldRequests += back.heldRequests;
     batch.heldTokens += back.heldTokens;
     return this.queue(batch, back.tokenUnits < 0 || back.micros > 0);
+  }
+
+  /**
+   * Adds token units given back (negative: taken) and micro-dollars added to the counter (negative: given back) of
+   * a reservation to its key's batch: sent within the settle window, at once when it takes. Resolves when its batch
+   * is applied in Redis.
+   */
+  private settleInRedis(reservation: GrantedReservation, tokenUnits: number, micros: number): Promise<void> {
+    const batch = this.batchFor(reservation.keyId, reservation.budgetPeriodKey, reservation.limits, '');
+    batch.tokenUnits += tokenUnits;
+    batch.micros += micros;
+    return this.queue(batch, tokenUnits < 0 || micros > 0);
   }
 
   /**
