@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { GrantedReservation, KeyLimits, LimitAsk, Reservation } from '@openai-proxy/gateway-util-team';
-import { freeLoopbackPort, startRedisServer, testRedisUrl } from '@openai-proxy/testing-fakes';
+import {
+  closeServer,
+  freeLoopbackPort,
+  listenOnLoopback,
+  startRedisServer,
+  testRedisUrl,
+} from '@openai-proxy/testing-fakes';
 import { Redis } from 'ioredis';
 import { limitKeys, RedisLimiter } from './redis-limiter';
 import { LimiterUnavailableError } from './team-store.types';
@@ -33,6 +40,63 @@ async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
     return error;
   }
   throw new Error('expected a rejection');
+}
+
+/**
+ * A TCP relay on 127.0.0.1 in front of a Redis that, once told, cuts the connection instead of passing on the next
+ * answer: the command ran in Redis and the client never hears so, as when a connection drops at the wrong moment.
+ */
+class AnswerCuttingRelay {
+  private readonly sockets = new Set<Socket>();
+  private readonly server: Server;
+  private cutting = false;
+  /** Its `redis://` URL, once started. */
+  url = '';
+
+  private constructor(targetPort: number) {
+    this.server = createServer((client) => this.splice(client, connect({ host: '127.0.0.1', port: targetPort })));
+  }
+
+  /** Starts a relay to the Redis at `redisUrl`. */
+  static async start(redisUrl: string): Promise<AnswerCuttingRelay> {
+    const relay = new AnswerCuttingRelay(Number(new URL(redisUrl).port));
+    const { port } = await listenOnLoopback(relay.server);
+    relay.url = `redis://127.0.0.1:${port}`;
+    return relay;
+  }
+
+  /** Cuts the connection that brings the next answer, in place of passing it on. */
+  cutAtNextAnswer(): void {
+    this.cutting = true;
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.sockets) {
+      socket.destroy();
+    }
+    await closeServer(this.server);
+  }
+
+  private splice(client: Socket, redis: Socket): void {
+    for (const socket of [client, redis]) {
+      this.sockets.add(socket);
+      socket.on('error', () => undefined);
+      socket.once('close', () => {
+        this.sockets.delete(socket);
+        client.destroy();
+        redis.destroy();
+      });
+    }
+    client.on('data', (bytes: Buffer) => redis.write(bytes));
+    redis.on('data', (bytes: Buffer) => {
+      if (this.cutting) {
+        this.cutting = false;
+        client.destroy();
+        return;
+      }
+      client.write(bytes);
+    });
+  }
 }
 
 describe('RedisLimiter across replicas', () => {
@@ -251,6 +315,31 @@ describe('RedisLimiter settles', () => {
       expect(await tokensLevel()).toBe(1000 - 200 + 100 - 50);
     } finally {
       await limiter.close();
+    }
+  });
+
+  it('should apply a settle whose answer was lost with the connection once, never again on the next connection', async () => {
+    const relay = await AnswerCuttingRelay.start(testRedisUrl());
+    const limiter = new RedisLimiter({ redisUrl: relay.url, now: () => START, settleWindowMs: 1 });
+    try {
+      const reservation = await grantedOn(limiter, askOf(keyId, { tpm: 1000 }, 100));
+      relay.cutAtNextAnswer();
+      const outcome = await limiter.settle(reservation, { tokens: 0, costUsd: 0 }).then(
+        () => 'settled',
+        (error: unknown) => error,
+      );
+      // Once the limiter is connected again, whatever it sent on the new connection has been applied.
+      const deadline = Date.now() + RECOVERY_DEADLINE_MS;
+      while (!(await limiter.ready()) && Date.now() < deadline) {
+        await sleep(50);
+      }
+      expect(await tokensLevel()).toBe(1000 - 100 + 100);
+      // It may or may not have been applied, as far as the limiter knows: the settle says it failed.
+      expect(outcome).toBeInstanceOf(LimiterUnavailableError);
+      expect(await limiter.reserve(askOf(keyId, { tpm: 1000 }, 100), NOTHING_SPENT)).toMatchObject({ granted: true });
+    } finally {
+      await limiter.close();
+      await relay.close();
     }
   });
 

@@ -195,8 +195,9 @@ export interface RedisLimiterOptions {
  * Redis. What a lease holds left the shared limits when it was taken, so the replicas together never grant more.
  *
  * Redis unreachable is never a reason to let requests through: reserve and settle then throw
- * LimiterUnavailableError (within about a second: nothing is queued while disconnected, commands time out), and
- * the client reconnects in the background, so the limits work again as soon as Redis is back. The leases in hand
+ * LimiterUnavailableError (within about a second: nothing is queued while disconnected, commands time out, and a
+ * command in flight when the connection drops fails then, never sent again), and the client reconnects in the
+ * background, so the limits work again as soon as Redis is back. The leases in hand
  * are dropped as soon as the connection drops or a command fails, so a lease never serves while Redis is known to
  * be down; their room is not given back (Redis may have lost its counters, and a give-back to a counter seeded
  * again from the ledger would loosen it): it stays taken, for a minute in the buckets and until the period ends in
@@ -232,10 +233,12 @@ export class RedisLimiter implements TeamLimiter {
     this.leaseTtlMs = options.leaseTtlMs ?? LEASE_TTL_MS;
     this.leases = new Leases(this.leaseTtlMs, (lease) => this.giveBackUnwatched(lease));
     // No auto-pipelining: measured, its pipeline per tick cost more CPU than the writes it saved unless tens of
-    // commands share a tick.
+    // commands share a tick. A command in flight when the connection drops fails at once and is never sent again:
+    // Redis may have run it (only its answer was lost), and a settle or give-back run twice loosens the limits.
     this.redis = new Redis(options.redisUrl, {
       enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
+      autoResendUnfulfilledCommands: false,
+      maxRetriesPerRequest: 0,
       connectTimeout: REDIS_TIMEOUT_MS,
       commandTimeout: REDIS_TIMEOUT_MS,
       retryStrategy: (attempt) => Math.min(attempt * RECONNECT_STEP_MS, RECONNECT_MAX_MS),
