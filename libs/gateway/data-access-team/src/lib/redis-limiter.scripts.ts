@@ -36,19 +36,23 @@ export const LEASE_ROOM_PERCENT = 25;
 /**
  * A bucket's refill and store, as in limit-math.ts (refilledLevel, moveBucket, fullInMs), with the leases held in
  * it: `bucket` reads one (after giving back `release` units of `holder`'s leases, and forgetting leases past their
- * `until`), `store` writes it back.
+ * `until`), `store` writes it back. A reservation run keeps its limit in the bucket (field `limit`); a settle
+ * (`settling`) carries the limit its reservation was made under, which may have been lowered since, so it refills
+ * no faster, and up to no higher, than the lower of the two (and leaves the kept one as it is).
  */
 const BUCKETS = `
 local MINUTE = ${MINUTE_MS}
 local IDLE_MARGIN = ${BUCKET_IDLE_MARGIN_MS}
 local now = tonumber(ARGV[1])
 
-local function bucket(key, limit, holder, release)
+local function bucket(key, limit, holder, release, settling)
   local fields = redis.call('HGETALL', key)
   local own = 'lease:' .. holder
   -- held and heldUntil: what the holder's leases hold and until when; heldBefore and heldUntilBefore: as found.
+  -- keep: the limit store writes back into the bucket (nil: none written).
   local state = { key = key, limit = limit, own = own, level = nil, at = now,
-    held = 0, heldUntil = 0, heldBefore = 0, heldUntilBefore = 0 }
+    held = 0, heldUntil = 0, heldBefore = 0, heldUntilBefore = 0, keep = limit }
+  local kept = nil
   local others = 0
   for i = 1, #fields, 2 do
     local name, value = fields[i], fields[i + 1]
@@ -56,6 +60,8 @@ local function bucket(key, limit, holder, release)
       state.level = tonumber(value)
     elseif name == 'at' then
       state.at = tonumber(value)
+    elseif name == 'limit' then
+      kept = tonumber(value)
     else
       local units, untilAt = string.match(value, '^(%S+) (%S+)$')
       units, untilAt = tonumber(units), tonumber(untilAt)
@@ -69,18 +75,29 @@ local function bucket(key, limit, holder, release)
       end
     end
   end
-  state.ceiling = limit * MINUTE - others - state.held
+  if settling then
+    state.keep = nil
+    if kept ~= nil and kept < limit then
+      state.limit = kept
+    end
+  end
+  state.ceiling = state.limit * MINUTE - others - state.held
   if state.level == nil then
     state.level = state.ceiling
   else
-    state.level = math.min(state.ceiling, state.level + math.max(0, now - state.at) * limit)
+    state.level = math.min(state.ceiling, state.level + math.max(0, now - state.at) * state.limit)
     state.at = math.max(state.at, now)
   end
   return state
 end
 
 local function store(state)
-  redis.call('HSET', state.key, 'level', string.format('%.0f', state.level), 'at', string.format('%.0f', state.at))
+  local level, at = string.format('%.0f', state.level), string.format('%.0f', state.at)
+  if state.keep then
+    redis.call('HSET', state.key, 'level', level, 'at', at, 'limit', string.format('%.0f', state.keep))
+  else
+    redis.call('HSET', state.key, 'level', level, 'at', at)
+  end
   if state.held > 0 then
     if state.held ~= state.heldBefore or state.heldUntil ~= state.heldUntilBefore then
       redis.call('HSET', state.key, state.own, string.format('%.0f %.0f', state.held, state.heldUntil))
@@ -246,8 +263,8 @@ return {short, requestsLevel, tokensLevel, charged}
  * bucket, tokens bucket, budget counter. ARGV: 1 now; 2 rpm and 3 tpm (empty: none); 4 request units and 5 token
  * units given back (negative: taken); 6 micro-dollars to add to the counter (negative: given back); 7 the ended
  * leases' holder and the request and token units they held, as "<holder> <request units> <token units>" (empty:
- * no lease). Each summed over what is sent together. A bucket is refilled and given back (the next refill caps
- * it); a counter that is gone (expired, or Redis lost it) is left for the next reservation to seed from the
+ * no lease). Each summed over what is sent together. A bucket is refilled (under the lower of rpm or tpm and the
+ * limit it keeps: see BUCKETS) and given back (the next refill caps it); a counter that is gone (expired, or Redis lost it) is left for the next reservation to seed from the
  * ledger.
  */
 export const SETTLE_SCRIPT = `${BUCKETS}
@@ -259,12 +276,12 @@ if ARGV[7] ~= '' then
   holder, heldRequests, heldTokens = name, tonumber(requestUnits), tonumber(tokenUnits)
 end
 if rpm and (ARGV[4] ~= '0' or heldRequests ~= 0) then
-  local requests = bucket(KEYS[1], rpm, holder, heldRequests)
+  local requests = bucket(KEYS[1], rpm, holder, heldRequests, true)
   requests.level = requests.level + tonumber(ARGV[4])
   store(requests)
 end
 if tpm then
-  local tokenBucket = bucket(KEYS[2], tpm, holder, heldTokens)
+  local tokenBucket = bucket(KEYS[2], tpm, holder, heldTokens, true)
   tokenBucket.level = tokenBucket.level + tonumber(ARGV[5])
   store(tokenBucket)
 end

@@ -318,6 +318,30 @@ describe('RedisLimiter settles', () => {
     }
   });
 
+  it('should refill a bucket no faster than its lowered limit when a reservation made under the old one settles', async () => {
+    let time = START;
+    const limiter = new RedisLimiter({ redisUrl: testRedisUrl(), now: () => time, settleWindowMs: 1 });
+    try {
+      // 2 000 tokens: more than a lease would hold (2% of 60 000), so every step here runs in Redis.
+      const before = await grantedOn(limiter, askOf(keyId, { tpm: 60_000 }, 2_000));
+      // The tpm is lowered to 600 (10 tokens a second) and a request takes all of it.
+      await grantedOn(limiter, askOf(keyId, { tpm: 600 }, 600));
+      time += 1_000;
+      await limiter.settle(before, { tokens: 1_999, costUsd: 0 });
+      let granted = 0;
+      for (let index = 0; index < 700; index += 1) {
+        if (!(await limiter.reserve(askOf(keyId, { tpm: 600 }, 1), NOTHING_SPENT)).granted) {
+          break;
+        }
+        granted += 1;
+      }
+      // A second at 10 tokens a second, and the one token given back (at the old rate: 1 000, capped at 600).
+      expect(granted).toBe(10 + 1);
+    } finally {
+      await limiter.close();
+    }
+  });
+
   it('should apply a settle whose answer was lost with the connection once, never again on the next connection', async () => {
     const relay = await AnswerCuttingRelay.start(testRedisUrl());
     const limiter = new RedisLimiter({ redisUrl: relay.url, now: () => START, settleWindowMs: 1 });
