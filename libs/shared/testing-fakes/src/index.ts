@@ -33,3 +33,4 @@ export * from './lib/fault-upstream';
 export * from './lib/fault-websocket';
 export * from './lib/body-chunks';
 export * from './lib/idle-cut-proxy';
+export * from './lib/stalled-listener';
