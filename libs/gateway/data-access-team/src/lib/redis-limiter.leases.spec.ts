@@ -346,6 +346,27 @@ describe('RedisLimiter leases', () => {
     expect(granted).toBeGreaterThanOrEqual(58);
   });
 
+  it("should give back a lease taken under the replica's old holder name under that name, never fold it under the new one", async () => {
+    const limiter = own.limiter({ leaseTtlMs: LONG_TTL_MS, settleWindowMs: 1 });
+    const broken = `key_${randomUUID()}`;
+    // Not a bucket: a reservation of that key fails in Redis, and the limiter drops its leases under a new name.
+    await own.redis.set(limitKeys(broken, PERIOD).requests, 'not a bucket');
+    const renamingWhileSeeded = async (): Promise<number> => {
+      await expect(limiter.reserve(askOf(broken, { rpm: 1000 }), NOTHING_SPENT)).rejects.toBeInstanceOf(
+        LimiterUnavailableError,
+      );
+      return 0;
+    };
+    // The key's first run asks for its budget counter's seed; the name changes while it is read, and the run
+    // after it takes the lease under the old name.
+    await grantedOn(limiter, askOf(keyId, { rpm: 1000, budgetUsd: 100 }), renamingWhileSeeded);
+    // A lower rpm: the lease does not cover the next ask, ends, and a new one (19) is taken under the new name.
+    await grantedOn(limiter, askOf(keyId, { rpm: 950, budgetUsd: 100 }));
+    const landed = await countersOnceLanded(own.redis, keyId, (counters) => counters.leases === 1);
+    // The old lease's room is all back: the bucket is capped at the new rpm, less the second request and its lease.
+    expect(landed).toMatchObject({ requests: 950 - 1 - 19, leases: 1 });
+  });
+
   it('should refuse with LimiterUnavailableError once Redis is stopped, a lease in hand or not, and lease again once it is back', async () => {
     const limiter = own.limiter({ leaseTtlMs: LONG_TTL_MS });
     const ask = askOf(keyId, ROOMY, 100, 0.001);

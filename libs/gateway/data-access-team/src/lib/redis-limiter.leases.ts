@@ -100,11 +100,13 @@ export class Lease {
 
   /**
    * Whether an ask meets the same Redis keys and limit kinds, so that the lease can be given back inside the
-   * ask's own script run (same budget period, and each of rpm, tpm and budget present in both or in neither).
+   * ask's own script run (same budget period, and each of rpm, tpm and budget present in both or in neither),
+   * and the run is `holder`'s, the name the lease was taken under (a run gives back only its own holder's units).
    */
-  foldsInto(limits: KeyLimits, period: string): boolean {
+  foldsInto(limits: KeyLimits, period: string, holder: string): boolean {
     const own = this.terms.limits;
     return (
+      holder === this.terms.holder &&
       period === this.terms.period &&
       (limits.rpm === null) === (own.rpm === null) &&
       (limits.tpm === null) === (own.tpm === null) &&

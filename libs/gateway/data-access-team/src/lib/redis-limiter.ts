@@ -266,7 +266,7 @@ export class RedisLimiter implements TeamLimiter {
         return lease.grant(ask, now);
       }
       this.leases.end(lease);
-      if (lease.foldsInto(ask.limits, period)) {
+      if (lease.foldsInto(ask.limits, period, this.holder)) {
         folded = lease.remainder();
       } else {
         this.giveBackUnwatched(lease);
