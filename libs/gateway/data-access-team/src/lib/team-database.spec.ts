@@ -390,6 +390,62 @@ function teamDatabaseSuite(open: () => Promise<TeamDatabase>): void {
       expect(ledger.stats().queuedRows).toBe(0);
     });
 
+    it('should write at close the rows whose write failed there, trying again until the database takes them', async () => {
+      const errors: unknown[] = [];
+      const dropped: number[] = [];
+      const ledger = ledgerOn(main.db, {
+        flushIntervalMs: NEVER_MS,
+        onWriteError: (error) => errors.push(error),
+        onDroppedAtClose: (rows) => dropped.push(rows),
+      });
+      for (let row = 1; row <= 3; row += 1) {
+        ledger.record(ledgerEntry({ promptTokens: row }));
+      }
+      await main.db.schema.alterTable('usage_ledger').renameTo('usage_ledger_away').execute();
+      let closed: Promise<unknown>;
+      try {
+        closed = ledger.close().then(
+          () => 'closed',
+          (error: unknown) => error,
+        );
+        await eventually(() => Promise.resolve(errors.length > 0), 'a write at close failed');
+      } finally {
+        await main.db.schema.alterTable('usage_ledger_away').renameTo('usage_ledger').execute();
+      }
+      expect(await closed).toBe('closed');
+      const rows = await main.db.selectFrom('usage_ledger').select('prompt_tokens').orderBy('id').execute();
+      expect(rows.map((row) => row.prompt_tokens)).toEqual([1, 2, 3]);
+      expect(ledger.stats()).toEqual({ queuedRows: 0, droppedRows: 0, failedWrites: errors.length });
+      expect(dropped).toEqual([]);
+    });
+
+    it('should drop, count and tell once at the end of its close deadline the rows the database never took', async () => {
+      const errors: unknown[] = [];
+      const dropped: number[] = [];
+      const ledger = ledgerOn(main.db, {
+        flushIntervalMs: NEVER_MS,
+        closeRetryMs: 300,
+        onWriteError: (error) => errors.push(error),
+        onDroppedAtClose: (rows) => dropped.push(rows),
+      });
+      for (let row = 1; row <= 3; row += 1) {
+        ledger.record(ledgerEntry({ promptTokens: row }));
+      }
+      await main.db.schema.alterTable('usage_ledger').renameTo('usage_ledger_away').execute();
+      try {
+        await ledger.close();
+      } finally {
+        await main.db.schema.alterTable('usage_ledger_away').renameTo('usage_ledger').execute();
+      }
+      expect(dropped).toEqual([3]);
+      // Tried more than once, and never after the close.
+      expect(errors.length).toBeGreaterThan(1);
+      expect(ledger.stats()).toEqual({ queuedRows: 0, droppedRows: 3, failedWrites: errors.length });
+      await ledger.close();
+      expect(dropped).toEqual([3]);
+      await expect(ledgerRowCount(main.db)).resolves.toBe(0);
+    });
+
     it('should try a failing write again on the timer only, not on every row past batchSize', async () => {
       const errors: unknown[] = [];
       const ledger = ledgerOn(main.db, {

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CompiledQuery, type Insertable, type Kysely, type SelectQueryBuilder, sql } from 'kysely';
 import { z } from 'zod';
 import type { LedgerEntry, UsageGroup, UsageGroupBy, UsageQuery, UsageTotals } from '@openai-proxy/gateway-util-team';
@@ -9,6 +10,13 @@ const DEFAULT_BATCH_SIZE = 100;
 const DEFAULT_FLUSH_INTERVAL_MS = 250;
 /** Rows kept queued while the database does not take them; past this the oldest are dropped (and counted). */
 const DEFAULT_MAX_QUEUED_ROWS = 100_000;
+/**
+ * How long close() keeps trying to write what is queued while the database refuses it, and the pauses between its
+ * tries: the first, doubled after each failed try, up to the longest.
+ */
+const DEFAULT_CLOSE_RETRY_MS = 5_000;
+const CLOSE_FIRST_PAUSE_MS = 50;
+const CLOSE_LONGEST_PAUSE_MS = 1_000;
 
 const DAY_MS = 86_400_000;
 const MICROS_PER_USD = 1_000_000;
@@ -25,6 +33,10 @@ export interface UsageLedgerOptions {
   maxQueuedRows?: number;
   /** Told of each failed write (the rows stay queued and are written again on the next flush). */
   onWriteError?: (error: unknown) => void;
+  /** How long close() keeps trying while writes fail (default 5 s); then what is still queued is dropped. */
+  closeRetryMs?: number;
+  /** Told once, at close, of the rows dropped because the database still refused them, with the last failure. */
+  onDroppedAtClose?: (rows: number, error: unknown) => void;
 }
 
 /** What the ledger holds back and what it lost, for metrics. */
@@ -285,7 +297,8 @@ type LedgerQuery = SelectQueryBuilder<TeamTables, 'usage_ledger', object>;
  * one multi-row INSERT when `batchSize` are queued or `flushIntervalMs` after the first (a batch of more rows
  * than one statement may bind is written in several). A write that fails keeps its rows queued (up to
  * `maxQueuedRows`, the oldest dropped past it) for the next flush, which a timer brings. Call `close()` at
- * shutdown, after the last request: it writes what is queued.
+ * shutdown, after the last request: it writes what is queued, trying again for a while when the database
+ * refuses (a restart, a dropped connection), and drops, counts and tells what it still could not write.
  */
 export class KyselyUsageLedger implements UsageLedger {
   private readonly batchSize: number;
@@ -294,6 +307,8 @@ export class KyselyUsageLedger implements UsageLedger {
   private readonly flushIntervalMs: number;
   private readonly maxQueuedRows: number;
   private readonly onWriteError: (error: unknown) => void;
+  private readonly closeRetryMs: number;
+  private readonly onDroppedAtClose: (rows: number, error: unknown) => void;
   private readonly queue = new QueuedRows();
   /**
    * The INSERT of each row count written so far, built by Kysely once: building it for every batch was most of
@@ -305,6 +320,7 @@ export class KyselyUsageLedger implements UsageLedger {
   /** Writes and `spentUsd` take turns, so a row is counted either queued or written, never both nor neither. */
   private turn: Promise<void> = Promise.resolve();
   private closed = false;
+  private closing: Promise<void> | undefined;
   /** The last write failed: until one succeeds, only the timer tries again (not every record past batchSize). */
   private writeFailing = false;
   private droppedRows = 0;
@@ -319,6 +335,8 @@ export class KyselyUsageLedger implements UsageLedger {
     this.flushIntervalMs = options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS;
     this.maxQueuedRows = options.maxQueuedRows ?? DEFAULT_MAX_QUEUED_ROWS;
     this.onWriteError = options.onWriteError ?? (() => undefined);
+    this.closeRetryMs = options.closeRetryMs ?? DEFAULT_CLOSE_RETRY_MS;
+    this.onDroppedAtClose = options.onDroppedAtClose ?? (() => undefined);
   }
 
   /** Rows queued, dropped, and failed writes. */
@@ -353,14 +371,16 @@ export class KyselyUsageLedger implements UsageLedger {
     }
   }
 
-  /** Writes what is queued and stops the timer; rows recorded afterwards are dropped (and counted). */
-  async close(): Promise<void> {
+  /**
+   * Writes what is queued, trying again with growing pauses while the database refuses it, for up to
+   * `closeRetryMs`; then drops what is still queued, counts it and tells `onDroppedAtClose` once. Never rejects.
+   * Rows recorded afterwards are dropped (and counted). Closing again waits for the same close.
+   */
+  close(): Promise<void> {
     this.closed = true;
-    try {
-      await this.flush();
-    } finally {
-      this.stopTimer();
-    }
+    this.stopTimer();
+    this.closing ??= this.writeAtClose();
+    return this.closing;
   }
 
   async usage(query: UsageQuery): Promise<UsageReport> {
@@ -450,6 +470,33 @@ export class KyselyUsageLedger implements UsageLedger {
           .groupBy(dayNumber)
           .execute();
     }
+  }
+
+  /** close()'s tries (bounded by its deadline: each failed try waits, and the last one is at the deadline). */
+  private async writeAtClose(): Promise<void> {
+    const deadline = Date.now() + this.closeRetryMs;
+    let pauseMs = CLOSE_FIRST_PAUSE_MS;
+    for (;;) {
+      try {
+        await this.flush();
+        return;
+      } catch (error) {
+        const leftMs = deadline - Date.now();
+        if (leftMs <= 0) {
+          this.dropQueuedAtClose(error);
+          return;
+        }
+        await sleep(Math.min(pauseMs, leftMs));
+        pauseMs = Math.min(pauseMs * 2, CLOSE_LONGEST_PAUSE_MS);
+      }
+    }
+  }
+
+  private dropQueuedAtClose(error: unknown): void {
+    const rows = this.queue.count;
+    this.queue.dropOldest(rows);
+    this.droppedRows += rows;
+    this.onDroppedAtClose(rows, error);
   }
 
   private dropOverflow(): void {

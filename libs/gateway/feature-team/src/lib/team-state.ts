@@ -17,7 +17,8 @@ interface OpenState {
 /**
  * Team mode's state (README "Team gateway"): the team database (`DATABASE_URL`, migrated at start), its key
  * store and usage ledger, and the limiter (`REDIS_URL`, else in process). At shutdown, after the drain, the
- * ledger writes what it still holds before the database closes, so no row is lost.
+ * ledger writes what it still holds before the database closes (trying again for a few seconds when the database
+ * refuses), so no row is lost to a passing failure; rows it still could not write are logged as dropped.
  */
 @Injectable()
 export class TeamState implements OnModuleInit, OnModuleDestroy {
@@ -46,6 +47,10 @@ export class TeamState implements OnModuleInit, OnModuleDestroy {
     const database = await store.openTeamDatabase(this.settings.databaseUrl);
     const ledger = new store.KyselyUsageLedger(database.db, {
       onWriteError: (error) => this.logger.error(`usage ledger write failed (rows kept, retried): ${describe(error)}`),
+      onDroppedAtClose: (rows, error) =>
+        this.logger.error(
+          `usage ledger: ${rows} rows dropped at shutdown, the database never took them: ${describe(error)}`,
+        ),
     });
     const limiter = store.createTeamLimiter({ redisUrl: this.settings.redisUrl });
     this.state = {
