@@ -71,6 +71,8 @@ export class Lease {
   requests: number;
   tokens: number;
   micros: number;
+  /** Token units its settles gave back past what it was taken with, sent on to the shared bucket. */
+  private tokensSentOn = 0;
   timer: NodeJS.Timeout | undefined;
 
   constructor(terms: LeaseTerms) {
@@ -116,9 +118,9 @@ export class Lease {
 
   /**
    * Reserves `ask` from the lease (it covers it). The windows are this replica's view: the shared buckets as Redis
-   * left them when the lease was taken, refilled since, plus what is left in the lease. Across replicas that is
-   * what this replica could still use now if no other replica took anything since: the others' takes since, and
-   * their leases, are not seen (their leases count as used).
+   * left them when the lease was taken, given the tokens sent on from it and refilled since, plus what is left in
+   * the lease. Across replicas that is what this replica could still use now if no other replica took or gave
+   * back anything since: the others' changes since, and their leases, are not seen (their leases count as used).
    */
   grant(ask: LimitAsk, now: number): GrantedReservation {
     const { rpm, tpm, budgetUsd } = ask.limits;
@@ -139,7 +141,10 @@ export class Lease {
     const tokensWindow: LimitWindow | undefined =
       tpm === null
         ? undefined
-        : limitWindow(levelWithLease(terms.tokensLevel, terms.at, tpm, terms.tokens, now) + this.tokens, tpm);
+        : limitWindow(
+            levelWithLease(terms.tokensLevel + this.tokensSentOn, terms.at, tpm, terms.tokens, now) + this.tokens,
+            tpm,
+          );
     return {
       granted: true,
       keyId: ask.keyId,
@@ -169,11 +174,12 @@ export class Lease {
 
   /**
    * Brings its tokens back down to what it was taken with, and answers the token units that were past it (0: none):
-   * they are Redis's to take back, capped at its bucket's ceiling.
+   * the caller sends them on to Redis, whose bucket caps them at its ceiling.
    */
   takeExcessTokens(): number {
     const excess = Math.max(0, this.tokens - this.terms.tokens);
     this.tokens -= excess;
+    this.tokensSentOn += excess;
     return excess;
   }
 
