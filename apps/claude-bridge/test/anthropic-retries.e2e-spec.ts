@@ -1,9 +1,11 @@
 import { CALLER_RETRIES_HEADER } from '@openai-proxy/data-access-upstream';
-import { type FakeHandler, anthropicError, fakeAnthropicMessages } from '@openai-proxy/testing-fakes';
+import { type FakeHandler, anthropicError, delayed, fakeAnthropicMessages, reset } from '@openai-proxy/testing-fakes';
 import { type ClaudeBridgeOnFakes, startClaudeBridgeOnFakes } from './support/claude-bridge-app';
 
 const MESSAGES = '/v1/messages';
 const CHAT_BODY = JSON.stringify({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'ping' }] });
+/** Past the reset retry window (1 s): a reset this late may come after Anthropic did the work, and billed it. */
+const LATE_RESET_MS = 1_500;
 
 /** Answers with each handler in turn, the last one from then on. */
 function inTurn(...answers: FakeHandler[]): FakeHandler {
@@ -62,6 +64,15 @@ describe('the claude-bridge retries its provider calls before the first byte', (
     expect(answer.status).toBe(401);
     expect(attempts() - seen).toBe(1);
   });
+
+  it('should never send a call again that Anthropic read whole and reset 1.5 s later: 502, 1 attempt', async () => {
+    const seen = attempts();
+    bridge.anthropic.on('POST', MESSAGES, delayed(LATE_RESET_MS, reset()));
+    const answer = await chat();
+    expect(answer.status).toBe(502);
+    expect(JSON.parse(answer.text)).toMatchObject({ error: { code: 'upstream_connection_reset' } });
+    expect(attempts() - seen).toBe(1);
+  }, 15_000);
 
   it('should answer a 529 as it came when the caller fails over between keys itself: 1 attempt', async () => {
     const seen = attempts();

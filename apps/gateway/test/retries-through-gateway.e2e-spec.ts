@@ -3,8 +3,10 @@ import {
   type FakeUpstream,
   RawUpstream,
   type RecordedRequest,
+  delayed,
   fakeChatCompletions,
   openAiError,
+  reset,
   sse,
 } from '@openai-proxy/testing-fakes';
 import { type Stack, startStack } from './support/stack';
@@ -13,6 +15,8 @@ import { createGatewayKey } from './support/team';
 const CHAT = '/v1/chat/completions';
 const CHAT_BODY = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
 const POOL = ['sk-pool-a-0123456789', 'sk-pool-b-0123456789'];
+/** Past the reset retry window (1 s): a reset this late may come after the provider did the work, and billed it. */
+const LATE_RESET_MS = 1_500;
 
 const chunk = (content: string): string =>
   `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content }, finish_reason: null }] })}\n\n`;
@@ -106,6 +110,15 @@ describe('retries through the gateway and the relay', () => {
     },
   );
 
+  it('should never send a request again, on either hop, after the provider read it whole and reset 1.5 s later: the fake saw 1', async () => {
+    const seen = attempts(stack.openai).length;
+    stack.openai.on('POST', CHAT, delayed(LATE_RESET_MS, reset()));
+    const answer = await post(`${stack.gatewayUrl}/openai${CHAT}`);
+    expect(answer.status).toBe(502);
+    expect(JSON.parse(answer.text)).toMatchObject({ error: { code: 'upstream_connection_reset' } });
+    expect(attempts(stack.openai).length - seen).toBe(1);
+  }, 15_000);
+
   it('should never retry a stream cut after its first byte: the fake saw 1, the client an error frame', async () => {
     const seen = attempts(stack.openai).length;
     stack.openai.on('POST', CHAT, sse({ frames: [chunk('a'), chunk('b'), chunk('c')], resetAfter: 1 }));
@@ -186,6 +199,41 @@ describe('the gateway circuit breaker of a service that does not answer', () => 
   });
 });
 
+describe('the gateway hop to a service that resets once it has the whole request', () => {
+  let stack: Stack;
+  let relay: RawUpstream;
+  const timers = new Set<NodeJS.Timeout>();
+
+  beforeAll(async () => {
+    // A relay that reads the request (a body of a known length, small enough to come with its head), works on it
+    // past the reset window, then resets: it may have sent it to the provider by then.
+    relay = await RawUpstream.start((socket) => {
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        socket.resetAndDestroy();
+      }, LATE_RESET_MS);
+      timers.add(timer);
+    });
+    stack = await startStack({ gatewayEnv: { OPENAI_RELAY_URL: relay.url, UPSTREAM_BREAKER_FAILURES: '0' } });
+  });
+
+  afterAll(async () => {
+    for (const timer of timers) {
+      clearTimeout(timer);
+    }
+    await stack.close();
+    await relay.close();
+  });
+
+  it('should answer 502 upstream_connection_reset naming the service after 1 attempt, never sending it again', async () => {
+    const answer = await post(`${stack.gatewayUrl}/openai${CHAT}`);
+    expect(answer.status).toBe(502);
+    expect(JSON.parse(answer.text)).toMatchObject({ error: { code: 'upstream_connection_reset' } });
+    expect(answer.text).toContain('openai-relay');
+    expect(relay.heads).toHaveLength(1);
+  }, 15_000);
+});
+
 describe('the key pool failover in team mode (two OpenAI keys)', () => {
   let stack: Stack;
   let key: string;
@@ -243,6 +291,15 @@ describe('the key pool failover in team mode (two OpenAI keys)', () => {
       0,
     );
   });
+
+  it('should never move to the other key after the provider read the request whole and reset 1.5 s later: the fake saw 1', async () => {
+    stack.openai.on('POST', CHAT, delayed(LATE_RESET_MS, reset()));
+    const seen = attempts(stack.openai).length;
+    const answer = await post(`${stack.gatewayUrl}${CHAT}`, `Bearer ${key}`);
+    expect(answer.status).toBe(502);
+    expect(JSON.parse(answer.text)).toMatchObject({ error: { code: 'upstream_connection_reset' } });
+    expect(attempts(stack.openai).length - seen).toBe(1);
+  }, 15_000);
 
   it("should show each pooled key's breaker in /readyz by its place in the pool, never by any part of the key", async () => {
     const ready = await readiness(stack.gatewayUrl);

@@ -5,6 +5,7 @@ import {
   type TestPostgresDatabase,
   anthropicError,
   createTestPostgresDatabase,
+  delayed,
   freeLoopbackPort,
   openAiChatFrames,
   openAiError,
@@ -37,13 +38,14 @@ const MIRROR_OUTPUT_PRICE = 2000;
 /**
  * The routes under test: `smart` is gpt-4o, then mirror-large (an OpenAI-compatible provider through the relay),
  * then claude-sonnet-4-5 (through the claude-bridge); `careful` is gpt-4o then claude-sonnet-4-5; `resilient`
- * is claude-sonnet-4-5 then gpt-4o-mini.
+ * is claude-sonnet-4-5 then gpt-4o-mini; `thrifty` is gpt-4o then gpt-4o-mini (one provider, one upstream).
  */
 const ROUTES = [
   'models:',
   '  - { name: smart, provider: openai, model: gpt-4o, fallbacks: [mirror-large, claude-sonnet-4-5] }',
   '  - { name: careful, provider: openai, model: gpt-4o, fallbacks: [claude-sonnet-4-5] }',
   '  - { name: resilient, provider: anthropic, model: claude-sonnet-4-5, fallbacks: [gpt-4o-mini] }',
+  '  - { name: thrifty, provider: openai, model: gpt-4o, fallbacks: [gpt-4o-mini] }',
   'prices:',
   '  gpt-4o: { input: 10, output: 20 }',
   `  mirror-large: { input: ${MIRROR_INPUT_PRICE}, output: ${MIRROR_OUTPUT_PRICE} }`,
@@ -55,6 +57,9 @@ const NO_SERVICE_BREAKERS: StackOptions = {
   relayEnv: { UPSTREAM_BREAKER_FAILURES: '0' },
   claudeEnv: { UPSTREAM_BREAKER_FAILURES: '0' },
 };
+
+/** Past the reset retry window (1 s): a reset this late may come after the provider did the work, and billed it. */
+const LATE_RESET_MS = 1_500;
 
 /** The row every fallback to mirror-large leaves. */
 const MIRROR_ROW: Partial<LedgerRow> = {
@@ -190,6 +195,21 @@ describe('model fallbacks in team mode (a fake per provider)', () => {
     expect(attempts(started.mirror)).toBe(1);
     expect(await onlyRow(started, id)).toMatchObject({ ...MIRROR_ROW, status: 200, outcome: 'completed' });
   });
+
+  it('should never fall back when the first model read the request whole and reset 1.5 s later: 502, the fallbacks saw nothing', async () => {
+    const started = await startTeam();
+    started.stack.openai.on('POST', FAKE_CHAT_PATH, delayed(LATE_RESET_MS, reset()));
+    const { key, id } = await createGatewayKey(started.stack.gateway);
+    const answer = await readAnswer(
+      await postChat(started.stack.gatewayUrl, key, chatBody('late reset', { model: 'smart' })),
+    );
+    expect([answer.status, answer.errorCode]).toEqual([502, 'upstream_connection_reset']);
+    // The provider may have run it (and billed it): no other key, no fallback model gets it again.
+    expect(attempts(started.stack.openai)).toBe(1);
+    expect(attempts(started.mirror)).toBe(0);
+    expect(attempts(started.stack.anthropic, ANTHROPIC_MESSAGES)).toBe(0);
+    expect(await onlyRow(started, id)).toMatchObject({ provider: 'openai', modelServed: 'gpt-4o', status: 502 });
+  }, 15_000);
 
   it('should end a stream the first model cut after its first chunks with an error frame, never replayed on a fallback', async () => {
     const started = await startTeam();
@@ -356,6 +376,23 @@ describe('model fallbacks in team mode (a fake per provider)', () => {
     };
     expect(ready.breakers?.upstreams?.['claude-bridge']?.state).toBe('open');
   });
+
+  it("should pay a fallback served by the first model's own upstream from its budget: a full outage stays within 1.2 attempts per request", async () => {
+    const started = await startTeam();
+    started.stack.openai.on('POST', FAKE_CHAT_PATH, openAiError(503, 'openai is down', 'server_error'));
+    const { key } = await createGatewayKey(started.stack.gateway);
+    const requests = 30;
+    for (let request = 0; request < requests; request += 1) {
+      const answer = await readAnswer(
+        await postChat(started.stack.gatewayUrl, key, chatBody(`outage ${request}`, { model: 'thrifty' })),
+      );
+      expect(answer.status).toBe(503);
+    }
+    // gpt-4o and gpt-4o-mini are one upstream: moving from one to the other is a retry there, never a first attempt.
+    const made = attempts(started.stack.openai);
+    expect(made).toBeGreaterThan(requests);
+    expect(made).toBeLessThanOrEqual(requests * 1.2 + 3);
+  }, 30_000);
 
   it("should fall back even once the first model's retry budget is spent, no longer trying its other keys", async () => {
     const started = await startTeam({ ...NO_SERVICE_BREAKERS, gatewayEnv: { UPSTREAM_RETRY_BUDGET_PERCENT: '0' } });

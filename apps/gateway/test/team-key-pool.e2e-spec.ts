@@ -4,6 +4,8 @@ import { createGatewayKey } from './support/team';
 
 const POOL = ['sk-pool-a-0123456789', 'sk-pool-b-0123456789', 'sk-pool-c-0123456789'];
 const CHAT = '/v1/chat/completions';
+/** The whole pool of the one-key team. */
+const ONE_KEY = 'sk-one-key-0123456789';
 
 describe('the provider key pool in team mode (three OpenAI keys)', () => {
   let stack: Stack;
@@ -62,4 +64,63 @@ describe('the provider key pool in team mode (three OpenAI keys)', () => {
     expect(answer.status).toBe(500);
     expect(attemptsSince(seen)).toBe(2);
   });
+});
+
+describe('a provider key pool of one key in team mode', () => {
+  let stack: Stack;
+  let key: string;
+
+  beforeAll(async () => {
+    stack = await startStack({
+      gatewayEnv: { GATEWAY_KEYS: 'required', DATABASE_URL: 'sqlite::memory:', OPENAI_API_KEY: ONE_KEY },
+    });
+    key = (await createGatewayKey(stack.gateway)).key;
+  });
+
+  afterAll(async () => {
+    await stack.close();
+  });
+
+  afterEach(() => {
+    stack.openai.on('POST', CHAT, fakeChatCompletions);
+  });
+
+  function chat(content: string): Promise<Response> {
+    return fetch(`${stack.gatewayUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content }] }),
+    });
+  }
+
+  /** Answers the first chat with `refusal`, every later one as the fake OpenAI does. */
+  function refuseOnce(refusal: ReturnType<typeof openAiError>): void {
+    let refused = false;
+    stack.openai.on('POST', CHAT, (request, response) => {
+      const answer = refused ? fakeChatCompletions : refusal;
+      refused = true;
+      return answer(request, response);
+    });
+  }
+
+  it.each([
+    ['a 503', openAiError(503, 'overloaded', 'server_error')],
+    ['a short 429', openAiError(429, 'Rate limit reached', 'requests', { 'retry-after': '0' })],
+  ])(
+    'should let the service retry %s on the one key, there being no other key to fail over to: the fake saw 2',
+    async (_what, refusal) => {
+      refuseOnce(refusal);
+      const seen = stack.openai.requests.length;
+      const answer = await chat('one key');
+      expect(answer.status).toBe(200);
+      await expect(answer.json()).resolves.toMatchObject({
+        choices: [{ message: { content: expect.stringContaining('one key') } }],
+      });
+      const attempts = stack.openai.requests.slice(seen).filter((request) => request.url === CHAT);
+      expect(attempts.map((attempt) => attempt.headers.authorization)).toEqual([
+        `Bearer ${ONE_KEY}`,
+        `Bearer ${ONE_KEY}`,
+      ]);
+    },
+  );
 });

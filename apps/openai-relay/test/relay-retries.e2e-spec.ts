@@ -6,9 +6,11 @@ import {
   FakeUpstream,
   RawUpstream,
   type RecordedRequest,
+  delayed,
   fakeChatCompletions,
   json,
   openAiError,
+  reset,
   sse,
   stall,
   writeRaw,
@@ -19,6 +21,8 @@ const CHAT = '/v1/chat/completions';
 const CHAT_BODY = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
 /** Longest a test polls for a circuit to let its probe through. */
 const PROBE_WITHIN_MS = 3_000;
+/** Past the reset retry window (RESET_RETRY_WINDOW_MS, 1 s): a reset this late may come after the work was done. */
+const LATE_RESET_MS = 1_500;
 const JSON_ANSWER = 'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{"ok":true}';
 
 const chunk = (content: string): string =>
@@ -242,6 +246,44 @@ describe('the relay retries a connection reset before the answer only when the b
     // The same upload read whole would have been sent again, and answered 200 (the first test).
     expect(raw.heads.length - before).toBe(1);
   });
+});
+
+describe('the relay never sends a request again after a reset that came once it was being worked on', () => {
+  let openai: FakeUpstream;
+  let relay: RunningRelay;
+
+  beforeAll(async () => {
+    openai = await FakeUpstream.start();
+    relay = await startRelay({ OPENAI_API_BASE: openai.url, UPSTREAM_BREAKER_FAILURES: '0' });
+  });
+
+  afterAll(async () => {
+    await relay.app.close();
+    await openai.close();
+  });
+
+  /** Sends a TCP RST instead of an answer. */
+  const rst: FakeHandler = (_request, response) => {
+    response.socket?.resetAndDestroy();
+  };
+
+  it.each([
+    ['a TCP RST', 'rst', rst],
+    ['a close', 'close', reset()],
+  ])(
+    'should answer 502 upstream_connection_reset after 1 attempt when the whole request was read and %s came 1.5 s later',
+    async (_how, name, hangUp) => {
+      const path = `/v1/late-${name}`;
+      openai.on('POST', path, delayed(LATE_RESET_MS, hangUp));
+      const answer = await post(relay.url, `/openai${path}`);
+      expect(answer.status).toBe(502);
+      expect(JSON.parse(answer.text)).toMatchObject({ error: { code: 'upstream_connection_reset' } });
+      expect(arrived(openai, path)).toHaveLength(1);
+      expect(arrived(openai, path)[0]?.body.toString('utf8')).toBe(CHAT_BODY);
+      // It tells its caller (the gateway) not to send it again either: no other key, no fallback model.
+      expect(answer.headers.get('x-openai-proxy-not-resendable')).toBe('reset-after-send');
+    },
+  );
 });
 
 describe('the relay retry budget when the upstream fails completely', () => {

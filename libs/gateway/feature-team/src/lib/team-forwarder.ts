@@ -11,9 +11,10 @@ import {
   type ShapedCall,
   type ShapedCalls,
   type UpstreamHeaders,
+  connectionFailure,
+  forbidsResend,
   forwardedRequestHeaders,
   retryAfterMs,
-  retryReasonForError,
 } from '@openai-proxy/data-access-upstream';
 import {
   DEFAULT_COMPLETION_RESERVE,
@@ -122,22 +123,32 @@ interface TeamCalls extends ShapedCalls {
 /**
  * One attempt per key of the provider's pool: a key the provider refuses (401, 429) rests and the next is tried;
  * a server error (5xx) rests its key too but is tried on one other key at most, so an outage does not cost one
- * attempt per key. Moving to the next key is a retry of the relay's budget (RelayService.relayShaped), and each
- * call tells the service that the gateway fails over itself (CALLER_RETRIES_HEADER): the service answers a 429
- * or 5xx as it came instead of retrying it on the same key, so one refusal costs one attempt.
+ * attempt per key. Moving to the next key is a retry of the relay's budget (RelayService.relayShaped). When the
+ * gateway has somewhere else to go (another key, or a fallback model), each call tells the service that the
+ * gateway fails over itself (CALLER_RETRIES_HEADER): the service answers a 429 or 5xx as it came instead of
+ * retrying it on the same key, so one refusal costs one attempt; with one key and no fallback, the service
+ * retries it. An answer that must not be sent again (a reset after the request went out) is the answer: it says
+ * nothing of the key.
  */
 class PooledCalls implements TeamCalls {
   private readonly tried = new Set<string>();
+  private readonly callerRetries: boolean;
   private lease: KeyLease | undefined;
   private serverErrorRetried = false;
 
-  /** `shaped` is the call without credentials; each attempt adds its key's, as `dialect` carries them. */
+  /**
+   * `shaped` is the call without credentials; each attempt adds its key's, as `dialect` carries them.
+   * `hasFallbacks`: the request has models to fall back to after this one.
+   */
   constructor(
     private readonly keys: ProviderKeys,
     private readonly provider: string,
     private readonly shaped: ShapedCall,
     private readonly dialect: WireDialect,
-  ) {}
+    hasFallbacks: boolean,
+  ) {
+    this.callerRetries = hasFallbacks || keys.poolSize(provider) > 1;
+  }
 
   next(): ShapedCall | undefined {
     this.lease = this.keys.lease(this.provider, this.tried);
@@ -145,14 +156,11 @@ class PooledCalls implements TeamCalls {
       return undefined;
     }
     this.tried.add(this.lease.key);
-    return {
-      ...this.shaped,
-      headers: {
-        ...this.shaped.headers,
-        ...credentialHeaders(this.dialect, this.lease.key),
-        [CALLER_RETRIES_HEADER]: 'keys',
-      },
-    };
+    const headers = { ...this.shaped.headers, ...credentialHeaders(this.dialect, this.lease.key) };
+    if (this.callerRetries) {
+      headers[CALLER_RETRIES_HEADER] = 'keys';
+    }
+    return { ...this.shaped, headers };
   }
 
   accept(status: number, headers: UpstreamHeaders): boolean {
@@ -161,7 +169,7 @@ class PooledCalls implements TeamCalls {
       return true;
     }
     this.lease = undefined;
-    if (!refusesKey(status)) {
+    if (!refusesKey(status) || forbidsResend(headers)) {
       lease.succeeded();
       return true;
     }
@@ -213,14 +221,11 @@ interface ModelCalls {
 /**
  * True when a call that got no answer may move on to a fallback: a connection error (refused, reset, out of
  * reach, a connect timeout) or an upstream that is unavailable (its circuit open). Never a timeout waiting for
- * the answer: the provider may be working on it.
+ * the answer: the provider may be working on it. (Nor a reset after the request went out: the relay never asks
+ * about an error marked NOT_RESENDABLE_HEADER.)
  */
 function failsOver(error: GatewayException): boolean {
-  return (
-    error.code === ErrorCode.UpstreamUnavailable ||
-    error.code === ErrorCode.UpstreamConnectionReset ||
-    retryReasonForError(error) !== undefined
-  );
+  return error.code === ErrorCode.UpstreamUnavailable || connectionFailure(error) !== undefined;
 }
 
 /**
@@ -228,8 +233,9 @@ function failsOver(error: GatewayException): boolean {
  * model's key pool first (PooledCalls); when the pool's last answer is still a refusal (401, 429, 5xx), or a call
  * got no answer (failsOver), the next fallback the gateway holds keys for takes over, its call going to its own
  * service, as a first attempt there (never refused by the failed upstream's retry budget; when that budget
- * refuses another key of this model, the fallback comes instead). Any other answer (400, 403, 404, 413…) is the
- * answer. `serving` is told of each model as it becomes the one tried.
+ * refuses another key of this model, the fallback comes instead). A fallback of the same provider goes to the
+ * same upstream: that is a retry there, paid from its budget (nextSharesUpstream). Any other answer (400, 403,
+ * 404, 413…) is the answer. `serving` is told of each model as it becomes the one tried.
  */
 class FallbackCalls implements TeamCalls {
   private pending: ModelCalls | undefined;
@@ -282,6 +288,10 @@ class FallbackCalls implements TeamCalls {
 
   nextReason(): RetryReason {
     return this.pending === undefined ? 'key_failover' : 'model_fallback';
+  }
+
+  nextSharesUpstream(): boolean {
+    return this.pending?.call.provider === this.current.call.provider;
   }
 
   /** The budget refused another key of this model: its next fallback comes instead, when there is one. */
@@ -421,7 +431,7 @@ export class TeamForwarder {
     fallbacks?: ModelFallbacks,
   ): Promise<void> {
     const metered = key !== undefined;
-    const own = this.callsOf(request, call);
+    const own = this.callsOf(request, call, fallbacks !== undefined);
     const fallback =
       fallbacks === undefined || !(own instanceof PooledCalls)
         ? undefined
@@ -449,11 +459,14 @@ export class TeamForwarder {
     await this.relay.relayShaped(request, response, this.targetOf(call, metered), calls, watcher);
   }
 
-  /** The call's attempts: its provider's pool when the gateway attaches its key, else the one call as sent. */
-  private callsOf(request: IncomingMessage, call: TeamCall): TeamCalls {
+  /**
+   * The call's attempts: its provider's pool when the gateway attaches its key, else the one call as sent.
+   * `hasFallbacks`: the request has models to fall back to.
+   */
+  private callsOf(request: IncomingMessage, call: TeamCall, hasFallbacks: boolean): TeamCalls {
     const shaped: ShapedCall = { path: call.path, headers: this.headersFor(request, call), body: call.body };
     return call.credentials === 'attach'
-      ? new PooledCalls(this.providerKeys, this.providersKeyCheck(call.provider), shaped, call.dialect)
+      ? new PooledCalls(this.providerKeys, this.providersKeyCheck(call.provider), shaped, call.dialect, hasFallbacks)
       : new SingleCall(shaped);
   }
 
@@ -473,7 +486,7 @@ export class TeamForwarder {
       body: call.body,
       target: this.targetOf(call, metered),
     };
-    return { call, calls: new PooledCalls(this.providerKeys, call.provider, shaped, call.dialect) };
+    return { call, calls: new PooledCalls(this.providerKeys, call.provider, shaped, call.dialect, true) };
   }
 
   /** The answer names the model the request goes to now (the last one tried is the one the client hears from). */

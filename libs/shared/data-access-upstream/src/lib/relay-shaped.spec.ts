@@ -18,6 +18,7 @@ import { DEFAULT_RETRY_SETTINGS } from './__fixtures__/retry-settings';
 import { forwardedRequestHeaders } from './forwarded-request';
 import { RelayService } from './relay.service';
 import type { RelayReport, RelayTarget, RelayWatcher, ShapedCall, ShapedCalls } from './relay.types';
+import { NOT_RESENDABLE_HEADER, RETRY_BUDGET_FLOOR, type RetryBudget } from './retry-policy';
 
 const SETTINGS: PlatformSettings = {
   serviceName: 'gateway',
@@ -42,9 +43,20 @@ const CHAT = '/v1/chat/completions';
 const TEXT_FRAME = 'data: {"choices":[{"delta":{"content":"he"}}]}\r\n\r\n';
 const USAGE_FRAME = 'data: {"choices":[],"usage":{"total_tokens":7}}\r\n\r\n';
 const DONE_FRAME = 'data: [DONE]\r\n\r\n';
+/** Past the reset retry window (RESET_RETRY_WINDOW_MS): a reset this late may come after the work was done. */
+const LATE_RESET_MS = 1_200;
 
 /** The calls one request gets, made from that request (its forwarded headers). */
 type CallPlan = (request: IncomingMessage) => ShapedCall[];
+
+/** Takes retries until the budget refuses one (bounded); how many it gave. */
+function drain(budget: RetryBudget): number {
+  let given = 0;
+  while (given < 100 && budget.tryRetry()) {
+    given += 1;
+  }
+  return given;
+}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -281,6 +293,39 @@ describe('RelayService.relayShaped', () => {
     expect(report.firstByteMs).toEqual(expect.any(Number));
   });
 
+  it('should pay nothing from the retry budget when no call is left after a refused answer', async () => {
+    upstream.on('POST', '/v1/alone', (_request, response) => {
+      response.writeHead(429, { 'content-type': 'application/json' });
+      response.end('{"error":{"message":"out"}}');
+    });
+    const alone = relay.target({ name: 'alone', baseUrl: upstream.url, kind: 'internal' });
+    scenario = new Scenario(alone, (request) => [withKey(request, 'sk-a', Buffer.from('{}'), '/v1/alone')], {
+      accept: () => false,
+    });
+    const answer = await post('/v1/alone', '{}');
+    expect(answer.status).toBe(429);
+    expect(scenario.nextCalls).toBe(2);
+    expect(drain(alone.guard.budget)).toBe(RETRY_BUDGET_FLOOR);
+  });
+
+  it('should never move on from an answer that says it must not be sent again, whatever accept says', async () => {
+    upstream.on('POST', '/v1/ran', (_request, response) => {
+      response.writeHead(502, { 'content-type': 'application/json', [NOT_RESENDABLE_HEADER]: 'reset-after-send' });
+      response.end('{"error":{"message":"reset after the request went out"}}');
+    });
+    const body = Buffer.from('{}');
+    scenario = new Scenario(
+      target,
+      (request) => [withKey(request, 'sk-a', body, '/v1/ran'), withKey(request, 'sk-b', body, '/v1/ran')],
+      { accept: () => false },
+    );
+    const answer = await post('/v1/ran', '{}');
+    expect(answer.status).toBe(502);
+    expect(answer.headers.get(NOT_RESENDABLE_HEADER)).toBeNull();
+    expect(scenario.nextCalls).toBe(1);
+    expect(upstream.requests.filter((request) => request.url === '/v1/ran')).toHaveLength(1);
+  });
+
   it('should leave out a dropped event whole while the watcher saw every event, frames split across reads', async () => {
     const fake = upstream;
     fake.on('POST', '/v1/stream', async (_request, response) => {
@@ -428,6 +473,36 @@ describe('RelayService.relayShaped', () => {
     expect(scenario.failures).toEqual([ErrorCode.UpstreamUnavailable]);
     expect(upstream.lastRequest('/v1/elsewhere')?.headers.authorization).toBe('Bearer sk-b');
     expect(await scenario.ended()).toMatchObject({ status: 200, outcome: 'completed' });
+  });
+
+  it('should never move on from a call whose connection was reset once its request had been worked on, whatever failed says', async () => {
+    const late = await RawUpstream.start((socket) => {
+      const timer = setTimeout(() => socket.resetAndDestroy(), LATE_RESET_MS);
+      socket.once('close', () => clearTimeout(timer));
+    });
+    try {
+      const lateTarget = relay.target({ name: 'late-reset', baseUrl: late.url, kind: 'internal' });
+      upstream.on('POST', '/v1/instead', (_request, response) => {
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end('{"served":"instead"}');
+      });
+      scenario = new Scenario(
+        lateTarget,
+        (request) => [
+          withKey(request, 'sk-a', Buffer.from('{}')),
+          { ...withKey(request, 'sk-b', Buffer.from('{}'), '/v1/instead'), target },
+        ],
+        { failed: () => true },
+      );
+      const answer = await post(CHAT, '{}');
+      expect(answer.status).toBe(502);
+      expect(JSON.parse(await answer.text())).toMatchObject({ error: { code: ErrorCode.UpstreamConnectionReset } });
+      expect(late.heads).toHaveLength(1);
+      expect(scenario.nextCalls).toBe(1);
+      expect(upstream.lastRequest('/v1/instead')).toBeUndefined();
+    } finally {
+      await late.close();
+    }
   });
 
   it('should answer 503 when the calls source gives no call at all', async () => {

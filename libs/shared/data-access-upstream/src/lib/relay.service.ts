@@ -28,12 +28,12 @@ import type {
 } from './relay.types';
 import { noCall, relayReport, shapedHeaders } from './shaped-relay';
 import { StreamEndWatch } from './stream-end';
-import { CALLER_RETRIES_HEADER, retryScope } from './retry-policy';
+import { CALLER_RETRIES_HEADER, forbidsResend, retryScope } from './retry-policy';
 import { EventStreamWriter } from './stream-watch';
 import { requestUpstream } from './upstream-call';
 import { UpstreamDispatchers } from './upstream-dispatchers';
 import { UpstreamExchange, shuttingDown } from './upstream-exchange';
-import { UpstreamGuards } from './upstream-guard';
+import { type RetryGrant, UpstreamGuards } from './upstream-guard';
 
 /** The base path followed by the request's rest: `/v1/x?y`, `?y` or nothing. */
 export function joinPath(basePath: string, rest: string): string {
@@ -60,12 +60,6 @@ function isEncoded(headers: Dispatcher.ResponseData['headers']): boolean {
   return encoding !== undefined && encoding !== 'identity';
 }
 
-/**
- * The transparent streaming relay shared by `/openai/**`, `/anthropic/**`, `/gemini/**` and the gateway's hop
- * to each service: bytes in both directions unparsed and unbuffered, end-to-end headers kept, a client abort
- * closes the upstream request, failures before the first byte become OpenAI errors with the right status,
- * failures after it end an event stream with an error frame (any other body is cut, never completed).
- */
 /** The call to send after one that failed, and whether its upstream counts it as a first attempt. */
 interface NextCall {
   call: ShapedCall;
@@ -73,28 +67,44 @@ interface NextCall {
 }
 
 /**
- * The next of `calls` after `target` failed it: another key of the same pool is a retry, paid from `target`'s
- * budget (when it is spent, the calls skip to their fallback if they have one); a model fallback goes to its
- * own upstream as a first attempt there, counted (`model_fallback`) but never refused by the failed upstream's
- * budget, so a dead primary does not hold back the fallbacks that are there for it.
+ * The next of `calls` after `failed` failed one: another key of the same pool, or a model fallback served by the
+ * same upstream (nextSharesUpstream), is a retry there, paid from `failed`'s budget (when it is spent, the calls
+ * skip to their next fallback if they have one); a fallback to another upstream is a first attempt there,
+ * counted (`model_fallback`) but never refused by the failed upstream's budget, so a dead primary does not hold
+ * back the fallbacks that are there for it. Nothing is paid when no call comes after all.
  */
-async function nextCall(target: RelayTarget, calls: ShapedCalls): Promise<NextCall | undefined> {
-  const reason = calls.nextReason?.() ?? 'key_failover';
-  let fallback = reason === 'model_fallback';
-  if (!fallback && !target.guard.allowRetry(reason)) {
-    // The budget refused another key of the same pool; a model fallback may still come instead.
-    if (calls.skipToFallback?.() !== true) {
-      return undefined;
+async function nextCall(failed: RelayTarget, calls: ShapedCalls): Promise<NextCall | undefined> {
+  let reason = calls.nextReason?.() ?? 'key_failover';
+  let grant: RetryGrant | undefined;
+  // Each turn either pays, ends, or skips one fallback further (skipToFallback): the fallbacks are finite.
+  while (grant === undefined && (reason !== 'model_fallback' || calls.nextSharesUpstream?.() === true)) {
+    grant = failed.guard.allowRetry(reason);
+    if (grant === undefined) {
+      if (calls.skipToFallback?.() !== true) {
+        return undefined;
+      }
+      reason = 'model_fallback';
     }
-    fallback = true;
-  }
-  if (fallback) {
-    target.guard.countFallback();
   }
   const call = await calls.next();
-  return call === undefined ? undefined : { call, first: fallback };
+  if (call === undefined) {
+    grant?.unused();
+    return undefined;
+  }
+  if (grant === undefined) {
+    failed.guard.countFallback();
+  } else {
+    grant.made();
+  }
+  return { call, first: grant === undefined };
 }
 
+/**
+ * The transparent streaming relay shared by `/openai/**`, `/anthropic/**`, `/gemini/**` and the gateway's hop
+ * to each service: bytes in both directions unparsed and unbuffered, end-to-end headers kept, a client abort
+ * closes the upstream request, failures before the first byte become OpenAI errors with the right status,
+ * failures after it end an event stream with an error frame (any other body is cut, never completed).
+ */
 @Injectable()
 export class RelayService implements OnModuleDestroy {
   readonly dispatchers: UpstreamDispatchers;
@@ -207,7 +217,7 @@ export class RelayService implements OnModuleDestroy {
    * `accept` takes, else the last one sent (when no call is left, or the retry budget is spent); undefined when
    * the client went away first. A call that throws is answered with its error unless `calls.failed` moves on.
    * Each call goes through the retry layer itself (connection errors); moving on to the next call is a retry of
-   * the budget of the upstream that failed, except a model fallback (nextCall).
+   * the budget of the upstream that failed, except a model fallback to another upstream (nextCall).
    */
   private async acceptedAnswer(
     request: IncomingMessage,
@@ -244,9 +254,9 @@ export class RelayService implements OnModuleDestroy {
   }
 
   /**
-   * The call to try instead of this answer: none when `accept` takes it, when its body cannot be sent again, when
-   * the target's retry budget is spent, or when no call is left. A refused answer's body is read and dropped (its
-   * connection stays reusable).
+   * The call to try instead of this answer: none when `accept` takes it, when its request cannot be sent again
+   * (a streamed body, or an answer that says so: NOT_RESENDABLE_HEADER), when the target's retry budget is
+   * spent, or when no call is left. A refused answer's body is read and dropped (its connection stays reusable).
    */
   private async retryWith(
     target: RelayTarget,
@@ -256,7 +266,8 @@ export class RelayService implements OnModuleDestroy {
     watcher: RelayWatcher,
   ): Promise<NextCall | undefined> {
     try {
-      if (watcher.accept(upstream.statusCode, upstream.headers) || call.body === 'client') {
+      const accepted = watcher.accept(upstream.statusCode, upstream.headers);
+      if (accepted || call.body === 'client' || forbidsResend(upstream.headers)) {
         return undefined;
       }
       const next = await nextCall(target, calls);
@@ -271,8 +282,9 @@ export class RelayService implements OnModuleDestroy {
   }
 
   /**
-   * The call to try instead of a call that threw: none unless `calls.failed` moves on, the body can be sent
-   * again and the target's retry budget allows it.
+   * The call to try instead of a call that threw: none unless `calls.failed` moves on, the request can be sent
+   * again (not a streamed body, not an error that says so: NOT_RESENDABLE_HEADER) and the target's retry budget
+   * allows it.
    */
   private async retryAfterFailure(
     target: RelayTarget,
@@ -280,7 +292,12 @@ export class RelayService implements OnModuleDestroy {
     call: ShapedCall,
     calls: ShapedCalls,
   ): Promise<NextCall | undefined> {
-    if (calls.failed === undefined || call.body === 'client' || !(error instanceof GatewayException)) {
+    if (
+      calls.failed === undefined ||
+      call.body === 'client' ||
+      !(error instanceof GatewayException) ||
+      forbidsResend(error.headers)
+    ) {
       return undefined;
     }
     return calls.failed(error) ? nextCall(target, calls) : undefined;

@@ -89,6 +89,11 @@ export interface ShapedCalls {
   /** Why the next call is made, for the retry budget; asked just before `next` moves on (else `key_failover`). */
   nextReason?(): RetryReason;
   /**
+   * True when the next call, a model fallback, goes to the upstream that failed the last one (another model of
+   * the same provider): it is then a retry there, paid from that upstream's budget, not a first attempt.
+   */
+  nextSharesUpstream?(): boolean;
+  /**
    * The failed upstream's retry budget refused the next call (another key of the same pool): true when a call of
    * another kind comes next instead (a model fallback, which the failed upstream's budget does not pay for).
    */

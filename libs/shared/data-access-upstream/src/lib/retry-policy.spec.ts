@@ -1,14 +1,19 @@
 import fc from 'fast-check';
+import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
 import {
+  NOT_RESENDABLE_HEADER,
+  RESET_RETRY_WINDOW_MS,
   RETRY_AFTER_MAX_WAIT_MS,
   RETRY_BACKOFF_BASE_MS,
   RETRY_BACKOFF_MAX_MS,
   RETRY_BUDGET_FLOOR,
   RETRY_BUDGET_WINDOW_MS,
   RetryBudget,
+  connectionFailure,
+  forbidsResend,
+  resendVerdict,
   retryAfterMs,
   retryDelayMs,
-  retryReasonForError,
   retryReasonForStatus,
   retryScope,
 } from './retry-policy';
@@ -42,36 +47,67 @@ describe('the retry decision', () => {
     },
   );
 
-  it.each([
-    ['ECONNREFUSED'],
-    ['ECONNRESET'],
-    ['EPIPE'],
-    ['UND_ERR_SOCKET'],
-    ['UND_ERR_CONNECT_TIMEOUT'],
-    ['EHOSTUNREACH'],
-    ['ENETUNREACH'],
-    ['EAI_AGAIN'],
-  ])('should retry a call that failed with %s before any answer', (code) => {
-    expect(retryReasonForError(undiciError(code))).toBe('connection');
-    expect(retryReasonForError(undiciError('UND_ERR_WRAPPED', code))).toBe('connection');
-  });
+  it.each([['ECONNREFUSED'], ['UND_ERR_CONNECT_TIMEOUT'], ['EHOSTUNREACH'], ['ENETUNREACH'], ['EAI_AGAIN']])(
+    'should send a call that failed with %s again, however long it took: its request never reached the upstream',
+    (code) => {
+      fc.assert(
+        fc.property(fc.nat({ max: 600_000 }), (elapsedMs) => {
+          return (
+            resendVerdict(undiciError(code), elapsedMs) === 'resend' &&
+            resendVerdict(undiciError('UND_ERR_WRAPPED', code), elapsedMs) === 'resend'
+          );
+        }),
+      );
+    },
+  );
+
+  it.each([['ECONNRESET'], ['EPIPE'], ['UND_ERR_SOCKET'], ['UND_ERR_CLOSED']])(
+    'should send a call reset with %s again only within the reset window (the keep-alive race), never later',
+    (code) => {
+      expect(resendVerdict(undiciError(code), 0)).toBe('resend');
+      expect(resendVerdict(undiciError('UND_ERR_WRAPPED', code), RESET_RETRY_WINDOW_MS - 1)).toBe('resend');
+      expect(resendVerdict(undiciError(code), RESET_RETRY_WINDOW_MS)).toBe('never');
+      fc.assert(
+        fc.property(fc.nat({ max: 600_000 }), (elapsedMs) => {
+          const verdict = resendVerdict(undiciError(code), elapsedMs);
+          return verdict === (elapsedMs < RESET_RETRY_WINDOW_MS ? 'resend' : 'never');
+        }),
+      );
+    },
+  );
 
   it.each([
     // The upstream may be working on a slow, paid request: a retry would double it.
     ['UND_ERR_HEADERS_TIMEOUT'],
     ['UND_ERR_BODY_TIMEOUT'],
     ['UND_ERR_ABORTED'],
-    ['UND_ERR_CLOSED'],
     ['ENOTFOUND'],
     ['ERR_EGRESS_PROXY_REFUSED'],
   ])('should not retry a call that failed with %s', (code) => {
-    expect(retryReasonForError(undiciError(code))).toBeUndefined();
+    expect(resendVerdict(undiciError(code), 0)).toBeUndefined();
+    expect(connectionFailure(undiciError(code))).toBeUndefined();
   });
 
   it('should not retry an error that has no code, nor a value that is not an error', () => {
-    expect(retryReasonForError(new Error('boom'))).toBeUndefined();
-    expect(retryReasonForError('ECONNRESET')).toBeUndefined();
-    expect(retryReasonForError(undefined)).toBeUndefined();
+    expect(resendVerdict(new Error('boom'), 0)).toBeUndefined();
+    expect(resendVerdict('ECONNRESET', 0)).toBeUndefined();
+    expect(resendVerdict(undefined, 0)).toBeUndefined();
+  });
+
+  it('should read the connection failure a GatewayException classified from its cause', () => {
+    const reset = new GatewayException(ErrorCode.UpstreamConnectionReset, 'reset', {
+      cause: undiciError('ECONNRESET'),
+    });
+    const refused = new GatewayException(ErrorCode.UpstreamUnavailable, 'refused', {
+      cause: undiciError('UND_ERR_WRAPPED', 'ECONNREFUSED'),
+    });
+    expect([connectionFailure(reset), connectionFailure(refused)]).toEqual(['reset', 'unreached']);
+  });
+
+  it('should tell an answer or an error that must not be sent again by its header, whatever its value', () => {
+    expect(forbidsResend({ [NOT_RESENDABLE_HEADER]: 'reset-after-send' })).toBe(true);
+    expect(forbidsResend({ [NOT_RESENDABLE_HEADER]: ['x'] })).toBe(true);
+    expect(forbidsResend({ 'retry-after': '1' })).toBe(false);
   });
 
   it.each([
@@ -225,7 +261,7 @@ describe(RetryBudget.name, () => {
     }
     expect(drain(budget)).toBe(RETRY_BUDGET_FLOOR + 10);
     time.advance(RETRY_BUDGET_WINDOW_MS / 2);
-    expect(budget.tryRetry()).toBe(false);
+    expect(budget.tryRetry()).toBeUndefined();
     time.advance(RETRY_BUDGET_WINDOW_MS);
     // The window is empty again: the floor only.
     expect(drain(budget)).toBe(RETRY_BUDGET_FLOOR);
@@ -259,6 +295,23 @@ describe(RetryBudget.name, () => {
     }
     // 200 first attempts allow 43 retries, 23 of which were taken.
     expect(drain(budget)).toBe(20);
+  });
+
+  it('should take back a retry given back, as long as the slot it was taken in is still in the window', () => {
+    const time = clock();
+    const budget = new RetryBudget(0, time.now);
+    const taken = Array.from({ length: RETRY_BUDGET_FLOOR }, () => budget.tryRetry());
+    expect(budget.tryRetry()).toBeUndefined();
+    taken[0]?.giveBack();
+    // Given back twice still counts once.
+    taken[0]?.giveBack();
+    expect(drain(budget)).toBe(1);
+    time.advance(RETRY_BUDGET_WINDOW_MS);
+    // Its slot left the window: the retries taken there were forgotten already, nothing more comes back.
+    const late = budget.tryRetry();
+    taken[1]?.giveBack();
+    expect(late).toBeDefined();
+    expect(drain(budget)).toBe(RETRY_BUDGET_FLOOR - 1);
   });
 
   it('should give no more than the floor with a budget of 0%', () => {

@@ -1,16 +1,17 @@
 import type { Dispatcher } from 'undici';
-import { GatewayException } from '@openai-proxy/util-errors';
+import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
 import type { RelayTarget } from './relay.types';
 import {
+  NOT_RESENDABLE_HEADER,
   type RetryReason,
   type RetryScope,
+  resendVerdict,
   retryAfterMs,
   retryDelayMs,
-  retryReasonForError,
   retryReasonForStatus,
 } from './retry-policy';
 import type { UpstreamExchange } from './upstream-exchange';
-import { type UpstreamGuard, verdictForStatus } from './upstream-guard';
+import { type RetryGrant, type UpstreamGuard, verdictForStatus } from './upstream-guard';
 
 /** Thrown when the client left (or the drain cap came) while a retry waited: the callers' abort handling takes it. */
 function abandonedWhileWaiting(): Error {
@@ -19,8 +20,23 @@ function abandonedWhileWaiting(): Error {
   return error;
 }
 
-/** Waits `ms`, or less when `signal` aborts first. */
+/**
+ * A reset that came once the request had been worked on for RESET_RETRY_WINDOW_MS or more: 502, marked so that
+ * no caller sends it again (NOT_RESENDABLE_HEADER), the socket error kept as its cause.
+ */
+function resetAfterSending(target: RelayTarget, error: unknown): GatewayException {
+  return new GatewayException(
+    ErrorCode.UpstreamConnectionReset,
+    `Upstream ${target.name} reset the connection after the request went out; it may have been processed, so it is not sent again`,
+    { cause: error, headers: { [NOT_RESENDABLE_HEADER]: 'reset-after-send' } },
+  );
+}
+
+/** Waits `ms`, or less when `signal` aborts first; not at all when it already did. */
 function pause(ms: number, signal: UpstreamExchange): Promise<void> {
+  if (signal.aborted) {
+    return Promise.resolve();
+  }
   return new Promise((resolve) => {
     const done = (): void => {
       clearTimeout(timer);
@@ -32,36 +48,49 @@ function pause(ms: number, signal: UpstreamExchange): Promise<void> {
   });
 }
 
+/** A retry that may be made: the wait before it, and the budget's grant for it. */
+interface PlannedRetry {
+  delay: number;
+  grant: RetryGrant;
+}
+
 /**
- * The wait before retry number `retry` for `reason`, when one may be made: retries left, a `Retry-After` we may
- * wait for, and the budget (taken here); undefined when none may.
+ * Retry number `retry` for `reason`, when one may be made: retries left, a `Retry-After` we may wait for, and
+ * the budget's grant (taken here); undefined when none may.
  */
-function plannedDelay(
+function plannedRetry(
   guard: UpstreamGuard,
   reason: RetryReason,
   retry: number,
   retryAfter: number | undefined,
-): number | undefined {
+): PlannedRetry | undefined {
   if (retry > guard.retries) {
     return undefined;
   }
   const delay = retryDelayMs(retry, retryAfter);
-  return delay === undefined || !guard.allowRetry(reason) ? undefined : delay;
+  const grant = delay === undefined ? undefined : guard.allowRetry(reason);
+  return delay === undefined || grant === undefined ? undefined : { delay, grant };
 }
 
-/** Waits `delay` before the next attempt; throws when the call was abandoned meanwhile. */
-async function waitToRetry(delay: number, signal: UpstreamExchange): Promise<void> {
-  await pause(delay, signal);
+/**
+ * Waits for the planned retry; throws when the call was abandoned before or meanwhile, the grant given back to
+ * the budget (the retry is never made).
+ */
+async function waitToRetry(planned: PlannedRetry, signal: UpstreamExchange): Promise<void> {
+  await pause(planned.delay, signal);
   if (signal.aborted) {
+    planned.grant.unused();
     throw abandonedWhileWaiting();
   }
+  planned.grant.made();
 }
 
 /**
  * One upstream call through the retry layer, before anything went to the client: each attempt passes the
  * target's breaker (503 `upstream_unavailable` at once while its circuit is open), and a failure `scope` allows
  * (retry-policy.ts) is tried again after its backoff, within the retries and the budget; otherwise the answer
- * is returned, whatever its status, or the attempt's error is thrown as it came (the caller classifies it).
+ * is returned, whatever its status, or the attempt's error is thrown as it came (the caller classifies it),
+ * except a reset that came too late to be sent again: that is thrown as its 502, marked so (resetAfterSending).
  * `first`: this is the request's first call, counted by the budget (a key failover is a retry, already paid).
  */
 export async function requestUpstream(
@@ -77,31 +106,36 @@ export async function requestUpstream(
   }
   for (let retry = 1; ; retry += 1) {
     const pass = guard.enter();
+    const startedAt = performance.now();
     let answer: Dispatcher.ResponseData;
     try {
       answer = await target.dispatcher.request(options);
     } catch (error) {
       const abandoned = signal.aborted || error instanceof GatewayException;
       pass.settle(abandoned ? 'abandoned' : 'failed');
-      const reason = abandoned || scope === 'none' ? undefined : retryReasonForError(error);
-      const delay = reason === undefined ? undefined : plannedDelay(guard, reason, retry, undefined);
-      if (delay === undefined) {
+      const verdict = abandoned ? undefined : resendVerdict(error, performance.now() - startedAt);
+      if (verdict === 'never') {
+        throw resetAfterSending(target, error);
+      }
+      const planned =
+        verdict === undefined || scope === 'none' ? undefined : plannedRetry(guard, 'connection', retry, undefined);
+      if (planned === undefined) {
         throw error;
       }
-      await waitToRetry(delay, signal);
+      await waitToRetry(planned, signal);
       continue;
     }
     pass.settle(verdictForStatus(target.kind, answer.statusCode));
     const reason = scope === 'all' ? retryReasonForStatus(answer.statusCode) : undefined;
-    if (reason === undefined) {
-      return answer;
-    }
-    const delay = plannedDelay(guard, reason, retry, retryAfterMs(answer.headers['retry-after']));
-    if (delay === undefined) {
+    const planned =
+      reason === undefined
+        ? undefined
+        : plannedRetry(guard, reason, retry, retryAfterMs(answer.headers['retry-after']));
+    if (planned === undefined) {
       return answer;
     }
     // The refused answer's body is read to its end, so that its connection serves the retry.
     await answer.body.dump().catch(() => undefined);
-    await waitToRetry(delay, signal);
+    await waitToRetry(planned, signal);
   }
 }

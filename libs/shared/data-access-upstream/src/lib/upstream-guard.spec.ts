@@ -136,11 +136,26 @@ describe(UpstreamGuard.name, () => {
   it('should count each retry by reason, and each one the budget refused', async () => {
     guard.budget.recordFirst();
     const given = [1, 2, 3, 4].map(() => guard.allowRetry('status_5xx'));
-    expect(given).toEqual([true, true, true, false]);
+    expect(given.map((grant) => grant !== undefined)).toEqual([true, true, true, false]);
+    for (const grant of given) {
+      grant?.made();
+    }
     const retries = await metrics.retries.get();
     expect(retries.values).toEqual([{ labels: { upstream: 'openai', reason: 'status_5xx' }, value: 3 }]);
     const exhausted = await metrics.retryBudgetExhausted.get();
     expect(exhausted.values).toEqual([{ labels: { upstream: 'openai' }, value: 1 }]);
+  });
+
+  it('should count a granted retry only once made, and give one never made back to the budget', async () => {
+    guard.budget.recordFirst();
+    const unused = guard.allowRetry('connection');
+    unused?.unused();
+    const made = [1, 2, 3].map(() => guard.allowRetry('connection'));
+    made.forEach((grant) => grant?.made());
+    expect(made.every((grant) => grant !== undefined)).toBe(true);
+    expect(guard.allowRetry('connection')).toBeUndefined();
+    const retries = await metrics.retries.get();
+    expect(retries.values).toEqual([{ labels: { upstream: 'openai', reason: 'connection' }, value: 3 }]);
   });
 });
 

@@ -11,6 +11,12 @@ import { RetryBudget, type RetryReason } from './retry-policy';
  */
 export type AttemptVerdict = 'answered' | 'failed' | 'abandoned';
 
+/** A retry the budget granted, not made yet: say once whether it was `made` or stays `unused` (given back). */
+export interface RetryGrant {
+  made(): void;
+  unused(): void;
+}
+
 /** One attempt's way through an upstream's breaker: settle it once, with how the attempt went. */
 export interface BreakerPass {
   settle(verdict: AttemptVerdict): void;
@@ -103,16 +109,20 @@ export class UpstreamGuard {
   }
 
   /**
-   * Takes one retry (or key failover) from the budget, counted by `reason`; false when the budget is spent
-   * (counted too): the caller then answers with what it has.
+   * Takes one retry (a key failover, a fallback on this same upstream) from the budget; undefined when the budget
+   * is spent (counted): the caller then answers with what it has. The grant is counted by `reason` once the retry
+   * is made, and goes back to the budget when it is not (the client left while it waited).
    */
-  allowRetry(reason: RetryReason): boolean {
-    if (!this.budget.tryRetry()) {
+  allowRetry(reason: RetryReason): RetryGrant | undefined {
+    const taken = this.budget.tryRetry();
+    if (taken === undefined) {
       this.metrics.retryBudgetExhausted.inc({ upstream: this.name });
-      return false;
+      return undefined;
     }
-    this.metrics.retries.inc({ upstream: this.name, reason });
-    return true;
+    return {
+      made: () => this.metrics.retries.inc({ upstream: this.name, reason }),
+      unused: () => taken.giveBack(),
+    };
   }
 
   /** A move to a model fallback, counted as `model_fallback`: it is the fallback upstream's first attempt. */
