@@ -4,6 +4,8 @@ import { createGatewayKey } from './support/team';
 
 const POOL = ['sk-pool-a-0123456789', 'sk-pool-b-0123456789', 'sk-pool-c-0123456789'];
 const CHAT = '/v1/chat/completions';
+/** The relay's headers budget in the three-key team: a call the fake never answers ends at it. */
+const HEADERS_TIMEOUT_MS = 700;
 /** The whole pool of the one-key team. */
 const ONE_KEY = 'sk-one-key-0123456789';
 
@@ -14,6 +16,7 @@ describe('the provider key pool in team mode (three OpenAI keys)', () => {
   beforeAll(async () => {
     stack = await startStack({
       gatewayEnv: { GATEWAY_KEYS: 'required', DATABASE_URL: 'sqlite::memory:', OPENAI_API_KEY: POOL.join(',') },
+      relayEnv: { UPSTREAM_HEADERS_TIMEOUT_MS: String(HEADERS_TIMEOUT_MS) },
     });
     key = (await createGatewayKey(stack.gateway)).key;
   });
@@ -63,6 +66,17 @@ describe('the provider key pool in team mode (three OpenAI keys)', () => {
     const answer = await chat('outage');
     expect(answer.status).toBe(500);
     expect(attemptsSince(seen)).toBe(2);
+  });
+
+  it('should never send a call the provider took and did not answer in time to another key: 504, the fake saw 1', async () => {
+    // The fake takes the request and never answers: it may be working on a slow, paid request.
+    stack.openai.on('POST', CHAT, () => undefined);
+    const seen = stack.openai.requests.length;
+    const answer = await chat('slow and paid');
+    expect(answer.status).toBe(504);
+    await expect(answer.json()).resolves.toMatchObject({ error: { code: 'upstream_timeout' } });
+    expect(answer.headers.get('x-openai-proxy-not-resendable')).toBeNull();
+    expect(attemptsSince(seen)).toBe(1);
   });
 });
 

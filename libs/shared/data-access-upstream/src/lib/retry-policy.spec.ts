@@ -76,9 +76,14 @@ describe('the retry decision', () => {
     },
   );
 
+  it('should never send again a call that failed with UND_ERR_HEADERS_TIMEOUT, however soon', () => {
+    // The upstream took the request and may be working on a slow, paid one: a retry, or another caller's, would
+    // double it.
+    expect(resendVerdict(undiciError('UND_ERR_HEADERS_TIMEOUT'), 0)).toBe('never');
+    expect(connectionFailure(undiciError('UND_ERR_HEADERS_TIMEOUT'))).toBeUndefined();
+  });
+
   it.each([
-    // The upstream may be working on a slow, paid request: a retry would double it.
-    ['UND_ERR_HEADERS_TIMEOUT'],
     ['UND_ERR_BODY_TIMEOUT'],
     ['UND_ERR_ABORTED'],
     ['ENOTFOUND'],

@@ -96,12 +96,32 @@ export function connectionFailure(error: unknown): ConnectionFailure | undefined
 }
 
 /**
+ * Whether an error (or its cause, a few levels down) is undici's headers timeout: the upstream took the request
+ * and sent no answer in time, so it may be working on it.
+ */
+export function isHeadersTimeout(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && typeof current === 'object' && current !== null; depth += 1) {
+    const { code, cause } = current as { code?: unknown; cause?: unknown };
+    if (code === 'UND_ERR_HEADERS_TIMEOUT') {
+      return true;
+    }
+    current = cause;
+  }
+  return false;
+}
+
+/**
  * What a call that threw before its answer's headers, `elapsedMs` after its attempt started, means for sending
  * it again: `resend` when it cannot have reached the upstream's work (a connection failure before the request
- * could reach it, or a reset within RESET_RETRY_WINDOW_MS), `never` when it may have (a later reset); undefined
- * when it is no connection failure (a timeout, an abort: nothing is retried then either).
+ * could reach it, or a reset within RESET_RETRY_WINDOW_MS), `never` when it may have (a later reset, a headers
+ * timeout: marked so that no caller sends it again either); undefined when it is no connection failure (another
+ * timeout, an abort: nothing is retried then).
  */
 export function resendVerdict(error: unknown, elapsedMs: number): 'resend' | 'never' | undefined {
+  if (isHeadersTimeout(error)) {
+    return 'never';
+  }
   const failure = connectionFailure(error);
   if (failure === 'reset') {
     return elapsedMs < RESET_RETRY_WINDOW_MS ? 'resend' : 'never';

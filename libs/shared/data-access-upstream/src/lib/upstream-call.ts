@@ -1,9 +1,10 @@
 import type { Dispatcher } from 'undici';
-import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
+import { ErrorCode, GatewayException, classifyUpstreamError } from '@openai-proxy/util-errors';
 import type { RelayTarget } from './relay.types';
 import {
   NOT_RESENDABLE_HEADER,
   type RetryReason,
+  isHeadersTimeout,
   type RetryScope,
   resendVerdict,
   retryAfterMs,
@@ -30,6 +31,18 @@ function resetAfterSending(target: RelayTarget, error: unknown): GatewayExceptio
     `Upstream ${target.name} reset the connection after the request went out; it may have been processed, so it is not sent again`,
     { cause: error, headers: { [NOT_RESENDABLE_HEADER]: 'reset-after-send' } },
   );
+}
+
+/**
+ * A call the upstream took and did not answer in time (a headers timeout): its usual 504, marked like a late
+ * reset so that no caller (the gateway's key pool, a model fallback) sends it again.
+ */
+function timedOutAfterSending(target: RelayTarget, error: unknown): GatewayException {
+  const classified = classifyUpstreamError(error, target.name);
+  return new GatewayException(classified.code, classified.message, {
+    cause: error,
+    headers: { ...classified.headers, [NOT_RESENDABLE_HEADER]: 'timeout-after-send' },
+  });
 }
 
 /** Waits `ms`, or less when `signal` aborts first; not at all when it already did. */
@@ -115,7 +128,7 @@ export async function requestUpstream(
       pass.settle(abandoned ? 'abandoned' : 'failed');
       const verdict = abandoned ? undefined : resendVerdict(error, performance.now() - startedAt);
       if (verdict === 'never') {
-        throw resetAfterSending(target, error);
+        throw isHeadersTimeout(error) ? timedOutAfterSending(target, error) : resetAfterSending(target, error);
       }
       const planned =
         verdict === undefined || scope === 'none' ? undefined : plannedRetry(guard, 'connection', retry, undefined);
