@@ -83,15 +83,13 @@ describe('the retry decision', () => {
     expect(connectionFailure(undiciError('UND_ERR_HEADERS_TIMEOUT'))).toBeUndefined();
   });
 
-  it.each([
-    ['UND_ERR_BODY_TIMEOUT'],
-    ['UND_ERR_ABORTED'],
-    ['ENOTFOUND'],
-    ['ERR_EGRESS_PROXY_REFUSED'],
-  ])('should not retry a call that failed with %s', (code) => {
-    expect(resendVerdict(undiciError(code), 0)).toBeUndefined();
-    expect(connectionFailure(undiciError(code))).toBeUndefined();
-  });
+  it.each([['UND_ERR_BODY_TIMEOUT'], ['UND_ERR_ABORTED'], ['ENOTFOUND'], ['ERR_EGRESS_PROXY_REFUSED']])(
+    'should not retry a call that failed with %s',
+    (code) => {
+      expect(resendVerdict(undiciError(code), 0)).toBeUndefined();
+      expect(connectionFailure(undiciError(code))).toBeUndefined();
+    },
+  );
 
   it('should not retry an error that has no code, nor a value that is not an error', () => {
     expect(resendVerdict(new Error('boom'), 0)).toBeUndefined();
