@@ -1,18 +1,16 @@
-import { type FaultPlan, streamAnswer } from '@openai-proxy/testing-fakes';
+import { streamAnswer } from '@openai-proxy/testing-fakes';
 import {
   type FaultStack,
   STREAM_ROUTE_NAMES,
   type StreamRoute,
   type StreamRouteName,
-  chatHeaders,
-  chatRequestBody,
   framesThrough,
   recordWith,
   recordsWith,
   routeNamed,
+  startChat,
   startFaultStack,
 } from './support/fault-stack';
-import { ClientCall } from './support/stream-client';
 
 // The cancellation rule, proven through the whole product (client → gateway → relay or bridge → fault upstream):
 // a client that goes away, before the upstream answered or after its first token, closes the upstream's socket
@@ -37,21 +35,12 @@ function route(name: StreamRouteName): StreamRoute {
   return routeNamed(faults.routes, name);
 }
 
-/** Starts a streamed chat carrying `marker` on `chat`, its upstream answering with `plan`. */
-function startChat(chat: StreamRoute, marker: string, plan: FaultPlan): ClientCall {
-  chat.upstream.next(plan);
-  return new ClientCall(`${faults.stack.gatewayUrl}${chat.path}`, {
-    headers: chatHeaders(chat),
-    body: chatRequestBody(chat, marker),
-  });
-}
-
 describe('rule: a client that goes away aborts the upstream request at once', () => {
   describe.each(STREAM_ROUTE_NAMES)('%s', (name) => {
     it('should close the upstream socket within a second when the client leaves before the headers', async () => {
       const chat = route(name);
       const marker = `leave-early-${name}`;
-      const call = startChat(chat, marker, { kind: 'stall-headers' });
+      const call = startChat(faults, chat, marker, { kind: 'stall-headers' });
       const record = await recordWith(chat.upstream, marker);
       const abortedAt = call.abort();
       const closedAt = await chat.upstream.waitForSocketClose(record, CLOSE_WITHIN_MS * 2);
@@ -67,7 +56,7 @@ describe('rule: a client that goes away aborts the upstream request at once', ()
       const frames = chat.answers.complete(WORDS);
       const afterWrites = framesThrough(frames, FIRST_WORD);
       const marker = `leave-late-${name}`;
-      const call = startChat(chat, marker, streamAnswer(frames, { cut: { afterWrites, how: 'stall' } }));
+      const call = startChat(faults, chat, marker, streamAnswer(frames, { cut: { afterWrites, how: 'stall' } }));
       expect(await call.textSoFar(FIRST_WORD)).toBeDefined();
       const record = await recordWith(chat.upstream, marker);
       const abortedAt = call.abort();

@@ -11,6 +11,7 @@ import {
   recordWith,
   recordsWith,
   routeNamed,
+  startChat,
   startFaultStack,
 } from './support/fault-stack';
 import { ClientCall, exchange, sseData, streamEnding, streamedText } from './support/stream-client';
@@ -50,15 +51,6 @@ function route(name: StreamRouteName): StreamRoute {
   return routeNamed(faults.routes, name);
 }
 
-/** Starts a streamed chat carrying `marker` on `chat`, its upstream answering with `plan`. */
-function startChat(chat: StreamRoute, marker: string, plan: FaultPlan): ClientCall {
-  chat.upstream.next(plan);
-  return new ClientCall(`${faults.stack.gatewayUrl}${chat.path}`, {
-    headers: chatHeaders(chat),
-    body: chatRequestBody(chat, marker),
-  });
-}
-
 /** Expects `elapsed` to be the budget `budgetMs`, as undici's clock keeps it. */
 function expectBudget(elapsed: number, budgetMs: number): void {
   expect(elapsed).toBeGreaterThanOrEqual(budgetMs - TIMER_EARLY_MS);
@@ -82,7 +74,7 @@ describe('rule: an upstream idle past UPSTREAM_IDLE_TIMEOUT_MS mid-stream ends t
         5_000,
         'the last write before the stall',
       );
-      const call = startChat(chat, marker, streamAnswer(frames, { cut: { afterWrites, how: 'stall' } }));
+      const call = startChat(faults, chat, marker, streamAnswer(frames, { cut: { afterWrites, how: 'stall' } }));
       const errorAt = call.textSoFar('"error"').then(() => Date.now());
       const client = await call.done;
       const wroteAt = await lastWriteAt;
@@ -197,7 +189,7 @@ describe('rule: an upstream that sends no headers within UPSTREAM_HEADERS_TIMEOU
     async (name) => {
       const chat = route(name);
       const marker = `headers-${name}`;
-      const client = await startChat(chat, marker, { kind: 'stall-headers' }).done;
+      const client = await startChat(faults, chat, marker, { kind: 'stall-headers' }).done;
       expect(client.status).toBe(504);
       expect(client.headers['content-type']).toMatch(/^application\/json/);
       expect(JSON.parse(client.text)).toMatchObject({ error: { code: 'upstream_timeout', type: 'timeout_error' } });

@@ -1,4 +1,5 @@
 import {
+  type FaultPlan,
   type FaultRecord,
   FaultUpstream,
   type FaultUpstreamOptions,
@@ -8,6 +9,7 @@ import {
 } from '@openai-proxy/testing-fakes';
 import { encodeSseData } from '@openai-proxy/util-sse';
 import { type Env, type Stack, startStack } from './stack';
+import { ClientCall } from './stream-client';
 import { createGatewayKey } from './team';
 
 /** A client's Anthropic key: the claude-bridge sends it on as `x-api-key`. */
@@ -239,6 +241,15 @@ export function routeNamed(routes: readonly StreamRoute[], name: StreamRouteName
     throw new Error(`no stream route named ${name}`);
   }
   return route;
+}
+
+/** Starts a streamed chat carrying `marker` on `chat` through the gateway of `faults`, its upstream answering with `plan`. */
+export function startChat(faults: FaultStack, chat: StreamRoute, marker: string, plan: FaultPlan): ClientCall {
+  chat.upstream.next(plan);
+  return new ClientCall(`${faults.stack.gatewayUrl}${chat.path}`, {
+    headers: chatHeaders(chat),
+    body: chatRequestBody(chat, marker),
+  });
 }
 
 /** The body of a streamed chat completion on `route`, its one user message `content`. */
