@@ -309,4 +309,21 @@ describe('the key pool failover in team mode (two OpenAI keys)', () => {
       expect(ready.text).not.toContain(pooled.slice(-4));
     }
   });
+
+  it("should show each pooled key's breaker in /metrics as provider_key_circuit_state, as /readyz has it, never any part of the key", async () => {
+    // Both keys rested on the 503s above; no call comes between the two reads, so neither changes state.
+    const ready = await readiness(stack.gatewayUrl);
+    const text = await (await fetch(`${stack.gatewayUrl}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
+    const gauge = { closed: 0, half_open: 1, open: 2 } as const;
+    const views = Object.entries(ready.body.breakers?.['keys'] ?? {});
+    expect(views.map(([name]) => name)).toEqual(['openai#1', 'openai#2']);
+    for (const [name, view] of views) {
+      const line = `provider_key_circuit_state{key="${name}"}`;
+      expect(text.split('\n')).toContain(`${line} ${gauge[view.state as keyof typeof gauge]}`);
+    }
+    for (const pooled of POOL) {
+      expect(text).not.toContain(pooled.slice(0, 8));
+      expect(text).not.toContain(pooled.slice(-4));
+    }
+  });
 });

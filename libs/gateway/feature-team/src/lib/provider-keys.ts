@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { type BreakerView, ReadinessService } from '@openai-proxy/feature-platform';
+import { type BreakerView, MetricsService, ReadinessService } from '@openai-proxy/feature-platform';
 import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
 import { type KeyLease, ProviderKeyPool } from './provider-key-pool';
 import { TEAM_SETTINGS, type TeamSettings } from './team.settings';
@@ -13,14 +13,14 @@ const KEY_VARIABLES: Readonly<Record<string, string>> = {
 
 /**
  * The key pools the gateway holds, one per provider (`OPENAI_API_KEY`…, and the config file's `api_keys`); each
- * key's breaker is shown under `breakers.keys` of /readyz.
+ * key's breaker is shown under `breakers.keys` of /readyz and as `provider_key_circuit_state{key}` in /metrics.
  */
 @Injectable()
 export class ProviderKeys {
   private readonly pools: ReadonlyMap<string, ProviderKeyPool>;
   private readonly headers: readonly string[];
 
-  constructor(@Inject(TEAM_SETTINGS) settings: TeamSettings, readiness: ReadinessService) {
+  constructor(@Inject(TEAM_SETTINGS) settings: TeamSettings, readiness: ReadinessService, metrics: MetricsService) {
     this.pools = new Map([...settings.providerKeys].map(([provider, keys]) => [provider, new ProviderKeyPool(keys)]));
     this.headers = [
       ...new Set(
@@ -31,6 +31,7 @@ export class ProviderKeys {
     ];
     if (this.pools.size > 0) {
       readiness.registerBreakers('keys', () => this.views());
+      metrics.registerKeyBreakers(() => this.views());
     }
   }
 

@@ -1,5 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { BreakerView } from './readiness.service';
+
+/** A breaker's state as the circuit gauges give it: 0 closed, 1 half-open, 2 open. */
+const CIRCUIT_GAUGE_VALUES: Readonly<Record<BreakerView['state'], number>> = { closed: 0, half_open: 1, open: 2 };
 
 /**
  * Prometheus metrics of one service. Labels are low-cardinality by construction: route patterns, never raw
@@ -49,6 +53,19 @@ export class MetricsService {
     labelNames: ['upstream'] as const,
     registers: [this.registry],
   });
+  /** Where the provider-key breakers are read at each scrape (ProviderKeys, in team mode); none: no series. */
+  private keyBreakers: (() => Readonly<Record<string, BreakerView>>) | undefined;
+  readonly keyCircuitState = new Gauge({
+    name: 'provider_key_circuit_state',
+    help: "Each pooled provider key's circuit breaker, by place (openai#1, never the key): 0 closed, 1 half-open, 2 open.",
+    labelNames: ['key'] as const,
+    registers: [this.registry],
+    collect: () => {
+      for (const [key, view] of Object.entries(this.keyBreakers?.() ?? {})) {
+        this.keyCircuitState.set({ key }, CIRCUIT_GAUGE_VALUES[view.state]);
+      }
+    },
+  });
   readonly retries = new Counter({
     name: 'upstream_retries_total',
     help: 'Upstream calls tried again before the first byte, by upstream and reason (connection, 429, 5xx, key failover, model fallback).',
@@ -74,5 +91,10 @@ export class MetricsService {
 
   async render(): Promise<string> {
     return this.registry.metrics();
+  }
+
+  /** Reads the provider-key breakers from `source` at each scrape, as `provider_key_circuit_state{key}`. */
+  registerKeyBreakers(source: () => Readonly<Record<string, BreakerView>>): void {
+    this.keyBreakers = source;
   }
 }
