@@ -9,6 +9,15 @@ const HEADERS_TIMEOUT_MS = 700;
 /** The whole pool of the one-key team. */
 const ONE_KEY = 'sk-one-key-0123456789';
 
+/** One gpt-4o-mini chat through the team endpoint of `stack` with the gateway key `key`. */
+function postTeamChat(stack: Stack, key: string, content: string): Promise<Response> {
+  return fetch(`${stack.gatewayUrl}${CHAT}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content }] }),
+  });
+}
+
 describe('the provider key pool in team mode (three OpenAI keys)', () => {
   let stack: Stack;
   let key: string;
@@ -30,11 +39,7 @@ describe('the provider key pool in team mode (three OpenAI keys)', () => {
   });
 
   function chat(content: string): Promise<Response> {
-    return fetch(`${stack.gatewayUrl}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content }] }),
-    });
+    return postTeamChat(stack, key, content);
   }
 
   function attemptsSince(seen: number): number {
@@ -100,11 +105,7 @@ describe('a provider key pool of one key in team mode', () => {
   });
 
   function chat(content: string): Promise<Response> {
-    return fetch(`${stack.gatewayUrl}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content }] }),
-    });
+    return postTeamChat(stack, key, content);
   }
 
   /** Answers the first chat with `refusal`, every later one as the fake OpenAI does. */

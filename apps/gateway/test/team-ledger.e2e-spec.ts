@@ -50,6 +50,19 @@ const CHAT_ROW: Partial<LedgerRow> = {
   route: '/v1/chat/completions',
 };
 
+/** A chat answered whole or streamed to its end, with the fake's usage (9 prompt, 7 completion) as the provider's. */
+const COMPLETED_CHAT_ROW: Partial<LedgerRow> = {
+  ...CHAT_ROW,
+  promptTokens: 9,
+  completionTokens: 7,
+  promptSource: 'provider',
+  completionSource: 'provider',
+  costMicroUsd: costMicros(9, 7),
+  status: 200,
+  outcome: 'completed',
+  clientAborted: false,
+};
+
 describe('the usage ledger against what the fake upstream reported and delivered', () => {
   let database: TestPostgresDatabase;
   let config: TestConfigFile;
@@ -89,17 +102,7 @@ describe('the usage ledger against what the fake upstream reported and delivered
     const { key, id } = await createGatewayKey(stack.gateway);
     const answer = await readAnswer(await postChat(stack.gatewayUrl, key, chatBody('ledger plain')));
     expect(answer.status).toBe(200);
-    expect(await onlyRow(id)).toMatchObject({
-      ...CHAT_ROW,
-      promptTokens: 9,
-      completionTokens: 7,
-      promptSource: 'provider',
-      completionSource: 'provider',
-      costMicroUsd: costMicros(9, 7),
-      status: 200,
-      outcome: 'completed',
-      clientAborted: false,
-    });
+    expect(await onlyRow(id)).toMatchObject(COMPLETED_CHAT_ROW);
   });
 
   it('should record a stream with the usage chunk the provider sent, while the client that did not ask never sees it', async () => {
@@ -108,17 +111,7 @@ describe('the usage ledger against what the fake upstream reported and delivered
     expect(answer.status).toBe(200);
     expect(answer.body).toContain('You said: ledger stream');
     expect(answer.body).not.toContain('"usage"');
-    expect(await onlyRow(id)).toMatchObject({
-      ...CHAT_ROW,
-      promptTokens: 9,
-      completionTokens: 7,
-      promptSource: 'provider',
-      completionSource: 'provider',
-      costMicroUsd: costMicros(9, 7),
-      status: 200,
-      outcome: 'completed',
-      clientAborted: false,
-    });
+    expect(await onlyRow(id)).toMatchObject(COMPLETED_CHAT_ROW);
   });
 
   it('should record a request the provider failed before the first byte with the status the client got, failed, 0 tokens and no cost', async () => {
