@@ -333,6 +333,36 @@ function teamDatabaseSuite(open: () => Promise<TeamDatabase>): void {
       expect(ledger.stats().queuedRows).toBe(0);
     });
 
+    it('should write fewer rows than a batch in INSERTs of a few sizes only: powers of two', async () => {
+      const counted = countingWrites(main.db);
+      const ledger = ledgerOn(counted.db, { batchSize: 100, flushIntervalMs: NEVER_MS });
+      for (let row = 0; row < 7; row += 1) {
+        ledger.record(ledgerEntry());
+      }
+      await ledger.flush();
+      await expect(ledgerRowCount(main.db)).resolves.toBe(7);
+      expect(counted.writes()).toEqual([4, 2, 1]);
+    });
+
+    it('should write any number of queued rows whole, each INSERT a full batch or a power of two (property)', async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.integer({ min: 1, max: 230 }), async (rows) => {
+          await main.db.deleteFrom('usage_ledger').execute();
+          const counted = countingWrites(main.db);
+          const ledger = ledgerOn(counted.db, { batchSize: 100, flushIntervalMs: NEVER_MS });
+          for (let row = 0; row < rows; row += 1) {
+            ledger.record(ledgerEntry());
+          }
+          await ledger.flush();
+          const writes = counted.writes();
+          expect(writes.reduce((sum, written) => sum + written, 0)).toBe(rows);
+          expect(writes.every((written) => written === 100 || Number.isInteger(Math.log2(written)))).toBe(true);
+          await expect(ledgerRowCount(main.db)).resolves.toBe(rows);
+        }),
+        { numRuns: 15 },
+      );
+    });
+
     it('should write a batch that would bind more parameters than one statement may, whole, in several INSERTs', async () => {
       // 18 columns a row: 5000 rows are 90 000 parameters, past SQLite's 32 766 and Postgres's 65 535.
       const rows = 5000;
