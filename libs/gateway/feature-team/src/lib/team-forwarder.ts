@@ -48,7 +48,7 @@ import { TEAM_SETTINGS, type TeamSettings } from './team.settings';
 const MAX_METERED_JSON_BYTES = 4 * 1024 * 1024;
 
 /** The headers a request loses when its client's own credentials pass: the gateway key's. */
-const GATEWAY_KEY_HEADERS: readonly string[] = [GATEWAY_KEY_HEADER];
+const GATEWAY_KEY_HEADERS: ReadonlySet<string> = new Set([GATEWAY_KEY_HEADER]);
 
 /** The provider's own rate-limit headers, which a gateway key's answer never carries. */
 const RATE_LIMIT_HEADER_PREFIX = 'x-ratelimit-';
@@ -403,7 +403,7 @@ export class TeamForwarder {
   private readonly logger = new Logger('TeamForwarder');
   private readonly prices: PriceBook;
   /** The credential headers a request loses when the gateway attaches its own provider key. */
-  private readonly attachedCredentialHeaders: readonly string[];
+  private readonly attachedCredentialHeaders: ReadonlySet<string>;
   /** Each service's target with the provider's own rate-limit headers dropped, made at its first request. */
   private readonly ownRateLimitTargets = new WeakMap<RelayTarget, RelayTarget>();
 
@@ -416,7 +416,7 @@ export class TeamForwarder {
     @Inject(TEAM_SETTINGS) settings: TeamSettings,
   ) {
     this.prices = new PriceBook(settings.prices);
-    this.attachedCredentialHeaders = credentialHeaderNames(providerKeys.keyHeaders());
+    this.attachedCredentialHeaders = new Set(credentialHeaderNames(providerKeys.keyHeaders()));
   }
 
   /**
@@ -509,12 +509,8 @@ export class TeamForwarder {
 
   /** The client's headers as the relay forwards them, its credentials removed when the gateway attaches its own. */
   private headersFor(request: IncomingMessage, call: TeamCall): OutgoingHeaders {
-    const headers = forwardedRequestHeaders(request, call.target, this.addresses);
-    const dropped = call.credentials === 'attach' ? this.attachedCredentialHeaders : GATEWAY_KEY_HEADERS;
-    for (const name of dropped) {
-      delete headers[name];
-    }
-    return headers;
+    const names = call.credentials === 'attach' ? this.attachedCredentialHeaders : GATEWAY_KEY_HEADERS;
+    return forwardedRequestHeaders(request, call.target, this.addresses, { names });
   }
 
   /**

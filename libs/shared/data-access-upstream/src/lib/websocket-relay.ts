@@ -184,7 +184,7 @@ export class WebSocketRelay implements OnModuleDestroy {
     path: string,
   ): Promise<UpstreamHandshake> {
     const url = `${target.origin.replace(/^http/, 'ws')}${joinPath(target.basePath, path)}`;
-    const headers = forwardedRequestHeaders(request, target, this.addresses, HANDSHAKE_HEADER_PREFIXES);
+    const headers = forwardedRequestHeaders(request, target, this.addresses, { prefixes: HANDSHAKE_HEADER_PREFIXES });
     const agent = target.webSocketAgent;
     const options: WithCloseTimeout<ClientOptions> = {
       headers: singleValued(headers),

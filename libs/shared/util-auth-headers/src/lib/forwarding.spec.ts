@@ -81,6 +81,17 @@ describe('buildForwardedRequestHeaders', () => {
     expect(result).not.toHaveProperty('sec-websocket-protocol');
     expect(result).toMatchObject({ 'x-kept': 'yes', authorization: 'Bearer sk-test' });
   });
+
+  it('should drop the request headers the policy names exactly, and keep those that only start with a name', () => {
+    const sent = { ...incoming, 'x-api-key': 'sk-ant-x', 'x-api-key-id': 'kept' };
+    const result = buildForwardedRequestHeaders(sent, forwarded, {
+      dropCookie: true,
+      dropNames: new Set(['authorization', 'x-api-key']),
+    });
+    expect(result).not.toHaveProperty('authorization');
+    expect(result).not.toHaveProperty('x-api-key');
+    expect(result['x-api-key-id']).toBe('kept');
+  });
 });
 
 describe('buildForwardedResponseHeaders', () => {

@@ -18,6 +18,8 @@ export interface RequestForwardingPolicy {
   dropCookie: boolean;
   /** Request header name prefixes (lower case) to drop as well, such as the WebSocket handshake's. */
   dropPrefixes?: readonly string[];
+  /** Request header names (lower case) to drop as well, such as the credentials a gateway replaces with its own. */
+  dropNames?: ReadonlySet<string>;
 }
 
 const NONE: ReadonlySet<string> = new Set();
@@ -46,6 +48,7 @@ function isDroppedRequestHeader(name: string, listed: ReadonlySet<string>, polic
     name === 'forwarded' ||
     name.startsWith(INTERNAL_HEADER_PREFIX) ||
     (policy.dropCookie && name === 'cookie') ||
+    (policy.dropNames?.has(name) ?? false) ||
     (policy.dropPrefixes?.some((prefix) => name.startsWith(prefix)) ?? false)
   );
 }
