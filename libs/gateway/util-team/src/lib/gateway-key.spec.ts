@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { claimsGatewayKey, gatewayKeyDigest, gatewayKeyPrefix, newGatewayKey, newKeyId } from './gateway-key';
 import { budgetPeriodEnd, budgetPeriodKey, budgetPeriodStart } from './budget-period';
@@ -44,6 +45,16 @@ describe('gateway keys', () => {
           expect(gatewayKeyDigest(b)).not.toBe(digest);
         }
       }),
+    );
+  });
+
+  it("should store the key's SHA-256 of its UTF-8 bytes, so digests written by earlier versions still match", () => {
+    // Known answers: SHA-256 of the empty string, and of "gk-é" (UTF-8: 67 6b 2d c3 a9).
+    expect(gatewayKeyDigest('')).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
+    expect(gatewayKeyDigest('gk-\u00e9')).toBe(
+      createHash('sha256')
+        .update(Buffer.from([0x67, 0x6b, 0x2d, 0xc3, 0xa9]))
+        .digest('hex'),
     );
   });
 

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 
 /** Every gateway key starts so; what follows is 43 URL-safe characters (32 random bytes). */
 export const GATEWAY_KEY_PREFIX = 'gk-';
@@ -23,7 +23,8 @@ export function claimsGatewayKey(text: string): boolean {
 
 /** What is stored for a key: its SHA-256, lowercase hex. A key has 256 random bits, so no salt or slow hash is needed. */
 export function gatewayKeyDigest(key: string): string {
-  return createHash('sha256').update(key, 'utf8').digest('hex');
+  // The one-shot form (a string is hashed as UTF-8): a third of createHash's cost, paid on every request.
+  return hash('sha256', key, 'hex');
 }
 
 /** The key's first characters as listed (`gk-AbCdE`). */
