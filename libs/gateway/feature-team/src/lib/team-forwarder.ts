@@ -32,11 +32,12 @@ import {
   isErrorEventData,
   isUsageOnlyChunk,
   meteredUsage,
-  usageFromJson,
+  usageFromJsonText,
 } from '@openai-proxy/gateway-util-team';
 import { type OutgoingHeaders, isAnthropicApiKey, isGoogleApiKey } from '@openai-proxy/util-auth-headers';
 import { ErrorCode, type GatewayException, parseJsonText } from '@openai-proxy/util-errors';
 import type { ModelPrice } from '@openai-proxy/util-config';
+import type { ProviderUsage } from '@openai-proxy/util-openai-schema';
 import { credentialHeaderNames, GATEWAY_KEY_HEADER } from './gateway-credential';
 import { KeyRefusedError, type KeyLease, refusesKey } from './provider-key-pool';
 import { ProviderKeys } from './provider-keys';
@@ -103,13 +104,14 @@ class BoundedBytes {
     this.chunks.push(chunk);
   }
 
-  json(): unknown {
+  /** The bytes as UTF-8 text; undefined when there were none or more than the bound. */
+  text(): string | undefined {
     if (this.overflowed || this.size === 0) {
       return undefined;
     }
     // One chunk (a small answer's usual) is read in place, not copied.
     const whole = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
-    return parseJsonText(whole.toString('utf8'));
+    return whole.toString('utf8');
   }
 }
 
@@ -379,7 +381,7 @@ class MeteredWatcher implements RelayWatcher {
 
   onEnd(report: RelayReport): void {
     this.calls.release();
-    const reported = this.meter.usage() ?? usageFromJson(this.call.dialect, this.body.json());
+    const reported = this.meter.usage() ?? this.answerUsage();
     const accepted = report.status !== undefined && report.status < 400;
     const usage = meteredUsage(reported, {
       promptTokens: accepted ? this.promptEstimate : 0,
@@ -387,6 +389,12 @@ class MeteredWatcher implements RelayWatcher {
     });
     const failed = this.errorInStream && report.outcome === 'completed';
     this.settle(usage, failed ? { ...report, outcome: 'failed' } : report, Date.now() - this.started);
+  }
+
+  /** The usage a whole (not streamed) answer's body reports; undefined without one. */
+  private answerUsage(): ProviderUsage | undefined {
+    const text = this.body.text();
+    return text === undefined ? undefined : usageFromJsonText(this.call.dialect, text);
   }
 }
 

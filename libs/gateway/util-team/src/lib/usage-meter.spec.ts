@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { z } from 'zod';
-import { isErrorEventData, isUsageOnlyChunk, usageFromJson, type WireDialect } from './usage-meter';
+import { isErrorEventData, isUsageOnlyChunk, usageFromJson, usageFromJsonText, type WireDialect } from './usage-meter';
 
 const dialects: readonly WireDialect[] = ['openai', 'anthropic', 'gemini'];
 
@@ -145,6 +145,58 @@ describe('usageFromJson', () => {
           }
         }
       }),
+    );
+  });
+});
+
+describe('usageFromJsonText', () => {
+  const openAiUsageField = { prompt_tokens: 9, completion_tokens: 6, total_tokens: 15 };
+
+  it('should read the usage an answer ends with, as a whole parse does', () => {
+    const text = JSON.stringify({ id: 'c', choices: [{ message: { content: 'hi' } }], usage: openAiUsageField });
+    expect(usageFromJsonText('openai', text)).toEqual({ promptTokens: 9, completionTokens: 6 });
+  });
+
+  it('should read a top-level usage that is not last, and never a nested or quoted one in its place', () => {
+    const nested = { prompt_tokens: 1000, completion_tokens: 1000 };
+    const notLast = { usage: openAiUsageField, choices: [{ message: { usage: nested } }] };
+    expect(usageFromJsonText('openai', JSON.stringify(notLast))).toEqual({ promptTokens: 9, completionTokens: 6 });
+    const quoted = { usage: openAiUsageField, note: 'x\\","usage":{"prompt_tokens":1000,"completion_tokens":1000}}' };
+    expect(usageFromJsonText('openai', JSON.stringify(quoted))).toEqual({ promptTokens: 9, completionTokens: 6 });
+    const keyInString = JSON.stringify({ usage: openAiUsageField, 'a"usage': { prompt_tokens: 1000 } });
+    expect(usageFromJsonText('openai', keyInString)).toEqual({ promptTokens: 9, completionTokens: 6 });
+  });
+
+  it('should read nothing from a text that is not JSON or has no usage', () => {
+    expect(usageFromJsonText('openai', 'not json "usage":{"prompt_tokens":1}')).toBeUndefined();
+    expect(usageFromJsonText('openai', JSON.stringify({ id: 'c' }))).toBeUndefined();
+    expect(usageFromJsonText('gemini', '')).toBeUndefined();
+  });
+
+  it('should answer what usageFromJson answers for the parsed text, for any JSON (property)', () => {
+    const usageValue = fc.oneof(
+      fc.record({ prompt_tokens: fc.nat(), completion_tokens: fc.nat() }),
+      fc.record({ input_tokens: fc.nat(), output_tokens: fc.nat() }),
+      fc.record({ promptTokenCount: fc.nat(), candidatesTokenCount: fc.nat() }),
+      fc.jsonValue(),
+    );
+    const member = fc.constantFrom('usage', 'usageMetadata', 'a"usage', 'x\\', 'choices');
+    const answer = fc.letrec((tie) => ({
+      value: fc.oneof(
+        { depthSize: 'small' },
+        fc.jsonValue(),
+        usageValue,
+        tie('object'),
+        fc.array(tie('object'), { maxLength: 3 }),
+      ),
+      object: fc.dictionary(fc.oneof(member, fc.string()), tie('value'), { maxKeys: 5 }),
+    })).object;
+    fc.assert(
+      fc.property(answer, fc.constantFrom(...dialects), fc.boolean(), (body, dialect, spaced) => {
+        const text = spaced ? JSON.stringify(body, null, 2) : JSON.stringify(body);
+        expect(usageFromJsonText(dialect, text)).toEqual(usageFromJson(dialect, JSON.parse(text)));
+      }),
+      { numRuns: 500 },
     );
   });
 });

@@ -1,4 +1,5 @@
 import type { ProviderUsage } from '@openai-proxy/util-openai-schema';
+import { parseJsonText } from '@openai-proxy/util-errors';
 import { anthropicUsage, geminiUsage, isRecord, openAiUsage } from './usage-counts';
 
 /** The wire format an answer is in: OpenAI's (and every OpenAI-compatible provider's), Anthropic's or Gemini's. */
@@ -32,6 +33,33 @@ export function usageFromJson(dialect: WireDialect, body: unknown): ProviderUsag
     case 'gemini':
       return geminiUsage(body['usageMetadata']);
   }
+}
+
+/** The member of a whole answer's top-level object that holds its usage, as a JSON string token. */
+const USAGE_MEMBER_TOKEN: Record<WireDialect, string> = {
+  openai: '"usage"',
+  anthropic: '"usage"',
+  gemini: '"usageMetadata"',
+};
+
+const BACKSLASH = 0x5c;
+
+/**
+ * The usage a whole answer's JSON text reports: what `usageFromJson` reads from the parsed text, mostly without
+ * parsing all of it. Answers put their usage at or near the end: only `{` and the text from the last usage
+ * member's name on is parsed, which is valid JSON only when that member is in the top-level object (after a
+ * deeper one, more brackets close than that text opened; a name inside a string has a backslash before its
+ * quote). Any other text is parsed whole. Never throws.
+ */
+export function usageFromJsonText(dialect: WireDialect, text: string): ProviderUsage | undefined {
+  const at = text.lastIndexOf(USAGE_MEMBER_TOKEN[dialect]);
+  if (at > 0 && text.charCodeAt(at - 1) !== BACKSLASH) {
+    const usage = usageFromJson(dialect, parseJsonText(`{${text.slice(at)}`));
+    if (usage !== undefined) {
+      return usage;
+    }
+  }
+  return usageFromJson(dialect, parseJsonText(text));
 }
 
 /**
