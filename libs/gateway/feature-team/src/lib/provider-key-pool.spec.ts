@@ -45,6 +45,27 @@ describe(ProviderKeyPool.name, () => {
     expect(pool.availableCount()).toBe(2);
   });
 
+  it('should keep the rest the first refusal set when a request lent the key before it is refused too', async () => {
+    jest.useFakeTimers({ now: new Date('2026-12-01T00:00:00Z'), doNotFake: ['setImmediate'] });
+    const pool = new ProviderKeyPool(['a', 'b']);
+    const early = pool.lease(new Set(['b']));
+    const late = pool.lease(new Set(['b']));
+    expect([early?.key, late?.key]).toEqual(['a', 'a']);
+    early?.refused(new KeyRefusedError(429, 5_000));
+    await settle();
+    jest.setSystemTime(Date.now() + 4_000);
+    late?.refused(new KeyRefusedError(429, 60_000));
+    late?.succeeded();
+    await settle();
+    expect(pool.availableCount()).toBe(1);
+    jest.setSystemTime(Date.now() + 1_001);
+    const probe = pool.lease(new Set(['b']));
+    expect(probe?.key).toBe('a');
+    probe?.succeeded();
+    await settle();
+    expect(pool.availableCount()).toBe(2);
+  });
+
   it('should lend the next untried key for a retry, and none once every key was tried', () => {
     const pool = new ProviderKeyPool(['a', 'b']);
     const first = pool.lease(NONE);

@@ -60,13 +60,35 @@ interface Outcome {
 }
 
 /**
+ * A lease of a key whose breaker is closed, made without running the attempt inside the breaker (a closed
+ * breaker has nothing to learn from a success): a refusal is run through it then, as a failed attempt, and opens
+ * it. A refusal that comes when the breaker is no longer closed (another attempt opened it) changes nothing.
+ */
+function closedLease(pooled: PooledKey): KeyLease {
+  let settled = false;
+  return {
+    key: pooled.key,
+    succeeded: () => {
+      settled = true;
+    },
+    refused: (refusal) => {
+      if (!settled) {
+        settled = true;
+        pooled.breaker.execute(() => Promise.reject(refusal)).catch(() => undefined);
+      }
+    },
+  };
+}
+
+/**
  * The keys the gateway holds for one provider: requests are spread over them in turn, and a key the provider
  * refuses (401, 429, 5xx) rests, through a cockatiel circuit breaker per key that opens at one refusal and lets
  * one request probe it again after its rest (restMs). A rested key is lent only when every key rests.
  *
- * The lease runs the attempt inside its key's breaker: `execute` calls its function at once when the breaker
- * lets the attempt through (closed, or open past its rest: the probe), so whether the function ran tells the pool
- * whether the key may be used; the attempt's outcome settles the breaker later.
+ * A key whose breaker is closed is lent at once (closedLease: only a refusal is told to the breaker). Otherwise
+ * the lease runs the attempt inside its key's breaker: `execute` calls its function at once when the breaker lets
+ * the attempt through (open past its rest: the probe), so whether the function ran tells the pool whether the key
+ * may be used; the attempt's outcome settles the breaker later.
  */
 export class ProviderKeyPool {
   private readonly keys: readonly PooledKey[];
@@ -128,13 +150,19 @@ export class ProviderKeyPool {
     return (order.find((pooled) => pooled.breaker.state === CircuitState.Closed) ?? order[0])?.key;
   }
 
-  private turnOrder(): PooledKey[] {
+  private turnOrder(): readonly PooledKey[] {
+    if (this.keys.length <= 1) {
+      return this.keys;
+    }
     const start = this.cursor % Math.max(this.keys.length, 1);
     this.cursor = (this.cursor + 1) % Math.max(this.keys.length, 1);
     return [...this.keys.slice(start), ...this.keys.slice(0, start)];
   }
 
   private tryLease(pooled: PooledKey): KeyLease | undefined {
+    if (pooled.breaker.state === CircuitState.Closed) {
+      return closedLease(pooled);
+    }
     let outcome: Outcome | undefined;
     const attempt = pooled.breaker.execute(
       () =>
