@@ -1,29 +1,34 @@
 #!/usr/bin/env node
 // npm run bench:instructions [-- --requests N] : instructions per relayed request, counted by valgrind's
-// callgrind, for the floor and the openai-relay (instant JSON, 32 connections). Wall-clock figures drift on
-// shared machines; instruction counts do not (the main thread repeats within ~2%; GC and compiler threads
-// vary more). Each target runs under callgrind on CPU 0, warmed up, then counted over N requests only.
-// Loopback only; bounded in time. Needs valgrind (callgrind_control comes with it).
+// callgrind, for the floor, the openai-relay, and the gateway's POST /v1/chat/completions with GATEWAY_KEYS=off
+// and with a gateway key (key check, limits in process, ledger on SQLite) (instant JSON, 32 connections).
+// Wall-clock figures drift on shared machines; instruction counts do not (the main thread repeats within ~2%;
+// GC and compiler threads vary more). Each target runs under callgrind on CPU 0, warmed up, then counted over
+// N requests only; the gateway's relay runs natively on CPU 1 beside the upstream. Loopback only; bounded in
+// time. Needs valgrind (callgrind_control comes with it).
 import autocannon from 'autocannon';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, reportedPort, spawnTracked, stopAll, waitUntilOk } from './processes.mjs';
+import { freePort, removeOnStop, reportedPort, spawnTracked, stopAll, waitUntilOk } from './processes.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const requestsIndex = process.argv.indexOf('--requests');
 const REQUESTS = requestsIndex === -1 ? 3000 : Number(process.argv[requestsIndex + 1]);
 const WARMUP_REQUESTS = 3000;
 const HARD_LIMIT_MS = 15 * 60_000;
-async function load(url, amount) {
+const BENCH_KEY = 'sk-bench-0000';
+const ADMIN_TOKEN = 'bench-admin-token-0000';
+
+async function load(url, amount, key) {
   const result = await autocannon({
     url,
     connections: 32,
     amount,
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: 'Bearer sk-bench-0000' },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
     body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
   });
   return result.errors + result.timeouts + result.non2xx;
@@ -42,9 +47,25 @@ function countedInstructions(folder) {
   return { all, main };
 }
 
-async function measure(name, script, env) {
+/** A gateway key with limits it never reaches (each request still reserves and settles them). */
+async function createGatewayKey(origin) {
+  const response = await fetch(`${origin}/admin/keys`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
+    body: JSON.stringify({ name: 'bench', rpm: 1e9, tpm: 1e12, budget_usd: 1e6, budget_period: 'monthly' }),
+    signal: AbortSignal.timeout(120_000),
+  });
+  if (!response.ok) throw new Error(`creating a gateway key answered ${response.status}`);
+  return (await response.json()).key;
+}
+
+/**
+ * Counts one target. `path` is what is loaded; `ready` what must answer first; `keyFor(origin)` the bearer
+ * key to load with.
+ */
+async function measure(name, script, env, { path = '/openai/v1/instant', ready = path, keyFor } = {}) {
   const port = await freePort();
-  const folder = mkdtempSync(join(tmpdir(), `instructions-${name}-`));
+  const folder = mkdtempSync(join(tmpdir(), `instructions-${name.replace(/[^a-z0-9]+/gi, '-')}-`));
   const child = spawnTracked(
     name,
     'taskset',
@@ -63,12 +84,15 @@ async function measure(name, script, env) {
   );
   child.stdout.resume();
   child.stderr.resume();
-  const url = `http://127.0.0.1:${port}/openai/v1/instant`;
+  const origin = `http://127.0.0.1:${port}`;
+  const url = `${origin}${path}`;
   // Under valgrind the first answers take seconds.
-  await waitUntilOk(url, { init: { method: 'POST', body: '{}' }, deadlineMs: 120_000, attemptMs: 2_000, pauseMs: 500 });
-  await load(url, WARMUP_REQUESTS);
+  const init = ready === path ? { method: 'POST', body: '{}' } : {};
+  await waitUntilOk(`${origin}${ready}`, { init, deadlineMs: 120_000, attemptMs: 2_000, pauseMs: 500 });
+  const key = keyFor === undefined ? BENCH_KEY : await keyFor(origin);
+  await load(url, WARMUP_REQUESTS, key);
   spawnSync('callgrind_control', ['-z', String(child.pid)], { stdio: 'ignore' });
-  const errors = await load(url, REQUESTS);
+  const errors = await load(url, REQUESTS, key);
   spawnSync('callgrind_control', ['-d', String(child.pid)], { stdio: 'ignore' });
   child.kill('SIGKILL');
   await new Promise((resolve) => child.once('exit', resolve));
@@ -89,19 +113,62 @@ async function main() {
     {},
   );
   const upstreamUrl = `http://127.0.0.1:${await reportedPort(upstream)}`;
+  const relayPort = await freePort();
+  const relay = spawnTracked(
+    'openai-relay (native)',
+    'taskset',
+    ['-c', '1', process.execPath, join(root, 'apps/openai-relay/dist/main.js')],
+    { PORT: String(relayPort), OPENAI_API_BASE: upstreamUrl },
+  );
+  relay.stdout.resume();
+  const relayUrl = `http://127.0.0.1:${relayPort}`;
+  await waitUntilOk(`${relayUrl}/healthz`);
+  const teamFolder = mkdtempSync(join(tmpdir(), 'instructions-team-'));
+  removeOnStop(teamFolder);
+  const gateway = join(root, 'apps/gateway/dist/main.js');
+  const services = {
+    OPENAI_RELAY_URL: relayUrl,
+    CLAUDE_BRIDGE_URL: 'http://127.0.0.1:9',
+    BARD_BRIDGE_URL: 'http://127.0.0.1:9',
+  };
+  const chat = { path: '/v1/chat/completions', ready: '/readyz' };
   const rows = [
     await measure('floor', join(root, 'tools/bench/floor-proxy.mjs'), { TARGET: upstreamUrl }),
     await measure('openai-relay', join(root, 'apps/openai-relay/dist/main.js'), { OPENAI_API_BASE: upstreamUrl }),
+    await measure('gateway /v1', gateway, { ...services, GATEWAY_KEYS: 'off' }, chat),
+    await measure(
+      'gateway /v1 (team)',
+      gateway,
+      {
+        ...services,
+        GATEWAY_KEYS: 'required',
+        GATEWAY_ADMIN_TOKEN: ADMIN_TOKEN,
+        OPENAI_API_KEY: BENCH_KEY,
+        DATABASE_URL: `sqlite:${join(teamFolder, 'team.db')}`,
+      },
+      { ...chat, keyFor: createGatewayKey },
+    ),
   ];
-  const floor = rows[0];
+  const [floor, , gatewayOff, gatewayTeam] = rows;
   process.stdout.write(`\nInstructions per request (callgrind, ${REQUESTS} requests after ${WARMUP_REQUESTS}):\n`);
-  for (const row of rows) {
+  for (const row of rows.slice(0, 2)) {
     const ratio = (floor.perRequest / row.perRequest).toFixed(2);
     const mainRatio = (floor.mainPerRequest / row.mainPerRequest).toFixed(2);
     process.stdout.write(
-      `  ${row.name.padEnd(14)} main thread ${String(row.mainPerRequest).padStart(8)} (floor/this ${mainRatio})  all threads ${String(row.perRequest).padStart(8)} (floor/this ${ratio})  errors ${row.errors}\n`,
+      `  ${row.name.padEnd(20)} main thread ${String(row.mainPerRequest).padStart(8)} (floor/this ${mainRatio})  all threads ${String(row.perRequest).padStart(8)} (floor/this ${ratio})  errors ${row.errors}\n`,
     );
   }
+  for (const row of rows.slice(2)) {
+    const ratio = (gatewayOff.perRequest / row.perRequest).toFixed(2);
+    const mainRatio = (gatewayOff.mainPerRequest / row.mainPerRequest).toFixed(2);
+    process.stdout.write(
+      `  ${row.name.padEnd(20)} main thread ${String(row.mainPerRequest).padStart(8)} (off/this ${mainRatio})    all threads ${String(row.perRequest).padStart(8)} (off/this ${ratio})    errors ${row.errors}\n`,
+    );
+  }
+  const extra = gatewayTeam.mainPerRequest - gatewayOff.mainPerRequest;
+  process.stdout.write(
+    `  A gateway key's check, limits and ledger row: ${extra} main-thread instructions per request.\n`,
+  );
   process.stdout.write('  The main thread repeats within ~2%; the GC and compiler threads vary more between runs.\n');
 }
 
