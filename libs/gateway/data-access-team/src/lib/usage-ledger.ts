@@ -101,6 +101,9 @@ type LedgerParameter = string | number | null;
  * 100-row INSERT took SQLite longer to prepare than to run, and timer flushes write any count).
  */
 function statementRows(queued: number, rowsPerStatement: number): number {
+  if (queued < 1) {
+    return 0;
+  }
   if (queued >= rowsPerStatement) {
     return rowsPerStatement;
   }
@@ -108,7 +111,7 @@ function statementRows(queued: number, rowsPerStatement: number): number {
   while (rows * 2 <= queued) {
     rows *= 2;
   }
-  return queued < 1 ? 0 : rows;
+  return rows;
 }
 
 /** A count or a duration in milliseconds that an `integer` column takes. */
