@@ -44,8 +44,8 @@ const POOL_KEYS = {
   GEMINI_API_KEY: 'AIzaSyCanary-POOLGEM14',
 };
 const ADMIN_TOKEN = 'admin-canary-token-ADMTOKEN15';
-/** Shaped like a gateway key (so the gateway reads it as one), in no store. */
-const UNKNOWN_GATEWAY_KEY = 'gk-canaryUnknownGatewayKey0000GKUNKNOWN16';
+/** Shaped exactly like a gateway key (so the gateway looks it up), in no store. */
+const UNKNOWN_GATEWAY_KEY = 'gk-canaryUnknownGatewayKey000000000GKUNKNOWN16';
 const BILLING_SESSION = 'Bearer sess-canary-BILLSESS17';
 const ORG = 'dca2a902-a463-41f0-88cb-b047deb40178';
 

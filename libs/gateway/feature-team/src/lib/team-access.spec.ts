@@ -140,4 +140,28 @@ describe(TeamAccess.name, () => {
     }
     expect((await access.authenticate(key)).name).toBe('member');
   });
+
+  it('should refuse an ill-formed gateway key with 401 without a lookup, even while the database cannot be read', async () => {
+    const { key } = await state.keys.create(MEMBER);
+    const side = new Database(path);
+    try {
+      side.exec('ALTER TABLE gateway_keys RENAME TO gateway_keys_away');
+      for (const illFormed of ['gk-', 'gk-short', `${key}x`, key.slice(0, -1), `${key.slice(0, -1)}!`]) {
+        expect(await refusalOf(access, illFormed)).toMatchObject({
+          code: ErrorCode.InvalidApiKey,
+          message: 'Incorrect gateway key provided',
+        });
+      }
+      // A well-formed key is looked up: with the table away that is the 503 of a failed read.
+      const unknown = `gk-${'A'.repeat(43)}`;
+      expect(await refusalOf(access, unknown)).toMatchObject({ code: ErrorCode.UpstreamUnavailable });
+      side.exec('ALTER TABLE gateway_keys_away RENAME TO gateway_keys');
+    } finally {
+      side.close();
+    }
+    expect(await refusalOf(access, `gk-${'A'.repeat(43)}`)).toMatchObject({
+      code: ErrorCode.InvalidApiKey,
+      message: 'Incorrect gateway key provided',
+    });
+  });
 });

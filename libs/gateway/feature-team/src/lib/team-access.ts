@@ -1,14 +1,25 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { type GatewayKeyRecord, gatewayKeyDigest, modelAllowed } from '@openai-proxy/gateway-util-team';
+import {
+  type GatewayKeyRecord,
+  gatewayKeyDigest,
+  isWellFormedGatewayKey,
+  modelAllowed,
+} from '@openai-proxy/gateway-util-team';
 import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
 import { KeyRecordCache } from './key-record-cache';
 import { TeamState } from './team-state';
+
+/** The 401 for a key no one was given: ill-formed, or not in the team database. */
+function incorrectKey(): GatewayException {
+  return new GatewayException(ErrorCode.InvalidApiKey, 'Incorrect gateway key provided');
+}
 
 /**
  * Who a gateway key is: found by its digest in the team database, and the record trusted for up to a second
  * (KeyRecordCache), so a change or revocation holds at once on the replica that made it (`forget`) and within
  * one second on every other. Unknown, revoked and expired keys get 401 `invalid_api_key` (expiry is checked
- * against the clock on every request); a model outside the key's list 403 `model_not_allowed`.
+ * against the clock on every request), and a key not shaped as the gateway makes them is refused without a
+ * lookup; a model outside the key's list 403 `model_not_allowed`.
  */
 @Injectable()
 export class TeamAccess {
@@ -20,6 +31,9 @@ export class TeamAccess {
   }
 
   async authenticate(key: string, now: Date = new Date()): Promise<GatewayKeyRecord> {
+    if (!isWellFormedGatewayKey(key)) {
+      throw incorrectKey();
+    }
     let record: GatewayKeyRecord | undefined;
     try {
       record = await this.records.find(gatewayKeyDigest(key));
@@ -34,7 +48,7 @@ export class TeamAccess {
       );
     }
     if (record === undefined) {
-      throw new GatewayException(ErrorCode.InvalidApiKey, 'Incorrect gateway key provided');
+      throw incorrectKey();
     }
     if (record.revokedAt !== null) {
       throw new GatewayException(ErrorCode.InvalidApiKey, 'This gateway key was revoked');

@@ -1,6 +1,13 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
-import { claimsGatewayKey, gatewayKeyDigest, gatewayKeyPrefix, newGatewayKey, newKeyId } from './gateway-key';
+import {
+  claimsGatewayKey,
+  gatewayKeyDigest,
+  gatewayKeyPrefix,
+  isWellFormedGatewayKey,
+  newGatewayKey,
+  newKeyId,
+} from './gateway-key';
 import { budgetPeriodEnd, budgetPeriodKey, budgetPeriodStart } from './budget-period';
 
 describe('gateway keys', () => {
@@ -10,6 +17,7 @@ describe('gateway keys', () => {
     for (const key of keys) {
       expect(key).toMatch(/^gk-[A-Za-z0-9_-]{43}$/);
       expect(claimsGatewayKey(key)).toBe(true);
+      expect(isWellFormedGatewayKey(key)).toBe(true);
     }
   });
 
@@ -22,6 +30,33 @@ describe('gateway keys', () => {
         expect(claimsGatewayKey(`gk-${rest}`)).toBe(true);
       }),
     );
+  });
+
+  it('should call well-formed only what newGatewayKey could have made', () => {
+    const urlSafe = fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'.split(''));
+    fc.assert(
+      fc.property(fc.array(urlSafe, { minLength: 43, maxLength: 43 }), (characters) => {
+        expect(isWellFormedGatewayKey(`gk-${characters.join('')}`)).toBe(true);
+      }),
+    );
+    fc.assert(
+      fc.property(fc.string({ maxLength: 60 }), (rest) => {
+        expect(isWellFormedGatewayKey(`gk-${rest}`)).toBe(/^[A-Za-z0-9_-]{43}$/.test(rest));
+      }),
+    );
+    const good = newGatewayKey();
+    for (const text of [
+      'gk-',
+      'gk-short',
+      `${good}a`,
+      good.slice(0, -1),
+      `${good.slice(0, -1)}=`,
+      `${good.slice(0, -1)}!`,
+    ]) {
+      expect(isWellFormedGatewayKey(text)).toBe(false);
+    }
+    expect(isWellFormedGatewayKey(`GK-${good.slice(3)}`)).toBe(false);
+    expect(isWellFormedGatewayKey(`${good}\n`)).toBe(false);
   });
 
   it('should take no other credential for a gateway key', () => {

@@ -4,6 +4,8 @@ import { hash, randomBytes } from 'node:crypto';
 export const GATEWAY_KEY_PREFIX = 'gk-';
 
 const RANDOM_BYTES = 32;
+/** A key as `newGatewayKey` makes it: the prefix, then 32 bytes in unpadded base64url (43 characters). */
+const WELL_FORMED_KEY = /^gk-[A-Za-z0-9_-]{43}$/;
 /** How many of a key's first characters are kept in plain text, so a person can tell keys apart. */
 const SHOWN_PREFIX_LENGTH = 8;
 
@@ -19,6 +21,15 @@ export function newGatewayKey(): string {
  */
 export function claimsGatewayKey(text: string): boolean {
   return text.startsWith(GATEWAY_KEY_PREFIX);
+}
+
+/**
+ * True for a credential shaped as every gateway key is made (`gk-` and 43 base64url characters). One that is not
+ * can match no stored key, so it is refused without a database lookup (unknown keys are never cached, and a
+ * flood of made-up keys would otherwise be a flood of queries).
+ */
+export function isWellFormedGatewayKey(text: string): boolean {
+  return WELL_FORMED_KEY.test(text);
 }
 
 /** What is stored for a key: its SHA-256, lowercase hex. A key has 256 random bits, so no salt or slow hash is needed. */
