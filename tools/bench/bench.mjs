@@ -26,6 +26,13 @@ const onlyIndex = process.argv.indexOf('--only');
 const only = onlyIndex === -1 ? undefined : new Set((process.argv[onlyIndex + 1] ?? '').split(','));
 const DURATION_S = quick ? 2 : 8;
 const WARMUP_S = quick ? 0.5 : 2;
+/**
+ * Issue 12's comparison (each team chain against gateway+relay /v1) runs in paired rounds: the targets take
+ * turns, DURATION_S / PAIRED_ROUNDS each, and a team chain's ratio is the median of its per-round ratios. On a
+ * shared machine the speed drifts by half within a minute; one long run per target measured the drift, not
+ * team mode (two runs an hour apart gave 0.64 and 0.79 for the same code).
+ */
+const PAIRED_ROUNDS = quick ? 1 : 4;
 const HARD_LIMIT_MS = (quick ? 3 : 15) * 60_000;
 const PAYLOAD = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
 /** The provider key clients send through the pass-through targets, and the one the team gateways attach. */
@@ -350,7 +357,8 @@ function rateOf(scenario, result) {
   return scenario.kind === 'sse' ? result.streamsPerSecond : result.requestsPerSecond;
 }
 
-async function measure(scenario, target) {
+/** One run of `scenario` against `target` for `seconds` (a warm-up is a run whose result is dropped). */
+function runOnce(scenario, target, seconds) {
   const url = `${target.base}${target.prefix}${target.path ?? scenario.path}`;
   const payload = target.payloads?.[scenario.kind] ?? PAYLOAD;
   const headers = {
@@ -359,8 +367,50 @@ async function measure(scenario, target) {
     ...(target.token === undefined ? {} : { authorization: `Bearer ${target.token}` }),
   };
   const run = scenario.kind === 'sse' ? loadSse : loadJson;
-  await run(url, scenario.connections, WARMUP_S, payload, headers);
-  return run(url, scenario.connections, DURATION_S, payload, headers);
+  return run(url, scenario.connections, seconds, payload, headers);
+}
+
+async function measure(scenario, target) {
+  await runOnce(scenario, target, WARMUP_S);
+  return runOnce(scenario, target, DURATION_S);
+}
+
+function median(values) {
+  const sorted = Float64Array.from(values).sort();
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+/** Rounds of one target merged: each figure the median of the rounds', errors summed. */
+function mergedRounds(rounds) {
+  const merged = { errors: rounds.reduce((sum, round) => sum + round.errors, 0) };
+  for (const field of Object.keys(rounds[0]).filter((name) => name !== 'errors')) {
+    merged[field] = median(rounds.map((round) => round[field]));
+  }
+  return merged;
+}
+
+/**
+ * Measures `targets` in PAIRED_ROUNDS rounds, taking turns (each warmed up first): each target's merged result,
+ * and for each the median over the rounds of its rate divided by `base`'s in the same round.
+ */
+async function measurePaired(scenario, targets, base) {
+  for (const target of targets) await runOnce(scenario, target, WARMUP_S);
+  const rounds = Object.fromEntries(targets.map((target) => [target.name, []]));
+  for (let round = 0; round < PAIRED_ROUNDS; round += 1) {
+    for (const target of targets) {
+      rounds[target.name].push(await runOnce(scenario, target, DURATION_S / PAIRED_ROUNDS));
+    }
+  }
+  const results = {};
+  const ratios = {};
+  for (const target of targets) {
+    results[target.name] = mergedRounds(rounds[target.name]);
+    ratios[target.name] = median(
+      rounds[target.name].map((result, round) => rateOf(scenario, result) / rateOf(scenario, rounds[base][round])),
+    );
+  }
+  return { results, ratios };
 }
 
 // --- report ----------------------------------------------------------------------------------------------
@@ -409,7 +459,8 @@ function printTable(rows) {
   process.stdout.write('* for anthropic-translate rows: x the openai-relay SSE rate at 32 connections\n');
   process.stdout.write(`* x chain: a team chain's rate as a ratio to ${CHAIN} (GATEWAY_KEYS=off) in the same run\n`);
   process.stdout.write(
-    `* x /v1: the same, to ${CHAIN_V1} (GATEWAY_KEYS=off, the team chains' route and body): what keys, limits and the ledger cost\n`,
+    `* x /v1: the same, to ${CHAIN_V1} (GATEWAY_KEYS=off, the team chains' route and body): what keys, limits and the ledger cost;\n` +
+      `  these targets take turns in ${PAIRED_ROUNDS} rounds, their figures the medians of the rounds, x /v1 the median of the per-round ratios\n`,
   );
 }
 
@@ -506,9 +557,22 @@ async function main() {
     const scenarioTargets = (scenario.translate ? translateTargets : targets).filter(
       (target) => target.scenarios === undefined || target.scenarios.has(scenario.name),
     );
-    for (const target of scenarioTargets) {
+    // Issue 12's targets take turns (measurePaired) when both the team chains and their baseline run here.
+    const paired =
+      scenarioTargets.some((target) => target.judgedAgainstChain) &&
+      scenarioTargets.some((target) => target.name === CHAIN_V1)
+        ? scenarioTargets.filter((target) => target.name === CHAIN_V1 || target.judgedAgainstChain)
+        : [];
+    for (const target of scenarioTargets.filter((candidate) => !paired.includes(candidate))) {
       results[target.name] = await measure(scenario, target);
       process.stdout.write(`  ${scenario.name} / ${target.name}: done\n`);
+    }
+    let pairedRatios = {};
+    if (paired.length > 0) {
+      const measured = await measurePaired(scenario, paired, CHAIN_V1);
+      Object.assign(results, measured.results);
+      pairedRatios = measured.ratios;
+      process.stdout.write(`  ${scenario.name} / ${paired.map((target) => target.name).join(', ')}: done (paired)\n`);
     }
     // A translating stream is compared with the relay's SSE at the same concurrency (the issue's goal).
     const relaySse = rows.find((row) => row.scenario === 'sse-20x5ms-c32' && row.target === 'openai-relay');
@@ -527,10 +591,7 @@ async function main() {
         ratioToFloor: rate / floorRate,
         ratioToFloorChain: target.chained && floorChain !== undefined ? rate / rateOf(scenario, floorChain) : undefined,
         ratioToChain: target.judgedAgainstChain ? rate / rateOf(scenario, results[CHAIN]) : undefined,
-        ratioToChainV1:
-          target.judgedAgainstChain && results[CHAIN_V1] !== undefined
-            ? rate / rateOf(scenario, results[CHAIN_V1])
-            : undefined,
+        ratioToChainV1: target.judgedAgainstChain ? pairedRatios[target.name] : undefined,
         ...result,
         addedP99Ms: scenario.kind === 'json' ? result.p99Ms - direct.p99Ms : undefined,
         firstChunkDeltaMs: scenario.kind === 'sse' ? result.firstChunkP50Ms - direct.firstChunkP50Ms : undefined,
