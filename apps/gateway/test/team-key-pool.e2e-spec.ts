@@ -1,4 +1,4 @@
-import { fakeChatCompletions, openAiError } from '@openai-proxy/testing-fakes';
+import { fakeAnthropicMessages, fakeChatCompletions, openAiError } from '@openai-proxy/testing-fakes';
 import { type Stack, startStack } from './support/stack';
 import { createGatewayKey } from './support/team';
 
@@ -138,4 +138,66 @@ describe('a provider key pool of one key in team mode', () => {
       ]);
     },
   );
+});
+
+describe('the provider key pool in team mode (an Anthropic API key and an OAuth token)', () => {
+  /** Each goes in its own header: the API key in x-api-key, the token as Authorization: Bearer. */
+  const API_KEY = 'sk-ant-api03-pool-mixed-first';
+  const OAUTH_TOKEN = 'sk-ant-oat01-pool-mixed-second';
+  const MESSAGES = '/v1/messages';
+  let stack: Stack;
+  let key: string;
+
+  beforeAll(async () => {
+    stack = await startStack({
+      gatewayEnv: {
+        GATEWAY_KEYS: 'required',
+        DATABASE_URL: 'sqlite::memory:',
+        ANTHROPIC_API_KEY: `${API_KEY},${OAUTH_TOKEN}`,
+      },
+    });
+    key = (await createGatewayKey(stack.gateway)).key;
+  });
+
+  afterAll(async () => {
+    await stack.close();
+  });
+
+  it('should send the next key alone after a refusal, never the refused key left in its other header', async () => {
+    let refused = false;
+    stack.anthropic.on('POST', MESSAGES, (request, response) => {
+      if (refused) {
+        return fakeAnthropicMessages(request, response);
+      }
+      refused = true;
+      response.writeHead(429, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ type: 'error', error: { type: 'rate_limit_error', message: 'busy' } }));
+    });
+    const seen = stack.anthropic.requests.length;
+    const answer = await fetch(`${stack.gatewayUrl}/anthropic${MESSAGES}`, {
+      method: 'POST',
+      headers: {
+        'x-api-key': key,
+        'anthropic-version': '2023-06-01',
+        // Anthropic takes an OAuth token only with an oauth beta (the fake too); an API key ignores it.
+        'anthropic-beta': 'oauth-2025-04-20',
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    expect({ status: answer.status, body: await answer.text() }).toMatchObject({ status: 200 });
+    const attempts = stack.anthropic.requests.slice(seen).filter((request) => request.url === MESSAGES);
+    expect(attempts).toHaveLength(2);
+    const credentials = attempts.map((attempt) => ({
+      apiKey: attempt.headers['x-api-key'],
+      authorization: attempt.headers.authorization,
+    }));
+    // The pool starts wherever it stands; each attempt carries its own key in its own header, and only that.
+    expect(credentials).toEqual(
+      expect.arrayContaining([
+        { apiKey: API_KEY, authorization: undefined },
+        { apiKey: undefined, authorization: `Bearer ${OAUTH_TOKEN}` },
+      ]),
+    );
+  });
 });

@@ -51,6 +51,9 @@ const MAX_METERED_JSON_BYTES = 4 * 1024 * 1024;
 /** The headers a request loses when its client's own credentials pass: the gateway key's. */
 const GATEWAY_KEY_HEADERS: ReadonlySet<string> = new Set([GATEWAY_KEY_HEADER]);
 
+/** The client's body framing, which a body the gateway read and sends whole does not keep (undici sets it). */
+const BODY_LENGTH_HEADERS = ['content-length', 'transfer-encoding'];
+
 /** The provider's own rate-limit headers, which a gateway key's answer never carries. */
 const RATE_LIMIT_HEADER_PREFIX = 'x-ratelimit-';
 
@@ -137,6 +140,11 @@ class PooledCalls implements TeamCalls {
   private readonly callerRetries: boolean;
   private lease: KeyLease | undefined;
   private serverErrorRetried = false;
+  /**
+   * The credential headers the first attempt wrote into the shaped headers (which are this request's own
+   * copy): a later attempt copies them without these and adds its own key's.
+   */
+  private firstCredentialNames: readonly string[] | undefined;
 
   /**
    * `shaped` is the call without credentials; each attempt adds its key's, as `dialect` carries them.
@@ -158,7 +166,17 @@ class PooledCalls implements TeamCalls {
       return undefined;
     }
     this.tried.add(this.lease.key);
-    const headers = { ...this.shaped.headers, ...credentialHeaders(this.dialect, this.lease.key) };
+    const credentials = credentialHeaders(this.dialect, this.lease.key);
+    let headers: OutgoingHeaders;
+    if (this.firstCredentialNames === undefined) {
+      headers = this.shaped.headers;
+      this.firstCredentialNames = Object.keys(credentials);
+    } else {
+      headers = withoutHeaders(this.shaped.headers, this.firstCredentialNames);
+    }
+    for (const name of Object.keys(credentials)) {
+      headers[name] = credentials[name];
+    }
     if (this.callerRetries) {
       headers[CALLER_RETRIES_HEADER] = 'keys';
     }
@@ -189,6 +207,17 @@ class PooledCalls implements TeamCalls {
     this.lease?.succeeded();
     this.lease = undefined;
   }
+}
+
+/** A copy of `headers` without the headers named in `names` (lowercase, as the shaped headers are). */
+function withoutHeaders(headers: OutgoingHeaders, names: readonly string[]): OutgoingHeaders {
+  const copy: OutgoingHeaders = {};
+  for (const name of Object.keys(headers)) {
+    if (!names.includes(name)) {
+      copy[name] = headers[name];
+    }
+  }
+  return copy;
 }
 
 /** The client's own credentials pass: one attempt, its answer taken. */
@@ -410,8 +439,11 @@ class MeteredWatcher implements RelayWatcher {
 export class TeamForwarder {
   private readonly logger = new Logger('TeamForwarder');
   private readonly prices: PriceBook;
-  /** The credential headers a request loses when the gateway attaches its own provider key. */
-  private readonly attachedCredentialHeaders: ReadonlySet<string>;
+  /**
+   * The headers a request loses on its way: its credentials when the gateway attaches its own provider key (else
+   * the gateway key's header only), and its body framing when the body is sent whole ([credentials][whole]).
+   */
+  private readonly droppedHeaders: Record<TeamCall['credentials'], Record<'whole' | 'streamed', ReadonlySet<string>>>;
   /** Each service's target with the provider's own rate-limit headers dropped, made at its first request. */
   private readonly ownRateLimitTargets = new WeakMap<RelayTarget, RelayTarget>();
 
@@ -424,7 +456,11 @@ export class TeamForwarder {
     @Inject(TEAM_SETTINGS) settings: TeamSettings,
   ) {
     this.prices = new PriceBook(settings.prices);
-    this.attachedCredentialHeaders = new Set(credentialHeaderNames(providerKeys.keyHeaders()));
+    const attached = credentialHeaderNames(providerKeys.keyHeaders());
+    this.droppedHeaders = {
+      attach: { whole: new Set([...attached, ...BODY_LENGTH_HEADERS]), streamed: new Set(attached) },
+      keep: { whole: new Set([...GATEWAY_KEY_HEADERS, ...BODY_LENGTH_HEADERS]), streamed: GATEWAY_KEY_HEADERS },
+    };
   }
 
   /**
@@ -515,9 +551,12 @@ export class TeamForwarder {
     return provider;
   }
 
-  /** The client's headers as the relay forwards them, its credentials removed when the gateway attaches its own. */
+  /**
+   * The client's headers as the relay forwards them: its credentials removed when the gateway attaches its own,
+   * and, for a body sent whole, its framing (so the relay need not copy them again to drop it).
+   */
   private headersFor(request: IncomingMessage, call: TeamCall): OutgoingHeaders {
-    const names = call.credentials === 'attach' ? this.attachedCredentialHeaders : GATEWAY_KEY_HEADERS;
+    const names = this.droppedHeaders[call.credentials][call.body === 'client' ? 'streamed' : 'whole'];
     return forwardedRequestHeaders(request, call.target, this.addresses, { names });
   }
 

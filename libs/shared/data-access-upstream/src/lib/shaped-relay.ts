@@ -12,7 +12,7 @@ const BODY_LENGTH_HEADERS = new Set(['content-length', 'transfer-encoding']);
  * HTTP client's to set (a `content-length` copied from the client's request no longer describes it).
  */
 export function shapedHeaders(call: ShapedCall): OutgoingHeaders {
-  if (call.body === 'client') {
+  if (call.body === 'client' || !namesBodyLength(call.headers)) {
     return call.headers;
   }
   const headers: OutgoingHeaders = {};
@@ -22,6 +22,16 @@ export function shapedHeaders(call: ShapedCall): OutgoingHeaders {
     }
   }
   return headers;
+}
+
+/** Whether `headers` has a `content-length` or `transfer-encoding` (in any case); most callers left them out. */
+function namesBodyLength(headers: OutgoingHeaders): boolean {
+  for (const name of Object.keys(headers)) {
+    if (BODY_LENGTH_HEADERS.has(name.toLowerCase())) {
+      return true;
+    }
+  }
+  return false;
 }
 
 /** A shaped relay whose calls source gave no call at all: nothing could be sent upstream. */
