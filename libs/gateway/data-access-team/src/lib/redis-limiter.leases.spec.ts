@@ -374,6 +374,19 @@ describe('RedisLimiter leases', () => {
     await grantedOn(limiter, ask);
     expect(await own.scriptRuns()).toBe(2);
     await own.stop();
+    // The limiter knows Redis is gone when its connection's close arrives, in an event-loop turn after the server
+    // stopped: until then its lease may still serve, but no longer (its room would last 18 more requests).
+    let refusal: unknown;
+    let servedAfterStop = 0;
+    while (refusal === undefined && servedAfterStop < 18) {
+      refusal = await limiter.reserve(ask, NOTHING_SPENT).then(
+        () => new Promise<undefined>((resolve) => setImmediate(resolve, undefined)),
+        (error: unknown) => error,
+      );
+      servedAfterStop += refusal === undefined ? 1 : 0;
+    }
+    expect(refusal).toBeInstanceOf(LimiterUnavailableError);
+    expect(servedAfterStop).toBeLessThanOrEqual(3);
     await expect(limiter.reserve(ask, NOTHING_SPENT)).rejects.toBeInstanceOf(LimiterUnavailableError);
     await expect(limiter.reserve(ask, NOTHING_SPENT)).rejects.toBeInstanceOf(LimiterUnavailableError);
 
