@@ -4,6 +4,7 @@ import { startRedisServer, type TestServer, testRedisUrl } from '@openai-proxy/t
 import { Redis } from 'ioredis';
 import { limitKeys, RedisLimiter, type RedisLimiterOptions } from './redis-limiter';
 import { LimiterUnavailableError } from './team-store.types';
+import { firstRefusal } from './__fixtures__/first-refusal';
 
 const START = Date.UTC(2026, 0, 15, 12, 0, 0);
 const PERIOD = '2026-01';
@@ -374,19 +375,11 @@ describe('RedisLimiter leases', () => {
     await grantedOn(limiter, ask);
     expect(await own.scriptRuns()).toBe(2);
     await own.stop();
-    // The limiter knows Redis is gone when its connection's close arrives, in an event-loop turn after the server
-    // stopped: until then its lease may still serve, but no longer (its room would last 18 more requests).
-    let refusal: unknown;
-    let servedAfterStop = 0;
-    while (refusal === undefined && servedAfterStop < 18) {
-      refusal = await limiter.reserve(ask, NOTHING_SPENT).then(
-        () => new Promise<undefined>((resolve) => setImmediate(resolve, undefined)),
-        (error: unknown) => error,
-      );
-      servedAfterStop += refusal === undefined ? 1 : 0;
-    }
+    // Its lease may serve until the connection's close arrives (a turn after the stop), but no longer: its room
+    // would last 18 more requests.
+    const { refusal, served } = await firstRefusal(() => limiter.reserve(ask, NOTHING_SPENT), 18);
     expect(refusal).toBeInstanceOf(LimiterUnavailableError);
-    expect(servedAfterStop).toBeLessThanOrEqual(3);
+    expect(served).toBeLessThanOrEqual(3);
     await expect(limiter.reserve(ask, NOTHING_SPENT)).rejects.toBeInstanceOf(LimiterUnavailableError);
     await expect(limiter.reserve(ask, NOTHING_SPENT)).rejects.toBeInstanceOf(LimiterUnavailableError);
 
