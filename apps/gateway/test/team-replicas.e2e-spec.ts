@@ -127,6 +127,12 @@ describe('team limits when Redis goes away and comes back (GATEWAY_KEYS=optional
     const logsFrom = stack.logs.lines.length;
 
     await redis.stop();
+    // The gateway learns of the stop from its Redis connection's close, a turn after it: a lease may serve the
+    // requests before that (never after). /readyz answers once it knows.
+    const knownBy = Date.now() + REQUEST_BOUND_MS;
+    while ((await readiness()).limitsOk !== false && Date.now() < knownBy) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     const refused = await readAnswer(await chatWithin(key, 'redis down'));
     expect(refused).toMatchObject({ status: 503, errorCode: 'upstream_unavailable' });
     expect(chatsArrivedWith(stack.openai, 'redis down')).toBe(0);
