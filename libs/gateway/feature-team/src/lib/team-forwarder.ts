@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ClientAddressService, setEdgeHeader } from '@openai-proxy/feature-platform';
 import {
+  BODY_LENGTH_HEADERS,
   CALLER_RETRIES_HEADER,
   RelayService,
   type RelayReport,
@@ -50,9 +51,6 @@ const MAX_METERED_JSON_BYTES = 4 * 1024 * 1024;
 
 /** The headers a request loses when its client's own credentials pass: the gateway key's. */
 const GATEWAY_KEY_HEADERS: ReadonlySet<string> = new Set([GATEWAY_KEY_HEADER]);
-
-/** The client's body framing, which a body the gateway read and sends whole does not keep (undici sets it). */
-const BODY_LENGTH_HEADERS = ['content-length', 'transfer-encoding'];
 
 /** The provider's own rate-limit headers, which a gateway key's answer never carries. */
 const RATE_LIMIT_HEADER_PREFIX = 'x-ratelimit-';

@@ -3,6 +3,12 @@ import type { ClientAddressService } from '@openai-proxy/feature-platform';
 import { type OutgoingHeaders, buildForwardedRequestHeaders } from '@openai-proxy/util-auth-headers';
 import type { RelayTarget } from './relay.types';
 
+/**
+ * The headers that describe the client's body (lower case): a body read and sent again whole does not keep them,
+ * the HTTP client sets its own.
+ */
+export const BODY_LENGTH_HEADERS: readonly string[] = ['content-length', 'transfer-encoding'];
+
 /** Headers a relayed request loses beyond the usual ones: by name prefix and by name (both lower case). */
 export interface DroppedRequestHeaders {
   prefixes?: readonly string[];

@@ -1,11 +1,12 @@
 import type { ServerResponse } from 'node:http';
 import type { OutgoingHeaders } from '@openai-proxy/util-auth-headers';
 import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
+import { BODY_LENGTH_HEADERS } from './forwarded-request';
 import type { WatchedProgress } from './relay-copy';
 import type { RelayOutcome, RelayReport, RelayTarget, ShapedCall } from './relay.types';
 
 /** Headers that describe the client's body, not a body the caller rewrote. */
-const BODY_LENGTH_HEADERS = new Set(['content-length', 'transfer-encoding']);
+const BODY_LENGTH_NAMES: ReadonlySet<string> = new Set(BODY_LENGTH_HEADERS);
 
 /**
  * The headers a shaped call goes with: as the caller gave them, except that a rewritten body's length is the
@@ -17,7 +18,7 @@ export function shapedHeaders(call: ShapedCall): OutgoingHeaders {
   }
   const headers: OutgoingHeaders = {};
   for (const [name, value] of Object.entries(call.headers)) {
-    if (!BODY_LENGTH_HEADERS.has(name.toLowerCase())) {
+    if (!BODY_LENGTH_NAMES.has(name.toLowerCase())) {
       headers[name] = value;
     }
   }
@@ -27,7 +28,7 @@ export function shapedHeaders(call: ShapedCall): OutgoingHeaders {
 /** Whether `headers` has a `content-length` or `transfer-encoding` (in any case); most callers left them out. */
 function namesBodyLength(headers: OutgoingHeaders): boolean {
   for (const name of Object.keys(headers)) {
-    if (BODY_LENGTH_HEADERS.has(name.toLowerCase())) {
+    if (BODY_LENGTH_NAMES.has(name.toLowerCase())) {
       return true;
     }
   }
