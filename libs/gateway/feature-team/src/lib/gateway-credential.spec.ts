@@ -54,6 +54,45 @@ describe(readRequestCredential.name, () => {
       kind: 'none',
     });
   });
+
+  it('should take the first gateway key in the order of the places, else say whether any credential came', () => {
+    // Authorization, the key headers, a configured one, ?key=, a WebSocket's key subprotocol: in that order.
+    const places = ['authorization', 'x-api-key', 'x-goog-api-key', 'api-key', 'x-my-key', 'query', 'protocol'];
+    const value = fc.oneof(
+      fc.constant(undefined),
+      fc.constantFrom(KEY, 'gk-short'),
+      fc.constantFrom('sk-proj-abc', 'AIzaSyabc', 'sk-ant-api03-x'),
+    );
+    fc.assert(
+      fc.property(fc.array(value, { minLength: places.length, maxLength: places.length }), (values) => {
+        const headers: Record<string, string> = {};
+        let url = '/openai/v1/models';
+        values.forEach((found, index) => {
+          const place = places[index] ?? '';
+          if (found === undefined) {
+            return;
+          }
+          if (place === 'authorization') {
+            headers[place] = `Bearer ${found}`;
+          } else if (place === 'query') {
+            url = `${url}?key=${found}`;
+          } else if (place === 'protocol') {
+            headers['upgrade'] = 'websocket';
+            headers['sec-websocket-protocol'] = `realtime, openai-insecure-api-key.${found}`;
+          } else {
+            headers[place] = found;
+          }
+        });
+        const present = values.filter((found): found is string => found !== undefined);
+        const first = present.find((found) => found.startsWith('gk-'));
+        const expected =
+          first !== undefined
+            ? { kind: 'gateway', key: first, use: 'attach' }
+            : { kind: present.length > 0 ? 'provider' : 'none' };
+        expect(readRequestCredential(headers, url, ['x-my-key'])).toEqual(expected);
+      }),
+    );
+  });
 });
 
 describe(withoutQueryKey.name, () => {
