@@ -104,6 +104,12 @@ describe(BillingService.name, () => {
     expect(failed).toMatchObject({ status: 500, message: 'OpenAI billing upstream answered 500', headers: {} });
   });
 
+  it('should answer 502 for a redirect, never pass its 3xx on without the place it points to', async () => {
+    openai.on('GET', SUBSCRIPTION, text(302, '', { location: 'https://platform.openai.com/login' }));
+    const redirected = await failureOf(billing.creditGrants(creditGrantsRequest({}), NOW));
+    expect(redirected).toMatchObject({ status: 502, message: 'OpenAI billing upstream answered 302' });
+  });
+
   it('should answer 502 when OpenAI is unreachable, without the key in the message', async () => {
     const unreachable = openai.url;
     await openai.close();

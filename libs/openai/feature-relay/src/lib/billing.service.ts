@@ -136,7 +136,7 @@ export class BillingService {
 
   /**
    * GETs one dashboard path; the upstream's refusal keeps its status (and `Retry-After`), a timeout is a 504,
-   * an unreachable upstream 502/503, anything unreadable a 502.
+   * an unreachable upstream 502/503, anything unreadable (a redirect included) a 502.
    */
   private async fetchJson(path: string, request: CreditGrantsRequest, signal: AbortSignal): Promise<unknown> {
     const url = new URL(`${this.relaySettings.apiBase}${path}`);
@@ -159,7 +159,8 @@ export class BillingService {
     if (status < 200 || status >= 300) {
       const message = (body as UpstreamErrorBody | undefined)?.error?.message;
       throw new BillingError(
-        status,
+        // A refusal (4xx, 5xx) keeps its status; any other (a redirect, say) is no answer we can give: 502.
+        status >= 400 && status <= 599 ? status : 502,
         typeof message === 'string' ? message : `OpenAI billing upstream answered ${status}`,
         retryAfter === undefined ? {} : { 'retry-after': retryAfter },
       );
