@@ -152,6 +152,26 @@ describe('model fallbacks in team mode (a fake per provider)', () => {
     ).resolves.toBe(1);
   });
 
+  it('should reserve at the dearest of a route and its fallbacks: a budget only the first model fits is refused before any call', async () => {
+    const started = await startTeam();
+    // 100 completion tokens at mirror-large's $2000 per million are $0.20; at gpt-4o's $20, $0.002.
+    const budgetUsd = 0.05;
+    const { key } = await createGatewayKey(started.stack.gateway, { budgetUsd });
+    const dear = await readAnswer(
+      await postChat(started.stack.gatewayUrl, key, chatBody('a dear route', { model: 'smart', max_tokens: 100 })),
+    );
+    expect(dear).toMatchObject({ status: 429, errorCode: 'insufficient_quota' });
+    expect(dear.body).toContain("more than the key's whole budget");
+    expect(attempts(started.stack.openai)).toBe(0);
+    expect(attempts(started.mirror)).toBe(0);
+    // The same request on a route whose models all fit the budget is served.
+    const cheap = await readAnswer(
+      await postChat(started.stack.gatewayUrl, key, chatBody('a cheap route', { model: 'thrifty', max_tokens: 100 })),
+    );
+    expect(cheap.status).toBe(200);
+    expect(attempts(started.stack.openai)).toBe(1);
+  });
+
   it('should stream from the fallback when every key of the first model gets 429, usage asked as for the first', async () => {
     const started = await startTeam();
     started.stack.openai.on('POST', FAKE_CHAT_PATH, openAiError(429, 'Rate limit reached', 'requests'));

@@ -81,10 +81,14 @@ export interface TeamCall {
 }
 
 /**
- * The models a request falls back to, in order (V1Routes: the route's `fallbacks`, resolved, shaped from the
- * original body, those the gateway key may not use left out), each made only when it is needed.
+ * The models a request falls back to (V1Routes: the route's `fallbacks`, resolved, those the gateway key may not
+ * use left out): their calls in order, each shaped from the original body only when it is needed, and the models
+ * they are sent upstream as, known at once, so the reservation can be made at the dearest price of them all.
  */
-export type ModelFallbacks = Iterator<TeamCall, void, undefined>;
+export interface ModelFallbacks {
+  calls: Iterator<TeamCall, void, undefined>;
+  modelsServed: readonly string[];
+}
 
 /** A whole body's first bytes, up to a bound: enough to read a JSON answer's usage. */
 class BoundedBytes {
@@ -271,7 +275,7 @@ class FallbackCalls implements TeamCalls {
 
   constructor(
     private current: ModelCalls,
-    private readonly fallbacks: ModelFallbacks,
+    private readonly fallbacks: Iterator<TeamCall, void, undefined>,
     private readonly open: (call: TeamCall) => ModelCalls | undefined,
     private readonly serving: (call: TeamCall) => void,
   ) {}
@@ -479,7 +483,7 @@ export class TeamForwarder {
         ? undefined
         : new FallbackCalls(
             { call, calls: own },
-            fallbacks,
+            fallbacks.calls,
             (next) => this.fallbackCalls(request, next, metered),
             (next) => this.announceModel(response, next),
           );
@@ -491,7 +495,11 @@ export class TeamForwarder {
     }
     const price = this.priceOf(call);
     const promptEstimate = call.parsedBody === undefined ? 0 : estimatePromptTokens(call.dialect, call.parsedBody);
-    const reservation = await this.limits.reserve(key, reservationAsk(call, promptEstimate, price), response);
+    const prices =
+      fallbacks === undefined
+        ? [price]
+        : [price, ...fallbacks.modelsServed.map((model) => this.prices.priceFor(model))];
+    const reservation = await this.limits.reserve(key, reservationAsk(call, promptEstimate, prices), response);
     const watcher = new MeteredWatcher(calls, call, promptEstimate, (usage, report, latencyMs) => {
       const served = fallback?.served() ?? call;
       const servedPrice = served === call ? price : this.priceOf(served);
@@ -615,11 +623,14 @@ export class TeamForwarder {
   }
 }
 
-/** What a reservation asks: the prompt estimate and the completion's allowance, and their price. */
+/**
+ * What a reservation asks: the prompt estimate and the completion's allowance, and their price at the dearest of
+ * `prices` (the model asked for and those it may fall back to: whichever serves, the budget holds).
+ */
 function reservationAsk(
   call: TeamCall,
   promptEstimate: number,
-  price: ModelPrice | undefined,
+  prices: readonly (ModelPrice | undefined)[],
 ): { tokens: number; costUsd: number } {
   const allowance = completionAllowance(call.parsedBody) ?? DEFAULT_COMPLETION_RESERVE;
   const estimate: MeteredUsage = {
@@ -630,7 +641,11 @@ function reservationAsk(
     promptSource: 'estimated',
     completionSource: 'estimated',
   };
-  return { tokens: promptEstimate + allowance, costUsd: costUsd(price, estimate) };
+  let dearest = 0;
+  for (const price of prices) {
+    dearest = Math.max(dearest, costUsd(price, estimate));
+  }
+  return { tokens: promptEstimate + allowance, costUsd: dearest };
 }
 
 /**

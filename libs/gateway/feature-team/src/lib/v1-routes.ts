@@ -12,7 +12,7 @@ import { type ProviderEndpoint, ProviderEndpoints } from './provider-endpoints';
 import { jsonObject, withStreamUsage } from './shaped-body';
 import { TeamAccess } from './team-access';
 import { type AdmittedKey, TeamGate } from './team-gate';
-import { type TeamCall, TeamForwarder } from './team-forwarder';
+import { type ModelFallbacks, type TeamCall, TeamForwarder } from './team-forwarder';
 import { TEAM_SETTINGS, type TeamSettings } from './team.settings';
 
 const TAG = 'team';
@@ -132,30 +132,41 @@ export class V1Routes {
       this.access.checkModel(admitted.record, resolved.requested, resolved.upstreamModel);
     }
     const asked: ModelRequest = { operation, body, admitted, requested: resolved.requested };
-    const fallbacks = resolved.fallbacks.length === 0 ? undefined : this.fallbackCalls(asked, resolved.fallbacks);
+    const fallbacks = resolved.fallbacks.length === 0 ? undefined : this.modelFallbacks(asked, resolved.fallbacks);
     await this.forwarder.forward(request, response, teamCall(asked, resolved, endpoint), admitted?.record, fallbacks);
   }
 
   /**
-   * The calls of the models a route falls back to, in order, each made only when the forwarder gets to it:
-   * resolved again through the router (its provider, model and service), from the original body. A model that
-   * has no route, that cannot serve the operation, or that the gateway key may not use is left out, never tried.
-   * A fallback's own fallbacks are not followed.
+   * The models a route falls back to, in order, each resolved again through the router (its provider, model and
+   * service); a model that has no route, that cannot serve the operation, or that the gateway key may not use is
+   * left out, never tried. Each call is shaped from the original body only when the forwarder gets to it. A
+   * fallback's own fallbacks are not followed.
    */
-  private *fallbackCalls(request: ModelRequest, names: readonly string[]): Generator<TeamCall, void, undefined> {
-    for (const name of names) {
-      const fallback = this.resolve(name);
-      const endpoint = fallback === undefined ? undefined : this.endpoints.of(fallback.provider);
-      if (
-        fallback !== undefined &&
-        endpoint !== undefined &&
-        servesOperation(request.operation, fallback) &&
-        (request.admitted === undefined ||
-          this.access.mayUse(request.admitted.record, fallback.requested, fallback.upstreamModel))
-      ) {
-        yield teamCall(request, fallback, endpoint);
-      }
+  private modelFallbacks(request: ModelRequest, names: readonly string[]): ModelFallbacks {
+    const usable = names.flatMap((name) => {
+      const fallback = this.usableFallback(request, name);
+      return fallback === undefined ? [] : [fallback];
+    });
+    return {
+      calls: shapedCalls(request, usable),
+      modelsServed: usable.map(({ resolved }) => resolved.upstreamModel),
+    };
+  }
+
+  /** Where the fallback `name` goes, when it can take this request; undefined when it is left out. */
+  private usableFallback(request: ModelRequest, name: string): UsableFallback | undefined {
+    const resolved = this.resolve(name);
+    const endpoint = resolved === undefined ? undefined : this.endpoints.of(resolved.provider);
+    if (
+      resolved === undefined ||
+      endpoint === undefined ||
+      !servesOperation(request.operation, resolved) ||
+      (request.admitted !== undefined &&
+        !this.access.mayUse(request.admitted.record, resolved.requested, resolved.upstreamModel))
+    ) {
+      return undefined;
     }
+    return { resolved, endpoint };
   }
 }
 
@@ -167,6 +178,22 @@ interface ModelRequest {
   admitted: AdmittedKey | undefined;
   /** The model the client asked for (an alias stays an alias), for the ledger. */
   requested: string;
+}
+
+/** Where a fallback goes: its route and its provider's endpoint. */
+interface UsableFallback {
+  resolved: ResolvedModel;
+  endpoint: ProviderEndpoint;
+}
+
+/** The fallbacks' calls, in order, each shaped only when it is asked for. */
+function* shapedCalls(
+  request: ModelRequest,
+  fallbacks: readonly UsableFallback[],
+): Generator<TeamCall, void, undefined> {
+  for (const { resolved, endpoint } of fallbacks) {
+    yield teamCall(request, resolved, endpoint);
+  }
 }
 
 /** False when `resolved` goes to a bridge and the operation is not chat (the bridges translate chat only). */
