@@ -73,8 +73,9 @@ const CALLS: ControlPlaneCall[] = [
     init: (marker) => ({ headers: { authorization: `Bearer sess-${marker}` } }),
     carries: (record, marker) => String(record.request.headers.authorization).includes(marker),
     upstreamPath: '/dashboard/billing/credit_grants',
-    // The cost query answers an upstream refusal with its status, in its own `{error}` shape.
-    redirectStatus: 302,
+    // The cost query answers an upstream refusal (4xx, 5xx) with its status, in its own `{error}` shape; a
+    // redirect is no refusal and no answer it can read: 502.
+    redirectStatus: 502,
     redirectMessage: 'OpenAI billing upstream answered 302',
   },
   {
