@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import OpenAI, { toFile } from 'openai';
-import { json, openAiError, sse } from '@openai-proxy/testing-fakes';
+import { fakeChatCompletions, json, openAiError, sse } from '@openai-proxy/testing-fakes';
 import { type Stack, startStack } from './support/stack';
 
 describe('OpenAI through the gateway (official SDK)', () => {
@@ -146,6 +146,25 @@ describe('OpenAI through the gateway (official SDK)', () => {
     expect(arrived.closedEarly).toBe(true);
     expect(closedAt - abortedAt).toBeLessThan(1_000);
   });
+
+  // curl -d sends a form type; a JSON type with a charset is sent on as plain application/json too.
+  it.each(['text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=utf-8'])(
+    'should read a /v1 body as JSON under Content-Type %s and send it on as application/json',
+    async (contentType) => {
+      // The tests above leave the fake's chat route stalling or failing: the standard answer again.
+      stack.openai.on('POST', '/v1/chat/completions', fakeChatCompletions);
+      const answer = await fetch(`${stack.gatewayUrl}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer sk-test-0123456789', 'content-type': contentType },
+        body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'typed' }] }),
+      });
+      expect(answer.status).toBe(200);
+      await answer.text();
+      const arrived = stack.openai.lastRequest('/v1/chat/completions');
+      expect(arrived?.headers['content-type']).toBe('application/json');
+      expect(JSON.parse(arrived?.body.toString('utf8') ?? '{}')).toMatchObject({ model: 'gpt-4o-mini' });
+    },
+  );
 
   // GATEWAY_KEYS=off still routes /v1 by model, with the client's own key: it reads the model first.
   it.each([

@@ -66,6 +66,20 @@ describe('team mode data plane (GATEWAY_KEYS=required)', () => {
     expect(usage.total.costUsd).toBeGreaterThan(0);
   });
 
+  it('should send a /v1 body it read under another Content-Type on as application/json, with the held key', async () => {
+    const { key } = await createGatewayKey(stack.gateway);
+    const answer = await fetch(`${stack.gatewayUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'text/plain;charset=UTF-8' },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'typed' }] }),
+    });
+    expect(answer.status).toBe(200);
+    await answer.text();
+    const arrived = stack.openai.lastRequest('/v1/chat/completions');
+    expect(arrived?.headers['content-type']).toBe('application/json');
+    expect(POOL.map((pooled) => `Bearer ${pooled}`)).toContain(arrived?.headers.authorization);
+  });
+
   it('should ask a stream for its usage, keep the usage chunk from a client that did not ask, and bill it', async () => {
     const { key, id } = await createGatewayKey(stack.gateway);
     const stream = await member(key).chat.completions.create({

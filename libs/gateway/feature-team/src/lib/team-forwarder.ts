@@ -55,6 +55,9 @@ const GATEWAY_KEY_HEADERS: ReadonlySet<string> = new Set([GATEWAY_KEY_HEADER]);
 /** The provider's own rate-limit headers, which a gateway key's answer never carries. */
 const RATE_LIMIT_HEADER_PREFIX = 'x-ratelimit-';
 
+/** The type of a body the gateway wrote as JSON. */
+const JSON_CONTENT_TYPE = 'application/json';
+
 /** The answer's header naming the provider and model the request went to last, as `<provider>/<model>`. */
 const SERVED_MODEL_HEADER = 'x-openai-proxy-model';
 
@@ -72,6 +75,11 @@ export interface TeamCall {
   modelServed: string | null;
   /** The body to send: read (and perhaps rewritten) whole, or the client's, streamed unchanged. */
   body: Buffer | 'client';
+  /**
+   * The body is JSON the gateway wrote from what it parsed (the `/v1` routes): it goes as `application/json`,
+   * whatever type the client named (the routes read any body as JSON; providers refuse another type).
+   */
+  writtenJson: boolean;
   /** The body as parsed, for estimates; undefined when it was streamed. */
   parsedBody: unknown;
   /** The client did not ask for usage on a stream we asked usage of: its usage-only chunk is kept from it. */
@@ -563,7 +571,11 @@ export class TeamForwarder {
    */
   private headersFor(request: IncomingMessage, call: TeamCall): OutgoingHeaders {
     const names = this.droppedHeaders[call.credentials][call.body === 'client' ? 'streamed' : 'whole'];
-    return forwardedRequestHeaders(request, call.target, this.addresses, { names });
+    const headers = forwardedRequestHeaders(request, call.target, this.addresses, { names });
+    if (call.writtenJson) {
+      headers['content-type'] = JSON_CONTENT_TYPE;
+    }
+    return headers;
   }
 
   /**

@@ -195,6 +195,8 @@ export class TeamGate {
         modelRequested: model,
         modelServed: model,
         body: body.kind === 'client' ? 'client' : shaped.hidden ? Buffer.from(JSON.stringify(shaped.body)) : body.bytes,
+        // A native request's body is the client's (rewritten only when it was JSON), under the type it named.
+        writtenJson: false,
         parsedBody: shaped.body,
         hideUsageChunk: shaped.hidden,
         credentials: attach ? 'attach' : 'keep',

@@ -221,6 +221,7 @@ function teamCall(request: ModelRequest, resolved: ResolvedModel, endpoint: Prov
     modelRequested: request.requested,
     modelServed: resolved.upstreamModel,
     body: Buffer.from(JSON.stringify(shaped.body)),
+    writtenJson: true,
     parsedBody: shaped.body,
     hideUsageChunk: shaped.hidden,
     credentials: admitted === undefined || admitted.credential.use === 'identify' ? 'keep' : 'attach',
