@@ -37,7 +37,7 @@ describe('Claude through the Anthropic API, OpenAI-style (official openai SDK ag
       prompt_tokens: 16,
       completion_tokens: 7,
       total_tokens: 23,
-      prompt_tokens_details: { cached_tokens: 3 },
+      prompt_tokens_details: { cached_tokens: 3, cache_write_tokens: 2 },
     });
     const arrived = bridge.anthropic.lastRequest('/v1/messages');
     expect(arrived?.headers['x-api-key']).toBe('sk-ant-api03-test-key');
@@ -160,7 +160,7 @@ describe('Claude through the Anthropic API, OpenAI-style (official openai SDK ag
       prompt_tokens: 16,
       completion_tokens: 7,
       total_tokens: 23,
-      prompt_tokens_details: { cached_tokens: 3 },
+      prompt_tokens_details: { cached_tokens: 3, cache_write_tokens: 2 },
     });
     expect([...ids]).toEqual(['chatcmpl-msg_fake01']);
     expect(lastMessagesBody()['stream']).toBe(true);

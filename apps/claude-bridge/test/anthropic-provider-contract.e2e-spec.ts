@@ -58,7 +58,7 @@ const ANTHROPIC_FIXTURE: ProviderContractFixture = {
   },
   rateLimited: anthropicError(429, 'rate_limit_error', 'Slow down', { 'retry-after': '7' }),
   // The fake's answers: 11 input + 2 cache-creation + 3 cache-read prompt tokens, 7 output tokens.
-  usage: { promptTokens: 16, completionTokens: 7, cachedPromptTokens: 3 },
+  usage: { promptTokens: 16, completionTokens: 7, cachedPromptTokens: 3, cacheWritePromptTokens: 2 },
 };
 
 describeProviderContract('anthropicAdapter', ANTHROPIC_FIXTURE);

@@ -160,25 +160,41 @@ describe('team mode data plane (GATEWAY_KEYS=required)', () => {
     expect(usage.total).toMatchObject({ requests: 1, promptTokens: 16 });
   });
 
-  // Regression: the claude-bridge did not pass Anthropic's cache reads on as OpenAI's cached_tokens, so through
-  // /v1 they were billed at the full input price while /anthropic billed them at the cached one.
-  it('should bill the cache reads of one Anthropic answer the same through /v1 and through /anthropic', async () => {
+  // Regressions: the claude-bridge did not pass Anthropic's cache reads on as OpenAI's cached_tokens, so through
+  // /v1 they were billed at the full input price while /anthropic billed them at the cached one; and cache writes
+  // were billed at the input price everywhere (Anthropic bills them at 1.25 times it).
+  it('should bill the cache reads and writes of one Anthropic answer alike through /v1, streamed or not, and /anthropic', async () => {
     const viaV1 = await createGatewayKey(stack.gateway);
+    const viaV1Stream = await createGatewayKey(stack.gateway);
     const viaNative = await createGatewayKey(stack.gateway);
     await member(viaV1.key).chat.completions.create({
       model: 'claude-sonnet-4-5',
       messages: [{ role: 'user', content: 'cached' }],
     });
+    const stream = await member(viaV1Stream.key).chat.completions.create({
+      model: 'claude-sonnet-4-5',
+      stream: true,
+      messages: [{ role: 'user', content: 'cached' }],
+    });
+    for await (const chunk of stream) {
+      expect(chunk.object).toBe('chat.completion.chunk');
+    }
     const native = new Anthropic({ apiKey: viaNative.key, baseURL: `${stack.gatewayUrl}/anthropic`, maxRetries: 0 });
     await native.messages.create({
       model: 'claude-sonnet-4-5',
       max_tokens: 64,
       messages: [{ role: 'user', content: 'cached' }],
     });
-    const costOf = async (keyId: string): Promise<number> => (await keyUsage(stack.gateway, keyId)).total.costUsd;
-    const [bridged, direct] = [await costOf(viaV1.id), await costOf(viaNative.id)];
-    expect(bridged).toBeGreaterThan(0);
-    expect(bridged).toBe(direct);
+    // The fake reports 11 input tokens, 2 written to the cache, 3 read from it and 7 output tokens; claude-sonnet-4-5
+    // costs $3, $3.75 (cache writes), $0.30 (cache reads) and $15 per million: 146.4 micro-dollars, stored as 146
+    // (at the input price the writes made 144.9, stored as 145).
+    const expectedUsd = (11 * 3 + 2 * 3.75 + 3 * 0.3 + 7 * 15) / 1_000_000;
+    for (const { id } of [viaV1, viaV1Stream, viaNative]) {
+      const usage = await keyUsage(stack.gateway, id);
+      expect(usage.total).toMatchObject({ requests: 1, promptTokens: 16, completionTokens: 7 });
+      expect(usage.total.costUsd).toBeCloseTo(expectedUsd, 6);
+      expect(Math.round(usage.total.costUsd * 1_000_000)).toBe(146);
+    }
   });
 
   it('should refuse provider keys and requests without a key with 401 when gateway keys are required', async () => {

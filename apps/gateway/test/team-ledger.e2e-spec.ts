@@ -3,6 +3,7 @@ import {
   type TestPostgresDatabase,
   createTestPostgresDatabase,
   fakeChatCompletions,
+  json,
   leaveOnceSeen,
   openAiError,
   sse,
@@ -25,6 +26,9 @@ const POOL_KEY = 'sk-team-ledger-0123456789';
 /** USD per million tokens: each prompt token costs this many micro-dollars, each completion token OUTPUT_PRICE. */
 const INPUT_PRICE = 1000;
 const OUTPUT_PRICE = 2000;
+/** The prices of prompt tokens read from and written to a provider's cache (no answer of the fake's has any). */
+const CACHED_INPUT_PRICE = 100;
+const CACHE_WRITE_PRICE = 1250;
 
 /** An OpenAI stream chunk carrying `content`, as the fake scripts its broken streams. */
 function contentChunk(content: string): string {
@@ -70,7 +74,10 @@ describe('the usage ledger against what the fake upstream reported and delivered
 
   beforeAll(async () => {
     database = await createTestPostgresDatabase();
-    config = writeGatewayConfig(`prices:\n  gpt-4o-mini: { input: ${INPUT_PRICE}, output: ${OUTPUT_PRICE} }\n`);
+    config = writeGatewayConfig(
+      `prices:\n  gpt-4o-mini: { input: ${INPUT_PRICE}, output: ${OUTPUT_PRICE}, ` +
+        `cached_input: ${CACHED_INPUT_PRICE}, cache_write: ${CACHE_WRITE_PRICE} }\n`,
+    );
     stack = await startStack({
       gatewayEnv: {
         GATEWAY_KEYS: 'required',
@@ -103,6 +110,39 @@ describe('the usage ledger against what the fake upstream reported and delivered
     const answer = await readAnswer(await postChat(stack.gatewayUrl, key, chatBody('ledger plain')));
     expect(answer.status).toBe(200);
     expect(await onlyRow(id)).toMatchObject(COMPLETED_CHAT_ROW);
+  });
+
+  it("should record and bill the prompt tokens an OpenAI-shaped answer says it read from and wrote to the cache (OpenRouter's cache_write_tokens)", async () => {
+    stack.openai.on(
+      'POST',
+      FAKE_CHAT_PATH,
+      json(200, {
+        id: 'chatcmpl-cached',
+        object: 'chat.completion',
+        created: 1_700_000_000,
+        model: 'gpt-4o-mini',
+        choices: [{ index: 0, message: { role: 'assistant', content: 'cached' }, finish_reason: 'stop' }],
+        usage: {
+          prompt_tokens: 100,
+          completion_tokens: 7,
+          total_tokens: 107,
+          prompt_tokens_details: { cached_tokens: 30, cache_write_tokens: 50 },
+        },
+      }),
+    );
+    const { key, id } = await createGatewayKey(stack.gateway);
+    const answer = await readAnswer(await postChat(stack.gatewayUrl, key, chatBody('ledger cached')));
+    expect(answer.status).toBe(200);
+    expect(await onlyRow(id)).toMatchObject({
+      ...CHAT_ROW,
+      promptTokens: 100,
+      completionTokens: 7,
+      cachedPromptTokens: 30,
+      cacheWritePromptTokens: 50,
+      // 20 uncached, 30 read, 50 written, 7 completion tokens.
+      costMicroUsd: 20 * INPUT_PRICE + 30 * CACHED_INPUT_PRICE + 50 * CACHE_WRITE_PRICE + 7 * OUTPUT_PRICE,
+      outcome: 'completed',
+    });
   });
 
   it('should record a stream with the usage chunk the provider sent, while the client that did not ask never sees it', async () => {

@@ -51,6 +51,7 @@ function ledgerEntry(changes: Partial<LedgerEntry> = {}): LedgerEntry {
     promptTokens: 10,
     completionTokens: 5,
     cachedPromptTokens: 2,
+    cacheWritePromptTokens: 3,
     reasoningTokens: 1,
     promptSource: 'provider',
     completionSource: 'estimated',
@@ -97,6 +98,9 @@ async function ledgerRowCount(db: Kysely<TeamTables>): Promise<number> {
     .executeTakeFirstOrThrow();
   return Number(row.rows);
 }
+
+/** How many migrations the team database has: the tables (0001), the ledger's cache writes (0002). */
+const MIGRATIONS = 2;
 
 async function migrationCount(db: Kysely<TeamTables>): Promise<number> {
   const result = await sql<{
@@ -173,7 +177,27 @@ function teamDatabaseSuite(open: () => Promise<TeamDatabase>): void {
       await expect(migrateTeamDatabase(main.db, main.dialect)).resolves.toEqual([]);
       const reopened = await another();
       await expect(new KyselyKeyStore(reopened.db).get(record.id)).resolves.toEqual(record);
-      await expect(migrationCount(reopened.db)).resolves.toBe(1);
+      await expect(migrationCount(reopened.db)).resolves.toBe(MIGRATIONS);
+    });
+
+    it("should bring a database of the first migration up, its ledger's rows counting no cache writes", async () => {
+      const ledger = ledgerOn(main.db, { flushIntervalMs: NEVER_MS });
+      ledger.record(ledgerEntry());
+      await ledger.flush();
+      // The database as the release before 0002 left it: no column, no record of the migration.
+      await sql`alter table usage_ledger drop column cache_write_prompt_tokens`.execute(main.db);
+      await sql`delete from kysely_migration where name = ${'0002_ledger_cache_writes'}`.execute(main.db);
+      await expect(migrateTeamDatabase(main.db, main.dialect)).resolves.toEqual(['0002_ledger_cache_writes']);
+      const row = await main.db.selectFrom('usage_ledger').selectAll().executeTakeFirstOrThrow();
+      expect(row).toMatchObject({ cached_prompt_tokens: 2, cache_write_prompt_tokens: 0, prompt_tokens: 10 });
+      ledger.record(ledgerEntry({ cacheWritePromptTokens: 7 }));
+      await ledger.flush();
+      const written = await main.db
+        .selectFrom('usage_ledger')
+        .select('cache_write_prompt_tokens')
+        .orderBy('id')
+        .execute();
+      expect(written.map((one) => one.cache_write_prompt_tokens)).toEqual([0, 7]);
     });
   });
 
@@ -531,6 +555,7 @@ function teamDatabaseSuite(open: () => Promise<TeamDatabase>): void {
         prompt_tokens: 10,
         completion_tokens: 5,
         cached_prompt_tokens: 2,
+        cache_write_prompt_tokens: 3,
         reasoning_tokens: 1,
         prompt_source: 'provider',
         completion_source: 'estimated',
@@ -716,7 +741,7 @@ describe('team database on SQLite', () => {
     const both = await Promise.all([openTeamDatabase(url), openTeamDatabase(url)]);
     try {
       for (const database of both) {
-        await expect(migrationCount(database.db)).resolves.toBe(1);
+        await expect(migrationCount(database.db)).resolves.toBe(MIGRATIONS);
       }
     } finally {
       await Promise.all(both.map((database) => database.close()));
@@ -761,7 +786,7 @@ describe('team database on PostgreSQL', () => {
       try {
         expect(both.map((database) => database.dialect)).toEqual(['postgres', 'postgres']);
         for (const database of both) {
-          await expect(migrationCount(database.db)).resolves.toBe(1);
+          await expect(migrationCount(database.db)).resolves.toBe(MIGRATIONS);
         }
       } finally {
         await Promise.all(both.map((database) => database.close()));

@@ -45,6 +45,8 @@ export interface UsageLedgerTable {
   prompt_tokens: number;
   completion_tokens: number;
   cached_prompt_tokens: number;
+  /** Prompt tokens written to the provider's cache (0 in the rows written before migration 0002). */
+  cache_write_prompt_tokens: number;
   reasoning_tokens: number;
   prompt_source: string;
   completion_source: string;
@@ -131,9 +133,19 @@ function teamTablesMigration(dialect: TeamDialect): Migration {
   };
 }
 
+/** The second: the ledger counts the prompt tokens written to the provider's cache (their price is not the input's). */
+const ledgerCacheWritesMigration: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .alterTable('usage_ledger')
+      .addColumn('cache_write_prompt_tokens', 'integer', (column) => column.notNull().defaultTo(0))
+      .execute();
+  },
+};
+
 /** Every migration by name, in the order they run (names sort). In code, so a built dist needs no files. */
 function teamMigrations(dialect: TeamDialect): Record<string, Migration> {
-  return { '0001_team_tables': teamTablesMigration(dialect) };
+  return { '0001_team_tables': teamTablesMigration(dialect), '0002_ledger_cache_writes': ledgerCacheWritesMigration };
 }
 
 /**

@@ -63,6 +63,7 @@ const COLUMN_ORDER_ROW: Required<Omit<Insertable<UsageLedgerTable>, 'id'>> = {
   prompt_tokens: 0,
   completion_tokens: 0,
   cached_prompt_tokens: 0,
+  cache_write_prompt_tokens: 0,
   reasoning_tokens: 0,
   prompt_source: '',
   completion_source: '',
@@ -149,6 +150,7 @@ class QueuedRows {
       fitsIntegerColumn(entry.promptTokens) &&
       fitsIntegerColumn(entry.completionTokens) &&
       fitsIntegerColumn(entry.cachedPromptTokens) &&
+      fitsIntegerColumn(entry.cacheWritePromptTokens) &&
       fitsIntegerColumn(entry.reasoningTokens) &&
       fitsIntegerColumn(latencyMs) &&
       (firstTokenMs === null || fitsIntegerColumn(firstTokenMs)) &&
@@ -167,6 +169,7 @@ class QueuedRows {
       entry.promptTokens,
       entry.completionTokens,
       entry.cachedPromptTokens,
+      entry.cacheWritePromptTokens,
       entry.reasoningTokens,
       entry.promptSource,
       entry.completionSource,

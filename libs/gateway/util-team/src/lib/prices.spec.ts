@@ -3,11 +3,17 @@ import type { ModelPrice } from '@openai-proxy/util-config';
 import { MAX_REMEMBERED_MODELS, PriceBook, costUsd } from './prices';
 import type { MeteredUsage } from './team.types';
 
-function usage(promptTokens: number, completionTokens: number, cachedPromptTokens = 0): MeteredUsage {
+function usage(
+  promptTokens: number,
+  completionTokens: number,
+  cachedPromptTokens = 0,
+  cacheWritePromptTokens = 0,
+): MeteredUsage {
   return {
     promptTokens,
     completionTokens,
     cachedPromptTokens,
+    cacheWritePromptTokens,
     reasoningTokens: 0,
     promptSource: 'provider',
     completionSource: 'provider',
@@ -19,6 +25,7 @@ const priceArbitrary: fc.Arbitrary<ModelPrice> = fc.record(
     input: fc.double({ min: 0, max: 1000, noNaN: true }),
     output: fc.double({ min: 0, max: 1000, noNaN: true }),
     cachedInput: fc.double({ min: 0, max: 1000, noNaN: true }),
+    cacheWrite: fc.double({ min: 0, max: 1000, noNaN: true }),
   },
   { requiredKeys: ['input', 'output'] },
 );
@@ -52,6 +59,28 @@ describe('PriceBook', () => {
     expect(builtIn.priceFor('claude-opus-4-1-20250805')).toEqual(builtIn.priceFor('claude-opus-4-1'));
     expect(builtIn.priceFor('claude-sonnet-4-20250514')).toEqual(builtIn.priceFor('claude-sonnet-4'));
     expect(builtIn.priceFor('o3-pro-2025-06-10')).toEqual({ input: 20, output: 80 });
+  });
+
+  it("should list Anthropic's cache writes at 1.25 times the input price, and Opus 4.5 and 4.6 at their own prices", () => {
+    for (const model of [
+      'claude-opus-4-6',
+      'claude-opus-4-1',
+      'claude-sonnet-4-5',
+      'claude-haiku-4-5',
+      'claude-3-5-haiku',
+    ]) {
+      const price = builtIn.priceFor(model);
+      expect(price?.cacheWrite).toBeCloseTo((price?.input ?? Number.NaN) * 1.25, 10);
+    }
+    // Without their own entries, both took claude-opus-4's family price: three times theirs.
+    expect(builtIn.priceFor('claude-opus-4-5-20251101')).toEqual({
+      input: 5,
+      output: 25,
+      cachedInput: 0.5,
+      cacheWrite: 6.25,
+    });
+    expect(builtIn.priceFor('claude-opus-4-6')).toEqual(builtIn.priceFor('claude-opus-4-5'));
+    expect(builtIn.priceFor('claude-opus-4-20250514')).toMatchObject({ input: 15, output: 75 });
   });
 
   it('should need a dash after the family name', () => {
@@ -117,6 +146,19 @@ describe('costUsd', () => {
     expect(costUsd({ input: 3, output: 15 }, usage(1000, 0, 1000))).toBeCloseTo(0.003, 12);
   });
 
+  it('should bill the prompt tokens written to the cache at the cache-write price, else at the input price', () => {
+    const price: ModelPrice = { input: 3, output: 15, cachedInput: 0.3, cacheWrite: 3.75 };
+    // 1M prompt tokens: 200k read from the cache, 300k written to it, 500k neither.
+    expect(costUsd(price, usage(1_000_000, 0, 200_000, 300_000))).toBeCloseTo(0.5 * 3 + 0.2 * 0.3 + 0.3 * 3.75, 10);
+    expect(costUsd({ input: 3, output: 15 }, usage(1_000_000, 0, 0, 1_000_000))).toBeCloseTo(3, 10);
+  });
+
+  it('should never count more cache writes than the prompt tokens not read from the cache', () => {
+    const price: ModelPrice = { input: 1, output: 0, cachedInput: 0, cacheWrite: 100 };
+    expect(costUsd(price, usage(10, 0, 4, 50))).toBeCloseTo((6 * 100) / 1_000_000, 12);
+    expect(costUsd(price, usage(10, 0, 10, 50))).toBe(0);
+  });
+
   it('should cost 0 without a price', () => {
     expect(costUsd(undefined, usage(123_456, 789))).toBe(0);
   });
@@ -128,12 +170,32 @@ describe('costUsd', () => {
 
   it('should never be negative, and grow with prompt and completion tokens', () => {
     fc.assert(
-      fc.property(priceArbitrary, tokens, tokens, tokens, tokens, (price, prompt, completion, cached, more) => {
-        const base = costUsd(price, usage(prompt, completion, cached));
-        expect(base).toBeGreaterThanOrEqual(0);
-        expect(costUsd(price, usage(prompt + more, completion, cached))).toBeGreaterThanOrEqual(base);
-        expect(costUsd(price, usage(prompt, completion + more, cached))).toBeGreaterThanOrEqual(base);
-      }),
+      fc.property(
+        priceArbitrary,
+        fc.tuple(tokens, tokens, tokens, tokens, tokens),
+        (price, [prompt, completion, cached, written, more]) => {
+          const base = costUsd(price, usage(prompt, completion, cached, written));
+          expect(base).toBeGreaterThanOrEqual(0);
+          expect(costUsd(price, usage(prompt + more, completion, cached, written))).toBeGreaterThanOrEqual(base);
+          expect(costUsd(price, usage(prompt, completion + more, cached, written))).toBeGreaterThanOrEqual(base);
+        },
+      ),
+    );
+  });
+
+  it('should cost no less with more cache writes when the cache-write price is the higher one', () => {
+    const roundingSlack = 1 - 1e-12;
+    fc.assert(
+      fc.property(
+        priceArbitrary,
+        fc.tuple(tokens, tokens, tokens, tokens, tokens),
+        (price, [prompt, completion, cached, written, more]) => {
+          const dearerWrites = { ...price, cacheWrite: Math.max(price.cacheWrite ?? price.input, price.input) };
+          expect(costUsd(dearerWrites, usage(prompt, completion, cached, written + more))).toBeGreaterThanOrEqual(
+            costUsd(dearerWrites, usage(prompt, completion, cached, written)) * roundingSlack,
+          );
+        },
+      ),
     );
   });
 

@@ -7,7 +7,8 @@ const TOKENS_PER_MILLION = 1_000_000;
  * USD per million tokens for the common models: prices as listed by the providers, checked December 2026 (the
  * lists as the providers published them in 2025; newer models are priced through the config file's `prices:`).
  * Anthropic's and Gemini's prices are those for prompts up to 200k tokens; `cachedInput` is the prompt-cache read
- * price. A dated model (`gpt-4o-2024-08-06`, `claude-sonnet-4-5-20250929`) takes its family's entry; the `-pro`
+ * price, `cacheWrite` Anthropic's price of a prompt-cache write with the default 5-minute lifetime (1.25 times the
+ * input price; a 1-hour write, which Anthropic bills at twice the input price, is billed at it too). A dated model (`gpt-4o-2024-08-06`, `claude-sonnet-4-5-20250929`) takes its family's entry; the `-pro`
  * and `-mini` entries are listed so that such a model never takes a far cheaper or dearer family's price.
  */
 const BUILT_IN_PRICES: ReadonlyMap<string, ModelPrice> = new Map<string, ModelPrice>([
@@ -29,13 +30,15 @@ const BUILT_IN_PRICES: ReadonlyMap<string, ModelPrice> = new Map<string, ModelPr
   ['gpt-5-pro', { input: 15, output: 120 }],
   ['text-embedding-3-small', { input: 0.02, output: 0 }],
   ['text-embedding-3-large', { input: 0.13, output: 0 }],
-  ['claude-opus-4-1', { input: 15, output: 75, cachedInput: 1.5 }],
-  ['claude-opus-4', { input: 15, output: 75, cachedInput: 1.5 }],
-  ['claude-sonnet-4-5', { input: 3, output: 15, cachedInput: 0.3 }],
-  ['claude-sonnet-4', { input: 3, output: 15, cachedInput: 0.3 }],
-  ['claude-3-7-sonnet', { input: 3, output: 15, cachedInput: 0.3 }],
-  ['claude-haiku-4-5', { input: 1, output: 5, cachedInput: 0.1 }],
-  ['claude-3-5-haiku', { input: 0.8, output: 4, cachedInput: 0.08 }],
+  ['claude-opus-4-6', { input: 5, output: 25, cachedInput: 0.5, cacheWrite: 6.25 }],
+  ['claude-opus-4-5', { input: 5, output: 25, cachedInput: 0.5, cacheWrite: 6.25 }],
+  ['claude-opus-4-1', { input: 15, output: 75, cachedInput: 1.5, cacheWrite: 18.75 }],
+  ['claude-opus-4', { input: 15, output: 75, cachedInput: 1.5, cacheWrite: 18.75 }],
+  ['claude-sonnet-4-5', { input: 3, output: 15, cachedInput: 0.3, cacheWrite: 3.75 }],
+  ['claude-sonnet-4', { input: 3, output: 15, cachedInput: 0.3, cacheWrite: 3.75 }],
+  ['claude-3-7-sonnet', { input: 3, output: 15, cachedInput: 0.3, cacheWrite: 3.75 }],
+  ['claude-haiku-4-5', { input: 1, output: 5, cachedInput: 0.1, cacheWrite: 1.25 }],
+  ['claude-3-5-haiku', { input: 0.8, output: 4, cachedInput: 0.08, cacheWrite: 1 }],
   ['gemini-2.5-pro', { input: 1.25, output: 10, cachedInput: 0.125 }],
   ['gemini-2.5-flash', { input: 0.3, output: 2.5, cachedInput: 0.03 }],
   ['gemini-2.5-flash-lite', { input: 0.1, output: 0.4, cachedInput: 0.01 }],
@@ -92,8 +95,9 @@ export class PriceBook {
 }
 
 /**
- * What a request cost in USD: uncached prompt tokens at the input price, cached ones at the cached price (the
- * input price when none is listed), completion tokens at the output price. 0 without a price.
+ * What a request cost in USD: prompt tokens read from the cache at the cached price, those written to it at the
+ * cache-write price (each the input price when none is listed), the other prompt tokens at the input price,
+ * completion tokens at the output price. 0 without a price.
  */
 export function costUsd(price: ModelPrice | undefined, usage: MeteredUsage): number {
   if (price === undefined) {
@@ -101,8 +105,12 @@ export function costUsd(price: ModelPrice | undefined, usage: MeteredUsage): num
   }
   const prompt = Math.max(0, usage.promptTokens);
   const cached = Math.min(prompt, Math.max(0, usage.cachedPromptTokens));
+  const written = Math.min(prompt - cached, Math.max(0, usage.cacheWritePromptTokens));
   const completion = Math.max(0, usage.completionTokens);
   const usdTimesMillion =
-    (prompt - cached) * price.input + cached * (price.cachedInput ?? price.input) + completion * price.output;
+    (prompt - cached - written) * price.input +
+    cached * (price.cachedInput ?? price.input) +
+    written * (price.cacheWrite ?? price.input) +
+    completion * price.output;
   return usdTimesMillion / TOKENS_PER_MILLION;
 }

@@ -73,7 +73,7 @@ describe(StreamUsageMeter.name, () => {
       data({ type: 'content_block_delta', index: 1, delta: { type: 'input_json_delta', partial_json: '1}' } }),
     ];
     const cut = metered('anthropic', events);
-    expect(cut.usage()).toEqual({ promptTokens: 112, cachedPromptTokens: 100 });
+    expect(cut.usage()).toEqual({ promptTokens: 112, cachedPromptTokens: 100, cacheWritePromptTokens: 0 });
     expect(cut.deliveredText()).toBe('Hi{"q":1}');
 
     const done = metered('anthropic', [
@@ -81,7 +81,20 @@ describe(StreamUsageMeter.name, () => {
       data({ type: 'message_delta', delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 15 } }),
       data({ type: 'message_stop' }),
     ]);
-    expect(done.usage()).toEqual({ promptTokens: 112, completionTokens: 15, cachedPromptTokens: 100 });
+    expect(done.usage()).toEqual({
+      promptTokens: 112,
+      completionTokens: 15,
+      cachedPromptTokens: 100,
+      cacheWritePromptTokens: 0,
+    });
+  });
+
+  it("should count an Anthropic stream's cache writes as prompt tokens written to the cache", () => {
+    const meter = metered('anthropic', [
+      data({ type: 'message_start', message: { usage: { input_tokens: 3, cache_creation_input_tokens: 2048 } } }),
+      data({ type: 'message_delta', usage: { output_tokens: 7 } }),
+    ]);
+    expect(meter.usage()).toEqual({ promptTokens: 2051, completionTokens: 7, cacheWritePromptTokens: 2048 });
   });
 
   it("should keep message_start's cache counts when message_delta repeats the input without them", () => {
@@ -301,11 +314,16 @@ class ZodStreamMeter {
 
   private anthropicUsage(): ReportedUsage {
     const prompt = anthropicPromptTokens(this.anthropic);
-    const { output_tokens: output, cache_read_input_tokens: cacheRead } = this.anthropic;
+    const {
+      output_tokens: output,
+      cache_read_input_tokens: cacheRead,
+      cache_creation_input_tokens: cacheWrite,
+    } = this.anthropic;
     return {
       ...(prompt === undefined ? {} : { promptTokens: prompt }),
       ...(output === undefined ? {} : { completionTokens: output }),
       ...(prompt === undefined || cacheRead === undefined ? {} : { cachedPromptTokens: cacheRead }),
+      ...(prompt === undefined || cacheWrite === undefined ? {} : { cacheWritePromptTokens: cacheWrite }),
     };
   }
 
@@ -360,7 +378,7 @@ const openAiUsageValue = mostly(
       prompt_tokens: count,
       completion_tokens: count,
       total_tokens: count,
-      prompt_tokens_details: mostly(some({ cached_tokens: count })),
+      prompt_tokens_details: mostly(some({ cached_tokens: count, cache_write_tokens: count })),
       completion_tokens_details: mostly(some({ reasoning_tokens: count })),
     }),
     some({

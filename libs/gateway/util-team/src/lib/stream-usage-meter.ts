@@ -159,11 +159,16 @@ export class StreamUsageMeter {
 
   private anthropicUsage(): ReportedUsage {
     const prompt = anthropicPromptTokens(this.anthropic);
-    const { output_tokens: output, cache_read_input_tokens: cacheRead } = this.anthropic;
+    const {
+      output_tokens: output,
+      cache_read_input_tokens: cacheRead,
+      cache_creation_input_tokens: cacheWrite,
+    } = this.anthropic;
     return {
       ...(prompt === undefined ? {} : { promptTokens: prompt }),
       ...(output === undefined ? {} : { completionTokens: output }),
       ...(prompt === undefined || cacheRead === undefined ? {} : { cachedPromptTokens: cacheRead }),
+      ...(prompt === undefined || cacheWrite === undefined ? {} : { cacheWritePromptTokens: cacheWrite }),
     };
   }
 

@@ -52,6 +52,8 @@ export interface MeteredUsage {
   completionTokens: number;
   /** The part of `promptTokens` read from the provider's prompt cache (billed at the cached price). */
   cachedPromptTokens: number;
+  /** The part of `promptTokens` written to the provider's prompt cache (billed at the cache-write price). */
+  cacheWritePromptTokens: number;
   /** The part of `completionTokens` spent reasoning. */
   reasoningTokens: number;
   promptSource: CountSource;

@@ -121,7 +121,13 @@ describe('meteredUsage', () => {
   const estimate = { promptTokens: 40, deliveredText: 'hello world' };
 
   it("should take the provider's counts when it reported them", () => {
-    const reported = { promptTokens: 100, completionTokens: 20, cachedPromptTokens: 64, reasoningTokens: 8 };
+    const reported = {
+      promptTokens: 100,
+      completionTokens: 20,
+      cachedPromptTokens: 64,
+      cacheWritePromptTokens: 30,
+      reasoningTokens: 8,
+    };
     expect(meteredUsage(reported, estimate)).toEqual({
       ...reported,
       promptSource: 'provider',
@@ -134,6 +140,7 @@ describe('meteredUsage', () => {
       promptTokens: 40,
       completionTokens: 2,
       cachedPromptTokens: 0,
+      cacheWritePromptTokens: 0,
       reasoningTokens: 0,
       promptSource: 'estimated',
       completionSource: 'estimated',
@@ -145,29 +152,28 @@ describe('meteredUsage', () => {
       promptTokens: 112,
       completionTokens: 2,
       cachedPromptTokens: 100,
+      cacheWritePromptTokens: 0,
       reasoningTokens: 0,
       promptSource: 'provider',
       completionSource: 'estimated',
     });
   });
 
-  it('should keep cached and reasoning tokens within their counts', () => {
+  it('should keep cached, cache-write and reasoning tokens within their counts', () => {
     fc.assert(
       fc.property(
-        fc.nat(),
-        fc.nat(),
-        fc.nat(),
-        fc.nat(),
+        fc.tuple(fc.nat(), fc.nat(), fc.nat(), fc.nat(), fc.nat()),
         fc.string(),
-        (prompt, completion, cached, reasoning, text) => {
+        ([prompt, completion, cached, written, reasoning], text) => {
           const reported = { promptTokens: prompt, completionTokens: completion, cachedPromptTokens: cached };
           const usage = meteredUsage(
-            { ...reported, reasoningTokens: reasoning },
+            { ...reported, cacheWritePromptTokens: written, reasoningTokens: reasoning },
             { promptTokens: 1, deliveredText: text },
           );
-          expect(usage.cachedPromptTokens).toBeLessThanOrEqual(usage.promptTokens);
+          expect(usage.cachedPromptTokens + usage.cacheWritePromptTokens).toBeLessThanOrEqual(usage.promptTokens);
           expect(usage.reasoningTokens).toBeLessThanOrEqual(usage.completionTokens);
           expect(usage.cachedPromptTokens).toBeGreaterThanOrEqual(0);
+          expect(usage.cacheWritePromptTokens).toBeGreaterThanOrEqual(0);
         },
       ),
     );

@@ -92,7 +92,8 @@ function partOf(value: number | undefined, most: number): number {
 /**
  * The usage to record and bill: each count as the provider reported it, or, when it did not (a stream that ended
  * early, a provider that reports nothing), the prompt estimate and the delivered text's tokens; the sources say
- * which. Cached and reasoning tokens come only with a provider's count, and never exceed it.
+ * which. Cached, cache-write and reasoning tokens come only with a provider's count, and never exceed it (the
+ * cache reads and writes together never exceed the prompt).
  */
 export function meteredUsage(
   reported: ReportedUsage | undefined,
@@ -102,10 +103,13 @@ export function meteredUsage(
   const reportedCompletion = reported?.completionTokens;
   const promptTokens = reportedPrompt ?? Math.max(0, Math.ceil(estimate.promptTokens));
   const completionTokens = reportedCompletion ?? estimateTextTokens(estimate.deliveredText);
+  const cachedPromptTokens = reportedPrompt === undefined ? 0 : partOf(reported?.cachedPromptTokens, promptTokens);
   return {
     promptTokens,
     completionTokens,
-    cachedPromptTokens: reportedPrompt === undefined ? 0 : partOf(reported?.cachedPromptTokens, promptTokens),
+    cachedPromptTokens,
+    cacheWritePromptTokens:
+      reportedPrompt === undefined ? 0 : partOf(reported?.cacheWritePromptTokens, promptTokens - cachedPromptTokens),
     reasoningTokens: reportedCompletion === undefined ? 0 : partOf(reported?.reasoningTokens, completionTokens),
     promptSource: reportedPrompt === undefined ? 'estimated' : 'provider',
     completionSource: reportedCompletion === undefined ? 'estimated' : 'provider',

@@ -21,11 +21,15 @@ import {
 const count = z.number().int().nonnegative();
 const detailCount = count.nullish().catch(undefined);
 const cachedDetails = z.looseObject({ cached_tokens: detailCount }).nullish().catch(undefined);
+const promptDetails = z
+  .looseObject({ cached_tokens: detailCount, cache_write_tokens: detailCount })
+  .nullish()
+  .catch(undefined);
 const reasoningDetails = z.looseObject({ reasoning_tokens: detailCount }).nullish().catch(undefined);
 const openAiChatUsage = z.looseObject({
   prompt_tokens: count,
   completion_tokens: count.nullish(),
-  prompt_tokens_details: cachedDetails,
+  prompt_tokens_details: promptDetails,
   completion_tokens_details: reasoningDetails,
 });
 const openAiResponsesUsage = z.looseObject({
@@ -40,11 +44,13 @@ function expected(
   completionTokens: number,
   cached: number | null | undefined,
   reasoning: number | null | undefined,
+  written?: number | null,
 ): ProviderUsage {
   return {
     promptTokens,
     completionTokens,
     ...(typeof cached === 'number' ? { cachedPromptTokens: cached } : {}),
+    ...(typeof written === 'number' ? { cacheWritePromptTokens: written } : {}),
     ...(typeof reasoning === 'number' ? { reasoningTokens: reasoning } : {}),
   };
 }
@@ -58,6 +64,7 @@ function openAiBySchema(usage: unknown): ProviderUsage | undefined {
       data.completion_tokens ?? 0,
       data.prompt_tokens_details?.cached_tokens,
       data.completion_tokens_details?.reasoning_tokens,
+      data.prompt_tokens_details?.cache_write_tokens,
     );
   }
   const responses = openAiResponsesUsage.safeParse(usage);
@@ -81,7 +88,13 @@ function anthropicBySchema(usage: unknown): ProviderUsage | undefined {
   const prompt = anthropicPromptTokens(parsed.data);
   return prompt === undefined
     ? undefined
-    : expected(prompt, parsed.data.output_tokens, parsed.data.cache_read_input_tokens, undefined);
+    : expected(
+        prompt,
+        parsed.data.output_tokens,
+        parsed.data.cache_read_input_tokens,
+        undefined,
+        parsed.data.cache_creation_input_tokens,
+      );
 }
 
 function geminiBySchema(usage: unknown): ProviderUsage | undefined {
@@ -100,9 +113,9 @@ const fieldValue: fc.Arbitrary<unknown> = fc.oneof(
   fc.constantFrom(0, -0, -1, 1.5, Number.MAX_SAFE_INTEGER, 2 ** 53, Infinity, NaN, null, '3', true),
   fc.jsonValue(),
 );
-/** A details object (`prompt_tokens_details`) or anything else. */
-const detailsValue = (name: string): fc.Arbitrary<unknown> =>
-  fc.oneof(fc.record({ [name]: fieldValue }, { requiredKeys: [] }), fieldValue);
+/** A details object (`prompt_tokens_details`) with some of `names`, or anything else. */
+const detailsValue = (...names: string[]): fc.Arbitrary<unknown> =>
+  fc.oneof(fc.record(Object.fromEntries(names.map((name) => [name, fieldValue])), { requiredKeys: [] }), fieldValue);
 
 /** An object with some of `names` (each of any value), and some other keys. */
 function usageShaped(names: Record<string, fc.Arbitrary<unknown>>): fc.Arbitrary<unknown> {
@@ -119,7 +132,7 @@ function usageShaped(names: Record<string, fc.Arbitrary<unknown>>): fc.Arbitrary
 const openAiShaped = usageShaped({
   prompt_tokens: fieldValue,
   completion_tokens: fieldValue,
-  prompt_tokens_details: detailsValue('cached_tokens'),
+  prompt_tokens_details: detailsValue('cached_tokens', 'cache_write_tokens'),
   completion_tokens_details: detailsValue('reasoning_tokens'),
   input_tokens: fieldValue,
   output_tokens: fieldValue,
@@ -188,6 +201,22 @@ describe('the usage readers', () => {
       promptTokens: 1,
       completionTokens: 2,
     });
+    expect(
+      anthropicUsage({
+        input_tokens: 1,
+        output_tokens: 2,
+        cache_creation_input_tokens: 30,
+        cache_read_input_tokens: 4,
+      }),
+    ).toEqual({ promptTokens: 35, completionTokens: 2, cachedPromptTokens: 4, cacheWritePromptTokens: 30 });
+    // OpenRouter's (and our claude-bridge's) cache writes in an OpenAI-shaped usage.
+    expect(
+      openAiUsage({
+        prompt_tokens: 194,
+        completion_tokens: 2,
+        prompt_tokens_details: { cached_tokens: 0, cache_write_tokens: 100 },
+      }),
+    ).toEqual({ promptTokens: 194, completionTokens: 2, cachedPromptTokens: 0, cacheWritePromptTokens: 100 });
     expect(geminiUsage({ promptTokenCount: 4, thoughtsTokenCount: 5 })).toEqual({
       promptTokens: 4,
       completionTokens: 5,

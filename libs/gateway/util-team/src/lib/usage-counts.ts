@@ -50,16 +50,25 @@ export const geminiUsageSchema = z.looseObject({
   cachedContentTokenCount: detailCount,
 });
 
+/** The parts of a prompt that went through the provider's cache: read from it, written to it. */
+interface CacheParts {
+  read: number | undefined;
+  written: number | undefined;
+}
+
 /** The same usage with its optional parts set only when the provider gave them. */
 function providerUsage(
   promptTokens: number,
   completionTokens: number,
-  cached: number | null | undefined,
+  cache: CacheParts,
   reasoning: number | null | undefined,
 ): ProviderUsage {
   const usage: ProviderUsage = { promptTokens, completionTokens };
-  if (typeof cached === 'number') {
-    usage.cachedPromptTokens = cached;
+  if (typeof cache.read === 'number') {
+    usage.cachedPromptTokens = cache.read;
+  }
+  if (typeof cache.written === 'number') {
+    usage.cacheWritePromptTokens = cache.written;
   }
   if (typeof reasoning === 'number') {
     usage.reasoningTokens = reasoning;
@@ -70,7 +79,8 @@ function providerUsage(
 /**
  * An OpenAI `usage` object, or undefined: chat completions' `prompt_tokens` and `completion_tokens` (null or
  * absent for embeddings, which count as 0), else the Responses API's `input_tokens` and `output_tokens`; each
- * with its cached and reasoning details where they are well formed.
+ * with its cached and reasoning details where they are well formed, and the cache writes where a chat's usage
+ * gives them as `prompt_tokens_details.cache_write_tokens` (OpenRouter's name, which our claude-bridge uses too).
  */
 export function openAiUsage(usage: unknown): ProviderUsage | undefined {
   if (!isRecord(usage)) {
@@ -79,10 +89,11 @@ export function openAiUsage(usage: unknown): ProviderUsage | undefined {
   const prompt = usage['prompt_tokens'];
   const completion = usage['completion_tokens'];
   if (isCount(prompt) && (completion === undefined || completion === null || isCount(completion))) {
+    const details = usage['prompt_tokens_details'];
     return providerUsage(
       prompt,
       completion ?? 0,
-      detailIn(usage['prompt_tokens_details'], 'cached_tokens'),
+      { read: detailIn(details, 'cached_tokens'), written: detailIn(details, 'cache_write_tokens') },
       detailIn(usage['completion_tokens_details'], 'reasoning_tokens'),
     );
   }
@@ -94,7 +105,7 @@ export function openAiUsage(usage: unknown): ProviderUsage | undefined {
   return providerUsage(
     input,
     output,
-    detailIn(usage['input_tokens_details'], 'cached_tokens'),
+    { read: detailIn(usage['input_tokens_details'], 'cached_tokens'), written: undefined },
     detailIn(usage['output_tokens_details'], 'reasoning_tokens'),
   );
 }
@@ -131,7 +142,9 @@ export function anthropicUsage(usage: unknown): ProviderUsage | undefined {
     cache_creation_input_tokens: cacheWrite,
     cache_read_input_tokens: cacheRead,
   });
-  return prompt === undefined ? undefined : providerUsage(prompt, output, cacheRead, undefined);
+  return prompt === undefined
+    ? undefined
+    : providerUsage(prompt, output, { read: cacheRead, written: cacheWrite }, undefined);
 }
 
 /** The parts of Gemini's usage that make up the completion. */
@@ -158,5 +171,10 @@ export function geminiUsage(usage: unknown): ProviderUsage | undefined {
   const thoughts = detailOf(usage['thoughtsTokenCount']);
   const answer = detailOf(usage['candidatesTokenCount']);
   const completion = geminiCompletionTokens({ candidatesTokenCount: answer, thoughtsTokenCount: thoughts });
-  return providerUsage(prompt, completion ?? 0, detailOf(usage['cachedContentTokenCount']), thoughts);
+  return providerUsage(
+    prompt,
+    completion ?? 0,
+    { read: detailOf(usage['cachedContentTokenCount']), written: undefined },
+    thoughts,
+  );
 }

@@ -55,7 +55,7 @@ describe('usageFromJson', () => {
     expect(usageFromJson('openai', odd)).toEqual({ promptTokens: 5, completionTokens: 6 });
   });
 
-  it("should count all of Anthropic's input, cache writes and reads as prompt, the reads as cached", () => {
+  it("should count all of Anthropic's input, cache writes and reads as prompt, the reads as cached, the writes as written", () => {
     const body = {
       type: 'message',
       usage: { input_tokens: 10, cache_creation_input_tokens: 200, cache_read_input_tokens: 3000, output_tokens: 42 },
@@ -64,6 +64,7 @@ describe('usageFromJson', () => {
       promptTokens: 3210,
       completionTokens: 42,
       cachedPromptTokens: 3000,
+      cacheWritePromptTokens: 200,
     });
     expect(usageFromJson('anthropic', { usage: { input_tokens: 10, output_tokens: 2 } })).toEqual({
       promptTokens: 10,

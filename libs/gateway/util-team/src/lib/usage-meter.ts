@@ -13,6 +13,7 @@ export interface ReportedUsage {
   promptTokens?: number;
   completionTokens?: number;
   cachedPromptTokens?: number;
+  cacheWritePromptTokens?: number;
   reasoningTokens?: number;
 }
 

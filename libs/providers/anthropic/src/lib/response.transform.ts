@@ -3,27 +3,53 @@ import type { AnthropicMessagesResponse, AnthropicUsage } from './anthropic.type
 import { toFinishReason } from './finish-reason.map';
 
 /**
- * prompt = input + cache creation + cache read tokens; completion = output tokens; the cache reads, when Anthropic
- * gives them, as OpenAI's `prompt_tokens_details.cached_tokens` (a meter then bills them at the cached price).
+ * The cache parts of a prompt as OpenAI-style details: the reads as `cached_tokens` (a meter bills them at the
+ * cached price), the writes as `cache_write_tokens` (OpenRouter's name; a meter bills them at the cache-write
+ * price). Undefined when Anthropic gave neither.
+ */
+function promptDetails(usage: AnthropicUsage): ChatUsage['prompt_tokens_details'] {
+  const read = usage.cache_read_input_tokens;
+  const written = usage.cache_creation_input_tokens;
+  if (typeof read !== 'number' && typeof written !== 'number') {
+    return undefined;
+  }
+  return {
+    ...(typeof read === 'number' ? { cached_tokens: read } : {}),
+    ...(typeof written === 'number' ? { cache_write_tokens: written } : {}),
+  };
+}
+
+/**
+ * prompt = input + cache creation + cache read tokens; completion = output tokens; the cache reads and writes,
+ * when Anthropic gives them, in `prompt_tokens_details` (promptDetails).
  */
 export function toChatUsage(usage: AnthropicUsage): ChatUsage {
   const prompt =
     (usage.input_tokens ?? 0) + (usage.cache_creation_input_tokens ?? 0) + (usage.cache_read_input_tokens ?? 0);
   const completion = usage.output_tokens ?? 0;
-  const cached = usage.cache_read_input_tokens;
+  const details = promptDetails(usage);
   return {
     prompt_tokens: prompt,
     completion_tokens: completion,
     total_tokens: prompt + completion,
-    ...(typeof cached === 'number' ? { prompt_tokens_details: { cached_tokens: cached } } : {}),
+    ...(details === undefined ? {} : { prompt_tokens_details: details }),
   };
 }
 
-/** The usage a ledger reads: the same prompt and completion counts, and the prompt tokens read from the cache. */
+/**
+ * The usage a ledger reads: the same prompt and completion counts, and the prompt tokens read from and written to
+ * the cache.
+ */
 export function toProviderUsage(usage: AnthropicUsage): ProviderUsage {
   const { prompt_tokens: promptTokens, completion_tokens: completionTokens } = toChatUsage(usage);
-  const cached = usage.cache_read_input_tokens;
-  return { promptTokens, completionTokens, ...(typeof cached === 'number' ? { cachedPromptTokens: cached } : {}) };
+  const read = usage.cache_read_input_tokens;
+  const written = usage.cache_creation_input_tokens;
+  return {
+    promptTokens,
+    completionTokens,
+    ...(typeof read === 'number' ? { cachedPromptTokens: read } : {}),
+    ...(typeof written === 'number' ? { cacheWritePromptTokens: written } : {}),
+  };
 }
 
 /** Anthropic message → OpenAI chat.completion (docs/provider-mapping.md). */

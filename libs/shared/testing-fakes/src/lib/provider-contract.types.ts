@@ -6,6 +6,7 @@ export interface ContractUsage {
   promptTokens: number;
   completionTokens: number;
   cachedPromptTokens?: number;
+  cacheWritePromptTokens?: number;
   reasoningTokens?: number;
 }
 

@@ -58,6 +58,17 @@ describe('parseGatewayConfigText', () => {
     expect(document.prices).toEqual({ 'gpt-4o-mini': { input: 0.15, output: 0.6, cachedInput: 0.075 } });
   });
 
+  it("should read a price's cache-write price, and refuse a negative one", () => {
+    const document = parseGatewayConfigText(
+      'prices:\n  my-claude: { input: 3, output: 15, cache_write: 3.75 }\n',
+      SOURCE,
+    );
+    expect(document.prices).toEqual({ 'my-claude': { input: 3, output: 15, cacheWrite: 3.75 } });
+    expect(problemsOf('prices:\n  my-claude: { input: 3, output: 15, cache_write: -1 }\n')).toEqual([
+      expect.stringContaining('prices.my-claude.cache_write'),
+    ]);
+  });
+
   it.each([
     ['empty', ''],
     ['only comments', '# nothing configured yet\n'],

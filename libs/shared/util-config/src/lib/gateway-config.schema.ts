@@ -152,11 +152,13 @@ const priceSchema = z
     input: usdPerMillionSchema,
     output: usdPerMillionSchema,
     cached_input: usdPerMillionSchema.optional(),
+    cache_write: usdPerMillionSchema.optional(),
   })
   .transform((price): ModelPrice => ({
     input: price.input,
     output: price.output,
     ...(price.cached_input === undefined ? {} : { cachedInput: price.cached_input }),
+    ...(price.cache_write === undefined ? {} : { cacheWrite: price.cache_write }),
   }));
 
 /**

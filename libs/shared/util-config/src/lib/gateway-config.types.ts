@@ -22,6 +22,8 @@ export interface ModelPrice {
   input: number;
   output: number;
   cachedInput?: number;
+  /** The price of prompt tokens written to the provider's cache (Anthropic's cache writes); else the input price. */
+  cacheWrite?: number;
 }
 
 /** The `GATEWAY_CONFIG` file as validated, its secrets still references. */

@@ -58,8 +58,12 @@ export interface ChatUsage {
   prompt_tokens: number;
   completion_tokens: number;
   total_tokens: number;
-  /** The part of the prompt the provider read from its cache, as OpenAI reports it. */
-  prompt_tokens_details?: { cached_tokens: number };
+  /**
+   * The part of the prompt the provider read from its cache, as OpenAI reports it (`cached_tokens`), and the part
+   * it wrote to its cache (`cache_write_tokens`, not OpenAI's: Anthropic's `cache_creation_input_tokens` under the
+   * name OpenRouter gives them, so that a meter can bill them).
+   */
+  prompt_tokens_details?: { cached_tokens?: number; cache_write_tokens?: number };
   /** The part of the completion the provider spent reasoning, as OpenAI reports it. */
   completion_tokens_details?: { reasoning_tokens: number };
 }

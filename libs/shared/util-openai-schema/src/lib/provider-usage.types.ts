@@ -9,6 +9,8 @@ export interface ProviderUsage {
   completionTokens: number;
   /** The part of `promptTokens` the provider read from its prompt cache, when it says. */
   cachedPromptTokens?: number;
+  /** The part of `promptTokens` the provider wrote to its prompt cache (Anthropic bills it above the input price). */
+  cacheWritePromptTokens?: number;
   /** The part of `completionTokens` the provider spent thinking, when it says. */
   reasoningTokens?: number;
 }
