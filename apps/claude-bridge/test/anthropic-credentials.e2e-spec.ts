@@ -7,8 +7,8 @@ import { type ClaudeBridgeOnFakes, startClaudeBridgeOnFakes } from './support/cl
 const API_KEY = 'sk-ant-api03-credential-test-key';
 const OAUTH_TOKEN = 'sk-ant-oat01-credential-test-token';
 const OAUTH_BETA = 'oauth-2025-04-20';
-const MESSAGE = { model: 'claude-sonnet-4-5', max_tokens: 50, messages: [{ role: 'user' as const, content: 'hi' }] };
-const CHAT = { model: 'claude-sonnet-4-5', messages: [{ role: 'user' as const, content: 'hi' }] };
+const MESSAGE = { model: 'claude-sonnet-4-6', max_tokens: 50, messages: [{ role: 'user' as const, content: 'hi' }] };
+const CHAT = { model: 'claude-sonnet-4-6', messages: [{ role: 'user' as const, content: 'hi' }] };
 
 describe('Anthropic credentials on the claude-bridge, passed as the client sent them', () => {
   let bridge: ClaudeBridgeOnFakes;

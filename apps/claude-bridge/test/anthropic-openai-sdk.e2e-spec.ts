@@ -25,7 +25,7 @@ describe('Claude through the Anthropic API, OpenAI-style (official openai SDK ag
 
   it('should answer a chat completion and send the API key as x-api-key with anthropic-version', async () => {
     const completion = await client.chat.completions.create({
-      model: 'claude-sonnet-4-5',
+      model: 'claude-sonnet-4-6',
       messages: [{ role: 'user', content: 'ping' }],
     });
     expect(completion.choices[0]?.message.content).toBe('Hello from the fake Anthropic upstream. You said: ping');
@@ -44,7 +44,7 @@ describe('Claude through the Anthropic API, OpenAI-style (official openai SDK ag
     expect(arrived?.headers['anthropic-version']).toBe('2023-06-01');
     expect(arrived?.headers.authorization).toBeUndefined();
     expect(lastMessagesBody()).toEqual({
-      model: 'claude-sonnet-4-5',
+      model: 'claude-sonnet-4-6',
       max_tokens: 4096,
       messages: [{ role: 'user', content: [{ type: 'text', text: 'ping' }] }],
     });
@@ -52,7 +52,7 @@ describe('Claude through the Anthropic API, OpenAI-style (official openai SDK ag
 
   it('should map system, developer, multi-turn, images, stop, temperature, user and tool rules', async () => {
     await client.chat.completions.create({
-      model: 'claude-sonnet-4-5',
+      model: 'claude-sonnet-4-6',
       max_completion_tokens: 300,
       temperature: 1.7,
       top_p: 0.9,
@@ -94,7 +94,7 @@ describe('Claude through the Anthropic API, OpenAI-style (official openai SDK ag
       ],
     });
     expect(lastMessagesBody()).toEqual({
-      model: 'claude-sonnet-4-5',
+      model: 'claude-sonnet-4-6',
       max_tokens: 300,
       system: 'Be brief.\n\nAnswer in French.',
       temperature: 1,
@@ -139,7 +139,7 @@ describe('Claude through the Anthropic API, OpenAI-style (official openai SDK ag
 
   it('should stream text deltas as chunks with a finish reason, usage on request, then [DONE]', async () => {
     const stream = await client.chat.completions.create({
-      model: 'claude-sonnet-4-5',
+      model: 'claude-sonnet-4-6',
       messages: [{ role: 'user', content: '流式 🚀' }],
       stream: true,
       stream_options: { include_usage: true },
@@ -171,7 +171,7 @@ describe('Claude through the Anthropic API, OpenAI-style (official openai SDK ag
       { type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: {} } } },
     ];
     const stream = await client.chat.completions.create({
-      model: 'claude-sonnet-4-5',
+      model: 'claude-sonnet-4-6',
       messages: [{ role: 'user', content: 'weather in Paris?' }],
       tools,
       stream: true,
@@ -195,7 +195,7 @@ describe('Claude through the Anthropic API, OpenAI-style (official openai SDK ag
       finish: 'tool_calls',
     });
     const completion = await client.chat.completions.create({
-      model: 'claude-sonnet-4-5',
+      model: 'claude-sonnet-4-6',
       messages: [{ role: 'user', content: 'weather?' }],
       tools,
     });
@@ -210,14 +210,14 @@ describe('Claude through the Anthropic API, OpenAI-style (official openai SDK ag
 
   it('should list Anthropic models OpenAI-style', async () => {
     const models = await client.models.list();
-    expect(models.data.map((model) => model.id)).toEqual(['claude-sonnet-4-5', 'claude-haiku-4-5']);
+    expect(models.data.map((model) => model.id)).toEqual(['claude-sonnet-4-6', 'claude-haiku-4-5']);
     expect(models.data[0]?.owned_by).toBe('anthropic');
   });
 
   it('should refuse unsupported parameters with a 400 that names them, before any upstream call', async () => {
     const before = bridge.anthropic.requests.length;
     const error = await client.chat.completions
-      .create({ model: 'claude-sonnet-4-5', n: 2, messages: [{ role: 'user', content: 'x' }] })
+      .create({ model: 'claude-sonnet-4-6', n: 2, messages: [{ role: 'user', content: 'x' }] })
       .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);
     expect((error as InstanceType<typeof OpenAI.BadRequestError>).param).toBe('n');

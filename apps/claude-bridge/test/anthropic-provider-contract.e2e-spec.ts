@@ -12,7 +12,7 @@ import { startClaudeBridge } from './support/claude-bridge-app';
 
 const START = encodeSseEvent('message_start', {
   type: 'message_start',
-  message: { id: 'msg_contract', model: 'claude-sonnet-4-5', usage: { input_tokens: 4, output_tokens: 1 } },
+  message: { id: 'msg_contract', model: 'claude-sonnet-4-6', usage: { input_tokens: 4, output_tokens: 1 } },
 });
 const BLOCK = encodeSseEvent('content_block_start', {
   type: 'content_block_start',
@@ -33,7 +33,7 @@ const ANTHROPIC_FIXTURE: ProviderContractFixture = {
   startBridge,
   chatPath: '/claude/v1/chat/completions',
   headers: { authorization: 'Bearer sk-ant-api03-contract' },
-  model: 'claude-sonnet-4-5',
+  model: 'claude-sonnet-4-6',
   chatRoute: { method: 'POST', path: '/v1/messages' },
   defaultChat: fakeAnthropicMessages,
   streaming: {

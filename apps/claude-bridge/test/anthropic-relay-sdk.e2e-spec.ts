@@ -17,7 +17,7 @@ describe('Anthropic relay (official @anthropic-ai/sdk against the claude-bridge)
       maxRetries: 0,
     });
     const message = await sdk.messages.create({
-      model: 'claude-sonnet-4-5',
+      model: 'claude-sonnet-4-6',
       max_tokens: 100,
       messages: [{ role: 'user', content: 'hi' }],
     });
@@ -34,7 +34,7 @@ describe('Anthropic relay (official @anthropic-ai/sdk against the claude-bridge)
       maxRetries: 0,
     });
     const stream = sdk.messages.stream({
-      model: 'claude-sonnet-4-5',
+      model: 'claude-sonnet-4-6',
       max_tokens: 100,
       messages: [{ role: 'user', content: 'yo' }],
     });

@@ -3,7 +3,7 @@ import { type FakeHandler, anthropicError, delayed, fakeAnthropicMessages, reset
 import { type ClaudeBridgeOnFakes, startClaudeBridgeOnFakes } from './support/claude-bridge-app';
 
 const MESSAGES = '/v1/messages';
-const CHAT_BODY = JSON.stringify({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'ping' }] });
+const CHAT_BODY = JSON.stringify({ model: 'claude-sonnet-4-6', messages: [{ role: 'user', content: 'ping' }] });
 /** Past the reset retry window (1 s): a reset this late may come after Anthropic did the work, and billed it. */
 const LATE_RESET_MS = 1_500;
 

@@ -31,7 +31,7 @@ describe('claude-bridge credential canary', () => {
 
   it('should write no credential to its debug log when its routes answer, fail or relay', async () => {
     bridge.anthropic.on('POST', '/v1/messages', anthropicError(529, 'overloaded_error', 'Overloaded'));
-    const chat = JSON.stringify({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'x' }] });
+    const chat = JSON.stringify({ model: 'claude-sonnet-4-6', messages: [{ role: 'user', content: 'x' }] });
     const calls: CanaryCall[] = [
       ['GET', '/claude/v1/models', undefined],
       ['POST', '/claude/v1/chat/completions', chat],

@@ -35,7 +35,7 @@ describe('OpenAI shapes from the claude-bridge, checked against the OpenAI OpenA
 
   function completions(body: Record<string, unknown>, authorization = `Bearer ${API_KEY}`): Promise<RawAnswer> {
     return rawCall(bridge.url, 'POST', '/claude/v1/chat/completions', {
-      body: { model: 'claude-sonnet-4-5', ...body },
+      body: { model: 'claude-sonnet-4-6', ...body },
       authorization,
     });
   }
@@ -108,7 +108,7 @@ describe('OpenAI shapes from the claude-bridge, checked against the OpenAI OpenA
       const answer = await rawCall(bridge.url, 'GET', '/claude/v1/models', { authorization: `Bearer ${API_KEY}` });
       expect(answer.status).toBe(200);
       const models = answerJson(answer);
-      expect(models).toMatchObject({ object: 'list', data: [{ id: 'claude-sonnet-4-5' }, { id: 'claude-haiku-4-5' }] });
+      expect(models).toMatchObject({ object: 'list', data: [{ id: 'claude-sonnet-4-6' }, { id: 'claude-haiku-4-5' }] });
       expect(validateOpenAiShape('ListModelsResponse', models)).toEqual([]);
     });
 
@@ -122,7 +122,7 @@ describe('OpenAI shapes from the claude-bridge, checked against the OpenAI OpenA
 
     it('should match ErrorResponse when a request without a key gets a 401', async () => {
       const answer = await rawCall(bridge.url, 'POST', '/claude/v1/chat/completions', {
-        body: { model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'x' }] },
+        body: { model: 'claude-sonnet-4-6', messages: [{ role: 'user', content: 'x' }] },
       });
       expect(answer.status).toBe(401);
       expect(validateOpenAiShape('ErrorResponse', answerJson(answer))).toEqual([]);
@@ -154,7 +154,7 @@ describe('OpenAI shapes from the claude-bridge, checked against the OpenAI OpenA
       const frames = [
         encodeSseEvent('message_start', {
           type: 'message_start',
-          message: { id: 'msg_x', model: 'claude-sonnet-4-5', usage: { input_tokens: 1 } },
+          message: { id: 'msg_x', model: 'claude-sonnet-4-6', usage: { input_tokens: 1 } },
         }),
         encodeSseEvent('content_block_delta', {
           type: 'content_block_delta',

@@ -143,7 +143,7 @@ describe('claude-bridge streams from malformed or cut provider answers', () => {
     anthropic.on('POST', '/v1/messages', json(200, { id: 'msg_x', type: 'message', content: 'not a list' }));
     const response = await post(
       '/claude/v1/chat/completions',
-      { model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'hi' }] },
+      { model: 'claude-sonnet-4-6', messages: [{ role: 'user', content: 'hi' }] },
       { authorization: `Bearer ${API_KEY}` },
     );
     expect(response.status).toBe(502);

@@ -19,7 +19,7 @@ describe('Claude through the Anthropic API, OpenAI-style (official openai SDK th
 
   it('should forward a chat completion to the claude-bridge with the key reaching Anthropic as x-api-key', async () => {
     const completion = await client.chat.completions.create({
-      model: 'claude-sonnet-4-5',
+      model: 'claude-sonnet-4-6',
       messages: [{ role: 'user', content: 'ping' }],
     });
     expect(completion.choices[0]?.message.content).toBe('Hello from the fake Anthropic upstream. You said: ping');
@@ -28,7 +28,7 @@ describe('Claude through the Anthropic API, OpenAI-style (official openai SDK th
 
   it('should forward a streamed chat completion chunk by chunk, ending with stop and [DONE]', async () => {
     const stream = await client.chat.completions.create({
-      model: 'claude-sonnet-4-5',
+      model: 'claude-sonnet-4-6',
       messages: [{ role: 'user', content: '流式 🚀' }],
       stream: true,
     });

@@ -71,10 +71,10 @@ const MARKERS = [
 const chatBody = (prompt: string, extra: Record<string, unknown> = {}): string =>
   JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: prompt }], ...extra });
 const claudeBody = (prompt: string, extra: Record<string, unknown> = {}): string =>
-  JSON.stringify({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: prompt }], ...extra });
+  JSON.stringify({ model: 'claude-sonnet-4-6', messages: [{ role: 'user', content: prompt }], ...extra });
 const anthropicBody = (prompt: string, extra: Record<string, unknown> = {}): string =>
   JSON.stringify({
-    model: 'claude-sonnet-4-5',
+    model: 'claude-sonnet-4-6',
     max_tokens: 16,
     messages: [{ role: 'user', content: prompt }],
     ...extra,
@@ -84,7 +84,7 @@ const geminiBody = (prompt: string): string =>
 
 const openAiChunk = `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content: 'a' }, finish_reason: null }] })}\n\n`;
 const geminiChunk = `data: ${JSON.stringify({ candidates: [{ content: { role: 'model', parts: [{ text: 'a' }] }, index: 0 }] })}\n\n`;
-const anthropicStart = `event: message_start\ndata: ${JSON.stringify({ type: 'message_start', message: { id: 'm', type: 'message', role: 'assistant', model: 'claude-sonnet-4-5', content: [], stop_reason: null, usage: { input_tokens: 1, output_tokens: 0 } } })}\n\n`;
+const anthropicStart = `event: message_start\ndata: ${JSON.stringify({ type: 'message_start', message: { id: 'm', type: 'message', role: 'assistant', model: 'claude-sonnet-4-6', content: [], stop_reason: null, usage: { input_tokens: 1, output_tokens: 0 } } })}\n\n`;
 
 /** The upstream failures, chosen by a marker in the prompt. */
 const MALFORMED_JSON: FakeHandler = text(200, '{"id": "broken", "choices": [', { 'content-type': 'application/json' });
@@ -239,7 +239,7 @@ describe('rule: credentials never appear in logs, metrics or error bodies, whate
         failure: 'claude-bridge: client malformed JSON',
         method: 'POST',
         path: '/claude/v1/chat/completions?key=canary-QKEY18',
-        body: '{"model": "claude-sonnet-4-5", "messages": [',
+        body: '{"model": "claude-sonnet-4-6", "messages": [',
         status: 400,
       },
       {

@@ -30,7 +30,7 @@ const ANTHROPIC_BEFORE = [
       id: 'msg_quiet01',
       type: 'message',
       role: 'assistant',
-      model: 'claude-sonnet-4-5',
+      model: 'claude-sonnet-4-6',
       content: [],
       stop_reason: null,
       stop_sequence: null,
@@ -64,7 +64,7 @@ const ANTHROPIC_AFTER = [
 ];
 
 const CLAUDE_CHAT_BODY = JSON.stringify({
-  model: 'claude-sonnet-4-5',
+  model: 'claude-sonnet-4-6',
   stream: true,
   messages: [{ role: 'user', content: 'think first' }],
 });

@@ -6,7 +6,7 @@ const API_KEY = 'sk-ant-api03-credential-test-key';
 const OAUTH_TOKEN = 'sk-ant-oat01-credential-test-token';
 const OAUTH_BETA = 'oauth-2025-04-20';
 const GOOGLE_KEY = 'AIzaCredentialTestKey0123';
-const MESSAGE = { model: 'claude-sonnet-4-5', max_tokens: 50, messages: [{ role: 'user' as const, content: 'hi' }] };
+const MESSAGE = { model: 'claude-sonnet-4-6', max_tokens: 50, messages: [{ role: 'user' as const, content: 'hi' }] };
 
 /** The credential headers a bridge reads, and the Anthropic API version it passes on. */
 const FORWARDED = [...CREDENTIAL_HEADER_NAMES, 'anthropic-version'];

@@ -124,7 +124,7 @@ const BODY_ROUTES: BodyRoute[] = [
     reads: 'relay',
     body: (marker, data) =>
       JSON.stringify({
-        model: 'claude-sonnet-4-5',
+        model: 'claude-sonnet-4-6',
         max_tokens: 16,
         messages: [
           {
@@ -156,7 +156,7 @@ const BODY_ROUTES: BodyRoute[] = [
     upstream: () => faults.anthropic,
     answer: providerAnswer('claude-bridge /claude/v1'),
     reads: 'json',
-    body: openAiChat('claude-sonnet-4-5'),
+    body: openAiChat('claude-sonnet-4-6'),
     imageAsArrived: (body) =>
       anthropicRequestSchema
         .parse(JSON.parse(body.toString('utf8')))
@@ -363,7 +363,7 @@ describe('rule: a body that cannot be read is a 400 invalid_request_error, namin
 });
 
 function routeModel(name: StreamRouteName): string {
-  return name === 'claude-bridge /claude/v1' ? 'claude-sonnet-4-5' : 'gemini-2.5-flash';
+  return name === 'claude-bridge /claude/v1' ? 'claude-sonnet-4-6' : 'gemini-2.5-flash';
 }
 
 describe('rule: a provider answer read whole is capped at 64 MiB, past it a 502', () => {

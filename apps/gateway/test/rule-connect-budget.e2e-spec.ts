@@ -41,7 +41,7 @@ const ROUTES: ConnectRoute[] = [
     name: 'claude-bridge /claude/v1',
     path: '/claude/v1/chat/completions',
     headers: { authorization: 'Bearer sk-ant-api03-connect-budget' },
-    model: 'claude-sonnet-4-5',
+    model: 'claude-sonnet-4-6',
     upstream: 'anthropic',
   },
   {

@@ -117,7 +117,7 @@ describe('the admin API (team mode, SQLite)', () => {
       const answer = await admin('POST', '/admin/keys', {
         body: {
           name: 'alice',
-          models: ['gpt-*', 'claude-sonnet-4-5'],
+          models: ['gpt-*', 'claude-sonnet-4-6'],
           rpm: 60,
           tpm: 100_000,
           budget_usd: 20,
@@ -133,7 +133,7 @@ describe('the admin API (team mode, SQLite)', () => {
         id: expect.stringMatching(/^key_[A-Za-z0-9_-]{16}$/),
         key: expect.stringMatching(/^gk-[A-Za-z0-9_-]{43}$/),
         name: 'alice',
-        models: ['gpt-*', 'claude-sonnet-4-5'],
+        models: ['gpt-*', 'claude-sonnet-4-6'],
         rpm: 60,
         tpm: 100_000,
         budget_usd: 20,

@@ -119,7 +119,7 @@ describe('team mode data plane (GATEWAY_KEYS=required)', () => {
   it('should route claude-* and gemini-* to their bridges with the keys the gateway holds', async () => {
     const { key } = await createGatewayKey(stack.gateway);
     const claude = await member(key).chat.completions.create({
-      model: 'claude-sonnet-4-5',
+      model: 'claude-sonnet-4-6',
       messages: [{ role: 'user', content: 'hi claude' }],
     });
     expect(claude.choices[0]?.message.content).toContain('hi claude');
@@ -147,7 +147,7 @@ describe('team mode data plane (GATEWAY_KEYS=required)', () => {
     const { key, id } = await createGatewayKey(stack.gateway);
     const client = new Anthropic({ apiKey: key, baseURL: `${stack.gatewayUrl}/anthropic`, maxRetries: 0 });
     const message = await client.messages.create({
-      model: 'claude-sonnet-4-5',
+      model: 'claude-sonnet-4-6',
       max_tokens: 64,
       messages: [{ role: 'user', content: 'native' }],
     });
@@ -168,11 +168,11 @@ describe('team mode data plane (GATEWAY_KEYS=required)', () => {
     const viaV1Stream = await createGatewayKey(stack.gateway);
     const viaNative = await createGatewayKey(stack.gateway);
     await member(viaV1.key).chat.completions.create({
-      model: 'claude-sonnet-4-5',
+      model: 'claude-sonnet-4-6',
       messages: [{ role: 'user', content: 'cached' }],
     });
     const stream = await member(viaV1Stream.key).chat.completions.create({
-      model: 'claude-sonnet-4-5',
+      model: 'claude-sonnet-4-6',
       stream: true,
       messages: [{ role: 'user', content: 'cached' }],
     });
@@ -181,11 +181,11 @@ describe('team mode data plane (GATEWAY_KEYS=required)', () => {
     }
     const native = new Anthropic({ apiKey: viaNative.key, baseURL: `${stack.gatewayUrl}/anthropic`, maxRetries: 0 });
     await native.messages.create({
-      model: 'claude-sonnet-4-5',
+      model: 'claude-sonnet-4-6',
       max_tokens: 64,
       messages: [{ role: 'user', content: 'cached' }],
     });
-    // The fake reports 11 input tokens, 2 written to the cache, 3 read from it and 7 output tokens; claude-sonnet-4-5
+    // The fake reports 11 input tokens, 2 written to the cache, 3 read from it and 7 output tokens; claude-sonnet-4-6
     // costs $3, $3.75 (cache writes), $0.30 (cache reads) and $15 per million: 146.4 micro-dollars, stored as 146
     // (at the input price the writes made 144.9, stored as 145).
     const expectedUsd = (11 * 3 + 2 * 3.75 + 3 * 0.3 + 7 * 15) / 1_000_000;
@@ -222,7 +222,7 @@ describe('team mode data plane (GATEWAY_KEYS=required)', () => {
     ).rejects.toMatchObject({ status: 401 });
     const limited = await createGatewayKey(stack.gateway, { models: ['gpt-*'] });
     await expect(
-      member(limited.key).chat.completions.create({ model: 'claude-sonnet-4-5', messages: [] }),
+      member(limited.key).chat.completions.create({ model: 'claude-sonnet-4-6', messages: [] }),
     ).rejects.toMatchObject({ status: 403, code: 'model_not_allowed' });
     await expect(
       member(limited.key).chat.completions.create({ model: 'no-such-model', messages: [] }),

@@ -29,8 +29,8 @@ const GEMINI_TEAM_KEY = 'AIzaTeamDoneWhen0123456789';
 const MIRROR_TEAM_KEY = 'sk-team-mirror-done-0123456789';
 /** The configured OpenAI-compatible provider's model (its declared prefix is `mirror-*`). */
 const MIRROR_MODEL = 'mirror-chat';
-const CLAUDE_MODEL = 'claude-sonnet-4-5';
-/** The model member B's Claude Code asks for (the Anthropic SDK warns about claude-sonnet-4-5 as deprecated). */
+const CLAUDE_MODEL = 'claude-sonnet-4-6';
+/** The model member B's Claude Code asks for (the Anthropic SDK warns about claude-sonnet-4-6 as deprecated). */
 const CLAUDE_CODE_MODEL = 'claude-haiku-4-5';
 const GEMINI_MODEL = 'gemini-2.5-flash';
 const GPT_MODEL = 'gpt-4o-mini';

@@ -37,19 +37,19 @@ const MIRROR_OUTPUT_PRICE = 2000;
 
 /**
  * The routes under test: `smart` is gpt-4o, then mirror-large (an OpenAI-compatible provider through the relay),
- * then claude-sonnet-4-5 (through the claude-bridge); `careful` is gpt-4o then claude-sonnet-4-5; `resilient`
- * is claude-sonnet-4-5 then gpt-4o-mini; `thrifty` is gpt-4o then gpt-4o-mini (one provider, one upstream).
+ * then claude-sonnet-4-6 (through the claude-bridge); `careful` is gpt-4o then claude-sonnet-4-6; `resilient`
+ * is claude-sonnet-4-6 then gpt-4o-mini; `thrifty` is gpt-4o then gpt-4o-mini (one provider, one upstream).
  */
 const ROUTES = [
   'models:',
-  '  - { name: smart, provider: openai, model: gpt-4o, fallbacks: [mirror-large, claude-sonnet-4-5] }',
-  '  - { name: careful, provider: openai, model: gpt-4o, fallbacks: [claude-sonnet-4-5] }',
-  '  - { name: resilient, provider: anthropic, model: claude-sonnet-4-5, fallbacks: [gpt-4o-mini] }',
+  '  - { name: smart, provider: openai, model: gpt-4o, fallbacks: [mirror-large, claude-sonnet-4-6] }',
+  '  - { name: careful, provider: openai, model: gpt-4o, fallbacks: [claude-sonnet-4-6] }',
+  '  - { name: resilient, provider: anthropic, model: claude-sonnet-4-6, fallbacks: [gpt-4o-mini] }',
   '  - { name: thrifty, provider: openai, model: gpt-4o, fallbacks: [gpt-4o-mini] }',
   'prices:',
   '  gpt-4o: { input: 10, output: 20 }',
   `  mirror-large: { input: ${MIRROR_INPUT_PRICE}, output: ${MIRROR_OUTPUT_PRICE} }`,
-  '  claude-sonnet-4-5: { input: 30, output: 40 }',
+  '  claude-sonnet-4-6: { input: 30, output: 40 }',
 ].join('\n');
 
 /** The services' own breakers are off unless a test turns one on: each fake's count is then what the gateway made. */
@@ -278,7 +278,7 @@ describe('model fallbacks in team mode (a fake per provider)', () => {
   it('should skip a fallback the gateway key may not use and serve from the next one', async () => {
     const started = await startTeam();
     started.stack.openai.on('POST', FAKE_CHAT_PATH, openAiError(503, 'gpt-4o is overloaded', 'server_error'));
-    const { key, id } = await createGatewayKey(started.stack.gateway, { models: ['smart', 'claude-sonnet-4-5'] });
+    const { key, id } = await createGatewayKey(started.stack.gateway, { models: ['smart', 'claude-sonnet-4-6'] });
     const completion = await member(started, key).chat.completions.create({
       model: 'smart',
       messages: [{ role: 'user', content: 'skip mirror' }],
@@ -291,7 +291,7 @@ describe('model fallbacks in team mode (a fake per provider)', () => {
     expect(await onlyRow(started, id)).toMatchObject({
       provider: 'anthropic',
       modelRequested: 'smart',
-      modelServed: 'claude-sonnet-4-5',
+      modelServed: 'claude-sonnet-4-6',
       status: 200,
     });
   });
@@ -310,14 +310,14 @@ describe('model fallbacks in team mode (a fake per provider)', () => {
       expect(answer.status).toBe(429);
       expect(response.headers.get('content-type')).toContain('application/json');
       expect(response.headers.get('retry-after')).toBe('30');
-      expect(response.headers.get(MODEL_HEADER)).toBe('anthropic/claude-sonnet-4-5');
+      expect(response.headers.get(MODEL_HEADER)).toBe('anthropic/claude-sonnet-4-6');
       expect(JSON.parse(answer.body)).toMatchObject({ error: { message: expect.stringContaining('Claude is busy') } });
       expect(attempts(started.stack.openai)).toBe(2);
       expect(attempts(started.mirror)).toBe(1);
       expect(attempts(started.stack.anthropic, ANTHROPIC_MESSAGES)).toBe(1);
       expect(await onlyRow(started, id)).toMatchObject({
         provider: 'anthropic',
-        modelServed: 'claude-sonnet-4-5',
+        modelServed: 'claude-sonnet-4-6',
         status: 429,
         outcome: 'failed',
       });
@@ -337,14 +337,14 @@ describe('model fallbacks in team mode (a fake per provider)', () => {
     const sent = started.stack.anthropic.lastRequest(ANTHROPIC_MESSAGES);
     expect(sent?.headers['x-api-key']).toBe(FALLBACK_TEAM_KEYS.anthropic);
     expect(lastBody(started.stack.anthropic, ANTHROPIC_MESSAGES)).toMatchObject({
-      model: 'claude-sonnet-4-5',
+      model: 'claude-sonnet-4-6',
       stream: true,
       messages: [{ role: 'user', content: [{ type: 'text', text: 'translate me' }] }],
     });
     expect(await onlyRow(started, id)).toMatchObject({
       provider: 'anthropic',
       modelRequested: 'careful',
-      modelServed: 'claude-sonnet-4-5',
+      modelServed: 'claude-sonnet-4-6',
       status: 200,
       outcome: 'completed',
       promptSource: 'provider',

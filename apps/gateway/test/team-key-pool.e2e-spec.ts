@@ -183,7 +183,7 @@ describe('the provider key pool in team mode (an Anthropic API key and an OAuth 
         'anthropic-beta': 'oauth-2025-04-20',
         'content-type': 'application/json',
       },
-      body: JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] }),
+      body: JSON.stringify({ model: 'claude-sonnet-4-6', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] }),
     });
     expect({ status: answer.status, body: await answer.text() }).toMatchObject({ status: 200 });
     const attempts = stack.anthropic.requests.slice(seen).filter((request) => request.url === MESSAGES);

@@ -33,7 +33,7 @@ const ROUTES: readonly KeyedRoute[] = [
     name: '/anthropic (x-api-key)',
     path: '/anthropic/v1/messages',
     headers: (key) => ({ 'x-api-key': key, 'anthropic-version': '2023-06-01' }),
-    body: { model: 'claude-sonnet-4-5', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] },
+    body: { model: 'claude-sonnet-4-6', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] },
     upstream: (stack) => stack.anthropic,
   },
   {

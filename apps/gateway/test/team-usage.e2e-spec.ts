@@ -273,7 +273,7 @@ describe('a gateway key’s usage, balance and models (GATEWAY_KEYS=optional, SQ
         ...FAKE_OPENAI_MODELS.filter((id) => id !== 'whisper-1'),
         // whisper-* routes to mirror: openai's own is reached by its prefix.
         'openai/whisper-1',
-        'claude-sonnet-4-5',
+        'claude-sonnet-4-6',
         'claude-haiku-4-5',
         'mirror/gpt-4o-mini',
         'mirror/gpt-4o',

@@ -84,7 +84,7 @@ const ANTHROPIC_ANSWERS: ProviderAnswers = {
     id: 'msg_fault01',
     type: 'message',
     role: 'assistant',
-    model: 'claude-sonnet-4-5',
+    model: 'claude-sonnet-4-6',
     content: [{ type: 'text', text }],
     stop_reason: 'end_turn',
     stop_sequence: null,
@@ -205,7 +205,7 @@ export async function startFaultStack(options: FaultStackOptions = {}): Promise<
     {
       name: 'claude-bridge /claude/v1',
       path: '/claude/v1/chat/completions',
-      model: 'claude-sonnet-4-5',
+      model: 'claude-sonnet-4-6',
       apiKey: CLIENT_ANTHROPIC_KEY,
       upstream: anthropic,
       upstreamPath: '/v1/messages',

@@ -30,7 +30,7 @@ const SQLITE_MEMORY = ':memory:';
 function keySettings(changes: Partial<KeySettings> = {}): KeySettings {
   return {
     name: 'ci',
-    models: ['gpt-*', 'claude-sonnet-4-5'],
+    models: ['gpt-*', 'claude-sonnet-4-6'],
     rpm: 60,
     tpm: 10_000,
     budgetUsd: 12.5,
@@ -211,7 +211,7 @@ function teamDatabaseSuite(open: () => Promise<TeamDatabase>): void {
         name: 'ci',
         keyPrefix: key.slice(0, 8),
         digest: gatewayKeyDigest(key),
-        models: ['gpt-*', 'claude-sonnet-4-5'],
+        models: ['gpt-*', 'claude-sonnet-4-6'],
         rpm: 60,
         tpm: 10_000,
         budgetUsd: 12.5,

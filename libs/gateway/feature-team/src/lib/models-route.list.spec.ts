@@ -15,7 +15,7 @@ const upstream: ProviderModels[] = [
     provider: 'openai',
     models: [{ id: 'gpt-4o', created: 1, owned_by: 'openai' }, { id: 'whisper-1' }, { id: 'davinci-002' }],
   },
-  { provider: 'anthropic', models: [{ id: 'claude-sonnet-4-5', owned_by: 'anthropic' }] },
+  { provider: 'anthropic', models: [{ id: 'claude-sonnet-4-6', owned_by: 'anthropic' }] },
   { provider: 'gemini', models: [{ id: 'gemini-2.5-flash' }, { id: 'text-embedding-004' }] },
   { provider: 'deepseek', models: [{ id: 'deepseek-chat' }, { id: 'gpt-4o' }] },
   { provider: 'mirror', models: [{ id: 'whisper-1' }] },
@@ -45,7 +45,7 @@ describe(teamModelList.name, () => {
         { id: 'gpt-4o', object: 'model', created: 1, owned_by: 'openai' },
         { id: 'openai/whisper-1', object: 'model', created: 0, owned_by: 'openai' },
         { id: 'openai/davinci-002', object: 'model', created: 0, owned_by: 'openai' },
-        { id: 'claude-sonnet-4-5', object: 'model', created: 0, owned_by: 'anthropic' },
+        { id: 'claude-sonnet-4-6', object: 'model', created: 0, owned_by: 'anthropic' },
         { id: 'gemini-2.5-flash', object: 'model', created: 0, owned_by: 'gemini' },
         { id: 'gemini/text-embedding-004', object: 'model', created: 0, owned_by: 'gemini' },
         { id: 'deepseek-chat', object: 'model', created: 0, owned_by: 'deepseek' },
@@ -58,8 +58,8 @@ describe(teamModelList.name, () => {
   it('should keep what the key’s patterns allow by the listed id or the model it is sent upstream as', () => {
     const ids = teamModelList(router, ['gpt-*'], upstream).data.map((model) => model.id);
     expect(ids).toEqual(['fast', 'gpt-4o', 'deepseek/gpt-4o']);
-    expect(teamModelList(router, ['claude-sonnet-4-5'], upstream).data.map((model) => model.id)).toEqual([
-      'claude-sonnet-4-5',
+    expect(teamModelList(router, ['claude-sonnet-4-6'], upstream).data.map((model) => model.id)).toEqual([
+      'claude-sonnet-4-6',
     ]);
   });
 

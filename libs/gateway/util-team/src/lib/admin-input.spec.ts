@@ -20,7 +20,7 @@ describe('parseKeyCreate', () => {
   it('should read every setting', () => {
     const body = {
       name: 'bob',
-      models: ['gpt-*', 'claude-sonnet-4-5'],
+      models: ['gpt-*', 'claude-sonnet-4-6'],
       rpm: 60,
       tpm: 100000,
       budget_usd: 20.5,
@@ -31,7 +31,7 @@ describe('parseKeyCreate', () => {
       ok: true,
       settings: {
         name: 'bob',
-        models: ['gpt-*', 'claude-sonnet-4-5'],
+        models: ['gpt-*', 'claude-sonnet-4-6'],
         rpm: 60,
         tpm: 100000,
         budgetUsd: 20.5,

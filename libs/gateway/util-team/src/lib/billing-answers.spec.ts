@@ -26,7 +26,7 @@ describe('billingUsageAnswer', () => {
   it('should answer every day of the range with its models, in cents', () => {
     const costs = [
       { day: '2026-12-01', model: 'gpt-4o', costUsd: 0.5 },
-      { day: '2026-12-01', model: 'claude-sonnet-4-5', costUsd: 0.0000125 },
+      { day: '2026-12-01', model: 'claude-sonnet-4-6', costUsd: 0.0000125 },
       { day: '2026-12-03', model: 'gpt-4o', costUsd: 1 },
       { day: '2026-12-03', model: 'gpt-4o', costUsd: 0.25 },
     ];
@@ -38,7 +38,7 @@ describe('billingUsageAnswer', () => {
           timestamp: 1796083200,
           line_items: [
             { name: 'gpt-4o', cost: 50 },
-            { name: 'claude-sonnet-4-5', cost: 0.0013 },
+            { name: 'claude-sonnet-4-6', cost: 0.0013 },
           ],
         },
         { timestamp: 1796169600, line_items: [] },

@@ -29,15 +29,15 @@ describe('model patterns', () => {
   });
 
   it('should allow a model when any listed pattern matches it', () => {
-    const patterns = ['gpt-*', 'claude-sonnet-4-5'];
+    const patterns = ['gpt-*', 'claude-sonnet-4-6'];
     expect(modelAllowed(patterns, 'gpt-4.1-mini')).toBe(true);
-    expect(modelAllowed(patterns, 'claude-sonnet-4-5')).toBe(true);
-    expect(modelAllowed(patterns, 'claude-sonnet-4-5-20250929')).toBe(false);
+    expect(modelAllowed(patterns, 'claude-sonnet-4-6')).toBe(true);
+    expect(modelAllowed(patterns, 'claude-sonnet-4-6-thinking')).toBe(false);
     expect(modelAllowed(patterns, 'gemini-2.5-pro')).toBe(false);
   });
 
   it('should accept model names and prefixes and refuse other text as a pattern', () => {
-    for (const pattern of ['gpt-*', 'claude-sonnet-4-5', 'Qwen/Qwen2.5-72B-Instruct', 'llama3.1:8b', 'o1*']) {
+    for (const pattern of ['gpt-*', 'claude-sonnet-4-6', 'Qwen/Qwen2.5-72B-Instruct', 'llama3.1:8b', 'o1*']) {
       expect(MODEL_PATTERN.test(pattern)).toBe(true);
     }
     for (const pattern of ['', '*', 'gpt-**', 'gpt *', '-gpt', 'g*pt']) {

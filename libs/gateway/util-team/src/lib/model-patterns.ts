@@ -1,5 +1,5 @@
 /**
- * A model pattern as keys and the config file write them: a model name (`claude-sonnet-4-5`,
+ * A model pattern as keys and the config file write them: a model name (`claude-sonnet-4-6`,
  * `Qwen/Qwen2.5-72B-Instruct`, `llama3.1:8b`), or a prefix followed by one `*` (`gpt-*`).
  */
 export const MODEL_PATTERN = /^[A-Za-z0-9@][A-Za-z0-9._:/@+-]*\*?$/;

@@ -39,7 +39,7 @@ describe(ModelRouter.name, () => {
       provider: 'gemini',
       upstreamModel: 'text-embedding-004',
     });
-    expect(router().resolve('anthropic/claude-sonnet-4-5')?.provider).toBe('anthropic');
+    expect(router().resolve('anthropic/claude-sonnet-4-6')?.provider).toBe('anthropic');
     expect(router().resolve('openai/gpt-4o')?.upstreamModel).toBe('gpt-4o');
   });
 

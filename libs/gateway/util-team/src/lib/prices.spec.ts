@@ -65,6 +65,7 @@ describe('PriceBook', () => {
     for (const model of [
       'claude-opus-4-6',
       'claude-opus-4-1',
+      'claude-sonnet-4-6',
       'claude-sonnet-4-5',
       'claude-haiku-4-5',
       'claude-3-5-haiku',

@@ -5,11 +5,12 @@ const TOKENS_PER_MILLION = 1_000_000;
 
 /**
  * USD per million tokens for the common models: prices as listed by the providers, checked December 2026 (the
- * lists as the providers published them in 2025; newer models are priced through the config file's `prices:`).
- * Anthropic's and Gemini's prices are those for prompts up to 200k tokens; `cachedInput` is the prompt-cache read
- * price, `cacheWrite` Anthropic's price of a prompt-cache write with the default 5-minute lifetime (1.25 times the
- * input price; a 1-hour write, which Anthropic bills at twice the input price, is billed at it too). A dated model (`gpt-4o-2024-08-06`, `claude-sonnet-4-5-20250929`) takes its family's entry; the `-pro`
- * and `-mini` entries are listed so that such a model never takes a far cheaper or dearer family's price.
+ * lists as the providers published them in 2025 and 2026; newer models are priced through the config file's
+ * `prices:`). Anthropic's and Gemini's prices are those for prompts up to 200k tokens; `cachedInput` is the
+ * prompt-cache read price, `cacheWrite` Anthropic's price of a prompt-cache write with the default 5-minute
+ * lifetime (1.25 times the input price; a 1-hour write, which Anthropic bills at twice the input price, is billed
+ * at it too). A dated model (`gpt-4o-2024-08-06`, `claude-sonnet-4-5-20250929`) takes its family's entry; the
+ * `-pro` and `-mini` entries are listed so that such a model never takes a far cheaper or dearer family's price.
  */
 const BUILT_IN_PRICES: ReadonlyMap<string, ModelPrice> = new Map<string, ModelPrice>([
   ['gpt-4o', { input: 2.5, output: 10, cachedInput: 1.25 }],
@@ -34,6 +35,7 @@ const BUILT_IN_PRICES: ReadonlyMap<string, ModelPrice> = new Map<string, ModelPr
   ['claude-opus-4-5', { input: 5, output: 25, cachedInput: 0.5, cacheWrite: 6.25 }],
   ['claude-opus-4-1', { input: 15, output: 75, cachedInput: 1.5, cacheWrite: 18.75 }],
   ['claude-opus-4', { input: 15, output: 75, cachedInput: 1.5, cacheWrite: 18.75 }],
+  ['claude-sonnet-4-6', { input: 3, output: 15, cachedInput: 0.3, cacheWrite: 3.75 }],
   ['claude-sonnet-4-5', { input: 3, output: 15, cachedInput: 0.3, cacheWrite: 3.75 }],
   ['claude-sonnet-4', { input: 3, output: 15, cachedInput: 0.3, cacheWrite: 3.75 }],
   ['claude-3-7-sonnet', { input: 3, output: 15, cachedInput: 0.3, cacheWrite: 3.75 }],

@@ -28,7 +28,7 @@ export interface GatewayKeyRecord extends KeyLimits {
   keyPrefix: string;
   /** SHA-256 of the key, lowercase hex. */
   digest: string;
-  /** Model patterns the key may use (`gpt-*`, `claude-sonnet-4-5`); empty: every model. */
+  /** Model patterns the key may use (`gpt-*`, `claude-sonnet-4-6`); empty: every model. */
   models: readonly string[];
   expiresAt: Date | null;
   createdAt: Date;

@@ -7,7 +7,7 @@ const TOOLS: ChatCompletionRequest['tools'] = [
 
 function translate(extra: Partial<ChatCompletionRequest>): ReturnType<typeof toAnthropicRequest>['body'] {
   return toAnthropicRequest(
-    { model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'hi' }], ...extra },
+    { model: 'claude-sonnet-4-6', messages: [{ role: 'user', content: 'hi' }], ...extra },
     { defaultMaxTokens: 16 },
   ).body;
 }

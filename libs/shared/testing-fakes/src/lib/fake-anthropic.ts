@@ -9,7 +9,7 @@ interface MessagesBody {
   tools?: Array<{ name?: unknown }>;
 }
 
-export const FAKE_ANTHROPIC_MODELS = ['claude-sonnet-4-5', 'claude-haiku-4-5'];
+export const FAKE_ANTHROPIC_MODELS = ['claude-sonnet-4-6', 'claude-haiku-4-5'];
 
 function parse(request: RecordedRequest): MessagesBody | undefined {
   try {

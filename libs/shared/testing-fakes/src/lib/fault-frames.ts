@@ -31,7 +31,7 @@ export function openAiStreamError(message: string, type = 'server_error'): strin
 }
 
 /** A whole Anthropic Messages stream: `message_start`, a text block with one delta per word, `message_stop`. */
-export function anthropicFrames(words: readonly string[], model = 'claude-sonnet-4-5'): string[] {
+export function anthropicFrames(words: readonly string[], model = 'claude-sonnet-4-6'): string[] {
   const usage = { input_tokens: 5, output_tokens: 1 };
   return [
     encodeSseEvent('message_start', {
