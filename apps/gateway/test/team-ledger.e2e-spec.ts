@@ -29,6 +29,10 @@ const OUTPUT_PRICE = 2000;
 /** The prices of prompt tokens read from and written to a provider's cache (no answer of the fake's has any). */
 const CACHED_INPUT_PRICE = 100;
 const CACHE_WRITE_PRICE = 1250;
+/** A prompt of more than LONG_ABOVE_TOKENS tokens is billed at the long-context prices (the fake's are 9 tokens). */
+const LONG_ABOVE_TOKENS = 500;
+const LONG_INPUT_PRICE = 3000;
+const LONG_OUTPUT_PRICE = 5000;
 
 /** An OpenAI stream chunk carrying `content`, as the fake scripts its broken streams. */
 function contentChunk(content: string): string {
@@ -76,7 +80,8 @@ describe('the usage ledger against what the fake upstream reported and delivered
     database = await createTestPostgresDatabase();
     config = writeGatewayConfig(
       `prices:\n  gpt-4o-mini: { input: ${INPUT_PRICE}, output: ${OUTPUT_PRICE}, ` +
-        `cached_input: ${CACHED_INPUT_PRICE}, cache_write: ${CACHE_WRITE_PRICE} }\n`,
+        `cached_input: ${CACHED_INPUT_PRICE}, cache_write: ${CACHE_WRITE_PRICE}, long_context: ` +
+        `{ above_tokens: ${LONG_ABOVE_TOKENS}, input: ${LONG_INPUT_PRICE}, output: ${LONG_OUTPUT_PRICE} } }\n`,
     );
     stack = await startStack({
       gatewayEnv: {
@@ -143,6 +148,27 @@ describe('the usage ledger against what the fake upstream reported and delivered
       costMicroUsd: 20 * INPUT_PRICE + 30 * CACHED_INPUT_PRICE + 50 * CACHE_WRITE_PRICE + 7 * OUTPUT_PRICE,
       outcome: 'completed',
     });
+  });
+
+  it('should bill an answer whose prompt is longer than where the long-context prices start at those prices', async () => {
+    const answerWithPrompt = (promptTokens: number) =>
+      json(200, {
+        id: 'chatcmpl-long',
+        object: 'chat.completion',
+        created: 1_700_000_000,
+        model: 'gpt-4o-mini',
+        choices: [{ index: 0, message: { role: 'assistant', content: 'long' }, finish_reason: 'stop' }],
+        usage: { prompt_tokens: promptTokens, completion_tokens: 7, total_tokens: promptTokens + 7 },
+      });
+    for (const [promptTokens, expected] of [
+      [LONG_ABOVE_TOKENS, LONG_ABOVE_TOKENS * INPUT_PRICE + 7 * OUTPUT_PRICE],
+      [LONG_ABOVE_TOKENS + 1, (LONG_ABOVE_TOKENS + 1) * LONG_INPUT_PRICE + 7 * LONG_OUTPUT_PRICE],
+    ]) {
+      stack.openai.on('POST', FAKE_CHAT_PATH, answerWithPrompt(promptTokens));
+      const { key, id } = await createGatewayKey(stack.gateway);
+      expect((await readAnswer(await postChat(stack.gatewayUrl, key, chatBody('ledger long')))).status).toBe(200);
+      expect(await onlyRow(id)).toMatchObject({ ...CHAT_ROW, promptTokens, costMicroUsd: expected });
+    }
   });
 
   it('should record a stream with the usage chunk the provider sent, while the client that did not ask never sees it', async () => {

@@ -160,6 +160,66 @@ describe('costUsd', () => {
     expect(costUsd(price, usage(10, 0, 10, 50))).toBe(0);
   });
 
+  it('should bill the whole request at the long-context prices once the prompt is longer than where they start', () => {
+    const price: ModelPrice = {
+      input: 3,
+      output: 15,
+      cachedInput: 0.3,
+      cacheWrite: 3.75,
+      longContext: { aboveTokens: 200_000, input: 6, output: 22.5, cachedInput: 0.6, cacheWrite: 7.5 },
+    };
+    expect(costUsd(price, usage(200_000, 1_000_000))).toBeCloseTo(0.2 * 3 + 15, 10);
+    expect(costUsd(price, usage(200_001, 1_000_000))).toBeCloseTo((200_001 * 6) / 1_000_000 + 22.5, 10);
+    // 300k prompt tokens: 100k read from the cache, 50k written to it.
+    expect(costUsd(price, usage(300_000, 0, 100_000, 50_000))).toBeCloseTo(0.15 * 6 + 0.1 * 0.6 + 0.05 * 7.5, 10);
+    // A long tier without cache prices bills its cache reads and writes at its own input price.
+    const plain: ModelPrice = { input: 1, output: 1, longContext: { aboveTokens: 10, input: 2, output: 2 } };
+    expect(costUsd(plain, usage(1_000_000, 0, 500_000, 500_000))).toBeCloseTo(2, 10);
+  });
+
+  it('should price long prompts of the built-in Claude Sonnet 4 and 4.5 and Gemini 2.5 Pro at their long-context prices', () => {
+    const long = usage(1_000_000, 1_000_000);
+    expect(costUsd(builtIn.priceFor('claude-sonnet-4-5-20250929'), long)).toBeCloseTo(6 + 22.5, 10);
+    expect(costUsd(builtIn.priceFor('claude-sonnet-4-20250514'), long)).toBeCloseTo(6 + 22.5, 10);
+    expect(costUsd(builtIn.priceFor('gemini-2.5-pro'), long)).toBeCloseTo(2.5 + 15, 10);
+    expect(costUsd(builtIn.priceFor('gemini-2.5-pro'), usage(100_000, 0))).toBeCloseTo(0.125, 10);
+  });
+
+  it('should cost no less for a longer prompt when every long-context price is at least the short one', () => {
+    const longTier = fc.record({
+      aboveTokens: fc.integer({ min: 1, max: 10_000_000 }),
+      extra: fc.tuple(
+        fc.double({ min: 0, max: 1000, noNaN: true }),
+        fc.double({ min: 0, max: 1000, noNaN: true }),
+        fc.double({ min: 0, max: 1000, noNaN: true }),
+        fc.double({ min: 0, max: 1000, noNaN: true }),
+      ),
+    });
+    const roundingSlack = 1 - 1e-12;
+    fc.assert(
+      fc.property(
+        priceArbitrary,
+        longTier,
+        fc.tuple(tokens, tokens, tokens, tokens, tokens),
+        (short, { aboveTokens, extra: [input, output, cached, written] }, [prompt, completion, read, wrote, more]) => {
+          const price: ModelPrice = {
+            ...short,
+            longContext: {
+              aboveTokens,
+              input: short.input + input,
+              output: short.output + output,
+              cachedInput: (short.cachedInput ?? short.input) + cached,
+              cacheWrite: (short.cacheWrite ?? short.input) + written,
+            },
+          };
+          expect(costUsd(price, usage(prompt + more, completion, read, wrote))).toBeGreaterThanOrEqual(
+            costUsd(price, usage(prompt, completion, read, wrote)) * roundingSlack,
+          );
+        },
+      ),
+    );
+  });
+
   it('should cost 0 without a price', () => {
     expect(costUsd(undefined, usage(123_456, 789))).toBe(0);
   });

@@ -1,16 +1,32 @@
-import type { ModelPrice } from '@openai-proxy/util-config';
+import type { ModelPrice, TokenPrices } from '@openai-proxy/util-config';
 import type { MeteredUsage } from './team.types';
 
 const TOKENS_PER_MILLION = 1_000_000;
 
+/** Where Anthropic's and Gemini's long-context prices start: prompts of more than 200k tokens. */
+const LONG_CONTEXT_ABOVE_TOKENS = 200_000;
+
+/**
+ * Claude Sonnet 4 and 4.5: a prompt above 200k tokens (their 1M context) costs twice the input price and 1.5
+ * times the output price.
+ */
+const SONNET_4_PRICE: ModelPrice = {
+  input: 3,
+  output: 15,
+  cachedInput: 0.3,
+  cacheWrite: 3.75,
+  longContext: { aboveTokens: LONG_CONTEXT_ABOVE_TOKENS, input: 6, output: 22.5, cachedInput: 0.6, cacheWrite: 7.5 },
+};
+
 /**
  * USD per million tokens for the common models: prices as listed by the providers, checked December 2026 (the
  * lists as the providers published them in 2025 and 2026; newer models are priced through the config file's
- * `prices:`). Anthropic's and Gemini's prices are those for prompts up to 200k tokens; `cachedInput` is the
- * prompt-cache read price, `cacheWrite` Anthropic's price of a prompt-cache write with the default 5-minute
- * lifetime (1.25 times the input price; a 1-hour write, which Anthropic bills at twice the input price, is billed
- * at it too). A dated model (`gpt-4o-2024-08-06`, `claude-sonnet-4-5-20250929`) takes its family's entry; the
- * `-pro` and `-mini` entries are listed so that such a model never takes a far cheaper or dearer family's price.
+ * `prices:`). `cachedInput` is the prompt-cache read price, `cacheWrite` Anthropic's price of a prompt-cache
+ * write with the default 5-minute lifetime (1.25 times the input price; a 1-hour write, which Anthropic bills at
+ * twice the input price, is billed at it too). `longContext` holds the dearer prices of a prompt above 200k
+ * tokens where a provider has them (Claude Sonnet 4 and 4.5 with the 1M context, Gemini 2.5 Pro). A dated model
+ * (`gpt-4o-2024-08-06`, `claude-sonnet-4-5-20250929`) takes its family's entry; the `-pro` and `-mini` entries
+ * are listed so that such a model never takes a far cheaper or dearer family's price.
  */
 const BUILT_IN_PRICES: ReadonlyMap<string, ModelPrice> = new Map<string, ModelPrice>([
   ['gpt-4o', { input: 2.5, output: 10, cachedInput: 1.25 }],
@@ -36,12 +52,20 @@ const BUILT_IN_PRICES: ReadonlyMap<string, ModelPrice> = new Map<string, ModelPr
   ['claude-opus-4-1', { input: 15, output: 75, cachedInput: 1.5, cacheWrite: 18.75 }],
   ['claude-opus-4', { input: 15, output: 75, cachedInput: 1.5, cacheWrite: 18.75 }],
   ['claude-sonnet-4-6', { input: 3, output: 15, cachedInput: 0.3, cacheWrite: 3.75 }],
-  ['claude-sonnet-4-5', { input: 3, output: 15, cachedInput: 0.3, cacheWrite: 3.75 }],
-  ['claude-sonnet-4', { input: 3, output: 15, cachedInput: 0.3, cacheWrite: 3.75 }],
+  ['claude-sonnet-4-5', SONNET_4_PRICE],
+  ['claude-sonnet-4', SONNET_4_PRICE],
   ['claude-3-7-sonnet', { input: 3, output: 15, cachedInput: 0.3, cacheWrite: 3.75 }],
   ['claude-haiku-4-5', { input: 1, output: 5, cachedInput: 0.1, cacheWrite: 1.25 }],
   ['claude-3-5-haiku', { input: 0.8, output: 4, cachedInput: 0.08, cacheWrite: 1 }],
-  ['gemini-2.5-pro', { input: 1.25, output: 10, cachedInput: 0.125 }],
+  [
+    'gemini-2.5-pro',
+    {
+      input: 1.25,
+      output: 10,
+      cachedInput: 0.125,
+      longContext: { aboveTokens: LONG_CONTEXT_ABOVE_TOKENS, input: 2.5, output: 15, cachedInput: 0.25 },
+    },
+  ],
   ['gemini-2.5-flash', { input: 0.3, output: 2.5, cachedInput: 0.03 }],
   ['gemini-2.5-flash-lite', { input: 0.1, output: 0.4, cachedInput: 0.01 }],
   ['gemini-2.0-flash', { input: 0.1, output: 0.4, cachedInput: 0.025 }],
@@ -99,7 +123,8 @@ export class PriceBook {
 /**
  * What a request cost in USD: prompt tokens read from the cache at the cached price, those written to it at the
  * cache-write price (each the input price when none is listed), the other prompt tokens at the input price,
- * completion tokens at the output price. 0 without a price.
+ * completion tokens at the output price; all at the long-context prices when the prompt is longer than where
+ * they start. 0 without a price.
  */
 export function costUsd(price: ModelPrice | undefined, usage: MeteredUsage): number {
   if (price === undefined) {
@@ -109,10 +134,12 @@ export function costUsd(price: ModelPrice | undefined, usage: MeteredUsage): num
   const cached = Math.min(prompt, Math.max(0, usage.cachedPromptTokens));
   const written = Math.min(prompt - cached, Math.max(0, usage.cacheWritePromptTokens));
   const completion = Math.max(0, usage.completionTokens);
+  const long = price.longContext;
+  const tier: TokenPrices = long !== undefined && prompt > long.aboveTokens ? long : price;
   const usdTimesMillion =
-    (prompt - cached - written) * price.input +
-    cached * (price.cachedInput ?? price.input) +
-    written * (price.cacheWrite ?? price.input) +
-    completion * price.output;
+    (prompt - cached - written) * tier.input +
+    cached * (tier.cachedInput ?? tier.input) +
+    written * (tier.cacheWrite ?? tier.input) +
+    completion * tier.output;
   return usdTimesMillion / TOKENS_PER_MILLION;
 }

@@ -58,6 +58,30 @@ describe('parseGatewayConfigText', () => {
     expect(document.prices).toEqual({ 'gpt-4o-mini': { input: 0.15, output: 0.6, cachedInput: 0.075 } });
   });
 
+  it("should read a price's long-context prices, and refuse them without a whole positive start", () => {
+    const document = parseGatewayConfigText(
+      'prices:\n  my-pro: { input: 1.25, output: 10, long_context: { above_tokens: 200000, input: 2.5, output: 15, cached_input: 0.25 } }\n',
+      SOURCE,
+    );
+    expect(document.prices).toEqual({
+      'my-pro': {
+        input: 1.25,
+        output: 10,
+        longContext: { aboveTokens: 200_000, input: 2.5, output: 15, cachedInput: 0.25 },
+      },
+    });
+    for (const start of ['0', '1.5', '-1']) {
+      expect(
+        problemsOf(
+          `prices:\n  my-pro: { input: 1, output: 1, long_context: { above_tokens: ${start}, input: 2, output: 2 } }\n`,
+        ),
+      ).toEqual([expect.stringContaining('prices.my-pro.long_context.above_tokens')]);
+    }
+    expect(problemsOf('prices:\n  my-pro: { input: 1, output: 1, long_context: { input: 2, output: 2 } }\n')).toEqual([
+      expect.stringContaining('prices.my-pro.long_context.above_tokens'),
+    ]);
+  });
+
   it("should read a price's cache-write price, and refuse a negative one", () => {
     const document = parseGatewayConfigText(
       'prices:\n  my-claude: { input: 3, output: 15, cache_write: 3.75 }\n',

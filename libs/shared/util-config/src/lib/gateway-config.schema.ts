@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { baseUrlSchema } from './env-schema';
-import type { ApiKeyReference, GatewayConfigDocument, ModelPrice, ModelRoute } from './gateway-config.types';
+import type {
+  ApiKeyReference,
+  GatewayConfigDocument,
+  ModelPrice,
+  ModelRoute,
+  TokenPrices,
+} from './gateway-config.types';
 import { type OpenAiCompatibleProvider, providerNameProblem } from './openai-compatible-providers';
 
 /** Built-in providers whose upstream keys the file may name (`openai: { api_keys: [env:OPENAI_API_KEY] }`). */
@@ -147,18 +153,33 @@ const modelRoutesSchema = z.array(modelRouteSchema).superRefine((routes, context
 
 const usdPerMillionSchema = z.number().nonnegative();
 
-const priceSchema = z
-  .strictObject({
-    input: usdPerMillionSchema,
-    output: usdPerMillionSchema,
-    cached_input: usdPerMillionSchema.optional(),
-    cache_write: usdPerMillionSchema.optional(),
-  })
-  .transform((price): ModelPrice => ({
+const tokenPricesShape = {
+  input: usdPerMillionSchema,
+  output: usdPerMillionSchema,
+  cached_input: usdPerMillionSchema.optional(),
+  cache_write: usdPerMillionSchema.optional(),
+};
+
+/** The file's prices of one tier, as TokenPrices. */
+function tokenPrices(price: z.output<z.ZodObject<typeof tokenPricesShape>>): TokenPrices {
+  return {
     input: price.input,
     output: price.output,
     ...(price.cached_input === undefined ? {} : { cachedInput: price.cached_input }),
     ...(price.cache_write === undefined ? {} : { cacheWrite: price.cache_write }),
+  };
+}
+
+const priceSchema = z
+  .strictObject({
+    ...tokenPricesShape,
+    long_context: z.strictObject({ above_tokens: z.number().int().positive(), ...tokenPricesShape }).optional(),
+  })
+  .transform((price): ModelPrice => ({
+    ...tokenPrices(price),
+    ...(price.long_context === undefined
+      ? {}
+      : { longContext: { aboveTokens: price.long_context.above_tokens, ...tokenPrices(price.long_context) } }),
   }));
 
 /**

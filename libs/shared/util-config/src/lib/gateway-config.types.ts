@@ -18,12 +18,22 @@ export interface ModelRoute {
 }
 
 /** USD per million tokens. */
-export interface ModelPrice {
+export interface TokenPrices {
   input: number;
   output: number;
+  /** The price of prompt tokens read from the provider's cache; else the input price. */
   cachedInput?: number;
   /** The price of prompt tokens written to the provider's cache (Anthropic's cache writes); else the input price. */
   cacheWrite?: number;
+}
+
+/** A model's prices (USD per million tokens). */
+export interface ModelPrice extends TokenPrices {
+  /**
+   * The prices of a request whose prompt has more than `aboveTokens` tokens (Gemini 2.5 Pro's and Claude Sonnet
+   * 4's above 200k): the whole request is billed at them.
+   */
+  longContext?: TokenPrices & { aboveTokens: number };
 }
 
 /** The `GATEWAY_CONFIG` file as validated, its secrets still references. */
