@@ -96,6 +96,31 @@ describe.each(LIMITERS)('team limits under concurrency, limits kept $where', ({ 
     expect(chatsArrivedWith(stack.openai, 'tpm burst')).toBe(fitting);
   });
 
+  // Regression: the prompt estimate counted message text only, so an agent's tool definitions (Claude Code sends
+  // thousands of tokens of them) were reserved as nothing.
+  it("should reserve a request's tool definitions: tools alone larger than tpm are refused before the upstream", async () => {
+    const tools = [
+      {
+        type: 'function',
+        function: {
+          name: 'search',
+          description: 'Searches the code base. '.repeat(300),
+          parameters: { type: 'object' },
+        },
+      },
+    ];
+    const plain = chatBody('tools too large', { max_tokens: MAX_TOKENS });
+    const withTools = { ...plain, tools };
+    const tpm = estimatePromptTokens('openai', plain) + MAX_TOKENS + 500;
+    expect(estimatePromptTokens('openai', withTools) + MAX_TOKENS).toBeGreaterThan(tpm);
+    const { key } = await createGatewayKey(stack.gateway, { tpm });
+    const refused = await readAnswer(await postChat(stack.gatewayUrl, key, withTools));
+    expect(refused).toMatchObject({ status: 429, errorCode: 'rate_limit_exceeded' });
+    expect(refused.body).toContain('Request too large');
+    expect(chatsArrivedWith(stack.openai, 'tools too large')).toBe(0);
+    expect((await readAnswer(await postChat(stack.gatewayUrl, key, plain))).status).toBe(200);
+  });
+
   it('should grant exactly the reservations a budget holds, refuse the rest with insufficient_quota, and never let the ledger pass the budget', async () => {
     const body = chatBody('budget burst', { max_tokens: MAX_TOKENS });
     const reservationMicros = (estimatePromptTokens('openai', body) + MAX_TOKENS) * PRICE_PER_MILLION;

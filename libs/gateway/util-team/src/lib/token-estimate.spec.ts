@@ -6,6 +6,7 @@ import {
   estimatePromptTokens,
   estimateTextTokens,
   meteredUsage,
+  TOKENS_PER_MEDIA_PART,
   TOKENS_PER_MESSAGE,
   TOKENS_PER_REQUEST,
 } from './token-estimate';
@@ -40,6 +41,19 @@ describe('estimatePromptTokens', () => {
   it('should count token arrays by their length, with no message overhead', () => {
     expect(estimatePromptTokens('openai', { input: [[1, 2, 3], [4]] })).toBe(4);
     expect(estimatePromptTokens('openai', { input: 'hello world' })).toBe(2);
+  });
+
+  it("should count the tool definitions' JSON and a fixed allowance per image", () => {
+    const tools = [{ name: 'search', description: 'Searches the code base.', input_schema: { type: 'object' } }];
+    const image = { type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'A'.repeat(100_000) } };
+    const text = { role: 'user', content: [{ type: 'text', text: 'hello world' }] };
+    const bare = estimatePromptTokens('anthropic', { messages: [text] });
+    expect(estimatePromptTokens('anthropic', { tools, messages: [text] })).toBe(
+      bare + estimateTextTokens(`${JSON.stringify(tools)}\nhello world`) - estimateTextTokens('hello world'),
+    );
+    const withImage = { role: 'user', content: [image, { type: 'text', text: 'hello world' }] };
+    // The image's 100 kB of base64 are never read as text.
+    expect(estimatePromptTokens('anthropic', { messages: [withImage] })).toBe(bare + TOKENS_PER_MEDIA_PART);
   });
 
   it('should be 0 for a body with no prompt', () => {

@@ -10,6 +10,11 @@ export const DEFAULT_COMPLETION_RESERVE = 1024;
 export const TOKENS_PER_MESSAGE = 3;
 /** Tokens a request with messages adds once (the opening of the reply), as in the same guide. */
 export const TOKENS_PER_REQUEST = 3;
+/**
+ * Tokens each media part (an image, audio, a file) counts, whatever its size: about what Anthropic counts for the
+ * largest image it takes unscaled; OpenAI and Gemini count fewer for an image (audio and documents can be more).
+ */
+export const TOKENS_PER_MEDIA_PART = 1600;
 
 let tokenizer: typeof GptTokenizer | undefined;
 
@@ -51,13 +56,14 @@ export function estimateTextTokens(text: string): number {
 
 /**
  * An estimate of a request's prompt tokens, made before it is sent (for a reservation) and when the provider
- * reports none: the prompt text's tokens, the token arrays' lengths, and `TOKENS_PER_MESSAGE` for each message
- * plus `TOKENS_PER_REQUEST` once when there are messages.
+ * reports none: the prompt text's tokens (tool definitions and calls as their JSON), the token arrays' lengths,
+ * `TOKENS_PER_MEDIA_PART` for each image, audio or file, and `TOKENS_PER_MESSAGE` for each message plus
+ * `TOKENS_PER_REQUEST` once when there are messages.
  */
 export function estimatePromptTokens(dialect: WireDialect, body: unknown): number {
   const parts = promptParts(dialect, body);
   const overhead = parts.messages === 0 ? 0 : parts.messages * TOKENS_PER_MESSAGE + TOKENS_PER_REQUEST;
-  return estimateTextTokens(parts.texts.join('\n')) + parts.tokenIds + overhead;
+  return estimateTextTokens(parts.texts.join('\n')) + parts.tokenIds + parts.media * TOKENS_PER_MEDIA_PART + overhead;
 }
 
 /** A field's allowance: a positive, whole (and safe) number, else none (zod's `number().int().positive()`). */
