@@ -20,6 +20,10 @@ describe('bard-bridge', () => {
     const basics = await readServiceBasics(await app.getUrl());
     expect(basics.health).toEqual({ status: 'ok' });
     expect(basics.readyStatus).toBe(200);
+    // Every upstream's breaker is shown before any call (they appeared only after their first call).
+    expect(basics.ready).toMatchObject({
+      breakers: { upstreams: { gemini: { state: 'closed' }, bard: { state: 'closed' } } },
+    });
     expect(basics.metrics).toContain('http_requests_total');
     expect(basics.docsTitle).toBe('bard-bridge');
     expect(basics.unknownRoute).toEqual({

@@ -52,7 +52,7 @@ export class ProviderPipeline {
     const pathname = pathnameOf(request.url ?? '/');
     const call: ReportedCall = { provider: adapter.name, operation };
     return this.calls.run(
-      this.target(adapter),
+      this.targetOf(adapter),
       adapter.translateError,
       response,
       (signal) => served.prepare({ input, credentials, headers: request.headers, params, pathname, signal }),
@@ -81,7 +81,11 @@ export class ProviderPipeline {
     }
   }
 
-  private target(adapter: ProviderAdapter<unknown, string>): RelayTarget {
+  /**
+   * The adapter's upstream, resolved once (its breaker and retry budget with it, which /readyz shows from then on:
+   * registerProviderRoutes resolves it when it registers the adapter's routes, before any call).
+   */
+  targetOf(adapter: ProviderAdapter<unknown, string>): RelayTarget {
     let target = this.targets.get(adapter);
     if (target === undefined) {
       target = this.relayService.target({ name: adapter.name, baseUrl: adapter.baseUrl, kind: 'provider' });

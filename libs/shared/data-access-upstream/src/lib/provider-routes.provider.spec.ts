@@ -46,10 +46,11 @@ function getRequest(url: string): IncomingMessage {
 describe(providerRoutes.name, () => {
   it('should serve the declared routes with the adapter made from the settings when the module initialises', async () => {
     const serve = jest.fn().mockResolvedValue({ usage: undefined });
+    const targetOf = jest.fn();
     const module = await Test.createTestingModule({
       providers: [
         RawRouteRegistry,
-        { provide: ProviderPipeline, useValue: { serve } },
+        { provide: ProviderPipeline, useValue: { serve, targetOf } },
         { provide: EXAMPLE_SETTINGS, useValue: { apiBase: 'http://127.0.0.1:9' } },
         providerRoutes({ settings: EXAMPLE_SETTINGS, adapter: exampleAdapter, routes: ROUTES }),
       ],
@@ -58,6 +59,8 @@ describe(providerRoutes.name, () => {
     expect(registry.find('/example/v1/models')).toBeUndefined();
 
     await module.init();
+    // The upstream is resolved at once (its breaker shows in /readyz before any call).
+    expect(targetOf).toHaveBeenCalledWith(expect.objectContaining({ name: 'example', baseUrl: 'http://127.0.0.1:9' }));
     const route = registry.find('/example/v1/models');
     expect(route?.label).toBe('/example/v1/models');
     expect(registry.documented()).toEqual([

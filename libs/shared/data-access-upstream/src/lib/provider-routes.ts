@@ -133,7 +133,8 @@ function registerDeclared(
 /**
  * Serves a bridge's declared routes as raw routes (ahead of Express, like the relays): the front door gives
  * them request tracking, metrics labelled with the declared path, and the error envelope; /docs lists them.
- * A method a path does not declare is answered 404 Unknown route.
+ * A method a path does not declare is answered 404 Unknown route. The adapter's upstream is resolved at once, so
+ * /readyz shows its breaker from the start.
  */
 export function registerProviderRoutes<Credentials, Operation extends string>(
   registry: RawRouteRegistry,
@@ -141,6 +142,7 @@ export function registerProviderRoutes<Credentials, Operation extends string>(
   adapter: ProviderAdapter<Credentials, Operation>,
   routes: readonly ProviderRoute<Operation>[],
 ): void {
+  pipeline.targetOf(adapter);
   const methods = routes.map((route): DeclaredMethod => ({
     ...route,
     serve: async (request, response, params) => {

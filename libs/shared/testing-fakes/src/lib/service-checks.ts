@@ -2,6 +2,8 @@
 export interface ServiceBasics {
   health: unknown;
   readyStatus: number;
+  /** The /readyz body. */
+  ready: unknown;
   metrics: string;
   docsTitle: unknown;
   unknownRoute: { status: number; body: unknown };
@@ -20,7 +22,14 @@ export async function readServiceBasics(baseUrl: string): Promise<ServiceBasics>
   const docs = await getJson(`${baseUrl}/docs/openapi.json`);
   const unknownRoute = await getJson(`${baseUrl}/no/such/route`);
   const info = (docs.body as { info?: { title?: unknown } }).info;
-  return { health: health.body, readyStatus: ready.status, metrics, docsTitle: info?.title, unknownRoute };
+  return {
+    health: health.body,
+    readyStatus: ready.status,
+    ready: ready.body,
+    metrics,
+    docsTitle: info?.title,
+    unknownRoute,
+  };
 }
 
 /** The value of one Prometheus series (name and labels as printed, e.g. `client_aborts_total{upstream="bard"}`). */
