@@ -1,3 +1,4 @@
+import OpenAI from 'openai';
 import {
   type FakeHandler,
   type FakeUpstream,
@@ -119,6 +120,21 @@ describe('retries through the gateway and the relay', () => {
     expect(attempts(stack.openai).length - seen).toBe(1);
   }, 15_000);
 
+  // Regression: the official SDKs retry any 5xx twice by default, so a client sent the late-reset request (which
+  // the provider may have worked on, and billed) twice more; the answer now says x-should-retry: false.
+  it('should keep the official OpenAI SDK, at its default retries, from sending a late-reset request again: the fake saw 1', async () => {
+    const seen = attempts(stack.openai).length;
+    stack.openai.on('POST', CHAT, delayed(LATE_RESET_MS, reset()));
+    const client = new OpenAI({ apiKey: 'sk-test-0123456789', baseURL: `${stack.gatewayUrl}/openai/v1` });
+    const failure: unknown = await client.chat.completions
+      .create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] })
+      .catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(OpenAI.APIError);
+    expect(failure).toMatchObject({ status: 502, code: 'upstream_connection_reset' });
+    expect((failure as InstanceType<typeof OpenAI.APIError>).headers?.get('x-should-retry')).toBe('false');
+    expect(attempts(stack.openai).length - seen).toBe(1);
+  }, 20_000);
+
   it('should never retry a stream cut after its first byte: the fake saw 1, the client an error frame', async () => {
     const seen = attempts(stack.openai).length;
     stack.openai.on('POST', CHAT, sse({ frames: [chunk('a'), chunk('b'), chunk('c')], resetAfter: 1 }));
@@ -230,6 +246,7 @@ describe('the gateway hop to a service that resets once it has the whole request
     expect(answer.status).toBe(502);
     expect(JSON.parse(answer.text)).toMatchObject({ error: { code: 'upstream_connection_reset' } });
     expect(answer.text).toContain('openai-relay');
+    expect(answer.headers.get('x-should-retry')).toBe('false');
     expect(relay.heads).toHaveLength(1);
   }, 15_000);
 });

@@ -194,6 +194,8 @@ describe('rule: an upstream that sends no headers within UPSTREAM_HEADERS_TIMEOU
       expect(client.headers['content-type']).toMatch(/^application\/json/);
       expect(JSON.parse(client.text)).toMatchObject({ error: { code: 'upstream_timeout', type: 'timeout_error' } });
       expectBudget((client.headersAt ?? Infinity) - client.sentAt, HEADERS_TIMEOUT_MS);
+      // Nor by the client's SDK, which would retry a 504 twice by default.
+      expect(client.headers['x-should-retry']).toBe('false');
 
       const record = await recordWith(chat.upstream, marker);
       const closedAt = await chat.upstream.waitForSocketClose(record);

@@ -282,6 +282,8 @@ describe('the relay never sends a request again after a reset that came once it 
       expect(arrived(openai, path)[0]?.body.toString('utf8')).toBe(CHAT_BODY);
       // It tells its caller (the gateway) not to send it again either: no other key, no fallback model.
       expect(answer.headers.get('x-openai-proxy-not-resendable')).toBe('reset-after-send');
+      // And a client's SDK, which would retry a 502 twice by default.
+      expect(answer.headers.get('x-should-retry')).toBe('false');
     },
   );
 });

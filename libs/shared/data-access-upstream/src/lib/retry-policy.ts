@@ -41,6 +41,21 @@ export const CALLER_RETRIES_HEADER = 'x-openai-proxy-caller-retries';
  */
 export const NOT_RESENDABLE_HEADER = 'x-openai-proxy-not-resendable';
 
+/**
+ * The header by which an answer tells the official OpenAI and Anthropic SDKs whether to retry it (`true`,
+ * `false`): without it they retry any 5xx twice by default. Not OpenAI's documented API, but both SDKs obey it.
+ */
+export const SHOULD_RETRY_HEADER = 'x-should-retry';
+
+/**
+ * The headers of an error answer whose request must not be sent again (`why`: what happened after it went out):
+ * NOT_RESENDABLE_HEADER for our own callers, and `x-should-retry: false` for a client's SDK, whose retry could
+ * have the provider do (and bill) the work again.
+ */
+export function notResendableHeaders(why: 'reset-after-send' | 'timeout-after-send'): Record<string, string> {
+  return { [NOT_RESENDABLE_HEADER]: why, [SHOULD_RETRY_HEADER]: 'false' };
+}
+
 /** True when an answer (or an error's headers) says that its request must not be sent again (NOT_RESENDABLE_HEADER). */
 export function forbidsResend(headers: Readonly<Record<string, string | readonly string[] | undefined>>): boolean {
   return headers[NOT_RESENDABLE_HEADER] !== undefined;

@@ -2,9 +2,9 @@ import type { Dispatcher } from 'undici';
 import { ErrorCode, GatewayException, classifyUpstreamError } from '@openai-proxy/util-errors';
 import type { RelayTarget } from './relay.types';
 import {
-  NOT_RESENDABLE_HEADER,
   type RetryReason,
   isHeadersTimeout,
+  notResendableHeaders,
   type RetryScope,
   resendVerdict,
   retryAfterMs,
@@ -23,13 +23,14 @@ function abandonedWhileWaiting(): Error {
 
 /**
  * A reset that came once the request had been worked on for RESET_RETRY_WINDOW_MS or more: 502, marked so that
- * no caller sends it again (NOT_RESENDABLE_HEADER), the socket error kept as its cause.
+ * no caller sends it again (notResendableHeaders: neither ours nor a client's SDK), the socket error kept as its
+ * cause.
  */
 function resetAfterSending(target: RelayTarget, error: unknown): GatewayException {
   return new GatewayException(
     ErrorCode.UpstreamConnectionReset,
     `Upstream ${target.name} reset the connection after the request went out; it may have been processed, so it is not sent again`,
-    { cause: error, headers: { [NOT_RESENDABLE_HEADER]: 'reset-after-send' } },
+    { cause: error, headers: notResendableHeaders('reset-after-send') },
   );
 }
 
@@ -41,7 +42,7 @@ function timedOutAfterSending(target: RelayTarget, error: unknown): GatewayExcep
   const classified = classifyUpstreamError(error, target.name);
   return new GatewayException(classified.code, classified.message, {
     cause: error,
-    headers: { ...classified.headers, [NOT_RESENDABLE_HEADER]: 'timeout-after-send' },
+    headers: { ...classified.headers, ...notResendableHeaders('timeout-after-send') },
   });
 }
 
