@@ -52,6 +52,7 @@ function ledgerEntry(changes: Partial<LedgerEntry> = {}): LedgerEntry {
     completionTokens: 5,
     cachedPromptTokens: 2,
     cacheWritePromptTokens: 3,
+    cacheWrite1hPromptTokens: 1,
     reasoningTokens: 1,
     promptSource: 'provider',
     completionSource: 'estimated',

@@ -8,12 +8,14 @@ function usage(
   completionTokens: number,
   cachedPromptTokens = 0,
   cacheWritePromptTokens = 0,
+  cacheWrite1hPromptTokens = 0,
 ): MeteredUsage {
   return {
     promptTokens,
     completionTokens,
     cachedPromptTokens,
     cacheWritePromptTokens,
+    cacheWrite1hPromptTokens,
     reasoningTokens: 0,
     promptSource: 'provider',
     completionSource: 'provider',
@@ -26,6 +28,7 @@ const priceArbitrary: fc.Arbitrary<ModelPrice> = fc.record(
     output: fc.double({ min: 0, max: 1000, noNaN: true }),
     cachedInput: fc.double({ min: 0, max: 1000, noNaN: true }),
     cacheWrite: fc.double({ min: 0, max: 1000, noNaN: true }),
+    cacheWrite1h: fc.double({ min: 0, max: 1000, noNaN: true }),
   },
   { requiredKeys: ['input', 'output'] },
 );
@@ -61,7 +64,7 @@ describe('PriceBook', () => {
     expect(builtIn.priceFor('o3-pro-2025-06-10')).toEqual({ input: 20, output: 80 });
   });
 
-  it("should list Anthropic's cache writes at 1.25 times the input price, and Opus 4.5 and 4.6 at their own prices", () => {
+  it("should list Anthropic's cache reads at 0.1, writes at 1.25 and 1-hour writes at 2 times the input price, and Opus 4.5 and 4.6 at their own prices", () => {
     for (const model of [
       'claude-opus-4-6',
       'claude-opus-4-1',
@@ -71,7 +74,10 @@ describe('PriceBook', () => {
       'claude-3-5-haiku',
     ]) {
       const price = builtIn.priceFor(model);
-      expect(price?.cacheWrite).toBeCloseTo((price?.input ?? Number.NaN) * 1.25, 10);
+      const input = price?.input ?? Number.NaN;
+      expect(price?.cachedInput).toBeCloseTo(input * 0.1, 10);
+      expect(price?.cacheWrite).toBeCloseTo(input * 1.25, 10);
+      expect(price?.cacheWrite1h).toBeCloseTo(input * 2, 10);
     }
     // Without their own entries, both took claude-opus-4's family price: three times theirs.
     expect(builtIn.priceFor('claude-opus-4-5-20251101')).toEqual({
@@ -79,6 +85,7 @@ describe('PriceBook', () => {
       output: 25,
       cachedInput: 0.5,
       cacheWrite: 6.25,
+      cacheWrite1h: 10,
     });
     expect(builtIn.priceFor('claude-opus-4-6')).toEqual(builtIn.priceFor('claude-opus-4-5'));
     expect(builtIn.priceFor('claude-opus-4-20250514')).toMatchObject({ input: 15, output: 75 });
@@ -152,6 +159,17 @@ describe('costUsd', () => {
     // 1M prompt tokens: 200k read from the cache, 300k written to it, 500k neither.
     expect(costUsd(price, usage(1_000_000, 0, 200_000, 300_000))).toBeCloseTo(0.5 * 3 + 0.2 * 0.3 + 0.3 * 3.75, 10);
     expect(costUsd({ input: 3, output: 15 }, usage(1_000_000, 0, 0, 1_000_000))).toBeCloseTo(3, 10);
+  });
+
+  it('should bill the 1-hour cache writes at their price, else at the cache-write price, never more of them than the writes', () => {
+    const price: ModelPrice = { input: 3, output: 15, cacheWrite: 3.75, cacheWrite1h: 6 };
+    // 1M prompt tokens, all written to the cache: 400k of them for an hour.
+    expect(costUsd(price, usage(1_000_000, 0, 0, 1_000_000, 400_000))).toBeCloseTo(0.6 * 3.75 + 0.4 * 6, 10);
+    expect(costUsd({ ...price, cacheWrite1h: undefined }, usage(1_000_000, 0, 0, 1_000_000, 400_000))).toBeCloseTo(
+      3.75,
+      10,
+    );
+    expect(costUsd(price, usage(1_000_000, 0, 0, 100_000, 400_000))).toBeCloseTo(0.9 * 3 + 0.1 * 6, 10);
   });
 
   it('should never count more cache writes than the prompt tokens not read from the cache', () => {

@@ -7,26 +7,31 @@ const TOKENS_PER_MILLION = 1_000_000;
 const LONG_CONTEXT_ABOVE_TOKENS = 200_000;
 
 /**
+ * A Claude model's prices from its input and output prices: Anthropic bills cache reads at 0.1 times the input
+ * price, cache writes with the default 5-minute lifetime at 1.25 times it and 1-hour ones at twice it.
+ */
+function claudePrices(input: number, output: number): TokenPrices {
+  return { input, output, cachedInput: input * 0.1, cacheWrite: input * 1.25, cacheWrite1h: input * 2 };
+}
+
+/**
  * Claude Sonnet 4 and 4.5: a prompt above 200k tokens (their 1M context) costs twice the input price and 1.5
  * times the output price.
  */
 const SONNET_4_PRICE: ModelPrice = {
-  input: 3,
-  output: 15,
-  cachedInput: 0.3,
-  cacheWrite: 3.75,
-  longContext: { aboveTokens: LONG_CONTEXT_ABOVE_TOKENS, input: 6, output: 22.5, cachedInput: 0.6, cacheWrite: 7.5 },
+  ...claudePrices(3, 15),
+  longContext: { aboveTokens: LONG_CONTEXT_ABOVE_TOKENS, ...claudePrices(6, 22.5) },
 };
 
 /**
  * USD per million tokens for the common models: prices as listed by the providers, checked December 2026 (the
  * lists as the providers published them in 2025 and 2026; newer models are priced through the config file's
- * `prices:`). `cachedInput` is the prompt-cache read price, `cacheWrite` Anthropic's price of a prompt-cache
- * write with the default 5-minute lifetime (1.25 times the input price; a 1-hour write, which Anthropic bills at
- * twice the input price, is billed at it too). `longContext` holds the dearer prices of a prompt above 200k
- * tokens where a provider has them (Claude Sonnet 4 and 4.5 with the 1M context, Gemini 2.5 Pro). A dated model
- * (`gpt-4o-2024-08-06`, `claude-sonnet-4-5-20250929`) takes its family's entry; the `-pro` and `-mini` entries
- * are listed so that such a model never takes a far cheaper or dearer family's price.
+ * `prices:`). `cachedInput` is the prompt-cache read price, `cacheWrite` that of a prompt-cache write (for
+ * Anthropic's, with the default 5-minute lifetime), `cacheWrite1h` that of Anthropic's 1-hour writes.
+ * `longContext` holds the dearer prices of a prompt above 200k tokens where a provider has them (Claude Sonnet 4
+ * and 4.5 with the 1M context, Gemini 2.5 Pro). A dated model (`gpt-4o-2024-08-06`, `claude-sonnet-4-5-20250929`)
+ * takes its family's entry; the `-pro` and `-mini` entries are listed so that such a model never takes a far
+ * cheaper or dearer family's price.
  */
 const BUILT_IN_PRICES: ReadonlyMap<string, ModelPrice> = new Map<string, ModelPrice>([
   ['gpt-4o', { input: 2.5, output: 10, cachedInput: 1.25 }],
@@ -47,16 +52,16 @@ const BUILT_IN_PRICES: ReadonlyMap<string, ModelPrice> = new Map<string, ModelPr
   ['gpt-5-pro', { input: 15, output: 120 }],
   ['text-embedding-3-small', { input: 0.02, output: 0 }],
   ['text-embedding-3-large', { input: 0.13, output: 0 }],
-  ['claude-opus-4-6', { input: 5, output: 25, cachedInput: 0.5, cacheWrite: 6.25 }],
-  ['claude-opus-4-5', { input: 5, output: 25, cachedInput: 0.5, cacheWrite: 6.25 }],
-  ['claude-opus-4-1', { input: 15, output: 75, cachedInput: 1.5, cacheWrite: 18.75 }],
-  ['claude-opus-4', { input: 15, output: 75, cachedInput: 1.5, cacheWrite: 18.75 }],
-  ['claude-sonnet-4-6', { input: 3, output: 15, cachedInput: 0.3, cacheWrite: 3.75 }],
+  ['claude-opus-4-6', claudePrices(5, 25)],
+  ['claude-opus-4-5', claudePrices(5, 25)],
+  ['claude-opus-4-1', claudePrices(15, 75)],
+  ['claude-opus-4', claudePrices(15, 75)],
+  ['claude-sonnet-4-6', claudePrices(3, 15)],
   ['claude-sonnet-4-5', SONNET_4_PRICE],
   ['claude-sonnet-4', SONNET_4_PRICE],
-  ['claude-3-7-sonnet', { input: 3, output: 15, cachedInput: 0.3, cacheWrite: 3.75 }],
-  ['claude-haiku-4-5', { input: 1, output: 5, cachedInput: 0.1, cacheWrite: 1.25 }],
-  ['claude-3-5-haiku', { input: 0.8, output: 4, cachedInput: 0.08, cacheWrite: 1 }],
+  ['claude-3-7-sonnet', claudePrices(3, 15)],
+  ['claude-haiku-4-5', claudePrices(1, 5)],
+  ['claude-3-5-haiku', claudePrices(0.8, 4)],
   [
     'gemini-2.5-pro',
     {
@@ -122,7 +127,8 @@ export class PriceBook {
 
 /**
  * What a request cost in USD: prompt tokens read from the cache at the cached price, those written to it at the
- * cache-write price (each the input price when none is listed), the other prompt tokens at the input price,
+ * cache-write price (the 1-hour ones at theirs, else the cache-write price; each the input price when none is
+ * listed), the other prompt tokens at the input price,
  * completion tokens at the output price; all at the long-context prices when the prompt is longer than where
  * they start. 0 without a price.
  */
@@ -133,13 +139,15 @@ export function costUsd(price: ModelPrice | undefined, usage: MeteredUsage): num
   const prompt = Math.max(0, usage.promptTokens);
   const cached = Math.min(prompt, Math.max(0, usage.cachedPromptTokens));
   const written = Math.min(prompt - cached, Math.max(0, usage.cacheWritePromptTokens));
+  const written1h = Math.min(written, Math.max(0, usage.cacheWrite1hPromptTokens));
   const completion = Math.max(0, usage.completionTokens);
   const long = price.longContext;
   const tier: TokenPrices = long !== undefined && prompt > long.aboveTokens ? long : price;
   const usdTimesMillion =
     (prompt - cached - written) * tier.input +
     cached * (tier.cachedInput ?? tier.input) +
-    written * (tier.cacheWrite ?? tier.input) +
+    (written - written1h) * (tier.cacheWrite ?? tier.input) +
+    written1h * (tier.cacheWrite1h ?? tier.cacheWrite ?? tier.input) +
     completion * tier.output;
   return usdTimesMillion / TOKENS_PER_MILLION;
 }

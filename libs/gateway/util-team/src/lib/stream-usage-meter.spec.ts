@@ -89,12 +89,26 @@ describe(StreamUsageMeter.name, () => {
     });
   });
 
-  it("should count an Anthropic stream's cache writes as prompt tokens written to the cache", () => {
+  it("should count an Anthropic stream's cache writes as prompt tokens written to the cache, and their 1-hour part", () => {
     const meter = metered('anthropic', [
       data({ type: 'message_start', message: { usage: { input_tokens: 3, cache_creation_input_tokens: 2048 } } }),
       data({ type: 'message_delta', usage: { output_tokens: 7 } }),
     ]);
     expect(meter.usage()).toEqual({ promptTokens: 2051, completionTokens: 7, cacheWritePromptTokens: 2048 });
+    const hour = { ephemeral_5m_input_tokens: 48, ephemeral_1h_input_tokens: 2000 };
+    const split = metered('anthropic', [
+      data({
+        type: 'message_start',
+        message: { usage: { input_tokens: 3, cache_creation_input_tokens: 2048, cache_creation: hour } },
+      }),
+      data({ type: 'message_delta', usage: { output_tokens: 7, cache_creation: null } }),
+    ]);
+    expect(split.usage()).toEqual({
+      promptTokens: 2051,
+      completionTokens: 7,
+      cacheWritePromptTokens: 2048,
+      cacheWrite1hPromptTokens: 2000,
+    });
   });
 
   it("should keep message_start's cache counts when message_delta repeats the input without them", () => {
@@ -237,7 +251,10 @@ const geminiChunk = z.looseObject({
 });
 
 type AnthropicCounts = Partial<
-  Record<'input_tokens' | 'cache_creation_input_tokens' | 'cache_read_input_tokens' | 'output_tokens', number>
+  Record<
+    'input_tokens' | 'cache_creation_input_tokens' | 'cache_read_input_tokens' | 'output_tokens' | 'cache_creation_1h',
+    number
+  >
 >;
 
 /** The stream meter as written with the zod schemas above. */
@@ -310,6 +327,8 @@ class ZodStreamMeter {
     for (const part of type === 'message_start' ? parts.slice(0, 3) : parts) {
       this.anthropic[part] = counts.data[part] ?? this.anthropic[part];
     }
+    this.anthropic.cache_creation_1h =
+      counts.data.cache_creation?.ephemeral_1h_input_tokens ?? this.anthropic.cache_creation_1h;
   }
 
   private anthropicUsage(): ReportedUsage {
@@ -318,12 +337,14 @@ class ZodStreamMeter {
       output_tokens: output,
       cache_read_input_tokens: cacheRead,
       cache_creation_input_tokens: cacheWrite,
+      cache_creation_1h: cacheWrite1h,
     } = this.anthropic;
     return {
       ...(prompt === undefined ? {} : { promptTokens: prompt }),
       ...(output === undefined ? {} : { completionTokens: output }),
       ...(prompt === undefined || cacheRead === undefined ? {} : { cachedPromptTokens: cacheRead }),
       ...(prompt === undefined || cacheWrite === undefined ? {} : { cacheWritePromptTokens: cacheWrite }),
+      ...(prompt === undefined || cacheWrite1h === undefined ? {} : { cacheWrite1hPromptTokens: cacheWrite1h }),
     };
   }
 
@@ -429,6 +450,7 @@ const anthropicUsageValue = mostly(
     output_tokens: count,
     cache_creation_input_tokens: count,
     cache_read_input_tokens: count,
+    cache_creation: mostly(some({ ephemeral_5m_input_tokens: count, ephemeral_1h_input_tokens: count })),
   }),
 );
 

@@ -1,5 +1,12 @@
 import type { ReportedUsage, WireDialect } from './usage-meter';
-import { anthropicPromptTokens, geminiCompletionTokens, isCount, isRecord, openAiUsage } from './usage-counts';
+import {
+  anthropicCacheWrite1h,
+  anthropicPromptTokens,
+  geminiCompletionTokens,
+  isCount,
+  isRecord,
+  openAiUsage,
+} from './usage-counts';
 import {
   isAnthropicCounts,
   isGeminiCounts,
@@ -20,6 +27,8 @@ interface AnthropicCounts {
   cache_creation_input_tokens?: number;
   cache_read_input_tokens?: number;
   output_tokens?: number;
+  /** `cache_creation.ephemeral_1h_input_tokens`: the 1-hour part of the cache writes. */
+  cache_creation_1h?: number;
 }
 
 /** The parts of Anthropic's counts that `message_start` gives: the prompt's (its output count is a placeholder). */
@@ -144,7 +153,10 @@ export class StreamUsageMeter {
     }
   }
 
-  /** Keeps each of `parts` that the usage gives as a count, when the usage is well formed. */
+  /**
+   * Keeps each of `parts` that the usage gives as a count, and the 1-hour part of its cache writes, when the
+   * usage is well formed.
+   */
   private takeAnthropicCounts(usage: unknown, parts: readonly (keyof AnthropicCounts)[]): void {
     if (!isAnthropicCounts(usage)) {
       return;
@@ -155,6 +167,10 @@ export class StreamUsageMeter {
         this.anthropic[part] = given;
       }
     }
+    const written1h = anthropicCacheWrite1h(usage);
+    if (written1h !== undefined) {
+      this.anthropic.cache_creation_1h = written1h;
+    }
   }
 
   private anthropicUsage(): ReportedUsage {
@@ -163,12 +179,14 @@ export class StreamUsageMeter {
       output_tokens: output,
       cache_read_input_tokens: cacheRead,
       cache_creation_input_tokens: cacheWrite,
+      cache_creation_1h: cacheWrite1h,
     } = this.anthropic;
     return {
       ...(prompt === undefined ? {} : { promptTokens: prompt }),
       ...(output === undefined ? {} : { completionTokens: output }),
       ...(prompt === undefined || cacheRead === undefined ? {} : { cachedPromptTokens: cacheRead }),
       ...(prompt === undefined || cacheWrite === undefined ? {} : { cacheWritePromptTokens: cacheWrite }),
+      ...(prompt === undefined || cacheWrite1h === undefined ? {} : { cacheWrite1hPromptTokens: cacheWrite1h }),
     };
   }
 

@@ -54,6 +54,8 @@ export interface MeteredUsage {
   cachedPromptTokens: number;
   /** The part of `promptTokens` written to the provider's prompt cache (billed at the cache-write price). */
   cacheWritePromptTokens: number;
+  /** The part of `cacheWritePromptTokens` written with Anthropic's 1-hour lifetime (billed at its own price). */
+  cacheWrite1hPromptTokens: number;
   /** The part of `completionTokens` spent reasoning. */
   reasoningTokens: number;
   promptSource: CountSource;

@@ -140,6 +140,7 @@ describe('meteredUsage', () => {
       completionTokens: 20,
       cachedPromptTokens: 64,
       cacheWritePromptTokens: 30,
+      cacheWrite1hPromptTokens: 10,
       reasoningTokens: 8,
     };
     expect(meteredUsage(reported, estimate)).toEqual({
@@ -155,6 +156,7 @@ describe('meteredUsage', () => {
       completionTokens: 2,
       cachedPromptTokens: 0,
       cacheWritePromptTokens: 0,
+      cacheWrite1hPromptTokens: 0,
       reasoningTokens: 0,
       promptSource: 'estimated',
       completionSource: 'estimated',
@@ -167,6 +169,7 @@ describe('meteredUsage', () => {
       completionTokens: 2,
       cachedPromptTokens: 100,
       cacheWritePromptTokens: 0,
+      cacheWrite1hPromptTokens: 0,
       reasoningTokens: 0,
       promptSource: 'provider',
       completionSource: 'estimated',
@@ -176,18 +179,25 @@ describe('meteredUsage', () => {
   it('should keep cached, cache-write and reasoning tokens within their counts', () => {
     fc.assert(
       fc.property(
-        fc.tuple(fc.nat(), fc.nat(), fc.nat(), fc.nat(), fc.nat()),
+        fc.tuple(fc.nat(), fc.nat(), fc.nat(), fc.nat(), fc.nat(), fc.nat()),
         fc.string(),
-        ([prompt, completion, cached, written, reasoning], text) => {
+        ([prompt, completion, cached, written, reasoning, written1h], text) => {
           const reported = { promptTokens: prompt, completionTokens: completion, cachedPromptTokens: cached };
           const usage = meteredUsage(
-            { ...reported, cacheWritePromptTokens: written, reasoningTokens: reasoning },
+            {
+              ...reported,
+              cacheWritePromptTokens: written,
+              cacheWrite1hPromptTokens: written1h,
+              reasoningTokens: reasoning,
+            },
             { promptTokens: 1, deliveredText: text },
           );
           expect(usage.cachedPromptTokens + usage.cacheWritePromptTokens).toBeLessThanOrEqual(usage.promptTokens);
           expect(usage.reasoningTokens).toBeLessThanOrEqual(usage.completionTokens);
           expect(usage.cachedPromptTokens).toBeGreaterThanOrEqual(0);
           expect(usage.cacheWritePromptTokens).toBeGreaterThanOrEqual(0);
+          expect(usage.cacheWrite1hPromptTokens).toBeLessThanOrEqual(usage.cacheWritePromptTokens);
+          expect(usage.cacheWrite1hPromptTokens).toBeGreaterThanOrEqual(0);
         },
       ),
     );

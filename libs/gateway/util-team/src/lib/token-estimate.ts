@@ -99,7 +99,7 @@ function partOf(value: number | undefined, most: number): number {
  * The usage to record and bill: each count as the provider reported it, or, when it did not (a stream that ended
  * early, a provider that reports nothing), the prompt estimate and the delivered text's tokens; the sources say
  * which. Cached, cache-write and reasoning tokens come only with a provider's count, and never exceed it (the
- * cache reads and writes together never exceed the prompt).
+ * cache reads and writes together never exceed the prompt, the 1-hour writes never the writes).
  */
 export function meteredUsage(
   reported: ReportedUsage | undefined,
@@ -110,12 +110,14 @@ export function meteredUsage(
   const promptTokens = reportedPrompt ?? Math.max(0, Math.ceil(estimate.promptTokens));
   const completionTokens = reportedCompletion ?? estimateTextTokens(estimate.deliveredText);
   const cachedPromptTokens = reportedPrompt === undefined ? 0 : partOf(reported?.cachedPromptTokens, promptTokens);
+  const cacheWritePromptTokens =
+    reportedPrompt === undefined ? 0 : partOf(reported?.cacheWritePromptTokens, promptTokens - cachedPromptTokens);
   return {
     promptTokens,
     completionTokens,
     cachedPromptTokens,
-    cacheWritePromptTokens:
-      reportedPrompt === undefined ? 0 : partOf(reported?.cacheWritePromptTokens, promptTokens - cachedPromptTokens),
+    cacheWritePromptTokens,
+    cacheWrite1hPromptTokens: partOf(reported?.cacheWrite1hPromptTokens, cacheWritePromptTokens),
     reasoningTokens: reportedCompletion === undefined ? 0 : partOf(reported?.reasoningTokens, completionTokens),
     promptSource: reportedPrompt === undefined ? 'estimated' : 'provider',
     completionSource: reportedCompletion === undefined ? 'estimated' : 'provider',

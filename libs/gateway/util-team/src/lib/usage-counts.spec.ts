@@ -45,12 +45,14 @@ function expected(
   cached: number | null | undefined,
   reasoning: number | null | undefined,
   written?: number | null,
+  written1h?: number | null,
 ): ProviderUsage {
   return {
     promptTokens,
     completionTokens,
     ...(typeof cached === 'number' ? { cachedPromptTokens: cached } : {}),
     ...(typeof written === 'number' ? { cacheWritePromptTokens: written } : {}),
+    ...(typeof written1h === 'number' ? { cacheWrite1hPromptTokens: written1h } : {}),
     ...(typeof reasoning === 'number' ? { reasoningTokens: reasoning } : {}),
   };
 }
@@ -94,6 +96,7 @@ function anthropicBySchema(usage: unknown): ProviderUsage | undefined {
         parsed.data.cache_read_input_tokens,
         undefined,
         parsed.data.cache_creation_input_tokens,
+        parsed.data.cache_creation?.ephemeral_1h_input_tokens,
       );
 }
 
@@ -144,6 +147,7 @@ const anthropicShaped = usageShaped({
   output_tokens: fieldValue,
   cache_creation_input_tokens: fieldValue,
   cache_read_input_tokens: fieldValue,
+  cache_creation: detailsValue('ephemeral_5m_input_tokens', 'ephemeral_1h_input_tokens'),
 });
 const geminiShaped = usageShaped({
   promptTokenCount: fieldValue,
@@ -209,6 +213,14 @@ describe('the usage readers', () => {
         cache_read_input_tokens: 4,
       }),
     ).toEqual({ promptTokens: 35, completionTokens: 2, cachedPromptTokens: 4, cacheWritePromptTokens: 30 });
+    expect(
+      anthropicUsage({
+        input_tokens: 1,
+        output_tokens: 2,
+        cache_creation_input_tokens: 30,
+        cache_creation: { ephemeral_5m_input_tokens: 10, ephemeral_1h_input_tokens: 20 },
+      }),
+    ).toEqual({ promptTokens: 31, completionTokens: 2, cacheWritePromptTokens: 30, cacheWrite1hPromptTokens: 20 });
     // OpenRouter's (and our claude-bridge's) cache writes in an OpenAI-shaped usage.
     expect(
       openAiUsage({

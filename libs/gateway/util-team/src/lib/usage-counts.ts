@@ -34,13 +34,22 @@ const count = z.number().int().nonnegative();
 /** A count that may be missing or null; a malformed one counts as missing (it only details a total we have). */
 const detailCount = count.nullish().catch(undefined);
 
-/** Anthropic's usage; every part is optional here, since a stream's events each carry some of it. */
+/**
+ * Anthropic's usage; every part is optional here, since a stream's events each carry some of it. `cache_creation`
+ * splits the cache writes by lifetime (only the 1-hour part is read: it is billed above the rest).
+ */
 export const anthropicUsageSchema = z.looseObject({
   input_tokens: count.nullish(),
   output_tokens: count.nullish(),
   cache_creation_input_tokens: detailCount,
   cache_read_input_tokens: detailCount,
+  cache_creation: z.looseObject({ ephemeral_1h_input_tokens: detailCount }).nullish().catch(undefined),
 });
+
+/** The 1-hour part of Anthropic's cache writes (`cache_creation.ephemeral_1h_input_tokens`); undefined when not given. */
+export function anthropicCacheWrite1h(usage: Readonly<Record<string, unknown>>): number | undefined {
+  return detailIn(usage['cache_creation'], 'ephemeral_1h_input_tokens');
+}
 
 /** Gemini's `usageMetadata`; Gemini leaves out a count that is zero. */
 export const geminiUsageSchema = z.looseObject({
@@ -50,10 +59,11 @@ export const geminiUsageSchema = z.looseObject({
   cachedContentTokenCount: detailCount,
 });
 
-/** The parts of a prompt that went through the provider's cache: read from it, written to it. */
+/** The parts of a prompt that went through the provider's cache: read from it, written to it (of which 1-hour). */
 interface CacheParts {
   read: number | undefined;
   written: number | undefined;
+  written1h?: number | undefined;
 }
 
 /** The same usage with its optional parts set only when the provider gave them. */
@@ -69,6 +79,9 @@ function providerUsage(
   }
   if (typeof cache.written === 'number') {
     usage.cacheWritePromptTokens = cache.written;
+  }
+  if (typeof cache.written1h === 'number') {
+    usage.cacheWrite1hPromptTokens = cache.written1h;
   }
   if (typeof reasoning === 'number') {
     usage.reasoningTokens = reasoning;
@@ -144,7 +157,12 @@ export function anthropicUsage(usage: unknown): ProviderUsage | undefined {
   });
   return prompt === undefined
     ? undefined
-    : providerUsage(prompt, output, { read: cacheRead, written: cacheWrite }, undefined);
+    : providerUsage(
+        prompt,
+        output,
+        { read: cacheRead, written: cacheWrite, written1h: anthropicCacheWrite1h(usage) },
+        undefined,
+      );
 }
 
 /** The parts of Gemini's usage that make up the completion. */

@@ -14,6 +14,7 @@ export interface ReportedUsage {
   completionTokens?: number;
   cachedPromptTokens?: number;
   cacheWritePromptTokens?: number;
+  cacheWrite1hPromptTokens?: number;
   reasoningTokens?: number;
 }
 

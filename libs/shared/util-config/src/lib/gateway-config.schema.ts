@@ -158,6 +158,7 @@ const tokenPricesShape = {
   output: usdPerMillionSchema,
   cached_input: usdPerMillionSchema.optional(),
   cache_write: usdPerMillionSchema.optional(),
+  cache_write_1h: usdPerMillionSchema.optional(),
 };
 
 /** The file's prices of one tier, as TokenPrices. */
@@ -167,6 +168,7 @@ function tokenPrices(price: z.output<z.ZodObject<typeof tokenPricesShape>>): Tok
     output: price.output,
     ...(price.cached_input === undefined ? {} : { cachedInput: price.cached_input }),
     ...(price.cache_write === undefined ? {} : { cacheWrite: price.cache_write }),
+    ...(price.cache_write_1h === undefined ? {} : { cacheWrite1h: price.cache_write_1h }),
   };
 }
 

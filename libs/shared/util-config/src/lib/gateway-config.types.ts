@@ -25,6 +25,8 @@ export interface TokenPrices {
   cachedInput?: number;
   /** The price of prompt tokens written to the provider's cache (Anthropic's cache writes); else the input price. */
   cacheWrite?: number;
+  /** The price of cache writes with Anthropic's 1-hour lifetime; else the cache-write price. */
+  cacheWrite1h?: number;
 }
 
 /** A model's prices (USD per million tokens). */

@@ -11,6 +11,8 @@ export interface ProviderUsage {
   cachedPromptTokens?: number;
   /** The part of `promptTokens` the provider wrote to its prompt cache (Anthropic bills it above the input price). */
   cacheWritePromptTokens?: number;
+  /** The part of `cacheWritePromptTokens` written with Anthropic's 1-hour lifetime (billed above the 5-minute writes). */
+  cacheWrite1hPromptTokens?: number;
   /** The part of `completionTokens` the provider spent thinking, when it says. */
   reasoningTokens?: number;
 }
