@@ -23,7 +23,16 @@ describe(CorsPolicy.name, () => {
     expect(response.status).toBe(204);
     expect(response.headers['access-control-allow-origin']).toBe('https://app.example');
     expect(response.headers['access-control-expose-headers']?.split(', ')).toEqual(
-      expect.arrayContaining(['x-request-id', 'retry-after', 'x-ratelimit-remaining']),
+      expect.arrayContaining([
+        'x-request-id',
+        'retry-after',
+        'x-ratelimit-remaining',
+        // A gateway key's rate-limit headers, as OpenAI names them (they were not readable from a browser).
+        'x-ratelimit-remaining-requests',
+        'x-ratelimit-remaining-tokens',
+        'x-should-retry',
+        'x-openai-proxy-model',
+      ]),
     );
     expect(response.headers['access-control-allow-methods']).toBeUndefined();
   });

@@ -22,12 +22,27 @@ const ALLOWED_HEADERS = [
   'x-request-id',
 ];
 
+/**
+ * The answer headers a browser client may read: the request id, OpenAI's rate-limit headers (a gateway key's six,
+ * and the older three), the waits an SDK honours (`retry-after`, `retry-after-ms`), `x-should-retry` (the
+ * official SDKs obey it: without it exposed, a browser SDK resends an answer that says not to), and the model that
+ * served a team request.
+ */
 const EXPOSED_HEADERS = [
   'x-request-id',
+  'x-ratelimit-limit-requests',
+  'x-ratelimit-remaining-requests',
+  'x-ratelimit-reset-requests',
+  'x-ratelimit-limit-tokens',
+  'x-ratelimit-remaining-tokens',
+  'x-ratelimit-reset-tokens',
   'x-ratelimit-limit',
   'x-ratelimit-remaining',
   'x-ratelimit-reset',
   'retry-after',
+  'retry-after-ms',
+  'x-should-retry',
+  'x-openai-proxy-model',
   'openai-processing-ms',
 ].join(', ');
 
