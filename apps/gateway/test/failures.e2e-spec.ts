@@ -93,8 +93,9 @@ describe('RelayService failures through the gateway', () => {
     expect(stack.openai.requests.length).toBe(before);
   });
 
-  it('should refuse a chunked body that grows over the limit with 413', async () => {
+  it('should refuse a chunked body that grows over the limit with 413 before contacting the upstream', async () => {
     stack.openai.on('POST', '/v1/upload-chunked', delayed(200, json(200, { ok: true })));
+    const before = stack.openai.arrivals;
     const body = new ReadableStream<Uint8Array>({
       start(controller) {
         controller.enqueue(new Uint8Array(800));
@@ -108,6 +109,7 @@ describe('RelayService failures through the gateway', () => {
       duplex: 'half',
     });
     expect(response.status).toBe(413);
+    expect(stack.openai.arrivals).toBe(before);
   });
 
   it('should pass a malformed JSON body to OpenAI unchanged and return its 400', async () => {

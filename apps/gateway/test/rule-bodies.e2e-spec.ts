@@ -179,9 +179,12 @@ const BODY_ROUTES: BodyRoute[] = [
   },
 ];
 
-/** The requests every fake has recorded so far: a refused body must leave this unchanged. */
+/**
+ * The requests that reached every fake so far, their body finished or not: a refused body must leave this
+ * unchanged (a request cut halfway through its body is contact too).
+ */
 function upstreamCalls(): number[] {
-  return [faults.openai, faults.anthropic, faults.gemini].map((upstream) => upstream.records.length);
+  return [faults.openai, faults.anthropic, faults.gemini].map((upstream) => upstream.arrivals);
 }
 
 const errorEnvelopeSchema = z
@@ -230,6 +233,30 @@ describe('rule: a large base64 body arrives whole and unchanged', () => {
   );
 });
 
+describe('rule: a large chunked upload arrives whole, under a Content-Length the upstream can trust', () => {
+  it.each(BODY_ROUTES.filter((route) => route.reads === 'relay').map((route) => [route.name, route] as const))(
+    'should bring a 9 MiB chunked body to the upstream byte for byte, with its length declared, on %s',
+    async (_, route) => {
+      const marker = `large-chunked-${route.name}`;
+      const body = route.body(marker, IMAGE_BASE64);
+      route.upstream().next(jsonAnswer(200, route.answer()));
+      const client = await exchange(`${faults.stack.gatewayUrl}${route.path}`, {
+        headers: route.headers(),
+        body,
+        chunked: true,
+        withinMs: 20_000,
+      });
+      expect(client.status).toBe(200);
+      const record = await recordWith(route.upstream(), marker);
+      expect(record.request.bodySha256).toBe(sha256(body));
+      expect(record.request.headers['content-length']).toBe(String(Buffer.byteLength(body)));
+      expect(record.request.headers['transfer-encoding']).toBeUndefined();
+      expect(recordsWith(route.upstream(), marker)).toHaveLength(1);
+    },
+    20_000,
+  );
+});
+
 describe('rule: a body over the limit is a 413 OpenAI error before any upstream contact', () => {
   const OVERSIZE = 'x'.repeat(BODY_LIMIT + 64 * 1024);
 
@@ -248,9 +275,9 @@ describe('rule: a body over the limit is a 413 OpenAI error before any upstream 
     },
   );
 
-  // A relay streams a chunked upload on as it comes and cuts it at the limit; a JSON route reads it first.
-  it.each(BODY_ROUTES.filter((route) => route.reads === 'json').map((route) => [route.name, route] as const))(
-    'should refuse a chunked JSON body that grows over the limit with 413, no upstream called, on %s',
+  // A body of unknown length is read to its end first: a JSON route parses it, a relay spools it (request-spool.ts).
+  it.each(BODY_ROUTES.map((route) => [route.name, route] as const))(
+    'should refuse a chunked body that grows over the limit with 413, no upstream called, on %s',
     async (_, route) => {
       const before = upstreamCalls();
       const client = await exchange(`${faults.stack.gatewayUrl}${route.path}`, {

@@ -224,26 +224,43 @@ describe('the relay retries a connection reset before the answer only when the b
     expect(raw.heads.length - before).toBe(1);
   });
 
-  it('should never send a streamed client body again: a chunked upload reset before the answer is 1 attempt', async () => {
-    const relay = await relayTo();
-    resets = 1;
-    const before = raw.heads.length;
-    const body = new ReadableStream<Uint8Array>({
+  /** Posts `body` chunked (no Content-Length), as a client streaming an upload, and reads the answer. */
+  async function postChunked(url: string, body: Uint8Array): Promise<{ status: number; text: string }> {
+    const stream = new ReadableStream<Uint8Array>({
       start(controller) {
-        controller.enqueue(new TextEncoder().encode(CHAT_BODY));
+        controller.enqueue(body);
         controller.close();
       },
     });
-    const response = await fetch(`${relay.url}/openai/v1/chat/completions`, {
+    const response = await fetch(`${url}/openai/v1/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body,
+      body: stream,
       duplex: 'half',
       signal: AbortSignal.timeout(10_000),
     });
-    expect(response.status).toBe(502);
-    await response.text();
-    // The same upload read whole would have been sent again, and answered 200 (the first test).
+    return { status: response.status, text: await response.text() };
+  }
+
+  it('should send a small chunked upload again after a reset: it is read whole first, 2 attempts', async () => {
+    const relay = await relayTo();
+    resets = 1;
+    const before = raw.heads.length;
+    const answer = await postChunked(relay.url, new TextEncoder().encode(CHAT_BODY));
+    expect(answer.status).toBe(200);
+    expect(answer.text).toBe('{"ok":true}');
+    expect(raw.heads.length - before).toBe(2);
+  });
+
+  it('should never send a body read back from its spool file again: a large chunked upload reset is 1 attempt', async () => {
+    const relay = await relayTo();
+    resets = 1;
+    const before = raw.heads.length;
+    // Over WHOLE_BODY_MAX_BYTES (64 KiB): spooled to a file and streamed from it, once.
+    const answer = await postChunked(relay.url, new Uint8Array(200_000).fill(0x61));
+    expect(answer.status).toBe(502);
+    expect(answer.text).toContain('upstream_connection_reset');
+    // The same upload kept in memory would have been sent again, and answered 200 (the test before).
     expect(raw.heads.length - before).toBe(1);
   });
 });

@@ -61,12 +61,9 @@ describe('RelayService chunked upload limit', () => {
     await upstream.close();
   });
 
-  it('should abort the upstream request and answer 413 when a chunked upload grows past MAX_RELAY_BODY_BYTES', async () => {
-    const sawHead = within<string | undefined>(3_000, undefined, (settle) => {
+  it('should answer 413 without contacting the upstream when a chunked upload grows past MAX_RELAY_BODY_BYTES', async () => {
+    const sawHead = within<string | undefined>(1_000, undefined, (settle) => {
       upstreamSaw = settle;
-    });
-    const closed = within<string | undefined>(3_000, undefined, (settle) => {
-      upstreamClosed = settle;
     });
     const client = connect(port, '127.0.0.1');
     client.on('error', () => undefined);
@@ -86,17 +83,37 @@ describe('RelayService chunked upload limit', () => {
     try {
       const piece = `${(800).toString(16)}\r\n${'a'.repeat(800)}\r\n`;
       client.write(`POST /openai/v1/uploads/parts HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${piece}`);
-      expect(await sawHead).toContain('POST /v1/uploads/parts');
       client.write(piece);
       expect(await answered).toBe(true);
       expect(answer.startsWith('HTTP/1.1 413')).toBe(true);
       expect(answer).toContain('"code":"payload_too_large"');
       expect(answer).toContain('"type":"invalid_request_error"');
-      // The upstream connection is closed on a body that never ended (no last chunk): not a request to act on.
-      const body = await closed;
-      expect(body).toBeDefined();
-      expect(body).not.toContain('0\r\n\r\n');
-      expect((body ?? '').length).toBeLessThanOrEqual(LIMIT + 64);
+      // The body is read to its end (or past the limit) before any upstream call: the upstream never saw it.
+      expect(await sawHead).toBeUndefined();
+    } finally {
+      client.destroy();
+    }
+  });
+
+  it('should send a chunked upload within the limit with its Content-Length, once it has ended', async () => {
+    const sawHead = within<string | undefined>(3_000, undefined, (settle) => {
+      upstreamSaw = settle;
+    });
+    const closed = within<string | undefined>(3_000, undefined, (settle) => {
+      upstreamClosed = settle;
+    });
+    const client = connect(port, '127.0.0.1');
+    client.on('error', () => undefined);
+    try {
+      const piece = `${(400).toString(16)}\r\n${'b'.repeat(400)}\r\n`;
+      client.write(`POST /openai/v1/uploads/parts HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${piece}`);
+      client.write(`${piece}0\r\n\r\n`);
+      const head = await sawHead;
+      expect(head).toContain('POST /v1/uploads/parts');
+      expect(head?.toLowerCase()).toContain('content-length: 800');
+      expect(head?.toLowerCase()).not.toContain('transfer-encoding');
+      client.destroy();
+      expect(await closed).toBe('b'.repeat(800));
     } finally {
       client.destroy();
     }

@@ -19,3 +19,4 @@ export * from './lib/client-answer';
 export * from './lib/answer-text';
 export * from './lib/retry-policy';
 export * from './lib/upstream-guard';
+export * from './lib/request-spool';

@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import {
@@ -17,7 +18,15 @@ import { isEventStream } from '@openai-proxy/util-sse';
 import { copyBody } from './body-copy';
 import { forwardedRequestHeaders } from './forwarded-request';
 import { RelayCopy, type WatchedProgress, WatchedRelayCopy, upstreamFailure } from './relay-copy';
-import { BodyLimitStream, bodyHandling, payloadTooLarge, readWholeBody, watchUploadIdle } from './request-body';
+import {
+  BodyLimitStream,
+  WHOLE_BODY_MAX_BYTES,
+  bodyHandling,
+  payloadTooLarge,
+  readWholeBody,
+  watchUploadIdle,
+} from './request-body';
+import { type SpoolOptions, spoolRequestBody } from './request-spool';
 import type {
   RelayTarget,
   RelayTargetOptions,
@@ -110,6 +119,8 @@ export class RelayService implements OnModuleDestroy {
   readonly dispatchers: UpstreamDispatchers;
   /** Each upstream's circuit breaker and retry budget, by name. */
   readonly guards: UpstreamGuards;
+  /** How a body of unknown length is read before its call: up to the relay limit, in the temp folder when large. */
+  private readonly spoolOptions: SpoolOptions;
 
   constructor(
     @Inject(PLATFORM_SETTINGS) private readonly settings: PlatformSettings,
@@ -119,6 +130,11 @@ export class RelayService implements OnModuleDestroy {
   ) {
     this.dispatchers = new UpstreamDispatchers(settings.upstream);
     this.guards = new UpstreamGuards(settings.upstream.retry, metrics);
+    this.spoolOptions = {
+      limitBytes: settings.maxRelayBodyBytes,
+      memoryBytes: WHOLE_BODY_MAX_BYTES,
+      directory: tmpdir(),
+    };
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -160,6 +176,7 @@ export class RelayService implements OnModuleDestroy {
       }
     } finally {
       unregister();
+      exchange.release();
     }
   }
 
@@ -200,6 +217,7 @@ export class RelayService implements OnModuleDestroy {
       throw error;
     } finally {
       unregister();
+      exchange.release();
       watcher.onEnd(relayReport(progress, response, exchange.clientLeft, thrown));
     }
   }
@@ -331,9 +349,10 @@ export class RelayService implements OnModuleDestroy {
   }
 
   /**
-   * Sends the request with `headers` and `body` (`client`: the client's, read whole when small, else streamed
-   * through the body limit) to `target` + `path` through the retry layer (a streamed body is never sent again;
-   * `first`: the request's first call); undefined when the client went away first.
+   * Sends the request with `headers` and `body` (`client`: the client's, read whole when small, spooled when
+   * chunked, else streamed through the body limit) to `target` + `path` through the retry layer (a streamed body,
+   * or one read back from its spool file, is never sent again; `first`: the request's first call); undefined when
+   * the client went away first.
    */
   private async send(
     request: IncomingMessage,
@@ -358,6 +377,22 @@ export class RelayService implements OnModuleDestroy {
         sent = await readWholeBody(request, signal);
         if (sent === undefined) {
           return undefined;
+        }
+      } else if (bodyKind === 'spool') {
+        const spooled = await spoolRequestBody(request, this.spoolOptions, signal);
+        if (spooled === undefined) {
+          return undefined;
+        }
+        // The headers are this call's own copy; they had no length (hop-by-hop framing is never forwarded).
+        if (spooled.kind === 'memory') {
+          sent = spooled.bytes;
+          headers['content-length'] = String(spooled.bytes.length);
+        } else {
+          resendable = false;
+          sent = spooled.stream;
+          headers['content-length'] = String(spooled.size);
+          // Whatever becomes of the call, the file's handle is closed when the exchange ends.
+          signal.holdBody(spooled.stream);
         }
       } else if (bodyKind === 'stream') {
         resendable = false;

@@ -77,17 +77,22 @@ export function readWholeBody(request: IncomingMessage, abort: ReadAbort): Promi
 /**
  * Request bodies with a declared length up to this size are read whole before the upstream call (nginx's
  * request buffering, for small bodies only): the upstream gets headers and body in one write, a body that
- * an upstream refused was never half-sent, and a chat request costs no stream pipeline. Larger and chunked
- * bodies are streamed through a counting pipe.
+ * an upstream refused was never half-sent, and a chat request costs no stream pipeline. Larger declared bodies
+ * are streamed through a counting pipe; a body of unknown length is spooled (request-spool.ts), held in memory
+ * up to this size too.
  */
 export const WHOLE_BODY_MAX_BYTES = 64 * 1024;
 
-/** How a request's body goes upstream: not at all, read whole first, or streamed. */
-export type BodyHandling = 'none' | 'whole' | 'stream';
+/**
+ * How a request's body goes upstream: not at all, read whole first, streamed (its declared length already
+ * checked against the limit), or spooled first (chunked: its length is known only at its end, and a body over
+ * the limit must be refused before any upstream contact).
+ */
+export type BodyHandling = 'none' | 'whole' | 'stream' | 'spool';
 
 export function bodyHandling(request: IncomingMessage): BodyHandling {
   if (request.headers['transfer-encoding'] !== undefined) {
-    return 'stream';
+    return 'spool';
   }
   const length = request.headers['content-length'];
   if (length === undefined || length === '0') {

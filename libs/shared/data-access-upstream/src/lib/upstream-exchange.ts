@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { DrainableStream, MetricsService, ShutdownService } from '@openai-proxy/feature-platform';
 import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
 
@@ -24,6 +25,7 @@ export class UpstreamExchange extends EventEmitter implements DrainableStream {
   clientLeft = false;
   private endStream: (() => void) | undefined;
   private controller: AbortController | undefined;
+  private heldBody: Readable | undefined;
 
   /**
    * Watches `client` when given: when it leaves (or has already left) the upstream call is aborted. Watches
@@ -75,6 +77,17 @@ export class UpstreamExchange extends EventEmitter implements DrainableStream {
   /** From the first byte on, the drain ends the exchange this way (an error frame, a close) instead. */
   onTerminate(endStream: () => void): void {
     this.endStream = endStream;
+  }
+
+  /** A request body read back from a spool file: closed by release(), whatever became of the call. */
+  holdBody(body: Readable): void {
+    this.heldBody = body;
+  }
+
+  /** The exchange is over: a held request body is closed (a no-op when the call read it to its end). */
+  release(): void {
+    this.heldBody?.destroy();
+    this.heldBody = undefined;
   }
 
   private leave(): void {

@@ -56,6 +56,11 @@ function matches(route: FakeRoute, method: string, url: string): boolean {
  */
 export class FakeUpstream {
   readonly requests: RecordedRequest[] = [];
+  /**
+   * Requests whose head arrived, their body finished or not: a request cut while its body was on the way is
+   * counted here (contact was made) but never recorded in `requests`.
+   */
+  arrivals = 0;
   private readonly routes: FakeRoute[] = [];
   private readonly sockets = new Set<Socket>();
   private readonly server: Server;
@@ -63,6 +68,7 @@ export class FakeUpstream {
 
   private constructor() {
     this.server = createServer((incoming, response) => {
+      this.arrivals += 1;
       void this.handle(incoming, response);
     });
     this.server.on('connection', (socket: Socket) => {

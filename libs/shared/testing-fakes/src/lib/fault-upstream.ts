@@ -75,6 +75,11 @@ export class FaultUpstream {
     return this.upstream.url;
   }
 
+  /** Requests whose head arrived, their body finished or not (FakeUpstream.arrivals). */
+  get arrivals(): number {
+    return this.upstream.arrivals;
+  }
+
   /** TCP connections open now. */
   get openConnections(): number {
     return this.upstream.openConnections;
