@@ -5,14 +5,20 @@
 ARG NODE_IMAGE=node:22-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
+# better-sqlite3 (team mode's embedded database) is the one install script that runs: it fetches a prebuilt
+# binary, or compiles against the Node.js headers (python3, make and g++ are in the build stage only).
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
+ENV npm_config_nodedir=/usr/local
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY apps ./apps
 COPY libs ./libs
 COPY tools/scripts ./tools/scripts
 COPY tsconfig.base.json tsconfig.build.json ./
-RUN npm ci --no-audit --no-fund --ignore-scripts && npm run build && npm prune --omit=dev --ignore-scripts \
-  && rm -rf apps/*/test apps/*/src libs/*/*/src
+RUN npm ci --no-audit --no-fund --ignore-scripts && npm rebuild better-sqlite3 && npm run build \
+  && npm prune --omit=dev --ignore-scripts && rm -rf apps/*/test apps/*/src libs/*/*/src \
+  && find node_modules/better-sqlite3/build -type f ! -name better_sqlite3.node -delete \
+  && rm -rf node_modules/better-sqlite3/deps node_modules/better-sqlite3/src
 
 FROM ${NODE_IMAGE}
 # tini as PID 1: forwards SIGTERM to the service (which drains its streams) and reaps children.
@@ -22,6 +28,10 @@ WORKDIR /app
 COPY --from=build /app /app
 # The healthcheck reads its port table from the built services manifest (libs/shared/util-services/dist).
 COPY tools/containers/entrypoint.sh tools/containers/healthcheck.js /app/tools/containers/
+# Team mode's default database (DATABASE_URL=sqlite:./data/gateway.db) lives in this volume: writable under a
+# read-only root, kept across restarts. Several replicas share PostgreSQL instead.
+RUN mkdir -p /app/data && chown 1000:1000 /app/data
+VOLUME /app/data
 USER 1000
 ARG APP=gateway
 ENV APP=${APP}

@@ -47,7 +47,7 @@ check() { # name, command...
   if "$@"; then passed=$((passed + 1)); echo "ok   $name"; else failed=$((failed + 1)); echo "FAIL $name"; fi
 }
 cleanup() {
-  docker rm -f "${CONTAINERS[@]}" op-all >/dev/null 2>&1 || true
+  docker rm -f -v "${CONTAINERS[@]}" op-all op-team >/dev/null 2>&1 || true
   [ -n "${FAKE_PID:-}" ] && kill "$FAKE_PID" 2>/dev/null || true
   [ -f "$WORK/run/docker.pid" ] && kill "$(cat "$WORK/run/docker.pid")" 2>/dev/null || true
 }
@@ -65,8 +65,13 @@ if ! docker info >/dev/null 2>&1; then
   for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
 fi
 
-# Base image: Debian minbase + this machine's Node.js and npm + its CA bundle (the registry is reached through
-# this machine's TLS settings).
+# Base image: Debian minbase + this machine's Node.js, its headers (better-sqlite3 compiles against them: no
+# prebuilt binary can be fetched here) and npm + its CA bundle (the registry is reached through this machine's TLS
+# settings). A base made before it carried the headers is made again.
+if docker image inspect openai-proxy/node-base:local >/dev/null 2>&1 \
+  && ! docker run --rm --network none openai-proxy/node-base:local test -f /usr/local/include/node/node.h; then
+  docker rmi -f openai-proxy/node-base:local >/dev/null
+fi
 if ! docker image inspect openai-proxy/node-base:local >/dev/null 2>&1; then
   ROOTFS="$WORK/rootfs"
   if [ ! -x "$ROOTFS/bin/sh" ]; then
@@ -75,6 +80,10 @@ if ! docker image inspect openai-proxy/node-base:local >/dev/null 2>&1; then
   fi
   mkdir -p "$ROOTFS/usr/local/bin" "$ROOTFS/usr/local/lib/node_modules" "$ROOTFS/etc/ssl/certs"
   cp "$(readlink -f "$(command -v node)")" "$ROOTFS/usr/local/bin/node"
+  NODE_HEADERS="$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")/include/node"
+  [ -f "$NODE_HEADERS/node.h" ] || NODE_HEADERS=/usr/include/node
+  mkdir -p "$ROOTFS/usr/local/include" && rm -rf "$ROOTFS/usr/local/include/node"
+  cp -r "$NODE_HEADERS" "$ROOTFS/usr/local/include/node"
   NPM_DIR=$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")
   rm -rf "$ROOTFS/usr/local/lib/node_modules/npm" && cp -r "$NPM_DIR" "$ROOTFS/usr/local/lib/node_modules/npm"
   ln -sf ../lib/node_modules/npm/bin/npm-cli.js "$ROOTFS/usr/local/bin/npm"
@@ -145,6 +154,36 @@ healthy() { # container: waits (bounded) for Docker's HEALTHCHECK to report heal
 }
 check "the image HEALTHCHECK reports the gateway healthy" healthy "op-$EDGE"
 check "tini is PID 1 and forwards signals" sh -c "docker exec op-$EDGE cat /proc/1/cmdline | tr '\\0' ' ' | grep -q '^tini'"
+
+# Team mode in a container, on the image's default SQLite database (its /app/data volume under a read-only root):
+# a key made with the admin API, a chat with it (the gateway attaches the provider key it holds), the ledger row in
+# /v1/usage, and the key still there after a restart.
+TEAM=$((BASE + 20))
+ADMIN=admin-token-container-0000
+run team "$TEAM" -e APP="$EDGE" "${GATEWAY_URLS[@]}" -e GATEWAY_KEYS=required -e GATEWAY_ADMIN_TOKEN="$ADMIN" \
+  -e OPENAI_API_KEY=sk-container-held
+TEAM_URL="http://127.0.0.1:$TEAM"
+for _ in $(seq 1 60); do curl -sf "$TEAM_URL/readyz" >/dev/null 2>&1 && break; sleep 0.5; done
+GK=$(curl -sf -X POST "$TEAM_URL/admin/keys" -H "Authorization: Bearer $ADMIN" -H 'content-type: application/json' \
+  -d '{"name":"container"}' | sed -n 's/.*"key":"\(gk-[^"]*\)".*/\1/p')
+team_chat() {
+  curl -sf "$TEAM_URL/v1/chat/completions" -H "Authorization: Bearer $GK" -H 'Content-Type: application/json' \
+    -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"team in a container"}]}' | grep -q 'You said: team in a container'
+}
+team_usage() { # the ledger is written in batches: waits (bounded) for the row
+  for _ in $(seq 1 20); do
+    curl -sf "$TEAM_URL/v1/usage" -H "Authorization: Bearer $GK" | grep -q '"requests":1[,}]' && return 0
+    sleep 0.25
+  done
+  return 1
+}
+check "team mode: the admin API makes a gateway key in a read-only container (SQLite in /app/data)" sh -c "[ -n '$GK' ]"
+check "team mode: a chat with the gateway key reaches the fake upstream" team_chat
+check "team mode: /v1/usage shows the request's ledger row" team_usage
+docker restart -t 30 op-team >/dev/null
+for _ in $(seq 1 60); do curl -sf "$TEAM_URL/readyz" >/dev/null 2>&1 && break; sleep 0.5; done
+check "team mode: the key and its usage outlive a restart (the /app/data volume)" team_usage
+docker rm -f -v op-team >/dev/null
 
 # APP=all: every service in one container, gateway in front (the original's one-line start).
 docker run -d --name op-all --network host --read-only --tmpfs /tmp --user 1000 --cap-drop ALL \

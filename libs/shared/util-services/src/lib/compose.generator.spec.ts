@@ -13,6 +13,7 @@ interface ComposeService {
   cap_drop?: string[];
   healthcheck?: { test: string[] };
   depends_on?: Record<string, { condition: string }>;
+  volumes?: string[];
 }
 
 interface ComposeFile {
@@ -105,6 +106,13 @@ describe(composeTeamFile.name, () => {
       });
     }
     expect(team.volumes).toHaveProperty('team-postgres');
+  });
+
+  it("should keep the edge's default SQLite team database in a named volume at the image's /app/data", () => {
+    expect(base.services[edge]?.volumes).toEqual(['gateway-data:/app/data']);
+    expect(base.volumes).toHaveProperty('gateway-data');
+    const backends = Object.entries(base.services).filter(([name]) => name !== edge);
+    expect(backends.map(([, service]) => service.volumes)).toEqual(backends.map(() => undefined));
   });
 
   it('should tell at the top of both files how to switch it on', () => {

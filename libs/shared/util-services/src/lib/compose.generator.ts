@@ -5,6 +5,9 @@ import type { BackendServiceDefinition, EdgeServiceDefinition, ServicesManifest 
 /** The override file that adds team mode's state to docker-compose.yml. */
 export const TEAM_COMPOSE_FILE = 'docker-compose.team.yml';
 
+/** The named volume of the edge's /app/data (the image's VOLUME): team mode's SQLite file, kept across `up`s. */
+const EDGE_DATA_VOLUME = 'gateway-data';
+
 /** The database and role docker-compose.team.yml creates for the gateway. */
 const TEAM_DATABASE = 'gateway';
 /** Compose fills it from .env and refuses to start without it. */
@@ -52,6 +55,8 @@ function edgeLines(edge: EdgeServiceDefinition, backends: readonly BackendServic
     `      PORT: '${edge.port}'`,
     ...backends.map((service) => `      ${service.urlVariable}: ${clusterServiceUrl(service)}`),
     `    ports: ['${edge.publishedPort}:${edge.port}']`,
+    "    # Team mode's default SQLite database (DATABASE_URL unset); docker-compose.team.yml uses PostgreSQL instead.",
+    `    volumes: ['${EDGE_DATA_VOLUME}:/app/data']`,
     '    depends_on:',
     ...backends.map((service) => `      ${service.name}: { condition: service_healthy }`),
   ];
@@ -153,5 +158,8 @@ export function composeFile(manifest: ServicesManifest): string {
     ...header(manifest.image),
     ...backends.flatMap(backendLines),
     ...edgeLines(edgeService(manifest), backends),
+    '',
+    'volumes:',
+    `  ${EDGE_DATA_VOLUME}: {}`,
   ]);
 }
