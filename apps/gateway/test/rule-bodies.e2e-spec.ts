@@ -13,6 +13,7 @@ import {
   routeNamed,
   startFaultStack,
 } from './support/fault-stack';
+import { urlOf } from './support/stack';
 import { type ClientExchange, exchange } from './support/stream-client';
 
 // The body rules, proven through the whole product (client → gateway → relay or bridge → fault upstream): a large
@@ -254,6 +255,60 @@ describe('rule: a large chunked upload arrives whole, under a Content-Length the
       expect(recordsWith(route.upstream(), marker)).toHaveLength(1);
     },
     20_000,
+  );
+});
+
+/**
+ * The relay routes' services themselves, called directly: behind the gateway a chunked body reaches them with the
+ * Content-Length the gateway's own spool gave it, so only a direct call reads it through the service's spool.
+ */
+const SERVICE_RELAY_ROUTES: Array<[string, () => string, BodyRoute]> = BODY_ROUTES.filter(
+  (route) => route.reads === 'relay',
+).map((route) => {
+  const service = (): string => {
+    const [claude, bard] = faults.stack.bridges;
+    const app = route.path.startsWith('/anthropic') ? claude : route.path.startsWith('/gemini') ? bard : undefined;
+    return app === undefined ? faults.stack.relayUrl : urlOf(app);
+  };
+  return [route.name, service, route];
+});
+
+describe("rule: each service's own relay reads a chunked body to its end before any upstream contact", () => {
+  const OVERSIZE = 'x'.repeat(BODY_LIMIT + 64 * 1024);
+
+  it.each(SERVICE_RELAY_ROUTES)(
+    'should bring a 9 MiB chunked body to the upstream whole, with its length declared, from the service of %s',
+    async (_, service, route) => {
+      const marker = `direct-chunked-${route.name}`;
+      const body = route.body(marker, IMAGE_BASE64);
+      route.upstream().next(jsonAnswer(200, route.answer()));
+      const client = await exchange(`${service()}${route.path}`, {
+        headers: route.headers(),
+        body,
+        chunked: true,
+        withinMs: 20_000,
+      });
+      expect(client.status).toBe(200);
+      const record = await recordWith(route.upstream(), marker);
+      expect(record.request.bodySha256).toBe(sha256(body));
+      expect(record.request.headers['content-length']).toBe(String(Buffer.byteLength(body)));
+    },
+    20_000,
+  );
+
+  it.each(SERVICE_RELAY_ROUTES)(
+    'should refuse a chunked body over the limit with 413, no upstream called, from the service of %s',
+    async (_, service, route) => {
+      const before = upstreamCalls();
+      const client = await exchange(`${service()}${route.path}`, {
+        headers: route.headers(),
+        body: route.body(`direct-oversize-chunked-${route.name}`, OVERSIZE),
+        chunked: true,
+      });
+      expect(client.status).toBe(413);
+      expect(errorOf(client)).toMatchObject({ type: 'invalid_request_error', code: 'payload_too_large' });
+      expect(upstreamCalls()).toEqual(before);
+    },
   );
 });
 

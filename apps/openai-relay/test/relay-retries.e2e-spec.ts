@@ -1,3 +1,4 @@
+import { readdirSync, readlinkSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { Agent } from 'undici';
 import { RelayService } from '@openai-proxy/data-access-upstream';
@@ -224,6 +225,22 @@ describe('the relay retries a connection reset before the answer only when the b
     expect(raw.heads.length - before).toBe(1);
   });
 
+  /** The spool files this process still holds open, once the closes under way are done (bounded wait). */
+  async function spoolFilesOpen(): Promise<number> {
+    const count = (): number =>
+      readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`).includes('openai-proxy-body-');
+        } catch {
+          return false;
+        }
+      }).length;
+    for (let attempt = 0; attempt < 50 && count() > 0; attempt += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return count();
+  }
+
   /** Posts `body` chunked (no Content-Length), as a client streaming an upload, and reads the answer. */
   async function postChunked(url: string, body: Uint8Array): Promise<{ status: number; text: string }> {
     const stream = new ReadableStream<Uint8Array>({
@@ -262,6 +279,8 @@ describe('the relay retries a connection reset before the answer only when the b
     expect(answer.text).toContain('upstream_connection_reset');
     // The same upload kept in memory would have been sent again, and answered 200 (the test before).
     expect(raw.heads.length - before).toBe(1);
+    // The spool file's handle went with the exchange (the relay runs in this process).
+    await expect(spoolFilesOpen()).resolves.toBe(0);
   });
 });
 

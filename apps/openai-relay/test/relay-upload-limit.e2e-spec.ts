@@ -65,6 +65,7 @@ describe('RelayService chunked upload limit', () => {
     const sawHead = within<string | undefined>(1_000, undefined, (settle) => {
       upstreamSaw = settle;
     });
+    upstreamClosed = () => undefined;
     const client = connect(port, '127.0.0.1');
     client.on('error', () => undefined);
     let answer = '';

@@ -28,6 +28,7 @@ const SETTINGS: PlatformSettings = {
   shutdownDrainMs: 1_000,
   maxJsonBodyBytes: 1024 * 1024,
   maxRelayBodyBytes: 1024 * 1024,
+  maxSpoolBytes: 4 * 1024 * 1024,
   trustProxy: false,
   upstream: {
     connectTimeoutMs: 2_000,

@@ -26,7 +26,7 @@ import {
   readWholeBody,
   watchUploadIdle,
 } from './request-body';
-import { type SpoolOptions, spoolRequestBody } from './request-spool';
+import { SpoolBudget, type SpoolOptions, spoolRequestBody } from './request-spool';
 import type {
   RelayTarget,
   RelayTargetOptions,
@@ -134,6 +134,7 @@ export class RelayService implements OnModuleDestroy {
       limitBytes: settings.maxRelayBodyBytes,
       memoryBytes: WHOLE_BODY_MAX_BYTES,
       directory: tmpdir(),
+      budget: new SpoolBudget(settings.maxSpoolBytes),
     };
   }
 
@@ -383,7 +384,8 @@ export class RelayService implements OnModuleDestroy {
         if (spooled === undefined) {
           return undefined;
         }
-        // The headers are this call's own copy; they had no length (hop-by-hop framing is never forwarded).
+        // The headers are this request's own (a client body is sent once); they had no length (hop-by-hop framing
+        // is never forwarded).
         if (spooled.kind === 'memory') {
           sent = spooled.bytes;
           headers['content-length'] = String(spooled.bytes.length);

@@ -8,13 +8,15 @@ import type { Readable } from 'node:stream';
 import fc from 'fast-check';
 import { closeServer, listenOnLoopback } from '@openai-proxy/testing-fakes';
 import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
-import { type SpoolOptions, type SpooledBody, spoolRequestBody } from './request-spool';
+import { SpoolBudget, type SpoolOptions, type SpooledBody, spoolRequestBody } from './request-spool';
 
 /** What the test server made of one request's body. */
 type Outcome =
   | { kind: 'memory' | 'file'; size: number; sha256: string; filesInFolder: number }
   | { kind: 'gone' }
-  | { kind: 'refused'; code: string; status: number; message: string };
+  /** The body went to the test (takeNextBody) instead. */
+  | { kind: 'taken' }
+  | { kind: 'refused'; code: string; status: number; message: string; retryAfter?: string };
 
 const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
 
@@ -64,6 +66,8 @@ let server: Server;
 let base: string;
 let options: SpoolOptions;
 let abort: TestAbort;
+/** Set by a test that wants the next body itself, unread. */
+let takeNextBody: ((body: SpooledBody | undefined) => void) | undefined;
 const outcomes: Outcome[] = [];
 
 async function describeBody(body: SpooledBody): Promise<Outcome> {
@@ -76,24 +80,44 @@ async function describeBody(body: SpooledBody): Promise<Outcome> {
 async function serve(request: IncomingMessage): Promise<Outcome> {
   try {
     const body = await spoolRequestBody(request, options, abort);
+    const take = takeNextBody;
+    takeNextBody = undefined;
+    if (take !== undefined) {
+      take(body);
+      return { kind: 'taken' };
+    }
     return body === undefined ? { kind: 'gone' } : await describeBody(body);
   } catch (error) {
     if (!(error instanceof GatewayException)) {
       throw error;
     }
     request.resume();
-    return { kind: 'refused', code: error.code, status: error.status, message: error.message };
+    const retryAfter = error.headers['retry-after'];
+    return {
+      kind: 'refused',
+      code: error.code,
+      status: error.status,
+      message: error.message,
+      ...(retryAfter === undefined ? {} : { retryAfter: String(retryAfter) }),
+    };
   }
 }
 
 beforeAll(async () => {
   folder = mkdtempSync(join(tmpdir(), 'spool-spec-'));
   server = createServer((request, response) => {
-    void serve(request).then((outcome) => {
-      outcomes.push(outcome);
-      response.setHeader('connection', 'close');
-      response.end(JSON.stringify(outcome));
-    });
+    serve(request).then(
+      (outcome) => {
+        outcomes.push(outcome);
+        response.setHeader('connection', 'close');
+        response.end(JSON.stringify(outcome));
+      },
+      (error: unknown) => {
+        // Not a GatewayException: the spool threw what it never should; the client sees it and the test fails.
+        response.statusCode = 599;
+        response.end(String(error));
+      },
+    );
   });
   base = (await listenOnLoopback(server)).url;
 });
@@ -103,16 +127,32 @@ afterAll(async () => {
   rmSync(folder, { recursive: true, force: true });
 });
 
+const BUDGET_BYTES = 4 * 1024 * 1024;
+
 beforeEach(() => {
-  options = { limitBytes: 1024 * 1024, memoryBytes: 64 * 1024, directory: folder };
+  options = {
+    limitBytes: 1024 * 1024,
+    memoryBytes: 64 * 1024,
+    directory: folder,
+    budget: new SpoolBudget(BUDGET_BYTES),
+  };
   abort = newAbort();
+});
+
+afterEach(async () => {
+  // Whatever became of the body, its bytes went back to the budget.
+  await eventually(() => options.budget.heldBytes === 0, 'the budget was given back');
 });
 
 /** Sends `chunks` as a chunked body (no Content-Length) and resolves with the server's outcome. */
 function sendChunked(chunks: readonly Buffer[]): Promise<Outcome> {
   return new Promise((resolve, reject) => {
-    const client = httpRequest(`${base}/upload`, { method: 'POST', agent: false }, (response) => {
-      void readAll(response).then((text) => resolve(JSON.parse(text.toString('utf8')) as Outcome), reject);
+    const headers = { 'transfer-encoding': 'chunked' };
+    const client = httpRequest(`${base}/upload`, { method: 'POST', agent: false, headers }, (response) => {
+      void readAll(response).then((text) => {
+        expect(response.statusCode).toBe(200);
+        resolve(JSON.parse(text.toString('utf8')) as Outcome);
+      }, reject);
     });
     client.once('error', reject);
     for (const chunk of chunks) {
@@ -180,6 +220,47 @@ describe('spoolRequestBody', () => {
     const outcome = await sendChunked(chunks);
     expect(outcome).toMatchObject({ kind: 'refused', code: ErrorCode.Internal, status: 500 });
     expect(JSON.stringify(outcome)).not.toContain(folder);
+  });
+
+  it('should answer 503 with Retry-After while other uploads hold the budget, and take the body once they let go', async () => {
+    const holder = options.budget;
+    expect(holder.take(BUDGET_BYTES - 100_000)).toBe(true);
+    const { whole, chunks } = pieces(200_000, 50_000);
+    await expect(sendChunked(chunks)).resolves.toMatchObject({
+      kind: 'refused',
+      code: ErrorCode.ServerBusy,
+      status: 503,
+      retryAfter: '1',
+    });
+    holder.give(BUDGET_BYTES - 100_000);
+    await expect(sendChunked(chunks)).resolves.toEqual({
+      kind: 'file',
+      size: 200_000,
+      sha256: sha256(whole),
+      filesInFolder: 0,
+    });
+  });
+
+  it('should refuse with 413 a body larger than the whole budget, which could never be held', async () => {
+    options = { ...options, limitBytes: 8 * 1024 * 1024, budget: new SpoolBudget(300_000) };
+    const { chunks } = pieces(400_000, 50_000);
+    const outcome = await sendChunked(chunks);
+    expect(outcome).toMatchObject({ kind: 'refused', code: ErrorCode.PayloadTooLarge, status: 413 });
+    expect(JSON.stringify(outcome)).toContain('Content-Length');
+  });
+
+  it('should hold the bytes of a file body against the budget until its stream closes', async () => {
+    const seen = new Promise<SpooledBody | undefined>((resolve) => {
+      takeNextBody = resolve;
+    });
+    await expect(sendChunked(pieces(150_000, 50_000).chunks)).resolves.toEqual({ kind: 'taken' });
+    const body = await seen;
+    expect(body?.kind).toBe('file');
+    expect(options.budget.heldBytes).toBe(150_000);
+    if (body?.kind === 'file') {
+      body.stream.destroy();
+    }
+    await eventually(() => options.budget.heldBytes === 0, 'the budget was given back');
   });
 
   it('should resolve as gone, and close its file, when the client leaves halfway', async () => {

@@ -14,6 +14,34 @@ import { type ReadAbort, payloadTooLarge } from './request-body';
  */
 export type SpooledBody = { kind: 'memory'; bytes: Buffer } | { kind: 'file'; size: number; stream: Readable };
 
+/**
+ * The bytes all the spools of one service hold at once (memory and files), against one cap (`MAX_SPOOL_BYTES`):
+ * chunked uploads cannot fill the temp folder (a tmpfs is memory) however many arrive together.
+ */
+export class SpoolBudget {
+  private held = 0;
+
+  constructor(readonly limitBytes: number) {}
+
+  /** The bytes held now. */
+  get heldBytes(): number {
+    return this.held;
+  }
+
+  /** Takes `bytes` more: false (nothing taken) when that would pass the cap. */
+  take(bytes: number): boolean {
+    if (this.held + bytes > this.limitBytes) {
+      return false;
+    }
+    this.held += bytes;
+    return true;
+  }
+
+  give(bytes: number): void {
+    this.held = Math.max(0, this.held - bytes);
+  }
+}
+
 /** Where and how much a spool keeps. */
 export interface SpoolOptions {
   /** A body larger than this is refused with 413. */
@@ -22,6 +50,28 @@ export interface SpoolOptions {
   memoryBytes: number;
   /** The folder of the temporary files (the process's temp folder: `TMPDIR`, `/tmp` in the images). */
   directory: string;
+  /** What every spool of the service holds together. */
+  budget: SpoolBudget;
+}
+
+/** How many seconds a client whose upload found the spool budget spent is asked to wait. */
+const BUSY_RETRY_AFTER_S = 1;
+
+/** The 503 for an upload that would pass the budget while others hold it: it may fit in a moment. */
+function spoolBusy(): GatewayException {
+  return new GatewayException(
+    ErrorCode.ServerBusy,
+    'Too many chunked uploads are being received at once; retry shortly (or send the body with a Content-Length)',
+    { headers: { 'retry-after': String(BUSY_RETRY_AFTER_S) } },
+  );
+}
+
+/** The 413 for a chunked body larger than the whole budget: it can never be held, only streamed. */
+function tooLargeToHold(budgetBytes: number): GatewayException {
+  return new GatewayException(
+    ErrorCode.PayloadTooLarge,
+    `A request body without a Content-Length is held whole before it is sent on, up to ${budgetBytes} bytes, and this one is larger: send it with a Content-Length`,
+  );
 }
 
 /** The 500 for a body that could not be written to the temporary file (a full or read-only disk). */
@@ -64,6 +114,9 @@ class BodySpool {
   private written = 0;
   private writes: Promise<void> = Promise.resolve();
   private discarded = false;
+  /** The bytes taken from the budget, given back once (release) when the body is sent or let go. */
+  private taken = 0;
+  private released = false;
 
   constructor(
     private readonly options: SpoolOptions,
@@ -71,15 +124,23 @@ class BodySpool {
     private readonly failed: (error: GatewayException) => void,
   ) {}
 
-  /** Takes one chunk: false (nothing taken) when the body grows over the limit. */
-  add(chunk: Buffer): boolean {
+  /**
+   * Takes one chunk; nothing taken, and the error to answer, when the body grows over the limit (413) or the
+   * budget is spent (503, or 413 when the body alone is larger than the whole budget).
+   */
+  add(chunk: Buffer): GatewayException | undefined {
     this.size += chunk.length;
     if (this.size > this.options.limitBytes) {
-      return false;
+      return payloadTooLarge(this.options.limitBytes);
     }
+    const { budget } = this.options;
+    if (!budget.take(chunk.length)) {
+      return this.size > budget.limitBytes ? tooLargeToHold(budget.limitBytes) : spoolBusy();
+    }
+    this.taken += chunk.length;
     if (this.file === undefined && this.size <= this.options.memoryBytes) {
       this.chunks.push(chunk);
-      return true;
+      return undefined;
     }
     this.request.pause();
     this.writes = this.writes
@@ -90,18 +151,24 @@ class BodySpool {
         },
         (error: unknown) => this.failed(notStored(error)),
       );
-    return true;
+    return undefined;
   }
 
-  /** The whole body, once the writes under way are done. */
+  /**
+   * The whole body, once the writes under way are done: a body in memory gives its bytes back to the budget
+   * now (it is a small body like any other from here), a file when its stream closes.
+   */
   async body(): Promise<SpooledBody> {
     await this.writes;
     const file = this.file;
     if (file === undefined) {
+      this.release();
       return { kind: 'memory', bytes: this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks) };
     }
     this.file = undefined;
-    return { kind: 'file', size: this.written, stream: file.createReadStream({ start: 0, autoClose: true }) };
+    const stream = file.createReadStream({ start: 0, autoClose: true });
+    stream.once('close', () => this.release());
+    return { kind: 'file', size: this.written, stream };
   }
 
   /**
@@ -111,7 +178,17 @@ class BodySpool {
   discard(): void {
     this.discarded = true;
     this.chunks.length = 0;
-    this.writes = this.writes.then(() => this.closeFile()).catch(() => undefined);
+    this.writes = this.writes
+      .then(() => this.closeFile())
+      .catch(() => undefined)
+      .finally(() => this.release());
+  }
+
+  private release(): void {
+    if (!this.released) {
+      this.released = true;
+      this.options.budget.give(this.taken);
+    }
   }
 
   private async closeFile(): Promise<void> {
@@ -140,7 +217,8 @@ class BodySpool {
  * Reads the body of `request` (one of unknown length) to its end, as a SpooledBody; undefined when the request
  * closes before its end (the client left, or its upload stalled past the idle budget) or `abort` fires first.
  * Rejects with 413 as soon as the body grows over `options.limitBytes` (the rest is left unread, for the error
- * answer to drop), with 500 when it could not be stored.
+ * answer to drop), with 503 (or 413) when the service's spool budget cannot take it, with 500 when it could not
+ * be stored.
  */
 export function spoolRequestBody(
   request: IncomingMessage,
@@ -172,8 +250,9 @@ export function spoolRequestBody(
     };
     const spool = new BodySpool(options, request, fail);
     const onData = (chunk: Buffer): void => {
-      if (!spool.add(chunk)) {
-        fail(payloadTooLarge(options.limitBytes));
+      const refused = spool.add(chunk);
+      if (refused !== undefined) {
+        fail(refused);
       }
     };
     const onEnd = (): void => {

@@ -81,6 +81,8 @@ export class UpstreamExchange extends EventEmitter implements DrainableStream {
 
   /** A request body read back from a spool file: closed by release(), whatever became of the call. */
   holdBody(body: Readable): void {
+    // Its errors are the call's (undici reports them); one after the call (a failed close) must not go unheard.
+    body.on('error', () => undefined);
     this.heldBody = body;
   }
 

@@ -66,6 +66,13 @@ export const commonEnvShape = {
   SHUTDOWN_DRAIN_MS: wholeNumberSchema.default(25_000),
   MAX_JSON_BODY_BYTES: wholeNumberSchema.default(32 * MIB),
   MAX_RELAY_BODY_BYTES: wholeNumberSchema.default(512 * MIB),
+  MAX_SPOOL_BYTES: wholeNumberSchema
+    .default(1024 * MIB)
+    .describe(
+      'All request bodies without a Content-Length (chunked uploads) one service holds at once while it reads them ' +
+        'to their end before the upstream call, in memory and in temporary files; past it such an upload gets 503 ' +
+        'with Retry-After (413 when it alone is larger)',
+    ),
   UPSTREAM_RETRIES: wholeNumberSchema
     .default(2)
     .describe(

@@ -36,6 +36,8 @@ export interface PlatformSettings {
   shutdownDrainMs: number;
   maxJsonBodyBytes: number;
   maxRelayBodyBytes: number;
+  /** What the chunked uploads being read whole before their upstream call may hold together (MAX_SPOOL_BYTES). */
+  maxSpoolBytes: number;
   /** Express `trust proxy` value: which peers' `X-Forwarded-For` counts. */
   trustProxy: TrustProxySetting;
   upstream: UpstreamSettings;
@@ -83,6 +85,7 @@ export function toPlatformSettings(
     shutdownDrainMs: env.SHUTDOWN_DRAIN_MS,
     maxJsonBodyBytes: env.MAX_JSON_BODY_BYTES,
     maxRelayBodyBytes: env.MAX_RELAY_BODY_BYTES,
+    maxSpoolBytes: env.MAX_SPOOL_BYTES,
     trustProxy: parseTrustProxy(env.TRUST_PROXY, trustProxyFallback),
     upstream: {
       connectTimeoutMs: env.UPSTREAM_CONNECT_TIMEOUT_MS,

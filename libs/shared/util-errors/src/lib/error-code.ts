@@ -21,6 +21,8 @@ export enum ErrorCode {
   UpstreamServerError = 'upstream_server_error',
   UpstreamOverloaded = 'upstream_overloaded',
   ShuttingDown = 'server_shutting_down',
+  /** The service holds as much as it may for the moment (chunked uploads being received); retry shortly. */
+  ServerBusy = 'server_busy',
   Internal = 'internal_error',
 }
 
@@ -67,6 +69,8 @@ export function describeErrorCode(code: ErrorCode): ErrorCodeDescription {
     case ErrorCode.UpstreamOverloaded:
       return { status: 503, type: 'server_error' };
     case ErrorCode.ShuttingDown:
+      return { status: 503, type: 'server_error' };
+    case ErrorCode.ServerBusy:
       return { status: 503, type: 'server_error' };
     case ErrorCode.Internal:
       return { status: 500, type: 'server_error' };

@@ -126,6 +126,7 @@ export const SERVICES_MANIFEST = {
     { name: 'UPSTREAM_BREAKER_OPEN_MS', secret: false },
     { name: 'MAX_JSON_BODY_BYTES', secret: false },
     { name: 'MAX_RELAY_BODY_BYTES', secret: false },
+    { name: 'MAX_SPOOL_BYTES', secret: false },
     { name: 'TRUST_PROXY', secret: false },
     // Egress proxy URLs may carry credentials (`http://user:password@proxy:3128`).
     { name: 'HTTPS_PROXY', secret: true, deployed: '' },
