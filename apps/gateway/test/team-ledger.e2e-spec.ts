@@ -1,7 +1,9 @@
+import Anthropic from '@anthropic-ai/sdk';
 import { estimatePromptTokens, estimateTextTokens } from '@openai-proxy/gateway-util-team';
 import {
   type TestPostgresDatabase,
   createTestPostgresDatabase,
+  fakeAnthropicMessages,
   fakeChatCompletions,
   json,
   leaveOnceSeen,
@@ -23,6 +25,8 @@ import {
 } from './support/team';
 
 const POOL_KEY = 'sk-team-ledger-0123456789';
+/** The Anthropic key the gateway holds, for the native `/anthropic` route's rows. */
+const ANTHROPIC_POOL_KEY = 'sk-ant-api03-team-ledger-0123456789';
 /** USD per million tokens: each prompt token costs this many micro-dollars, each completion token OUTPUT_PRICE. */
 const INPUT_PRICE = 1000;
 const OUTPUT_PRICE = 2000;
@@ -88,6 +92,7 @@ describe('the usage ledger against what the fake upstream reported and delivered
         GATEWAY_KEYS: 'required',
         DATABASE_URL: database.url,
         OPENAI_API_KEY: POOL_KEY,
+        ANTHROPIC_API_KEY: ANTHROPIC_POOL_KEY,
         GATEWAY_CONFIG: config.path,
       },
     });
@@ -109,6 +114,51 @@ describe('the usage ledger against what the fake upstream reported and delivered
     expect(rows).toHaveLength(1);
     return rows[0];
   }
+
+  it("should record an Anthropic answer's cache writes and which of them were 1-hour ones, as Anthropic reported them", async () => {
+    const { key, id } = await createGatewayKey(stack.gateway);
+    stack.anthropic.on(
+      'POST',
+      '/v1/messages',
+      json(200, {
+        id: 'msg_ledger_hour',
+        type: 'message',
+        role: 'assistant',
+        model: 'claude-sonnet-4-6',
+        content: [{ type: 'text', text: 'cached for an hour' }],
+        stop_reason: 'end_turn',
+        stop_sequence: null,
+        usage: {
+          input_tokens: 10,
+          cache_creation_input_tokens: 1000,
+          cache_read_input_tokens: 30,
+          cache_creation: { ephemeral_5m_input_tokens: 200, ephemeral_1h_input_tokens: 800 },
+          output_tokens: 20,
+        },
+      }),
+    );
+    try {
+      const native = new Anthropic({ apiKey: key, baseURL: `${stack.gatewayUrl}/anthropic`, maxRetries: 0 });
+      await native.messages.create({
+        model: 'claude-sonnet-4-6',
+        max_tokens: 64,
+        messages: [{ role: 'user', content: 'hour' }],
+      });
+    } finally {
+      stack.anthropic.on('POST', '/v1/messages', fakeAnthropicMessages);
+    }
+    expect(await onlyRow(id)).toMatchObject({
+      provider: 'anthropic',
+      promptTokens: 1040,
+      cachedPromptTokens: 30,
+      cacheWritePromptTokens: 1000,
+      cacheWrite1hPromptTokens: 800,
+      completionTokens: 20,
+      promptSource: 'provider',
+      status: 200,
+      outcome: 'completed',
+    });
+  });
 
   it('should record a plain answer with the usage the provider reported (9 prompt, 7 completion), completed', async () => {
     const { key, id } = await createGatewayKey(stack.gateway);

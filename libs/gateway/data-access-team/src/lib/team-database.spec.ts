@@ -101,7 +101,7 @@ async function ledgerRowCount(db: Kysely<TeamTables>): Promise<number> {
 }
 
 /** How many migrations the team database has: the tables (0001), the ledger's cache writes (0002). */
-const MIGRATIONS = 2;
+const MIGRATIONS = 3;
 
 async function migrationCount(db: Kysely<TeamTables>): Promise<number> {
   const result = await sql<{
@@ -181,24 +181,38 @@ function teamDatabaseSuite(open: () => Promise<TeamDatabase>): void {
       await expect(migrationCount(reopened.db)).resolves.toBe(MIGRATIONS);
     });
 
-    it("should bring a database of the first migration up, its ledger's rows counting no cache writes", async () => {
+    it("should bring a database of the first migration up, its ledger's rows counting no cache writes of either lifetime", async () => {
       const ledger = ledgerOn(main.db, { flushIntervalMs: NEVER_MS });
       ledger.record(ledgerEntry());
       await ledger.flush();
-      // The database as the release before 0002 left it: no column, no record of the migration.
+      // The database as the release before 0002 left it: no columns, no record of the migrations.
+      await sql`alter table usage_ledger drop column cache_write_1h_prompt_tokens`.execute(main.db);
       await sql`alter table usage_ledger drop column cache_write_prompt_tokens`.execute(main.db);
-      await sql`delete from kysely_migration where name = ${'0002_ledger_cache_writes'}`.execute(main.db);
-      await expect(migrateTeamDatabase(main.db, main.dialect)).resolves.toEqual(['0002_ledger_cache_writes']);
+      await sql`delete from kysely_migration where name in (${'0002_ledger_cache_writes'}, ${'0003_ledger_cache_writes_1h'})`.execute(
+        main.db,
+      );
+      await expect(migrateTeamDatabase(main.db, main.dialect)).resolves.toEqual([
+        '0002_ledger_cache_writes',
+        '0003_ledger_cache_writes_1h',
+      ]);
       const row = await main.db.selectFrom('usage_ledger').selectAll().executeTakeFirstOrThrow();
-      expect(row).toMatchObject({ cached_prompt_tokens: 2, cache_write_prompt_tokens: 0, prompt_tokens: 10 });
-      ledger.record(ledgerEntry({ cacheWritePromptTokens: 7 }));
+      expect(row).toMatchObject({
+        cached_prompt_tokens: 2,
+        cache_write_prompt_tokens: 0,
+        cache_write_1h_prompt_tokens: 0,
+        prompt_tokens: 10,
+      });
+      ledger.record(ledgerEntry({ cacheWritePromptTokens: 7, cacheWrite1hPromptTokens: 4 }));
       await ledger.flush();
       const written = await main.db
         .selectFrom('usage_ledger')
-        .select('cache_write_prompt_tokens')
+        .select(['cache_write_prompt_tokens', 'cache_write_1h_prompt_tokens'])
         .orderBy('id')
         .execute();
-      expect(written.map((one) => one.cache_write_prompt_tokens)).toEqual([0, 7]);
+      expect(written).toEqual([
+        { cache_write_prompt_tokens: 0, cache_write_1h_prompt_tokens: 0 },
+        { cache_write_prompt_tokens: 7, cache_write_1h_prompt_tokens: 4 },
+      ]);
     });
   });
 
@@ -557,6 +571,7 @@ function teamDatabaseSuite(open: () => Promise<TeamDatabase>): void {
         completion_tokens: 5,
         cached_prompt_tokens: 2,
         cache_write_prompt_tokens: 3,
+        cache_write_1h_prompt_tokens: 1,
         reasoning_tokens: 1,
         prompt_source: 'provider',
         completion_source: 'estimated',

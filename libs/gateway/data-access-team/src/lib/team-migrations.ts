@@ -47,6 +47,11 @@ export interface UsageLedgerTable {
   cached_prompt_tokens: number;
   /** Prompt tokens written to the provider's cache (0 in the rows written before migration 0002). */
   cache_write_prompt_tokens: number;
+  /**
+   * The part of `cache_write_prompt_tokens` written with Anthropic's 1-hour lifetime, billed at its own price (0 in
+   * the rows written before migration 0003).
+   */
+  cache_write_1h_prompt_tokens: number;
   reasoning_tokens: number;
   prompt_source: string;
   completion_source: string;
@@ -143,9 +148,23 @@ const ledgerCacheWritesMigration: Migration = {
   },
 };
 
+/** The third: the ledger tells which cache writes were 1-hour ones, so a row's cost can be read from its counts. */
+const ledgerHourCacheWritesMigration: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .alterTable('usage_ledger')
+      .addColumn('cache_write_1h_prompt_tokens', 'integer', (column) => column.notNull().defaultTo(0))
+      .execute();
+  },
+};
+
 /** Every migration by name, in the order they run (names sort). In code, so a built dist needs no files. */
 function teamMigrations(dialect: TeamDialect): Record<string, Migration> {
-  return { '0001_team_tables': teamTablesMigration(dialect), '0002_ledger_cache_writes': ledgerCacheWritesMigration };
+  return {
+    '0001_team_tables': teamTablesMigration(dialect),
+    '0002_ledger_cache_writes': ledgerCacheWritesMigration,
+    '0003_ledger_cache_writes_1h': ledgerHourCacheWritesMigration,
+  };
 }
 
 /**

@@ -64,6 +64,7 @@ const COLUMN_ORDER_ROW: Required<Omit<Insertable<UsageLedgerTable>, 'id'>> = {
   completion_tokens: 0,
   cached_prompt_tokens: 0,
   cache_write_prompt_tokens: 0,
+  cache_write_1h_prompt_tokens: 0,
   reasoning_tokens: 0,
   prompt_source: '',
   completion_source: '',
@@ -151,6 +152,7 @@ class QueuedRows {
       fitsIntegerColumn(entry.completionTokens) &&
       fitsIntegerColumn(entry.cachedPromptTokens) &&
       fitsIntegerColumn(entry.cacheWritePromptTokens) &&
+      fitsIntegerColumn(entry.cacheWrite1hPromptTokens) &&
       fitsIntegerColumn(entry.reasoningTokens) &&
       fitsIntegerColumn(latencyMs) &&
       (firstTokenMs === null || fitsIntegerColumn(firstTokenMs)) &&
@@ -170,6 +172,7 @@ class QueuedRows {
       entry.completionTokens,
       entry.cachedPromptTokens,
       entry.cacheWritePromptTokens,
+      entry.cacheWrite1hPromptTokens,
       entry.reasoningTokens,
       entry.promptSource,
       entry.completionSource,
