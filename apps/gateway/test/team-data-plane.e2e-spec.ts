@@ -1,16 +1,9 @@
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { TeamState } from '@openai-proxy/gateway-feature-team';
-import {
-  fakeAnthropicMessages,
-  fakeChatCompletions,
-  json,
-  openAiError,
-  startFakeOpenAi,
-  type FakeUpstream,
-} from '@openai-proxy/testing-fakes';
+import { fakeChatCompletions, openAiError, startFakeOpenAi, type FakeUpstream } from '@openai-proxy/testing-fakes';
 import { type Stack, startStack } from './support/stack';
-import { createGatewayKey, keyUsage } from './support/team';
+import { askWithHourCacheWrites, createGatewayKey, keyUsage } from './support/team';
 
 const POOL = ['sk-pool-first-0123456789', 'sk-pool-second-0123456789'];
 const ANTHROPIC_KEY = 'sk-ant-api03-gateway-held-key';
@@ -206,36 +199,7 @@ describe('team mode data plane (GATEWAY_KEYS=required)', () => {
 
   it("should bill an Anthropic answer's 1-hour cache writes at their own price through /anthropic", async () => {
     const { key, id } = await createGatewayKey(stack.gateway);
-    stack.anthropic.on(
-      'POST',
-      '/v1/messages',
-      json(200, {
-        id: 'msg_hour',
-        type: 'message',
-        role: 'assistant',
-        model: 'claude-sonnet-4-6',
-        content: [{ type: 'text', text: 'cached for an hour' }],
-        stop_reason: 'end_turn',
-        stop_sequence: null,
-        usage: {
-          input_tokens: 10,
-          cache_creation_input_tokens: 1000,
-          cache_read_input_tokens: 0,
-          cache_creation: { ephemeral_5m_input_tokens: 200, ephemeral_1h_input_tokens: 800 },
-          output_tokens: 20,
-        },
-      }),
-    );
-    try {
-      const native = new Anthropic({ apiKey: key, baseURL: `${stack.gatewayUrl}/anthropic`, maxRetries: 0 });
-      await native.messages.create({
-        model: 'claude-sonnet-4-6',
-        max_tokens: 64,
-        messages: [{ role: 'user', content: 'hour' }],
-      });
-    } finally {
-      stack.anthropic.on('POST', '/v1/messages', fakeAnthropicMessages);
-    }
+    await askWithHourCacheWrites(stack, key, 0);
     // claude-sonnet-4-6: $3 input, $3.75 5-minute writes, $6 1-hour writes, $15 output per million (at the
     // 5-minute price the hour's writes made 4,080 micro-dollars).
     const usage = await keyUsage(stack.gateway, id);

@@ -1,9 +1,7 @@
-import Anthropic from '@anthropic-ai/sdk';
 import { estimatePromptTokens, estimateTextTokens } from '@openai-proxy/gateway-util-team';
 import {
   type TestPostgresDatabase,
   createTestPostgresDatabase,
-  fakeAnthropicMessages,
   fakeChatCompletions,
   json,
   leaveOnceSeen,
@@ -16,6 +14,7 @@ import {
   FAKE_CHAT_PATH,
   type LedgerRow,
   type TestConfigFile,
+  askWithHourCacheWrites,
   chatBody,
   createGatewayKey,
   ledgerRowsOnce,
@@ -117,36 +116,7 @@ describe('the usage ledger against what the fake upstream reported and delivered
 
   it("should record an Anthropic answer's cache writes and which of them were 1-hour ones, as Anthropic reported them", async () => {
     const { key, id } = await createGatewayKey(stack.gateway);
-    stack.anthropic.on(
-      'POST',
-      '/v1/messages',
-      json(200, {
-        id: 'msg_ledger_hour',
-        type: 'message',
-        role: 'assistant',
-        model: 'claude-sonnet-4-6',
-        content: [{ type: 'text', text: 'cached for an hour' }],
-        stop_reason: 'end_turn',
-        stop_sequence: null,
-        usage: {
-          input_tokens: 10,
-          cache_creation_input_tokens: 1000,
-          cache_read_input_tokens: 30,
-          cache_creation: { ephemeral_5m_input_tokens: 200, ephemeral_1h_input_tokens: 800 },
-          output_tokens: 20,
-        },
-      }),
-    );
-    try {
-      const native = new Anthropic({ apiKey: key, baseURL: `${stack.gatewayUrl}/anthropic`, maxRetries: 0 });
-      await native.messages.create({
-        model: 'claude-sonnet-4-6',
-        max_tokens: 64,
-        messages: [{ role: 'user', content: 'hour' }],
-      });
-    } finally {
-      stack.anthropic.on('POST', '/v1/messages', fakeAnthropicMessages);
-    }
+    await askWithHourCacheWrites(stack, key, 30);
     expect(await onlyRow(id)).toMatchObject({
       provider: 'anthropic',
       promptTokens: 1040,

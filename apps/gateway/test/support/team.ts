@@ -1,3 +1,4 @@
+import Anthropic from '@anthropic-ai/sdk';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,7 +9,14 @@ import { listenServiceApp } from '@openai-proxy/feature-platform';
 import { TeamState } from '@openai-proxy/gateway-feature-team';
 import type { UsageReport } from '@openai-proxy/gateway-data-access-team';
 import type { KeySettings, UsageGroupBy } from '@openai-proxy/gateway-util-team';
-import { type FakeHandler, type FakeUpstream, fakeChatCompletions, startFakeOpenAi } from '@openai-proxy/testing-fakes';
+import {
+  type FakeHandler,
+  type FakeUpstream,
+  fakeAnthropicMessages,
+  fakeChatCompletions,
+  json,
+  startFakeOpenAi,
+} from '@openai-proxy/testing-fakes';
 import { type BackendServiceName, SERVICES_MANIFEST, backendServices } from '@openai-proxy/util-services';
 import { loadGatewayConfig } from '../../src/config/gateway.env';
 import { createGatewayApp } from '../../src/gateway.app';
@@ -374,4 +382,42 @@ export async function startFallbackTeam(options: FallbackTeamOptions): Promise<F
       config.remove();
     },
   };
+}
+
+/**
+ * Sends one message with the official Anthropic SDK through the gateway's `/anthropic` with gateway key `key`,
+ * the stack's fake Anthropic answering it once with a usage that writes 1,000 prompt tokens to the cache, 800 of
+ * them with the 1-hour lifetime (10 uncached input tokens, `cacheReads` read from the cache, 20 output tokens).
+ */
+export async function askWithHourCacheWrites(stack: Stack, key: string, cacheReads: number): Promise<void> {
+  stack.anthropic.on(
+    'POST',
+    '/v1/messages',
+    json(200, {
+      id: 'msg_hour',
+      type: 'message',
+      role: 'assistant',
+      model: 'claude-sonnet-4-6',
+      content: [{ type: 'text', text: 'cached for an hour' }],
+      stop_reason: 'end_turn',
+      stop_sequence: null,
+      usage: {
+        input_tokens: 10,
+        cache_creation_input_tokens: 1000,
+        cache_read_input_tokens: cacheReads,
+        cache_creation: { ephemeral_5m_input_tokens: 200, ephemeral_1h_input_tokens: 800 },
+        output_tokens: 20,
+      },
+    }),
+  );
+  try {
+    const native = new Anthropic({ apiKey: key, baseURL: `${stack.gatewayUrl}/anthropic`, maxRetries: 0 });
+    await native.messages.create({
+      model: 'claude-sonnet-4-6',
+      max_tokens: 64,
+      messages: [{ role: 'user', content: 'hour' }],
+    });
+  } finally {
+    stack.anthropic.on('POST', '/v1/messages', fakeAnthropicMessages);
+  }
 }
