@@ -138,32 +138,26 @@ function teamTablesMigration(dialect: TeamDialect): Migration {
   };
 }
 
-/** The second: the ledger counts the prompt tokens written to the provider's cache (their price is not the input's). */
-const ledgerCacheWritesMigration: Migration = {
-  async up(db: Kysely<unknown>): Promise<void> {
-    await db.schema
-      .alterTable('usage_ledger')
-      .addColumn('cache_write_prompt_tokens', 'integer', (column) => column.notNull().defaultTo(0))
-      .execute();
-  },
-};
-
-/** The third: the ledger tells which cache writes were 1-hour ones, so a row's cost can be read from its counts. */
-const ledgerHourCacheWritesMigration: Migration = {
-  async up(db: Kysely<unknown>): Promise<void> {
-    await db.schema
-      .alterTable('usage_ledger')
-      .addColumn('cache_write_1h_prompt_tokens', 'integer', (column) => column.notNull().defaultTo(0))
-      .execute();
-  },
-};
+/** A migration that adds one count to the ledger: an integer column, 0 in the rows written before it. */
+function ledgerCountMigration(column: string): Migration {
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .alterTable('usage_ledger')
+        .addColumn(column, 'integer', (definition) => definition.notNull().defaultTo(0))
+        .execute();
+    },
+  };
+}
 
 /** Every migration by name, in the order they run (names sort). In code, so a built dist needs no files. */
 function teamMigrations(dialect: TeamDialect): Record<string, Migration> {
   return {
     '0001_team_tables': teamTablesMigration(dialect),
-    '0002_ledger_cache_writes': ledgerCacheWritesMigration,
-    '0003_ledger_cache_writes_1h': ledgerHourCacheWritesMigration,
+    // The prompt tokens written to the provider's cache (their price is not the input's).
+    '0002_ledger_cache_writes': ledgerCountMigration('cache_write_prompt_tokens'),
+    // Which of those writes were 1-hour ones, so a row's cost can be read from its counts.
+    '0003_ledger_cache_writes_1h': ledgerCountMigration('cache_write_1h_prompt_tokens'),
   };
 }
 
