@@ -172,34 +172,24 @@ function pieces(size: number, piece: number): { whole: Buffer; chunks: Buffer[] 
   return { whole, chunks };
 }
 
+/** The outcome of a body held whole (`kind`) and given back as `bytes`, its temp file already unlinked. */
+function held(kind: 'memory' | 'file', bytes: Buffer): Outcome {
+  return { kind, size: bytes.length, sha256: sha256(bytes), filesInFolder: 0 };
+}
+
 describe('spoolRequestBody', () => {
   it('should keep a small chunked body in memory, byte for byte', async () => {
     const { whole, chunks } = pieces(10_000, 1_000);
-    await expect(sendChunked(chunks)).resolves.toEqual({
-      kind: 'memory',
-      size: 10_000,
-      sha256: sha256(whole),
-      filesInFolder: 0,
-    });
+    await expect(sendChunked(chunks)).resolves.toEqual(held('memory', whole));
   });
 
   it('should keep an empty chunked body as an empty one', async () => {
-    await expect(sendChunked([])).resolves.toEqual({
-      kind: 'memory',
-      size: 0,
-      sha256: sha256(Buffer.alloc(0)),
-      filesInFolder: 0,
-    });
+    await expect(sendChunked([])).resolves.toEqual(held('memory', Buffer.alloc(0)));
   });
 
   it('should spool a larger body to an unlinked file that is read back whole and then closed', async () => {
     const { whole, chunks } = pieces(900_000, 16_384);
-    await expect(sendChunked(chunks)).resolves.toEqual({
-      kind: 'file',
-      size: 900_000,
-      sha256: sha256(whole),
-      filesInFolder: 0,
-    });
+    await expect(sendChunked(chunks)).resolves.toEqual(held('file', whole));
     await eventually(() => descriptorsInto(folder) === 0, 'the spool file was closed');
   });
 
@@ -233,12 +223,7 @@ describe('spoolRequestBody', () => {
       retryAfter: '1',
     });
     holder.give(BUDGET_BYTES - 100_000);
-    await expect(sendChunked(chunks)).resolves.toEqual({
-      kind: 'file',
-      size: 200_000,
-      sha256: sha256(whole),
-      filesInFolder: 0,
-    });
+    await expect(sendChunked(chunks)).resolves.toEqual(held('file', whole));
   });
 
   it('should refuse with 413 a body larger than the whole budget, which could never be held', async () => {
@@ -299,12 +284,7 @@ describe('spoolRequestBody', () => {
           const chunks = sizes.map((size) => randomBytes(size));
           const whole = Buffer.concat(chunks);
           const outcome = await sendChunked(chunks);
-          expect(outcome).toEqual({
-            kind: whole.length > memoryBytes ? 'file' : 'memory',
-            size: whole.length,
-            sha256: sha256(whole),
-            filesInFolder: 0,
-          });
+          expect(outcome).toEqual(held(whole.length > memoryBytes ? 'file' : 'memory', whole));
         },
       ),
       { numRuns: 40 },
