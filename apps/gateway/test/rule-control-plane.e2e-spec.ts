@@ -1,4 +1,4 @@
-import { type AnswerPlan, type FaultRecord, FaultUpstream } from '@openai-proxy/testing-fakes';
+import { type AnswerPlan, type FaultPlan, type FaultRecord, FaultUpstream, jsonAnswer } from '@openai-proxy/testing-fakes';
 import { z } from 'zod';
 import { type Stack, startStack } from './support/stack';
 import { type ClientExchange, type ClientRequestInit, exchange } from './support/stream-client';
@@ -6,7 +6,8 @@ import { type ClientExchange, type ClientRequestInit, exchange } from './support
 // The control-plane rules, proven through the whole product (client → gateway → relay or bridge → fault upstream):
 // the calls a service makes for itself before or around the answer (the cost query's billing calls, claude.ai's
 // conversation calls, Bard's page) are short, so the headers budget bounds each one whole, however slowly its body
-// comes; and none follows a redirect, so an upstream cannot send us to another host.
+// comes; none follows a redirect, so an upstream cannot send us to another host; and each goes through the data
+// plane's retry layer.
 
 /** The services' headers budget, which bounds a whole control-plane call; the idle budget keeps its 120 s. */
 const HEADERS_TIMEOUT_MS = 1_000;
@@ -30,8 +31,9 @@ interface ControlPlaneCall {
   init(marker: string): ClientRequestInit;
   /** Whether `record` is the call made for the request carrying `marker`. */
   carries(record: FaultRecord, marker: string): boolean;
-  /** The upstream path the call arrives at. */
+  /** The upstream path the call arrives at, and with which method. */
   upstreamPath: string;
+  method: 'GET' | 'POST';
   /** What the client gets when the call is answered 302: the status, and a part of the error's message. */
   redirectStatus: number;
   redirectMessage: string;
@@ -73,6 +75,7 @@ const CALLS: ControlPlaneCall[] = [
     init: (marker) => ({ headers: { authorization: `Bearer sess-${marker}` } }),
     carries: (record, marker) => String(record.request.headers.authorization).includes(marker),
     upstreamPath: '/dashboard/billing/credit_grants',
+    method: 'GET',
     // The cost query answers an upstream refusal (4xx, 5xx) with its status, in its own `{error}` shape; a
     // redirect is no refusal and no answer it can read: 502.
     redirectStatus: 502,
@@ -88,6 +91,7 @@ const CALLS: ControlPlaneCall[] = [
     }),
     carries: (record, marker) => String(record.request.headers.cookie).includes(marker),
     upstreamPath: `/organizations/${CLAUDE_WEB_ORG}/chat_conversations`,
+    method: 'POST',
     redirectStatus: 500,
     redirectMessage: 'claude.ai answered 302',
   },
@@ -98,6 +102,7 @@ const CALLS: ControlPlaneCall[] = [
     init: (marker) => ({ headers: { cookie: `sessionKey=${CLAUDE_WEB_SESSION}-${marker}` } }),
     carries: (record, marker) => String(record.request.headers.cookie).includes(marker),
     upstreamPath: `/organizations/${CLAUDE_WEB_ORG}/chat_conversations`,
+    method: 'GET',
     redirectStatus: 502,
     redirectMessage: 'claude.ai answered 302 with something that is not JSON',
   },
@@ -114,6 +119,7 @@ const CALLS: ControlPlaneCall[] = [
     }),
     carries: (record, marker) => String(record.request.headers.cookie).includes(marker),
     upstreamPath: '/app',
+    method: 'GET',
     // A page without the session tokens: what Google's redirect to its sign-in page means for the cookies.
     redirectStatus: 401,
     redirectMessage: 'Bard did not accept the cookies',
@@ -124,7 +130,7 @@ const CALLS: ControlPlaneCall[] = [
 async function callThrough(
   call: ControlPlaneCall,
   marker: string,
-  plan: AnswerPlan,
+  plan: FaultPlan,
 ): Promise<{ client: ClientExchange; record: FaultRecord }> {
   const upstream = call.upstream();
   upstream.next(plan);
@@ -181,6 +187,49 @@ describe('rule: the headers budget bounds a whole control-plane call', () => {
       expect(closedAt - client.sentAt).toBeLessThanOrEqual(HEADERS_TIMEOUT_MS + SLACK_MS);
       expect(record.request.closedEarly).toBe(true);
       expect(record.writes.length).toBeLessThan(DRIBBLE_WRITES);
+    },
+  );
+});
+
+/** The attempts of `call` made for the request carrying `marker`: its method at its path (not a later call). */
+function attempts(call: ControlPlaneCall, marker: string): number {
+  return call
+    .upstream()
+    .records.filter(
+      (record) =>
+        call.carries(record, marker) &&
+        record.request.method === call.method &&
+        record.request.url.split('?')[0] === call.upstreamPath,
+    ).length;
+}
+
+describe("rule: control-plane calls go through the data plane's retry layer", () => {
+  it.each(CALLS.map((call) => [call.name, call] as const))(
+    'should send %s again when the upstream reset the connection on its arrival',
+    async (_, call) => {
+      const marker = `reset${CALLS.indexOf(call)}`;
+      const { client } = await callThrough(call, marker, { kind: 'hang-up', how: 'reset' });
+      expect(client.failure).toBeUndefined();
+      console.log(client.status, client.text.slice(0,200), JSON.stringify(call.upstream().records.filter((r) => call.carries(r, marker)).map((r) => [r.request.method, r.request.url, r.request.receivedAt])));
+      // The second attempt got the fake's plain 200 (what the service then made of it is beside the point here).
+      expect(attempts(call, marker)).toBe(2);
+    },
+  );
+
+  it.each(CALLS.map((call) => [call.name, call] as const))(
+    'should send %s again after a 503 when it is a GET, and a POST not (its work may have been done)',
+    async (_, call) => {
+      const marker = `busy${CALLS.indexOf(call)}`;
+      const busy = jsonAnswer(503, { error: { message: `busy for ${marker}`, type: 'server_error' } });
+      const { client } = await callThrough(call, marker, busy);
+      expect(client.failure).toBeUndefined();
+      if (call.method === 'POST') {
+        expect(attempts(call, marker)).toBe(1);
+        expect(client.status).toBe(503);
+      } else {
+        expect(attempts(call, marker)).toBe(2);
+        expect(client.status).not.toBe(503);
+      }
     },
   );
 });

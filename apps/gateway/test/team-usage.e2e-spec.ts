@@ -8,9 +8,16 @@ import {
   modelListAnswerSchema,
   usageAnswerSchema,
 } from '@openai-proxy/gateway-feature-team';
-import { FAKE_OPENAI_MODELS, type FakeUpstream, startFakeOpenAi } from '@openai-proxy/testing-fakes';
+import {
+  FAKE_OPENAI_MODELS,
+  type FakeUpstream,
+  FaultUpstream,
+  jsonAnswer,
+  startFakeOpenAi,
+} from '@openai-proxy/testing-fakes';
 import { ADMIN_TOKEN, type JsonAnswer, callJson, errorOf, eventually, teamClient } from './support/admin-api';
 import { type Stack, startStack } from './support/stack';
+import { createGatewayKey, startGatewayReplica } from './support/team';
 
 const OPENAI_TEAM_KEY = 'sk-team-openai-0123456789';
 const MIRROR_TEAM_KEY = 'sk-team-mirror-0123456789';
@@ -334,5 +341,45 @@ describe('usage routes with GATEWAY_KEYS=off', () => {
     expect(answer.status).toBe(200);
     expect(modelListAnswerSchema.parse(answer.body).data.map((model) => model.id)).toEqual(FAKE_OPENAI_MODELS);
     expect(stack.openai.lastRequest('/v1/models')?.headers.authorization).toBe('Bearer sk-client-off-0123');
+  });
+});
+
+describe("the team model list's call to a service", () => {
+  let stack: Stack;
+  let relay: FaultUpstream;
+
+  beforeAll(async () => {
+    stack = await startStack();
+    relay = await FaultUpstream.start();
+  });
+
+  afterAll(async () => {
+    await stack.close();
+    await relay.close();
+  });
+
+  it('should send it again when the service reset the connection on its arrival (a service restarting)', async () => {
+    // The OpenAI relay the gateway calls is a fault upstream: it resets the first call, then answers a list.
+    const gateway = await startGatewayReplica(stack, {
+      OPENAI_RELAY_URL: relay.url,
+      GATEWAY_KEYS: 'required',
+      DATABASE_URL: 'sqlite::memory:',
+      OPENAI_API_KEY: OPENAI_TEAM_KEY,
+    });
+    try {
+      const listed = { id: 'gpt-after-reset', object: 'model', created: 1_700_000_000, owned_by: 'openai' };
+      relay.next({ kind: 'hang-up', how: 'reset' }, jsonAnswer(200, { object: 'list', data: [listed] }));
+      const { key } = await createGatewayKey(gateway.app);
+      const answer = await callJson(gateway.url, 'GET', '/v1/models', { token: key });
+      expect(answer.status).toBe(200);
+      expect(modelListAnswerSchema.parse(answer.body).data.map((model) => model.id)).toEqual(['gpt-after-reset']);
+      expect(relay.records.map((record) => [record.request.method, record.request.url])).toEqual([
+        ['GET', '/openai/v1/models'],
+        ['GET', '/openai/v1/models'],
+      ]);
+      expect(relay.records[1]?.request.headers.authorization).toBe(`Bearer ${OPENAI_TEAM_KEY}`);
+    } finally {
+      await gateway.close();
+    }
   });
 });

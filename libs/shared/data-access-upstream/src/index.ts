@@ -12,6 +12,8 @@ export * from './lib/provider-pipeline.service';
 export * from './lib/provider-routes';
 export * from './lib/provider-routes.provider';
 export * from './lib/control-plane.client';
+export * from './lib/call-deadline';
+export { type UpstreamCallTarget, requestUpstream } from './lib/upstream-call';
 export { UpstreamExchange } from './lib/upstream-exchange';
 export * from './lib/forwarded-request';
 export * from './lib/json-body';

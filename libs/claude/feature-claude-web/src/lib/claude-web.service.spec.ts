@@ -63,16 +63,36 @@ describe(ClaudeWebService.name, () => {
   });
 
   it('should read a JSON answer and keep a text one as it came', async () => {
+    // A Retry-After longer than the retry layer waits for: the answer goes to the caller as it came.
     claude.on('GET', '/text', (_request, response) => {
-      response.writeHead(502, { 'retry-after': '5' }).end('<html>bad gateway</html>');
+      response.writeHead(502, { 'retry-after': '60' }).end('<html>bad gateway</html>');
     });
     expect(await service.call('GET', '/text', SESSION_KEY)).toEqual({
       status: 502,
       text: '<html>bad gateway</html>',
       json: undefined,
-      retryAfter: '5',
+      retryAfter: '60',
     });
+    expect(claude.requests.filter((request) => request.url === '/text')).toHaveLength(1);
     const list = await service.call('GET', conversationsPath(ORG), SESSION_KEY);
     expect(list).toMatchObject({ status: 200, json: [] });
+  });
+
+  it('should try a GET again after a 503, and a conversation creation not', async () => {
+    let lists = 0;
+    claude.on('GET', '/flaky', (_request, response) => {
+      lists += 1;
+      if (lists === 1) {
+        response.writeHead(503, { 'content-type': 'application/json' }).end('{"error":"busy"}');
+        return;
+      }
+      response.writeHead(200, { 'content-type': 'application/json' }).end('[]');
+    });
+    expect(await service.call('GET', '/flaky', SESSION_KEY)).toMatchObject({ status: 200, json: [] });
+    expect(lists).toBe(2);
+
+    claude.on('POST', /chat_conversations$/, json(503, { error: 'busy' }));
+    await expect(service.createConversation(ORG, SESSION_KEY, 'n')).rejects.toMatchObject({ status: 503 });
+    expect(claude.requests.filter((request) => request.method === 'POST')).toHaveLength(1);
   });
 });

@@ -1,11 +1,13 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
+  CallDeadline,
   RelayService,
   type RouteSink,
   joinPath,
   readAnswerText,
   registerDeclaredRoutes,
+  requestUpstream,
   sendJson,
 } from '@openai-proxy/data-access-upstream';
 import type { GatewayKeyRecord } from '@openai-proxy/gateway-util-team';
@@ -49,7 +51,9 @@ function searchOf(url: string): string {
  *   `MODEL_LIST_TIMEOUT_MS`) at each call, so the list is the providers' current one. A model is listed under the
  *   id that routes to it (`<name>/<id>` unless the routing table sends the bare id to that provider) and only when
  *   the key's `models` allow it. A provider that fails (an error status, a timeout, a list of the wrong shape) is
- *   left out and logged, and the others are still answered; a key its provider refuses rests, as on any call.
+ *   left out and logged, and the others are still answered. A list call neither rests nor revives a pooled key
+ *   (ProviderKeyPool.peek); its service retries its provider's 429 and 5xx, and this hop retries a connection
+ *   failure (the service restarting), all within `MODEL_LIST_TIMEOUT_MS`.
  * - Without one (`GATEWAY_KEYS=off`, or `optional` and the client brings a provider key): relayed to the OpenAI
  *   relay's `/openai/v1/models` with the client's own key, answer unchanged, as `/openai/v1/models` would be.
  *
@@ -114,14 +118,23 @@ export class ModelsRoute {
       return undefined;
     }
     const { target } = endpoint;
+    const deadline = new CallDeadline(MODEL_LIST_TIMEOUT_MS);
     try {
-      const answer = await target.dispatcher.request({
-        origin: target.origin,
-        path: joinPath(target.basePath, `${endpoint.basePath}/models`),
-        method: 'GET',
-        headers: { authorization: `Bearer ${key}`, accept: 'application/json' },
-        signal: AbortSignal.timeout(MODEL_LIST_TIMEOUT_MS),
-      });
+      // An internal hop: the service retries its provider's 429 and 5xx itself; a connection failure (the service
+      // restarting) is retried here.
+      const answer = await requestUpstream(
+        target,
+        {
+          origin: target.origin,
+          path: joinPath(target.basePath, `${endpoint.basePath}/models`),
+          method: 'GET',
+          headers: { authorization: `Bearer ${key}`, accept: 'application/json' },
+          signal: deadline.exchange,
+        },
+        'connection',
+        deadline.exchange,
+        true,
+      );
       const text = await readAnswerText(answer.body, MAX_MODEL_LIST_BYTES);
       if (answer.statusCode !== 200) {
         this.logger.warn(`/v1/models: ${provider} left out, its model list answered ${answer.statusCode}`);
@@ -134,8 +147,11 @@ export class ModelsRoute {
       }
       return { provider, models: list.data.data };
     } catch (error) {
-      this.logger.warn(`/v1/models: ${provider} left out, its model list failed: ${describe(error)}`);
+      const why = deadline.expired ? `took over ${MODEL_LIST_TIMEOUT_MS} ms` : `failed: ${describe(error)}`;
+      this.logger.warn(`/v1/models: ${provider} left out, its model list ${why}`);
       return undefined;
+    } finally {
+      deadline.clear();
     }
   }
 }

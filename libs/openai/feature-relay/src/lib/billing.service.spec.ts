@@ -44,8 +44,9 @@ function billingFor(apiBase: string, relay: RelayService): BillingService {
   return new BillingService(client, { apiBase, compatibleProviders: [] });
 }
 
-function relayService(): RelayService {
-  const platform = toPlatformSettings('openai-relay', 0, parseEnvironment(commonEnvShape, {}), 1);
+/** The relay's undici pools and guards; `env` as the service would read it (defaults otherwise). */
+function relayService(env: Record<string, string> = {}): RelayService {
+  const platform = toPlatformSettings('openai-relay', 0, parseEnvironment(commonEnvShape, env), 1);
   return new RelayService(platform, new MetricsService(), new ShutdownService(), new ClientAddressService(platform));
 }
 
@@ -104,6 +105,28 @@ describe(BillingService.name, () => {
     expect(failed).toMatchObject({ status: 500, message: 'OpenAI billing upstream answered 500', headers: {} });
   });
 
+  it("should answer 503 with the breaker's Retry-After once OpenAI's failures opened its circuit", async () => {
+    openai.on('GET', SUBSCRIPTION, text(500, 'down'));
+    openai.on('GET', USAGE, text(500, 'down'));
+    const statuses: number[] = [];
+    let last: BillingError | undefined;
+    // Each failed call is tried again (within the retry budget); five failures in a row open the circuit.
+    for (let query = 0; query < 4 && last?.status !== 503; query += 1) {
+      last = await failureOf(billing.creditGrants(creditGrantsRequest({}), NOW));
+      statuses.push(last.status);
+    }
+    expect(statuses[0]).toBe(500);
+    expect(statuses.at(-1)).toBe(503);
+    expect(last).toMatchObject({
+      message: 'OpenAI billing upstream is failing and is not called for now',
+      headers: { 'retry-after': expect.stringMatching(/^\d+$/) },
+    });
+    // While it is open, no call reaches OpenAI.
+    const reached = openai.requests.length;
+    expect(await failureOf(billing.creditGrants(creditGrantsRequest({}), NOW))).toMatchObject({ status: 503 });
+    expect(openai.requests).toHaveLength(reached);
+  });
+
   it('should answer 502 for a redirect, never pass its 3xx on without the place it points to', async () => {
     openai.on('GET', SUBSCRIPTION, text(302, '', { location: 'https://platform.openai.com/login' }));
     const redirected = await failureOf(billing.creditGrants(creditGrantsRequest({}), NOW));
@@ -114,9 +137,16 @@ describe(BillingService.name, () => {
     const unreachable = openai.url;
     await openai.close();
     openai = await startFakeOpenAi();
-    const error = await failureOf(billingFor(unreachable, relay).creditGrants(creditGrantsRequest({}), NOW));
-    expect(error).toMatchObject({ status: 502, message: 'OpenAI billing upstream is unreachable' });
-    expect(error.message).not.toContain('sk-test-key');
+    // Without a breaker: the query's calls and their retries would otherwise open it before they all failed, and
+    // the answer would be the breaker's 503 (the test above).
+    const unguarded = relayService({ UPSTREAM_BREAKER_FAILURES: '0' });
+    try {
+      const error = await failureOf(billingFor(unreachable, unguarded).creditGrants(creditGrantsRequest({}), NOW));
+      expect(error).toMatchObject({ status: 502, message: 'OpenAI billing upstream is unreachable' });
+      expect(error.message).not.toContain('sk-test-key');
+    } finally {
+      await unguarded.onModuleDestroy();
+    }
   });
 
   it('should stop every outstanding usage call when the first one fails', async () => {

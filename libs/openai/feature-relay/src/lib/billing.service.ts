@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { type ControlPlaneAnswer, ControlPlaneClient } from '@openai-proxy/data-access-upstream';
+import { CircuitOpenException, type ControlPlaneAnswer, ControlPlaneClient } from '@openai-proxy/data-access-upstream';
 import { ErrorCode, GatewayException, parseJsonText } from '@openai-proxy/util-errors';
 import {
   BillingDateError,
@@ -148,11 +148,7 @@ export class BillingService {
     try {
       answer = await this.controlPlane.request({ name: 'openai', method: 'GET', url, headers, signal });
     } catch (error) {
-      const timedOut = error instanceof GatewayException && error.code === ErrorCode.UpstreamTimeout;
-      throw new BillingError(
-        timedOut ? 504 : 502,
-        timedOut ? 'OpenAI billing upstream did not answer in time' : 'OpenAI billing upstream is unreachable',
-      );
+      throw billingCallFailure(error);
     }
     const { status, text, retryAfter } = answer;
     const body = parseJsonText(text);
@@ -170,6 +166,25 @@ export class BillingService {
     }
     return body;
   }
+}
+
+/**
+ * A billing call that got no answer: 504 when it took too long, 503 with the breaker's Retry-After while OpenAI's
+ * circuit is open (the failures of its data-plane calls and of these alike opened it), else 502.
+ */
+function billingCallFailure(error: unknown): BillingError {
+  if (error instanceof GatewayException && error.code === ErrorCode.UpstreamTimeout) {
+    return new BillingError(504, 'OpenAI billing upstream did not answer in time');
+  }
+  if (error instanceof CircuitOpenException) {
+    const retryAfter = error.headers['retry-after'];
+    return new BillingError(
+      503,
+      'OpenAI billing upstream is failing and is not called for now',
+      retryAfter === undefined ? {} : { 'retry-after': retryAfter },
+    );
+  }
+  return new BillingError(502, 'OpenAI billing upstream is unreachable');
 }
 
 function readNumber(body: unknown, field: string): number {

@@ -4,6 +4,9 @@ import { MetricsService, ShutdownService } from '@openai-proxy/feature-platform'
 import { ErrorCode, GatewayException, classifyUpstreamError } from '@openai-proxy/util-errors';
 import { readAnswerText } from './answer-text';
 import { RelayService } from './relay.service';
+import { CallDeadline } from './call-deadline';
+import type { RetryScope } from './retry-policy';
+import { requestUpstream } from './upstream-call';
 import { UpstreamExchange, exchangeError, runExchange } from './upstream-exchange';
 
 export interface ControlPlaneRequest {
@@ -27,58 +30,29 @@ export interface ControlPlaneAnswer {
 /** What a control-plane answer's text may weigh (a Bard page, a claude.ai list); past it the call is a 502. */
 const MAX_CONTROL_PLANE_ANSWER_BYTES = 16 * 1024 * 1024;
 
-/**
- * The end of one control-plane call: the headers budget for the whole call (its body included, however slowly it
- * comes; 0: none), or the caller's signal, whichever comes first. `signal` is what the call passes to undici.
- */
-class CallDeadline {
-  /** The budget ran out (rather than the caller's signal aborting). */
-  expired = false;
-  private readonly controller = new AbortController();
-  private readonly timer: NodeJS.Timeout | undefined;
-
-  constructor(
-    budgetMs: number,
-    private readonly caller: AbortSignal | undefined,
-  ) {
-    if (caller?.aborted === true) {
-      this.controller.abort();
-    }
-    caller?.addEventListener('abort', this.onCallerAbort, { once: true });
-    if (budgetMs > 0) {
-      this.timer = setTimeout(() => {
-        this.expired = true;
-        this.controller.abort();
-      }, budgetMs);
-    }
-  }
-
-  get signal(): AbortSignal {
-    return this.controller.signal;
-  }
-
-  /** Stops watching: the call is over. */
-  clear(): void {
-    clearTimeout(this.timer);
-    this.caller?.removeEventListener('abort', this.onCallerAbort);
-  }
-
-  private readonly onCallerAbort = (): void => {
-    this.controller.abort();
-  };
-}
-
 /** A control-plane call its budget ended: 504 naming the upstream. */
 function notInTime(name: string): GatewayException {
   return new GatewayException(ErrorCode.UpstreamTimeout, `Upstream ${name} did not answer in time`);
 }
 
 /**
+ * Which failures of a control-plane call are tried again. A GET or DELETE asks for the same thing however often
+ * it is sent: a connection failure, a 429 and a 5xx are retried, as on the data plane's provider hops. A POST
+ * (claude.ai's conversation creation) is retried on a connection failure that cannot have reached the upstream's
+ * work only (retry-policy.ts): a 5xx may come after the conversation was made.
+ */
+export function controlPlaneRetryScope(method: ControlPlaneRequest['method']): RetryScope {
+  return method === 'POST' ? 'connection' : 'all';
+}
+
+/**
  * Control-plane calls (billing, claude.ai conversations, the Bard page) on the data plane's
  * undici pools (RelayService.dispatchers): the same timeouts, keep-alive and egress proxy, no redirects
  * followed, the status returned as it came; a socket or timeout failure is classified like the data plane's
- * (502/503/504 naming the upstream, never its credentials). Each call is short: the headers budget
- * (UPSTREAM_HEADERS_TIMEOUT_MS) bounds it whole, a 504 past it.
+ * (502/503/504 naming the upstream, never its credentials). Each call goes through the one retry layer
+ * (requestUpstream, controlPlaneRetryScope) with the upstream's own breaker and retry budget, those of the data
+ * plane's calls of the same name (`openai`, `claude.ai`, `bard`). Each call is short: the headers budget
+ * (UPSTREAM_HEADERS_TIMEOUT_MS) bounds it whole, its retries included, a 504 past it.
  */
 @Injectable()
 export class ControlPlaneClient {
@@ -108,15 +82,27 @@ export class ControlPlaneClient {
 
   async request(request: ControlPlaneRequest): Promise<ControlPlaneAnswer> {
     const deadline = new CallDeadline(this.relay.dispatchers.settings.headersTimeoutMs, request.signal);
+    const target = {
+      name: request.name,
+      kind: 'provider',
+      dispatcher: this.relay.dispatchers.forProvider(request.url),
+      guard: this.relay.guards.for(request.name),
+    } as const;
     try {
-      const answer = await this.relay.dispatchers.forProvider(request.url).request({
-        origin: request.url.origin,
-        path: `${request.url.pathname}${request.url.search}`,
-        method: request.method,
-        headers: request.headers,
-        body: request.data,
-        signal: deadline.signal,
-      });
+      const answer = await requestUpstream(
+        target,
+        {
+          origin: request.url.origin,
+          path: `${request.url.pathname}${request.url.search}`,
+          method: request.method,
+          headers: request.headers,
+          body: request.data,
+          signal: deadline.exchange,
+        },
+        controlPlaneRetryScope(request.method),
+        deadline.exchange,
+        true,
+      );
       const retryAfter = answer.headers['retry-after'];
       return {
         status: answer.statusCode,

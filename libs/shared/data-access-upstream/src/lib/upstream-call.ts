@@ -14,6 +14,9 @@ import {
 import type { UpstreamExchange } from './upstream-exchange';
 import { type RetryGrant, type UpstreamGuard, verdictForStatus } from './upstream-guard';
 
+/** What the retry layer needs of an upstream: its name (errors, metrics), kind, dispatcher and guard. */
+export type UpstreamCallTarget = Pick<RelayTarget, 'name' | 'kind' | 'dispatcher' | 'guard'>;
+
 /** Thrown when the client left (or the drain cap came) while a retry waited: the callers' abort handling takes it. */
 function abandonedWhileWaiting(): Error {
   const error = new Error('The call was abandoned while a retry waited');
@@ -26,7 +29,7 @@ function abandonedWhileWaiting(): Error {
  * no caller sends it again (notResendableHeaders: neither ours nor a client's SDK), the socket error kept as its
  * cause.
  */
-function resetAfterSending(target: RelayTarget, error: unknown): GatewayException {
+function resetAfterSending(target: UpstreamCallTarget, error: unknown): GatewayException {
   return new GatewayException(
     ErrorCode.UpstreamConnectionReset,
     `Upstream ${target.name} reset the connection after the request went out; it may have been processed, so it is not sent again`,
@@ -38,7 +41,7 @@ function resetAfterSending(target: RelayTarget, error: unknown): GatewayExceptio
  * A call the upstream took and did not answer in time (a headers timeout): its usual 504, marked like a late
  * reset so that no caller (the gateway's key pool, a model fallback) sends it again.
  */
-function timedOutAfterSending(target: RelayTarget, error: unknown): GatewayException {
+function timedOutAfterSending(target: UpstreamCallTarget, error: unknown): GatewayException {
   const classified = classifyUpstreamError(error, target.name);
   return new GatewayException(classified.code, classified.message, {
     cause: error,
@@ -108,7 +111,7 @@ async function waitToRetry(planned: PlannedRetry, signal: UpstreamExchange): Pro
  * `first`: this is the request's first call, counted by the budget (a key failover is a retry, already paid).
  */
 export async function requestUpstream(
-  target: RelayTarget,
+  target: UpstreamCallTarget,
   options: Dispatcher.RequestOptions,
   scope: RetryScope,
   signal: UpstreamExchange,

@@ -27,6 +27,13 @@ export function verdictForStatus(kind: 'provider' | 'internal', status: number):
   return kind === 'provider' && status >= 500 ? 'failed' : 'answered';
 }
 
+/**
+ * The refusal of an attempt while its upstream's circuit is open: 503 `upstream_unavailable` with a Retry-After,
+ * no call made. Its own class, so that a caller that words its errors itself (the cost query) can tell it from
+ * a connection that failed.
+ */
+export class CircuitOpenException extends GatewayException {}
+
 /** The only error the breakers count: an attempt that failed (made once, never thrown to a caller). */
 class AttemptFailed extends Error {}
 const ATTEMPT_FAILED = new AttemptFailed('upstream attempt failed');
@@ -193,9 +200,9 @@ export class UpstreamGuard {
     return Math.max(1, Math.ceil((this.openedAt + this.settings.breakerOpenMs - Date.now()) / 1000));
   }
 
-  private unavailable(): GatewayException {
+  private unavailable(): CircuitOpenException {
     const seconds = this.policy?.state === CircuitState.Open ? this.secondsToProbe() : 1;
-    return new GatewayException(
+    return new CircuitOpenException(
       ErrorCode.UpstreamUnavailable,
       `Upstream ${this.name} is failing and is not called for now; retry after ${seconds} s`,
       { headers: { 'retry-after': String(seconds) } },

@@ -1,0 +1,40 @@
+import { UpstreamExchange } from './upstream-exchange';
+
+/**
+ * The end of one short upstream call (a control-plane call, a provider's model list): a budget for the whole
+ * call, its retries and their waits included, however slowly its answer comes (0: none), or the caller's signal,
+ * whichever comes first. `exchange` is what the call passes to undici and to the retry layer (requestUpstream),
+ * which stops waiting for a retry once it aborted. `clear()` when the call is over.
+ */
+export class CallDeadline {
+  /** The budget ran out (rather than the caller's signal aborting). */
+  expired = false;
+  readonly exchange = new UpstreamExchange();
+  private readonly timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    budgetMs: number,
+    private readonly caller?: AbortSignal,
+  ) {
+    if (caller?.aborted === true) {
+      this.exchange.abort();
+    }
+    caller?.addEventListener('abort', this.onCallerAbort, { once: true });
+    if (budgetMs > 0) {
+      this.timer = setTimeout(() => {
+        this.expired = true;
+        this.exchange.abort();
+      }, budgetMs);
+    }
+  }
+
+  /** Stops watching: the call is over. */
+  clear(): void {
+    clearTimeout(this.timer);
+    this.caller?.removeEventListener('abort', this.onCallerAbort);
+  }
+
+  private readonly onCallerAbort = (): void => {
+    this.exchange.abort();
+  };
+}
