@@ -26,6 +26,8 @@ import {
 const POOL_KEY = 'sk-team-ledger-0123456789';
 /** The Anthropic key the gateway holds, for the native `/anthropic` route's rows. */
 const ANTHROPIC_POOL_KEY = 'sk-ant-api03-team-ledger-0123456789';
+/** The Gemini key the gateway holds, for the native `/gemini` route's rows. */
+const GEMINI_POOL_KEY = 'AIzaTeamLedgerKey0123456789';
 /** USD per million tokens: each prompt token costs this many micro-dollars, each completion token OUTPUT_PRICE. */
 const INPUT_PRICE = 1000;
 const OUTPUT_PRICE = 2000;
@@ -92,6 +94,7 @@ describe('the usage ledger against what the fake upstream reported and delivered
         DATABASE_URL: database.url,
         OPENAI_API_KEY: POOL_KEY,
         ANTHROPIC_API_KEY: ANTHROPIC_POOL_KEY,
+        GEMINI_API_KEY: GEMINI_POOL_KEY,
         GATEWAY_CONFIG: config.path,
       },
     });
@@ -119,6 +122,7 @@ describe('the usage ledger against what the fake upstream reported and delivered
     await askWithHourCacheWrites(stack, key, 30);
     expect(await onlyRow(id)).toMatchObject({
       provider: 'anthropic',
+      route: '/anthropic/v1/messages',
       promptTokens: 1040,
       cachedPromptTokens: 30,
       cacheWritePromptTokens: 1000,
@@ -128,6 +132,22 @@ describe('the usage ledger against what the fake upstream reported and delivered
       status: 200,
       outcome: 'completed',
     });
+  });
+
+  it("should record a native request's route as the path it called, without the query that carried its key", async () => {
+    const { key, id } = await createGatewayKey(stack.gateway);
+    const path = '/gemini/v1beta/models/gemini-2.5-flash:generateContent';
+    const answer = await fetch(`${stack.gatewayUrl}${path}?key=${key}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ contents: [{ role: 'user', parts: [{ text: 'routed' }] }] }),
+    });
+    expect(answer.status).toBe(200);
+    await answer.text();
+    const row = await onlyRow(id);
+    expect(row).toMatchObject({ provider: 'gemini', route: path, modelRequested: 'gemini-2.5-flash', status: 200 });
+    expect(JSON.stringify(row)).not.toContain(key);
+    expect(stack.gemini.lastRequest('/v1beta/models')?.headers['x-goog-api-key']).toBe(GEMINI_POOL_KEY);
   });
 
   it('should record a plain answer with the usage the provider reported (9 prompt, 7 completion), completed', async () => {

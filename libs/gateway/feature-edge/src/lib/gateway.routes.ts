@@ -44,7 +44,7 @@ export class GatewayRoutes implements OnModuleInit {
         label,
         matches: (pathname) => route.prefixes.some((prefix) => underPrefix(pathname, `/${prefix}`)),
         handle: gatewayKeys
-          ? (request, response) => this.forwardWithKeys(request, response, target, label)
+          ? (request, response) => this.forwardWithKeys(request, response, target)
           : (request, response) => this.forward(request, response, target),
         // A WebSocket on any forwarded prefix goes to the owning service as one (it answers 404 if it relays none).
         upgrade: (request, socket, head) => this.forwardUpgrade(request, socket, head, target, gatewayKeys),
@@ -69,14 +69,13 @@ export class GatewayRoutes implements OnModuleInit {
     request: IncomingMessage,
     response: ServerResponse,
     target: RelayTarget,
-    label: string,
   ): Promise<void> {
     if (this.cors.apply(request, response)) {
       return;
     }
     const url = request.url ?? '/';
     await this.rateLimit.admit(request, response, pathnameOf(url));
-    await this.teamGate.forwardNative(request, response, target, url, label);
+    await this.teamGate.forwardNative(request, response, target, url);
   }
 
   /** Team routes get the edge's CORS and rate limit, like the forwarded prefixes. */

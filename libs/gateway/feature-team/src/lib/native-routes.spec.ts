@@ -1,4 +1,5 @@
-import { geminiPathModel, nativeRouteOf } from './native-routes';
+import fc from 'fast-check';
+import { LEDGER_ROUTE_MAX_CHARS, geminiPathModel, ledgerRouteOf, nativeRouteOf } from './native-routes';
 
 describe(nativeRouteOf.name, () => {
   it.each([
@@ -28,5 +29,18 @@ describe(geminiPathModel.name, () => {
     expect(geminiPathModel('/gemini/v1beta/models/gemini-2.5-pro')).toBe('gemini-2.5-pro');
     expect(geminiPathModel('/gemini/v1beta/models')).toBeUndefined();
     expect(geminiPathModel('/gemini/v1beta/models/%E0%A4:generateContent')).toBeUndefined();
+  });
+});
+
+describe(ledgerRouteOf.name, () => {
+  it('should keep a path whole up to the cap, and only its start past it', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 2 * LEDGER_ROUTE_MAX_CHARS }), (tail) => {
+        const path = `/anthropic/${tail}`;
+        const route = ledgerRouteOf(path);
+        expect(path.startsWith(route)).toBe(true);
+        expect(route).toHaveLength(Math.min(path.length, LEDGER_ROUTE_MAX_CHARS));
+      }),
+    );
   });
 });

@@ -55,3 +55,14 @@ function decodeURIComponentSafe(text: string): string | undefined {
     return undefined;
   }
 }
+
+/** The longest route a ledger row keeps of a native request's path (a path may be as long as a request line). */
+export const LEDGER_ROUTE_MAX_CHARS = 512;
+
+/**
+ * A native request's route as its ledger row keeps it: the path it called (`/anthropic/v1/messages`), never its
+ * query (where Gemini's `key=` goes), up to LEDGER_ROUTE_MAX_CHARS characters.
+ */
+export function ledgerRouteOf(pathname: string): string {
+  return pathname.slice(0, LEDGER_ROUTE_MAX_CHARS);
+}

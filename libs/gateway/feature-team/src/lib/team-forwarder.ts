@@ -69,7 +69,7 @@ export interface TeamCall {
   /** The provider that serves it, for its key pool and the ledger. */
   provider: string;
   dialect: WireDialect;
-  /** The route pattern, for the ledger. */
+  /** The ledger row's route: the team route, or the path a native request called (ledgerRouteOf). */
   route: string;
   modelRequested: string | null;
   modelServed: string | null;

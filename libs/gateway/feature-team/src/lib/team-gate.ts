@@ -12,7 +12,7 @@ import {
   readRequestCredential,
   withoutQueryKey,
 } from './gateway-credential';
-import { type NativeRoute, geminiPathModel, nativeRouteOf } from './native-routes';
+import { type NativeRoute, geminiPathModel, ledgerRouteOf, nativeRouteOf } from './native-routes';
 import { ProviderKeys } from './provider-keys';
 import { carriesNoBody, readShapedBody, withStreamUsage } from './shaped-body';
 import { TeamAccess } from './team-access';
@@ -152,13 +152,15 @@ export class TeamGate {
     return withoutQueryKey(url);
   }
 
-  /** A native-prefix request: passed through, or checked, limited, forwarded with our key and metered. */
+  /**
+   * A native-prefix request: passed through, or checked, limited, forwarded with our key and metered. Its ledger
+   * row's route is the path it called (`/anthropic/v1/messages`), without the query (where Gemini's `key=` goes).
+   */
   async forwardNative(
     request: IncomingMessage,
     response: ServerResponse,
     target: RelayTarget,
     url: string,
-    route: string,
   ): Promise<void> {
     const admitted = await this.admit(request, url);
     if (admitted === undefined) {
@@ -191,7 +193,7 @@ export class TeamGate {
         path: attach ? withoutQueryKey(url) : url,
         provider: native.provider,
         dialect: native.dialect,
-        route,
+        route: ledgerRouteOf(pathname),
         modelRequested: model,
         modelServed: model,
         body: body.kind === 'client' ? 'client' : shaped.hidden ? Buffer.from(JSON.stringify(shaped.body)) : body.bytes,

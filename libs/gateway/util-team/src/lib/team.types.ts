@@ -75,7 +75,7 @@ export interface LedgerEntry extends MeteredUsage {
   modelRequested: string | null;
   /** The model sent upstream. */
   modelServed: string | null;
-  /** The route pattern, such as `/v1/chat/completions` or `/anthropic/*path`. */
+  /** The team route (`/v1/chat/completions`), or the path a native request called (`/anthropic/v1/messages`). */
   route: string;
   costUsd: number;
   latencyMs: number;
