@@ -1,4 +1,10 @@
-import { type AnswerPlan, type FaultPlan, type FaultRecord, FaultUpstream, jsonAnswer } from '@openai-proxy/testing-fakes';
+import {
+  type AnswerPlan,
+  type FaultPlan,
+  type FaultRecord,
+  FaultUpstream,
+  jsonAnswer,
+} from '@openai-proxy/testing-fakes';
 import { z } from 'zod';
 import { type Stack, startStack } from './support/stack';
 import { type ClientExchange, type ClientRequestInit, exchange } from './support/stream-client';
@@ -210,7 +216,6 @@ describe("rule: control-plane calls go through the data plane's retry layer", ()
       const marker = `reset${CALLS.indexOf(call)}`;
       const { client } = await callThrough(call, marker, { kind: 'hang-up', how: 'reset' });
       expect(client.failure).toBeUndefined();
-      console.log(client.status, client.text.slice(0,200), JSON.stringify(call.upstream().records.filter((r) => call.carries(r, marker)).map((r) => [r.request.method, r.request.url, r.request.receivedAt])));
       // The second attempt got the fake's plain 200 (what the service then made of it is beside the point here).
       expect(attempts(call, marker)).toBe(2);
     },

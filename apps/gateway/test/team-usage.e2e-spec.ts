@@ -382,4 +382,33 @@ describe("the team model list's call to a service", () => {
       await gateway.close();
     }
   });
+
+  it('should end the call as soon as the client leaves, not at the list budget', async () => {
+    const gateway = await startGatewayReplica(stack, {
+      OPENAI_RELAY_URL: relay.url,
+      GATEWAY_KEYS: 'required',
+      DATABASE_URL: 'sqlite::memory:',
+      OPENAI_API_KEY: OPENAI_TEAM_KEY,
+    });
+    try {
+      relay.next({ kind: 'stall-headers' });
+      const { key } = await createGatewayKey(gateway.app);
+      const seen = relay.records.length;
+      const leaving = new AbortController();
+      const asked = fetch(`${gateway.url}/v1/models`, {
+        headers: { authorization: `Bearer ${key}` },
+        signal: leaving.signal,
+      }).catch((error: unknown) => error);
+      const record = await relay.waitFor(() => relay.records[seen], 2_000, 'the list call');
+      const leftAt = Date.now();
+      leaving.abort();
+      await asked;
+      const closedAt = await relay.waitForSocketClose(record);
+      // Well before MODEL_LIST_TIMEOUT_MS (5 s) would have ended it.
+      expect(closedAt - leftAt).toBeLessThan(1_000);
+      expect(relay.records).toHaveLength(seen + 1);
+    } finally {
+      await gateway.close();
+    }
+  });
 });

@@ -4,6 +4,7 @@ import {
   CallDeadline,
   RelayService,
   type RouteSink,
+  UpstreamExchange,
   joinPath,
   readAnswerText,
   registerDeclaredRoutes,
@@ -92,7 +93,12 @@ export class ModelsRoute {
       await this.passThrough(request, response, url);
       return;
     }
-    sendJson(response, await this.modelsFor(admitted.record), {});
+    // A client that leaves ends the list calls made for it at once.
+    const client = new UpstreamExchange(response);
+    const models = await this.modelsFor(admitted.record, client);
+    if (!client.clientLeft) {
+      sendJson(response, models, {});
+    }
   }
 
   private async passThrough(request: IncomingMessage, response: ServerResponse, url: string): Promise<void> {
@@ -103,14 +109,19 @@ export class ModelsRoute {
     await this.relay.relay(request, response, endpoint.target, `${endpoint.basePath}/models${searchOf(url)}`);
   }
 
-  private async modelsFor(record: GatewayKeyRecord): Promise<unknown> {
-    const lists = await Promise.all(this.providerKeys.providers().map((provider) => this.providerModels(provider)));
+  private async modelsFor(record: GatewayKeyRecord, client: UpstreamExchange): Promise<unknown> {
+    const lists = await Promise.all(
+      this.providerKeys.providers().map((provider) => this.providerModels(provider, client)),
+    );
     const upstream = lists.filter((list): list is ProviderModels => list !== undefined);
     return teamModelList(this.v1.modelRouter(), record.models, upstream);
   }
 
-  /** One provider's own list through its service, with a pooled key; undefined (and logged) when it fails. */
-  private async providerModels(provider: string): Promise<ProviderModels | undefined> {
+  /**
+   * One provider's own list through its service, with a pooled key; undefined (and logged) when it fails, and
+   * when `client` left (not logged).
+   */
+  private async providerModels(provider: string, client: UpstreamExchange): Promise<ProviderModels | undefined> {
     const endpoint = this.endpoints.of(provider);
     // A list call neither rests nor revives a shared key: every member may ask for lists as often as they like.
     const key = this.providerKeys.peek(provider);
@@ -118,7 +129,7 @@ export class ModelsRoute {
       return undefined;
     }
     const { target } = endpoint;
-    const deadline = new CallDeadline(MODEL_LIST_TIMEOUT_MS);
+    const deadline = new CallDeadline(MODEL_LIST_TIMEOUT_MS, client.signal);
     try {
       // An internal hop: the service retries its provider's 429 and 5xx itself; a connection failure (the service
       // restarting) is retried here.
@@ -147,6 +158,9 @@ export class ModelsRoute {
       }
       return { provider, models: list.data.data };
     } catch (error) {
+      if (client.clientLeft) {
+        return undefined;
+      }
       const why = deadline.expired ? `took over ${MODEL_LIST_TIMEOUT_MS} ms` : `failed: ${describe(error)}`;
       this.logger.warn(`/v1/models: ${provider} left out, its model list ${why}`);
       return undefined;

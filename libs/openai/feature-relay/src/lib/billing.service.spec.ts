@@ -50,6 +50,9 @@ function relayService(env: Record<string, string> = {}): RelayService {
   return new RelayService(platform, new MetricsService(), new ShutdownService(), new ClientAddressService(platform));
 }
 
+/** More cost queries than it takes to open a circuit (five failures in a row, at least one per query). */
+const QUERIES_TO_OPEN = 6;
+
 describe(BillingService.name, () => {
   let openai: FakeUpstream;
   let billing: BillingService;
@@ -105,26 +108,55 @@ describe(BillingService.name, () => {
     expect(failed).toMatchObject({ status: 500, message: 'OpenAI billing upstream answered 500', headers: {} });
   });
 
+  /**
+   * Cost queries on a relay with `env` until one is refused by the open circuit (at most QUERIES_TO_OPEN), then one
+   * more: the failures of the first ones, and the requests OpenAI received during the last one (none, if it stayed
+   * open).
+   */
+  async function queriesUntilOpen(env: Record<string, string>): Promise<{ failures: BillingError[]; after: number }> {
+    const guarded = relayService(env);
+    try {
+      const service = billingFor(openai.url, guarded);
+      const failures: BillingError[] = [];
+      while (failures.length < QUERIES_TO_OPEN && failures.at(-1)?.status !== 503) {
+        failures.push(await failureOf(service.creditGrants(creditGrantsRequest({}), NOW)));
+      }
+      const before = openai.requests.length;
+      await failureOf(service.creditGrants(creditGrantsRequest({}), NOW));
+      return { failures, after: openai.requests.length - before };
+    } finally {
+      await guarded.onModuleDestroy();
+    }
+  }
+
+  /** The statuses of `failures` but the last, each once. */
+  const statusesBeforeLast = (failures: readonly BillingError[]): number[] => [
+    ...new Set(failures.slice(0, -1).map((failure) => failure.status)),
+  ];
+
+  // A query of this half year is three calls at once (the subscription and two 91-day usage chunks), here never
+  // retried (UPSTREAM_RETRIES=0); its first failure ends the others (which then count for nothing), so the five
+  // failures in a row that open the circuit take a few queries.
   it("should answer 503 with the breaker's Retry-After once OpenAI's failures opened its circuit", async () => {
     openai.on('GET', SUBSCRIPTION, text(500, 'down'));
     openai.on('GET', USAGE, text(500, 'down'));
-    const statuses: number[] = [];
-    let last: BillingError | undefined;
-    // Each failed call is tried again (within the retry budget); five failures in a row open the circuit.
-    for (let query = 0; query < 4 && last?.status !== 503; query += 1) {
-      last = await failureOf(billing.creditGrants(creditGrantsRequest({}), NOW));
-      statuses.push(last.status);
-    }
-    expect(statuses[0]).toBe(500);
-    expect(statuses.at(-1)).toBe(503);
-    expect(last).toMatchObject({
+    const { failures, after } = await queriesUntilOpen({ UPSTREAM_RETRIES: '0' });
+    expect(statusesBeforeLast(failures)).toEqual([500]);
+    expect(failures.at(-1)).toMatchObject({
+      status: 503,
       message: 'OpenAI billing upstream is failing and is not called for now',
       headers: { 'retry-after': expect.stringMatching(/^\d+$/) },
     });
-    // While it is open, no call reaches OpenAI.
-    const reached = openai.requests.length;
-    expect(await failureOf(billing.creditGrants(creditGrantsRequest({}), NOW))).toMatchObject({ status: 503 });
-    expect(openai.requests).toHaveLength(reached);
+    expect(after).toBe(0);
+  });
+
+  it('should count a call its time budget ended as a failure of OpenAI, so that a hung upstream opens the circuit', async () => {
+    openai.on('GET', SUBSCRIPTION, stall());
+    openai.on('GET', USAGE, stall());
+    const { failures, after } = await queriesUntilOpen({ UPSTREAM_RETRIES: '0', UPSTREAM_HEADERS_TIMEOUT_MS: '200' });
+    expect(statusesBeforeLast(failures)).toEqual([504]);
+    expect(failures.at(-1)?.status).toBe(503);
+    expect(after).toBe(0);
   });
 
   it('should answer 502 for a redirect, never pass its 3xx on without the place it points to', async () => {

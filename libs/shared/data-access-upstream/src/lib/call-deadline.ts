@@ -7,8 +7,6 @@ import { UpstreamExchange } from './upstream-exchange';
  * which stops waiting for a retry once it aborted. `clear()` when the call is over.
  */
 export class CallDeadline {
-  /** The budget ran out (rather than the caller's signal aborting). */
-  expired = false;
   readonly exchange = new UpstreamExchange();
   private readonly timer: NodeJS.Timeout | undefined;
 
@@ -21,11 +19,13 @@ export class CallDeadline {
     }
     caller?.addEventListener('abort', this.onCallerAbort, { once: true });
     if (budgetMs > 0) {
-      this.timer = setTimeout(() => {
-        this.expired = true;
-        this.exchange.abort();
-      }, budgetMs);
+      this.timer = setTimeout(() => this.exchange.expire(), budgetMs);
     }
+  }
+
+  /** The budget ran out (rather than the caller's signal aborting). */
+  get expired(): boolean {
+    return this.exchange.timedOut;
   }
 
   /** Stops watching: the call is over. */

@@ -128,7 +128,9 @@ export async function requestUpstream(
     try {
       answer = await target.dispatcher.request(options);
     } catch (error) {
-      const abandoned = signal.aborted || error instanceof GatewayException;
+      // An attempt the call's own time budget cut (CallDeadline) is the upstream's failure to answer, as a headers
+      // timeout is; one the client or the drain ended says nothing of the upstream.
+      const abandoned = (signal.aborted && !signal.timedOut) || error instanceof GatewayException;
       pass.settle(abandoned ? 'abandoned' : 'failed');
       const verdict = abandoned ? undefined : resendVerdict(error, performance.now() - startedAt);
       if (verdict === 'never') {

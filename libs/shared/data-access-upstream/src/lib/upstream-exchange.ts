@@ -23,6 +23,8 @@ export class UpstreamExchange extends EventEmitter implements DrainableStream {
   shuttingDown = false;
   /** The client's connection closed before its answer was complete. */
   clientLeft = false;
+  /** The call's own time budget ended it (CallDeadline): the upstream's failure to answer, not ours to leave. */
+  timedOut = false;
   private endStream: (() => void) | undefined;
   private controller: AbortController | undefined;
   private heldBody: Readable | undefined;
@@ -62,6 +64,14 @@ export class UpstreamExchange extends EventEmitter implements DrainableStream {
       this.controller?.abort();
       this.emit('abort');
     }
+  }
+
+  /** The call's time budget ran out: aborted, and an attempt it cut counts against the upstream (timedOut). */
+  expire(): void {
+    if (!this.aborted) {
+      this.timedOut = true;
+    }
+    this.abort();
   }
 
   /** The drain cap: before the stream started the call is aborted (and answered 503), after it `endStream` runs. */
