@@ -14,18 +14,24 @@ describe(ClaudeWebService.name, () => {
   let relay: RelayService;
   let service: ClaudeWebService;
 
-  beforeEach(async () => {
-    claude = (await startFakeClaudeWeb()).fake;
-    const platform = toPlatformSettings('claude-bridge', 0, parseEnvironment(commonEnvShape, {}), 1);
+  /** The service on its own relay pools, the services' settings read from `env` (defaults otherwise). */
+  function serviceOn(env: Record<string, string>): { relay: RelayService; service: ClaudeWebService } {
+    const platform = toPlatformSettings('claude-bridge', 0, parseEnvironment(commonEnvShape, env), 1);
     const metrics = new MetricsService();
     const shutdown = new ShutdownService();
-    relay = new RelayService(platform, metrics, shutdown, new ClientAddressService(platform));
-    service = new ClaudeWebService(new ControlPlaneClient(relay, metrics, shutdown), {
+    const pools = new RelayService(platform, metrics, shutdown, new ClientAddressService(platform));
+    const made = new ClaudeWebService(new ControlPlaneClient(pools, metrics, shutdown), {
       webBase: claude.url,
       webModel: 'claude-2.1',
       autoDeleteConversation: false,
       defaultConversationName: 'openai-proxy',
     });
+    return { relay: pools, service: made };
+  }
+
+  beforeEach(async () => {
+    claude = (await startFakeClaudeWeb()).fake;
+    ({ relay, service } = serviceOn({}));
   });
 
   afterEach(async () => {
@@ -94,5 +100,21 @@ describe(ClaudeWebService.name, () => {
     claude.on('POST', /chat_conversations$/, json(503, { error: 'busy' }));
     await expect(service.createConversation(ORG, SESSION_KEY, 'n')).rejects.toMatchObject({ status: 503 });
     expect(claude.requests.filter((request) => request.method === 'POST')).toHaveLength(1);
+  });
+
+  it('should answer a 503 as it came when the wait its Retry-After asks for would outlast the call', async () => {
+    const short = serviceOn({ UPSTREAM_HEADERS_TIMEOUT_MS: '1000' });
+    try {
+      claude.on('GET', '/later', (_request, response) => {
+        response.writeHead(503, { 'retry-after': '2' }).end('busy');
+      });
+      const startedAt = performance.now();
+      expect(await short.service.call('GET', '/later', SESSION_KEY)).toMatchObject({ status: 503, retryAfter: '2' });
+      // No wait at all: a retry after 2 s would have been cut by the 1 s budget (a 504 instead of this answer).
+      expect(performance.now() - startedAt).toBeLessThan(1_000);
+      expect(claude.requests.filter((request) => request.url === '/later')).toHaveLength(1);
+    } finally {
+      await short.relay.onModuleDestroy();
+    }
   });
 });

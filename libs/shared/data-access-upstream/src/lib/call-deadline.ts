@@ -4,7 +4,8 @@ import { UpstreamExchange } from './upstream-exchange';
  * The end of one short upstream call (a control-plane call, a provider's model list): a budget for the whole
  * call, its retries and their waits included, however slowly its answer comes (0: none), or the caller's signal,
  * whichever comes first. `exchange` is what the call passes to undici and to the retry layer (requestUpstream),
- * which stops waiting for a retry once it aborted. `clear()` when the call is over.
+ * which plans no retry whose wait would outlast the budget and stops waiting once it aborted. `clear()` when the
+ * call is over.
  */
 export class CallDeadline {
   readonly exchange = new UpstreamExchange();
@@ -19,6 +20,7 @@ export class CallDeadline {
     }
     caller?.addEventListener('abort', this.onCallerAbort, { once: true });
     if (budgetMs > 0) {
+      this.exchange.endsAt = performance.now() + budgetMs;
       this.timer = setTimeout(() => this.exchange.expire(), budgetMs);
     }
   }

@@ -72,21 +72,26 @@ interface PlannedRetry {
 }
 
 /**
- * Retry number `retry` for `reason`, when one may be made: retries left, a `Retry-After` we may wait for, and
- * the budget's grant (taken here); undefined when none may.
+ * Retry number `retry` for `reason`, when one may be made: retries left, a `Retry-After` we may wait for, a wait
+ * that ends before the call's own time budget does (`signal.endsAt`: a retry the budget would cut leaves the
+ * caller a timeout instead of the answer it has), and the budget's grant (taken here); undefined when none may.
  */
 function plannedRetry(
   guard: UpstreamGuard,
   reason: RetryReason,
   retry: number,
   retryAfter: number | undefined,
+  signal: UpstreamExchange,
 ): PlannedRetry | undefined {
   if (retry > guard.retries) {
     return undefined;
   }
   const delay = retryDelayMs(retry, retryAfter);
-  const grant = delay === undefined ? undefined : guard.allowRetry(reason);
-  return delay === undefined || grant === undefined ? undefined : { delay, grant };
+  if (delay === undefined || (signal.endsAt !== undefined && performance.now() + delay >= signal.endsAt)) {
+    return undefined;
+  }
+  const grant = guard.allowRetry(reason);
+  return grant === undefined ? undefined : { delay, grant };
 }
 
 /**
@@ -137,7 +142,9 @@ export async function requestUpstream(
         throw isHeadersTimeout(error) ? timedOutAfterSending(target, error) : resetAfterSending(target, error);
       }
       const planned =
-        verdict === undefined || scope === 'none' ? undefined : plannedRetry(guard, 'connection', retry, undefined);
+        verdict === undefined || scope === 'none'
+          ? undefined
+          : plannedRetry(guard, 'connection', retry, undefined, signal);
       if (planned === undefined) {
         throw error;
       }
@@ -149,7 +156,7 @@ export async function requestUpstream(
     const planned =
       reason === undefined
         ? undefined
-        : plannedRetry(guard, reason, retry, retryAfterMs(answer.headers['retry-after']));
+        : plannedRetry(guard, reason, retry, retryAfterMs(answer.headers['retry-after']), signal);
     if (planned === undefined) {
       return answer;
     }

@@ -25,6 +25,8 @@ export class UpstreamExchange extends EventEmitter implements DrainableStream {
   clientLeft = false;
   /** The call's own time budget ended it (CallDeadline): the upstream's failure to answer, not ours to leave. */
   timedOut = false;
+  /** When that budget ends (`performance.now()` ms); undefined without one (the data plane's exchanges). */
+  endsAt: number | undefined;
   private endStream: (() => void) | undefined;
   private controller: AbortController | undefined;
   private heldBody: Readable | undefined;
