@@ -17,7 +17,7 @@ import {
 } from '@openai-proxy/testing-fakes';
 import { ADMIN_TOKEN, type JsonAnswer, callJson, errorOf, eventually, teamClient } from './support/admin-api';
 import { type Stack, startStack } from './support/stack';
-import { createGatewayKey, startGatewayReplica } from './support/team';
+import { type GatewayReplica, createGatewayKey, startGatewayReplica } from './support/team';
 
 const OPENAI_TEAM_KEY = 'sk-team-openai-0123456789';
 const MIRROR_TEAM_KEY = 'sk-team-mirror-0123456789';
@@ -347,68 +347,58 @@ describe('usage routes with GATEWAY_KEYS=off', () => {
 describe("the team model list's call to a service", () => {
   let stack: Stack;
   let relay: FaultUpstream;
+  let gateway: GatewayReplica;
+  let key: string;
 
   beforeAll(async () => {
     stack = await startStack();
     relay = await FaultUpstream.start();
+    // The OpenAI relay this gateway calls is a fault upstream, which each test tells how to answer.
+    gateway = await startGatewayReplica(stack, {
+      OPENAI_RELAY_URL: relay.url,
+      GATEWAY_KEYS: 'required',
+      DATABASE_URL: 'sqlite::memory:',
+      OPENAI_API_KEY: OPENAI_TEAM_KEY,
+    });
+    ({ key } = await createGatewayKey(gateway.app));
   });
 
   afterAll(async () => {
+    await gateway.close();
     await stack.close();
     await relay.close();
   });
 
   it('should send it again when the service reset the connection on its arrival (a service restarting)', async () => {
-    // The OpenAI relay the gateway calls is a fault upstream: it resets the first call, then answers a list.
-    const gateway = await startGatewayReplica(stack, {
-      OPENAI_RELAY_URL: relay.url,
-      GATEWAY_KEYS: 'required',
-      DATABASE_URL: 'sqlite::memory:',
-      OPENAI_API_KEY: OPENAI_TEAM_KEY,
-    });
-    try {
-      const listed = { id: 'gpt-after-reset', object: 'model', created: 1_700_000_000, owned_by: 'openai' };
-      relay.next({ kind: 'hang-up', how: 'reset' }, jsonAnswer(200, { object: 'list', data: [listed] }));
-      const { key } = await createGatewayKey(gateway.app);
-      const answer = await callJson(gateway.url, 'GET', '/v1/models', { token: key });
-      expect(answer.status).toBe(200);
-      expect(modelListAnswerSchema.parse(answer.body).data.map((model) => model.id)).toEqual(['gpt-after-reset']);
-      expect(relay.records.map((record) => [record.request.method, record.request.url])).toEqual([
-        ['GET', '/openai/v1/models'],
-        ['GET', '/openai/v1/models'],
-      ]);
-      expect(relay.records[1]?.request.headers.authorization).toBe(`Bearer ${OPENAI_TEAM_KEY}`);
-    } finally {
-      await gateway.close();
-    }
+    const listed = { id: 'gpt-after-reset', object: 'model', created: 1_700_000_000, owned_by: 'openai' };
+    relay.next({ kind: 'hang-up', how: 'reset' }, jsonAnswer(200, { object: 'list', data: [listed] }));
+    const seen = relay.records.length;
+    const answer = await callJson(gateway.url, 'GET', '/v1/models', { token: key });
+    expect(answer.status).toBe(200);
+    expect(modelListAnswerSchema.parse(answer.body).data.map((model) => model.id)).toEqual(['gpt-after-reset']);
+    const calls = relay.records.slice(seen);
+    expect(calls.map((record) => [record.request.method, record.request.url])).toEqual([
+      ['GET', '/openai/v1/models'],
+      ['GET', '/openai/v1/models'],
+    ]);
+    expect(calls[1]?.request.headers.authorization).toBe(`Bearer ${OPENAI_TEAM_KEY}`);
   });
 
   it('should end the call as soon as the client leaves, not at the list budget', async () => {
-    const gateway = await startGatewayReplica(stack, {
-      OPENAI_RELAY_URL: relay.url,
-      GATEWAY_KEYS: 'required',
-      DATABASE_URL: 'sqlite::memory:',
-      OPENAI_API_KEY: OPENAI_TEAM_KEY,
-    });
-    try {
-      relay.next({ kind: 'stall-headers' });
-      const { key } = await createGatewayKey(gateway.app);
-      const seen = relay.records.length;
-      const leaving = new AbortController();
-      const asked = fetch(`${gateway.url}/v1/models`, {
-        headers: { authorization: `Bearer ${key}` },
-        signal: leaving.signal,
-      }).catch((error: unknown) => error);
-      const record = await relay.waitFor(() => relay.records[seen], 2_000, 'the list call');
-      const leftAt = Date.now();
-      leaving.abort();
-      await asked;
-      const closedAt = await relay.waitForSocketClose(record);
-      // Well before MODEL_LIST_TIMEOUT_MS (5 s) would have ended it.
-      expect(closedAt - leftAt).toBeLessThan(1_000);
-      expect(relay.records).toHaveLength(seen + 1);
-    } finally {
-      await gateway.close();
-    }
+    relay.next({ kind: 'stall-headers' });
+    const seen = relay.records.length;
+    const leaving = new AbortController();
+    const asked = fetch(`${gateway.url}/v1/models`, {
+      headers: { authorization: `Bearer ${key}` },
+      signal: leaving.signal,
+    }).catch((error: unknown) => error);
+    const record = await relay.waitFor(() => relay.records[seen], 2_000, 'the list call');
+    const leftAt = Date.now();
+    leaving.abort();
+    await asked;
+    const closedAt = await relay.waitForSocketClose(record);
+    // Well before MODEL_LIST_TIMEOUT_MS (5 s) would have ended it.
+    expect(closedAt - leftAt).toBeLessThan(1_000);
+    expect(relay.records).toHaveLength(seen + 1);
   });
 });
