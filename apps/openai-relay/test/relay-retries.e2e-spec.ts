@@ -430,4 +430,38 @@ describe('the circuit breaker of the relay upstream', () => {
     expect(arrived(openai, '/v1/bad')).toHaveLength(5);
     expect((await readiness(relay.url)).body.breakers?.upstreams?.['openai']).toEqual({ state: 'closed' });
   });
+
+  it("should keep the cost query's billing calls on a circuit of their own: their failures never open the relayed traffic's", async () => {
+    const before = await readiness(relay.url);
+    expect(before.body.breakers?.upstreams).toMatchObject({
+      openai: { state: 'closed' },
+      'openai/billing': { state: 'closed' },
+    });
+    openai.on('GET', '/v1/dashboard/billing/subscription', openAiError(500, 'down', 'server_error'));
+    openai.on('GET', '/v1/dashboard/billing/usage', openAiError(500, 'down', 'server_error'));
+    // One month: two calls a query (the subscription and one usage chunk); three failures in a row open it.
+    const statuses: number[] = [];
+    for (let query = 0; query < 6 && statuses.at(-1) !== 503; query += 1) {
+      const answer = await fetch(
+        `${relay.url}/openai/billing/credit_grants?start_date=2024-01-01&end_date=2024-01-31`,
+        {
+          headers: { authorization: 'Bearer sk-test-0123456789' },
+          signal: AbortSignal.timeout(10_000),
+        },
+      );
+      statuses.push(answer.status);
+      await answer.text();
+    }
+    expect(statuses.at(-1)).toBe(503);
+    expect(statuses.slice(0, -1).every((status) => status === 500)).toBe(true);
+    const after = await readiness(relay.url);
+    expect(after.body.breakers?.upstreams?.['openai/billing']).toMatchObject({ state: 'open' });
+    expect(after.body.breakers?.upstreams?.['openai']).toEqual({ state: 'closed' });
+
+    openai.on('POST', CHAT, fakeChatCompletions);
+    const chat = await post(relay.url, `/openai${CHAT}`);
+    expect(chat.status).toBe(200);
+    expect(chat.text).toContain('chat.completion');
+    expect(arrived(openai, CHAT)).toHaveLength(1);
+  });
 });

@@ -1,5 +1,10 @@
 import { ControlPlaneClient, RelayService } from '@openai-proxy/data-access-upstream';
-import { ClientAddressService, MetricsService, ShutdownService } from '@openai-proxy/feature-platform';
+import {
+  type BreakerView,
+  ClientAddressService,
+  MetricsService,
+  ShutdownService,
+} from '@openai-proxy/feature-platform';
 import {
   type FakeUpstream,
   type RecordedRequest,
@@ -10,7 +15,7 @@ import {
   text,
 } from '@openai-proxy/testing-fakes';
 import { commonEnvShape, parseEnvironment, toPlatformSettings } from '@openai-proxy/util-config';
-import { BillingError, BillingService, type CreditGrantsRequest } from './billing.service';
+import { BILLING_UPSTREAM, BillingError, BillingService, type CreditGrantsRequest } from './billing.service';
 
 const NOW = new Date('2024-06-30T12:00:00Z');
 const USAGE = '/v1/dashboard/billing/usage';
@@ -113,7 +118,9 @@ describe(BillingService.name, () => {
    * more: the failures of the first ones, and the requests OpenAI received during the last one (none, if it stayed
    * open).
    */
-  async function queriesUntilOpen(env: Record<string, string>): Promise<{ failures: BillingError[]; after: number }> {
+  async function queriesUntilOpen(
+    env: Record<string, string>,
+  ): Promise<{ failures: BillingError[]; after: number; breakers: Record<string, BreakerView> }> {
     const guarded = relayService(env);
     try {
       const service = billingFor(openai.url, guarded);
@@ -123,7 +130,7 @@ describe(BillingService.name, () => {
       }
       const before = openai.requests.length;
       await failureOf(service.creditGrants(creditGrantsRequest({}), NOW));
-      return { failures, after: openai.requests.length - before };
+      return { failures, after: openai.requests.length - before, breakers: guarded.guards.views() };
     } finally {
       await guarded.onModuleDestroy();
     }
@@ -137,11 +144,14 @@ describe(BillingService.name, () => {
   // A query of this half year is three calls at once (the subscription and two 91-day usage chunks), here never
   // retried (UPSTREAM_RETRIES=0); its first failure ends the others (which then count for nothing), so the five
   // failures in a row that open the circuit take a few queries.
-  it("should answer 503 with the breaker's Retry-After once OpenAI's failures opened its circuit", async () => {
+  it("should answer 503 with the breaker's Retry-After once the billing calls' failures opened their own circuit", async () => {
     openai.on('GET', SUBSCRIPTION, text(500, 'down'));
     openai.on('GET', USAGE, text(500, 'down'));
-    const { failures, after } = await queriesUntilOpen({ UPSTREAM_RETRIES: '0' });
+    const { failures, after, breakers } = await queriesUntilOpen({ UPSTREAM_RETRIES: '0' });
     expect(statusesBeforeLast(failures)).toEqual([500]);
+    // Their own circuit: the relayed `openai` traffic's breaker never saw these calls.
+    expect(breakers).toEqual({ [BILLING_UPSTREAM]: { state: 'open', retryAfterSeconds: expect.any(Number) } });
+    expect(breakers['openai']).toBeUndefined();
     expect(failures.at(-1)).toMatchObject({
       status: 503,
       message: 'OpenAI billing upstream is failing and is not called for now',

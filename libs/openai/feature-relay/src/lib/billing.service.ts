@@ -15,6 +15,14 @@ import { OPENAI_RELAY_SETTINGS, type OpenAiRelaySettings } from './openai-relay.
 /** Usage chunks fetched at once; the rest wait their turn (a five-year query is 21 calls). */
 const CHUNK_CONCURRENCY = 6;
 
+/**
+ * The upstream name of the billing calls: their own circuit breaker and retry budget, apart from the relayed
+ * `openai` traffic on the same host. OpenAI retired these dashboard endpoints, so they fail on their own, and a
+ * balance tool polling them must never open the circuit (or spend the retries) of the chat traffic. The slash
+ * keeps it apart from every configured provider's name (`[a-z0-9-]`).
+ */
+export const BILLING_UPSTREAM = 'openai/billing';
+
 /** A billing failure with the status to answer; the controller wraps it in `{error,start_date,end_date}`. */
 export class BillingError extends Error {
   constructor(
@@ -146,7 +154,7 @@ export class BillingService {
     }
     let answer: ControlPlaneAnswer;
     try {
-      answer = await this.controlPlane.request({ name: 'openai', method: 'GET', url, headers, signal });
+      answer = await this.controlPlane.request({ name: BILLING_UPSTREAM, method: 'GET', url, headers, signal });
     } catch (error) {
       throw billingCallFailure(error);
     }
@@ -169,8 +177,8 @@ export class BillingService {
 }
 
 /**
- * A billing call that got no answer: 504 when it took too long, 503 with the breaker's Retry-After while OpenAI's
- * circuit is open (the failures of its data-plane calls and of these alike opened it), else 502.
+ * A billing call that got no answer: 504 when it took too long, 503 with the breaker's Retry-After while the
+ * billing calls' circuit is open (their own failures opened it), else 502.
  */
 function billingCallFailure(error: unknown): BillingError {
   if (error instanceof GatewayException && error.code === ErrorCode.UpstreamTimeout) {

@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { RawRouteRegistry, ReadinessService, underPrefix } from '@openai-proxy/feature-platform';
 import { RelayService, WebSocketRelay, registerJsonRoutes } from '@openai-proxy/data-access-upstream';
 import { billingRoute } from './billing.route';
-import { BillingService } from './billing.service';
+import { BILLING_UPSTREAM, BillingService } from './billing.service';
 import { OPENAI_RELAY_SETTINGS, type OpenAiRelaySettings } from './openai-relay.settings';
 import { openAiStreamTerminal } from './openai-stream-terminal';
 import { type ProviderRequestRewrite, providerRequestRewrite } from './provider-request.rewrite';
@@ -27,6 +27,8 @@ export class OpenAiRelayRoute implements OnModuleInit {
     // First: the billing path is under the relay's prefix, and the first raw route that matches a path serves it.
     registerJsonRoutes(this.registry, [billingRoute(this.billing)]);
     this.registerProvider('openai', this.settings.apiBase);
+    // Shown in /readyz from the start, like every upstream's breaker, not only after the first cost query.
+    this.relayService.guards.for(BILLING_UPSTREAM);
     for (const provider of this.settings.compatibleProviders) {
       this.registerProvider(provider.name, provider.baseUrl, providerRequestRewrite(provider));
       // Shown, not probed: a provider's health is its own, and asking it would cost a request per probe.

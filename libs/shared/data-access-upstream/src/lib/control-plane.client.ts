@@ -50,8 +50,9 @@ export function controlPlaneRetryScope(method: ControlPlaneRequest['method']): R
  * undici pools (RelayService.dispatchers): the same timeouts, keep-alive and egress proxy, no redirects
  * followed, the status returned as it came; a socket or timeout failure is classified like the data plane's
  * (502/503/504 naming the upstream, never its credentials). Each call goes through the one retry layer
- * (requestUpstream, controlPlaneRetryScope) with the upstream's own breaker and retry budget, those of the data
- * plane's calls of the same name (`openai`, `claude.ai`, `bard`). Each call is short: the headers budget
+ * (requestUpstream, controlPlaneRetryScope) with the breaker and retry budget of its `name`: claude.ai's and
+ * Bard's share those of their data-plane calls (`claude.ai`, `bard`: one web service each), the cost query's
+ * billing calls have their own (`openai/billing`, apart from the relayed traffic). Each call is short: the headers budget
  * (UPSTREAM_HEADERS_TIMEOUT_MS) bounds it whole, its retries included, a 504 past it.
  */
 @Injectable()
