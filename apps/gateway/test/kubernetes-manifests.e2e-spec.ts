@@ -7,7 +7,7 @@ import { Ingress, NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, Namespace, Secret, Service } from 'kubernetes-models/v1';
 import { redactText } from '@openai-proxy/util-auth-headers';
-import { PROXY_ALIASES } from '@openai-proxy/util-config';
+import { PROXY_ALIASES, commonEnvShape, parseEnvironment } from '@openai-proxy/util-config';
 import {
   SERVICES_MANIFEST,
   type ServiceName,
@@ -93,6 +93,7 @@ interface Container {
   readinessProbe: { httpGet: { path: string; port: string } };
   lifecycle: { preStop: { exec: { command: string[] } } };
   resources: { requests: Record<string, string>; limits: Record<string, string> };
+  volumeMounts?: Array<{ name: string; mountPath: string }>;
 }
 
 interface DeploymentSpec {
@@ -104,8 +105,17 @@ interface DeploymentSpec {
       terminationGracePeriodSeconds: number;
       securityContext: { runAsNonRoot: boolean; seccompProfile: { type: string } };
       containers: Container[];
+      volumes?: Array<{ name: string; emptyDir?: { sizeLimit?: string } }>;
     };
   };
+}
+
+const QUANTITY_UNITS: Readonly<Record<string, number>> = { Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3 };
+
+/** A Kubernetes quantity in binary units (`1280Mi`) in bytes; NaN for any other spelling. */
+function quantityBytes(quantity: string | undefined): number {
+  const match = /^(\d+)(Ki|Mi|Gi)$/.exec(quantity ?? '');
+  return match === null ? NaN : Number(match[1]) * (QUANTITY_UNITS[match[2] ?? ''] ?? NaN);
 }
 
 function render(overlay: string): KubernetesObject[] {
@@ -285,6 +295,34 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
       expect(Object.keys(container.resources.requests).sort()).toEqual(['cpu', 'memory']);
       expect(Object.keys(container.resources.limits).sort()).toEqual(['cpu', 'memory']);
     }
+  });
+
+  it("should bound each app's temp folder above what the app itself may hold there (MAX_SPOOL_BYTES)", () => {
+    for (const deployment of deployments) {
+      const pod = deployment.spec.template.spec;
+      const container = pod.containers[0];
+      const mount = container?.volumeMounts?.find((entry) => entry.mountPath === '/tmp');
+      const volume = pod.volumes?.find((entry) => entry.name === mount?.name);
+      const spoolBytes = parseEnvironment(commonEnvShape, containerEnvironment(objects, container)).MAX_SPOOL_BYTES;
+      // Above the app's own limit, so that it refuses an upload (503, 413) before the kubelet evicts the pod.
+      expect(quantityBytes(volume?.emptyDir?.sizeLimit)).toBeGreaterThan(spoolBytes);
+    }
+  });
+
+  it("should give every emptyDir of every workload a size limit, so no pod can fill its node's disk", () => {
+    const workloads = objects.filter(
+      (object) => object.kind === 'Deployment' || object.kind === 'StatefulSet',
+    ) as Array<KubernetesObject & { spec: DeploymentSpec }>;
+    const emptyDirs = workloads.flatMap((workload) =>
+      (workload.spec.template.spec.volumes ?? [])
+        .filter((volume) => volume.emptyDir !== undefined)
+        .map((volume) => ({
+          at: `${workload.metadata.name}/${volume.name}`,
+          bytes: quantityBytes(volume.emptyDir?.sizeLimit),
+        })),
+    );
+    expect(emptyDirs.length).toBeGreaterThanOrEqual(deployments.length);
+    expect(emptyDirs.filter((entry) => !(entry.bytes > 0))).toEqual([]);
   });
 
   it('should keep secrets out of the ConfigMap and expose only the gateway', () => {

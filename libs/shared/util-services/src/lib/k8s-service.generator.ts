@@ -2,6 +2,12 @@ import { GENERATED_NOTICE, linesOf } from './generated-notice';
 import type { ServiceDefinition } from './services.types';
 
 const NAME_LABEL = 'app.kubernetes.io/name';
+/**
+ * The bound of each app's temp folder (the root filesystem is read-only): the uploads held whole before they go on
+ * (MAX_SPOOL_BYTES, 1 GiB by default) and room for the rest. Past it the kubelet evicts the pod, so the app's own
+ * limit must come first: raise both together.
+ */
+export const TMP_SIZE_LIMIT = '1280Mi';
 
 function podLines(service: ServiceDefinition, image: string): string[] {
   const { name, port, resources } = service;
@@ -76,7 +82,8 @@ function containerSafetyLines(): string[] {
     '              mountPath: /tmp',
     '      volumes:',
     '        - name: tmp',
-    '          emptyDir: {}',
+    '          emptyDir:',
+    `            sizeLimit: ${TMP_SIZE_LIMIT}`,
   ];
 }
 
