@@ -2,14 +2,8 @@ import fc from 'fast-check';
 import { z } from 'zod';
 import { parseJsonText } from '@openai-proxy/util-errors';
 import { RESPONSES_FINAL_EVENTS, RESPONSES_TEXT_EVENTS } from './stream-events';
-import { StreamUsageMeter, type StreamEvent } from './stream-usage-meter';
-import {
-  anthropicPromptTokens,
-  anthropicUsageSchema,
-  geminiCompletionTokens,
-  geminiUsageSchema,
-  openAiUsage,
-} from './usage-counts';
+import { type AnthropicCounts, anthropicStreamUsage, StreamUsageMeter, type StreamEvent } from './stream-usage-meter';
+import { anthropicUsageSchema, geminiCompletionTokens, geminiUsageSchema, openAiUsage } from './usage-counts';
 import type { ReportedUsage, WireDialect } from './usage-meter';
 
 function metered(dialect: WireDialect, events: readonly StreamEvent[]): StreamUsageMeter {
@@ -250,13 +244,6 @@ const geminiChunk = z.looseObject({
   usageMetadata: z.unknown().optional(),
 });
 
-type AnthropicCounts = Partial<
-  Record<
-    'input_tokens' | 'cache_creation_input_tokens' | 'cache_read_input_tokens' | 'output_tokens' | 'cache_creation_1h',
-    number
-  >
->;
-
 /** The stream meter as written with the zod schemas above. */
 class ZodStreamMeter {
   private reported: ReportedUsage = {};
@@ -276,7 +263,7 @@ class ZodStreamMeter {
   }
 
   usage(): ReportedUsage | undefined {
-    const usage = this.dialect === 'anthropic' ? this.anthropicUsage() : this.reported;
+    const usage = this.dialect === 'anthropic' ? anthropicStreamUsage(this.anthropic) : this.reported;
     return Object.keys(usage).length === 0 ? undefined : usage;
   }
 
@@ -329,23 +316,6 @@ class ZodStreamMeter {
     }
     this.anthropic.cache_creation_1h =
       counts.data.cache_creation?.ephemeral_1h_input_tokens ?? this.anthropic.cache_creation_1h;
-  }
-
-  private anthropicUsage(): ReportedUsage {
-    const prompt = anthropicPromptTokens(this.anthropic);
-    const {
-      output_tokens: output,
-      cache_read_input_tokens: cacheRead,
-      cache_creation_input_tokens: cacheWrite,
-      cache_creation_1h: cacheWrite1h,
-    } = this.anthropic;
-    return {
-      ...(prompt === undefined ? {} : { promptTokens: prompt }),
-      ...(output === undefined ? {} : { completionTokens: output }),
-      ...(prompt === undefined || cacheRead === undefined ? {} : { cachedPromptTokens: cacheRead }),
-      ...(prompt === undefined || cacheWrite === undefined ? {} : { cacheWritePromptTokens: cacheWrite }),
-      ...(prompt === undefined || cacheWrite1h === undefined ? {} : { cacheWrite1hPromptTokens: cacheWrite1h }),
-    };
   }
 
   private observeGemini(value: unknown): void {

@@ -22,7 +22,7 @@ export interface StreamEvent {
 }
 
 /** Anthropic reports its counts in parts, over `message_start` and `message_delta`; each part is kept as last given. */
-interface AnthropicCounts {
+export interface AnthropicCounts {
   input_tokens?: number;
   cache_creation_input_tokens?: number;
   cache_read_input_tokens?: number;
@@ -75,7 +75,7 @@ export class StreamUsageMeter {
 
   /** What the provider has reported so far; undefined when it has reported nothing. */
   usage(): ReportedUsage | undefined {
-    const usage = this.dialect === 'anthropic' ? this.anthropicUsage() : { ...this.reported };
+    const usage = this.dialect === 'anthropic' ? anthropicStreamUsage(this.anthropic) : { ...this.reported };
     return Object.keys(usage).length === 0 ? undefined : usage;
   }
 
@@ -173,23 +173,6 @@ export class StreamUsageMeter {
     }
   }
 
-  private anthropicUsage(): ReportedUsage {
-    const prompt = anthropicPromptTokens(this.anthropic);
-    const {
-      output_tokens: output,
-      cache_read_input_tokens: cacheRead,
-      cache_creation_input_tokens: cacheWrite,
-      cache_creation_1h: cacheWrite1h,
-    } = this.anthropic;
-    return {
-      ...(prompt === undefined ? {} : { promptTokens: prompt }),
-      ...(output === undefined ? {} : { completionTokens: output }),
-      ...(prompt === undefined || cacheRead === undefined ? {} : { cachedPromptTokens: cacheRead }),
-      ...(prompt === undefined || cacheWrite === undefined ? {} : { cacheWritePromptTokens: cacheWrite }),
-      ...(prompt === undefined || cacheWrite1h === undefined ? {} : { cacheWrite1hPromptTokens: cacheWrite1h }),
-    };
-  }
-
   /** A chunk's candidates' parts' text, and its `usageMetadata`: each count it gives replaces the one before. */
   private observeGemini(value: JsonRecord): void {
     const candidates = value['candidates'];
@@ -229,4 +212,25 @@ export class StreamUsageMeter {
       this.reported.reasoningTokens = thoughts;
     }
   }
+}
+
+/**
+ * What Anthropic's counts, as a stream has given them so far, report: the prompt (its input, cache reads and cache
+ * writes together) and each cache part only once the prompt is known, the output as last given.
+ */
+export function anthropicStreamUsage(counts: AnthropicCounts): ReportedUsage {
+  const prompt = anthropicPromptTokens(counts);
+  const {
+    output_tokens: output,
+    cache_read_input_tokens: cacheRead,
+    cache_creation_input_tokens: cacheWrite,
+    cache_creation_1h: cacheWrite1h,
+  } = counts;
+  return {
+    ...(prompt === undefined ? {} : { promptTokens: prompt }),
+    ...(output === undefined ? {} : { completionTokens: output }),
+    ...(prompt === undefined || cacheRead === undefined ? {} : { cachedPromptTokens: cacheRead }),
+    ...(prompt === undefined || cacheWrite === undefined ? {} : { cacheWritePromptTokens: cacheWrite }),
+    ...(prompt === undefined || cacheWrite1h === undefined ? {} : { cacheWrite1hPromptTokens: cacheWrite1h }),
+  };
 }
