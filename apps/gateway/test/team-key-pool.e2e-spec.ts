@@ -1,3 +1,5 @@
+import Anthropic from '@anthropic-ai/sdk';
+import OpenAI from 'openai';
 import { fakeAnthropicMessages, fakeChatCompletions, openAiError } from '@openai-proxy/testing-fakes';
 import { type Stack, startStack } from './support/stack';
 import { createGatewayKey } from './support/team';
@@ -138,6 +140,33 @@ describe('a provider key pool of one key in team mode', () => {
       ]);
     },
   );
+
+  // Regression: the provider's 401 went to the member as it came: an `invalid_api_key` the SDK read as the gateway
+  // key being wrong, with the provider's message quoting the key the gateway holds. Last here: the key then rests.
+  it("should answer the provider's refusal of the held key 502 provider_key_refused, quoting no key, and not retried by the SDK", async () => {
+    stack.openai.on('POST', CHAT, (request, response) =>
+      openAiError(
+        401,
+        `Incorrect API key provided: ${request.headers.authorization}`,
+        'invalid_request_error',
+      )(request, response),
+    );
+    const client = new OpenAI({ apiKey: key, baseURL: `${stack.gatewayUrl}/v1`, maxRetries: 2 });
+    const seen = stack.openai.requests.length;
+    const outcome = await client.chat.completions
+      .create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'refused' }] })
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    expect(outcome).toBeInstanceOf(OpenAI.APIError);
+    const refused = outcome as InstanceType<typeof OpenAI.APIError>;
+    expect(refused).toMatchObject({ status: 502, code: 'provider_key_refused', type: 'server_error' });
+    expect(refused.headers?.get('x-should-retry')).toBe('false');
+    expect(JSON.stringify(refused.error)).not.toContain(ONE_KEY);
+    expect(refused.message).toContain('Your gateway key is valid');
+    expect(stack.openai.requests.slice(seen).filter((request) => request.url === CHAT)).toHaveLength(1);
+  });
 });
 
 describe('the provider key pool in team mode (an Anthropic API key and an OAuth token)', () => {
@@ -199,5 +228,37 @@ describe('the provider key pool in team mode (an Anthropic API key and an OAuth 
         { apiKey: undefined, authorization: `Bearer ${OAUTH_TOKEN}` },
       ]),
     );
+  });
+
+  // Last here: both keys then rest.
+  it('should answer 502 provider_key_refused to the Anthropic SDK when every held key is refused, quoting none', async () => {
+    stack.anthropic.on('POST', MESSAGES, (request, response) => {
+      const held = String(request.headers['x-api-key'] ?? request.headers.authorization);
+      response.writeHead(401, { 'content-type': 'application/json' });
+      response.end(
+        JSON.stringify({ type: 'error', error: { type: 'authentication_error', message: `invalid key ${held}` } }),
+      );
+    });
+    const client = new Anthropic({
+      apiKey: key,
+      baseURL: `${stack.gatewayUrl}/anthropic`,
+      maxRetries: 2,
+      defaultHeaders: { 'anthropic-beta': 'oauth-2025-04-20' },
+    });
+    const seen = stack.anthropic.requests.length;
+    const outcome = await client.messages
+      .create({ model: 'claude-sonnet-4-6', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] })
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    expect(outcome).toBeInstanceOf(Anthropic.APIError);
+    const refused = outcome as InstanceType<typeof Anthropic.APIError>;
+    expect(refused.status).toBe(502);
+    expect(refused.error).toMatchObject({ error: { code: 'provider_key_refused' } });
+    const said = JSON.stringify(refused.error);
+    expect([API_KEY, OAUTH_TOKEN].filter((held) => said.includes(held))).toEqual([]);
+    // Each key once, and no SDK retry.
+    expect(stack.anthropic.requests.slice(seen).filter((request) => request.url === MESSAGES)).toHaveLength(2);
   });
 });

@@ -185,8 +185,9 @@ export class RelayService implements OnModuleDestroy {
    * Relays one request the way its caller shaped it (team mode): each call from `calls` goes to `target` with its
    * own path, headers and body, until `watcher.accept` takes an answer or no call is left (the last answer then
    * goes on as it is). That answer reaches the client exactly as `relay` sends one, each event of an event stream
-   * (or each byte of any other body) shown to `watcher` on the way; `watcher.onEnd` gets the report. Throws as
-   * `relay` does (the route answers the error), after the report.
+   * (or each byte of any other body) shown to `watcher` on the way, unless `calls.answerInstead` names an error
+   * to answer in its place; `watcher.onEnd` gets the report. Throws as `relay` does (the route answers the
+   * error), after the report.
    */
   async relayShaped(
     request: IncomingMessage,
@@ -209,6 +210,11 @@ export class RelayService implements OnModuleDestroy {
       const answer = await this.acceptedAnswer(request, target, calls, watcher, exchange);
       if (exchange.shuttingDown) {
         throw shuttingDown();
+      }
+      const instead = answer === undefined ? undefined : calls.answerInstead?.(answer.upstream.statusCode);
+      if (instead !== undefined) {
+        await answer?.upstream.body.dump();
+        throw instead;
       }
       if (answer !== undefined) {
         await this.answer(request, response, answer.target, answer.path, answer.upstream, exchange, progress);

@@ -98,6 +98,12 @@ export interface ShapedCalls {
    * another kind comes next instead (a model fallback, which the failed upstream's budget does not pay for).
    */
   skipToFallback?(): boolean;
+  /**
+   * The answer the attempts ended on, before anything of it reached the client: an error to answer instead (the
+   * answer's body is discarded), for an answer that is not the client's to see, such as a provider refusing the
+   * key the gateway holds; undefined (or no such method) sends the answer on.
+   */
+  answerInstead?(status: number): GatewayException | undefined;
 }
 
 /** Response headers as the upstream sent them. */

@@ -14,6 +14,8 @@ export enum ErrorCode {
   ModelNotFound = 'model_not_found',
   /** Team mode: the gateway key's USD budget is spent. */
   InsufficientQuota = 'insufficient_quota',
+  /** Team mode: the provider refused the key the gateway holds for it (the gateway key itself was fine). */
+  ProviderKeyRefused = 'provider_key_refused',
   UpstreamTimeout = 'upstream_timeout',
   UpstreamUnavailable = 'upstream_unavailable',
   UpstreamConnectionReset = 'upstream_connection_reset',
@@ -56,6 +58,8 @@ export function describeErrorCode(code: ErrorCode): ErrorCodeDescription {
       return { status: 404, type: 'invalid_request_error' };
     case ErrorCode.InsufficientQuota:
       return { status: 429, type: 'insufficient_quota' };
+    case ErrorCode.ProviderKeyRefused:
+      return { status: 502, type: 'server_error' };
     case ErrorCode.UpstreamTimeout:
       return { status: 504, type: 'timeout_error' };
     case ErrorCode.UpstreamUnavailable:
