@@ -68,6 +68,10 @@ describe.each(LIMITERS)('team limits under concurrency, limits kept $where', ({ 
     );
     expect(statusCounts(answers)).toEqual({ 200: 10, 429: 20 });
     expect(codesOf(answers, 429)).toEqual(Array(20).fill('rate_limit_exceeded'));
+    // A minute's window refills: an SDK may retry after Retry-After.
+    expect(answers.filter((answer) => answer.status === 429).map((answer) => answer.shouldRetry)).toEqual(
+      Array(20).fill(null),
+    );
     expect(chatsArrivedWith(stack.openai, 'rpm plain')).toBe(10);
   });
 
@@ -115,7 +119,8 @@ describe.each(LIMITERS)('team limits under concurrency, limits kept $where', ({ 
     expect(estimatePromptTokens('openai', withTools) + MAX_TOKENS).toBeGreaterThan(tpm);
     const { key } = await createGatewayKey(stack.gateway, { tpm });
     const refused = await readAnswer(await postChat(stack.gatewayUrl, key, withTools));
-    expect(refused).toMatchObject({ status: 429, errorCode: 'rate_limit_exceeded' });
+    // No wait lets it through: the SDKs are told not to retry it.
+    expect(refused).toMatchObject({ status: 429, errorCode: 'rate_limit_exceeded', shouldRetry: 'false' });
     expect(refused.body).toContain('Request too large');
     expect(chatsArrivedWith(stack.openai, 'tools too large')).toBe(0);
     expect((await readAnswer(await postChat(stack.gatewayUrl, key, plain))).status).toBe(200);
@@ -145,7 +150,7 @@ describe.each(LIMITERS)('team limits under concurrency, limits kept $where', ({ 
         refusal = answer;
       }
     }
-    expect(refusal).toMatchObject({ status: 429, errorCode: 'insufficient_quota' });
+    expect(refusal).toMatchObject({ status: 429, errorCode: 'insufficient_quota', shouldRetry: 'false' });
     expect(granted).toBeGreaterThan(fitting);
     const usage = await keyUsage(stack.gateway, id);
     const spentMicros = Math.round(usage.total.costUsd * 1_000_000);

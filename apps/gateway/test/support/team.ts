@@ -162,6 +162,8 @@ export interface ReadAnswer {
   /** The OpenAI error code of an error answer; undefined for a success. */
   errorCode: string | undefined;
   body: string;
+  /** The answer's `x-should-retry`: `false` tells the SDKs not to send the request again. */
+  shouldRetry: string | null;
 }
 
 const errorEnvelope = z.object({ error: z.object({ code: z.string().nullable().optional() }) });
@@ -180,7 +182,12 @@ function errorCodeOf(status: number, body: string): string | undefined {
 /** Reads an answer's body whole, with its error code when it is an error. */
 export async function readAnswer(response: Response): Promise<ReadAnswer> {
   const body = await response.text();
-  return { status: response.status, errorCode: errorCodeOf(response.status, body), body };
+  return {
+    status: response.status,
+    errorCode: errorCodeOf(response.status, body),
+    body,
+    shouldRetry: response.headers.get('x-should-retry'),
+  };
 }
 
 /** How long a burst waits for every request to be decided before it lets the held answers go anyway. */

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
+import { SHOULD_RETRY_HEADER } from '@openai-proxy/data-access-upstream';
 import { setEdgeHeader } from '@openai-proxy/feature-platform';
 import {
   type GatewayKeyRecord,
@@ -32,11 +33,18 @@ function unlimited(key: GatewayKeyRecord, ask: { tokens: number; costUsd: number
   };
 }
 
-/** The 429 a refused reservation becomes: OpenAI's codes, its `x-ratelimit-*` headers and Retry-After. */
+/**
+ * The 429 a refused reservation becomes: OpenAI's codes, its `x-ratelimit-*` headers and Retry-After. A refusal no
+ * wait within an SDK's retries can lift (a request larger than the whole limit, a spent budget) also says
+ * `x-should-retry: false`, so that the SDKs do not send it again (they retry any 429 twice by default).
+ */
 function refusalException(refusal: Refusal, ask: { tokens: number; costUsd: number }): GatewayException {
   const headers: Record<string, string> = { ...rateLimitHeaders(refusal.requests, refusal.tokensWindow) };
   if (refusal.retryAfterMs !== null) {
     headers['retry-after'] = String(retryAfterSeconds(refusal.retryAfterMs));
+  }
+  if (refusal.tooLarge || refusal.refusedBy === 'budget') {
+    headers[SHOULD_RETRY_HEADER] = 'false';
   }
   switch (refusal.refusedBy) {
     case 'budget':
