@@ -28,6 +28,13 @@ describe('WebSocket upgrades in team mode (GATEWAY_KEYS=required)', () => {
     await upstream.close();
   });
 
+  /** The held key's breaker as /readyz shows it (`openai#1`). */
+  async function heldKeyState(): Promise<unknown> {
+    const ready = await fetch(`${stack.gatewayUrl}/readyz`, { signal: AbortSignal.timeout(5_000) });
+    const body = (await ready.json()) as { breakers?: { keys?: Record<string, { state?: unknown }> } };
+    return body.breakers?.keys?.['openai#1']?.state;
+  }
+
   async function newKey(settings: { models?: string[]; rpm?: number } = {}): Promise<string> {
     return (await createGatewayKey(stack.gateway, settings)).key;
   }
@@ -101,5 +108,47 @@ describe('WebSocket upgrades in team mode (GATEWAY_KEYS=required)', () => {
       headers: { Authorization: `Bearer ${once}` },
     });
     expect(second.status).toBe(429);
+  });
+
+  // Regression: the provider's 401 to the held key reached the member as it came, its body able to quote that
+  // key. The one key then rests (and is lent anyway, there being no other).
+  it("should answer the provider's 401 to the held key 502 provider_key_refused, quoting no key", async () => {
+    const key = await newKey();
+    upstream.refusal = {
+      status: 401,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ error: { message: `Incorrect API key provided: ${HELD_KEY}`, code: 'invalid_api_key' } }),
+    };
+    const before = upstream.refused.length;
+    await expect(heldKeyState()).resolves.toBe('closed');
+    try {
+      const refused = await refusedWebSocket(webSocketUrl(stack.gatewayUrl, REALTIME), {
+        headers: { Authorization: `Bearer ${key}` },
+      });
+      expect(upstream.refused.slice(before).map((attempt) => attempt.headers.authorization)).toEqual([
+        `Bearer ${HELD_KEY}`,
+      ]);
+      expect(refused.status).toBe(502);
+      expect(refused.headers['x-should-retry']).toBe('false');
+      expect(refused.body).not.toContain(HELD_KEY);
+      expect(JSON.parse(refused.body)).toMatchObject({ error: { code: 'provider_key_refused' } });
+      // The refused key rests, as after a 401 on an HTTP route.
+      await expect(heldKeyState()).resolves.toBe('open');
+    } finally {
+      upstream.refusal = undefined;
+    }
+  });
+
+  it("should pass the provider's own refusals on, a 429 as it came", async () => {
+    const key = await newKey();
+    upstream.refusal = { status: 429, headers: { 'content-type': 'application/json' }, body: '{"error":"busy"}' };
+    try {
+      const refused = await refusedWebSocket(webSocketUrl(stack.gatewayUrl, REALTIME), {
+        headers: { Authorization: `Bearer ${key}` },
+      });
+      expect({ status: refused.status, body: refused.body }).toEqual({ status: 429, body: '{"error":"busy"}' });
+    } finally {
+      upstream.refusal = undefined;
+    }
   });
 });

@@ -106,8 +106,11 @@ export class GatewayRoutes implements OnModuleInit {
   ): Promise<number> {
     const url = request.url ?? '/';
     await this.rateLimit.admit(request, undefined, pathnameOf(url));
-    const relayed = gatewayKeys ? await this.teamGate.admitUpgrade(request, url) : url;
-    return this.webSocketRelay.relay(request, socket, head, target, relayed);
+    if (!gatewayKeys) {
+      return this.webSocketRelay.relay(request, socket, head, target, url);
+    }
+    const admitted = await this.teamGate.admitUpgrade(request, url);
+    return this.webSocketRelay.relay(request, socket, head, target, admitted.url, admitted.answered);
   }
 }
 

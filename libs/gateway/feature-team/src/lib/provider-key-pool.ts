@@ -7,7 +7,9 @@ import {
   circuitBreaker,
   handleAll,
 } from 'cockatiel';
+import { SHOULD_RETRY_HEADER } from '@openai-proxy/data-access-upstream';
 import type { BreakerView } from '@openai-proxy/feature-platform';
+import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
 
 /** Why a provider refused a key: its status, and how long it asked us to wait (Retry-After), if it said. */
 export class KeyRefusedError extends Error {
@@ -29,7 +31,7 @@ export function restMs(refusal: unknown, attempt: number): number {
     return Math.min(refusal.retryAfterMs, 5 * 60_000);
   }
   const growth = 2 ** Math.min(Math.max(attempt - 1, 0), 6);
-  if (refusal.status === 401) {
+  if (refusal.status === KEY_REJECTED_STATUS) {
     return 5 * 60_000;
   }
   return refusal.status === 429 ? Math.min(10_000 * growth, 60_000) : Math.min(2_000 * growth, 30_000);
@@ -37,7 +39,24 @@ export function restMs(refusal: unknown, attempt: number): number {
 
 /** The statuses that rest a key and send the request to the next one: the key or its quota is the problem. */
 export function refusesKey(status: number): boolean {
-  return status === 401 || status === 429 || status >= 500;
+  return status === KEY_REJECTED_STATUS || status === 429 || status >= 500;
+}
+
+/** The status with which a provider rejects a key as such (429 and 5xx rest a key too, but say nothing of it). */
+export const KEY_REJECTED_STATUS = 401;
+
+/**
+ * What a member gets when the provider rejected the key the gateway attached (after every key of its pool, when it
+ * holds several): 502, the gateway's own failure, never the provider's 401, which an SDK reads as the member's key
+ * being wrong and whose body may quote the held key. Not retried by an SDK: the same key would be lent again.
+ */
+export function providerKeyRefused(provider: string): GatewayException {
+  return new GatewayException(
+    ErrorCode.ProviderKeyRefused,
+    `The provider refused the key this gateway holds for "${provider}" (HTTP ${KEY_REJECTED_STATUS}). Your gateway ` +
+      "key is valid; ask the gateway's admin to check the provider key.",
+    { headers: { [SHOULD_RETRY_HEADER]: 'false' } },
+  );
 }
 
 /** One key lent to one request: say how its attempt went, exactly once. */

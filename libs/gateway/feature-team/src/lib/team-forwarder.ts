@@ -16,7 +16,6 @@ import {
   forbidsResend,
   forwardedRequestHeaders,
   retryAfterMs,
-  SHOULD_RETRY_HEADER,
 } from '@openai-proxy/data-access-upstream';
 import {
   DEFAULT_COMPLETION_RESERVE,
@@ -37,11 +36,17 @@ import {
   usageFromJsonText,
 } from '@openai-proxy/gateway-util-team';
 import { type OutgoingHeaders, isAnthropicApiKey, isGoogleApiKey } from '@openai-proxy/util-auth-headers';
-import { ErrorCode, GatewayException, parseJsonText } from '@openai-proxy/util-errors';
+import { ErrorCode, type GatewayException, parseJsonText } from '@openai-proxy/util-errors';
 import type { ModelPrice } from '@openai-proxy/util-config';
 import type { ProviderUsage } from '@openai-proxy/util-openai-schema';
 import { credentialHeaderNames, GATEWAY_KEY_HEADER } from './gateway-credential';
-import { KeyRefusedError, type KeyLease, refusesKey } from './provider-key-pool';
+import {
+  KEY_REJECTED_STATUS,
+  KeyRefusedError,
+  type KeyLease,
+  providerKeyRefused,
+  refusesKey,
+} from './provider-key-pool';
 import { ProviderKeys } from './provider-keys';
 import { TeamLimits } from './team-limits';
 import { TeamState } from './team-state';
@@ -221,25 +226,8 @@ class PooledCalls implements TeamCalls {
 
   /** A 401 refused the key the gateway holds: the provider's body (which may quote that key) is not the client's. */
   answerInstead(status: number): GatewayException | undefined {
-    return status === PROVIDER_REFUSED_KEY_STATUS ? providerKeyRefused(this.provider) : undefined;
+    return status === KEY_REJECTED_STATUS ? providerKeyRefused(this.provider) : undefined;
   }
-}
-
-/** The status with which a provider refuses a key as such (429 and 5xx rest a key too, but say nothing of it). */
-const PROVIDER_REFUSED_KEY_STATUS = 401;
-
-/**
- * The provider refused the key the gateway attached (after every key of its pool, when it holds several): 502,
- * the gateway's own failure, never the provider's 401, which an SDK reads as the member's key being wrong and
- * whose body may quote the held key. Not retried by an SDK: the same key would be lent again at once.
- */
-function providerKeyRefused(provider: string): GatewayException {
-  return new GatewayException(
-    ErrorCode.ProviderKeyRefused,
-    `The provider refused the key this gateway holds for "${provider}" (HTTP 401). Your gateway key is valid; ` +
-      "ask the gateway's admin to check the provider key.",
-    { headers: { [SHOULD_RETRY_HEADER]: 'false' } },
-  );
 }
 
 /** A copy of `headers` without the headers named in `names` (lowercase, as the shaped headers are). */

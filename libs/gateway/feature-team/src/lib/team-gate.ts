@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pathnameOf } from '@openai-proxy/feature-platform';
-import { RelayService, type RelayTarget } from '@openai-proxy/data-access-upstream';
+import { RelayService, type RelayTarget, type UpgradeAnswered } from '@openai-proxy/data-access-upstream';
 import type { GatewayKeyRecord } from '@openai-proxy/gateway-util-team';
 import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
 import {
@@ -13,6 +13,13 @@ import {
   withoutQueryKey,
 } from './gateway-credential';
 import { type NativeRoute, geminiPathModel, ledgerRouteOf, nativeRouteOf } from './native-routes';
+import {
+  KEY_REJECTED_STATUS,
+  KeyRefusedError,
+  type KeyLease,
+  providerKeyRefused,
+  refusesKey,
+} from './provider-key-pool';
 import { ProviderKeys } from './provider-keys';
 import { carriesNoBody, readShapedBody, withStreamUsage } from './shaped-body';
 import { TeamAccess } from './team-access';
@@ -68,6 +75,27 @@ function gatewayKeyRequired(): GatewayException {
   );
 }
 
+/** An upgrade as the gate admitted it: the path and query to relay, and what to make of the upstream's answer. */
+export interface AdmittedUpgrade {
+  url: string;
+  answered: UpgradeAnswered;
+}
+
+/** The client's own credential, or none the gateway lent: its upstream's answer is the client's. */
+const nothingHeld: UpgradeAnswered = () => undefined;
+
+/** A held key's upgrade: the key rests when the provider refused it, and a 401 is not the client's to see. */
+function heldKeyAnswered(lease: KeyLease, provider: string): UpgradeAnswered {
+  return (status) => {
+    if (refusesKey(status)) {
+      lease.refused(new KeyRefusedError(status, undefined));
+    } else {
+      lease.succeeded();
+    }
+    return status === KEY_REJECTED_STATUS ? providerKeyRefused(provider) : undefined;
+  };
+}
+
 /** A gateway key's request as the gate admitted it. */
 export interface AdmittedKey {
   record: GatewayKeyRecord;
@@ -114,12 +142,13 @@ export class TeamGate {
    * A WebSocket upgrade on a native prefix (the Realtime API): admitted like a request (401 without a gateway key
    * where one is required; the `?model=` checked against the key's list; one request counted against its rpm),
    * the held key put in place of the gateway key on the upgrade request itself. Sessions are not metered in
-   * tokens. Resolves with the path and query to relay.
+   * tokens. Resolves with the path and query to relay, and what to make of the upstream's answer: a held key the
+   * provider refused rests, and its 401 is answered 502 `provider_key_refused` (as on HTTP routes).
    */
-  async admitUpgrade(request: IncomingMessage, url: string): Promise<string> {
+  async admitUpgrade(request: IncomingMessage, url: string): Promise<AdmittedUpgrade> {
     const admitted = await this.admit(request, url);
     if (admitted === undefined) {
-      return url;
+      return { url, answered: nothingHeld };
     }
     const pathname = pathnameOf(url);
     const native = nativeRouteOf(pathname, this.compatibleNames);
@@ -136,20 +165,19 @@ export class TeamGate {
     this.limits.settle(reservation, 0, 0);
     if (native === undefined || admitted.credential.use !== 'attach' || !native.attachesKey) {
       delete request.headers[GATEWAY_KEY_HEADER];
-      return url;
+      return { url, answered: nothingHeld };
     }
     this.providerKeys.requireKeys(native.provider);
     const lease = this.providerKeys.lease(native.provider, new Set());
     if (lease === undefined) {
-      return url;
+      return { url, answered: nothingHeld };
     }
-    lease.succeeded();
     for (const name of credentialHeaderNames(this.providerKeys.keyHeaders())) {
       delete request.headers[name];
     }
     dropKeyProtocol(request.headers);
     Object.assign(request.headers, credentialHeaders(native.dialect, lease.key));
-    return withoutQueryKey(url);
+    return { url: withoutQueryKey(url), answered: heldKeyAnswered(lease, native.provider) };
   }
 
   /**

@@ -20,6 +20,15 @@ import { UpstreamExchange, shuttingDown } from './upstream-exchange';
 import { type UpstreamHandshake, openUpstreamWebSocket } from './websocket-handshake';
 
 const SWITCHING_PROTOCOLS = 101;
+
+/**
+ * Told once how the upstream answered an upgrade: 101 when it opened, its status when it refused, 0 when there
+ * was no answer (the client left first, or the attempt failed). An error it returns for a refusal is answered in
+ * the refusal's place (thrown, as the relay's own failures are).
+ */
+export type UpgradeAnswered = (status: number) => GatewayException | undefined;
+
+const noAnswerHook: UpgradeAnswered = () => undefined;
 /** How long either side may take to finish a close handshake before ws cuts it (its default is 30 s). */
 const CLOSE_TIMEOUT_MS = 2_000;
 const GOING_AWAY = 1001;
@@ -137,13 +146,41 @@ export class WebSocketRelay implements OnModuleDestroy {
     await Promise.all(open.map((bridge) => bridge.closed));
   }
 
-  /** Relays one upgrade to `target` + `path`; resolves with the status the client got (0: it left first). */
+  /**
+   * Relays one upgrade to `target` + `path`; resolves with the status the client got (0: it left first).
+   * `answered` is told how the upstream answered (UpgradeAnswered), exactly once.
+   */
   async relay(
     request: IncomingMessage,
     socket: Duplex,
     head: Buffer,
     target: RelayTarget,
     path: string,
+    answered: UpgradeAnswered = noAnswerHook,
+  ): Promise<number> {
+    let told = false;
+    const tell = (status: number): GatewayException | undefined => {
+      if (told) {
+        return undefined;
+      }
+      told = true;
+      return answered(status);
+    };
+    try {
+      return await this.relayTold(request, socket, head, target, path, tell);
+    } catch (error) {
+      tell(0);
+      throw error;
+    }
+  }
+
+  private async relayTold(
+    request: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    target: RelayTarget,
+    path: string,
+    tell: UpgradeAnswered,
   ): Promise<number> {
     if (this.shutdown.isDraining) {
       throw shuttingDown();
@@ -162,11 +199,18 @@ export class WebSocketRelay implements OnModuleDestroy {
     const sentEarly = releaseClient();
     switch (handshake.kind) {
       case 'gone':
+        tell(0);
         return 0;
-      case 'refused':
+      case 'refused': {
+        const instead = tell(handshake.status);
+        if (instead !== undefined) {
+          throw instead;
+        }
         answerUpgrade(socket, handshake.status, this.responseHeaders(handshake.headers, target), handshake.body);
         return handshake.status;
+      }
       case 'open':
+        tell(SWITCHING_PROTOCOLS);
         return this.accept(
           request,
           socket,
