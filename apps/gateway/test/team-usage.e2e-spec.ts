@@ -293,6 +293,28 @@ describe('a gateway key’s usage, balance and models (GATEWAY_KEYS=optional, SQ
       expect(mirror.lastRequest('/v1/models')?.headers.authorization).toBe(`Bearer ${MIRROR_TEAM_KEY}`);
     });
 
+    // Regression: the listing counted against no limit and carried no x-ratelimit-* headers, while it asks every
+    // provider for its list each time.
+    it("should count a listing as one request against the key's rpm, with the x-ratelimit headers", async () => {
+      const limited = await createKey({ name: 'lister', rpm: 2 });
+      const answers = [];
+      for (let call = 0; call < 3; call += 1) {
+        answers.push(await get('/v1/models', limited.key));
+      }
+      expect(
+        answers.map((answer) => ({
+          status: answer.status,
+          limit: answer.headers.get('x-ratelimit-limit-requests'),
+          remaining: answer.headers.get('x-ratelimit-remaining-requests'),
+          code: errorOf(answer).code,
+        })),
+      ).toEqual([
+        { status: 200, limit: '2', remaining: '1', code: undefined },
+        { status: 200, limit: '2', remaining: '0', code: undefined },
+        { status: 429, limit: '2', remaining: '0', code: 'rate_limit_exceeded' },
+      ]);
+    });
+
     it('should serve a listed id on the team endpoint', async () => {
       const completion = await teamClient(stack.gatewayUrl, alice.key).chat.completions.create({
         model: 'mirror/gpt-4o',

@@ -22,6 +22,7 @@ import {
 import { ProviderEndpoints } from './provider-endpoints';
 import { ProviderKeys } from './provider-keys';
 import { TeamGate } from './team-gate';
+import { TeamLimits } from './team-limits';
 import { jsonSchemaOf } from './usage-routes.schemas';
 import { V1Routes } from './v1-routes';
 
@@ -58,7 +59,9 @@ function searchOf(url: string): string {
  * - Without one (`GATEWAY_KEYS=off`, or `optional` and the client brings a provider key): relayed to the OpenAI
  *   relay's `/openai/v1/models` with the client's own key, answer unchanged, as `/openai/v1/models` would be.
  *
- * The listing is not metered and counts against no limit.
+ * With a gateway key the listing counts as one request against the key's limits, as a WebSocket upgrade does
+ * (it asks every provider for its list: not free to repeat without end), and carries its `x-ratelimit-*`
+ * headers; it is not metered in tokens and writes no ledger row.
  */
 @Injectable()
 export class ModelsRoute {
@@ -70,6 +73,7 @@ export class ModelsRoute {
     private readonly endpoints: ProviderEndpoints,
     private readonly providerKeys: ProviderKeys,
     private readonly v1: V1Routes,
+    private readonly limits: TeamLimits,
   ) {}
 
   register(sink: RouteSink): void {
@@ -93,6 +97,8 @@ export class ModelsRoute {
       await this.passThrough(request, response, url);
       return;
     }
+    const reservation = await this.limits.reserve(admitted.record, { tokens: 0, costUsd: 0 }, response);
+    this.limits.settle(reservation, 0, 0);
     // A client that leaves ends the list calls made for it at once.
     const client = new UpstreamExchange(response);
     const models = await this.modelsFor(admitted.record, client);
