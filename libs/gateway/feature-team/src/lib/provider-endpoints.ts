@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { RelayService, type RelayTarget } from '@openai-proxy/data-access-upstream';
+import { openAiApiRoot } from '@openai-proxy/util-config';
 import { SERVICES_MANIFEST, backendServices, compatibleProvidersService } from '@openai-proxy/util-services';
 import { TEAM_SETTINGS, type TeamSettings } from './team.settings';
 
@@ -9,7 +10,7 @@ const EDGE_RESPONSE_HEADER_PREFIXES = ['access-control-'];
 /**
  * Where each built-in provider answers in OpenAI's format, through the service that serves it: OpenAI through the
  * relay, Anthropic and Gemini through their bridges' OpenAI-compatible routes. A configured provider answers at
- * `/<name>/v1`, through the relay.
+ * `/<name>/v1` through the relay, or at `/<name>` when its base URL ends in a version (openAiApiRoot).
  */
 const OPENAI_FORMAT_PATHS: Readonly<Record<string, string>> = {
   openai: '/openai/v1',
@@ -20,7 +21,7 @@ const OPENAI_FORMAT_PATHS: Readonly<Record<string, string>> = {
 /** A provider's OpenAI-format endpoint: the service to reach and the path prefix there. */
 export interface ProviderEndpoint {
   target: RelayTarget;
-  /** `/openai/v1`, `/claude/v1`, `/google/v1`, `/<name>/v1`. */
+  /** `/openai/v1`, `/claude/v1`, `/google/v1`, `/<name>/v1` (or `/<name>`). */
   basePath: string;
 }
 
@@ -53,7 +54,10 @@ export class ProviderEndpoints {
     }
     const relayTarget = targetOf(compatibleProvidersService(SERVICES_MANIFEST).name);
     for (const provider of settings.compatibleProviders) {
-      this.endpoints.set(provider.name, { target: relayTarget, basePath: `/${provider.name}/v1` });
+      this.endpoints.set(provider.name, {
+        target: relayTarget,
+        basePath: `/${provider.name}${openAiApiRoot(provider)}`,
+      });
     }
   }
 

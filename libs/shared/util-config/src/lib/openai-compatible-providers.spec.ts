@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ConfigValidationError, parseEnvironment } from './env-schema';
 import {
+  openAiApiRoot,
   BUILT_IN_PREFIXES,
   openAiCompatibleProvidersSchema,
   parseOpenAiCompatibleProviders,
@@ -101,5 +102,22 @@ describe('openAiCompatibleProvidersSchema', () => {
   it('should type its output as name and baseUrl pairs', () => {
     const output: z.infer<typeof openAiCompatibleProvidersSchema> = [{ name: 'a', baseUrl: 'http://x' }];
     expect(output).toHaveLength(1);
+  });
+});
+
+describe('openAiApiRoot', () => {
+  it.each([
+    ['https://api.deepseek.com', '/v1'],
+    ['https://dashscope.aliyuncs.com/compatible-mode', '/v1'],
+    ['https://openrouter.ai/api', '/v1'],
+    ['http://127.0.0.1:11434', '/v1'],
+    ['https://open.bigmodel.cn/api/paas/v4', ''],
+    ['https://ark.cn-beijing.volces.com/api/v3', ''],
+    ['https://api.groq.com/openai/v1', ''],
+    ['https://generativelanguage.googleapis.com/v1beta', ''],
+    ['https://example.com/v1/openai', '/v1'],
+    ['https://example.com/video', '/v1'],
+  ])('should start the OpenAI-format API of %s at %j under it', (baseUrl, root) => {
+    expect(openAiApiRoot({ baseUrl })).toBe(root);
   });
 });

@@ -38,6 +38,19 @@ export const BUILT_IN_PREFIXES: readonly string[] = [
 
 const NAME_PATTERN = /^[a-z0-9-]+$/;
 
+/** A base URL path's last segment that names an API version (`v1`, `v4`, `v1beta`). */
+const VERSION_SEGMENT = /\/v\d+[a-z0-9]*$/;
+
+/**
+ * Where a provider's OpenAI-format API starts under its base URL, as team mode calls it (`<base><root>/chat/
+ * completions`): the base itself when its path already ends in a version segment (Zhipu's `/api/paas/v4`, Ark's
+ * `/api/v3`, an SDK-style `…/openai/v1`), else `/v1` under it (`https://api.deepseek.com`,
+ * `…/compatible-mode`), the two ways the README's provider table writes a base URL.
+ */
+export function openAiApiRoot(provider: Pick<OpenAiCompatibleProvider, 'baseUrl'>): '' | '/v1' {
+  return VERSION_SEGMENT.test(new URL(provider.baseUrl).pathname) ? '' : '/v1';
+}
+
 /** What is wrong with a provider name (not lowercase `[a-z0-9-]`, or a built-in prefix), or undefined. */
 export function providerNameProblem(name: string): string | undefined {
   if (!NAME_PATTERN.test(name)) {
