@@ -16,11 +16,27 @@ export const booleanSchema = z
   .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no']))
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
 
-/** An http(s) base URL, without a trailing slash. */
+/**
+ * Whether an http(s) URL is only an origin and a path: no login, query or fragment, which a relay target would
+ * drop (it keeps the origin and the path), so that they are refused rather than lost.
+ */
+function isOriginAndPath(value: string): boolean {
+  if (!URL.canParse(value)) {
+    return true;
+  }
+  const url = new URL(value);
+  return url.username === '' && url.password === '' && !value.includes('?') && !value.includes('#');
+}
+
+/** An http(s) base URL (an origin and a path, nothing else), without a trailing slash. */
 export const baseUrlSchema = z
   .string()
   .trim()
   .pipe(z.url({ protocol: /^https?$/ }))
+  .refine(
+    isOriginAndPath,
+    "must be an origin and a path only: no login, query or fragment (the config file's `query` sets parameters)",
+  )
   .transform((value) => value.replace(/\/+$/, ''));
 
 const PROXY_URL_PROBLEM = 'must be an http://, https://, socks5:// or socks5h:// proxy URL';

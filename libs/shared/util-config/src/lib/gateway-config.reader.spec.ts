@@ -82,6 +82,18 @@ describe('parseGatewayConfigText', () => {
     ]);
   });
 
+  // Regression: a base_url's login, query and fragment were accepted, then dropped by the relay target.
+  it.each([
+    ['a login', 'https://user:secret@api.example.com'],
+    ['a query', 'https://api.example.com/openai?api-version=2024-10-21'],
+    ['a fragment', 'https://api.example.com#frag'],
+  ])('should refuse a base_url with %s, quoting nothing of it', (_what, url) => {
+    const problems = problemsOf(`providers:\n  x: { type: openai-compatible, base_url: "${url}" }\n`);
+    expect(problems).toEqual([expect.stringContaining('providers.x.base_url')]);
+    expect(problems.join('\n')).not.toContain('secret');
+    expect(problems.join('\n')).not.toContain('api.example.com');
+  });
+
   it("should read a price's cache-write price, and refuse a negative one", () => {
     const document = parseGatewayConfigText(
       'prices:\n  my-claude: { input: 3, output: 15, cache_write: 3.75 }\n',

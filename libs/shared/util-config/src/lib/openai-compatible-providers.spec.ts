@@ -43,6 +43,17 @@ describe('parseOpenAiCompatibleProviders', () => {
     expect(problems[1]).toContain('groq');
   });
 
+  it('should refuse a base URL with a login, a query or a fragment, which the relay would drop, repeating no login', () => {
+    const problems = problemsOf(
+      'a=https://user:secret@api.example.com,b=https://api.example.com/v1?api-version=1,c=https://api.example.com#top',
+    );
+    expect(problems).toHaveLength(3);
+    expect(problems.join('\n')).not.toContain('secret');
+    for (const problem of problems) {
+      expect(problem).toContain('no login, query or fragment');
+    }
+  });
+
   it('should name the entry when it has no = or no name', () => {
     expect(problemsOf('https://api.deepseek.com')[0]).toContain('https://api.deepseek.com');
     expect(problemsOf('=https://api.deepseek.com')[0]).toContain('name');

@@ -79,7 +79,10 @@ function parseEntry(entry: string): OpenAiCompatibleProvider | string {
   }
   const baseUrl = baseUrlSchema.safeParse(url);
   if (!baseUrl.success) {
-    return `provider "${name}" has a bad base URL "${url}" (an http(s) URL is expected)`;
+    // A URL with a login in it is not repeated: the login would be a secret.
+    const shown = url.includes('@') ? '(not shown: it holds a login)' : `"${url}"`;
+    const reason = baseUrl.error.issues[0]?.message ?? 'an http(s) URL is expected';
+    return `provider "${name}" has a bad base URL ${shown}: ${reason}`;
   }
   return { name, baseUrl: baseUrl.data };
 }
