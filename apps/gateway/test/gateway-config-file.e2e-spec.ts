@@ -104,7 +104,7 @@ describe('GATEWAY_CONFIG through the gateway', () => {
   });
 
   it('should start the gateway with every file provider when a key variable is not set', () => {
-    // Until team mode attaches them, the gateway checks the env:NAME references only, as the relay does.
+    // With GATEWAY_KEYS=off the gateway holds no provider key: it checks the env:NAME references only.
     const config = loadGatewayConfig({ GATEWAY_CONFIG: configPath });
     expect(config.gateway.compatibleProviderNames).toEqual(['deepseek', 'azure']);
     expect(config.platform.secretHeaderNames).toEqual(['api-key']);
@@ -126,6 +126,19 @@ describe('GATEWAY_CONFIG through the gateway', () => {
     expect(configErrorOf(() => loadGatewayConfig({ GATEWAY_CONFIG: path })).message).toContain(
       `GATEWAY_CONFIG ${path}: providers.azure.key_header: this header is set by the relay itself`,
     );
+  });
+
+  // Regression: an alias naming no provider started cleanly, was listed, and answered 404 for its own name.
+  it('should stop the gateway start naming the place when an alias names no provider or falls back to itself', () => {
+    const path = writeConfig(
+      'bad-alias.yaml',
+      'models:\n  - { name: fast, provider: deepsek, model: deepseek-chat, fallbacks: [fast] }',
+    );
+    const error = configErrorOf(() => loadGatewayConfig({ GATEWAY_CONFIG: path }));
+    expect(error.problems).toEqual([
+      expect.stringContaining(`GATEWAY_CONFIG ${path}: models.0.provider: no provider is named "deepsek"`),
+      `GATEWAY_CONFIG ${path}: models.0.fallbacks.0: "fast" cannot fall back to itself`,
+    ]);
   });
 
   it('should exit 1 naming the file and the problem when the gateway starts with a bad file', async () => {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  ConfigValidationError,
   type Environment,
   type PlatformSettings,
   PROXY_ALIASES,
@@ -19,6 +20,7 @@ import {
 } from '@openai-proxy/util-config';
 import type { GatewaySettings } from '@openai-proxy/gateway-feature-edge';
 import type { TeamSettings } from '@openai-proxy/gateway-feature-team';
+import { routeTableProblems } from '@openai-proxy/gateway-util-team';
 import {
   SERVICES_MANIFEST,
   type ServiceUrlVariable,
@@ -127,6 +129,11 @@ function teamSettings(
   compatibleProviders: TeamSettings['compatibleProviders'],
 ): TeamSettings {
   const document = parsed.GATEWAY_CONFIG === undefined ? undefined : readGatewayConfigDocument(parsed.GATEWAY_CONFIG);
+  const models = document?.models ?? [];
+  const problems = routeTableProblems({ compatibleProviders, models });
+  if (problems.length > 0) {
+    throw new ConfigValidationError(problems.map((problem) => `GATEWAY_CONFIG ${parsed.GATEWAY_CONFIG}: ${problem}`));
+  }
   return {
     mode: parsed.GATEWAY_KEYS,
     adminToken: parsed.GATEWAY_ADMIN_TOKEN,
@@ -134,7 +141,7 @@ function teamSettings(
     databaseUrl: parsed.DATABASE_URL,
     redisUrl: parsed.REDIS_URL,
     compatibleProviders,
-    models: document?.models ?? [],
+    models,
     prices: document?.prices ?? {},
     maxJsonBodyBytes: parsed.MAX_JSON_BODY_BYTES,
     serviceUrls: serviceUrlsByName(SERVICES_MANIFEST, parsed),

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { ModelRoute, OpenAiCompatibleProvider } from '@openai-proxy/util-config';
-import { ModelRouter } from './model-router';
+import { ModelRouter, routeTableProblems } from './model-router';
 
 const deepseek: OpenAiCompatibleProvider = {
   name: 'deepseek',
@@ -127,6 +127,62 @@ describe(ModelRouter.name, () => {
             expect(resolved.requested).toBe(model);
             expect(resolved.upstreamModel.length).toBeGreaterThan(0);
           }
+        },
+      ),
+    );
+  });
+});
+
+describe(routeTableProblems.name, () => {
+  const openrouter: OpenAiCompatibleProvider = {
+    name: 'openrouter',
+    baseUrl: 'https://openrouter.ai/api',
+    models: ['meta-llama/*', 'anthropic/*'],
+  };
+
+  it('should find nothing wrong in a table whose aliases, fallbacks and patterns all route', () => {
+    const smart: ModelRoute = {
+      name: 'smart',
+      provider: 'deepseek',
+      model: 'deepseek-chat',
+      fallbacks: ['fast', 'x-1'],
+    };
+    const x1: OpenAiCompatibleProvider = { name: 'x', baseUrl: 'https://x.example', models: ['x-*'] };
+    expect(routeTableProblems({ compatibleProviders: [deepseek, x1], models: [fast, smart] })).toEqual([]);
+  });
+
+  it('should name an alias whose provider does not exist, and fallbacks to itself or to no route', () => {
+    const typo: ModelRoute = { name: 'cheap', provider: 'deepsek', model: 'deepseek-chat', fallbacks: [] };
+    const loop: ModelRoute = { name: 'loop', provider: 'openai', model: 'gpt-4o', fallbacks: ['loop', 'nosuch-model'] };
+    expect(routeTableProblems({ compatibleProviders: [deepseek], models: [typo, loop] })).toEqual([
+      expect.stringMatching(
+        /^models\.0\.provider: no provider is named "deepsek" \(there are openai, anthropic, gemini, deepseek\)$/,
+      ),
+      'models.1.fallbacks.0: "loop" cannot fall back to itself',
+      'models.1.fallbacks.1: no route knows the model "nosuch-model"',
+    ]);
+  });
+
+  it("should name a provider's pattern that a provider prefix always takes first", () => {
+    expect(routeTableProblems({ compatibleProviders: [openrouter], models: [] })).toEqual([
+      expect.stringContaining('providers.openrouter.models.1: "anthropic/*" never matches'),
+    ]);
+  });
+
+  it('should agree with the router: a pattern it names never resolves to its provider', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom('openai', 'anthropic', 'gemini', 'deepseek', 'meta-llama', 'x'),
+        fc.stringMatching(/^[a-z0-9-]{1,8}$/),
+        (prefix, rest) => {
+          const provider: OpenAiCompatibleProvider = {
+            name: 'or',
+            baseUrl: 'https://o.example',
+            models: [`${prefix}/*`],
+          };
+          const table = { compatibleProviders: [deepseek, provider], models: [] };
+          const resolved = new ModelRouter(table).resolve(`${prefix}/${rest}`);
+          return routeTableProblems(table).length > 0 === (resolved?.provider !== 'or');
         },
       ),
     );

@@ -52,8 +52,7 @@ export interface ModelRouterConfig {
  *    `anthropic`, `gemini`): sent to that provider as `<model>` (`deepseek/deepseek-chat` → `deepseek-chat`);
  * 3. a configured OpenAI-compatible provider's declared model patterns (`deepseek-*`), providers in their order;
  * 4. the built-ins: `gpt-*`, `o1*`, `o3*`, `o4*`, `chatgpt-*`, `text-embedding-*`, `dall-e-*`, `whisper-*`,
- *    `tts-*`, `omni-moderation-*` → openai; `claude-*` → anthropic; `gemini-*` → gemini. Gemini's embedding
- *    models (`text-embedding-004`) are reached as `gemini/<model>` or through an alias.
+ *    `tts-*`, `omni-moderation-*` → openai; `claude-*` → anthropic; `gemini-*` → gemini.
  *
  * Anything else (an empty or non-string model included) has no route.
  */
@@ -64,7 +63,7 @@ export class ModelRouter {
 
   constructor(config: ModelRouterConfig) {
     this.aliasRoutes = new Map(config.models.map((route) => [route.name, route]));
-    this.prefixedProviders = new Set([...BUILT_IN_PROVIDERS, ...config.compatibleProviders.map(({ name }) => name)]);
+    this.prefixedProviders = knownProviders(config);
     const declared = config.compatibleProviders.flatMap((provider) =>
       (provider.models ?? []).map((pattern) => ({ pattern, provider: provider.name })),
     );
@@ -100,4 +99,46 @@ export class ModelRouter {
   providers(): readonly string[] {
     return [...new Set([...this.prefixedProviders, ...[...this.aliasRoutes.values()].map(({ provider }) => provider)])];
   }
+}
+
+/** The providers a routing table may name: the built-ins and the configured ones. */
+function knownProviders(config: ModelRouterConfig): ReadonlySet<string> {
+  return new Set([...BUILT_IN_PROVIDERS, ...config.compatibleProviders.map(({ name }) => name)]);
+}
+
+/**
+ * What in a routing table can never work, for the start to stop on (each problem named by its place in the config
+ * file): an alias whose provider does not exist, an alias that falls back to itself or to a model no rule routes,
+ * and a provider's model pattern that rule 2 always takes first (`anthropic/*` goes to the anthropic provider).
+ */
+export function routeTableProblems(config: ModelRouterConfig): string[] {
+  const router = new ModelRouter(config);
+  const providers = knownProviders(config);
+  const problems: string[] = [];
+  config.models.forEach((route, index) => {
+    if (!providers.has(route.provider)) {
+      problems.push(
+        `models.${index}.provider: no provider is named "${route.provider}" (there are ${[...providers].join(', ')})`,
+      );
+    }
+    route.fallbacks.forEach((fallback, at) => {
+      if (fallback === route.name) {
+        problems.push(`models.${index}.fallbacks.${at}: "${route.name}" cannot fall back to itself`);
+      } else if (router.resolve(fallback) === undefined) {
+        problems.push(`models.${index}.fallbacks.${at}: no route knows the model "${fallback}"`);
+      }
+    });
+  });
+  for (const provider of config.compatibleProviders) {
+    (provider.models ?? []).forEach((pattern, at) => {
+      const prefix = pattern.slice(0, Math.max(pattern.indexOf('/'), 0));
+      if (providers.has(prefix)) {
+        problems.push(
+          `providers.${provider.name}.models.${at}: "${pattern}" never matches, a model "${prefix}/…" goes to the ` +
+            `${prefix} provider first; ask for "${provider.name}/${prefix}/…" or name the model in an alias`,
+        );
+      }
+    });
+  }
+  return problems;
 }

@@ -16,7 +16,7 @@ export interface CompatibleProviderSettings {
  * Every OpenAI-compatible provider: those of `OPENAI_COMPATIBLE_PROVIDERS`, then those of the `GATEWAY_CONFIG`
  * file. The openai-relay and the gateway both take their list from here, so the two cannot disagree. A name
  * declared in both stops the start, as does any problem in the file. The file's `env:NAME` key references are
- * checked, never read: no service uses the keys yet, so none holds them (loadGatewayConfigFile resolves them).
+ * only checked here: the gateway resolves them in team mode (resolveApiKeys), no other service holds them.
  */
 export function configuredOpenAiCompatibleProviders(
   settings: CompatibleProviderSettings,
