@@ -59,8 +59,8 @@ describe('parseOpenAiCompatibleProviders', () => {
     expect(problemsOf('=https://api.deepseek.com')[0]).toContain('name');
   });
 
-  it.each(['DeepSeek', 'deep_seek', 'deep.seek', 'deep seek', 'ds/v1'])(
-    'should reject the name %s when it is not lowercase [a-z0-9-]',
+  it.each(['DeepSeek', 'deep_seek', 'deep.seek', 'deep seek', 'ds/v1', '-', '--', '-ds', 'ds-'])(
+    'should reject the name %s when it is not lowercase [a-z0-9-] with a letter or digit at each end',
     (name) => {
       const problems = problemsOf(`${name}=https://api.deepseek.com`);
       expect(problems).toHaveLength(1);

@@ -36,7 +36,8 @@ export const BUILT_IN_PREFIXES: readonly string[] = [
   'readyz',
 ];
 
-const NAME_PATTERN = /^[a-z0-9-]+$/;
+/** Lowercase letters, digits and `-`, a letter or digit at each end (`-` alone is no name). */
+const NAME_PATTERN = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
 
 /** A base URL path's last segment that names an API version (`v1`, `v4`, `v1beta`). */
 const VERSION_SEGMENT = /\/v\d+[a-z0-9]*$/;
@@ -54,7 +55,7 @@ export function openAiApiRoot(provider: Pick<OpenAiCompatibleProvider, 'baseUrl'
 /** What is wrong with a provider name (not lowercase `[a-z0-9-]`, or a built-in prefix), or undefined. */
 export function providerNameProblem(name: string): string | undefined {
   if (!NAME_PATTERN.test(name)) {
-    return `provider name "${name}" must be lowercase [a-z0-9-]`;
+    return `provider name "${name}" must be lowercase [a-z0-9-], a letter or digit at each end`;
   }
   if (BUILT_IN_PREFIXES.includes(name)) {
     return `provider name "${name}" collides with the built-in prefix /${name}`;
