@@ -1,4 +1,5 @@
 import Anthropic from '@anthropic-ai/sdk';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
 import OpenAI from 'openai';
 import { fakeAnthropicMessages, fakeChatCompletions, openAiError } from '@openai-proxy/testing-fakes';
 import { type Stack, startStack } from './support/stack';
@@ -140,6 +141,37 @@ describe('a provider key pool of one key in team mode', () => {
       ]);
     },
   );
+
+  // Regression: a provider's error answer reached the member as it came, a quote of the held key in it too.
+  it.each([
+    ['as sent', (text: string) => ({ body: Buffer.from(text), encoding: undefined })],
+    ['gzipped', (text: string) => ({ body: gzipSync(text), encoding: 'gzip' })],
+    ['brotli-compressed', (text: string) => ({ body: brotliCompressSync(text), encoding: 'br' })],
+  ])("should send the provider's error answer %s without the held key, the rest of it intact", async (_how, encode) => {
+    stack.openai.on('POST', CHAT, (request, response) => {
+      const text = JSON.stringify({
+        error: {
+          message: `Bad request made with ${String(request.headers.authorization)}`,
+          type: 'invalid_request_error',
+        },
+      });
+      const { body, encoding } = encode(text);
+      response.writeHead(400, {
+        'content-type': 'application/json',
+        'x-request-id': 'req-kept',
+        ...(encoding === undefined ? {} : { 'content-encoding': encoding }),
+      });
+      response.end(body);
+    });
+    const answer = await chat('scrubbed');
+    expect(answer.status).toBe(400);
+    expect(answer.headers.get('x-request-id')).toBe('req-kept');
+    const text = await answer.text();
+    expect(text).not.toContain(ONE_KEY);
+    expect(JSON.parse(text)).toEqual({
+      error: { message: 'Bad request made with Bearer [REDACTED]', type: 'invalid_request_error' },
+    });
+  });
 
   // Regression: the provider's 401 went to the member as it came: an `invalid_api_key` the SDK read as the gateway
   // key being wrong, with the provider's message quoting the key the gateway holds. Last here: the key then rests.

@@ -155,6 +155,8 @@ class PooledCalls implements TeamCalls {
   private readonly tried = new Set<string>();
   private readonly callerRetries: boolean;
   private lease: KeyLease | undefined;
+  /** The key of the last call made: the one the answer came from, and must not show. */
+  private lastKey: string | undefined;
   private serverErrorRetried = false;
   /**
    * The credential headers the first attempt wrote into the shaped headers (which are this request's own
@@ -182,6 +184,7 @@ class PooledCalls implements TeamCalls {
       return undefined;
     }
     this.tried.add(this.lease.key);
+    this.lastKey = this.lease.key;
     const credentials = credentialHeaders(this.dialect, this.lease.key);
     let headers: OutgoingHeaders;
     if (this.firstCredentialNames === undefined) {
@@ -227,6 +230,10 @@ class PooledCalls implements TeamCalls {
   /** A 401 refused the key the gateway holds: the provider's body (which may quote that key) is not the client's. */
   answerInstead(status: number): GatewayException | undefined {
     return status === KEY_REJECTED_STATUS ? providerKeyRefused(this.provider) : undefined;
+  }
+
+  heldSecrets(): readonly string[] {
+    return this.lastKey === undefined ? [] : [this.lastKey];
   }
 }
 
@@ -358,6 +365,10 @@ class FallbackCalls implements TeamCalls {
 
   answerInstead(status: number): GatewayException | undefined {
     return this.current.calls.answerInstead(status);
+  }
+
+  heldSecrets(): readonly string[] {
+    return this.current.calls.heldSecrets();
   }
 
   /** The next fallback that can be tried; undefined when none is left. */

@@ -16,6 +16,7 @@ import type { PlatformSettings } from '@openai-proxy/util-config';
 import { GatewayException } from '@openai-proxy/util-errors';
 import { isEventStream } from '@openai-proxy/util-sse';
 import { copyBody } from './body-copy';
+import { scrubbedErrorBody } from './error-scrub';
 import { forwardedRequestHeaders } from './forwarded-request';
 import { RelayCopy, type WatchedProgress, WatchedRelayCopy, upstreamFailure } from './relay-copy';
 import {
@@ -186,7 +187,8 @@ export class RelayService implements OnModuleDestroy {
    * own path, headers and body, until `watcher.accept` takes an answer or no call is left (the last answer then
    * goes on as it is). That answer reaches the client exactly as `relay` sends one, each event of an event stream
    * (or each byte of any other body) shown to `watcher` on the way, unless `calls.answerInstead` names an error
-   * to answer in its place; `watcher.onEnd` gets the report. Throws as `relay` does (the route answers the
+   * to answer in its place (an error answer goes without the credentials `calls.heldSecrets` names: deliverShaped);
+   * `watcher.onEnd` gets the report. Throws as `relay` does (the route answers the
    * error), after the report.
    */
   async relayShaped(
@@ -211,13 +213,8 @@ export class RelayService implements OnModuleDestroy {
       if (exchange.shuttingDown) {
         throw shuttingDown();
       }
-      const instead = answer === undefined ? undefined : calls.answerInstead?.(answer.upstream.statusCode);
-      if (instead !== undefined) {
-        await answer?.upstream.body.dump();
-        throw instead;
-      }
       if (answer !== undefined) {
-        await this.answer(request, response, answer.target, answer.path, answer.upstream, exchange, progress);
+        await this.deliverShaped(request, response, answer, calls, exchange, progress);
       }
     } catch (error) {
       thrown = toGatewayException(error);
@@ -227,6 +224,61 @@ export class RelayService implements OnModuleDestroy {
       exchange.release();
       watcher.onEnd(relayReport(progress, response, exchange.clientLeft, thrown));
     }
+  }
+
+  /**
+   * Sends a shaped relay's answer on: the error `calls.answerInstead` names in its place (its body discarded), an
+   * error answer without the credentials the gateway put in its call (`calls.heldSecrets`), else as `relay` does.
+   */
+  private async deliverShaped(
+    request: IncomingMessage,
+    response: ServerResponse,
+    answer: ShapedAnswer,
+    calls: ShapedCalls,
+    exchange: UpstreamExchange,
+    progress: WatchedProgress,
+  ): Promise<void> {
+    const { upstream } = answer;
+    const instead = calls.answerInstead?.(upstream.statusCode);
+    if (instead !== undefined) {
+      await upstream.body.dump();
+      throw instead;
+    }
+    // Only an error answer is read for the held credentials: a success goes on untouched.
+    const secrets = upstream.statusCode >= 400 ? calls.heldSecrets?.() : undefined;
+    if (secrets !== undefined && secrets.length > 0 && !isEventStream(upstream.headers['content-type'])) {
+      await this.answerScrubbed(response, answer, secrets, progress.watcher);
+      return;
+    }
+    await this.answer(request, response, answer.target, answer.path, upstream, exchange, progress);
+  }
+
+  /**
+   * An error answer to a call that carried the gateway's own credentials: read whole (bounded), decoded, and
+   * sent without them (scrubbedErrorBody), with its status and headers otherwise as `answer` sends them.
+   */
+  private async answerScrubbed(
+    response: ServerResponse,
+    answer: ShapedAnswer,
+    secrets: readonly string[],
+    watcher: RelayWatcher,
+  ): Promise<void> {
+    const { upstream, target } = answer;
+    const encoding = upstream.headers['content-encoding'];
+    const body = await scrubbedErrorBody(
+      upstream.body,
+      Array.isArray(encoding) ? encoding.join(',') : encoding,
+      secrets,
+    );
+    const headers = buildForwardedResponseHeaders(upstream.headers, {
+      dropPrefixes: target.dropResponseHeaderPrefixes,
+      dropContentLength: true,
+    });
+    delete headers['content-encoding'];
+    headers['content-length'] = String(body.length);
+    response.writeHead(upstream.statusCode, withEdgeHeaders(response, headers));
+    watcher.onBytes(body);
+    response.end(body);
   }
 
   /** A body declared larger than the relay limit is refused before any upstream contact. */

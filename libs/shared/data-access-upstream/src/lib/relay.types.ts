@@ -104,6 +104,11 @@ export interface ShapedCalls {
    * key the gateway holds; undefined (or no such method) sends the answer on.
    */
   answerInstead?(status: number): GatewayException | undefined;
+  /**
+   * The credentials the gateway itself put into the call the answer came from (a held provider key): an error
+   * answer is read whole and sent without them (its body is the provider's, and may quote the key it was given).
+   */
+  heldSecrets?(): readonly string[];
 }
 
 /** Response headers as the upstream sent them. */
