@@ -110,6 +110,25 @@ describe('WebSocket upgrades in team mode (GATEWAY_KEYS=required)', () => {
     expect(second.status).toBe(429);
   });
 
+  // Regression: a provider's refusal of an upgrade reached the member as it came, a quote of the held key in it.
+  it("should pass a provider's 403 refusal on without the held key, its status kept", async () => {
+    const key = await newKey();
+    upstream.refusal = {
+      status: 403,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ error: { message: `Project of ${HELD_KEY} may not use realtime` } }),
+    };
+    try {
+      const refused = await refusedWebSocket(webSocketUrl(stack.gatewayUrl, REALTIME), {
+        headers: { Authorization: `Bearer ${key}` },
+      });
+      expect(refused.status).toBe(403);
+      expect(JSON.parse(refused.body)).toEqual({ error: { message: 'Project of [REDACTED] may not use realtime' } });
+    } finally {
+      upstream.refusal = undefined;
+    }
+  });
+
   // Regression: the provider's 401 to the held key reached the member as it came, its body able to quote that
   // key. The one key then rests (and is lent anyway, there being no other).
   it("should answer the provider's 401 to the held key 502 provider_key_refused, quoting no key", async () => {

@@ -110,7 +110,7 @@ export class GatewayRoutes implements OnModuleInit {
       return this.webSocketRelay.relay(request, socket, head, target, url);
     }
     const admitted = await this.teamGate.admitUpgrade(request, url);
-    return this.webSocketRelay.relay(request, socket, head, target, admitted.url, admitted.answered);
+    return this.webSocketRelay.relay(request, socket, head, target, admitted.url, admitted.hooks);
   }
 }
 

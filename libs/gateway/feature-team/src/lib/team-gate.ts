@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pathnameOf } from '@openai-proxy/feature-platform';
-import { RelayService, type RelayTarget, type UpgradeAnswered } from '@openai-proxy/data-access-upstream';
+import { RelayService, type RelayTarget, type UpgradeHooks } from '@openai-proxy/data-access-upstream';
 import type { GatewayKeyRecord } from '@openai-proxy/gateway-util-team';
 import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
 import {
@@ -78,21 +78,27 @@ function gatewayKeyRequired(): GatewayException {
 /** An upgrade as the gate admitted it: the path and query to relay, and what to make of the upstream's answer. */
 export interface AdmittedUpgrade {
   url: string;
-  answered: UpgradeAnswered;
+  hooks: UpgradeHooks;
 }
 
 /** The client's own credential, or none the gateway lent: its upstream's answer is the client's. */
-const nothingHeld: UpgradeAnswered = () => undefined;
+const NOTHING_HELD: UpgradeHooks = {};
 
-/** A held key's upgrade: the key rests when the provider refused it, and a 401 is not the client's to see. */
-function heldKeyAnswered(lease: KeyLease, provider: string): UpgradeAnswered {
-  return (status) => {
-    if (refusesKey(status)) {
-      lease.refused(new KeyRefusedError(status, undefined));
-    } else {
-      lease.succeeded();
-    }
-    return status === KEY_REJECTED_STATUS ? providerKeyRefused(provider) : undefined;
+/**
+ * A held key's upgrade: the key rests when the provider refused it, a 401 is not the client's to see, and no
+ * other refusal shows the key.
+ */
+function heldKeyHooks(lease: KeyLease, provider: string): UpgradeHooks {
+  return {
+    answered: (status) => {
+      if (refusesKey(status)) {
+        lease.refused(new KeyRefusedError(status, undefined));
+      } else {
+        lease.succeeded();
+      }
+      return status === KEY_REJECTED_STATUS ? providerKeyRefused(provider) : undefined;
+    },
+    heldSecrets: [lease.key],
   };
 }
 
@@ -148,7 +154,7 @@ export class TeamGate {
   async admitUpgrade(request: IncomingMessage, url: string): Promise<AdmittedUpgrade> {
     const admitted = await this.admit(request, url);
     if (admitted === undefined) {
-      return { url, answered: nothingHeld };
+      return { url, hooks: NOTHING_HELD };
     }
     const pathname = pathnameOf(url);
     const native = nativeRouteOf(pathname, this.compatibleNames);
@@ -165,19 +171,19 @@ export class TeamGate {
     this.limits.settle(reservation, 0, 0);
     if (native === undefined || admitted.credential.use !== 'attach' || !native.attachesKey) {
       delete request.headers[GATEWAY_KEY_HEADER];
-      return { url, answered: nothingHeld };
+      return { url, hooks: NOTHING_HELD };
     }
     this.providerKeys.requireKeys(native.provider);
     const lease = this.providerKeys.lease(native.provider, new Set());
     if (lease === undefined) {
-      return { url, answered: nothingHeld };
+      return { url, hooks: NOTHING_HELD };
     }
     for (const name of credentialHeaderNames(this.providerKeys.keyHeaders())) {
       delete request.headers[name];
     }
     dropKeyProtocol(request.headers);
     Object.assign(request.headers, credentialHeaders(native.dialect, lease.key));
-    return { url: withoutQueryKey(url), answered: heldKeyAnswered(lease, native.provider) };
+    return { url: withoutQueryKey(url), hooks: heldKeyHooks(lease, native.provider) };
   }
 
   /**

@@ -53,20 +53,28 @@ function decoded(body: Buffer, encoding: string | undefined): Buffer {
 }
 
 /**
- * An upstream error answer's body with every one of `secrets` (the credentials the gateway attached) replaced by
- * SCRUBBED, decoded (the caller sends it without a content-encoding). Bytes are kept as they came otherwise:
- * the replacement works on latin1 text, in which every byte is one character.
+ * An error answer's body, as read whole, with every one of `secrets` (the credentials the gateway attached)
+ * replaced by SCRUBBED, decoded (the caller sends it without a content-encoding). Bytes are kept as they came
+ * otherwise: the replacement works on latin1 text, in which every byte is one character.
  */
-export async function scrubbedErrorBody(
-  body: Readable,
-  encoding: string | undefined,
-  secrets: readonly string[],
-): Promise<Buffer> {
-  let text = decoded(await readBounded(body), encoding).toString('latin1');
+export function scrubbedErrorBytes(body: Buffer, encoding: string | undefined, secrets: readonly string[]): Buffer {
+  if (body.length > MAX_SCRUBBED_ERROR_BYTES) {
+    throw unreadable('it is too large');
+  }
+  let text = decoded(body, encoding).toString('latin1');
   for (const secret of secrets) {
     if (secret !== '') {
       text = text.split(secret).join(SCRUBBED);
     }
   }
   return Buffer.from(text, 'latin1');
+}
+
+/** scrubbedErrorBytes of an upstream body read whole (bounded: past the limit it is destroyed, a 502). */
+export async function scrubbedErrorBody(
+  body: Readable,
+  encoding: string | undefined,
+  secrets: readonly string[],
+): Promise<Buffer> {
+  return scrubbedErrorBytes(await readBounded(body), encoding, secrets);
 }

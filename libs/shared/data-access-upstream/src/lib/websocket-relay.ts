@@ -12,6 +12,7 @@ import {
 import { type OutgoingHeaders, buildForwardedResponseHeaders } from '@openai-proxy/util-auth-headers';
 import type { PlatformSettings } from '@openai-proxy/util-config';
 import { ErrorCode, GatewayException, classifyUpstreamError } from '@openai-proxy/util-errors';
+import { scrubbedErrorBytes } from './error-scrub';
 import { forwardedRequestHeaders } from './forwarded-request';
 import { joinPath } from './relay.service';
 import type { RelayTarget } from './relay.types';
@@ -28,7 +29,28 @@ const SWITCHING_PROTOCOLS = 101;
  */
 export type UpgradeAnswered = (status: number) => GatewayException | undefined;
 
-const noAnswerHook: UpgradeAnswered = () => undefined;
+/** What the caller of an upgrade relay wants to know of it, and to keep from the client. */
+export interface UpgradeHooks {
+  answered?: UpgradeAnswered;
+  /** Credentials the gateway itself put into the upgrade: a refusal's body is sent without them (scrubbedErrorBody). */
+  heldSecrets?: readonly string[];
+}
+
+const NO_HOOKS: UpgradeHooks = {};
+
+/**
+ * A refusal's body without the held credentials, decoded; its encoding header is dropped from `headers` to match.
+ * Synchronous: nothing may come between the release of the client and its answer.
+ */
+function withoutSecrets(
+  refusal: { headers: IncomingHttpHeaders; body: Buffer },
+  headers: OutgoingHeaders,
+  secrets: readonly string[],
+): Buffer {
+  const body = scrubbedErrorBytes(refusal.body, refusal.headers['content-encoding'], secrets);
+  delete headers['content-encoding'];
+  return body;
+}
 /** How long either side may take to finish a close handshake before ws cuts it (its default is 30 s). */
 const CLOSE_TIMEOUT_MS = 2_000;
 const GOING_AWAY = 1001;
@@ -148,7 +170,7 @@ export class WebSocketRelay implements OnModuleDestroy {
 
   /**
    * Relays one upgrade to `target` + `path`; resolves with the status the client got (0: it left first).
-   * `answered` is told how the upstream answered (UpgradeAnswered), exactly once.
+   * `hooks.answered` is told how the upstream answered (UpgradeAnswered), exactly once.
    */
   async relay(
     request: IncomingMessage,
@@ -156,7 +178,7 @@ export class WebSocketRelay implements OnModuleDestroy {
     head: Buffer,
     target: RelayTarget,
     path: string,
-    answered: UpgradeAnswered = noAnswerHook,
+    hooks: UpgradeHooks = NO_HOOKS,
   ): Promise<number> {
     let told = false;
     const tell = (status: number): GatewayException | undefined => {
@@ -164,10 +186,10 @@ export class WebSocketRelay implements OnModuleDestroy {
         return undefined;
       }
       told = true;
-      return answered(status);
+      return hooks.answered?.(status);
     };
     try {
-      return await this.relayTold(request, socket, head, target, path, tell);
+      return await this.relayTold(request, socket, head, target, path, tell, hooks.heldSecrets ?? []);
     } catch (error) {
       tell(0);
       throw error;
@@ -181,6 +203,7 @@ export class WebSocketRelay implements OnModuleDestroy {
     target: RelayTarget,
     path: string,
     tell: UpgradeAnswered,
+    heldSecrets: readonly string[],
   ): Promise<number> {
     if (this.shutdown.isDraining) {
       throw shuttingDown();
@@ -206,7 +229,9 @@ export class WebSocketRelay implements OnModuleDestroy {
         if (instead !== undefined) {
           throw instead;
         }
-        answerUpgrade(socket, handshake.status, this.responseHeaders(handshake.headers, target), handshake.body);
+        const headers = this.responseHeaders(handshake.headers, target);
+        const body = heldSecrets.length === 0 ? handshake.body : withoutSecrets(handshake, headers, heldSecrets);
+        answerUpgrade(socket, handshake.status, headers, body);
         return handshake.status;
       }
       case 'open':
