@@ -6,6 +6,11 @@ export const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
 
 /** Reads an upstream body whole as UTF-8; past `limitBytes` it is destroyed and a 502 is thrown. */
 export async function readAnswerText(body: Readable, limitBytes = MAX_ANSWER_BYTES): Promise<string> {
+  return (await readAnswerBytes(body, limitBytes)).toString('utf8');
+}
+
+/** Reads an upstream body whole; past `limitBytes` it is destroyed and a 502 is thrown. */
+export async function readAnswerBytes(body: Readable, limitBytes = MAX_ANSWER_BYTES): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body as AsyncIterable<Buffer>) {
@@ -16,5 +21,5 @@ export async function readAnswerText(body: Readable, limitBytes = MAX_ANSWER_BYT
     }
     chunks.push(chunk);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }

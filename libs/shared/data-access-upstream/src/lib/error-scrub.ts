@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
+import { readAnswerBytes } from './answer-text';
 
 /** The largest error answer read whole to take credentials out of it, before and after decoding. */
 export const MAX_SCRUBBED_ERROR_BYTES = 1024 * 1024;
@@ -12,21 +13,6 @@ function unreadable(why: string): GatewayException {
     ErrorCode.UpstreamBadResponse,
     `The provider's error answer could not be checked: ${why}`,
   );
-}
-
-/** A body whole, up to MAX_SCRUBBED_ERROR_BYTES; past it the body is destroyed and a 502 is thrown. */
-async function readBounded(body: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_SCRUBBED_ERROR_BYTES) {
-      body.destroy();
-      throw unreadable('it is too large');
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
 }
 
 /** A body decoded from its one content-encoding (identity, gzip, deflate, br); anything else is a 502. */
@@ -76,5 +62,5 @@ export async function scrubbedErrorBody(
   encoding: string | undefined,
   secrets: readonly string[],
 ): Promise<Buffer> {
-  return scrubbedErrorBytes(await readBounded(body), encoding, secrets);
+  return scrubbedErrorBytes(await readAnswerBytes(body, MAX_SCRUBBED_ERROR_BYTES), encoding, secrets);
 }
