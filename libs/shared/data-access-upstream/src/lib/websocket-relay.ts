@@ -32,7 +32,7 @@ export type UpgradeAnswered = (status: number) => GatewayException | undefined;
 /** What the caller of an upgrade relay wants to know of it, and to keep from the client. */
 export interface UpgradeHooks {
   answered?: UpgradeAnswered;
-  /** Credentials the gateway itself put into the upgrade: a refusal's body is sent without them (scrubbedErrorBody). */
+  /** Credentials the gateway itself put into the upgrade: a refusal's body is sent without them (scrubbedErrorBytes). */
   heldSecrets?: readonly string[];
 }
 
@@ -51,6 +51,7 @@ function withoutSecrets(
   delete headers['content-encoding'];
   return body;
 }
+
 /** How long either side may take to finish a close handshake before ws cuts it (its default is 30 s). */
 const CLOSE_TIMEOUT_MS = 2_000;
 const GOING_AWAY = 1001;
