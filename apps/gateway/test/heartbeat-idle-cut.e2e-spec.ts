@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { IdleCutProxy } from '@openai-proxy/testing-fakes';
+import {
+  IdleCutProxy,
+  anthropicMessageStartFrame,
+  anthropicTextBlockStartFrame,
+  anthropicTextDeltaFrame,
+} from '@openai-proxy/testing-fakes';
 import { SSE_DONE_FRAME, SSE_PING_FRAME, encodeSseEvent } from '@openai-proxy/util-sse';
 import { type Stack, startStack } from './support/stack';
 import {
@@ -24,36 +29,12 @@ const OPENAI_BEFORE = [chatChunkFrame('a'), chatChunkFrame('b')];
 const OPENAI_AFTER = [chatChunkFrame('c'), USAGE_FRAME, SSE_DONE_FRAME];
 
 const ANTHROPIC_BEFORE = [
-  encodeSseEvent('message_start', {
-    type: 'message_start',
-    message: {
-      id: 'msg_quiet01',
-      type: 'message',
-      role: 'assistant',
-      model: 'claude-sonnet-4-6',
-      content: [],
-      stop_reason: null,
-      stop_sequence: null,
-      usage: { input_tokens: 5, output_tokens: 1 },
-    },
-  }),
-  encodeSseEvent('content_block_start', {
-    type: 'content_block_start',
-    index: 0,
-    content_block: { type: 'text', text: '' },
-  }),
-  encodeSseEvent('content_block_delta', {
-    type: 'content_block_delta',
-    index: 0,
-    delta: { type: 'text_delta', text: 'Hello' },
-  }),
+  anthropicMessageStartFrame('msg_quiet01', 'claude-sonnet-4-6', { input_tokens: 5, output_tokens: 1 }),
+  anthropicTextBlockStartFrame(),
+  anthropicTextDeltaFrame('Hello'),
 ];
 const ANTHROPIC_AFTER = [
-  encodeSseEvent('content_block_delta', {
-    type: 'content_block_delta',
-    index: 0,
-    delta: { type: 'text_delta', text: ' after the silence' },
-  }),
+  anthropicTextDeltaFrame(' after the silence'),
   encodeSseEvent('content_block_stop', { type: 'content_block_stop', index: 0 }),
   encodeSseEvent('message_delta', {
     type: 'message_delta',

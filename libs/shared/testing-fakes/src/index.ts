@@ -34,3 +34,4 @@ export * from './lib/fault-websocket';
 export * from './lib/body-chunks';
 export * from './lib/idle-cut-proxy';
 export * from './lib/stalled-listener';
+export * from './lib/transformer-checks';

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { mutatedJson } from '@openai-proxy/testing-fakes';
+import { mutatedJson, promptUsageDisagreements } from '@openai-proxy/testing-fakes';
 import { SseDecoder, type SseEvent, type StreamItem } from '@openai-proxy/util-sse';
 import { AnthropicStreamTransformer } from './stream.transform';
 
@@ -94,4 +94,23 @@ describe(AnthropicStreamTransformer.name, () => {
       ]);
     },
   );
+
+  it("should know the prompt's counts from message_start on, before any of the answer", () => {
+    const transformer = newTransformer();
+    expect(transformer.promptUsage()).toBeUndefined();
+    const [messageStart] = fixtureEvents;
+    expect(messageStart?.event).toBe('message_start');
+    if (messageStart !== undefined) {
+      transformer.transform(messageStart);
+    }
+    expect(transformer.promptUsage()).toEqual({ promptTokens: 10, cachedPromptTokens: 1 });
+  });
+
+  it('should give prompt counts that are the prompt part of its usage, whatever the events', () => {
+    fc.assert(
+      fc.property(fc.array(anyEvent, { minLength: 1, maxLength: 10 }), (events) => {
+        expect(promptUsageDisagreements(newTransformer(), events)).toEqual([]);
+      }),
+    );
+  });
 });

@@ -2,6 +2,7 @@ import type {
   ChatChunkToolCall,
   ChatCompletionChunk,
   FinishReason,
+  PromptUsage,
   ProviderUsage,
 } from '@openai-proxy/util-openai-schema';
 import {
@@ -12,6 +13,7 @@ import {
   chunkItem,
   cutStreamItem,
   parseEventData,
+  promptPartOf,
   unreadableEventItem,
   usageItem,
 } from '@openai-proxy/util-sse';
@@ -83,6 +85,11 @@ export class AnthropicStreamTransformer implements StreamTransformer<SseEvent> {
   /** What message_start and the message_delta events reported; undefined before any of them. */
   usage(): ProviderUsage | undefined {
     return this.usageSeen ? toProviderUsage(this.counts) : undefined;
+  }
+
+  /** The prompt's counts, from message_start on (its input count is the prompt's, before any of the answer). */
+  promptUsage(): PromptUsage | undefined {
+    return typeof this.counts.input_tokens === 'number' ? promptPartOf(toProviderUsage(this.counts)) : undefined;
   }
 
   /** The stream ended: without message_stop it was cut, which must not look like a success. */

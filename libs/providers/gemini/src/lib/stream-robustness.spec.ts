@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { mutatedJson } from '@openai-proxy/testing-fakes';
+import { mutatedJson, promptUsageDisagreements } from '@openai-proxy/testing-fakes';
 import { SseDecoder, type SseEvent, type StreamItem } from '@openai-proxy/util-sse';
 import { GeminiStreamTransformer } from './stream.transform';
 
@@ -50,5 +50,30 @@ describe(GeminiStreamTransformer.name, () => {
     expect(items).toEqual([
       expect.objectContaining({ kind: 'error', error: expect.objectContaining({ code: 'upstream_bad_response' }) }),
     ]);
+  });
+
+  it("should know the prompt's count from the first usageMetadata that gives it", () => {
+    const transformer = newTransformer();
+    expect(transformer.promptUsage()).toBeUndefined();
+    const chunk = (usageMetadata?: Record<string, number>): SseEvent => ({
+      event: undefined,
+      data: JSON.stringify({ candidates: [{ content: { parts: [{ text: 'a' }] }, index: 0 }], usageMetadata }),
+      id: undefined,
+    });
+    transformer.transform(chunk());
+    expect(transformer.promptUsage()).toBeUndefined();
+    transformer.transform(chunk({ candidatesTokenCount: 2 }));
+    expect(transformer.promptUsage()).toBeUndefined();
+    transformer.transform(chunk({ promptTokenCount: 640, cachedContentTokenCount: 128 }));
+    expect(transformer.promptUsage()).toEqual({ promptTokens: 640, cachedPromptTokens: 128 });
+  });
+
+  it('should give prompt counts that are the prompt part of its usage, whatever the frames', () => {
+    fc.assert(
+      fc.property(fc.array(anyEvent, { minLength: 1, maxLength: 8 }), (events) => {
+        expect(promptUsageDisagreements(newTransformer(), events)).toEqual([]);
+      }),
+      { numRuns: 400 },
+    );
   });
 });

@@ -1,4 +1,4 @@
-import type { ChatCompletionChunk, FinishReason, ProviderUsage } from '@openai-proxy/util-openai-schema';
+import type { ChatCompletionChunk, FinishReason, PromptUsage, ProviderUsage } from '@openai-proxy/util-openai-schema';
 import {
   type ChunkIdentity,
   type SseEvent,
@@ -7,6 +7,7 @@ import {
   chunkItem,
   cutStreamItem,
   parseEventData,
+  promptPartOf,
   unreadableEventItem,
   usageItem,
 } from '@openai-proxy/util-sse';
@@ -76,6 +77,11 @@ export class GeminiStreamTransformer implements StreamTransformer<SseEvent> {
   /** The last usageMetadata the stream carried; undefined before any. */
   usage(): ProviderUsage | undefined {
     return this.counts === undefined ? undefined : toProviderUsage(this.counts);
+  }
+
+  /** The prompt's counts, from the first usageMetadata that gives `promptTokenCount` (every chunk's does). */
+  promptUsage(): PromptUsage | undefined {
+    return this.counts?.promptTokenCount === undefined ? undefined : promptPartOf(toProviderUsage(this.counts));
   }
 
   flush(): StreamItem[] {

@@ -11,6 +11,7 @@ import type { PlatformSettings } from '@openai-proxy/util-config';
 import type { ChatCompletionChunk, ProviderUsage } from '@openai-proxy/util-openai-schema';
 import type { GatewayException } from '@openai-proxy/util-errors';
 import {
+  PROMPT_USAGE_HEADER,
   SSE_RESPONSE_HEADERS,
   SseDecoder,
   type SseEvent,
@@ -193,6 +194,7 @@ export class ProviderCallService {
       writer: new EventStreamWriter(client, this.settings.heartbeatMs, false),
       exchange,
       failure: (error: unknown) => this.upstream.failure(error, name, exchange),
+      promptUsage: client.req.headers[PROMPT_USAGE_HEADER] !== undefined,
     };
     this.metrics.streamsInFlight.inc();
     try {

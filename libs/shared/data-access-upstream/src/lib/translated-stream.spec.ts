@@ -2,7 +2,15 @@ import { type ServerResponse, createServer } from 'node:http';
 import { PassThrough } from 'node:stream';
 import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
 import { closeServer, listenOnLoopback } from '@openai-proxy/testing-fakes';
-import { type SseEvent, type StreamItem, type StreamTransformer, chunkItem } from '@openai-proxy/util-sse';
+import {
+  PROMPT_USAGE_EVENT,
+  type SseEvent,
+  type StreamItem,
+  type StreamTransformer,
+  SseDecoder,
+  chunkItem,
+  decodePromptUsageEvent,
+} from '@openai-proxy/util-sse';
 import { EventStreamWriter } from './stream-watch';
 import { pipeTranslatedStream } from './translated-stream';
 import { UpstreamExchange } from './upstream-exchange';
@@ -34,6 +42,7 @@ describe(pipeTranslatedStream.name, () => {
   let settled: Promise<Record<string, number>> | undefined;
   let ending: (source: PassThrough) => void = (source) => source.end('data: one\n\n');
   let transformer: StreamTransformer<SseEvent> = echo;
+  let promptUsage = false;
   const bridge = createServer((_request, response: ServerResponse) => {
     const source = new AbortingBody();
     response.writeHead(200, { 'content-type': 'text/event-stream' });
@@ -48,6 +57,7 @@ describe(pipeTranslatedStream.name, () => {
         failures += 1;
         return new GatewayException(ErrorCode.UpstreamConnectionReset, 'reset');
       },
+      promptUsage,
     }).then(() => listenersLeft(source));
     ending(source);
   });
@@ -109,5 +119,73 @@ describe(pipeTranslatedStream.name, () => {
     } finally {
       transformer = echo;
     }
+  });
+
+  describe('the prompt counts asked for early', () => {
+    /** Echoes each event; knows the prompt's counts from the event `two` on, as Anthropic's message_start gives them. */
+    function countingAfterTwo(): StreamTransformer<SseEvent> {
+      let seenTwo = false;
+      return {
+        transform: (event: SseEvent): StreamItem[] => {
+          seenTwo ||= event.data === 'two';
+          return [chunkItem({ id: 'c', created: 1, model: 'm' }, { content: event.data })];
+        },
+        flush: () => [],
+        promptUsage: () => (seenTwo ? { promptTokens: 1500, cachedPromptTokens: 300 } : undefined),
+      };
+    }
+
+    /** The stream's events in order: each chunk's content, or the prompt event's counts. */
+    function eventsOf(text: string): unknown[] {
+      const decoder = new SseDecoder();
+      return [...decoder.push(text), ...decoder.end()].map((event) =>
+        event.event === PROMPT_USAGE_EVENT
+          ? decodePromptUsageEvent(JSON.parse(event.data))
+          : event.data === '[DONE]'
+            ? event.data
+            : (JSON.parse(event.data) as { choices: { delta: { content: string } }[] }).choices[0]?.delta.content,
+      );
+    }
+
+    afterEach(() => {
+      transformer = echo;
+      promptUsage = false;
+    });
+
+    it('should send them once, after the chunks of the read that brought them, when asked', async () => {
+      promptUsage = true;
+      transformer = countingAfterTwo();
+      ending = (source) => {
+        source.write('data: one\n\n');
+        setTimeout(() => source.end('data: two\n\ndata: three\n\n'), 20);
+      };
+      const text = await (await fetch(url, { signal: AbortSignal.timeout(5_000) })).text();
+      expect(eventsOf(text)).toEqual([
+        'one',
+        'two',
+        'three',
+        { promptTokens: 1500, cachedPromptTokens: 300 },
+        '[DONE]',
+      ]);
+    });
+
+    it('should send them after the first read that brought them, before the chunks of later reads', async () => {
+      promptUsage = true;
+      transformer = countingAfterTwo();
+      ending = (source) => {
+        source.write('data: two\n\n');
+        setTimeout(() => source.end('data: three\n\n'), 20);
+      };
+      const text = await (await fetch(url, { signal: AbortSignal.timeout(5_000) })).text();
+      expect(eventsOf(text)).toEqual(['two', { promptTokens: 1500, cachedPromptTokens: 300 }, 'three', '[DONE]']);
+    });
+
+    it('should send no such event when not asked', async () => {
+      transformer = countingAfterTwo();
+      ending = (source) => source.end('data: two\n\ndata: three\n\n');
+      const text = await (await fetch(url, { signal: AbortSignal.timeout(5_000) })).text();
+      expect(text).not.toContain(PROMPT_USAGE_EVENT);
+      expect(eventsOf(text)).toEqual(['two', 'three', '[DONE]']);
+    });
   });
 });

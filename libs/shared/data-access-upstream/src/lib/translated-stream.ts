@@ -7,6 +7,7 @@ import {
   type SseEvent,
   type StreamItem,
   type StreamTransformer,
+  encodePromptUsageEvent,
   encodeSseData,
   guardItems,
   unreadableEventItem,
@@ -26,19 +27,39 @@ export interface TranslatedStream {
   exchange: UpstreamExchange;
   /** Classifies (and counts) a failure of the upstream body. */
   failure: (error: unknown) => GatewayException;
+  /**
+   * The caller asked for the prompt's counts early (PROMPT_USAGE_HEADER): once the transformer has them, they go
+   * as one PROMPT_USAGE_EVENT before the chunks that follow.
+   */
+  promptUsage: boolean;
 }
 
 /** One translated stream as a body copy: each read decoded, translated and written at once. */
 class TranslatingCopy implements BodyCopyHooks {
   private readonly decoder = new SseDecoder();
   private ended = false;
+  /** The prompt's counts are asked for and not sent yet. */
+  private promptUsageOwed: boolean;
   /** The error the stream ended on (its error frame's, or the failure of a client that left); none when complete. */
   ending: GatewayException | undefined;
 
-  constructor(private readonly stream: TranslatedStream) {}
+  constructor(private readonly stream: TranslatedStream) {
+    this.promptUsageOwed = stream.promptUsage;
+  }
 
   write(chunk: Buffer): boolean {
-    return this.writeItems(this.translate(() => this.decoder.push(chunk)));
+    const ready = this.writeItems(this.translate(() => this.decoder.push(chunk)));
+    return this.promptUsageOwed ? this.writePromptUsage() && ready : ready;
+  }
+
+  /** The prompt's counts, once the transformer has them and while the stream is open. False: wait. */
+  private writePromptUsage(): boolean {
+    const usage = this.ended ? undefined : this.stream.transformer.promptUsage?.();
+    if (usage === undefined) {
+      return true;
+    }
+    this.promptUsageOwed = false;
+    return this.stream.writer.writeText(encodePromptUsageEvent(usage));
   }
 
   onEnd(): void {

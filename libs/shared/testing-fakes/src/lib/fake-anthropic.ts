@@ -64,40 +64,48 @@ function plan(body: MessagesBody): {
 
 const USAGE = { input_tokens: 11, cache_creation_input_tokens: 2, cache_read_input_tokens: 3 };
 
+/** Anthropic's `message_start` frame: a message `id` of `model` begins, with the prompt's counts in `usage`. */
+export function anthropicMessageStartFrame(id: string, model: string, usage: Readonly<Record<string, number>>): string {
+  return encodeSseEvent('message_start', {
+    type: 'message_start',
+    message: {
+      id,
+      type: 'message',
+      role: 'assistant',
+      model,
+      content: [],
+      stop_reason: null,
+      stop_sequence: null,
+      usage,
+    },
+  });
+}
+
+/** The frame that starts a text block at `index` (0 unless said). */
+export function anthropicTextBlockStartFrame(index = 0): string {
+  return encodeSseEvent('content_block_start', {
+    type: 'content_block_start',
+    index,
+    content_block: { type: 'text', text: '' },
+  });
+}
+
+/** One `text_delta` of the text block at `index` (0 unless said). */
+export function anthropicTextDeltaFrame(text: string, index = 0): string {
+  return encodeSseEvent('content_block_delta', {
+    type: 'content_block_delta',
+    index,
+    delta: { type: 'text_delta', text },
+  });
+}
+
 function streamFrames(model: string, words: string[], tool: ReturnType<typeof plan>['tool']): string[] {
   const frames = [
-    encodeSseEvent('message_start', {
-      type: 'message_start',
-      message: {
-        id: 'msg_fake01',
-        type: 'message',
-        role: 'assistant',
-        model,
-        content: [],
-        stop_reason: null,
-        stop_sequence: null,
-        usage: { ...USAGE, output_tokens: 1 },
-      },
-    }),
+    anthropicMessageStartFrame('msg_fake01', model, { ...USAGE, output_tokens: 1 }),
     encodeSseEvent('ping', { type: 'ping' }),
   ];
   if (tool === undefined) {
-    frames.push(
-      encodeSseEvent('content_block_start', {
-        type: 'content_block_start',
-        index: 0,
-        content_block: { type: 'text', text: '' },
-      }),
-    );
-    for (const word of words) {
-      frames.push(
-        encodeSseEvent('content_block_delta', {
-          type: 'content_block_delta',
-          index: 0,
-          delta: { type: 'text_delta', text: word },
-        }),
-      );
-    }
+    frames.push(anthropicTextBlockStartFrame(), ...words.map((word) => anthropicTextDeltaFrame(word)));
   } else {
     const input = JSON.stringify(tool.input);
     frames.push(

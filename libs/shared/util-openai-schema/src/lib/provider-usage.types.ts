@@ -16,3 +16,12 @@ export interface ProviderUsage {
   /** The part of `completionTokens` the provider spent thinking, when it says. */
   reasoningTokens?: number;
 }
+
+/**
+ * The prompt's part of a usage, which some providers report before any of the answer (Anthropic's
+ * `message_start`, Gemini's first `usageMetadata`): a stream cut after it still has the provider's prompt count.
+ */
+export type PromptUsage = Pick<
+  ProviderUsage,
+  'promptTokens' | 'cachedPromptTokens' | 'cacheWritePromptTokens' | 'cacheWrite1hPromptTokens'
+>;

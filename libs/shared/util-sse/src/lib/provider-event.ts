@@ -50,5 +50,12 @@ export function guardTransformer<Event>(
         return undefined;
       }
     },
+    promptUsage: () => {
+      try {
+        return transformer.promptUsage?.();
+      } catch {
+        return undefined;
+      }
+    },
   };
 }

@@ -1,5 +1,11 @@
 import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
-import type { ChatCompletionChunk, ChatUsage, FinishReason, ProviderUsage } from '@openai-proxy/util-openai-schema';
+import type {
+  ChatCompletionChunk,
+  ChatUsage,
+  FinishReason,
+  PromptUsage,
+  ProviderUsage,
+} from '@openai-proxy/util-openai-schema';
 
 /**
  * What a provider stream transformer yields for each source event: a chunk to send, or an error that ends
@@ -17,6 +23,11 @@ export interface StreamTransformer<Event> {
    * stream, whether or not the client asked for a usage chunk.
    */
   usage?(): ProviderUsage | undefined;
+  /**
+   * The prompt's counts once the provider reported them, before the answer's end (undefined until then, and for a
+   * provider that reports them only at the end): what a stream cut after them still tells of the prompt.
+   */
+  promptUsage?(): PromptUsage | undefined;
 }
 
 /** What every chunk of one stream shares (OpenAI requires one id and one created for a whole stream). */
