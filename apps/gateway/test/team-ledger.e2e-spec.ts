@@ -2,13 +2,18 @@ import { estimatePromptTokens, estimateTextTokens } from '@openai-proxy/gateway-
 import {
   type TestPostgresDatabase,
   createTestPostgresDatabase,
+  anthropicMessageStartFrame,
+  anthropicTextBlockStartFrame,
+  anthropicTextDeltaFrame,
+  fakeAnthropicMessages,
   fakeChatCompletions,
+  fakeGeminiGenerate,
   json,
   leaveOnceSeen,
   openAiError,
   sse,
 } from '@openai-proxy/testing-fakes';
-import { encodeSseData } from '@openai-proxy/util-sse';
+import { PROMPT_USAGE_EVENT, encodeSseData } from '@openai-proxy/util-sse';
 import { type Stack, startStack } from './support/stack';
 import {
   FAKE_CHAT_PATH,
@@ -24,6 +29,8 @@ import {
 } from './support/team';
 
 const POOL_KEY = 'sk-team-ledger-0123456789';
+/** The fake Gemini's generate routes, as its own start registers them. */
+const GEMINI_GENERATE = /^\/v1beta\/models\/([^/:]+):(generateContent|streamGenerateContent)/;
 /** The Anthropic key the gateway holds, for the native `/anthropic` route's rows. */
 const ANTHROPIC_POOL_KEY = 'sk-ant-api03-team-ledger-0123456789';
 /** The Gemini key the gateway holds, for the native `/gemini` route's rows. */
@@ -47,6 +54,28 @@ function contentChunk(content: string): string {
     created: 1_700_000_000,
     model: 'gpt-4o-mini',
     choices: [{ index: 0, delta: { content }, logprobs: null, finish_reason: null }],
+  });
+}
+
+/** An Anthropic stream's first events: the prompt's counts (1200 fresh, 300 read from the cache), one text delta. */
+function anthropicStreamStart(text: string): string[] {
+  return [
+    anthropicMessageStartFrame('msg_ledger_cut', 'claude-haiku-4-5', {
+      input_tokens: 1200,
+      cache_read_input_tokens: 300,
+      output_tokens: 1,
+    }),
+    anthropicTextBlockStartFrame(),
+    anthropicTextDeltaFrame(text),
+  ];
+}
+
+/** A Gemini stream chunk with `text`, and the usage each of Gemini's chunks carries (the prompt's count in it). */
+function geminiChunk(text: string): string {
+  return encodeSseData({
+    candidates: [{ content: { role: 'model', parts: [{ text }] }, index: 0 }],
+    usageMetadata: { promptTokenCount: 640, cachedContentTokenCount: 128, totalTokenCount: 641 },
+    modelVersion: 'gemini-2.5-flash',
   });
 }
 
@@ -108,6 +137,8 @@ describe('the usage ledger against what the fake upstream reported and delivered
 
   afterEach(() => {
     stack.openai.on('POST', FAKE_CHAT_PATH, fakeChatCompletions);
+    stack.anthropic.on('POST', '/v1/messages', fakeAnthropicMessages);
+    stack.gemini.on('POST', GEMINI_GENERATE, fakeGeminiGenerate);
   });
 
   /** The one row a new key's single request left. */
@@ -298,6 +329,109 @@ describe('the usage ledger against what the fake upstream reported and delivered
       status: 200,
       outcome: 'aborted',
       clientAborted: true,
+    });
+  });
+
+  it("should record a translated stream Anthropic cut after its message_start with Anthropic's prompt counts, only the completion estimated, and keep the counts' event from the client", async () => {
+    stack.anthropic.on('POST', '/v1/messages', sse({ frames: anthropicStreamStart('Partial answer'), resetAfter: 3 }));
+    const { key, id } = await createGatewayKey(stack.gateway);
+    const answer = await readAnswer(
+      await postChat(stack.gatewayUrl, key, {
+        ...chatBody('ledger claude cut', { stream: true }),
+        model: 'claude-haiku-4-5',
+      }),
+    );
+    expect(answer.status).toBe(200);
+    expect(answer.body).toContain('Partial answer');
+    expect(answer.body).not.toContain(PROMPT_USAGE_EVENT);
+    expect(answer.body).not.toContain('prompt_tokens');
+    expect(await onlyRow(id)).toMatchObject({
+      provider: 'anthropic',
+      modelRequested: 'claude-haiku-4-5',
+      promptTokens: 1500,
+      cachedPromptTokens: 300,
+      completionTokens: estimateTextTokens('Partial answer'),
+      promptSource: 'provider',
+      completionSource: 'estimated',
+      status: 200,
+      outcome: 'failed',
+      clientAborted: false,
+    });
+  });
+
+  it("should record a /claude/v1 stream the client left after its first text with Anthropic's prompt counts, aborted", async () => {
+    stack.anthropic.on(
+      'POST',
+      '/v1/messages',
+      sse({ frames: [...anthropicStreamStart('Left early'), ...anthropicStreamStart(' never sent')], stallAfter: 3 }),
+    );
+    const { key, id } = await createGatewayKey(stack.gateway);
+    const body = { ...chatBody('ledger claude aborted', { stream: true }), model: 'claude-haiku-4-5' };
+    const read = await leaveOnceSeen(
+      stack.gatewayUrl,
+      {
+        method: 'POST',
+        path: '/claude/v1/chat/completions',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      },
+      (text) => text.includes('Left early'),
+    );
+    expect(read).not.toContain(PROMPT_USAGE_EVENT);
+    expect(await onlyRow(id)).toMatchObject({
+      provider: 'anthropic',
+      route: '/claude/v1/chat/completions',
+      promptTokens: 1500,
+      cachedPromptTokens: 300,
+      completionTokens: estimateTextTokens('Left early'),
+      promptSource: 'provider',
+      completionSource: 'estimated',
+      outcome: 'aborted',
+      clientAborted: true,
+    });
+  });
+
+  it("should record a translated Gemini stream cut after two chunks with Gemini's prompt count", async () => {
+    stack.gemini.on(
+      'POST',
+      GEMINI_GENERATE,
+      sse({ frames: [geminiChunk('Gemini'), geminiChunk(' partly'), geminiChunk(' more')], resetAfter: 2 }),
+    );
+    const { key, id } = await createGatewayKey(stack.gateway);
+    const answer = await readAnswer(
+      await postChat(stack.gatewayUrl, key, {
+        ...chatBody('ledger gemini cut', { stream: true }),
+        model: 'gemini-2.5-flash',
+      }),
+    );
+    expect(answer.status).toBe(200);
+    expect(answer.body).not.toContain(PROMPT_USAGE_EVENT);
+    expect(await onlyRow(id)).toMatchObject({
+      provider: 'gemini',
+      promptTokens: 640,
+      cachedPromptTokens: 128,
+      completionTokens: estimateTextTokens('Gemini partly'),
+      promptSource: 'provider',
+      completionSource: 'estimated',
+      outcome: 'failed',
+    });
+  });
+
+  it('should keep recording a completed translated stream with the usage chunk the bridge sent at its end', async () => {
+    const { key, id } = await createGatewayKey(stack.gateway);
+    const answer = await readAnswer(
+      await postChat(stack.gatewayUrl, key, {
+        ...chatBody('ledger claude whole', { stream: true }),
+        model: 'claude-haiku-4-5',
+      }),
+    );
+    expect(answer.status).toBe(200);
+    expect(answer.body).not.toContain(PROMPT_USAGE_EVENT);
+    expect(await onlyRow(id)).toMatchObject({
+      provider: 'anthropic',
+      promptSource: 'provider',
+      completionSource: 'provider',
+      outcome: 'completed',
     });
   });
 });

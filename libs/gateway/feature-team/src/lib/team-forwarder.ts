@@ -39,6 +39,7 @@ import { type OutgoingHeaders, isAnthropicApiKey, isGoogleApiKey } from '@openai
 import { ErrorCode, type GatewayException, parseJsonText } from '@openai-proxy/util-errors';
 import type { ModelPrice } from '@openai-proxy/util-config';
 import type { ProviderUsage } from '@openai-proxy/util-openai-schema';
+import { PROMPT_USAGE_EVENT, PROMPT_USAGE_HEADER, decodePromptUsageEvent } from '@openai-proxy/util-sse';
 import { credentialHeaderNames, GATEWAY_KEY_HEADER } from './gateway-credential';
 import {
   KEY_REJECTED_STATUS,
@@ -48,6 +49,7 @@ import {
   refusesKey,
 } from './provider-key-pool';
 import { ProviderKeys } from './provider-keys';
+import { jsonObject } from './shaped-body';
 import { TeamLimits } from './team-limits';
 import { TeamState } from './team-state';
 import { TEAM_SETTINGS, type TeamSettings } from './team.settings';
@@ -435,6 +437,10 @@ class MeteredWatcher implements RelayWatcher {
 
   onEvent(event: StreamEvent): 'keep' | 'drop' {
     const data = parseJsonText(event.data);
+    if (event.event === PROMPT_USAGE_EVENT) {
+      this.meter.observePromptUsage(decodePromptUsageEvent(data));
+      return 'drop';
+    }
     this.meter.observe(data);
     this.errorInStream ||= event.event === 'error' || isErrorEventData(data);
     return this.call.hideUsageChunk && isUsageOnlyChunk(data) ? 'drop' : 'keep';
@@ -511,7 +517,7 @@ export class TeamForwarder {
     fallbacks?: ModelFallbacks,
   ): Promise<void> {
     const metered = key !== undefined;
-    const own = this.callsOf(request, call, fallbacks !== undefined);
+    const own = this.callsOf(request, call, fallbacks !== undefined, metered);
     const fallback =
       fallbacks === undefined || !(own instanceof PooledCalls)
         ? undefined
@@ -545,10 +551,10 @@ export class TeamForwarder {
 
   /**
    * The call's attempts: its provider's pool when the gateway attaches its key, else the one call as sent.
-   * `hasFallbacks`: the request has models to fall back to.
+   * `hasFallbacks`: the request has models to fall back to; `metered`: its usage goes to the ledger.
    */
-  private callsOf(request: IncomingMessage, call: TeamCall, hasFallbacks: boolean): TeamCalls {
-    const shaped: ShapedCall = { path: call.path, headers: this.headersFor(request, call), body: call.body };
+  private callsOf(request: IncomingMessage, call: TeamCall, hasFallbacks: boolean, metered: boolean): TeamCalls {
+    const shaped: ShapedCall = { path: call.path, headers: this.headersFor(request, call, metered), body: call.body };
     return call.credentials === 'attach'
       ? new PooledCalls(this.providerKeys, this.providersKeyCheck(call.provider), shaped, call.dialect, hasFallbacks)
       : new SingleCall(shaped);
@@ -566,7 +572,7 @@ export class TeamForwarder {
     }
     const shaped: ShapedCall = {
       path: call.path,
-      headers: this.headersFor(request, call),
+      headers: this.headersFor(request, call, metered),
       body: call.body,
       target: this.targetOf(call, metered),
     };
@@ -593,13 +599,18 @@ export class TeamForwarder {
 
   /**
    * The client's headers as the relay forwards them: its credentials removed when the gateway attaches its own,
-   * and, for a body sent whole, its framing (so the relay need not copy them again to drop it).
+   * and, for a body sent whole, its framing (so the relay need not copy them again to drop it). A `metered` stream
+   * in OpenAI's format asks for the prompt's counts early: a translating service then sends what Anthropic or
+   * Gemini reported of the prompt before the answer, which MeteredWatcher reads (and keeps from the client).
    */
-  private headersFor(request: IncomingMessage, call: TeamCall): OutgoingHeaders {
+  private headersFor(request: IncomingMessage, call: TeamCall, metered: boolean): OutgoingHeaders {
     const names = this.droppedHeaders[call.credentials][call.body === 'client' ? 'streamed' : 'whole'];
     const headers = forwardedRequestHeaders(request, call.target, this.addresses, { names });
     if (call.writtenJson) {
       headers['content-type'] = JSON_CONTENT_TYPE;
+    }
+    if (metered && call.dialect === 'openai' && jsonObject(call.parsedBody)?.['stream'] === true) {
+      headers[PROMPT_USAGE_HEADER] = '1';
     }
     return headers;
   }

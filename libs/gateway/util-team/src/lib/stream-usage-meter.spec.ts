@@ -40,6 +40,19 @@ describe(StreamUsageMeter.name, () => {
     expect(meter.deliveredText()).toBe('partial');
   });
 
+  it("should keep a translating service's early prompt counts until the stream's own usage replaces them", () => {
+    const meter = new StreamUsageMeter('openai');
+    meter.observePromptUsage({ promptTokens: 1500, cachedPromptTokens: 300 });
+    meter.observe({ choices: [{ index: 0, delta: { content: 'Hi' } }], usage: null });
+    expect(meter.usage()).toEqual({ promptTokens: 1500, cachedPromptTokens: 300 });
+    meter.observePromptUsage({ promptTokens: 1 });
+    expect(meter.usage()).toEqual({ promptTokens: 1500, cachedPromptTokens: 300 });
+    meter.observe({ choices: [], usage: { prompt_tokens: 1500, completion_tokens: 4 } });
+    expect(meter.usage()).toEqual({ promptTokens: 1500, completionTokens: 4 });
+    meter.observePromptUsage(undefined);
+    expect(meter.usage()).toEqual({ promptTokens: 1500, completionTokens: 4 });
+  });
+
   it('should read a Responses API stream: text deltas and the final usage', () => {
     const meter = metered('openai', [
       data({ type: 'response.created', response: { usage: null } }, 'response.created'),

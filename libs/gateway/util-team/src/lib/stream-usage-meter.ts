@@ -1,3 +1,4 @@
+import type { PromptUsage } from '@openai-proxy/util-openai-schema';
 import type { ReportedUsage, WireDialect } from './usage-meter';
 import {
   anthropicCacheWrite1h,
@@ -70,6 +71,17 @@ export class StreamUsageMeter {
       case 'gemini':
         this.observeGemini(data);
         return;
+    }
+  }
+
+  /**
+   * Takes the prompt's counts a translating service sent before the answer (PROMPT_USAGE_EVENT): they stand until
+   * the stream's own usage, which replaces them, so a stream cut after them still records the provider's prompt.
+   * Undefined (the event's data unreadable) is passed over.
+   */
+  observePromptUsage(prompt: PromptUsage | undefined): void {
+    if (prompt !== undefined && this.reported.promptTokens === undefined) {
+      this.reported = { ...prompt };
     }
   }
 
