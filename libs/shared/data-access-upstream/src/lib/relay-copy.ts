@@ -70,7 +70,7 @@ export class RelayCopy implements BodyCopyHooks {
       this.ending = providerErrorEnd(this.metrics, this.target);
       writer.finish();
     } else {
-      this.response.end();
+      writer.end();
     }
   }
 
@@ -177,8 +177,7 @@ export class WatchedRelayCopy extends RelayCopy {
         const { frames, rest } = this.framing.splitter.end();
         this.writeFrames(this.framing, frames);
         if (rest.length > 0) {
-          // A frame cut in the middle goes on as it came; the end check below then fails the stream.
-          this.noteBytes(rest.length);
+          // A frame cut in the middle: the writer holds it, and the end check below fails the stream without it.
           this.framing.writer.write(rest);
         }
       } catch (error) {

@@ -1,14 +1,17 @@
+import fc from 'fast-check';
 import type { ServerResponse } from 'node:http';
-import { EventStreamWriter } from './stream-watch';
+import { ErrorCode, GatewayException } from '@openai-proxy/util-errors';
+import { EventStreamWriter, MAX_HELD_FRAME_BYTES, lastFrameEnd } from './stream-watch';
 
 /** Just what EventStreamWriter touches on a response, with the time of every write. */
 class RecordingResponse {
   readonly writes: Array<{ at: number; text: string }> = [];
   writableEnded = false;
+  writableNeedDrain = false;
   destroyed = false;
 
   write(chunk: Buffer | string): boolean {
-    this.writes.push({ at: Date.now(), text: chunk.toString() });
+    this.writes.push({ at: Date.now(), text: typeof chunk === 'string' ? chunk : chunk.toString('latin1') });
     return true;
   }
 
@@ -21,6 +24,11 @@ class RecordingResponse {
 
   destroy(): void {
     this.destroyed = true;
+  }
+
+  /** Everything written, as latin1 text. */
+  text(): string {
+    return this.writes.map((write) => write.text).join('');
   }
 
   largestGap(from: number, to: number): number {
@@ -64,13 +72,19 @@ describe(EventStreamWriter.name, () => {
     expect(response.writes.every((write) => write.text !== ': ping\n\n')).toBe(true);
   });
 
-  it('should not ping inside a frame when the stream stalls mid-frame', () => {
+  it('should hold an unfinished frame back when the stream stalls mid-frame, pinging between the frames sent', () => {
     const response = new RecordingResponse();
     const writer = writerOn(response, 1_000);
-    writer.writeText('data: {"a":');
-    jest.advanceTimersByTime(5_000);
+    writer.writeText('data: {"a":1}\n\ndata: {"a":');
+    jest.advanceTimersByTime(2_500);
+    writer.writeText('2}\n\n');
     writer.stop();
-    expect(response.writes.map((write) => write.text)).toEqual(['data: {"a":']);
+    expect(response.writes.map((write) => write.text)).toEqual([
+      'data: {"a":1}\n\n',
+      ': ping\n\n',
+      ': ping\n\n',
+      'data: {"a":2}\n\n',
+    ]);
   });
 
   it('should stop pinging once stopped', () => {
@@ -105,4 +119,85 @@ describe(EventStreamWriter.name, () => {
     writer.write(Buffer.from(text));
     expect(writer.atFrameBoundary).toBe(false);
   });
+
+  it('should write a stream split anywhere as it came, once it ends between frames', () => {
+    fc.assert(
+      fc.property(streamText, splits, (text, cuts) => {
+        const response = new RecordingResponse();
+        const writer = writerOn(response, 0);
+        for (const piece of piecesOf(text, cuts)) {
+          writer.write(Buffer.from(piece, 'latin1'));
+        }
+        expect(writer.atFrameBoundary).toBe(true);
+        writer.end();
+        expect(response.text()).toBe(text);
+      }),
+    );
+  });
+
+  it('should never write part of a frame, and on a cut drop it for the error frame, however the stream is split', () => {
+    fc.assert(
+      fc.property(
+        streamText,
+        fc.string({ unit: fc.constantFrom('a', ':', ' ', '{'), minLength: 1 }),
+        splits,
+        (text, partial, cuts) => {
+          const response = new RecordingResponse();
+          const writer = writerOn(response, 0);
+          for (const piece of piecesOf(text + partial, cuts)) {
+            writer.write(Buffer.from(piece, 'latin1'));
+            expect(endsBetweenFrames(response.text())).toBe(true);
+          }
+          expect(writer.atFrameBoundary).toBe(false);
+          writer.fail(new GatewayException(ErrorCode.UpstreamConnectionReset, 'cut'));
+          expect(response.text().startsWith(text)).toBe(true);
+          expect(response.text().slice(text.length)).toMatch(/^data: \{"error":.*\n\ndata: \[DONE\]\n\n$/);
+        },
+      ),
+    );
+  });
+
+  it('should let a frame longer than it holds go on as it comes, and close it before the error frame', () => {
+    const response = new RecordingResponse();
+    const writer = writerOn(response, 0);
+    const long = `data: ${'x'.repeat(MAX_HELD_FRAME_BYTES)}`;
+    writer.write(Buffer.from('data: 1\n\n'));
+    writer.write(Buffer.from(long));
+    expect(response.text()).toBe(`data: 1\n\n${long}`);
+    writer.fail(new GatewayException(ErrorCode.UpstreamConnectionReset, 'cut'));
+    expect(response.text().slice(`data: 1\n\n${long}`.length)).toMatch(/^\n\ndata: \{"error":/);
+  });
+
+  it.each([
+    ['a frame ending with LF LF', 'data: a\n\n', 9],
+    ['a frame, then part of the next', 'data: a\n\ndata: b', 9],
+    ['CRLF CRLF', 'data: a\r\n\r\nda', 11],
+    ['a CR then a byte that is no LF', 'data: a\r\rd', 9],
+    ['a CR on the last byte (an LF may follow)', 'data: a\r\n\r', 0],
+    ['no blank line', 'data: a\n', 0],
+  ])('should find where the last whole frame ends: %s', (_name, text, end) => {
+    expect(lastFrameEnd(Buffer.from(text))).toBe(end);
+  });
 });
+
+/** Event-stream text: frames of data and comment lines, then a blank line; one kind of line end per stream. */
+const streamText = fc.constantFrom('\n', '\r\n', '\r').chain((lineEnd) => {
+  const line = fc
+    .tuple(fc.constantFrom('data: ', ': ', 'event: '), fc.string({ unit: fc.constantFrom('a', '{', '"', ' ', 'é') }))
+    .map(([field, value]) => field + value + lineEnd);
+  return fc
+    .array(fc.array(line, { minLength: 1, maxLength: 3 }), { maxLength: 6 })
+    .map((frames) => frames.map((lines) => lines.join('') + lineEnd).join(''));
+});
+const splits = fc.array(fc.nat({ max: 400 }), { maxLength: 8 });
+
+/** Whether `text` is empty or ends with a blank line (CR LF, LF and CR all line ends). */
+function endsBetweenFrames(text: string): boolean {
+  return text === '' || text.replace(/\r\n/g, '\n').replace(/\r/g, '\n').endsWith('\n\n');
+}
+
+/** `text` cut at the given offsets (taken in order, any that fall outside ignored). */
+function piecesOf(text: string, cuts: readonly number[]): string[] {
+  const points = [...new Set(cuts.filter((cut) => cut > 0 && cut < text.length))].sort((a, b) => a - b);
+  return [0, ...points].map((start, index) => text.slice(start, points[index] ?? text.length));
+}

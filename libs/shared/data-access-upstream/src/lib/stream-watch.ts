@@ -2,6 +2,16 @@ import type { ServerResponse } from 'node:http';
 import { SSE_DONE_FRAME, SSE_PING_FRAME, encodeSseData } from '@openai-proxy/util-sse';
 import type { GatewayException } from '@openai-proxy/util-errors';
 
+const LF = 0x0a;
+const CR = 0x0d;
+
+/**
+ * The most bytes of one unfinished frame a relayed stream holds back. A frame longer than this (no provider sends
+ * one) goes on as it comes, so no upstream can make us buffer without bound; a cut inside it then reaches the
+ * client as a cut frame.
+ */
+export const MAX_HELD_FRAME_BYTES = 1024 * 1024;
+
 /**
  * An event ends with a blank line: two line ends in a row, where a line end is CR LF, LF or CR, and the two
  * may be of different kinds (`\n\r\n` is a line end then a blank line).
@@ -10,15 +20,60 @@ function endsOnFrameBoundary(tail: string): boolean {
   return tail.replace(/\r\n/g, '\n').replace(/\r/g, '\n').endsWith('\n\n');
 }
 
+function isLineEndByte(byte: number | undefined): boolean {
+  return byte === LF || byte === CR;
+}
+
 /**
- * Watches an event stream we relay: whether the bytes so far end on a frame boundary, when we last wrote,
- * and a heartbeat that sends `: ping` while the stream is idle (only between frames, never inside one).
+ * Where the last whole frame in `bytes` ends (the index after its blank line), searching no lower than `lowest`;
+ * 0 when none ends there. A CR on the last byte decides nothing yet: an LF in the next read would be part of
+ * its line end.
+ */
+export function lastFrameEnd(bytes: Buffer, lowest = 2): number {
+  const length = bytes.length;
+  if (length >= 2 && bytes[length - 1] === LF && bytes[length - 2] === LF) {
+    return length;
+  }
+  for (let end = length; end >= Math.max(2, lowest); end -= 1) {
+    const last = bytes[end - 1];
+    if (last === LF) {
+      const lineEndStart = bytes[end - 2] === CR ? end - 2 : end - 1;
+      if (lineEndStart >= 1 && isLineEndByte(bytes[lineEndStart - 1])) {
+        return end;
+      }
+    } else if (last === CR && end < length && bytes[end] !== LF && isLineEndByte(bytes[end - 2])) {
+      return end;
+    }
+  }
+  return 0;
+}
+
+/** The last (up to) four bytes of `chunks` after `tail`, as latin1 text: enough to tell a frame boundary. */
+function tailAfter(tail: string, chunks: readonly Buffer[]): string {
+  let text = tail;
+  for (const chunk of chunks) {
+    text = (text + chunk.toString('latin1', Math.max(0, chunk.length - 4))).slice(-4);
+  }
+  return text;
+}
+
+/**
+ * Watches an event stream we relay and writes it to the client whole frames at a time: the bytes of a frame not
+ * yet ended are held back until its blank line comes (a client dispatches an event only then, so it waits for
+ * nothing), and when the stream is cut they are dropped, so the client gets our error frame instead of half an
+ * event its JSON parser fails on. It knows whether the stream so far ends on a frame boundary, when we last
+ * wrote, and sends `: ping` while the stream is idle (only between frames, never inside one).
  * A ping is due `heartbeatMs` after the last write, not at the next tick of a fixed interval (which let gaps
  * reach twice the heartbeat). Writes only note the time: the one timer re-arms itself for what is left.
- * A compressed stream is opaque to us: no heartbeat, and a failure cuts it instead of adding a frame.
+ * A compressed stream is opaque to us: no holding back, no heartbeat, and a failure cuts it instead of adding a
+ * frame.
  */
 export class EventStreamWriter {
+  /** The last bytes written to the client, as latin1 text. */
   private tail = '\n\n';
+  /** The bytes of the frame in progress, held back until it ends. */
+  private held: Buffer[] = [];
+  private heldBytes = 0;
   private lastWriteAt = Date.now();
   private heartbeat: NodeJS.Timeout | undefined;
 
@@ -32,9 +87,9 @@ export class EventStreamWriter {
     }
   }
 
-  /** True while the bytes written so far end between frames (where a frame of ours may go). */
+  /** True while the stream so far (written and held) ends between frames: it may end there, or a frame of ours go. */
   get atFrameBoundary(): boolean {
-    return endsOnFrameBoundary(this.tail);
+    return endsOnFrameBoundary(this.heldBytes === 0 ? this.tail : tailAfter(this.tail, this.held));
   }
 
   /** Writes frames we encoded ourselves (translated streams). */
@@ -44,27 +99,57 @@ export class EventStreamWriter {
 
   /** Ends a complete stream with `data: [DONE]`. */
   finish(): void {
-    this.stop();
-    if (!this.response.writableEnded && !this.response.destroyed) {
-      this.response.end(SSE_DONE_FRAME);
-    }
+    this.end(SSE_DONE_FRAME);
   }
 
-  /** Writes relayed bytes; returns false when the socket asks us to wait (backpressure). */
-  write(chunk: Buffer): boolean {
-    this.lastWriteAt = Date.now();
-    if (chunk.length > 0) {
-      this.tail = (this.tail + chunk.toString('latin1', Math.max(0, chunk.length - 4))).slice(-4);
+  /** Ends the stream as it came: whatever it still held goes first (it ended between frames). */
+  end(last?: string): void {
+    this.stop();
+    if (this.response.writableEnded || this.response.destroyed) {
+      return;
     }
-    return this.response.write(chunk);
+    if (this.heldBytes > 0) {
+      this.send(Buffer.concat(this.takeHeld()));
+    }
+    if (last === undefined) {
+      this.response.end();
+    } else {
+      this.response.end(last);
+    }
   }
 
   /**
-   * Ends a broken stream so no client can take it for a success: an OpenAI error frame, then [DONE]. A frame
-   * cut in the middle is closed first (the client then fails on it, which is also not a success).
+   * Relays bytes: those up to the last frame end in them go out, the rest is held until its frame ends. Returns
+   * false when the socket asks us to wait (backpressure).
+   */
+  write(chunk: Buffer): boolean {
+    if (this.opaque) {
+      return this.send(chunk);
+    }
+    // The bytes the held ones end with come first, so a blank line begun in the held bytes is seen; the last frame
+    // end found is never before the held bytes' end (none ends inside them: they would have gone out).
+    const junction = this.heldBytes === 0 ? undefined : this.heldTail();
+    const probe = junction === undefined ? chunk : Buffer.concat([junction, chunk]);
+    const end = lastFrameEnd(probe, junction?.length ?? 2);
+    if (end === 0) {
+      return this.hold(chunk);
+    }
+    const split = end - (junction?.length ?? 0);
+    const whole = split === chunk.length ? chunk : chunk.subarray(0, split);
+    const out = this.heldBytes === 0 ? whole : Buffer.concat([...this.takeHeld(), whole]);
+    const ready = out.length === 0 ? !this.response.writableNeedDrain : this.send(out);
+    return split === chunk.length ? ready : this.hold(chunk.subarray(split)) && ready;
+  }
+
+  /**
+   * Ends a broken stream so no client can take it for a success: an OpenAI error frame, then [DONE]. The held
+   * part of an unfinished frame is dropped; a frame that went out unfinished (longer than we hold) is closed
+   * first (the client then fails on it, which is also not a success).
    */
   fail(error: GatewayException): void {
     this.stop();
+    this.held = [];
+    this.heldBytes = 0;
     if (this.response.writableEnded || this.response.destroyed) {
       return;
     }
@@ -81,6 +166,46 @@ export class EventStreamWriter {
       clearTimeout(this.heartbeat);
       this.heartbeat = undefined;
     }
+  }
+
+  /** Writes to the client, noting the time and the last bytes. */
+  private send(bytes: Buffer): boolean {
+    this.lastWriteAt = Date.now();
+    if (bytes.length > 0) {
+      this.tail = (this.tail + bytes.toString('latin1', Math.max(0, bytes.length - 4))).slice(-4);
+    }
+    return this.response.write(bytes);
+  }
+
+  /** The held bytes, in order; nothing is held after. */
+  private takeHeld(): Buffer[] {
+    const held = this.held;
+    this.held = [];
+    this.heldBytes = 0;
+    return held;
+  }
+
+  /**
+   * Holds `bytes` of the frame in progress; past MAX_HELD_FRAME_BYTES the frame goes out as it came. False when
+   * the socket asks us to wait.
+   */
+  private hold(bytes: Buffer): boolean {
+    this.held.push(bytes);
+    this.heldBytes += bytes.length;
+    if (this.heldBytes <= MAX_HELD_FRAME_BYTES) {
+      return !this.response.writableNeedDrain;
+    }
+    return this.send(Buffer.concat(this.takeHeld()));
+  }
+
+  /** The last (up to) three held bytes: with the next read, enough to find a blank line begun in them. */
+  private heldTail(): Buffer {
+    const last = this.held[this.held.length - 1];
+    if (this.held.length === 1 || (last !== undefined && last.length >= 3)) {
+      return (last ?? Buffer.alloc(0)).subarray(Math.max(0, (last?.length ?? 0) - 3));
+    }
+    const joined = Buffer.concat(this.held.slice(-3));
+    return joined.subarray(Math.max(0, joined.length - 3));
   }
 
   private armHeartbeat(delayMs: number): void {

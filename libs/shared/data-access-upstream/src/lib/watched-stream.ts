@@ -36,14 +36,13 @@ class WatchedCopy implements BodyCopyHooks {
 
   onEnd(): void {
     this.judge(() => this.decoder.end());
-    const { watch, writer, client } = this.stream;
+    const { watch, writer } = this.stream;
     this.note(watch === undefined ? [] : watch.flush());
     if (this.problem !== undefined) {
       this.ending ??= this.problem;
       writer.fail(this.problem);
     } else {
-      writer.stop();
-      client.end();
+      writer.end();
     }
   }
 
