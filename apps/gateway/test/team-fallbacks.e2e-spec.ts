@@ -4,6 +4,9 @@ import {
   type FakeUpstream,
   type TestPostgresDatabase,
   anthropicError,
+  anthropicMessageStartFrame,
+  anthropicTextBlockStartFrame,
+  anthropicTextDeltaFrame,
   createTestPostgresDatabase,
   delayed,
   freeLoopbackPort,
@@ -13,6 +16,7 @@ import {
   sse,
   streamedText,
 } from '@openai-proxy/testing-fakes';
+import { PROMPT_USAGE_EVENT } from '@openai-proxy/util-sse';
 import type { StackOptions } from './support/stack';
 import {
   FAKE_CHAT_PATH,
@@ -348,6 +352,41 @@ describe('model fallbacks in team mode (a fake per provider)', () => {
       status: 200,
       outcome: 'completed',
       promptSource: 'provider',
+    });
+  });
+
+  it("should record Anthropic's prompt counts for a fallback stream Anthropic cut, its early-count event kept from the client", async () => {
+    const started = await startTeam();
+    started.stack.openai.on('POST', FAKE_CHAT_PATH, openAiError(503, 'gpt-4o is overloaded', 'server_error'));
+    started.stack.anthropic.on(
+      'POST',
+      ANTHROPIC_MESSAGES,
+      sse({
+        frames: [
+          anthropicMessageStartFrame('msg_fallback_cut', 'claude-sonnet-4-6', { input_tokens: 700, output_tokens: 1 }),
+          anthropicTextBlockStartFrame(),
+          anthropicTextDeltaFrame('Cut short'),
+        ],
+        resetAfter: 3,
+      }),
+    );
+    const { key, id } = await createGatewayKey(started.stack.gateway);
+    const answer = await readAnswer(
+      await postChat(started.stack.gatewayUrl, key, {
+        ...chatBody('fallback cut', { stream: true }),
+        model: 'careful',
+      }),
+    );
+    expect(answer.status).toBe(200);
+    expect(answer.body).toContain('Cut short');
+    expect(answer.body).not.toContain(PROMPT_USAGE_EVENT);
+    expect(await onlyRow(started, id)).toMatchObject({
+      provider: 'anthropic',
+      modelServed: 'claude-sonnet-4-6',
+      promptTokens: 700,
+      promptSource: 'provider',
+      completionSource: 'estimated',
+      outcome: 'failed',
     });
   });
 

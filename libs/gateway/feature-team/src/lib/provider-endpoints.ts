@@ -18,6 +18,12 @@ const OPENAI_FORMAT_PATHS: Readonly<Record<string, string>> = {
   gemini: '/google/v1',
 };
 
+/**
+ * Providers whose OpenAI-format endpoint is a translating bridge: chat completions and models only, and their
+ * streams can give the prompt's counts early (PROMPT_USAGE_HEADER).
+ */
+export const BRIDGED_PROVIDERS: ReadonlySet<string> = new Set(['anthropic', 'gemini']);
+
 /** A provider's OpenAI-format endpoint: the service to reach and the path prefix there. */
 export interface ProviderEndpoint {
   target: RelayTarget;

@@ -48,6 +48,7 @@ import {
   providerKeyRefused,
   refusesKey,
 } from './provider-key-pool';
+import { BRIDGED_PROVIDERS } from './provider-endpoints';
 import { ProviderKeys } from './provider-keys';
 import { jsonObject } from './shaped-body';
 import { TeamLimits } from './team-limits';
@@ -385,6 +386,19 @@ class FallbackCalls implements TeamCalls {
   }
 }
 
+/**
+ * Whether a metered call asks its service for the prompt's counts early (PROMPT_USAGE_HEADER): a chat stream to
+ * a translating bridge, which sends what Anthropic or Gemini reported of the prompt before the answer. Only the
+ * bridges are asked, and only their event is read, so no other upstream's stream can stand in for them.
+ */
+function asksPromptUsage(call: TeamCall): boolean {
+  return (
+    call.dialect === 'openai' &&
+    BRIDGED_PROVIDERS.has(call.provider) &&
+    jsonObject(call.parsedBody)?.['stream'] === true
+  );
+}
+
 /** Pass-through: every event kept, nothing metered. */
 class PassThroughWatcher implements RelayWatcher {
   readonly readsEvents = false;
@@ -427,6 +441,8 @@ class MeteredWatcher implements RelayWatcher {
     private readonly call: TeamCall,
     private readonly promptEstimate: number,
     private readonly settle: Settle,
+    /** The call whose answer this is (a fallback's, once one served). */
+    private readonly served: () => TeamCall,
   ) {
     this.meter = new StreamUsageMeter(call.dialect);
   }
@@ -438,7 +454,10 @@ class MeteredWatcher implements RelayWatcher {
   onEvent(event: StreamEvent): 'keep' | 'drop' {
     const data = parseJsonText(event.data);
     if (event.event === PROMPT_USAGE_EVENT) {
-      this.meter.observePromptUsage(decodePromptUsageEvent(data));
+      // Ours whichever upstream sent it: never the client's; read only from a bridge that was asked for it.
+      if (asksPromptUsage(this.served())) {
+        this.meter.observePromptUsage(decodePromptUsageEvent(data));
+      }
       return 'drop';
     }
     this.meter.observe(data);
@@ -540,11 +559,18 @@ export class TeamForwarder {
         ? [price]
         : [price, ...fallbacks.modelsServed.map((model) => this.prices.priceFor(model))];
     const reservation = await this.limits.reserve(key, reservationAsk(call, promptEstimate, prices), response);
-    const watcher = new MeteredWatcher(calls, call, promptEstimate, (usage, report, latencyMs) => {
-      const served = fallback?.served() ?? call;
-      const servedPrice = served === call ? price : this.priceOf(served);
-      this.settle(key, served, reservation, usage, servedPrice, report, latencyMs);
-    });
+    const served = (): TeamCall => fallback?.served() ?? call;
+    const watcher = new MeteredWatcher(
+      calls,
+      call,
+      promptEstimate,
+      (usage, report, latencyMs) => {
+        const servedCall = served();
+        const servedPrice = servedCall === call ? price : this.priceOf(servedCall);
+        this.settle(key, servedCall, reservation, usage, servedPrice, report, latencyMs);
+      },
+      served,
+    );
     this.announceModel(response, call);
     await this.relay.relayShaped(request, response, this.targetOf(call, metered), calls, watcher);
   }
@@ -600,8 +626,7 @@ export class TeamForwarder {
   /**
    * The client's headers as the relay forwards them: its credentials removed when the gateway attaches its own,
    * and, for a body sent whole, its framing (so the relay need not copy them again to drop it). A `metered` stream
-   * in OpenAI's format asks for the prompt's counts early: a translating service then sends what Anthropic or
-   * Gemini reported of the prompt before the answer, which MeteredWatcher reads (and keeps from the client).
+   * to a bridge asks for the prompt's counts early (asksPromptUsage).
    */
   private headersFor(request: IncomingMessage, call: TeamCall, metered: boolean): OutgoingHeaders {
     const names = this.droppedHeaders[call.credentials][call.body === 'client' ? 'streamed' : 'whole'];
@@ -609,7 +634,7 @@ export class TeamForwarder {
     if (call.writtenJson) {
       headers['content-type'] = JSON_CONTENT_TYPE;
     }
-    if (metered && call.dialect === 'openai' && jsonObject(call.parsedBody)?.['stream'] === true) {
+    if (metered && asksPromptUsage(call)) {
       headers[PROMPT_USAGE_HEADER] = '1';
     }
     return headers;

@@ -8,7 +8,7 @@ import {
 } from '@openai-proxy/data-access-upstream';
 import { ModelRouter, type ResolvedModel } from '@openai-proxy/gateway-util-team';
 import { ErrorCode, GatewayException, invalidParam, parseJsonText } from '@openai-proxy/util-errors';
-import { type ProviderEndpoint, ProviderEndpoints } from './provider-endpoints';
+import { BRIDGED_PROVIDERS, type ProviderEndpoint, ProviderEndpoints } from './provider-endpoints';
 import { jsonObject, withStreamUsage } from './shaped-body';
 import { TeamAccess } from './team-access';
 import { type AdmittedKey, TeamGate } from './team-gate';
@@ -40,9 +40,6 @@ const OPERATIONS: readonly ModelOperation[] = [
     chatOnly: true,
   },
 ];
-
-/** Providers whose OpenAI-format endpoint is a translating bridge: chat completions and models only. */
-const BRIDGED_PROVIDERS: ReadonlySet<string> = new Set(['anthropic', 'gemini']);
 
 /**
  * The body's model name, as OpenAI reads it: a missing (or null, or empty) model is a 400 "model is required", any

@@ -160,8 +160,10 @@ export class WatchedRelayCopy extends RelayCopy {
     try {
       if (this.framing === undefined) {
         this.progress.watcher.onBytes(chunk);
-        this.noteBytes(chunk.length);
-        return super.write(chunk);
+        const ready = super.write(chunk);
+        // An event stream's writer may hold the bytes of a frame not yet whole: the first byte is the first sent.
+        this.noteBytes(this.writer === undefined || this.writer.hasSent ? chunk.length : 0);
+        return ready;
       }
       this.watch?.observe(chunk);
       return this.writeFrames(this.framing, this.framing.splitter.push(chunk));
@@ -206,7 +208,7 @@ export class WatchedRelayCopy extends RelayCopy {
     }
     const bytes = kept.length === 1 && kept[0] !== undefined ? kept[0] : Buffer.concat(kept);
     this.noteBytes(bytes.length);
-    return framing.writer.write(bytes);
+    return framing.writer.writeFrames(bytes);
   }
 
   private noteBytes(length: number): void {

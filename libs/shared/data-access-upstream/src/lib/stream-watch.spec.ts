@@ -75,9 +75,9 @@ describe(EventStreamWriter.name, () => {
   it('should hold an unfinished frame back when the stream stalls mid-frame, pinging between the frames sent', () => {
     const response = new RecordingResponse();
     const writer = writerOn(response, 1_000);
-    writer.writeText('data: {"a":1}\n\ndata: {"a":');
+    writer.write(Buffer.from('data: {"a":1}\n\ndata: {"a":'));
     jest.advanceTimersByTime(2_500);
-    writer.writeText('2}\n\n');
+    writer.write(Buffer.from('2}\n\n'));
     writer.stop();
     expect(response.writes.map((write) => write.text)).toEqual([
       'data: {"a":1}\n\n',
@@ -166,6 +166,35 @@ describe(EventStreamWriter.name, () => {
     expect(response.text()).toBe(`data: 1\n\n${long}`);
     writer.fail(new GatewayException(ErrorCode.UpstreamConnectionReset, 'cut'));
     expect(response.text().slice(`data: 1\n\n${long}`.length)).toMatch(/^\n\ndata: \{"error":/);
+  });
+
+  it('should send the blank line that closes an overlong frame at once, and ping again after it', () => {
+    const response = new RecordingResponse();
+    const writer = writerOn(response, 1_000);
+    const long = `data: ${'x'.repeat(MAX_HELD_FRAME_BYTES)}\n`;
+    writer.write(Buffer.from(long));
+    writer.write(Buffer.from('\n'));
+    expect(response.text()).toBe(`${long}\n`);
+    jest.advanceTimersByTime(1_000);
+    writer.stop();
+    expect(response.text()).toBe(`${long}\n: ping\n\n`);
+  });
+
+  it('should send whole frames handed to it as such at once, a frame ending in a CR included', () => {
+    const response = new RecordingResponse();
+    const writer = writerOn(response, 0);
+    expect(writer.hasSent).toBe(false);
+    writer.writeFrames(Buffer.from('data: a\r\r'));
+    expect(response.text()).toBe('data: a\r\r');
+    expect(writer.hasSent).toBe(true);
+  });
+
+  it('should not count held bytes as sent', () => {
+    const writer = writerOn(new RecordingResponse(), 0);
+    writer.write(Buffer.from('data: a'));
+    expect(writer.hasSent).toBe(false);
+    writer.write(Buffer.from('\n\n'));
+    expect(writer.hasSent).toBe(true);
   });
 
   it.each([

@@ -74,6 +74,9 @@ export class EventStreamWriter {
   /** The bytes of the frame in progress, held back until it ends. */
   private held: Buffer[] = [];
   private heldBytes = 0;
+  /** An overlong frame went out before its end (MAX_HELD_FRAME_BYTES): the client is inside a frame. */
+  private sentMidFrame = false;
+  private sentAny = false;
   private lastWriteAt = Date.now();
   private heartbeat: NodeJS.Timeout | undefined;
 
@@ -94,7 +97,22 @@ export class EventStreamWriter {
 
   /** Writes frames we encoded ourselves (translated streams). */
   writeText(text: string): boolean {
-    return this.write(Buffer.from(text, 'utf8'));
+    return this.writeFrames(Buffer.from(text, 'utf8'));
+  }
+
+  /**
+   * Writes bytes known to be whole frames (our own, or a relayed stream already cut into frames): they go out as
+   * they are, after anything held. False when the socket asks us to wait.
+   */
+  writeFrames(frames: Buffer): boolean {
+    const out = this.heldBytes === 0 ? frames : Buffer.concat([...this.takeHeld(), frames]);
+    this.sentMidFrame = false;
+    return this.send(out);
+  }
+
+  /** True once any byte went to the client. */
+  get hasSent(): boolean {
+    return this.sentAny;
   }
 
   /** Ends a complete stream with `data: [DONE]`. */
@@ -128,7 +146,7 @@ export class EventStreamWriter {
     }
     // The bytes the held ones end with come first, so a blank line begun in the held bytes is seen; the last frame
     // end found is never before the held bytes' end (none ends inside them: they would have gone out).
-    const junction = this.heldBytes === 0 ? undefined : this.heldTail();
+    const junction = this.junction();
     const probe = junction === undefined ? chunk : Buffer.concat([junction, chunk]);
     const end = lastFrameEnd(probe, junction?.length ?? 2);
     if (end === 0) {
@@ -137,6 +155,7 @@ export class EventStreamWriter {
     const split = end - (junction?.length ?? 0);
     const whole = split === chunk.length ? chunk : chunk.subarray(0, split);
     const out = this.heldBytes === 0 ? whole : Buffer.concat([...this.takeHeld(), whole]);
+    this.sentMidFrame = false;
     const ready = out.length === 0 ? !this.response.writableNeedDrain : this.send(out);
     return split === chunk.length ? ready : this.hold(chunk.subarray(split)) && ready;
   }
@@ -172,6 +191,7 @@ export class EventStreamWriter {
   private send(bytes: Buffer): boolean {
     this.lastWriteAt = Date.now();
     if (bytes.length > 0) {
+      this.sentAny = true;
       this.tail = (this.tail + bytes.toString('latin1', Math.max(0, bytes.length - 4))).slice(-4);
     }
     return this.response.write(bytes);
@@ -195,7 +215,19 @@ export class EventStreamWriter {
     if (this.heldBytes <= MAX_HELD_FRAME_BYTES) {
       return !this.response.writableNeedDrain;
     }
+    this.sentMidFrame = true;
     return this.send(Buffer.concat(this.takeHeld()));
+  }
+
+  /**
+   * The bytes before the next read that a blank line may have begun in: the last three held, or, when nothing is
+   * held but an overlong frame went out unfinished, the last three sent; none when the client has whole frames.
+   */
+  private junction(): Buffer | undefined {
+    if (this.heldBytes > 0) {
+      return this.heldTail();
+    }
+    return this.sentMidFrame ? Buffer.from(this.tail.slice(-3), 'latin1') : undefined;
   }
 
   /** The last (up to) three held bytes: with the next read, enough to find a blank line begun in them. */
