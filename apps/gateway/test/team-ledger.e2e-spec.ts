@@ -13,7 +13,7 @@ import {
   openAiError,
   sse,
 } from '@openai-proxy/testing-fakes';
-import { PROMPT_USAGE_EVENT, encodeSseData } from '@openai-proxy/util-sse';
+import { PROMPT_USAGE_EVENT, encodeSseData, encodeSseEvent } from '@openai-proxy/util-sse';
 import { type Stack, startStack } from './support/stack';
 import {
   FAKE_CHAT_PATH,
@@ -22,6 +22,8 @@ import {
   askWithHourCacheWrites,
   chatBody,
   createGatewayKey,
+  hourCacheWritesAnswer,
+  hourCacheWritesUsage,
   ledgerRowsOnce,
   postChat,
   readAnswer,
@@ -105,6 +107,16 @@ const COMPLETED_CHAT_ROW: Partial<LedgerRow> = {
   clientAborted: false,
 };
 
+/** The counts of a row for hourCacheWritesUsage(30), as Anthropic reported them. */
+const HOUR_CACHE_ROW: Partial<LedgerRow> = {
+  promptTokens: 1040,
+  cachedPromptTokens: 30,
+  cacheWritePromptTokens: 1000,
+  cacheWrite1hPromptTokens: 800,
+  completionTokens: 20,
+  promptSource: 'provider',
+};
+
 describe('the usage ledger against what the fake upstream reported and delivered', () => {
   let database: TestPostgresDatabase;
   let config: TestConfigFile;
@@ -154,16 +166,55 @@ describe('the usage ledger against what the fake upstream reported and delivered
     expect(await onlyRow(id)).toMatchObject({
       provider: 'anthropic',
       route: '/anthropic/v1/messages',
-      promptTokens: 1040,
-      cachedPromptTokens: 30,
-      cacheWritePromptTokens: 1000,
-      cacheWrite1hPromptTokens: 800,
-      completionTokens: 20,
-      promptSource: 'provider',
+      ...HOUR_CACHE_ROW,
       status: 200,
       outcome: 'completed',
     });
   });
+
+  it.each([
+    ['whole', false],
+    ['streamed', true],
+  ])(
+    "should record a translated Claude answer's cache writes and their 1-hour part as Anthropic reported them (%s)",
+    async (_name, stream) => {
+      stack.anthropic.on(
+        'POST',
+        '/v1/messages',
+        stream
+          ? sse({
+              frames: [
+                anthropicMessageStartFrame('msg_hour', 'claude-sonnet-4-6', {
+                  ...hourCacheWritesUsage(30),
+                  output_tokens: 1,
+                }),
+                anthropicTextBlockStartFrame(),
+                anthropicTextDeltaFrame('cached for an hour'),
+                encodeSseEvent('content_block_stop', { type: 'content_block_stop', index: 0 }),
+                encodeSseEvent('message_delta', {
+                  type: 'message_delta',
+                  delta: { stop_reason: 'end_turn', stop_sequence: null },
+                  usage: { output_tokens: 20 },
+                }),
+                encodeSseEvent('message_stop', { type: 'message_stop' }),
+              ],
+            })
+          : hourCacheWritesAnswer(30),
+      );
+      const { key, id } = await createGatewayKey(stack.gateway);
+      const answer = await readAnswer(
+        await postChat(stack.gatewayUrl, key, { ...chatBody('ledger hour', { stream }), model: 'claude-sonnet-4-6' }),
+      );
+      expect(answer.status).toBe(200);
+      expect(await onlyRow(id)).toMatchObject({
+        provider: 'anthropic',
+        route: '/v1/chat/completions',
+        ...HOUR_CACHE_ROW,
+        completionSource: 'provider',
+        outcome: 'completed',
+      });
+    },
+  );
 
   it("should record a native request's route as the path it called, without the query that carried its key", async () => {
     const { key, id } = await createGatewayKey(stack.gateway);

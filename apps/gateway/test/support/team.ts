@@ -392,31 +392,39 @@ export async function startFallbackTeam(options: FallbackTeamOptions): Promise<F
 }
 
 /**
+ * Anthropic's usage for a prompt that writes 1,000 tokens to the cache, 800 of them with the 1-hour lifetime (10
+ * uncached input tokens, `cacheReads` read from the cache), and 20 output tokens.
+ */
+export function hourCacheWritesUsage(cacheReads: number): Record<string, unknown> {
+  return {
+    input_tokens: 10,
+    cache_creation_input_tokens: 1000,
+    cache_read_input_tokens: cacheReads,
+    cache_creation: { ephemeral_5m_input_tokens: 200, ephemeral_1h_input_tokens: 800 },
+    output_tokens: 20,
+  };
+}
+
+/** The fake Anthropic's answer to a Messages call, whole, with hourCacheWritesUsage. */
+export function hourCacheWritesAnswer(cacheReads: number): FakeHandler {
+  return json(200, {
+    id: 'msg_hour',
+    type: 'message',
+    role: 'assistant',
+    model: 'claude-sonnet-4-6',
+    content: [{ type: 'text', text: 'cached for an hour' }],
+    stop_reason: 'end_turn',
+    stop_sequence: null,
+    usage: hourCacheWritesUsage(cacheReads),
+  });
+}
+
+/**
  * Sends one message with the official Anthropic SDK through the gateway's `/anthropic` with gateway key `key`,
- * the stack's fake Anthropic answering it once with a usage that writes 1,000 prompt tokens to the cache, 800 of
- * them with the 1-hour lifetime (10 uncached input tokens, `cacheReads` read from the cache, 20 output tokens).
+ * the stack's fake Anthropic answering it once with hourCacheWritesAnswer.
  */
 export async function askWithHourCacheWrites(stack: Stack, key: string, cacheReads: number): Promise<void> {
-  stack.anthropic.on(
-    'POST',
-    '/v1/messages',
-    json(200, {
-      id: 'msg_hour',
-      type: 'message',
-      role: 'assistant',
-      model: 'claude-sonnet-4-6',
-      content: [{ type: 'text', text: 'cached for an hour' }],
-      stop_reason: 'end_turn',
-      stop_sequence: null,
-      usage: {
-        input_tokens: 10,
-        cache_creation_input_tokens: 1000,
-        cache_read_input_tokens: cacheReads,
-        cache_creation: { ephemeral_5m_input_tokens: 200, ephemeral_1h_input_tokens: 800 },
-        output_tokens: 20,
-      },
-    }),
-  );
+  stack.anthropic.on('POST', '/v1/messages', hourCacheWritesAnswer(cacheReads));
   try {
     const native = new Anthropic({ apiKey: key, baseURL: `${stack.gatewayUrl}/anthropic`, maxRetries: 0 });
     await native.messages.create({

@@ -382,7 +382,9 @@ const openAiUsageValue = mostly(
       prompt_tokens: count,
       completion_tokens: count,
       total_tokens: count,
-      prompt_tokens_details: mostly(some({ cached_tokens: count, cache_write_tokens: count })),
+      prompt_tokens_details: mostly(
+        some({ cached_tokens: count, cache_write_tokens: count, cache_write_1h_tokens: count }),
+      ),
       completion_tokens_details: mostly(some({ reasoning_tokens: count })),
     }),
     some({

@@ -22,7 +22,7 @@ const count = z.number().int().nonnegative();
 const detailCount = count.nullish().catch(undefined);
 const cachedDetails = z.looseObject({ cached_tokens: detailCount }).nullish().catch(undefined);
 const promptDetails = z
-  .looseObject({ cached_tokens: detailCount, cache_write_tokens: detailCount })
+  .looseObject({ cached_tokens: detailCount, cache_write_tokens: detailCount, cache_write_1h_tokens: detailCount })
   .nullish()
   .catch(undefined);
 const reasoningDetails = z.looseObject({ reasoning_tokens: detailCount }).nullish().catch(undefined);
@@ -67,6 +67,7 @@ function openAiBySchema(usage: unknown): ProviderUsage | undefined {
       data.prompt_tokens_details?.cached_tokens,
       data.completion_tokens_details?.reasoning_tokens,
       data.prompt_tokens_details?.cache_write_tokens,
+      data.prompt_tokens_details?.cache_write_1h_tokens,
     );
   }
   const responses = openAiResponsesUsage.safeParse(usage);
@@ -135,7 +136,7 @@ function usageShaped(names: Record<string, fc.Arbitrary<unknown>>): fc.Arbitrary
 const openAiShaped = usageShaped({
   prompt_tokens: fieldValue,
   completion_tokens: fieldValue,
-  prompt_tokens_details: detailsValue('cached_tokens', 'cache_write_tokens'),
+  prompt_tokens_details: detailsValue('cached_tokens', 'cache_write_tokens', 'cache_write_1h_tokens'),
   completion_tokens_details: detailsValue('reasoning_tokens'),
   input_tokens: fieldValue,
   output_tokens: fieldValue,

@@ -93,7 +93,8 @@ function providerUsage(
  * An OpenAI `usage` object, or undefined: chat completions' `prompt_tokens` and `completion_tokens` (null or
  * absent for embeddings, which count as 0), else the Responses API's `input_tokens` and `output_tokens`; each
  * with its cached and reasoning details where they are well formed, and the cache writes where a chat's usage
- * gives them as `prompt_tokens_details.cache_write_tokens` (OpenRouter's name, which our claude-bridge uses too).
+ * gives them as `prompt_tokens_details.cache_write_tokens` (OpenRouter's name, which our claude-bridge uses too),
+ * with their 1-hour part as `cache_write_1h_tokens` (our claude-bridge's).
  */
 export function openAiUsage(usage: unknown): ProviderUsage | undefined {
   if (!isRecord(usage)) {
@@ -106,7 +107,11 @@ export function openAiUsage(usage: unknown): ProviderUsage | undefined {
     return providerUsage(
       prompt,
       completion ?? 0,
-      { read: detailIn(details, 'cached_tokens'), written: detailIn(details, 'cache_write_tokens') },
+      {
+        read: detailIn(details, 'cached_tokens'),
+        written: detailIn(details, 'cache_write_tokens'),
+        written1h: detailIn(details, 'cache_write_1h_tokens'),
+      },
       detailIn(usage['completion_tokens_details'], 'reasoning_tokens'),
     );
   }

@@ -11,6 +11,12 @@ const usage: z.ZodType<AnthropicUsage> = z.looseObject({
   output_tokens: z.number().nullish(),
   cache_creation_input_tokens: z.number().nullish(),
   cache_read_input_tokens: z.number().nullish(),
+  cache_creation: z
+    .looseObject({
+      ephemeral_5m_input_tokens: z.number().nullish(),
+      ephemeral_1h_input_tokens: z.number().nullish(),
+    })
+    .nullish(),
 });
 
 /** One stream event's data: the fields of every event type the transformer reads, each with its type. */

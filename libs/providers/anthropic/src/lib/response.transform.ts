@@ -13,10 +13,19 @@ function promptDetails(usage: AnthropicUsage): ChatUsage['prompt_tokens_details'
   if (typeof read !== 'number' && typeof written !== 'number') {
     return undefined;
   }
+  const written1h = hourCacheWrites(usage);
   return {
     ...(typeof read === 'number' ? { cached_tokens: read } : {}),
     ...(typeof written === 'number' ? { cache_write_tokens: written } : {}),
+    ...(typeof written === 'number' && written1h !== undefined ? { cache_write_1h_tokens: written1h } : {}),
   };
+}
+
+/** The part of the cache writes with the 1-hour lifetime, when Anthropic says (never more than the writes). */
+function hourCacheWrites(usage: AnthropicUsage): number | undefined {
+  const written = usage.cache_creation_input_tokens;
+  const hour = usage.cache_creation?.ephemeral_1h_input_tokens;
+  return typeof hour === 'number' && typeof written === 'number' ? Math.min(Math.max(0, hour), written) : undefined;
 }
 
 /**
@@ -44,11 +53,13 @@ export function toProviderUsage(usage: AnthropicUsage): ProviderUsage {
   const { prompt_tokens: promptTokens, completion_tokens: completionTokens } = toChatUsage(usage);
   const read = usage.cache_read_input_tokens;
   const written = usage.cache_creation_input_tokens;
+  const written1h = hourCacheWrites(usage);
   return {
     promptTokens,
     completionTokens,
     ...(typeof read === 'number' ? { cachedPromptTokens: read } : {}),
     ...(typeof written === 'number' ? { cacheWritePromptTokens: written } : {}),
+    ...(written1h === undefined ? {} : { cacheWrite1hPromptTokens: written1h }),
   };
 }
 

@@ -65,7 +65,11 @@ function plan(body: MessagesBody): {
 const USAGE = { input_tokens: 11, cache_creation_input_tokens: 2, cache_read_input_tokens: 3 };
 
 /** Anthropic's `message_start` frame: a message `id` of `model` begins, with the prompt's counts in `usage`. */
-export function anthropicMessageStartFrame(id: string, model: string, usage: Readonly<Record<string, number>>): string {
+export function anthropicMessageStartFrame(
+  id: string,
+  model: string,
+  usage: Readonly<Record<string, unknown>>,
+): string {
   return encodeSseEvent('message_start', {
     type: 'message_start',
     message: {

@@ -63,7 +63,12 @@ export interface ChatUsage {
    * it wrote to its cache (`cache_write_tokens`, not OpenAI's: Anthropic's `cache_creation_input_tokens` under the
    * name OpenRouter gives them, so that a meter can bill them).
    */
-  prompt_tokens_details?: { cached_tokens?: number; cache_write_tokens?: number };
+  prompt_tokens_details?: {
+    cached_tokens?: number;
+    cache_write_tokens?: number;
+    /** Ours: the part of `cache_write_tokens` written with Anthropic's 1-hour lifetime (billed above the rest). */
+    cache_write_1h_tokens?: number;
+  };
   /** The part of the completion the provider spent reasoning, as OpenAI reports it. */
   completion_tokens_details?: { reasoning_tokens: number };
 }
