@@ -146,6 +146,9 @@ describe('toGatewayError', () => {
     [429, 'rate_limit_error', 429],
     [500, 'api_error', 500],
     [529, 'overloaded_error', 503],
+    // Regression: a spent account (402) fell through to 500, which reads as retryable; a timeout had no status.
+    [402, 'billing_error', 429],
+    [504, 'timeout_error', 504],
   ])('should map %i %s to %i', (status, type, expectedStatus) => {
     const error = toGatewayError(status, { type: 'error', error: { type, message: 'why' } }, undefined);
     expect(error.status).toBe(expectedStatus);

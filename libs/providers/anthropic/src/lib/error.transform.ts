@@ -5,12 +5,15 @@ import { ErrorCode, GatewayException, errorCodeForUpstreamStatus } from '@openai
 const CODES_BY_TYPE: Readonly<Record<string, ErrorCode>> = {
   invalid_request_error: ErrorCode.InvalidRequest,
   authentication_error: ErrorCode.InvalidApiKey,
+  // 402: the account behind the key cannot pay (OpenAI says the same as 429 insufficient_quota).
+  billing_error: ErrorCode.InsufficientQuota,
   permission_error: ErrorCode.PermissionDenied,
   not_found_error: ErrorCode.NotFound,
   request_too_large: ErrorCode.PayloadTooLarge,
   rate_limit_error: ErrorCode.RateLimited,
   api_error: ErrorCode.UpstreamServerError,
   overloaded_error: ErrorCode.UpstreamOverloaded,
+  timeout_error: ErrorCode.UpstreamTimeout,
 };
 
 function readError(body: unknown): { type?: string; message?: string } {

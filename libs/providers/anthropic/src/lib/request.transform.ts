@@ -5,7 +5,15 @@ import {
   type ChatToolChoice,
   parseDataUrl,
 } from '@openai-proxy/util-openai-schema';
-import { invalidParam, rejectUnsupportedFields, requireTextContent } from '@openai-proxy/util-errors';
+import {
+  hasTools,
+  invalidParam,
+  isEmptyText,
+  refuseToolChoiceWithoutTools,
+  rejectUnsupportedFields,
+  requireTextContent,
+  toolCallArguments,
+} from '@openai-proxy/util-errors';
 import type {
   AnthropicMessage,
   AnthropicMessagesRequest,
@@ -65,21 +73,25 @@ function contentBlocks(content: ChatMessage['content'], param: string): Anthropi
   if (typeof content === 'string') {
     return content === '' ? [] : [{ type: 'text', text: content }];
   }
-  return content.map((part, index) => contentBlock(part, `${param}[${index}]`));
+  // An empty text part is left out, as empty string content is (Anthropic refuses empty text blocks).
+  return content.flatMap((part, index) => (isEmptyText(part) ? [] : [contentBlock(part, `${param}[${index}]`)]));
 }
 
 function assistantBlocks(message: ChatMessage, param: string): AnthropicRequestBlock[] {
   const blocks = contentBlocks(message.content, `${param}.content`);
   (message.tool_calls ?? []).forEach((call, index) => {
-    let input: unknown;
-    try {
-      input = JSON.parse(call.function.arguments || '{}');
-    } catch {
-      throw invalid('Tool call arguments must be valid JSON', `${param}.tool_calls[${index}].function.arguments`);
-    }
+    const input = toolCallArguments(call.function.arguments, `${param}.tool_calls[${index}].function.arguments`);
     blocks.push({ type: 'tool_use', id: call.id, name: call.function.name, input });
   });
   return blocks;
+}
+
+/**
+ * A tool's `parameters` as Anthropic's `input_schema`, which must name `type` (OpenAI takes `{}` for a tool
+ * without arguments): `type: "object"` and `properties: {}` filled in where the schema leaves them out.
+ */
+function inputSchema(parameters: Record<string, unknown> | undefined): Record<string, unknown> {
+  return { type: 'object', properties: {}, ...parameters };
 }
 
 /** One Anthropic turn per OpenAI message (before merging); system/developer messages go to `system`. */
@@ -115,7 +127,8 @@ function toTurn(message: ChatMessage, index: number): AnthropicMessage | undefin
 /** Consecutive turns of the same role become one turn with all their blocks (Anthropic alternates roles). */
 function mergeTurns(turns: AnthropicMessage[]): AnthropicMessage[] {
   const merged: AnthropicMessage[] = [];
-  for (const turn of turns) {
+  // An empty turn is left out first, so the turns on either side of it merge when they share a role.
+  for (const turn of turns.filter((candidate) => candidate.content.length > 0)) {
     const previous = merged[merged.length - 1];
     if (previous !== undefined && previous.role === turn.role) {
       previous.content.push(...turn.content);
@@ -123,7 +136,7 @@ function mergeTurns(turns: AnthropicMessage[]): AnthropicMessage[] {
       merged.push({ role: turn.role, content: [...turn.content] });
     }
   }
-  return merged.filter((turn) => turn.content.length > 0);
+  return merged;
 }
 
 function toToolChoice(
@@ -150,14 +163,9 @@ function toToolChoice(
  * Anthropic accepts `tool_choice` only beside `tools`. Without tools, a choice that asks for nothing
  * (`auto`, `none`, or only `parallel_tool_calls: false`) is left out; one that demands a call is a 400.
  */
-function toolChoiceFor(request: ChatCompletionRequest, hasTools: boolean): AnthropicToolChoice | undefined {
-  if (hasTools) {
-    return toToolChoice(request.tool_choice, request.parallel_tool_calls);
-  }
-  if (request.tool_choice === 'required' || typeof request.tool_choice === 'object') {
-    throw invalid('tool_choice requires tools', 'tool_choice');
-  }
-  return undefined;
+function toolChoiceFor(request: ChatCompletionRequest): AnthropicToolChoice | undefined {
+  refuseToolChoiceWithoutTools(request);
+  return hasTools(request) ? toToolChoice(request.tool_choice, request.parallel_tool_calls) : undefined;
 }
 
 function systemPrompt(messages: ChatMessage[], jsonObject: boolean): string | undefined {
@@ -196,7 +204,9 @@ export function toAnthropicRequest(
   if (typeof request.temperature === 'number') {
     body.temperature = Math.min(1, Math.max(0, request.temperature));
   }
-  if (typeof request.top_p === 'number') {
+  // Claude's newer models refuse temperature and top_p together: beside a temperature, top_p is left out (noted).
+  const topPDropped = typeof request.top_p === 'number' && body.temperature !== undefined;
+  if (typeof request.top_p === 'number' && !topPDropped) {
     body.top_p = request.top_p;
   }
   if (request.stop !== undefined && request.stop !== null) {
@@ -205,19 +215,26 @@ export function toAnthropicRequest(
   if (request.stream === true) {
     body.stream = true;
   }
-  if (request.tools !== undefined && request.tools.length > 0) {
+  if (request.tools !== undefined && hasTools(request)) {
     body.tools = request.tools.map((tool) => ({
       name: tool.function.name,
       ...(tool.function.description === undefined ? {} : { description: tool.function.description }),
-      input_schema: tool.function.parameters ?? { type: 'object', properties: {} },
+      input_schema: inputSchema(tool.function.parameters),
     }));
   }
-  const toolChoice = toolChoiceFor(request, body.tools !== undefined);
+  const toolChoice = toolChoiceFor(request);
   if (toolChoice !== undefined) {
     body.tool_choice = toolChoice;
   }
   if (typeof request.user === 'string' && request.user !== '') {
     body.metadata = { user_id: request.user };
   }
-  return { body, notes: jsonObject ? ['response_format json_object is emulated with a system instruction'] : [] };
+  const notes: string[] = [];
+  if (jsonObject) {
+    notes.push('response_format json_object is emulated with a system instruction');
+  }
+  if (topPDropped) {
+    notes.push('top_p is not sent beside temperature (Claude models take one of the two)');
+  }
+  return { body, notes };
 }

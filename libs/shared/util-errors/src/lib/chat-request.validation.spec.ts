@@ -1,10 +1,13 @@
+import fc from 'fast-check';
 import { thrownError } from '@openai-proxy/testing-fakes';
 import type { ChatCompletionRequest } from '@openai-proxy/util-openai-schema';
 import {
   type UnsupportedField,
   invalidParam,
+  refuseToolChoiceWithoutTools,
   rejectUnsupportedFields,
   requireTextContent,
+  toolCallArguments,
 } from './chat-request.validation';
 import { ErrorCode } from './error-code';
 import { GatewayException } from './gateway.exception';
@@ -109,5 +112,48 @@ describe('rejectUnsupportedFields', () => {
     const both = request({ seed: 1, n: 3 });
     expect(() => rejectUnsupportedFields(both, ['logprobs'], 'x')).not.toThrow();
     expect(thrownBy(() => rejectUnsupportedFields(both, ['seed', 'n'], 'x')).param).toBe('seed');
+  });
+});
+
+describe(toolCallArguments.name, () => {
+  it('should give an object for any JSON text: the object itself, any other value as {value}', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        const parsed = toolCallArguments(JSON.stringify(value), 'p');
+        const isObject = typeof value === 'object' && value !== null && !Array.isArray(value);
+        // JSON.stringify drops -0's sign: compare as JSON.
+        expect(JSON.stringify(parsed)).toBe(JSON.stringify(isObject ? value : { value }));
+      }),
+    );
+  });
+
+  it('should take an empty text as {} and refuse text that is not JSON, naming the field', () => {
+    expect(toolCallArguments('', 'p')).toEqual({});
+    expect(
+      thrownError(() => toolCallArguments('{oops', 'messages[1].tool_calls[0].function.arguments'), GatewayException),
+    ).toEqual(expect.objectContaining({ param: 'messages[1].tool_calls[0].function.arguments' }));
+  });
+});
+
+describe(refuseToolChoiceWithoutTools.name, () => {
+  const request = (extra: Partial<ChatCompletionRequest>): ChatCompletionRequest => ({
+    model: 'm',
+    messages: [{ role: 'user', content: 'hi' }],
+    ...extra,
+  });
+
+  it.each([[{}], [{ tool_choice: 'auto' as const }], [{ tool_choice: 'none' as const, tools: [] }]])(
+    'should let %p pass',
+    (extra) => {
+      expect(() => refuseToolChoiceWithoutTools(request(extra))).not.toThrow();
+    },
+  );
+
+  it('should refuse a demanded call without tools, and let it pass beside tools', () => {
+    expect(
+      thrownError(() => refuseToolChoiceWithoutTools(request({ tool_choice: 'required' })), GatewayException),
+    ).toEqual(expect.objectContaining({ param: 'tool_choice' }));
+    const tools: ChatCompletionRequest['tools'] = [{ type: 'function', function: { name: 'f' } }];
+    expect(() => refuseToolChoiceWithoutTools(request({ tool_choice: 'required', tools }))).not.toThrow();
   });
 });

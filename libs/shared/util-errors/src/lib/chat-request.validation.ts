@@ -1,4 +1,4 @@
-import type { ChatCompletionRequest, ChatMessage } from '@openai-proxy/util-openai-schema';
+import type { ChatCompletionRequest, ChatContentPart, ChatMessage } from '@openai-proxy/util-openai-schema';
 import { ErrorCode } from './error-code';
 import { GatewayException } from './gateway.exception';
 
@@ -56,4 +56,41 @@ export function rejectUnsupportedFields(
   if (found !== undefined) {
     throw invalidParam(`${found} is not supported by the ${bridge} bridge`, found);
   }
+}
+
+/** Whether a request has tools to call: a `tools` list with at least one entry. */
+export function hasTools(request: ChatCompletionRequest): boolean {
+  return request.tools !== undefined && request.tools.length > 0;
+}
+
+/**
+ * A provider takes a tool choice only beside tools (Anthropic and Gemini both refuse one alone): in a request
+ * without tools, a choice that demands a call (`required`, a named function) is a 400 naming `tool_choice`; one
+ * that asks for nothing (`auto`, `none`) is left out by the caller.
+ */
+export function refuseToolChoiceWithoutTools(request: ChatCompletionRequest): void {
+  if (!hasTools(request) && (request.tool_choice === 'required' || typeof request.tool_choice === 'object')) {
+    throw invalidParam('tool_choice requires tools', 'tool_choice');
+  }
+}
+
+/**
+ * A tool call's `arguments` (a JSON text, `''` counting as `{}`) as the object a provider takes for them: a JSON
+ * value that is not an object is wrapped as `{value}`; text that is not JSON is a 400 naming `param`.
+ */
+export function toolCallArguments(text: string, param: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text || '{}') as unknown;
+  } catch {
+    throw invalidParam('Tool call arguments must be valid JSON', param);
+  }
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : { value };
+}
+
+/** A text part with no text: left out of a provider's request, as empty string content is (providers refuse it). */
+export function isEmptyText(part: ChatContentPart): boolean {
+  return part.type === 'text' && part['text'] === '';
 }
