@@ -189,7 +189,9 @@ describe('Gemini through the Gemini API, OpenAI-style (official openai SDK again
     const badKey = await new OpenAI({ apiKey: 'nope', baseURL: `${bridge.url}/google/v1`, maxRetries: 0 }).models
       .list()
       .catch((caught: unknown) => caught);
-    expect((badKey as InstanceType<typeof OpenAI.APIError>).status).toBe(400);
+    // Gemini answers a bad key 400 INVALID_ARGUMENT (reason API_KEY_INVALID): the SDK gets its authentication error.
+    expect(badKey).toBeInstanceOf(OpenAI.AuthenticationError);
+    expect((badKey as InstanceType<typeof OpenAI.APIError>).status).toBe(401);
     expect((badKey as InstanceType<typeof OpenAI.APIError>).message).toContain('API key not valid');
   });
 

@@ -1,7 +1,13 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
 import OpenAI from 'openai';
-import { fakeAnthropicMessages, fakeChatCompletions, openAiError } from '@openai-proxy/testing-fakes';
+import {
+  fakeAnthropicMessages,
+  fakeChatCompletions,
+  fakeGeminiGenerate,
+  geminiBadKey,
+  openAiError,
+} from '@openai-proxy/testing-fakes';
 import { type Stack, startStack } from './support/stack';
 import { createGatewayKey } from './support/team';
 
@@ -292,5 +298,45 @@ describe('the provider key pool in team mode (an Anthropic API key and an OAuth 
     expect([API_KEY, OAUTH_TOKEN].filter((held) => said.includes(held))).toEqual([]);
     // Each key once, and no SDK retry.
     expect(stack.anthropic.requests.slice(seen).filter((request) => request.url === MESSAGES)).toHaveLength(2);
+  });
+});
+
+describe('a Gemini key pool in team mode (a revoked key and a good one)', () => {
+  const REVOKED = 'AIzaRevoked-0123456789';
+  const GOOD = 'AIzaGood-0123456789';
+  let stack: Stack;
+  let key: string;
+
+  beforeAll(async () => {
+    stack = await startStack({
+      gatewayEnv: { GATEWAY_KEYS: 'required', DATABASE_URL: 'sqlite::memory:', GEMINI_API_KEY: `${REVOKED},${GOOD}` },
+    });
+    key = (await createGatewayKey(stack.gateway)).key;
+    // Gemini answers a revoked key 400 INVALID_ARGUMENT with the reason API_KEY_INVALID.
+    stack.gemini.on('POST', /:generateContent$/, (request, response) =>
+      request.headers['x-goog-api-key'] === REVOKED
+        ? geminiBadKey(request, response)
+        : fakeGeminiGenerate(request, response),
+    );
+  });
+
+  afterAll(async () => {
+    await stack.close();
+  });
+
+  it('should rest the revoked key and answer every member from the good one (regression: its 400 reached the member)', async () => {
+    const client = new OpenAI({ apiKey: key, baseURL: `${stack.gatewayUrl}/v1`, maxRetries: 0, timeout: 10_000 });
+    for (const content of ['one', 'two', 'three', 'four']) {
+      const answer = await client.chat.completions.create({
+        model: 'gemini-2.5-flash',
+        messages: [{ role: 'user', content }],
+      });
+      expect(answer.choices[0]?.message.content).toContain(content);
+    }
+    const sent = stack.gemini.requests
+      .filter((request) => request.url.includes(':generateContent'))
+      .map((request) => request.headers['x-goog-api-key']);
+    expect(sent.filter((sentKey) => sentKey === GOOD)).toHaveLength(4);
+    expect(sent.filter((sentKey) => sentKey === REVOKED).length).toBeLessThanOrEqual(1);
   });
 });

@@ -5,7 +5,15 @@ import {
   type ChatToolChoice,
   parseDataUrl,
 } from '@openai-proxy/util-openai-schema';
-import { invalidParam, rejectUnsupportedFields, requireTextContent } from '@openai-proxy/util-errors';
+import {
+  hasTools,
+  invalidParam,
+  isEmptyText,
+  refuseToolChoiceWithoutTools,
+  rejectUnsupportedFields,
+  requireTextContent,
+  toolCallArguments,
+} from '@openai-proxy/util-errors';
 import type { GeminiContent, GeminiGenerationConfig, GeminiPart, GeminiRequest } from './gemini.types';
 import { responseFormatConfig, toGeminiJsonSchema } from './json-schema.transform';
 import { thoughtSignatureOf } from './thought-signature.transform';
@@ -41,18 +49,8 @@ function parts(content: ChatMessage['content'], param: string): GeminiPart[] {
   if (typeof content === 'string') {
     return content === '' ? [] : [{ text: content }];
   }
-  return content.map((item, index) => part(item, `${param}[${index}]`));
-}
-
-function parseArguments(text: string, param: string): Record<string, unknown> {
-  try {
-    const value = JSON.parse(text || '{}') as unknown;
-    return typeof value === 'object' && value !== null && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : { value };
-  } catch {
-    throw invalid('Tool call arguments must be valid JSON', param);
-  }
+  // An empty text part is left out, as empty string content is (the API refuses empty parts).
+  return content.flatMap((item, index) => (isEmptyText(item) ? [] : [part(item, `${param}[${index}]`)]));
 }
 
 /** A tool message's result: its JSON object when it is one, else `{content: text}`. */
@@ -82,7 +80,7 @@ function toContents(messages: readonly ChatMessage[]): GeminiContent[] {
         return {
           functionCall: {
             name: call.function.name,
-            args: parseArguments(call.function.arguments, `${param}.tool_calls[${callIndex}].function.arguments`),
+            args: toolCallArguments(call.function.arguments, `${param}.tool_calls[${callIndex}].function.arguments`),
           },
           ...(signature === undefined ? {} : { thoughtSignature: signature }),
         };
@@ -164,7 +162,7 @@ export function toGeminiRequest(request: ChatCompletionRequest): GeminiRequest {
   if (system !== '') body.systemInstruction = { parts: [{ text: system }] };
   const config = generationConfig(request);
   if (config !== undefined) body.generationConfig = config;
-  if (request.tools !== undefined && request.tools.length > 0) {
+  if (request.tools !== undefined && hasTools(request)) {
     body.tools = [
       {
         functionDeclarations: request.tools.map((tool) => ({
@@ -177,7 +175,9 @@ export function toGeminiRequest(request: ChatCompletionRequest): GeminiRequest {
       },
     ];
   }
-  const calling = toolConfig(request.tool_choice);
+  // Gemini refuses a function-calling config without function declarations (400 INVALID_ARGUMENT).
+  refuseToolChoiceWithoutTools(request);
+  const calling = body.tools === undefined ? undefined : toolConfig(request.tool_choice);
   if (calling !== undefined) body.toolConfig = calling;
   return body;
 }

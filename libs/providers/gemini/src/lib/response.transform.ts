@@ -48,6 +48,9 @@ export function toChatCompletion(
   const responseId = response.responseId ?? fallbackId;
   const candidates = response.candidates ?? [];
   const choices = candidates.map((candidate, position) => {
+    const choiceIndex = candidate.index ?? position;
+    // With several candidates (n > 1) each call id names its candidate too, so ids stay unique in the answer.
+    const callPrefix = candidates.length > 1 ? `${responseId}_${choiceIndex}` : responseId;
     const parts = (candidate.content?.parts ?? []).filter((part) => part.thought !== true);
     const text = parts.flatMap((part) => (typeof part.text === 'string' ? [part.text] : [])).join('');
     const toolCalls: ChatToolCall[] = parts.flatMap((part, index) =>
@@ -55,14 +58,14 @@ export function toChatCompletion(
         ? []
         : [
             {
-              id: withThoughtSignature(callId(responseId, index), part.thoughtSignature),
+              id: withThoughtSignature(callId(callPrefix, index), part.thoughtSignature),
               type: 'function' as const,
               function: { name: part.functionCall.name, arguments: JSON.stringify(part.functionCall.args ?? {}) },
             },
           ],
     );
     return {
-      index: candidate.index ?? position,
+      index: choiceIndex,
       message: {
         role: 'assistant' as const,
         content: text === '' && toolCalls.length > 0 ? null : text,

@@ -60,7 +60,7 @@ export class GeminiStreamTransformer implements StreamTransformer<SseEvent> {
     }
     this.model = frame.modelVersion ?? this.model;
     this.counts = frame.usageMetadata ?? this.counts;
-    if (frame.promptFeedback?.blockReason !== undefined && frame.candidates === undefined) {
+    if (frame.promptFeedback?.blockReason !== undefined && (frame.candidates ?? []).length === 0) {
       this.complete = true;
       return [...this.start(0), this.chunk({}, 'content_filter', 0), ...this.usageChunk()];
     }

@@ -22,11 +22,30 @@ export function geminiError(
   code: string,
   message: string,
   headers: Record<string, string> = {},
+  details?: readonly Record<string, unknown>[],
 ): FakeHandler {
-  return json(status, { error: { code: status, message, status: code } }, headers);
+  return json(
+    status,
+    { error: { code: status, message, status: code, ...(details === undefined ? {} : { details }) } },
+    headers,
+  );
 }
 
-const badKey = geminiError(400, 'INVALID_ARGUMENT', 'API key not valid. Please pass a valid API key.');
+/** Gemini's answer to a bad API key: 400 INVALID_ARGUMENT, the reason API_KEY_INVALID in its details. */
+export const geminiBadKey = geminiError(
+  400,
+  'INVALID_ARGUMENT',
+  'API key not valid. Please pass a valid API key.',
+  {},
+  [
+    {
+      '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+      reason: 'API_KEY_INVALID',
+      domain: 'googleapis.com',
+      metadata: { service: 'generativelanguage.googleapis.com' },
+    },
+  ],
+);
 
 function lastUserText(body: GeminiBody): string {
   const last = [...(body.contents ?? [])].reverse().find((content) => content.role === 'user');
@@ -36,7 +55,7 @@ function lastUserText(body: GeminiBody): string {
 /** The fake's generateContent and streamGenerateContent, exported so a test can restore it after overriding. */
 export const fakeGeminiGenerate: FakeHandler = (request, response) => {
   if (!keyOk(request)) {
-    return badKey(request, response);
+    return geminiBadKey(request, response);
   }
   const [, model = 'gemini', method] = GENERATE.exec(request.url.split('?')[0] ?? '') ?? [];
   const body = JSON.parse(request.body.toString() || '{}') as GeminiBody;
@@ -98,7 +117,7 @@ export async function startFakeGemini(): Promise<FakeUpstream> {
             request,
             response,
           )
-        : badKey(request, response),
+        : geminiBadKey(request, response),
     )
     .on('POST', '/v1beta/openai/chat/completions', (request, response) =>
       json(200, {
