@@ -102,6 +102,21 @@ describe.each(LIMITERS)('team limits under concurrency, limits kept $where', ({ 
 
   // Regression: the prompt estimate counted message text only, so an agent's tool definitions (Claude Code sends
   // thousands of tokens of them) were reserved as nothing.
+  it('should reserve no completion for a request that generates none: a tpm below 1024 still lists models and embeds (regression: 429 too large)', async () => {
+    const { key } = await createGatewayKey(stack.gateway, { tpm: 800 });
+    const models = await fetch(`${stack.gatewayUrl}/openai/v1/models`, { headers: { authorization: `Bearer ${key}` } });
+    expect(models.status).toBe(200);
+    const embedded = await fetch(`${stack.gatewayUrl}/v1/embeddings`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'text-embedding-3-small', input: 'small tpm' }),
+    });
+    expect(embedded.status).toBe(200);
+    // A chat that names no maximum still reserves the default allowance, more than this tpm.
+    const chat = await readAnswer(await postChat(stack.gatewayUrl, key, chatBody('small tpm chat')));
+    expect(chat).toMatchObject({ status: 429, errorCode: 'rate_limit_exceeded' });
+  });
+
   it("should reserve a request's tool definitions: tools alone larger than tpm are refused before the upstream", async () => {
     const tools = [
       {

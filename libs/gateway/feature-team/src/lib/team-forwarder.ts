@@ -700,6 +700,15 @@ export class TeamForwarder {
 }
 
 /**
+ * Whether a call may generate text, and so reserves a completion allowance when it names no maximum: a call with a
+ * JSON body that is not an embedding. A call without one (a GET of models or files, a cancel) and an embedding
+ * produce no completion tokens: they reserve only their prompt, so a small `tpm` never refuses them as too large.
+ */
+function generatesText(call: TeamCall): boolean {
+  return call.parsedBody !== undefined && !call.route.endsWith('/embeddings');
+}
+
+/**
  * What a reservation asks: the prompt estimate and the completion's allowance, and their price at the dearest of
  * `prices` (the model asked for and those it may fall back to: whichever serves, the budget holds).
  */
@@ -708,7 +717,7 @@ function reservationAsk(
   promptEstimate: number,
   prices: readonly (ModelPrice | undefined)[],
 ): { tokens: number; costUsd: number } {
-  const allowance = completionAllowance(call.parsedBody) ?? DEFAULT_COMPLETION_RESERVE;
+  const allowance = completionAllowance(call.parsedBody) ?? (generatesText(call) ? DEFAULT_COMPLETION_RESERVE : 0);
   const estimate: MeteredUsage = {
     promptTokens: promptEstimate,
     completionTokens: allowance,
